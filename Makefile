@@ -1,0 +1,68 @@
+# ITC — Invoice Transactions Collector. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+# import roots: repository (scripts), the shared package, and each module's lambdas/ folder
+IMPORT_ROOTS := $(CURDIR) $(CURDIR)/common/itc_common_utilities $(wildcard $(CURDIR)/terraform_modules/*/lambdas)
+
+.PHONY: help venv db-up db-down migrate combined-sql demo test test-fast lint fmt tf-fmt tf-check package bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python 3.11+ is required ($(PYTHON))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP) ## create .venv with every development and test dependency
+	@purelib=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	  printf '%s\n' $(IMPORT_ROOTS) > $$purelib/itc-repo.pth
+
+db-up: venv ## start the embedded PostgreSQL 16 (under .local/) and print its DSN
+	@$(PY) -m scripts.local_pg start
+
+db-down: venv ## stop the embedded PostgreSQL
+	@$(PY) -m scripts.local_pg stop
+
+migrate: venv ## apply the numbered SQL scripts to ITC_DATABASE_URL (default: the embedded database)
+	@$(PY) -m scripts.itc migrate
+
+combined-sql: venv ## regenerate terraform_modules/itc_data_warehouse/sql_scripts/combined.sql
+	@$(PY) terraform_modules/itc_data_warehouse/sql_scripts/combine_sql_files.py
+
+demo: venv ## the main job end to end on the embedded stack; writes reports/
+	@$(PY) -m scripts.itc demo
+
+test: venv ## run every test (real PostgreSQL, moto, the Quickbase simulator)
+	@$(PY) -m pytest -q
+
+lint: venv ## ruff over all Python
+	@$(VENV)/bin/ruff check .
+
+fmt: venv ## format Python with ruff and Terraform with terraform fmt
+	@$(VENV)/bin/ruff check --fix . ; $(VENV)/bin/ruff format .
+	@terraform fmt -recursive terraform terraform_modules
+
+tf-fmt: ## terraform fmt -check over every module and environment
+	@terraform fmt -check -recursive terraform terraform_modules
+
+tf-check: venv ## fmt, init+validate every module and environment offline, checkov, state machine tests
+	@bash scripts/tf_check.sh
+
+package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3.12, no Docker)
+	@$(PY) scripts/package_lambdas.py
+
+bench: venv ## print load throughput, memory, replay cost and package figures (no assertions)
+	@$(PY) -m scripts.bench
+	@$(PY) scripts/bench_package.py
+
+clean: ## stop the database and remove local state, builds and reports (keeps .venv)
+	-@$(PY) -m scripts.local_pg stop 2>/dev/null
+	rm -rf .local dist build reports

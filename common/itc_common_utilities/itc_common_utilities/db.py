@@ -1,0 +1,243 @@
+"""PostgreSQL access shared by every ITC component.
+
+- :func:`connect` opens a psycopg2 connection from a DSN, or from a Secrets Manager secret ARN (or
+  an RDS IAM auth token) plus host, with ``sslmode`` and a statement timeout.
+- :func:`classify_error` / :func:`translate_errors` map driver errors to :class:`TransientError`
+  (a retry can fix it: lost connection, serialization failure, deadlock, lock timeout, too many
+  connections) or :class:`TerminalError` (anything else), so Step Functions retries only those.
+- :func:`copy_rows` streams rows from an iterator into ``COPY ... FROM STDIN`` (text format) without
+  materialising them.
+- :func:`advisory_xact_lock` serialises work on one key (a source, the refresh) for a transaction.
+
+Error messages never contain the DSN or password.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg2
+import psycopg2.errorcodes
+import psycopg2.extensions
+from psycopg2 import sql
+
+from itc_common_utilities.logger.logger_setup import redact_text
+from itc_common_utilities.settings import DatabaseSettings
+
+
+class TransientError(Exception):
+    """A failure a retry can fix (the name Step Functions' Retry matches on)."""
+
+
+class TerminalError(Exception):
+    """A failure a retry cannot fix: bad data, bad SQL, missing privilege, bad configuration."""
+
+
+# SQLSTATE classes/codes a retry can fix.
+_TRANSIENT_CLASSES = {"08", "53", "57"}  # connection exception, insufficient resources, operator intervention
+_TRANSIENT_CODES = {
+    psycopg2.errorcodes.SERIALIZATION_FAILURE,
+    psycopg2.errorcodes.DEADLOCK_DETECTED,
+    psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
+}
+# libpq reports connection-time failures without a SQLSTATE; these ones no retry can fix.
+_TERMINAL_CONNECT_TEXT = ("authentication failed", "does not exist", "no pg_hba.conf entry", "certificate")
+
+
+def classify_error(exc: BaseException) -> type[TransientError] | type[TerminalError]:
+    """Whether ``exc`` (a psycopg2 error or anything else) is worth a retry."""
+    if isinstance(exc, TransientError | TerminalError):
+        return type(exc)
+    if isinstance(exc, psycopg2.Error):
+        code = exc.pgcode or ""
+        if code in _TRANSIENT_CODES or code[:2] in _TRANSIENT_CLASSES:
+            return TransientError
+        if not code and isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
+            text = str(exc).lower()
+            return TerminalError if any(t in text for t in _TERMINAL_CONNECT_TEXT) else TransientError
+    return TerminalError
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Re-raise driver errors as Transient/TerminalError with a message that names ``action``."""
+    try:
+        yield
+    except (TransientError, TerminalError):
+        raise
+    except psycopg2.Error as exc:
+        kind = classify_error(exc)
+        detail = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        raise kind(f"{action} failed: {detail}") from exc
+
+
+def _secret_credentials(secrets_client: Any, secret_arn: str) -> tuple[str, str]:
+    try:
+        payload = json.loads(secrets_client.get_secret_value(SecretId=secret_arn)["SecretString"])
+        return payload["username"], payload["password"]
+    except (KeyError, TypeError, ValueError):
+        raise TerminalError(
+            "database secret is not a JSON object with 'username' and 'password'"
+        ) from None
+
+
+def connect(
+    settings: DatabaseSettings | None = None,
+    *,
+    dsn: str | None = None,
+    secrets_client: Any = None,
+    rds_client: Any = None,
+    application_name: str = "itc",
+    autocommit: bool = False,
+) -> psycopg2.extensions.connection:
+    """Open a connection; ``dsn`` (or ``settings.database_url``) wins over secret / IAM settings."""
+    if settings is None and dsn is None:
+        raise TerminalError("connect() needs settings or a dsn")
+    dsn = dsn or (settings.database_url if settings else None)
+    kwargs: dict[str, Any] = {"application_name": application_name}
+    if settings is not None:
+        kwargs["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
+        if settings.sslmode:
+            kwargs["sslmode"] = settings.sslmode
+        if settings.sslrootcert:
+            kwargs["sslrootcert"] = settings.sslrootcert
+    if dsn is None:
+        assert settings is not None and settings.host is not None
+        kwargs.update(host=settings.host, port=settings.port, dbname=settings.dbname)
+        kwargs.setdefault("sslmode", "verify-full")
+        if settings.iam_auth:
+            if rds_client is None:
+                raise TerminalError("IAM database auth needs an RDS client")
+            kwargs["user"] = settings.user
+            kwargs["password"] = rds_client.generate_db_auth_token(
+                DBHostname=settings.host, Port=settings.port, DBUsername=settings.user
+            )
+        else:
+            if secrets_client is None or settings.secret_arn is None:
+                raise TerminalError("ITC_DB_SECRET_ARN and a Secrets Manager client are needed")
+            kwargs["user"], kwargs["password"] = _secret_credentials(secrets_client, settings.secret_arn)
+    with translate_errors("connecting to the warehouse"):
+        conn = psycopg2.connect(dsn or "", **kwargs)
+    conn.autocommit = autocommit
+    return conn
+
+
+# ---------------------------------------------------------------------------------------- COPY
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class NulByteError(ValueError):
+    """PostgreSQL text cannot hold a NUL byte; such a value must be rejected upstream."""
+
+
+def encode_copy_value(value: Any) -> str:
+    """One value in COPY text format: ``\\N`` for None, escaped text otherwise ('' stays '')."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = str(value)
+    if "\x00" in text:
+        raise NulByteError("a value contains a NUL byte, which PostgreSQL text cannot store")
+    return text.translate(_COPY_ESCAPES)
+
+
+def encode_copy_row(row: Sequence[Any]) -> str:
+    return "\t".join(map(encode_copy_value, row)) + "\n"
+
+
+class _IterStream:
+    """A read()-able file over an iterator of text lines, holding at most one chunk in memory."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._buffer = b""
+        self.rows = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunks = [self._buffer]
+        have = len(self._buffer)
+        while size < 0 or have < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            data = line.encode("utf-8")
+            chunks.append(data)
+            have += len(data)
+            self.rows += 1
+        data = b"".join(chunks)
+        if size < 0:
+            self._buffer = b""
+            return data
+        self._buffer = data[size:]
+        return data[:size]
+
+    readline = read
+
+
+def copy_rows(
+    cursor: psycopg2.extensions.cursor,
+    table: str | sql.Composable,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    chunk_bytes: int = 1 << 20,
+) -> int:
+    """Stream ``rows`` into ``table(columns)`` with COPY; returns the number of rows sent."""
+    target = sql.Identifier(*table.split(".")) if isinstance(table, str) else table
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    stream = _IterStream(encode_copy_row(row) for row in rows)
+    cursor.copy_expert(statement.as_string(cursor), stream, size=chunk_bytes)
+    return stream.rows
+
+
+def copy_lines(
+    cursor: psycopg2.extensions.cursor,
+    table: str | sql.Composable,
+    columns: Sequence[str],
+    lines: Iterable[str],
+    *,
+    chunk_bytes: int = 1 << 20,
+) -> int:
+    """Like :func:`copy_rows` for lines already encoded with :func:`encode_copy_row` (hot paths)."""
+    target = sql.Identifier(*table.split(".")) if isinstance(table, str) else table
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    stream = _IterStream(lines)
+    cursor.copy_expert(statement.as_string(cursor), stream, size=chunk_bytes)
+    return stream.rows
+
+
+# ------------------------------------------------------------------------------ advisory locks
+
+ADVISORY_NAMESPACE = "itc"
+
+
+def advisory_xact_lock(cursor: psycopg2.extensions.cursor, name: str) -> None:
+    """Block until this transaction holds the advisory lock ``name`` (released at commit/rollback)."""
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (ADVISORY_NAMESPACE, name)
+    )
+
+
+def try_advisory_xact_lock(cursor: psycopg2.extensions.cursor, name: str) -> bool:
+    """Take the advisory lock ``name`` for this transaction if free; False when someone holds it."""
+    cursor.execute(
+        "SELECT pg_try_advisory_xact_lock(hashtext(%s), hashtext(%s))", (ADVISORY_NAMESPACE, name)
+    )
+    return bool(cursor.fetchone()[0])

@@ -1,0 +1,138 @@
+"""Settings: argument → environment variable → default, in one frozen object, validated up front.
+
+Declare a frozen dataclass whose fields use :func:`env_field`, then build it with
+:func:`load_settings`. A missing required variable or a malformed value raises
+:class:`SettingsError` naming the variable, at cold start, instead of failing deep in a run::
+
+    @dataclass(frozen=True)
+    class Settings:
+        bucket: str = env_field("ITC_LANDING_BUCKET")
+        segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int)
+
+    settings = load_settings(Settings, {"segments": 8})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_REQUIRED = object()
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable (never its secret value)."""
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def parse_positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("expected a positive integer")
+    return value
+
+
+def parse_positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("expected a positive number")
+    return value
+
+
+def env_field(
+    env: str,
+    *,
+    default: Any = _REQUIRED,
+    parse: Callable[[str], Any] = str,
+    secret: bool = False,
+) -> Any:
+    """A dataclass field read from environment variable ``env``; ``default`` omitted = required."""
+    metadata = {"env": env, "parse": parse, "secret": secret, "required": default is _REQUIRED}
+    if default is _REQUIRED:
+        return dataclasses.field(default=None, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def load_settings(
+    cls: type[T],
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> T:
+    """Build ``cls``: an override (by field name) wins, then the environment, then the default."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    environ = os.environ if environ is None else environ
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        env = f.metadata.get("env")
+        if f.name in overrides:
+            values[f.name] = overrides[f.name]
+            continue
+        if env is None:
+            continue
+        raw = environ.get(env)
+        if raw is None or raw == "":
+            if f.metadata["required"]:
+                missing.append(env)
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](raw)
+        except (TypeError, ValueError) as exc:
+            shown = "<hidden>" if f.metadata["secret"] else repr(raw)
+            raise SettingsError(f"{env}={shown} is not valid: {exc}") from None
+    if missing:
+        raise SettingsError(f"missing required environment variable(s): {', '.join(missing)}")
+    return cls(**values)
+
+
+def describe(settings: Any) -> dict[str, Any]:
+    """The settings as a dict fit for a log line: secret fields are masked."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        out[f.name] = "***" if f.metadata.get("secret") and value else value
+    return out
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where and how to connect to the warehouse (shared by every Lambda and local command)."""
+
+    database_url: str | None = env_field("ITC_DATABASE_URL", default=None, secret=True)
+    host: str | None = env_field("ITC_DB_HOST", default=None)
+    port: int = env_field("ITC_DB_PORT", default=5432, parse=parse_positive_int)
+    dbname: str = env_field("ITC_DB_NAME", default="itc")
+    user: str | None = env_field("ITC_DB_USER", default=None)
+    secret_arn: str | None = env_field("ITC_DB_SECRET_ARN", default=None)
+    iam_auth: bool = env_field("ITC_DB_IAM_AUTH", default=False, parse=parse_bool)
+    sslmode: str | None = env_field("ITC_DB_SSLMODE", default=None)
+    sslrootcert: str | None = env_field("ITC_DB_SSLROOTCERT", default=None)
+    statement_timeout_ms: int = env_field(
+        "ITC_DB_STATEMENT_TIMEOUT_MS", default=15 * 60 * 1000, parse=parse_positive_int
+    )
+    region: str | None = env_field("AWS_REGION", default=None)
+
+    def __post_init__(self) -> None:
+        if self.database_url is None and self.host is None:
+            raise SettingsError("set ITC_DATABASE_URL, or ITC_DB_HOST with ITC_DB_SECRET_ARN or ITC_DB_IAM_AUTH")
+        if self.database_url is None and not (self.secret_arn or (self.iam_auth and self.user)):
+            raise SettingsError("ITC_DB_HOST needs ITC_DB_SECRET_ARN, or ITC_DB_IAM_AUTH=true with ITC_DB_USER")
+        allowed = {None, "disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+        if self.sslmode not in allowed:
+            raise SettingsError(f"ITC_DB_SSLMODE={self.sslmode!r} is not a libpq sslmode")

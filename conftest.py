@@ -1,0 +1,103 @@
+"""Test fixtures shared by every test in the repository: a real, migrated PostgreSQL.
+
+The session starts the embedded PostgreSQL (``scripts/local_pg.py``), or uses ``ITC_DATABASE_URL``
+when set (it must allow CREATE DATABASE), migrates a template database once, and gives each test
+that asks for ``db_dsn`` its own fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parent
+SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+
+
+def _with_dbname(dsn: str, dbname: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+def _admin(dsn: str) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session")
+def pg_server_dsn() -> str:
+    """DSN of a PostgreSQL where the tests may create databases (its `postgres` database)."""
+    url = os.environ.get("ITC_DATABASE_URL")
+    if url:
+        return _with_dbname(url, "postgres")
+    from scripts import local_pg
+
+    return local_pg.start().dsn("postgres")
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server_dsn: str) -> Iterator[str]:
+    """Name of a database migrated once per test session; clone it, never write to it."""
+    from itc_common_utilities.migrations import apply_migrations
+
+    name = f"itc_tmpl_{os.getpid()}"
+    admin = _admin(pg_server_dsn)
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn = psycopg2.connect(_with_dbname(pg_server_dsn, name))
+    try:
+        apply_migrations(conn, SQL_SCRIPTS)
+    finally:
+        conn.close()
+    yield name
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def create_database(pg_server_dsn: str, template: str | None = None) -> tuple[str, str]:
+    """Create a uniquely named database (optionally cloned from ``template``); return (name, dsn)."""
+    name = f"itc_t_{uuid.uuid4().hex[:12]}"
+    with _admin(pg_server_dsn) as admin, admin.cursor() as cur:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        cur.execute(f'CREATE DATABASE "{name}"{clause}')
+    return name, _with_dbname(pg_server_dsn, name)
+
+
+def drop_database(pg_server_dsn: str, name: str) -> None:
+    admin = _admin(pg_server_dsn)
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def db_dsn(pg_server_dsn: str, template_db: str) -> Iterator[str]:
+    """DSN of a fresh, fully migrated database of this test's own."""
+    name, dsn = create_database(pg_server_dsn, template_db)
+    yield dsn
+    drop_database(pg_server_dsn, name)
+
+
+@pytest.fixture
+def empty_db_dsn(pg_server_dsn: str) -> Iterator[str]:
+    """DSN of a fresh, empty (unmigrated) database of this test's own."""
+    name, dsn = create_database(pg_server_dsn)
+    yield dsn
+    drop_database(pg_server_dsn, name)
+
+
+@pytest.fixture
+def db(db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
+    """A connection to this test's fresh migrated database."""
+    conn = psycopg2.connect(db_dsn)
+    yield conn
+    conn.close()
