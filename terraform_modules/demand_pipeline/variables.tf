@@ -1,0 +1,225 @@
+variable "name_prefix" {
+  description = "Prefix for every resource name, e.g. `itc-beta`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name, passed to the code as ITC_ENV."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "beta", "staging", "prod"], var.environment)
+    error_message = "environment must be one of dev, beta, staging, prod."
+  }
+}
+
+variable "package_path" {
+  description = "Path of the code zip built by `make package` (dist/demand_pipeline.zip)."
+  type        = string
+}
+
+variable "layer_package_path" {
+  description = "Path of the dependency layer zip built by `make package` (dist/demand_pipeline-layer.zip)."
+  type        = string
+}
+
+variable "memory_size_mb" {
+  description = "Lambda memory in MB (a 1M-demand snapshot loads within 512 MB)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_size_mb >= 512 && var.memory_size_mb <= 10240
+    error_message = "memory_size_mb must be between 512 and 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Lambda timeout in seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.timeout_seconds >= 30 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 30 and 900."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions (caps load on the source and the warehouse)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.reserved_concurrency >= 1 && var.reserved_concurrency <= 100
+    error_message = "reserved_concurrency must be between 1 and 100."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group in days (a CloudWatch value of at least 365)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch retention value of at least 365 days."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the function."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the function's security group."
+  type        = string
+}
+
+variable "vpc_cidr_block" {
+  description = "CIDR of the VPC (HTTPS egress to the interface endpoints)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr_block, 0))
+    error_message = "vpc_cidr_block must be a valid IPv4 CIDR."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Private subnets the function runs in."
+  type        = list(string)
+}
+
+variable "additional_security_group_ids" {
+  description = "Extra security groups for the function, e.g. the warehouse client group."
+  type        = list(string)
+  default     = []
+}
+
+variable "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint."
+  type        = string
+}
+
+variable "dynamodb_prefix_list_id" {
+  description = "Prefix list of the DynamoDB gateway endpoint."
+  type        = string
+}
+
+variable "https_egress_cidr_blocks" {
+  description = "Extra CIDRs the function may reach over HTTPS through the NAT gateway (e.g. when the Exchange tables are in another region)."
+  type        = list(string)
+  default     = []
+}
+
+variable "landing_bucket_name" {
+  description = "Name of the landing bucket (ITC_LANDING_BUCKET)."
+  type        = string
+}
+
+variable "landing_bucket_arn" {
+  description = "ARN of the landing bucket."
+  type        = string
+}
+
+variable "landing_kms_key_arn" {
+  description = "ARN of the KMS key encrypting the landing bucket."
+  type        = string
+}
+
+variable "db_host" {
+  description = "Warehouse host name (ITC_DB_HOST)."
+  type        = string
+}
+
+variable "db_port" {
+  description = "Warehouse port (ITC_DB_PORT)."
+  type        = number
+  default     = 5432
+}
+
+variable "db_name" {
+  description = "Warehouse database name (ITC_DB_NAME)."
+  type        = string
+}
+
+variable "db_user" {
+  description = "Database login role of the loader, authenticated with IAM (ITC_DB_USER)."
+  type        = string
+  default     = "itc_loader"
+}
+
+variable "db_resource_id" {
+  description = "DBI resource ID of the warehouse, for the rds-db:connect permission."
+  type        = string
+}
+
+variable "db_statement_timeout_ms" {
+  description = "Statement timeout of the loader's sessions (ITC_DB_STATEMENT_TIMEOUT_MS)."
+  type        = number
+  default     = 600000
+}
+
+variable "exchange_env" {
+  description = "Exchange environment: tables are exchange-{env}-documents, -documents-metadata, -templates, -documents-audit."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.exchange_env))
+    error_message = "exchange_env must be lowercase letters, digits and hyphens."
+  }
+}
+
+variable "exchange_region" {
+  description = "Region of the Exchange DynamoDB tables (ITC_EXCHANGE_REGION); null means this region."
+  type        = string
+  default     = null
+}
+
+variable "exchange_role_arn" {
+  description = "Role in the Exchange account that the pipeline assumes to scan the tables; null when the tables are in this account."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.exchange_role_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", var.exchange_role_arn))
+    error_message = "exchange_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "exchange_external_id" {
+  description = "External ID required by the Exchange role's trust policy (ITC_EXCHANGE_EXTERNAL_ID); not a secret."
+  type        = string
+  default     = null
+}
+
+variable "scan_segments" {
+  description = "DynamoDB parallel scan segments (ITC_SCAN_SEGMENTS)."
+  type        = number
+  default     = 4
+}
+
+variable "scan_page_limit" {
+  description = "DynamoDB scan page size (ITC_SCAN_PAGE_LIMIT)."
+  type        = number
+  default     = 1000
+}
+
+variable "tags" {
+  description = "Tags merged into every resource of the module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,185 @@
+variable "name_prefix" {
+  description = "Prefix for every resource name, e.g. `itc-beta`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "vpc_id" {
+  description = "ID of the VPC the database lives in."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnet IDs for the DB subnet group (at least two AZs)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2
+    error_message = "subnet_ids needs at least two private subnets in different AZs."
+  }
+}
+
+variable "analyst_cidr_blocks" {
+  description = "IPv4 CIDR blocks (VPN / office ranges) allowed to reach PostgreSQL on port 5432 for BI tools. Never 0.0.0.0/0."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for c in var.analyst_cidr_blocks :
+      can(cidrhost(c, 0)) && can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false)
+    ])
+    error_message = "Every analyst_cidr_blocks entry must be a canonical IPv4 CIDR such as 203.0.113.0/24 (host bits zero)."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.analyst_cidr_blocks : try(tonumber(split("/", c)[1]) >= 8, false)])
+    error_message = "analyst_cidr_blocks must not contain 0.0.0.0/0 or any range wider than /8: analyst access is allow-listed."
+  }
+}
+
+variable "engine_version" {
+  description = "PostgreSQL engine version (major 16)."
+  type        = string
+  default     = "16.8"
+
+  validation {
+    condition     = can(regex("^16(\\.[0-9]+)?$", var.engine_version))
+    error_message = "engine_version must be a PostgreSQL 16 version such as 16.8."
+  }
+}
+
+variable "instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "allocated_storage_gb" {
+  description = "Initial allocated storage in GiB."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.allocated_storage_gb >= 20 && var.allocated_storage_gb <= 65536
+    error_message = "allocated_storage_gb must be between 20 and 65536."
+  }
+}
+
+variable "max_allocated_storage_gb" {
+  description = "Upper limit for storage autoscaling in GiB (must be at least allocated_storage_gb)."
+  type        = number
+  default     = 500
+}
+
+variable "multi_az" {
+  description = "Run a synchronous standby in a second AZ. Recommended for prod; beta may turn it off to save cost."
+  type        = bool
+  default     = true
+}
+
+variable "database_name" {
+  description = "Name of the warehouse database."
+  type        = string
+  default     = "itc"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.database_name))
+    error_message = "database_name must be a lowercase PostgreSQL identifier."
+  }
+}
+
+variable "master_username" {
+  description = "Master (owner) user name; its password is generated and rotated by RDS in Secrets Manager."
+  type        = string
+  default     = "itc_admin"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.master_username)) && !contains(["postgres", "admin", "rdsadmin"], var.master_username)
+    error_message = "master_username must be a lowercase identifier and not a reserved name."
+  }
+}
+
+variable "backup_retention_days" {
+  description = "Automated backup (and PITR) retention in days."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.backup_retention_days >= 7 && var.backup_retention_days <= 35
+    error_message = "backup_retention_days must be between 7 and 35."
+  }
+}
+
+variable "backup_window" {
+  description = "Daily UTC backup window (hh24:mi-hh24:mi)."
+  type        = string
+  default     = "07:00-08:00"
+}
+
+variable "maintenance_window" {
+  description = "Weekly UTC maintenance window (ddd:hh24:mi-ddd:hh24:mi)."
+  type        = string
+  default     = "sun:08:30-sun:09:30"
+}
+
+variable "deletion_protection" {
+  description = "Protect the instance from deletion. Turn off only to tear an environment down on purpose."
+  type        = bool
+  default     = true
+}
+
+variable "performance_insights_retention_days" {
+  description = "Performance Insights retention (7 is free; otherwise a multiple of 31 up to 731)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.performance_insights_retention_days == 7 || (var.performance_insights_retention_days % 31 == 0 && var.performance_insights_retention_days <= 731) || var.performance_insights_retention_days == 731
+    error_message = "performance_insights_retention_days must be 7, a multiple of 31, or 731."
+  }
+}
+
+variable "monitoring_interval_seconds" {
+  description = "Enhanced monitoring interval in seconds (1, 5, 10, 15, 30 or 60)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([1, 5, 10, 15, 30, 60], var.monitoring_interval_seconds)
+    error_message = "monitoring_interval_seconds must be 1, 5, 10, 15, 30 or 60."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the exported PostgreSQL/pgAudit log groups in days (a CloudWatch value of at least 365)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch retention value of at least 365 days."
+  }
+}
+
+variable "pgaudit_log_classes" {
+  description = "Value of the pgaudit.log parameter (statement classes audited)."
+  type        = string
+  default     = "ddl,role,write"
+}
+
+variable "log_min_duration_statement_ms" {
+  description = "Log statements slower than this many milliseconds (-1 disables)."
+  type        = number
+  default     = 1000
+}
+
+variable "tags" {
+  description = "Tags merged into every resource of the module."
+  type        = map(string)
+  default     = {}
+}
