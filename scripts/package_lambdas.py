@@ -1,0 +1,290 @@
+"""Build the Lambda deployment zips, reproducibly, without Docker (what `make package` runs).
+
+For each Lambda it writes into ``dist/``:
+
+* ``<lambda>.zip``: the code only, the package folder at the zip root
+  (``demand_pipeline/main.py`` ...). The orchestrator's zip also carries the warehouse
+  migrations at ``orchestrator/sql_scripts/NN_*.sql`` for its ``migrate`` mode.
+* ``<lambda>-layer.zip``: ``python/`` with the Lambda's hash-pinned third-party dependencies
+  (``requirements.lock.txt``, exported from its ``poetry.lock``) installed for python3.12 on
+  arm64 (manylinux aarch64 wheels, ``--only-binary=:all:``), the ``itc_common_utilities``
+  package copied from ``common/``, and the RDS CA bundle at ``python/rds-ca/global-bundle.pem``
+  when one is given (``--rds-ca-bundle`` or ``ITC_RDS_CA_BUNDLE``).
+* ``manifest.json``: size, sha256 and base64 sha256 (Terraform's ``filebase64sha256``) of every
+  zip, and the inputs it was built from.
+
+Reproducible: the same inputs give the same bytes. Entries are sorted, every timestamp is
+1980-01-01, permissions are fixed (0644, 0755 for shared objects), no bytecode, no console
+scripts, no installer paths. The deflate output depends on the zlib build, so compare hashes
+built with the same Python.
+
+``--platform host`` builds the layer for this machine's CPU instead (tests and benchmarks only:
+compiled wheels for aarch64 cannot be imported on an x86_64 host). Its zips go to ``dist/host/``
+and are never deployed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COMMON_PACKAGE = REPO / "common" / "itc_common_utilities" / "itc_common_utilities"
+SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+REQUIREMENTS_NAME = "requirements.lock.txt"
+LAMBDA_PYTHON = "3.12"
+RDS_CA_PATH_IN_LAYER = "python/rds-ca/global-bundle.pem"
+
+# Wheels the layer may use. The python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34), so
+# manylinux_2_28 wheels (psycopg2-binary ships only those for aarch64) are as good as
+# manylinux2014 (= manylinux_2_17) ones.
+PLATFORMS = {
+    "aarch64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
+    "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
+}
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# Files of a Lambda package folder that are not runtime code.
+EXCLUDED_DIRS = {"tests", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "sql_scripts"}
+EXCLUDED_NAMES = {"pyproject.toml", "poetry.lock", REQUIREMENTS_NAME, "conftest.py", "README.md", ".DS_Store"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".md"}
+
+
+@dataclass(frozen=True)
+class LambdaSpec:
+    name: str
+    package_dir: Path
+    extra_files: tuple[tuple[Path, str], ...] = ()
+
+    @property
+    def requirements(self) -> Path:
+        return self.package_dir / REQUIREMENTS_NAME
+
+
+def _sql_scripts() -> tuple[tuple[Path, str], ...]:
+    """The numbered migrations (combined.sql is for a fresh database's init, not for migrate)."""
+    files = sorted(p for p in SQL_SCRIPTS.glob("*.sql") if p.name[:2].isdigit())
+    return tuple((p, f"orchestrator/sql_scripts/{p.name}") for p in files)
+
+
+def lambdas() -> dict[str, LambdaSpec]:
+    base = REPO / "terraform_modules"
+    return {
+        "demand_pipeline": LambdaSpec("demand_pipeline", base / "demand_pipeline/lambdas/demand_pipeline"),
+        "verifyplus_pipeline": LambdaSpec(
+            "verifyplus_pipeline", base / "verifyplus_pipeline/lambdas/verifyplus_pipeline"
+        ),
+        "orchestrator": LambdaSpec("orchestrator", base / "orchestrator/lambdas/orchestrator", _sql_scripts()),
+    }
+
+
+# --------------------------------------------------------------------------- deterministic zip
+
+
+def _mode(path: Path) -> int:
+    return 0o755 if path.suffix == ".so" or ".so." in path.name else 0o644
+
+
+def write_zip(entries: Iterable[tuple[Path, str]], target: Path) -> None:
+    """Write (source file, name in zip) pairs as a byte-for-byte reproducible zip."""
+    items = sorted(entries, key=lambda e: e[1])
+    names = [name for _, name in items]
+    if len(names) != len(set(names)):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"duplicate entries in {target.name}: {dupes[:5]}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for source, name in items:
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.create_system = 3  # unix, so external_attr carries the permission bits
+            info.external_attr = (0o100000 | _mode(source)) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, source.read_bytes(), compresslevel=9)
+    tmp.replace(target)
+
+
+def _tree(root: Path, prefix: str, *, skip_dirs: set[str], skip_names: set[str]) -> Iterator[tuple[Path, str]]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not d.endswith(".egg-info"))
+        for filename in sorted(filenames):
+            path = Path(dirpath) / filename
+            if filename in skip_names or path.suffix in EXCLUDED_SUFFIXES:
+                continue
+            yield path, f"{prefix}{path.relative_to(root).as_posix()}"
+
+
+# --------------------------------------------------------------------------- code zip
+
+
+def code_entries(spec: LambdaSpec) -> list[tuple[Path, str]]:
+    if not (spec.package_dir / "main.py").is_file():
+        raise FileNotFoundError(f"{spec.package_dir.relative_to(REPO)}/main.py is missing (handler {spec.name}.main.handler)")
+    entries = list(
+        _tree(spec.package_dir, f"{spec.name}/", skip_dirs=EXCLUDED_DIRS, skip_names=EXCLUDED_NAMES)
+    )
+    entries.extend(spec.extra_files)
+    return entries
+
+
+def build_code_zip(spec: LambdaSpec, dist: Path) -> Path:
+    target = dist / f"{spec.name}.zip"
+    write_zip(code_entries(spec), target)
+    return target
+
+
+# --------------------------------------------------------------------------- layer zip
+
+
+def host_arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def pip_install(requirements: Path, target: Path, *, arch: str, python_version: str) -> None:
+    """Install exactly the hash-pinned wheels for the Lambda's platform into target."""
+    cmd = [
+        sys.executable, "-m", "pip", "install",
+        "--quiet", "--disable-pip-version-check", "--no-input",
+        "--require-hashes", "--no-deps", "--no-compile",
+        "--only-binary=:all:", "--implementation", "cp", "--python-version", python_version,
+        "--target", str(target),
+        "-r", str(requirements),
+    ]  # fmt: skip
+    for plat in PLATFORMS[arch]:
+        cmd[4:4] = ["--platform", plat]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SOURCE_DATE_EPOCH": "315532800"}
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if result.returncode:
+        errors = "\n".join(line for line in result.stderr.splitlines() if not line.startswith("WARNING: Location"))
+        raise RuntimeError(f"pip install for {requirements.relative_to(REPO)} failed:\n{errors}")
+
+
+def _scrub_site(site: Path) -> None:
+    """Drop what differs between machines and is useless in a layer."""
+    shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts with this host's shebang
+    for pycache in sorted(site.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(pycache, ignore_errors=True)
+    for name in ("direct_url.json", "REQUESTED"):
+        for path in site.glob(f"*.dist-info/{name}"):
+            path.unlink()
+
+
+def layer_entries(spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None) -> list[tuple[Path, str]]:
+    if not spec.requirements.is_file():
+        raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: run scripts/lock_dependencies.py")
+    site = workdir / "python"
+    pip_install(spec.requirements, site, arch=arch, python_version=python_version)
+    _scrub_site(site)
+    if (site / "itc_common_utilities").exists():
+        raise RuntimeError("itc_common_utilities came from the index: it must come from common/")
+    entries = list(_tree(site, "python/", skip_dirs={"__pycache__"}, skip_names=set()))
+    entries.extend(
+        _tree(COMMON_PACKAGE, "python/itc_common_utilities/", skip_dirs=EXCLUDED_DIRS, skip_names=EXCLUDED_NAMES)
+    )
+    if rds_ca_bundle is not None:
+        entries.append((rds_ca_bundle, RDS_CA_PATH_IN_LAYER))
+    return entries
+
+
+def build_layer_zip(spec: LambdaSpec, dist: Path, *, arch: str = "aarch64", python_version: str = LAMBDA_PYTHON, rds_ca_bundle: Path | None = None) -> Path:
+    target = dist / f"{spec.name}-layer.zip"
+    with tempfile.TemporaryDirectory(prefix=f"itc-layer-{spec.name}-") as tmp:
+        write_zip(layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle), target)
+    return target
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def describe(path: Path) -> dict[str, object]:
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    digest = hashlib.sha256(data).digest()
+    return {
+        "file": path.name,
+        "bytes": len(data),
+        "unzipped_bytes": sum(i.file_size for i in infos),
+        "entries": len(infos),
+        "sha256": digest.hex(),
+        "base64sha256": base64.b64encode(digest).decode(),
+    }
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    specs = lambdas()
+    parser = argparse.ArgumentParser(description="Build reproducible Lambda code and layer zips into dist/.")
+    parser.add_argument("--lambda", dest="names", action="append", choices=sorted(specs), help="only this Lambda (repeatable)")
+    parser.add_argument("--dist", type=Path, default=None, help="output folder (default dist/, dist/host/ for --platform host)")
+    parser.add_argument("--platform", choices=("lambda", "host"), default="lambda", help="lambda = arm64 (deploy); host = this CPU (tests, bench)")
+    parser.add_argument("--python-version", default=None, help=f"target Python (default {LAMBDA_PYTHON}; host: this interpreter's)")
+    parser.add_argument("--layer-only", action="store_true", help="build only the layer zips (the Dockerfiles use this)")
+    parser.add_argument("--rds-ca-bundle", type=Path, default=os.environ.get("ITC_RDS_CA_BUNDLE") or None,
+                        help="PEM file to ship at /opt/python/rds-ca/global-bundle.pem (env ITC_RDS_CA_BUNDLE)")  # fmt: skip
+    args = parser.parse_args(argv)
+
+    arch = "aarch64" if args.platform == "lambda" else host_arch()
+    python_version = args.python_version or (LAMBDA_PYTHON if args.platform == "lambda" else f"{sys.version_info[0]}.{sys.version_info[1]}")
+    dist = args.dist or (REPO / "dist" if args.platform == "lambda" else REPO / "dist" / "host")
+    rds_ca = args.rds_ca_bundle.resolve() if args.rds_ca_bundle else None
+    if rds_ca is not None and not rds_ca.is_file():
+        parser.error(f"--rds-ca-bundle {rds_ca} does not exist")
+
+    started = time.perf_counter()
+    built: list[dict[str, object]] = []
+    for name in args.names or list(specs):
+        spec = specs[name]
+        zips = [] if args.layer_only else [build_code_zip(spec, dist)]
+        zips.append(build_layer_zip(spec, dist, arch=arch, python_version=python_version, rds_ca_bundle=rds_ca))
+        for path in zips:
+            entry = {"lambda": name, "kind": "layer" if path.name.endswith("-layer.zip") else "code", **describe(path)}
+            built.append(entry)
+            print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}  "
+                  f"{entry['bytes'] / 1e6:7.2f} MB zipped  {entry['unzipped_bytes'] / 1e6:7.2f} MB unzipped  "
+                  f"sha256 {entry['sha256']}")  # fmt: skip
+
+    manifest = {
+        "platform": f"manylinux_{arch}",
+        "python_version": python_version,
+        "rds_ca_bundle_sha256": _sha256_file(rds_ca) if rds_ca else None,
+        "inputs": {
+            name: _sha256_file(specs[name].requirements) for name in (args.names or list(specs))
+        },
+        "zips": built,
+    }
+    manifest_path = dist / "manifest.json"
+    existing = json.loads(manifest_path.read_text()) if manifest_path.exists() and args.names else None
+    if existing:  # a partial build keeps the other Lambdas' entries
+        keep = [z for z in existing.get("zips", []) if z["lambda"] not in set(args.names)]
+        manifest["zips"] = sorted(keep + built, key=lambda z: (z["lambda"], z["kind"]))
+        manifest["inputs"] = {**existing.get("inputs", {}), **manifest["inputs"]}
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {manifest_path.relative_to(REPO) if manifest_path.is_relative_to(REPO) else manifest_path} "
+          f"({len(built)} zips in {time.perf_counter() - started:.1f} s)")  # fmt: skip
+    if rds_ca is None and args.platform == "lambda":
+        print("note: no RDS CA bundle given (--rds-ca-bundle / ITC_RDS_CA_BUNDLE): the layers lack "
+              f"/opt/{RDS_CA_PATH_IN_LAYER}; a deployed Lambda with ITC_DB_SSLMODE=verify-full needs it "
+              "(the layer Dockerfiles and lambda-layer.yml add it)", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
