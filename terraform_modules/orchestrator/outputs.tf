@@ -1,0 +1,79 @@
+output "landing_bucket_name" {
+  description = "Name of the landing bucket (ITC_LANDING_BUCKET)."
+  value       = aws_s3_bucket.landing.id
+}
+
+output "landing_bucket_arn" {
+  description = "ARN of the landing bucket."
+  value       = aws_s3_bucket.landing.arn
+}
+
+output "access_log_bucket_name" {
+  description = "Name of the bucket holding the landing bucket's S3 server access logs."
+  value       = aws_s3_bucket.access_logs.id
+}
+
+output "kms_key_arn" {
+  description = "ARN of the orchestration KMS key (landing objects, logs, queues); the pipelines need it to read and write snapshots."
+  value       = aws_kms_key.this.arn
+}
+
+output "function_name" {
+  description = "Name of the orchestrator Lambda (refresh, quality)."
+  value       = aws_lambda_function.this["orchestrator"].function_name
+}
+
+output "function_arn" {
+  description = "ARN of the orchestrator Lambda (refresh, quality)."
+  value       = aws_lambda_function.this["orchestrator"].arn
+}
+
+output "migrate_function_name" {
+  description = "Name of the migrate Lambda (orchestrator code, mode migrate)."
+  value       = aws_lambda_function.this["migrate"].function_name
+}
+
+output "migrate_function_arn" {
+  description = "ARN of the migrate Lambda."
+  value       = aws_lambda_function.this["migrate"].arn
+}
+
+output "function_log_group_names" {
+  description = "Log group names of the orchestrator and migrate functions, by function key."
+  value       = { for k, g in aws_cloudwatch_log_group.functions : k => g.name }
+}
+
+output "state_machine_arns" {
+  description = "ARNs of the ingest and load state machines, by name."
+  value       = { for k, m in aws_sfn_state_machine.this : k => m.arn }
+}
+
+output "state_machine_log_group_names" {
+  description = "Log group names of the state machines, by name."
+  value       = { for k, g in aws_cloudwatch_log_group.state_machines : k => g.name }
+}
+
+output "dlq_name" {
+  description = "Name of the orchestrator functions' dead-letter queue."
+  value       = aws_sqs_queue.dlq.name
+}
+
+output "events_dlq_name" {
+  description = "Name of the dead-letter queue of the schedule and the manifest rule."
+  value       = aws_sqs_queue.events_dlq.name
+}
+
+output "ingest_schedule_arn" {
+  description = "ARN of the daily ingest schedule."
+  value       = aws_scheduler_schedule.ingest.arn
+}
+
+output "manifest_rule_arn" {
+  description = "ARN of the EventBridge rule starting the load state machine."
+  value       = aws_cloudwatch_event_rule.manifest_created.arn
+}
+
+output "migration_result" {
+  description = "Summary returned by the migrate function during this apply (null when not run)."
+  value       = try(jsondecode(aws_lambda_invocation.migrate[0].result), null)
+}

@@ -1,0 +1,145 @@
+locals {
+  # The exact variables of the .asl.json templates (docs/CONTRACTS.md); tests/terraform parses
+  # these maps to check every Task targets one of these functions.
+  ingest_template_vars = {
+    demand_function_arn     = var.demand_function_arn
+    verifyplus_function_arn = var.verifyplus_function_arn
+    alert_topic_arn         = var.alert_topic_arn
+  }
+
+  load_template_vars = {
+    demand_function_arn       = var.demand_function_arn
+    verifyplus_function_arn   = var.verifyplus_function_arn
+    orchestrator_function_arn = aws_lambda_function.this["orchestrator"].arn
+    alert_topic_arn           = var.alert_topic_arn
+  }
+
+  state_machines = {
+    ingest = templatefile("${path.module}/state_machines/ingest.asl.json", local.ingest_template_vars)
+    load   = templatefile("${path.module}/state_machines/load.asl.json", local.load_template_vars)
+  }
+
+  invoked_function_arns = [
+    var.demand_function_arn,
+    var.verifyplus_function_arn,
+    aws_lambda_function.this["orchestrator"].arn,
+  ]
+}
+
+resource "aws_cloudwatch_log_group" "state_machines" {
+  for_each = local.state_machines
+
+  name              = "/aws/vendedlogs/states/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "states_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "state_machines" {
+  name               = "${var.name_prefix}-state-machines"
+  description        = "Execution role of the ${var.name_prefix} ingest and load state machines"
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "state_machines_xray" {
+  role       = aws_iam_role.state_machines.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
+}
+
+data "aws_iam_policy_document" "state_machines" {
+  statement {
+    sid       = "InvokePipelineFunctions"
+    actions   = ["lambda:InvokeFunction"]
+    resources = concat(local.invoked_function_arns, [for a in local.invoked_function_arns : "${a}:*"])
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [var.alert_topic_arn]
+  }
+
+  statement {
+    sid       = "AlertTopicKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.alert_topic_kms_key_arn]
+  }
+
+  statement {
+    sid       = "StateMachineDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+
+  # CloudWatch Logs delivery for Step Functions: these APIs do not support resource-level
+  # permissions, so AWS documents "*" as the only valid resource.
+  statement {
+    sid = "LogDelivery"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "state_machines" {
+  name   = "least-privilege"
+  role   = aws_iam_role.state_machines.id
+  policy = data.aws_iam_policy_document.state_machines.json
+}
+
+resource "aws_sfn_state_machine" "this" {
+  for_each = local.state_machines
+
+  name       = "${var.name_prefix}-${each.key}"
+  role_arn   = aws_iam_role.state_machines.arn
+  type       = "STANDARD"
+  definition = each.value
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machines[each.key].arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  encryption_configuration {
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = aws_kms_key.this.arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
+
+  depends_on = [aws_iam_role_policy.state_machines]
+}
