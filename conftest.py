@@ -66,9 +66,13 @@ def template_db(pg_server_dsn: str) -> Iterator[str]:
 def create_database(pg_server_dsn: str, template: str | None = None) -> tuple[str, str]:
     """Create a uniquely named database (optionally cloned from ``template``); return (name, dsn)."""
     name = f"itc_t_{uuid.uuid4().hex[:12]}"
-    with _admin(pg_server_dsn) as admin, admin.cursor() as cur:
-        clause = f' TEMPLATE "{template}"' if template else ""
-        cur.execute(f'CREATE DATABASE "{name}"{clause}')
+    admin = _admin(pg_server_dsn)
+    try:
+        with admin.cursor() as cur:
+            clause = f' TEMPLATE "{template}"' if template else ""
+            cur.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        admin.close()
     return name, _with_dbname(pg_server_dsn, name)
 
 

@@ -94,8 +94,9 @@ def load_settings(
         try:
             values[f.name] = f.metadata["parse"](raw)
         except (TypeError, ValueError) as exc:
-            shown = "<hidden>" if f.metadata["secret"] else repr(raw)
-            raise SettingsError(f"{env}={shown} is not valid: {exc}") from None
+            if f.metadata["secret"]:  # the parser's message may quote the value: say nothing of it
+                raise SettingsError(f"{env}=<hidden> is not valid") from None
+            raise SettingsError(f"{env}={raw!r} is not valid: {exc}") from None
     if missing:
         raise SettingsError(f"missing required environment variable(s): {', '.join(missing)}")
     return cls(**values)

@@ -1,0 +1,92 @@
+"""Settings resolution and the JSON logger's redaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from itc_common_utilities.logger import setup_logger
+from itc_common_utilities.logger.logger_setup import redact, set_run_id
+from itc_common_utilities.settings import (
+    DatabaseSettings,
+    SettingsError,
+    env_field,
+    load_settings,
+    parse_positive_int,
+)
+
+
+@dataclass(frozen=True)
+class _Example:
+    bucket: str = env_field("ITC_LANDING_BUCKET")
+    segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int)
+    token: str | None = env_field("ITC_QB_TOKEN", default=None, secret=True)
+
+
+def test_given_argument_env_and_default_when_loaded_then_argument_wins_over_env_over_default():
+    env = {"ITC_LANDING_BUCKET": "from-env", "ITC_SCAN_SEGMENTS": "8"}
+    assert load_settings(_Example, {"bucket": "from-arg"}, env).bucket == "from-arg"
+    assert load_settings(_Example, {}, env).segments == 8
+    assert load_settings(_Example, {}, {"ITC_LANDING_BUCKET": "b"}).segments == 4
+
+
+def test_given_missing_required_variable_when_loaded_then_error_names_it():
+    with pytest.raises(SettingsError, match="ITC_LANDING_BUCKET"):
+        load_settings(_Example, {}, {})
+
+
+def test_given_malformed_value_when_loaded_then_error_names_variable_and_value():
+    with pytest.raises(SettingsError, match=r"ITC_SCAN_SEGMENTS='zero' is not valid"):
+        load_settings(_Example, {}, {"ITC_LANDING_BUCKET": "b", "ITC_SCAN_SEGMENTS": "zero"})
+
+
+def test_given_malformed_secret_when_loaded_then_error_hides_the_value():
+    @dataclass(frozen=True)
+    class Secretive:
+        port: int = env_field("ITC_SECRET_PORT", parse=int, secret=True)
+
+    with pytest.raises(SettingsError) as err:
+        load_settings(Secretive, {}, {"ITC_SECRET_PORT": "hunter2"})
+    assert "hunter2" not in str(err.value) and "<hidden>" in str(err.value)
+
+
+def test_given_settings_when_built_then_they_are_frozen():
+    settings = load_settings(_Example, {}, {"ITC_LANDING_BUCKET": "b"})
+    with pytest.raises(AttributeError):
+        settings.bucket = "other"  # type: ignore[misc]
+
+
+def test_given_host_without_credentials_source_when_database_settings_built_then_clear_error():
+    with pytest.raises(SettingsError, match="ITC_DB_SECRET_ARN"):
+        load_settings(DatabaseSettings, {}, {"ITC_DB_HOST": "db.internal"})
+    with pytest.raises(SettingsError, match="ITC_DATABASE_URL"):
+        load_settings(DatabaseSettings, {}, {})
+    with pytest.raises(SettingsError, match="sslmode"):
+        load_settings(DatabaseSettings, {}, {"ITC_DATABASE_URL": "postgresql:///x", "ITC_DB_SSLMODE": "sometimes"})
+
+
+def test_given_nested_secrets_when_redacted_then_keys_and_dsn_passwords_are_masked():
+    out = redact({
+        "password": "p4ss", "nested": {"QB_TOKEN": "t0k", "rows": 3},
+        "dsn_text": "postgresql://loader:s3cret@db:5432/itc", "msg": "host=db password=s3cret user=x",
+        "header": "Authorization: QB-USER-TOKEN b7x_secret",
+    })
+    text = json.dumps(out)
+    for secret in ("p4ss", "t0k", "s3cret", "b7x_secret"):
+        assert secret not in text
+    assert out["nested"]["rows"] == 3
+
+
+def test_given_logger_when_logging_then_one_json_line_with_service_run_id_and_redaction(capsys):
+    logger = setup_logger("itc_test_service")
+    set_run_id(logger, "run-42")
+    logger.info("loaded", extra={"table": "raw.cases", "rows": 10, "db_password": "pw-value",
+                                 "target": "postgresql://u:pw-value@h/db"})
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["service"] == "itc_test_service"
+    assert record["correlation_id"] == "run-42" and record["run_id"] == "run-42"
+    assert record["table"] == "raw.cases" and record["rows"] == 10
+    assert "pw-value" not in line
