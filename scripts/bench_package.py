@@ -31,7 +31,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import package_lambdas as pl  # noqa: E402
+import package_lambdas as pl
 
 REPO = pl.REPO
 HANDLERS = {name: f"{name}.main" for name in pl.lambdas()}
@@ -43,7 +43,7 @@ LAMBDA_LIKE_ENV = {
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
     "LANG": "en_US.UTF-8",
     "TZ": ":UTC",
-    "HOME": "/tmp",
+    "HOME": "/tmp",  # noqa: S108 - what Lambda sets
     "ITC_ENV": "beta",
     "LOG_LEVEL": "INFO",
     "ITC_LANDING_BUCKET": "itc-beta-landing-placeholder",
@@ -68,7 +68,7 @@ def find_lambda_python(version: str = pl.LAMBDA_PYTHON) -> Path | None:
             continue
         probe = subprocess.run(
             [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return Path(candidate)
@@ -116,7 +116,7 @@ def import_handler(python: Path, task: Path, layer: Path, module: str, *, byteco
            "LAMBDA_TASK_ROOT": str(task)}  # fmt: skip
     result = subprocess.run(
         [str(python), *flags, "-c", IMPORT_PROBE, str(task), str(layer), module],
-        capture_output=True, text=True, env=env, cwd=task, timeout=120,
+        capture_output=True, text=True, env=env, cwd=task, timeout=120, check=False,
     )  # fmt: skip
     if result.returncode:
         raise RuntimeError(f"importing {module} failed:\n{result.stderr.strip()}")
@@ -128,7 +128,9 @@ def _ensure_zips(dist: Path, host_dist: Path, host_python_version: str) -> None:
     if not all((dist / f"{n}.zip").exists() and (dist / f"{n}-layer.zip").exists() for n in names):
         pl.main(["--dist", str(dist)])
     if not all((host_dist / f"{n}-layer.zip").exists() for n in names):
-        pl.main(["--platform", "host", "--python-version", host_python_version, "--layer-only", "--dist", str(host_dist)])
+        pl.main(
+            ["--platform", "host", "--python-version", host_python_version, "--layer-only", "--dist", str(host_dist)]
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in pl.lambdas():
         for path in (dist / f"{name}.zip", dist / f"{name}-layer.zip"):
             d = pl.describe(path)
-            print(f"{path.name:34} {d['bytes'] / 1e6:10.2f} {d['unzipped_bytes'] / 1e6:12.2f} {d['entries']:6d}  {str(d['sha256'])[:16]}…")
+            sizes = f"{d['bytes'] / 1e6:10.2f} {d['unzipped_bytes'] / 1e6:12.2f} {d['entries']:6d}"
+            print(f"{path.name:34} {sizes}  {str(d['sha256'])[:16]}…")
 
     note = "" if version == pl.LAMBDA_PYTHON else f"  (no python{pl.LAMBDA_PYTHON} here: timed with {version})"
     print(f"\ncold handler import, Lambda-like layout, host-CPU layer, python {version}, {args.runs} runs{note}")

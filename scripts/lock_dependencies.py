@@ -68,7 +68,7 @@ def _ensure_poetry() -> None:
     if not py.exists():
         subprocess.run([sys.executable, "-m", "venv", str(POETRY_VENV)], check=True)
     subprocess.run([str(py), "-m", "pip", "install", "-q", *POETRY_PINS], check=True)
-    os.execv(str(py), [str(py), __file__, *sys.argv[1:]])
+    os.execv(str(py), [str(py), __file__, *sys.argv[1:]])  # noqa: S606 - re-run in the Poetry venv
 
 
 def _patch_poetry_simple_api_fallback() -> None:
@@ -176,7 +176,9 @@ def main() -> int:
         target = project / EXPORT_NAME
         if args.check:
             if not target.exists() or target.read_text() != exported:
-                failures.append(f"{name}: {target.relative_to(REPO)} is stale; run scripts/lock_dependencies.py --no-update")
+                failures.append(
+                    f"{name}: {target.relative_to(REPO)} is stale; run scripts/lock_dependencies.py --no-update"
+                )
         else:
             target.write_text(exported)
             print(f"wrote {target.relative_to(REPO)}")

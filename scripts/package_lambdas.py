@@ -132,10 +132,10 @@ def _tree(root: Path, prefix: str, *, skip_dirs: set[str], skip_names: set[str])
 
 def code_entries(spec: LambdaSpec) -> list[tuple[Path, str]]:
     if not (spec.package_dir / "main.py").is_file():
-        raise FileNotFoundError(f"{spec.package_dir.relative_to(REPO)}/main.py is missing (handler {spec.name}.main.handler)")
-    entries = list(
-        _tree(spec.package_dir, f"{spec.name}/", skip_dirs=EXCLUDED_DIRS, skip_names=EXCLUDED_NAMES)
-    )
+        raise FileNotFoundError(
+            f"{spec.package_dir.relative_to(REPO)}/main.py is missing (handler {spec.name}.main.handler)"
+        )
+    entries = list(_tree(spec.package_dir, f"{spec.name}/", skip_dirs=EXCLUDED_DIRS, skip_names=EXCLUDED_NAMES))
     entries.extend(spec.extra_files)
     return entries
 
@@ -167,7 +167,7 @@ def pip_install(requirements: Path, target: Path, *, arch: str, python_version: 
     for plat in PLATFORMS[arch]:
         cmd[4:4] = ["--platform", plat]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SOURCE_DATE_EPOCH": "315532800"}
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode:
         errors = "\n".join(line for line in result.stderr.splitlines() if not line.startswith("WARNING: Location"))
         raise RuntimeError(f"pip install for {requirements.relative_to(REPO)} failed:\n{errors}")
@@ -181,9 +181,21 @@ def _scrub_site(site: Path) -> None:
     for name in ("direct_url.json", "REQUESTED"):
         for path in site.glob(f"*.dist-info/{name}"):
             path.unlink()
+    # RECORD lists the dropped console scripts, whose hashes depend on the interpreter path in
+    # their shebang: keep only the files that are in the layer.
+    for record in site.glob("*.dist-info/RECORD"):
+        data = record.read_bytes()
+        newline = b"\r\n" if b"\r\n" in data else b"\n"
+        dropped = (b"..", b"__pycache__/", b"/REQUESTED,", b"/direct_url.json,")
+        kept = [
+            line for line in data.split(newline) if not line.startswith(b"..") and not any(d in line for d in dropped)
+        ]
+        record.write_bytes(newline.join(kept))
 
 
-def layer_entries(spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None) -> list[tuple[Path, str]]:
+def layer_entries(
+    spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None
+) -> list[tuple[Path, str]]:
     if not spec.requirements.is_file():
         raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: run scripts/lock_dependencies.py")
     site = workdir / "python"
@@ -200,10 +212,20 @@ def layer_entries(spec: LambdaSpec, workdir: Path, *, arch: str, python_version:
     return entries
 
 
-def build_layer_zip(spec: LambdaSpec, dist: Path, *, arch: str = "aarch64", python_version: str = LAMBDA_PYTHON, rds_ca_bundle: Path | None = None) -> Path:
+def build_layer_zip(
+    spec: LambdaSpec,
+    dist: Path,
+    *,
+    arch: str = "aarch64",
+    python_version: str = LAMBDA_PYTHON,
+    rds_ca_bundle: Path | None = None,
+) -> Path:
     target = dist / f"{spec.name}-layer.zip"
     with tempfile.TemporaryDirectory(prefix=f"itc-layer-{spec.name}-") as tmp:
-        write_zip(layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle), target)
+        write_zip(
+            layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle),
+            target,
+        )
     return target
 
 
@@ -232,17 +254,36 @@ def _sha256_file(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     specs = lambdas()
     parser = argparse.ArgumentParser(description="Build reproducible Lambda code and layer zips into dist/.")
-    parser.add_argument("--lambda", dest="names", action="append", choices=sorted(specs), help="only this Lambda (repeatable)")
-    parser.add_argument("--dist", type=Path, default=None, help="output folder (default dist/, dist/host/ for --platform host)")
-    parser.add_argument("--platform", choices=("lambda", "host"), default="lambda", help="lambda = arm64 (deploy); host = this CPU (tests, bench)")
-    parser.add_argument("--python-version", default=None, help=f"target Python (default {LAMBDA_PYTHON}; host: this interpreter's)")
-    parser.add_argument("--layer-only", action="store_true", help="build only the layer zips (the Dockerfiles use this)")
-    parser.add_argument("--rds-ca-bundle", type=Path, default=os.environ.get("ITC_RDS_CA_BUNDLE") or None,
-                        help="PEM file to ship at /opt/python/rds-ca/global-bundle.pem (env ITC_RDS_CA_BUNDLE)")  # fmt: skip
+    parser.add_argument(
+        "--lambda", dest="names", action="append", choices=sorted(specs), help="only this Lambda (repeatable)"
+    )
+    parser.add_argument(
+        "--dist", type=Path, default=None, help="output folder (default dist/, dist/host/ for --platform host)"
+    )
+    parser.add_argument(
+        "--platform",
+        choices=("lambda", "host"),
+        default="lambda",
+        help="lambda = arm64 (deploy); host = this CPU (tests, bench)",
+    )
+    parser.add_argument(
+        "--python-version", default=None, help=f"target Python (default {LAMBDA_PYTHON}; host: this interpreter's)"
+    )
+    parser.add_argument(
+        "--layer-only", action="store_true", help="build only the layer zips (the Dockerfiles use this)"
+    )
+    parser.add_argument(
+        "--rds-ca-bundle",
+        type=Path,
+        default=os.environ.get("ITC_RDS_CA_BUNDLE") or None,
+        help="PEM file to ship at /opt/python/rds-ca/global-bundle.pem (env ITC_RDS_CA_BUNDLE)",
+    )
     args = parser.parse_args(argv)
 
     arch = "aarch64" if args.platform == "lambda" else host_arch()
-    python_version = args.python_version or (LAMBDA_PYTHON if args.platform == "lambda" else f"{sys.version_info[0]}.{sys.version_info[1]}")
+    python_version = args.python_version or (
+        LAMBDA_PYTHON if args.platform == "lambda" else f"{sys.version_info[0]}.{sys.version_info[1]}"
+    )
     dist = args.dist or (REPO / "dist" if args.platform == "lambda" else REPO / "dist" / "host")
     rds_ca = args.rds_ca_bundle.resolve() if args.rds_ca_bundle else None
     if rds_ca is not None and not rds_ca.is_file():
@@ -265,9 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "platform": f"manylinux_{arch}",
         "python_version": python_version,
         "rds_ca_bundle_sha256": _sha256_file(rds_ca) if rds_ca else None,
-        "inputs": {
-            name: _sha256_file(specs[name].requirements) for name in (args.names or list(specs))
-        },
+        "inputs": {name: _sha256_file(specs[name].requirements) for name in (args.names or list(specs))},
         "zips": built,
     }
     manifest_path = dist / "manifest.json"
