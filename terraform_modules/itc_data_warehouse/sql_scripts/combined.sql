@@ -386,3 +386,308 @@ COMMENT ON COLUMN raw.verifyplus._load_id IS 'Lineage: ops.load_runs.load_id of 
 COMMENT ON COLUMN raw.verifyplus._source_key IS 'Lineage: S3 key of the snapshot file.';
 COMMENT ON COLUMN raw.verifyplus._loaded_at IS 'Lineage: when this row was written.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('07_create_raw_verifyplus_table.sql', 'c082cbc169771c4354d82ae287d8600ecf19e15120baab6527d52711c4497047');
+
+-- ==== 10_create_curated_demands_uploaded_view.sql ====
+-- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document.
+-- Rules of the original, kept exactly:
+--   * the LATEST version of each document (highest raw.cases.version) joined with its metadata;
+--   * only demands with an upload time (raw.metadata.uploaded_at is not null);
+--   * excluded: a demand built from a client-level template, i.e. whose template name contains
+--     "client" (case-insensitive). The name used is the one of the template's LATEST version
+--     (highest raw.templates.version), so renaming a template applies to all its demands;
+--   * excluded: a demand whose template id is not in raw.templates (unknown template);
+--   * kept: a demand with no template id (null or empty string);
+--   * the sending firm is the latest version's firm name, right-stripped of whitespace.
+CREATE MATERIALIZED VIEW curated.demands_uploaded AS
+WITH latest_case AS (
+    SELECT DISTINCT ON (c.document_id) c.*
+    FROM raw.cases AS c
+    ORDER BY c.document_id, c.version DESC
+),
+latest_template AS (
+    SELECT DISTINCT ON (t.template_id) t.template_id, t.template_name
+    FROM raw.templates AS t
+    ORDER BY t.template_id, t.version DESC
+)
+SELECT
+    c.document_id,
+    c.version                                        AS document_version,
+    c.customer_id,
+    nullif(regexp_replace(c.sending_firm_name, '\s+$', ''), '') AS sending_firm_name,
+    c.primary_contact_name,
+    c.attorney_name,
+    c.case_manager_names,
+    c.client_id,
+    c.matter_id,
+    c.matter_tech_id,
+    c.matter_name,
+    c.related_insurance_id,
+    c.carrier_common_name,
+    c.claim_number,
+    c.claim_coverage,
+    c.loss_state,
+    c.claimant_name,
+    nullif(m.demand_template_id, '')                 AS demand_template_id,
+    t.template_name,
+    m.document_type,
+    m.demand_is_deliverable,
+    c.created_at                                     AS version_created_at,
+    m.uploaded_at,
+    m.received_at,
+    m.archived_at
+FROM latest_case AS c
+JOIN raw.metadata AS m ON m.document_id = c.document_id
+LEFT JOIN latest_template AS t ON t.template_id = nullif(m.demand_template_id, '')
+WHERE m.uploaded_at IS NOT NULL
+  AND (
+        nullif(m.demand_template_id, '') IS NULL
+        OR (t.template_id IS NOT NULL AND coalesce(t.template_name, '') NOT ILIKE '%client%')
+  )
+WITH NO DATA;
+
+CREATE UNIQUE INDEX demands_uploaded_document_uq ON curated.demands_uploaded (document_id);
+CREATE INDEX demands_uploaded_uploaded_idx ON curated.demands_uploaded (uploaded_at);
+
+COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
+COMMENT ON COLUMN curated.demands_uploaded.document_id IS 'Document (demand) identifier. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.document_version IS 'The document version shown (the latest one). Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.primary_contact_name IS 'Firm primary contact (the case manager), "first last" (PII).';
+COMMENT ON COLUMN curated.demands_uploaded.attorney_name IS 'Attorney of record, "first last" (PII).';
+COMMENT ON COLUMN curated.demands_uploaded.case_manager_names IS 'Case collaborators (the firm''s case managers), "first last" joined by ", " (PII).';
+COMMENT ON COLUMN curated.demands_uploaded.client_id IS 'Client id in the firm''s case management system (PHI).';
+COMMENT ON COLUMN curated.demands_uploaded.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.matter_name IS 'Matter name; usually contains the client''s name (PHI).';
+COMMENT ON COLUMN curated.demands_uploaded.related_insurance_id IS 'Related insurance id from case management (PHI).';
+COMMENT ON COLUMN curated.demands_uploaded.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.claim_number IS 'Insurance claim number (PHI).';
+COMMENT ON COLUMN curated.demands_uploaded.claim_coverage IS 'Claim coverage type. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.loss_state IS 'State where the loss occurred. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.claimant_name IS 'Claimant, "first last" (PHI).';
+COMMENT ON COLUMN curated.demands_uploaded.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.document_type IS 'Document type from the metadata. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.version_created_at IS 'When the latest document version was created. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.uploaded_at IS 'When the demand was uploaded; its month in the business time zone is the billing month (demand_uploaded). Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
+COMMENT ON COLUMN curated.demands_uploaded.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demands_uploaded_view.sql', '39d9a32af6b42ad80680453215e372a3572427393e1c1b590ddc9ac58b4e0cdf');
+
+-- ==== 11_create_curated_demands_archived_view.sql ====
+-- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document.
+-- The same rules as curated.demands_uploaded (latest document version, client-level and unknown
+-- templates excluded, no template kept, firm right-stripped), for demands with an archive time
+-- (raw.metadata.archived_at, the last DocumentArchived status), plus the archive reason and
+-- comments of the document's LATEST DemandArchived audit record (latest created_at, then highest
+-- audit_record_id); '' when the document has no such record or the payload lacks the field.
+-- (The original never read the audit payload, so its reasons were always empty.)
+CREATE MATERIALIZED VIEW curated.demands_archived AS
+WITH latest_case AS (
+    SELECT DISTINCT ON (c.document_id) c.*
+    FROM raw.cases AS c
+    ORDER BY c.document_id, c.version DESC
+),
+latest_template AS (
+    SELECT DISTINCT ON (t.template_id) t.template_id, t.template_name
+    FROM raw.templates AS t
+    ORDER BY t.template_id, t.version DESC
+),
+latest_archive_audit AS (
+    SELECT DISTINCT ON (a.document_id) a.document_id, a.audit_record_id, a.archive_reason, a.archive_comments
+    FROM raw.audit AS a
+    WHERE a.action_type = 'DemandArchived'
+    ORDER BY a.document_id, a.created_at DESC NULLS LAST, a.audit_record_id DESC
+)
+SELECT
+    c.document_id,
+    c.version                                        AS document_version,
+    c.customer_id,
+    nullif(regexp_replace(c.sending_firm_name, '\s+$', ''), '') AS sending_firm_name,
+    c.primary_contact_name,
+    c.attorney_name,
+    c.case_manager_names,
+    c.client_id,
+    c.matter_id,
+    c.matter_tech_id,
+    c.matter_name,
+    c.related_insurance_id,
+    c.carrier_common_name,
+    c.claim_number,
+    c.claim_coverage,
+    c.loss_state,
+    c.claimant_name,
+    nullif(m.demand_template_id, '')                 AS demand_template_id,
+    t.template_name,
+    m.document_type,
+    m.demand_is_deliverable,
+    c.created_at                                     AS version_created_at,
+    m.uploaded_at,
+    m.received_at,
+    m.archived_at,
+    coalesce(a.archive_reason, '')                   AS archive_reason,
+    coalesce(a.archive_comments, '')                 AS archive_comments,
+    a.audit_record_id                                AS archive_audit_record_id
+FROM latest_case AS c
+JOIN raw.metadata AS m ON m.document_id = c.document_id
+LEFT JOIN latest_template AS t ON t.template_id = nullif(m.demand_template_id, '')
+LEFT JOIN latest_archive_audit AS a ON a.document_id = c.document_id
+WHERE m.archived_at IS NOT NULL
+  AND (
+        nullif(m.demand_template_id, '') IS NULL
+        OR (t.template_id IS NOT NULL AND coalesce(t.template_name, '') NOT ILIKE '%client%')
+  )
+WITH NO DATA;
+
+CREATE UNIQUE INDEX demands_archived_document_uq ON curated.demands_archived (document_id);
+CREATE INDEX demands_archived_archived_idx ON curated.demands_archived (archived_at);
+
+COMMENT ON MATERIALIZED VIEW curated.demands_archived IS 'Billable archived demands: latest version of each Exchange document with an archive time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. With the latest DemandArchived audit record''s reason and comments. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
+COMMENT ON COLUMN curated.demands_archived.document_id IS 'Document (demand) identifier. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.document_version IS 'The document version shown (the latest one). Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.primary_contact_name IS 'Firm primary contact (the case manager), "first last" (PII).';
+COMMENT ON COLUMN curated.demands_archived.attorney_name IS 'Attorney of record, "first last" (PII).';
+COMMENT ON COLUMN curated.demands_archived.case_manager_names IS 'Case collaborators (the firm''s case managers), "first last" joined by ", " (PII).';
+COMMENT ON COLUMN curated.demands_archived.client_id IS 'Client id in the firm''s case management system (PHI).';
+COMMENT ON COLUMN curated.demands_archived.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.matter_name IS 'Matter name; usually contains the client''s name (PHI).';
+COMMENT ON COLUMN curated.demands_archived.related_insurance_id IS 'Related insurance id from case management (PHI).';
+COMMENT ON COLUMN curated.demands_archived.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.claim_number IS 'Insurance claim number (PHI).';
+COMMENT ON COLUMN curated.demands_archived.claim_coverage IS 'Claim coverage type. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.loss_state IS 'State where the loss occurred. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.claimant_name IS 'Claimant, "first last" (PHI).';
+COMMENT ON COLUMN curated.demands_archived.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.document_type IS 'Document type from the metadata. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.version_created_at IS 'When the latest document version was created. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.uploaded_at IS 'When the demand was uploaded (may be null for an archived demand). Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.received_at IS 'When the carrier acknowledged receipt; null if never. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.archived_at IS 'When the demand was archived (last DocumentArchived status); its month in the business time zone is the billing month (demand_archived). Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
+COMMENT ON COLUMN curated.demands_archived.archive_comments IS 'Free-text archive comments from the latest DemandArchived audit record; '''' when missing (PHI: free text may name the client).';
+COMMENT ON COLUMN curated.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_archived_view.sql', '6e6145128503703e0330b0ca63a2576e5d4e04283ffbdb0971178d0e1739b5bc');
+
+-- ==== 12_create_curated_verifyplus_view.sql ====
+-- curated.verifyplus: the Verify+ requests, typed (raw.verifyplus is already typed by the load),
+-- one row per request, with the derived figures the analytics layer uses:
+--   * firm_name right-stripped (as the demand firm names), flags null -> false (unchecked);
+--   * close_datetime = Verify Close Datetime Overide when set, else Verify Close Datetime;
+--   * days_to_close  = close_datetime - request_created_datetime, in days;
+--   * is_billable    = not a duplicate and not excluded from reporting (DESIGN.md Appendix A).
+-- extra_fields (unknown report fields, possibly PHI) and lineage columns stay in raw.
+CREATE MATERIALIZED VIEW curated.verifyplus AS
+SELECT
+    v.request_id,
+    v.request_created_datetime,
+    v.request_type,
+    nullif(regexp_replace(v.firm_name, '\s+$', ''), '') AS firm_name,
+    v.firm_contact_name,
+    v.client_names,
+    v.accident_state,
+    v.bi_per_person_limit,
+    v.bi_per_occurrence_limit,
+    v.pd_limit,
+    v.um_per_person_limits,
+    v.um_per_occurrence_limit,
+    v.number_of_claimants,
+    v.claim_set_up_status,
+    v.claim_set_up_assignee,
+    v.claim_set_up_start_date,
+    v.claim_set_up_close_date,
+    v.liability_status,
+    v.verify_adjuster_name,
+    v.verify_request_status,
+    v.verify_start_datetime,
+    v.reporting_carrier,
+    v.reporting_policy_number,
+    v.reporting_claim_number,
+    v.request_status,
+    v.um_stacking,
+    v.customer_close_datetime,
+    v.date_of_loss,
+    coalesce(v.exclude_from_reporting, false) AS exclude_from_reporting,
+    coalesce(v.duplicate_request, false) AS duplicate_request,
+    v.duplicate_exclusion_comments,
+    v.verify_close_datetime,
+    v.verify_close_datetime_override,
+    coalesce(v.created_previous_business_day, false) AS created_previous_business_day,
+    v.claim_days_to_close,
+    v.injury_adjuster_name,
+    v.property_adjuster_name,
+    v.verify_time_open,
+    v.verify_assignee,
+    v.documentation_status,
+    v.number_of_attempts,
+    v.number_of_attempted_calls,
+    v.number_of_attempted_emails,
+    v.coverage_status,
+    v.coverage,
+    v.reporting_insured,
+    coalesce(v.verify_close_datetime_override, v.verify_close_datetime) AS close_datetime,
+    round((extract(epoch FROM coalesce(v.verify_close_datetime_override, v.verify_close_datetime) - v.request_created_datetime) / 86400.0)::numeric, 2) AS days_to_close,
+    NOT coalesce(v.duplicate_request, false) AND NOT coalesce(v.exclude_from_reporting, false) AS is_billable
+FROM raw.verifyplus AS v
+WITH NO DATA;
+
+CREATE UNIQUE INDEX verifyplus_request_uq ON curated.verifyplus (request_id);
+CREATE INDEX verifyplus_created_idx ON curated.verifyplus (request_created_datetime);
+
+COMMENT ON MATERIALIZED VIEW curated.verifyplus IS 'Verify+ policy-limit requests, typed, one row per request, with close time, days to close and billable flag. Holds PHI (policy data, claim numbers, client names): read through the de-identified views unless you hold the PHI role.';
+COMMENT ON COLUMN curated.verifyplus.request_id IS 'Quickbase "Request ID": Verify+ request identifier (Quickbase key). Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.request_created_datetime IS 'Quickbase "Request Created Datetime": When the request was created; decides the billing month (business time zone). Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.request_type IS 'Quickbase "Request Type": Request type. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.firm_name IS 'Quickbase "Firm Name": Requesting law firm, trailing whitespace removed; the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.firm_contact_name IS 'Quickbase "Firm Contact Name": Contact at the firm (PII).';
+COMMENT ON COLUMN curated.verifyplus.client_names IS 'Quickbase "Client Names": Names of the firm''s clients (PHI).';
+COMMENT ON COLUMN curated.verifyplus.accident_state IS 'Quickbase "Accident State": State of the accident. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.bi_per_person_limit IS 'Quickbase "BI Per Person Limit": Bodily injury limit per person (PHI).';
+COMMENT ON COLUMN curated.verifyplus.bi_per_occurrence_limit IS 'Quickbase "BI Per Occurrence Limit": Bodily injury limit per occurrence (PHI).';
+COMMENT ON COLUMN curated.verifyplus.pd_limit IS 'Quickbase "PD Limit": Property damage limit (PHI).';
+COMMENT ON COLUMN curated.verifyplus.um_per_person_limits IS 'Quickbase "UM Per Person Limits": Uninsured motorist limit per person (PHI).';
+COMMENT ON COLUMN curated.verifyplus.um_per_occurrence_limit IS 'Quickbase "UM Per Occurrence Limit": Uninsured motorist limit per occurrence (PHI).';
+COMMENT ON COLUMN curated.verifyplus.number_of_claimants IS 'Quickbase "Number of Claimants": Number of claimants. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.claim_set_up_status IS 'Quickbase "Claim Set Up Status": Claim set-up status. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.claim_set_up_assignee IS 'Quickbase "Claim Set Up Assignee": Quickbase user assigned to the claim set-up ({id, email, name, userName}) (PII).';
+COMMENT ON COLUMN curated.verifyplus.claim_set_up_start_date IS 'Quickbase "Claim Set Up Start Date": Claim set-up start date. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.claim_set_up_close_date IS 'Quickbase "Claim Set Up Close Date": Claim set-up close date. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.liability_status IS 'Quickbase "Liability Status": Liability status. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.verify_adjuster_name IS 'Quickbase "Verify Adjuster Name": Adjuster contacted for verification (PII).';
+COMMENT ON COLUMN curated.verifyplus.verify_request_status IS 'Quickbase "Verify Request Status": Verification status. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.verify_start_datetime IS 'Quickbase "Verify Start Datetime": When verification started. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.reporting_carrier IS 'Quickbase "Reporting Carrier": Carrier reporting the policy. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.reporting_policy_number IS 'Quickbase "Reporting Policy Number": Policy number (PHI).';
+COMMENT ON COLUMN curated.verifyplus.reporting_claim_number IS 'Quickbase "Reporting Claim Number": Claim number (PHI).';
+COMMENT ON COLUMN curated.verifyplus.request_status IS 'Quickbase "Request Status": Request status. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.um_stacking IS 'Quickbase "UM Stacking": Uninsured motorist stacking. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.customer_close_datetime IS 'Quickbase "Customer Close Datetime": When the request was closed for the customer. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.date_of_loss IS 'Quickbase "Date of Loss": Date of loss (PHI).';
+COMMENT ON COLUMN curated.verifyplus.exclude_from_reporting IS 'Quickbase "Exclude From Reporting": Checked: not billable, not reported. Unchecked (false) when Quickbase sent nothing. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.duplicate_request IS 'Quickbase "Duplicate Request": Checked: a duplicate, not billable. Unchecked (false) when Quickbase sent nothing. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.duplicate_exclusion_comments IS 'Quickbase "Duplicate/Exclusion Comments": Why it is a duplicate or excluded (free text; PHI).';
+COMMENT ON COLUMN curated.verifyplus.verify_close_datetime IS 'Quickbase "Verify Close Datetime": When verification closed. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.verify_close_datetime_override IS 'Quickbase "Verify Close Datetime Overide": Manual override of the verification close time (Quickbase label spelled "Overide"). Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.created_previous_business_day IS 'Quickbase "Created Previous Business Day": Checked: created on the previous business day. Unchecked (false) when Quickbase sent nothing. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.claim_days_to_close IS 'Quickbase "Claim Days to Close": Days from request to close. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.injury_adjuster_name IS 'Quickbase "Injury Adjuster Name": Injury adjuster (PII).';
+COMMENT ON COLUMN curated.verifyplus.property_adjuster_name IS 'Quickbase "Property Adjuster Name": Property adjuster (PII).';
+COMMENT ON COLUMN curated.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.number_of_attempted_emails IS 'Quickbase "Number of Attempted Emails": Email attempts. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.coverage_status IS 'Quickbase "Coverage Status": Coverage status. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.coverage IS 'Quickbase "Coverage": Coverage found. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.reporting_insured IS 'Quickbase "Reporting Insured": Insured person (PHI).';
+COMMENT ON COLUMN curated.verifyplus.close_datetime IS 'When verification closed: the manual override when set, else Verify Close Datetime; null while open. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_verifyplus_view.sql', '257d43bed4666491f752fa82101d32778c034576ae3f4dde41c4dfd393744b58');
