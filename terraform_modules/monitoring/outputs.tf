@@ -1,0 +1,29 @@
+output "alert_topic_arn" {
+  description = "ARN of the SNS alert topic (state machines publish failures to it)."
+  value       = aws_sns_topic.this.arn
+}
+
+output "alert_topic_kms_key_arn" {
+  description = "ARN of the KMS key encrypting the alert topic; publishers need kms:GenerateDataKey on it."
+  value       = aws_kms_key.this.arn
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "alarm_arns" {
+  description = "ARNs of every alarm of the module."
+  value = concat(
+    [for a in aws_cloudwatch_metric_alarm.lambda_errors : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.lambda_throttles : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.lambda_duration : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.dlq_messages : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.state_machine : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.rds : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.records_rejected : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.data_freshness : a.arn],
+    [aws_cloudwatch_metric_alarm.quality_check_failures.arn],
+  )
+}
