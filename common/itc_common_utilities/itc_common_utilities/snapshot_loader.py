@@ -1,0 +1,591 @@
+"""The generic snapshot load engine both pipelines use (DESIGN.md §4): atomic, idempotent, reconciled.
+
+A pipeline describes each snapshot table with a :class:`TableSpec` (its raw table, the columns its
+builder fills, the natural key, the builder) and calls :func:`load_snapshot` with the manifest's
+:class:`~itc_common_utilities.s3.ObjectRef`::
+
+    spec = TableSpec("requests", "raw.verifyplus", COLUMNS, ("request_id",), build_request,
+                     record_key=lambda rec: str(rec.get("3", {}).get("value")))
+    result = load_snapshot(conn, s3, ref, [spec], source="verifyplus", logger=logger)
+    return result.to_dict()
+
+What one call does:
+
+1. Read the manifest. A ``succeeded`` ``ops.load_runs`` row with the same (source, manifest
+   sha256) makes the call a logged no-op (status ``"skipped"``): S3 and EventBridge deliver at
+   least once.
+2. In ONE transaction, holding ``advisory_xact_lock("load:<source>")`` (loads of one source queue,
+   loads of different sources run side by side): stream each file (gzip JSON Lines, hashed as it is
+   read) → parse → ``spec.build`` → COPY text into a TEMP staging table. A record the builder
+   rejects (:class:`RecordRejected`), a row with a NULL key (``missing_key``), a value with a NUL byte
+   (``nul_byte``) and a second record with the same natural key (``duplicate_key``, the first line
+   wins) go to ``ops.rejected_records`` with the file's S3 key and version, the line number, the
+   reason, the field and the offending value through :func:`phi.redact_value` — never the record.
+3. Check the file against the manifest (bytes, sha256, record count). A mismatch, a truncated gzip
+   or a line that is not JSON fails the whole load (:class:`ManifestMismatchError` /
+   :class:`SnapshotFileError`) and changes nothing.
+4. Apply staging to the raw table: upsert by natural key (rows that did not change are not
+   rewritten and keep their lineage), delete raw rows whose key is not in the snapshot (a full
+   snapshot replaces the source's rows: a record rejected today removes yesterday's row of that key,
+   so raw mirrors exactly what loaded), reconcile (manifest records = loaded + rejected, counted in
+   the database), record the load in ``ops.load_runs``, commit.
+
+On failure the transaction is rolled back, a ``failed`` ``ops.load_runs`` row is written in a short
+transaction of its own (the error text: no secrets, no record values), and the error is re-raised:
+manifest/snapshot errors as they are (terminal), database errors as
+:class:`~itc_common_utilities.db.TransientError` / :class:`~itc_common_utilities.db.TerminalError`.
+
+Builder contract: ``build(record)`` returns one row (a sequence of values in ``columns`` order) or,
+when the spec says ``many=True``, an iterable of rows. Values must already have the column's type
+(``str``, ``int``, ``bool``, timezone-aware ``datetime``, ``dict``/``list`` for jsonb, ``None``): a
+value PostgreSQL cannot parse fails the load as a terminal error, because that is a builder bug, not
+bad input. ``RecordRejected.detail`` must not contain record values (put the value in ``value``:
+it is redacted when the field is PHI).
+
+Memory stays flat: rows stream through COPY in 1 MiB chunks and rejects spool to a temporary file;
+duplicate keys are found by the database, not by a Python set.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import psycopg2.extensions
+from psycopg2 import sql
+
+from itc_common_utilities.db import (
+    NulByteError,
+    TerminalError,
+    TransientError,
+    advisory_xact_lock,
+    classify_error,
+    copy_lines,
+    encode_copy_row,
+    encode_copy_value,
+)
+from itc_common_utilities.logger.logger_setup import redact_text, setup_logger
+from itc_common_utilities.manifest import ManifestError, ManifestFile, verify_file
+from itc_common_utilities.phi import redact_value
+from itc_common_utilities.s3 import JsonlGzReader, LoadedManifest, ObjectRef, SnapshotFileError, read_manifest
+
+__all__ = [
+    "LoadResult",
+    "RecordRejected",
+    "TableCounts",
+    "TableSpec",
+    "load_snapshot",
+]
+
+_ERROR_TEXT_LIMIT = 2000
+
+
+class RecordRejected(Exception):
+    """Raised by a builder for one bad record; the loader quarantines it and goes on."""
+
+    def __init__(self, reason_code: str, field: str | None = None, value: object = None, detail: str = "",
+                 record_key: str | None = None) -> None:
+        self.reason_code = reason_code
+        self.field = field
+        self.value = value
+        self.detail = detail
+        self.record_key = record_key
+        where = f" ({field})" if field else ""
+        super().__init__(f"{reason_code}{where}: {detail}" if detail else f"{reason_code}{where}")
+
+
+def _no_key(_record: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one snapshot table (one file of the manifest) lands in one raw table."""
+
+    snapshot_table: str
+    raw_table: str
+    columns: tuple[str, ...]
+    key_columns: tuple[str, ...]
+    build: Callable[[Any], Sequence[Any] | Iterable[Sequence[Any]]]
+    record_key: Callable[[Any], str | None] = _no_key
+    many: bool = False  # True: build returns an iterable of rows instead of one row
+
+    def __post_init__(self) -> None:
+        if "." not in self.raw_table:
+            raise ValueError(f"raw_table {self.raw_table!r} must be schema-qualified (e.g. raw.cases)")
+        missing = [c for c in self.key_columns if c not in self.columns]
+        if not self.key_columns or missing:
+            raise ValueError(f"{self.snapshot_table}: key columns {missing or '()'} are not among the columns")
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError(f"{self.snapshot_table}: a column is listed twice")
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    records: int = 0       # lines in the file (= the manifest's count)
+    loaded: int = 0        # records whose rows reached the raw table
+    rejected: int = 0      # records quarantined in ops.rejected_records
+    rows: int = 0          # raw rows the loaded records gave (= loaded for one-row builders)
+    written: int = 0       # raw rows inserted or changed
+    unchanged: int = 0     # raw rows already identical
+    deleted: int = 0       # raw rows deleted because the snapshot no longer has their key
+    read_ms: int = 0
+    apply_ms: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    status: str                      # "loaded" | "skipped"
+    source: str
+    run_id: str
+    manifest_key: str
+    manifest_sha256: str
+    load_id: int | None              # the new load, or the earlier one that made this a no-op
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    duration_ms: int = 0
+
+    @property
+    def records(self) -> int:
+        return sum(t.records for t in self.tables.values())
+
+    @property
+    def loaded(self) -> int:
+        return sum(t.loaded for t in self.tables.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables.values())
+
+    @property
+    def deleted(self) -> int:
+        return sum(t.deleted for t in self.tables.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A small JSON-able summary (keys, counts, timings; no record values)."""
+        return {
+            "status": self.status, "source": self.source, "run_id": self.run_id,
+            "manifest_key": self.manifest_key, "manifest_sha256": self.manifest_sha256,
+            "load_id": self.load_id, "records": self.records, "loaded": self.loaded,
+            "rejected": self.rejected, "deleted": self.deleted, "duration_ms": self.duration_ms,
+            "tables": {name: counts.to_dict() for name, counts in self.tables.items()},
+        }
+
+
+# ----------------------------------------------------------------------------------------- SQL
+
+_FIND_SUCCEEDED = (
+    "SELECT load_id FROM ops.load_runs WHERE source = %s AND manifest_sha256 = %s AND status = 'succeeded'"
+)
+_INSERT_RUN = """
+INSERT INTO ops.load_runs (source, run_id, manifest_bucket, manifest_key, manifest_version_id, manifest_sha256,
+                           extracted_at, status, started_at, records, loaded, rejected, deleted, table_counts,
+                           error)
+VALUES (%(source)s, %(run_id)s, %(bucket)s, %(key)s, %(version_id)s, %(sha256)s, %(extracted_at)s, %(status)s,
+        %(started_at)s, %(records)s, %(loaded)s, %(rejected)s, %(deleted)s, %(table_counts)s, %(error)s)
+RETURNING load_id
+"""
+_FINISH_RUN = """
+UPDATE ops.load_runs SET finished_at = clock_timestamp(), records = %s, loaded = %s, rejected = %s, deleted = %s,
+       table_counts = %s
+ WHERE load_id = %s
+"""
+_REJECT_COLUMNS = ("load_id", "source", "table_name", "source_key", "source_version_id", "line_number",
+                   "record_key", "reason_code", "field_name", "offending_value", "detail")
+_LINE = "_line"
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+@dataclass
+class _Rejects:
+    """Rejected records of one file, spooled as COPY text (memory bounded whatever their number)."""
+
+    load_id: int
+    source: str
+    table: str
+    raw_table: str
+    source_key: str
+    version_id: str | None
+    count: int = 0
+    spool: Any = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b"))
+
+    def add(self, line_number: int, reason: str, *, field_name: str | None, value: object, detail: str,
+            record_key: str | None) -> None:
+        offending = redact_value(self.raw_table, field_name, value)
+        row = (self.load_id, self.source, self.table, self.source_key, self.version_id, line_number,
+               _clean(record_key, 200), reason, field_name, _clean(offending, 400), _clean(detail, 1000))
+        self.spool.write(encode_copy_row(row).encode("utf-8"))
+        self.count += 1
+
+    def flush(self, cur: psycopg2.extensions.cursor) -> None:
+        if self.count:
+            self.spool.seek(0)
+            statement = sql.SQL("COPY ops.rejected_records ({}) FROM STDIN").format(
+                sql.SQL(", ").join(map(sql.Identifier, _REJECT_COLUMNS)))
+            cur.copy_expert(statement.as_string(cur), self.spool, size=1 << 20)
+        self.spool.close()
+
+
+def _clean(text: object, limit: int) -> str | None:
+    if text is None:
+        return None
+    value = str(text).replace("\x00", "\\0")
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _safe_record_key(spec: TableSpec, record: Any) -> str | None:
+    try:
+        key = spec.record_key(record)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecordRejected):
+        return None
+    return None if key is None else str(key)
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return redact_text(text.replace("\x00", "\\0"))[:_ERROR_TEXT_LIMIT]
+
+
+def _ident(name: str) -> sql.Identifier:
+    return sql.Identifier(*name.split("."))
+
+
+def _cols(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
+    if prefix is None:
+        return sql.SQL(", ").join(map(sql.Identifier, names))
+    return sql.SQL(", ").join(sql.Identifier(prefix, n) for n in names)
+
+
+# ------------------------------------------------------------------------------ one table, read
+
+def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects) -> Iterator[str]:
+    """COPY text lines (``_line`` first) for every good row; rejects go to ``rejects``."""
+    build = spec.build
+    key_idx = [spec.columns.index(c) for c in spec.key_columns]
+    width = len(spec.columns)
+    loads = orjson.loads
+    name = reader.name
+    for number, line in reader:
+        try:
+            record = loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise SnapshotFileError(f"{name}: line {number} is not JSON ({exc})") from None
+        try:
+            built = build(record)
+            rows: Iterable[Sequence[Any]] = built if spec.many else (built,)  # type: ignore[assignment]
+            out = []
+            for row in rows:
+                if len(row) != width:
+                    raise TerminalError(f"{spec.snapshot_table}: builder gave {len(row)} values for "
+                                        f"{width} columns (line {number})")
+                for i in key_idx:
+                    if row[i] is None or row[i] == "":
+                        raise RecordRejected("missing_key", spec.columns[i], None,
+                                             f"natural key column {spec.columns[i]} is empty")
+                try:
+                    out.append(f"{number}\t{encode_copy_row(row)}")
+                except NulByteError:
+                    bad = next(i for i, v in enumerate(row) if "\x00" in _as_text(v))
+                    raise RecordRejected("nul_byte", spec.columns[bad], row[bad],
+                                         "contains a NUL byte, which PostgreSQL text cannot store") from None
+        except RecordRejected as rej:
+            rejects.add(number, rej.reason_code, field_name=rej.field, value=rej.value, detail=rej.detail,
+                        record_key=rej.record_key if rej.record_key is not None else _safe_record_key(spec, record))
+            continue
+        yield from out
+
+
+def _as_text(value: Any) -> str:
+    try:
+        return encode_copy_value(value) if not isinstance(value, str) else value
+    except NulByteError:
+        return "\x00"
+
+
+def _stage(cur: psycopg2.extensions.cursor, spec: TableSpec, index: int) -> sql.Identifier:
+    staging = sql.Identifier(f"_stg_{index}_{spec.snapshot_table}"[:63])
+    cur.execute(sql.SQL(
+        "CREATE TEMP TABLE {stg} ON COMMIT DROP AS SELECT 0::bigint AS {line}, {cols} FROM {raw} WITH NO DATA"
+    ).format(stg=staging, line=sql.Identifier(_LINE), cols=_cols(spec.columns), raw=_ident(spec.raw_table)))
+    return staging
+
+
+def _read_table(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec: TableSpec, *,
+                expected: ManifestFile, staging: sql.Identifier, rejects_factory: Callable[..., _Rejects],
+                ) -> tuple[_Rejects, int]:
+    obj = s3_client.get_object(Bucket=bucket, Key=expected.key)
+    reader = JsonlGzReader(obj["Body"], name=expected.key)
+    rejects = rejects_factory(spec=spec, source_key=expected.key, version_id=obj.get("VersionId"))
+    raised: list[BaseException] = []
+
+    def lines() -> Iterator[str]:
+        # psycopg2 turns an exception inside the COPY source into QueryCanceled; keep the real one
+        try:
+            yield from _copy_text(spec, reader, rejects)
+        except BaseException as exc:
+            raised.append(exc)
+            raise
+
+    try:
+        try:
+            copy_lines(cur, staging, (_LINE, *spec.columns), lines())
+        except psycopg2.Error:
+            if raised:
+                raise raised[0] from None
+            raise
+        verify_file(expected, records=reader.records, bytes_=reader.bytes, sha256=reader.sha256)
+    except BaseException:
+        rejects.spool.close()
+        raise
+    return rejects, reader.records
+
+
+# ----------------------------------------------------------------------------- one table, apply
+
+def _reject_duplicates(cur: psycopg2.extensions.cursor, spec: TableSpec, staging: sql.Identifier,
+                       rejects: _Rejects) -> int:
+    """Move every record holding a natural key an earlier line already holds to the rejects."""
+    keys = _cols(spec.key_columns)
+    cur.execute(sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM {stg} GROUP BY {keys} HAVING {count} > 1)"
+    ).format(stg=staging, keys=keys,
+             count=sql.SQL("count(DISTINCT {})").format(sql.Identifier(_LINE)) if spec.many else sql.SQL("count(*)")))
+    if not cur.fetchone()[0]:
+        return 0
+    key_text = sql.SQL(" || '/' || ").join(
+        sql.SQL("coalesce({}::text, '')").format(sql.Identifier(c)) for c in spec.key_columns)
+    cur.execute(sql.SQL("""
+        WITH ranked AS (
+            SELECT {line}, {key_text} AS key_text,
+                   min({line}) OVER (PARTITION BY {keys}) AS first_line
+              FROM {stg}),
+        dup AS (SELECT {line}, min(key_text) AS key_text, min(first_line) AS first_line
+                  FROM ranked WHERE {line} <> first_line GROUP BY {line}),
+        gone AS (DELETE FROM {stg} s USING dup WHERE s.{line} = dup.{line} RETURNING s.{line})
+        SELECT DISTINCT dup.{line}, dup.key_text, dup.first_line FROM dup JOIN gone USING ({line})
+         ORDER BY 1
+    """).format(line=sql.Identifier(_LINE), key_text=key_text, keys=keys, stg=staging))
+    duplicates = cur.fetchall()
+    for line_number, key_text_value, first_line in duplicates:
+        rejects.add(line_number, "duplicate_key", field_name=",".join(spec.key_columns), value=key_text_value,
+                    detail=f"the natural key is already held by line {first_line} of this file",
+                    record_key=key_text_value)
+    return len(duplicates)
+
+
+def _apply_table(cur: psycopg2.extensions.cursor, spec: TableSpec, staging: sql.Identifier, load_id: int,
+                 source_key: str) -> tuple[int, int, int]:
+    """Upsert staging into the raw table and delete keys the snapshot lacks: (rows, written, deleted)."""
+    raw = _ident(spec.raw_table)
+    keys = _cols(spec.key_columns)
+    line = sql.Identifier(_LINE)
+    cur.execute(sql.SQL("SELECT count(*) FROM {stg}").format(stg=staging))
+    rows = cur.fetchone()[0]
+    cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {raw})").format(raw=raw))
+    raw_has_rows = cur.fetchone()[0]
+    lineage = sql.SQL("{load_id}, {source_key}, clock_timestamp()").format(
+        load_id=sql.Literal(load_id), source_key=sql.Literal(source_key))
+    all_cols = (*spec.columns, "_load_id", "_source_key", "_loaded_at")
+    if not raw_has_rows:
+        cur.execute(sql.SQL("INSERT INTO {raw} ({cols}) SELECT {src}, {lineage} FROM {stg} ORDER BY {line}").format(
+            raw=raw, cols=_cols(all_cols), src=_cols(spec.columns), lineage=lineage, stg=staging, line=line))
+        return rows, cur.rowcount, 0
+    non_key = [c for c in spec.columns if c not in spec.key_columns]
+    if non_key:
+        update = sql.SQL(
+            "DO UPDATE SET {sets}, _load_id = EXCLUDED._load_id, _source_key = EXCLUDED._source_key, "
+            "_loaded_at = EXCLUDED._loaded_at WHERE ({old}) IS DISTINCT FROM ({new})"
+        ).format(
+            sets=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in non_key),
+            old=_cols(non_key, "t"),
+            new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in non_key),
+        )
+    else:
+        update = sql.SQL("DO NOTHING")
+    cur.execute(sql.SQL(
+        "INSERT INTO {raw} AS t ({cols}) SELECT {src}, {lineage} FROM {stg} ORDER BY {line} "
+        "ON CONFLICT ({keys}) {update}"
+    ).format(raw=raw, cols=_cols(all_cols), src=_cols(spec.columns), lineage=lineage, stg=staging, line=line,
+             keys=keys, update=update))
+    written = cur.rowcount
+    cur.execute(sql.SQL(
+        "DELETE FROM {raw} t WHERE NOT EXISTS (SELECT 1 FROM {stg} s WHERE {match})"
+    ).format(raw=raw, stg=staging, match=sql.SQL(" AND ").join(
+        sql.SQL("s.{c} = t.{c}").format(c=sql.Identifier(c)) for c in spec.key_columns)))
+    return rows, written, cur.rowcount
+
+
+def _reconcile(cur: psycopg2.extensions.cursor, spec: TableSpec, staging: sql.Identifier, load_id: int,
+               expected: ManifestFile) -> tuple[int, int]:
+    """Count loaded records (staging) and rejected ones (ops) in the database; they must add up."""
+    cur.execute(sql.SQL("SELECT count(DISTINCT {line}) FROM {stg}").format(line=sql.Identifier(_LINE), stg=staging))
+    loaded = cur.fetchone()[0]
+    cur.execute("SELECT count(DISTINCT line_number) FROM ops.rejected_records WHERE load_id = %s AND table_name = %s",
+                (load_id, spec.snapshot_table))
+    rejected = cur.fetchone()[0]
+    if loaded + rejected != expected.records:
+        raise TerminalError(
+            f"{expected.key} ({spec.snapshot_table}): reconciliation failed: manifest says {expected.records} "
+            f"records, loaded {loaded} + rejected {rejected} = {loaded + rejected}")
+    return loaded, rejected
+
+
+# ------------------------------------------------------------------------------------ the load
+
+def _check_specs(loaded: LoadedManifest, specs: Sequence[TableSpec], source: str) -> None:
+    manifest = loaded.manifest
+    if manifest.source != source:
+        raise ManifestError(f"{loaded.ref.key}: manifest is for source {manifest.source!r}, not {source!r}")
+    if not specs:
+        raise ValueError("load_snapshot needs at least one TableSpec")
+    names = [s.snapshot_table for s in specs]
+    if len(set(names)) != len(names):
+        raise ValueError("two TableSpecs name the same snapshot table")
+    listed = {f.table for f in manifest.files}
+    missing = [n for n in names if n not in listed]
+    if missing:
+        raise ManifestError(f"{loaded.ref.key}: manifest has no file for table(s) {', '.join(missing)}")
+    unknown = sorted(listed - set(names))
+    if unknown:
+        raise ManifestError(f"{loaded.ref.key}: manifest lists table(s) this pipeline does not load: "
+                            f"{', '.join(unknown)}")
+
+
+def _previous_load(cur: psycopg2.extensions.cursor, source: str, sha256: str) -> int | None:
+    cur.execute(_FIND_SUCCEEDED, (source, sha256))
+    row = cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)
+
+
+def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef,
+                  specs: Sequence[TableSpec], *, source: str, logger: Any = None) -> LoadResult:
+    """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see module doc)."""
+    log = logger or setup_logger(f"{source}_pipeline")
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    loaded_manifest = read_manifest(s3_client, ref)
+    manifest = loaded_manifest.manifest
+    _check_specs(loaded_manifest, specs, source)
+    context = {"source": source, "run_id": manifest.run_id, "manifest_key": ref.key,
+               "manifest_sha256": loaded_manifest.sha256}
+
+    def skipped(load_id: int) -> LoadResult:
+        log.info("snapshot already loaded: no-op", extra={**context, "previous_load_id": load_id})
+        return LoadResult("skipped", source, manifest.run_id, ref.key, loaded_manifest.sha256, load_id,
+                          duration_ms=_ms(started))
+
+    if conn.autocommit:
+        raise TerminalError("load_snapshot needs a connection with autocommit off (it runs one transaction)")
+    try:
+        with conn.cursor() as cur:
+            previous = _previous_load(cur, source, loaded_manifest.sha256)  # fast path: no lock wait
+            if previous is None:
+                advisory_xact_lock(cur, f"load:{source}")
+                previous = _previous_load(cur, source, loaded_manifest.sha256)  # a load may just have finished
+            if previous is not None:
+                conn.rollback()
+                return skipped(previous)
+            result = _load_locked(cur, s3_client, loaded_manifest, specs=specs, source=source,
+                                      started_at=started_at, log=log, context=context)
+        conn.commit()
+    except BaseException as exc:
+        _record_failure(conn, loaded_manifest, source=source, started_at=started_at, exc=exc, log=log,
+                        context=context)
+        if isinstance(exc, ManifestError | SnapshotFileError | TransientError | TerminalError):
+            raise
+        if isinstance(exc, psycopg2.Error):
+            kind = classify_error(exc)
+            raise kind(f"loading {source} snapshot {ref.key} failed: {_error_text(exc)}") from exc
+        raise
+    result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, result.load_id,
+                        result.tables, duration_ms=_ms(started))
+    log.info("snapshot loaded", extra={**context, **{k: v for k, v in result.to_dict().items() if k != "tables"},
+                                       "tables": {k: v.to_dict() for k, v in result.tables.items()}})
+    return result
+
+
+def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifest: LoadedManifest, *,
+                 specs: Sequence[TableSpec], source: str, started_at: datetime, log: Any,
+                 context: dict[str, Any]) -> LoadResult:
+    manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
+    cur.execute(_INSERT_RUN, {
+        "source": source, "run_id": manifest.run_id, "bucket": ref.bucket, "key": ref.key,
+        "version_id": loaded_manifest.version_id, "sha256": loaded_manifest.sha256,
+        "extracted_at": manifest.extracted_at, "status": "succeeded", "started_at": started_at,
+        "records": 0, "loaded": 0, "rejected": 0, "deleted": 0, "table_counts": "{}", "error": None,
+    })
+    load_id = int(cur.fetchone()[0])
+
+    def rejects_factory(*, spec: TableSpec, source_key: str, version_id: str | None) -> _Rejects:
+        return _Rejects(load_id, source, spec.snapshot_table, spec.raw_table, source_key, version_id)
+
+    # 1. read every file into staging and check it against the manifest (nothing in raw changes yet)
+    staged: list[tuple[TableSpec, ManifestFile, sql.Identifier, _Rejects, int]] = []
+    for index, spec in enumerate(specs):
+        t0 = time.perf_counter()
+        expected = manifest.file_for(spec.snapshot_table)
+        staging = _stage(cur, spec, index)
+        rejects, _ = _read_table(cur, s3_client, ref.bucket, spec, expected=expected, staging=staging,
+                                 rejects_factory=rejects_factory)
+        staged.append((spec, expected, staging, rejects, _ms(t0)))
+        log.info("snapshot file staged", extra={**context, "table": spec.snapshot_table, "records": expected.records,
+                                                 "rejected": rejects.count, "duration_ms": _ms(t0)})
+    # 2. apply each table, reconcile, record
+    tables: dict[str, TableCounts] = {}
+    try:
+        for spec, expected, staging, rejects, read_ms in staged:
+            t0 = time.perf_counter()
+            _reject_duplicates(cur, spec, staging, rejects)
+            rows, written, deleted = _apply_table(cur, spec, staging, load_id, expected.key)
+            rejects.flush(cur)
+            loaded, rejected = _reconcile(cur, spec, staging, load_id, expected)
+            tables[spec.snapshot_table] = TableCounts(
+                records=expected.records, loaded=loaded, rejected=rejected, rows=rows, written=written,
+                unchanged=rows - written, deleted=deleted, read_ms=read_ms, apply_ms=_ms(t0))
+    finally:
+        for _, _, _, rejects, _ in staged:
+            rejects.spool.close()
+    result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, load_id, tables)
+    cur.execute(_FINISH_RUN, (result.records, result.loaded, result.rejected, result.deleted,
+                              orjson.dumps({k: v.to_dict() for k, v in tables.items()}).decode(), load_id))
+    return result
+
+
+def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: LoadedManifest, *, source: str,
+                    started_at: datetime, exc: BaseException, log: Any, context: dict[str, Any]) -> None:
+    """Roll back, then write a ``failed`` load row in a short transaction of its own (best effort)."""
+    error = _error_text(exc)
+    log.error("snapshot load failed; rolled back", extra={**context, "error": error})
+    if conn.closed:
+        log.warning("cannot record the failed load: the database connection is closed", extra=context)
+        return
+    manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
+    try:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute(_INSERT_RUN, {
+                "source": source, "run_id": manifest.run_id, "bucket": ref.bucket, "key": ref.key,
+                "version_id": loaded_manifest.version_id, "sha256": loaded_manifest.sha256,
+                "extracted_at": manifest.extracted_at, "status": "failed", "started_at": started_at,
+                "records": sum(f.records for f in manifest.files), "loaded": 0, "rejected": 0, "deleted": 0,
+                "table_counts": "{}", "error": error,
+            })
+        conn.commit()
+    except psycopg2.Error as record_exc:  # the original error matters more; say why this one failed
+        log.warning("cannot record the failed load", extra={**context, "error": _error_text(record_exc)})
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            log.warning("rollback after a failed load failed too", extra=context)
