@@ -1,0 +1,1 @@
+"""ITC Verify+ pipeline: extract the Quickbase report to the landing bucket, load snapshots into raw.verifyplus."""
