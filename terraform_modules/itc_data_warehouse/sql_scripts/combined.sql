@@ -691,3 +691,835 @@ COMMENT ON COLUMN curated.verifyplus.close_datetime IS 'When verification closed
 COMMENT ON COLUMN curated.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_verifyplus_view.sql', '257d43bed4666491f752fa82101d32778c034576ae3f4dde41c4dfd393744b58');
+
+-- ==== 20_create_ref_settings.sql ====
+-- ref.settings: business settings the SQL layer reads, maintained by finance / operations.
+-- The business time zone decides billing months: a timestamp's billing month is its calendar
+-- month in this zone (ref.billing_month), NEVER in the session's TimeZone. The orchestrator keeps
+-- it equal to ITC_BUSINESS_TZ when that variable is set (see the orchestrator README).
+CREATE TABLE ref.settings (
+    key         text        PRIMARY KEY,
+    value       text        NOT NULL,
+    description text        NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text        NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE ref.settings IS 'Business settings read by the warehouse SQL (business time zone, Verify+ SLA target). Maintained by finance/operations; refresh the views after a change.';
+COMMENT ON COLUMN ref.settings.key IS 'Setting name (business_time_zone, verifyplus_sla_target_days).';
+COMMENT ON COLUMN ref.settings.value IS 'Setting value, as text; validated per key on write.';
+COMMENT ON COLUMN ref.settings.description IS 'What the setting means.';
+COMMENT ON COLUMN ref.settings.updated_at IS 'When the value was last written.';
+COMMENT ON COLUMN ref.settings.updated_by IS 'Database role that last wrote it.';
+
+CREATE FUNCTION ref.validate_setting() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.key = 'business_time_zone'
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = NEW.value) THEN
+        RAISE EXCEPTION 'ref.settings business_time_zone: % is not a time zone name PostgreSQL knows (e.g. America/New_York)', NEW.value
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NEW.key = 'verifyplus_sla_target_days'
+       AND (NEW.value !~ '^[0-9]+(\.[0-9]+)?$' OR NEW.value::numeric <= 0) THEN
+        RAISE EXCEPTION 'ref.settings verifyplus_sla_target_days: % is not a positive number of days', NEW.value
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    NEW.updated_at := now();
+    NEW.updated_by := current_user;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ref.validate_setting() IS 'Trigger: rejects an unknown time zone or a non-positive SLA target with a message naming the setting.';
+CREATE TRIGGER settings_validate BEFORE INSERT OR UPDATE ON ref.settings
+    FOR EACH ROW EXECUTE FUNCTION ref.validate_setting();
+
+INSERT INTO ref.settings (key, value, description) VALUES
+    ('business_time_zone', 'America/New_York',
+     'Billing months are calendar months in this IANA time zone (ITC_BUSINESS_TZ).'),
+    ('verifyplus_sla_target_days', '3',
+     'Verify+ service level: a billable request should close within this many days of its creation.');
+
+CREATE FUNCTION ref.business_time_zone() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'business_time_zone'), 'America/New_York')
+$$;
+COMMENT ON FUNCTION ref.business_time_zone() IS 'The business time zone (ref.settings business_time_zone; America/New_York when unset).';
+
+CREATE FUNCTION ref.billing_month(ts timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE ref.business_time_zone(), 'YYYY-MM')
+$$;
+COMMENT ON FUNCTION ref.billing_month(timestamptz) IS 'Billing month (YYYY-MM) of a timestamp: its calendar month in the business time zone, whatever the session TimeZone. Null for null.';
+
+CREATE FUNCTION ref.month_start(billing_month text) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_date(billing_month || '-01', 'YYYY-MM-DD')::timestamp AT TIME ZONE ref.business_time_zone()
+$$;
+COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-MM) starts: midnight on its first day in the business time zone.';
+
+CREATE FUNCTION ref.verifyplus_sla_target_days() RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'verifyplus_sla_target_days'), 3)
+$$;
+COMMENT ON FUNCTION ref.verifyplus_sla_target_days() IS 'Verify+ SLA target in days (ref.settings verifyplus_sla_target_days; 3 when unset).';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('20_create_ref_settings.sql', '83a6eca3b70dccfe8724381aebe6610f6adbb9991b0035c658c5c125aae2dc95');
+
+-- ==== 21_create_ref_price_list.sql ====
+-- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
+-- MAINTAINED BY FINANCE: to change a price, end the current row (set effective_to) and insert a new
+-- row from that date; never edit the price of a period already invoiced (closed months keep the
+-- price they were closed with anyway). Ranges are [effective_from, effective_to): effective_to is
+-- the first day the price no longer applies (null = open-ended); ranges of one product may not
+-- overlap. The unit price of a billing month is the price in force on the month's first day.
+CREATE TABLE ref.products (
+    product     text PRIMARY KEY CHECK (product ~ '^[a-z][a-z0-9_]*$'),
+    description text NOT NULL,
+    unit        text NOT NULL
+);
+COMMENT ON TABLE ref.products IS 'Billable products (maintained by finance).';
+COMMENT ON COLUMN ref.products.product IS 'Product code used on invoice lines (demand_uploaded, demand_archived, verifyplus_request).';
+COMMENT ON COLUMN ref.products.description IS 'What is billed.';
+COMMENT ON COLUMN ref.products.unit IS 'The unit counted (one demand, one request).';
+
+INSERT INTO ref.products (product, description, unit) VALUES
+    ('demand_uploaded', 'Demand package uploaded on Exchange (curated.demands_uploaded, by upload month)', 'demand'),
+    ('demand_archived', 'Demand package archived on Exchange (curated.demands_archived, by archive month)', 'demand'),
+    ('verifyplus_request', 'Billable Verify+ policy-limit request (not duplicate, not excluded), by request month', 'request');
+
+CREATE TABLE ref.price_list (
+    price_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    product        text          NOT NULL REFERENCES ref.products (product),
+    unit_price     numeric(12,2) NOT NULL CHECK (unit_price >= 0),
+    currency       char(3)       NOT NULL DEFAULT 'USD' CHECK (currency ~ '^[A-Z]{3}$'),
+    effective_from date          NOT NULL,
+    effective_to   date          CHECK (effective_to IS NULL OR effective_to > effective_from),
+    note           text,
+    created_at     timestamptz   NOT NULL DEFAULT now(),
+    created_by     text          NOT NULL DEFAULT current_user
+);
+CREATE INDEX price_list_product_idx ON ref.price_list (product, effective_from);
+COMMENT ON TABLE ref.price_list IS 'Unit prices per product, effective-dated [effective_from, effective_to). Maintained by finance; a month is billed at the price in force on its first day.';
+COMMENT ON COLUMN ref.price_list.price_id IS 'Row identifier.';
+COMMENT ON COLUMN ref.price_list.product IS 'Product priced (ref.products).';
+COMMENT ON COLUMN ref.price_list.unit_price IS 'Price of one unit, in currency.';
+COMMENT ON COLUMN ref.price_list.currency IS 'ISO 4217 currency code.';
+COMMENT ON COLUMN ref.price_list.effective_from IS 'First day the price applies.';
+COMMENT ON COLUMN ref.price_list.effective_to IS 'First day the price no longer applies; null = until further notice.';
+COMMENT ON COLUMN ref.price_list.note IS 'Why the price was set (contract, change request).';
+COMMENT ON COLUMN ref.price_list.created_at IS 'When the row was entered.';
+COMMENT ON COLUMN ref.price_list.created_by IS 'Database role that entered it.';
+
+CREATE FUNCTION ref.check_price_overlap() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    clash ref.price_list%ROWTYPE;
+BEGIN
+    -- serialise writers of one product so two concurrent inserts cannot both pass the check
+    PERFORM pg_advisory_xact_lock(hashtext('itc'), hashtext('price_list:' || NEW.product));
+    SELECT * INTO clash FROM ref.price_list p
+    WHERE p.product = NEW.product
+      AND p.price_id <> coalesce(NEW.price_id, -1)
+      AND daterange(p.effective_from, p.effective_to) && daterange(NEW.effective_from, NEW.effective_to)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ref.price_list: % price from % overlaps price_id % (% to %); end that row first (set its effective_to)',
+            NEW.product, NEW.effective_from, clash.price_id, clash.effective_from, coalesce(clash.effective_to::text, 'open')
+            USING ERRCODE = 'exclusion_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ref.check_price_overlap() IS 'Trigger: refuses a price whose date range overlaps another price of the same product.';
+CREATE TRIGGER price_list_no_overlap BEFORE INSERT OR UPDATE ON ref.price_list
+    FOR EACH ROW EXECUTE FUNCTION ref.check_price_overlap();
+
+-- Demo prices (finance replaces them with the contract prices).
+INSERT INTO ref.price_list (product, unit_price, currency, effective_from, effective_to, note) VALUES
+    ('demand_uploaded',    25.00, 'USD', DATE '2020-01-01', NULL, 'demo price'),
+    ('demand_archived',     5.00, 'USD', DATE '2020-01-01', NULL, 'demo price'),
+    ('verifyplus_request', 35.00, 'USD', DATE '2020-01-01', DATE '2026-01-01', 'demo price'),
+    ('verifyplus_request', 40.00, 'USD', DATE '2026-01-01', NULL, 'demo price increase');
+
+CREATE FUNCTION ref.unit_price(p_product text, p_billing_month text)
+RETURNS TABLE (unit_price numeric, currency char(3), price_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT p.unit_price, p.currency, p.price_id
+    FROM ref.price_list p
+    WHERE p.product = p_product
+      AND p.effective_from <= to_date(p_billing_month || '-01', 'YYYY-MM-DD')
+      AND (p.effective_to IS NULL OR p.effective_to > to_date(p_billing_month || '-01', 'YYYY-MM-DD'))
+$$;
+COMMENT ON FUNCTION ref.unit_price(text, text) IS 'The price of a product in force in a billing month (on its first day); no row when none.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', 'f888180a55d3ded485895824dc5dbef951530129cfcb789bccb3371a600760b1');
+
+-- ==== 22_create_analytics_demands_summary_view.sql ====
+-- analytics.demands_summary: the core invoicing KPI (DESIGN.md §5). Per billing month (YYYY-MM,
+-- calendar month in the business time zone) and sending firm: demands uploaded (month of
+-- uploaded_at) and demands archived (month of archived_at), full outer join, zeros for gaps.
+-- A demand without a firm name is counted under '(no firm name)' so it is visible, not lost.
+-- No PHI: counts per firm only.
+CREATE MATERIALIZED VIEW analytics.demands_summary AS
+WITH uploaded AS (
+    SELECT ref.billing_month(u.uploaded_at) AS billing_month,
+           coalesce(u.sending_firm_name, '(no firm name)') AS sending_firm_name,
+           count(*) AS n
+    FROM curated.demands_uploaded AS u
+    GROUP BY 1, 2
+),
+archived AS (
+    SELECT ref.billing_month(a.archived_at) AS billing_month,
+           coalesce(a.sending_firm_name, '(no firm name)') AS sending_firm_name,
+           count(*) AS n
+    FROM curated.demands_archived AS a
+    GROUP BY 1, 2
+)
+SELECT
+    coalesce(u.billing_month, a.billing_month)         AS billing_month,
+    coalesce(u.sending_firm_name, a.sending_firm_name) AS sending_firm_name,
+    coalesce(u.n, 0)::bigint                           AS uploaded_count,
+    coalesce(a.n, 0)::bigint                           AS archived_count
+FROM uploaded AS u
+FULL OUTER JOIN archived AS a
+    ON a.billing_month = u.billing_month AND a.sending_firm_name = u.sending_firm_name
+WITH NO DATA;
+
+CREATE UNIQUE INDEX demands_summary_month_firm_uq ON analytics.demands_summary (billing_month, sending_firm_name);
+
+COMMENT ON MATERIALIZED VIEW analytics.demands_summary IS 'Demands uploaded and archived per billing month and sending firm (the core invoicing KPI). Months are calendar months in the business time zone. No PHI.';
+COMMENT ON COLUMN analytics.demands_summary.billing_month IS 'Billing month, YYYY-MM, calendar month in the business time zone (ref.business_time_zone()). Not PHI.';
+COMMENT ON COLUMN analytics.demands_summary.sending_firm_name IS 'Sending law firm (right-stripped); ''(no firm name)'' when the demand has none. Not PHI.';
+COMMENT ON COLUMN analytics.demands_summary.uploaded_count IS 'Demands of curated.demands_uploaded uploaded in the month; 0 when none. Not PHI.';
+COMMENT ON COLUMN analytics.demands_summary.archived_count IS 'Demands of curated.demands_archived archived in the month; 0 when none. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('22_create_analytics_demands_summary_view.sql', '293ad4b7022af6191b7a67710259068271feb4aaa3378bc01f7b7430a26c77e7');
+
+-- ==== 23_create_analytics_verifyplus_monthly_view.sql ====
+-- analytics.verifyplus_monthly: Verify+ volume and service level per billing month (month of
+-- Request Created Datetime in the business time zone) and firm. Billable = not a duplicate and not
+-- excluded from reporting. SLA figures are over BILLABLE requests: median days to close of those
+-- closed, and the share of closed ones that closed within the target (ref.settings
+-- verifyplus_sla_target_days). Requests without a creation time have no month and are not counted
+-- here (the quality checks report them). No PHI: counts and durations per firm only.
+CREATE MATERIALIZED VIEW analytics.verifyplus_monthly AS
+WITH target AS (SELECT ref.verifyplus_sla_target_days() AS days),
+monthly AS (
+    SELECT
+        ref.billing_month(v.request_created_datetime)                            AS billing_month,
+        coalesce(v.firm_name, '(no firm name)')                                  AS firm_name,
+        count(*)                                                                 AS total_requests,
+        count(*) FILTER (WHERE v.is_billable)                                    AS billable_requests,
+        count(*) FILTER (WHERE v.duplicate_request)                              AS duplicate_requests,
+        count(*) FILTER (WHERE v.exclude_from_reporting)                         AS excluded_requests,
+        count(*) FILTER (WHERE v.is_billable AND v.days_to_close IS NOT NULL)    AS closed_requests,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY v.days_to_close)
+            FILTER (WHERE v.is_billable AND v.days_to_close IS NOT NULL)         AS median_days_to_close,
+        count(*) FILTER (WHERE v.is_billable AND v.days_to_close <= t.days)      AS closed_within_target,
+        t.days                                                                   AS sla_target_days
+    FROM curated.verifyplus AS v
+    CROSS JOIN target AS t
+    WHERE v.request_created_datetime IS NOT NULL
+    GROUP BY 1, 2, t.days
+)
+SELECT
+    billing_month,
+    firm_name,
+    total_requests,
+    billable_requests,
+    duplicate_requests,
+    excluded_requests,
+    closed_requests,
+    round(median_days_to_close::numeric, 2) AS median_days_to_close,
+    closed_within_target,
+    sla_target_days,
+    round(closed_within_target::numeric / nullif(closed_requests, 0), 4) AS share_closed_within_target
+FROM monthly
+WITH NO DATA;
+
+CREATE UNIQUE INDEX verifyplus_monthly_month_firm_uq ON analytics.verifyplus_monthly (billing_month, firm_name);
+
+COMMENT ON MATERIALIZED VIEW analytics.verifyplus_monthly IS 'Verify+ requests per billing month and firm: volume, billable count, and SLA (median days to close, share closed within target). No PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.billing_month IS 'Billing month, YYYY-MM, of Request Created Datetime in the business time zone. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.firm_name IS 'Requesting law firm (right-stripped); ''(no firm name)'' when none. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.total_requests IS 'All requests created in the month. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.billable_requests IS 'Requests billed: neither Duplicate Request nor Exclude From Reporting checked. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.duplicate_requests IS 'Requests marked Duplicate Request (not billed). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.excluded_requests IS 'Requests marked Exclude From Reporting (not billed); a request may be both duplicate and excluded. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.closed_requests IS 'Billable requests that have closed (close time known). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.median_days_to_close IS 'Median days from creation to close over the closed billable requests; null when none closed. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.closed_within_target IS 'Closed billable requests that closed within sla_target_days. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.sla_target_days IS 'The SLA target in days used (ref.settings verifyplus_sla_target_days at refresh time). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_monthly.share_closed_within_target IS 'closed_within_target / closed_requests (0..1, 4 decimals); null when none closed. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('23_create_analytics_verifyplus_monthly_view.sql', '4a38364456a8e49fa07de284e7b00a8a20bed57e908842634ce9e962ccfed00d');
+
+-- ==== 24_create_analytics_invoice_lines.sql ====
+-- Invoicing: usage quantities, invoice lines, and month close (DESIGN.md §5).
+--
+-- analytics.usage_quantities: per service month, firm and product, the billable quantity, live
+--   from the analytics views (demand_uploaded, demand_archived, verifyplus_request).
+-- analytics.invoice_lines: what each monthly invoice holds, per billing_month (the invoice),
+--   firm and product, quantity x the unit price in force in the SERVICE month -> amount:
+--   * an OPEN month (not closed): its usage lines, computed live (line_type 'usage', status 'open');
+--   * a CLOSED month (analytics.close_month): exactly the lines frozen at close (status 'closed'),
+--     never rewritten;
+--   * ADJUSTMENTS: when the live quantity of a closed service month later differs from what its
+--     closed lines billed (usage + earlier adjustments), the difference appears as a line_type
+--     'adjustment' line on the NEXT invoice to be closed: billing_month = the month after the
+--     latest closed month, service_month = the closed month it adjusts, priced at that service
+--     month's unit price. Closing that month freezes the adjustment with it.
+--   Zero-quantity lines are not shown. A line with no price in force has null unit_price/amount;
+--   close_month refuses to close such a month and the quality checks fail on it.
+-- analytics.close_month(month, closed_by): freezes a month; closing twice is an error.
+-- No PHI: quantities per firm and product.
+
+CREATE VIEW analytics.usage_quantities AS
+SELECT s.billing_month AS service_month, s.sending_firm_name AS firm_name,
+       'demand_uploaded'::text AS product, s.uploaded_count AS quantity
+FROM analytics.demands_summary AS s
+WHERE s.uploaded_count <> 0
+UNION ALL
+SELECT s.billing_month, s.sending_firm_name, 'demand_archived', s.archived_count
+FROM analytics.demands_summary AS s
+WHERE s.archived_count <> 0
+UNION ALL
+SELECT v.billing_month, v.firm_name, 'verifyplus_request', v.billable_requests
+FROM analytics.verifyplus_monthly AS v
+WHERE v.billable_requests <> 0;
+
+COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm and product, live from analytics.demands_summary and analytics.verifyplus_monthly (as of their last refresh). No PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.service_month IS 'Month the usage happened (YYYY-MM, business time zone). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.product IS 'Product (ref.products). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (non-zero). Not PHI.';
+
+CREATE TABLE analytics.closed_months (
+    billing_month text        PRIMARY KEY CHECK (billing_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+    closed_at     timestamptz NOT NULL DEFAULT now(),
+    closed_by     text        NOT NULL CHECK (btrim(closed_by) <> ''),
+    line_count    integer     NOT NULL,
+    total_amount  numeric(14,2) NOT NULL
+);
+COMMENT ON TABLE analytics.closed_months IS 'Invoice months that are closed (analytics.close_month): their lines are frozen in analytics.closed_invoice_lines. No PHI.';
+COMMENT ON COLUMN analytics.closed_months.billing_month IS 'The closed invoice month, YYYY-MM. Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.closed_at IS 'When it was closed. Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.closed_by IS 'Who closed it (name given to close_month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.line_count IS 'Invoice lines frozen at close. Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.total_amount IS 'Sum of the frozen lines'' amounts (all currencies added; one currency in practice). Not PHI.';
+
+CREATE TABLE analytics.closed_invoice_lines (
+    line_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    billing_month text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
+    service_month text          NOT NULL,
+    firm_name     text          NOT NULL,
+    product       text          NOT NULL REFERENCES ref.products (product),
+    line_type     text          NOT NULL CHECK (line_type IN ('usage', 'adjustment')),
+    quantity      bigint        NOT NULL,
+    unit_price    numeric(12,2) NOT NULL,
+    currency      char(3)       NOT NULL,
+    amount        numeric(14,2) NOT NULL,
+    closed_at     timestamptz   NOT NULL DEFAULT now(),
+    UNIQUE (billing_month, service_month, firm_name, product, line_type)
+);
+CREATE INDEX closed_invoice_lines_service_idx ON analytics.closed_invoice_lines (service_month, firm_name, product);
+COMMENT ON TABLE analytics.closed_invoice_lines IS 'Invoice lines frozen when their month was closed; immutable (updates and deletes are refused). No PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.line_id IS 'Row identifier. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.billing_month IS 'Invoice month the line was billed on (a closed month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.service_month IS 'Month of the usage billed; earlier than billing_month for an adjustment. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.product IS 'Product (ref.products). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.line_type IS 'usage (the month''s own usage) or adjustment (a later change to a closed month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.quantity IS 'Units billed (negative for a downward adjustment). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.unit_price IS 'Unit price in force in the service month at close time. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.currency IS 'ISO 4217 currency. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.amount IS 'quantity x unit_price. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.closed_at IS 'When the line was frozen. Not PHI.';
+
+CREATE FUNCTION analytics.refuse_closed_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%.% is append-only: a closed month is never rewritten (later changes appear as adjustment lines)',
+        TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+COMMENT ON FUNCTION analytics.refuse_closed_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of closed invoice data.';
+CREATE TRIGGER closed_invoice_lines_immutable BEFORE UPDATE OR DELETE ON analytics.closed_invoice_lines
+    FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change();
+CREATE TRIGGER closed_invoice_lines_no_truncate BEFORE TRUNCATE ON analytics.closed_invoice_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change();
+CREATE TRIGGER closed_months_immutable BEFORE UPDATE OR DELETE ON analytics.closed_months
+    FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change();
+CREATE TRIGGER closed_months_no_truncate BEFORE TRUNCATE ON analytics.closed_months
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change();
+
+CREATE VIEW analytics.invoice_lines AS
+WITH next_invoice AS (
+    SELECT to_char(to_date(max(c.billing_month) || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM') AS billing_month
+    FROM analytics.closed_months AS c
+),
+billed AS (
+    SELECT l.service_month, l.firm_name, l.product, sum(l.quantity) AS quantity
+    FROM analytics.closed_invoice_lines AS l
+    GROUP BY 1, 2, 3
+),
+open_lines AS (
+    SELECT u.service_month AS billing_month, u.service_month, u.firm_name, u.product,
+           'usage'::text AS line_type, u.quantity
+    FROM analytics.usage_quantities AS u
+    WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = u.service_month)
+    UNION ALL
+    SELECT n.billing_month, d.service_month, d.firm_name, d.product, 'adjustment', d.quantity
+    FROM (
+        SELECT coalesce(u.service_month, b.service_month) AS service_month,
+               coalesce(u.firm_name, b.firm_name)         AS firm_name,
+               coalesce(u.product, b.product)             AS product,
+               coalesce(u.quantity, 0) - coalesce(b.quantity, 0) AS quantity
+        FROM analytics.usage_quantities AS u
+        FULL OUTER JOIN billed AS b
+            ON b.service_month = u.service_month AND b.firm_name = u.firm_name AND b.product = u.product
+    ) AS d
+    CROSS JOIN next_invoice AS n
+    WHERE d.quantity <> 0
+      AND EXISTS (SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = d.service_month)
+)
+SELECT o.billing_month, o.service_month, o.firm_name, o.product, o.line_type,
+       o.quantity::bigint AS quantity, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
+       round(o.quantity * p.unit_price, 2)::numeric(14,2) AS amount,
+       'open'::text AS status, NULL::timestamptz AS closed_at
+FROM open_lines AS o
+LEFT JOIN LATERAL ref.unit_price(o.product, o.service_month) AS p ON true
+UNION ALL
+SELECT l.billing_month, l.service_month, l.firm_name, l.product, l.line_type,
+       l.quantity, l.unit_price, l.currency, l.amount, 'closed', l.closed_at
+FROM analytics.closed_invoice_lines AS l;
+
+COMMENT ON VIEW analytics.invoice_lines IS 'Invoice lines per billing month, firm and product: live usage for open months, the frozen lines of closed months, and adjustment lines (on the next invoice to close) for later changes to closed months. amount = quantity x unit price in force in the service month. No PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.billing_month IS 'Invoice the line belongs to, YYYY-MM. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.service_month IS 'Month of the usage billed (= billing_month for usage lines; the closed month adjusted for adjustment lines). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.product IS 'Product (ref.products). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.line_type IS 'usage, or adjustment (a change to a closed month found after it was closed). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.quantity IS 'Units (negative for a downward adjustment). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.unit_price IS 'Unit price in force in the service month (ref.price_list); null when none is (the month cannot be closed). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.currency IS 'ISO 4217 currency. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.amount IS 'quantity x unit_price, rounded to cents. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.status IS 'open (live, may still change) or closed (frozen by analytics.close_month). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.closed_at IS 'When the line was frozen; null while open. Not PHI.';
+
+CREATE FUNCTION analytics.close_month(p_month text, p_closed_by text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    done        analytics.closed_months%ROWTYPE;
+    month_end   timestamptz;
+    unpriced    record;
+    n_lines     integer;
+    total       numeric(14,2);
+BEGIN
+    IF p_month IS NULL OR p_month !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
+        RAISE EXCEPTION 'close_month: month % is not YYYY-MM', coalesce(quote_literal(p_month), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_closed_by IS NULL OR btrim(p_closed_by) = '' THEN
+        RAISE EXCEPTION 'close_month: say who closes month % (closed_by is empty)', p_month
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('itc'), hashtext('close_month'));
+    SELECT * INTO done FROM analytics.closed_months WHERE billing_month = p_month;
+    IF FOUND THEN
+        RAISE EXCEPTION 'close_month: month % is already closed (closed at % by %); later changes appear as adjustment lines on the next open invoice',
+            p_month, done.closed_at, done.closed_by
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    month_end := ref.month_start(p_month) + interval '1 month';
+    IF month_end > now() THEN
+        RAISE EXCEPTION 'close_month: month % has not ended yet in time zone % (it ends at %)',
+            p_month, ref.business_time_zone(), month_end
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid IN ('analytics.demands_summary'::regclass, 'analytics.verifyplus_monthly'::regclass)
+               AND NOT relispopulated) THEN
+        RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    SELECT product, service_month INTO unpriced FROM analytics.invoice_lines
+    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'close_month: no price in force for product % in % (add one to ref.price_list)',
+            unpriced.product, unpriced.service_month
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+
+    INSERT INTO analytics.closed_invoice_lines
+        (billing_month, service_month, firm_name, product, line_type, quantity, unit_price, currency, amount)
+    SELECT billing_month, service_month, firm_name, product, line_type, quantity, unit_price, currency, amount
+    FROM analytics.invoice_lines
+    WHERE billing_month = p_month AND status = 'open';
+    GET DIAGNOSTICS n_lines = ROW_COUNT;
+    SELECT coalesce(sum(amount), 0) INTO total FROM analytics.closed_invoice_lines WHERE billing_month = p_month;
+    INSERT INTO analytics.closed_months (billing_month, closed_by, line_count, total_amount)
+    VALUES (p_month, btrim(p_closed_by), n_lines, total);
+    RETURN n_lines;
+END;
+$$;
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, a product without a price, month already closed. Refresh the views first so the lines are current.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_analytics_invoice_lines.sql', '77459c7ce46b32127e28ca0964fd457e460806ba9eb5078e4650c4817d8416bb');
+
+-- ==== 30_create_roles.sql ====
+-- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
+-- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
+-- them. No passwords here: local logins get theirs from `scripts/access.py` (a generated secret under
+-- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets
+-- Manager secret. Privileges on objects are granted by ops.apply_security_baseline() (script 34).
+--
+-- NOLOGIN groups (the original's per-layer roles, plus the combined ones):
+--   raw_read_only              raw tables, non-PHI columns only
+--   curated_deid_read_only     the de-identified curated views (schema curated_deid)
+--   curated_read_only          curated materialized views, non-PHI columns only; plus curated_deid
+--   analytics_read_only        analytics and ref (price lists)
+--   curated_analytics_read_only = curated_read_only + analytics_read_only
+--   all_read_only              = raw_read_only + curated_read_only + analytics_read_only
+--   phi_reader                 the ONLY group that reads PHI columns (raw and curated, all columns)
+--   itc_analyst                analysts: analytics + de-identified curated; no PHI, no writes, no ops
+-- LOGIN roles (pipelines never connect as the owner or the master user):
+--   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
+--   itc_loader     the two pipelines' loads: read/write raw, append ops load records, TEMP staging
+--   itc_refresher  the orchestrator: refreshes the materialized views through the SECURITY DEFINER
+--                  function ops.refresh_materialized_view, runs quality checks on non-PHI columns
+DO $roles$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT * FROM (VALUES
+            ('raw_read_only', false, 'Group: read the raw layer, non-PHI columns only.'),
+            ('curated_deid_read_only', false, 'Group: read the de-identified curated views (schema curated_deid).'),
+            ('curated_read_only', false, 'Group: read the curated materialized views, non-PHI columns only, and the de-identified views.'),
+            ('analytics_read_only', false, 'Group: read the analytics layer and the ref price lists.'),
+            ('curated_analytics_read_only', false, 'Group: curated_read_only + analytics_read_only.'),
+            ('all_read_only', false, 'Group: raw_read_only + curated_read_only + analytics_read_only (no PHI).'),
+            ('phi_reader', false, 'Group: the only role that reads PHI/PII columns (raw and curated). Granted per person, reviewed quarterly (docs/access.md).'),
+            ('itc_analyst', false, 'Group of the analyst logins: analytics + de-identified curated; no PHI, no writes, no ops internals.'),
+            ('itc_migrator', true, 'Login: owner of every object of the ITC schemas; runs migrations (DDL).'),
+            ('itc_loader', true, 'Login of the pipelines'' loads: read/write raw, append to ops load records, TEMP staging; no DDL, no PHI outside raw.'),
+            ('itc_refresher', true, 'Login of the orchestrator: refreshes materialized views through ops.refresh_materialized_view, runs quality checks; no PHI, no raw writes.')
+        ) AS t(name, login, note)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) THEN
+            EXECUTE format('CREATE ROLE %I %s NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT',
+                           r.name, CASE WHEN r.login THEN 'LOGIN' ELSE 'NOLOGIN' END);
+        END IF;
+        EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+    END LOOP;
+
+    -- combined groups and the analyst group
+    GRANT curated_deid_read_only TO curated_read_only;
+    GRANT curated_read_only, analytics_read_only TO curated_analytics_read_only;
+    GRANT raw_read_only, curated_read_only, analytics_read_only TO all_read_only;
+    GRANT analytics_read_only, curated_deid_read_only TO itc_analyst;
+    -- the refresher's quality checks read counts and keys: non-PHI columns of every layer
+    GRANT all_read_only TO itc_refresher;
+
+    -- the role running the migrations must be able to hand objects to itc_migrator (RDS master user
+    -- is not a superuser; a superuser needs no membership)
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        EXECUTE format('GRANT itc_migrator TO %I', current_user);
+    END IF;
+
+    -- RDS: IAM database authentication for the pipeline logins only (the role exists only on RDS)
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
+        GRANT rds_iam TO itc_loader, itc_refresher;
+    END IF;
+END
+$roles$;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', '680c5a6bb051b6ede5b2e0943f6e90b6bdd030f7b94e893cb392cf490bdbd541');
+
+-- ==== 31_create_phi_catalogue.sql ====
+-- The PHI/PII catalogue inside the warehouse: the same list as
+-- common/itc_common_utilities/itc_common_utilities/phi.py (CATALOGUE), which a test keeps equal.
+-- ops.apply_security_baseline() (script 34) generates the column grants from it: the read-only
+-- groups get every raw/curated column NOT listed here; only phi_reader reads the listed ones.
+-- A new PHI column: add it to phi.py and, in a new script, to this table; say PHI/PII in its comment.
+CREATE TABLE ops.phi_columns (
+    table_schema text NOT NULL,
+    table_name   text NOT NULL,
+    column_name  text NOT NULL,
+    category     text NOT NULL CHECK (category IN ('PHI', 'PII')),
+    reason       text NOT NULL,
+    PRIMARY KEY (table_schema, table_name, column_name)
+);
+COMMENT ON TABLE ops.phi_columns IS 'PHI/PII catalogue: the protected columns of raw and curated (same list as itc_common_utilities.phi). Grants and de-identified views are generated from or tested against it.';
+COMMENT ON COLUMN ops.phi_columns.table_schema IS 'Schema of the protected column (raw or curated).';
+COMMENT ON COLUMN ops.phi_columns.table_name IS 'Table or materialized view of the protected column.';
+COMMENT ON COLUMN ops.phi_columns.column_name IS 'The protected column.';
+COMMENT ON COLUMN ops.phi_columns.category IS 'PHI (about the claimant: names, claim/policy numbers, limits, date of loss, free text) or PII (other people: contacts, attorneys, adjusters).';
+COMMENT ON COLUMN ops.phi_columns.reason IS 'Why the column is protected.';
+
+INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, reason) VALUES
+    ('raw', 'cases', 'claimant_name', 'PHI', 'claimant''s name'),
+    ('raw', 'cases', 'claim_number', 'PHI', 'insurance claim number'),
+    ('raw', 'cases', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
+    ('raw', 'cases', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
+    ('raw', 'cases', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
+    ('raw', 'cases', 'primary_contact_name', 'PII', 'firm contact''s name'),
+    ('raw', 'cases', 'attorney_name', 'PII', 'attorney''s name'),
+    ('raw', 'cases', 'case_manager_names', 'PII', 'case managers'' names'),
+    ('raw', 'audit', 'archive_comments', 'PHI', 'free text that may name the client'),
+    ('raw', 'verifyplus', 'client_names', 'PHI', 'names of the firm''s clients (claimants)'),
+    ('raw', 'verifyplus', 'reporting_policy_number', 'PHI', 'insurance policy number'),
+    ('raw', 'verifyplus', 'reporting_claim_number', 'PHI', 'insurance claim number'),
+    ('raw', 'verifyplus', 'reporting_insured', 'PHI', 'insured person''s name'),
+    ('raw', 'verifyplus', 'date_of_loss', 'PHI', 'date of the accident (a date tied to the individual)'),
+    ('raw', 'verifyplus', 'duplicate_exclusion_comments', 'PHI', 'free text that may name the client'),
+    ('raw', 'verifyplus', 'bi_per_person_limit', 'PHI', 'policy data'),
+    ('raw', 'verifyplus', 'bi_per_occurrence_limit', 'PHI', 'policy data'),
+    ('raw', 'verifyplus', 'pd_limit', 'PHI', 'policy data'),
+    ('raw', 'verifyplus', 'um_per_person_limits', 'PHI', 'policy data'),
+    ('raw', 'verifyplus', 'um_per_occurrence_limit', 'PHI', 'policy data'),
+    ('raw', 'verifyplus', 'firm_contact_name', 'PII', 'firm contact''s name'),
+    ('raw', 'verifyplus', 'claim_set_up_assignee', 'PII', 'Quickbase user (name, e-mail)'),
+    ('raw', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
+    ('raw', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
+    ('raw', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name'),
+    ('raw', 'verifyplus', 'extra_fields', 'PHI', 'report fields not yet reviewed'),
+    ('curated', 'demands_uploaded', 'claimant_name', 'PHI', 'claimant''s name'),
+    ('curated', 'demands_uploaded', 'claim_number', 'PHI', 'insurance claim number'),
+    ('curated', 'demands_uploaded', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
+    ('curated', 'demands_uploaded', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
+    ('curated', 'demands_uploaded', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
+    ('curated', 'demands_uploaded', 'primary_contact_name', 'PII', 'firm contact''s name'),
+    ('curated', 'demands_uploaded', 'attorney_name', 'PII', 'attorney''s name'),
+    ('curated', 'demands_uploaded', 'case_manager_names', 'PII', 'case managers'' names'),
+    ('curated', 'demands_archived', 'claimant_name', 'PHI', 'claimant''s name'),
+    ('curated', 'demands_archived', 'claim_number', 'PHI', 'insurance claim number'),
+    ('curated', 'demands_archived', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
+    ('curated', 'demands_archived', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
+    ('curated', 'demands_archived', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
+    ('curated', 'demands_archived', 'primary_contact_name', 'PII', 'firm contact''s name'),
+    ('curated', 'demands_archived', 'attorney_name', 'PII', 'attorney''s name'),
+    ('curated', 'demands_archived', 'case_manager_names', 'PII', 'case managers'' names'),
+    ('curated', 'demands_archived', 'archive_comments', 'PHI', 'free text that may name the client'),
+    ('curated', 'verifyplus', 'client_names', 'PHI', 'names of the firm''s clients (claimants)'),
+    ('curated', 'verifyplus', 'reporting_policy_number', 'PHI', 'insurance policy number'),
+    ('curated', 'verifyplus', 'reporting_claim_number', 'PHI', 'insurance claim number'),
+    ('curated', 'verifyplus', 'reporting_insured', 'PHI', 'insured person''s name'),
+    ('curated', 'verifyplus', 'date_of_loss', 'PHI', 'date of the accident (a date tied to the individual)'),
+    ('curated', 'verifyplus', 'duplicate_exclusion_comments', 'PHI', 'free text that may name the client'),
+    ('curated', 'verifyplus', 'bi_per_person_limit', 'PHI', 'policy data'),
+    ('curated', 'verifyplus', 'bi_per_occurrence_limit', 'PHI', 'policy data'),
+    ('curated', 'verifyplus', 'pd_limit', 'PHI', 'policy data'),
+    ('curated', 'verifyplus', 'um_per_person_limits', 'PHI', 'policy data'),
+    ('curated', 'verifyplus', 'um_per_occurrence_limit', 'PHI', 'policy data'),
+    ('curated', 'verifyplus', 'firm_contact_name', 'PII', 'firm contact''s name'),
+    ('curated', 'verifyplus', 'claim_set_up_assignee', 'PII', 'Quickbase user (name, e-mail)'),
+    ('curated', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
+    ('curated', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
+    ('curated', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name');
+
+-- The data dictionary (column comments) says PHI wherever the catalogue does.
+COMMENT ON COLUMN raw.cases.client_id IS 'Case management: client id in the firm''s system (PHI).';
+COMMENT ON COLUMN raw.cases.related_insurance_id IS 'Case management: related insurance id (PHI).';
+COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse has no column for yet, by Quickbase label (reported at load); unreviewed, so treated as PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', '5510005677cb424af45085b331b874ad7a8ad00b003c101cc84f8713fae86382');
+
+-- ==== 32_create_deidentified_views.sql ====
+-- De-identified curated views for analysts (DESIGN.md §6): schema curated_deid, one view per curated
+-- materialized view, with every column except the PHI/PII columns of the catalogue (ops.phi_columns,
+-- itc_common_utilities.phi). Analysts (itc_analyst) read these with a plain SELECT *; the curated
+-- materialized views themselves are readable in full only by phi_reader (and column-wise, non-PHI
+-- only, by curated_read_only). The views run with their owner's (itc_migrator's) rights on curated.
+-- A new curated column reaches analysts only when a new script adds it here (a test checks that no
+-- view column is in the catalogue).
+CREATE SCHEMA IF NOT EXISTS curated_deid;
+COMMENT ON SCHEMA curated_deid IS 'De-identified views of the curated layer for analysts: no PHI/PII columns (catalogue: ops.phi_columns).';
+
+CREATE VIEW curated_deid.demands_uploaded AS
+SELECT
+    document_id,
+    document_version,
+    customer_id,
+    sending_firm_name,
+    matter_id,
+    matter_tech_id,
+    carrier_common_name,
+    claim_coverage,
+    loss_state,
+    demand_template_id,
+    template_name,
+    document_type,
+    demand_is_deliverable,
+    version_created_at,
+    uploaded_at,
+    received_at,
+    archived_at
+FROM curated.demands_uploaded;
+COMMENT ON VIEW curated_deid.demands_uploaded IS 'De-identified curated.demands_uploaded for analysts: every column except the PHI/PII ones of the catalogue (ops.phi_columns). One row per row of curated.demands_uploaded.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.document_id IS 'Document (demand) identifier. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.document_version IS 'The document version shown (the latest one). Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.claim_coverage IS 'Claim coverage type. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.loss_state IS 'State where the loss occurred. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.document_type IS 'Document type from the metadata. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.version_created_at IS 'When the latest document version was created. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.uploaded_at IS 'When the demand was uploaded; its month in the business time zone is the billing month (demand_uploaded). Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_uploaded.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Not PHI.';
+
+CREATE VIEW curated_deid.demands_archived AS
+SELECT
+    document_id,
+    document_version,
+    customer_id,
+    sending_firm_name,
+    matter_id,
+    matter_tech_id,
+    carrier_common_name,
+    claim_coverage,
+    loss_state,
+    demand_template_id,
+    template_name,
+    document_type,
+    demand_is_deliverable,
+    version_created_at,
+    uploaded_at,
+    received_at,
+    archived_at,
+    archive_reason,
+    archive_audit_record_id
+FROM curated.demands_archived;
+COMMENT ON VIEW curated_deid.demands_archived IS 'De-identified curated.demands_archived for analysts: every column except the PHI/PII ones of the catalogue (ops.phi_columns). One row per row of curated.demands_archived.';
+COMMENT ON COLUMN curated_deid.demands_archived.document_id IS 'Document (demand) identifier. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.document_version IS 'The document version shown (the latest one). Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.claim_coverage IS 'Claim coverage type. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.loss_state IS 'State where the loss occurred. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.document_type IS 'Document type from the metadata. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.version_created_at IS 'When the latest document version was created. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.uploaded_at IS 'When the demand was uploaded (may be null for an archived demand). Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.received_at IS 'When the carrier acknowledged receipt; null if never. Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.archived_at IS 'When the demand was archived (last DocumentArchived status); its month in the business time zone is the billing month (demand_archived). Not PHI.';
+COMMENT ON COLUMN curated_deid.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
+COMMENT ON COLUMN curated_deid.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
+
+CREATE VIEW curated_deid.verifyplus AS
+SELECT
+    request_id,
+    request_created_datetime,
+    request_type,
+    firm_name,
+    accident_state,
+    number_of_claimants,
+    claim_set_up_status,
+    claim_set_up_start_date,
+    claim_set_up_close_date,
+    liability_status,
+    verify_request_status,
+    verify_start_datetime,
+    reporting_carrier,
+    request_status,
+    um_stacking,
+    customer_close_datetime,
+    exclude_from_reporting,
+    duplicate_request,
+    verify_close_datetime,
+    verify_close_datetime_override,
+    created_previous_business_day,
+    claim_days_to_close,
+    verify_time_open,
+    verify_assignee,
+    documentation_status,
+    number_of_attempts,
+    number_of_attempted_calls,
+    number_of_attempted_emails,
+    coverage_status,
+    coverage,
+    close_datetime,
+    days_to_close,
+    is_billable
+FROM curated.verifyplus;
+COMMENT ON VIEW curated_deid.verifyplus IS 'De-identified curated.verifyplus for analysts: every column except the PHI/PII ones of the catalogue (ops.phi_columns). One row per row of curated.verifyplus.';
+COMMENT ON COLUMN curated_deid.verifyplus.request_id IS 'Quickbase "Request ID": Verify+ request identifier (Quickbase key). Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.request_created_datetime IS 'Quickbase "Request Created Datetime": When the request was created; decides the billing month (business time zone). Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.request_type IS 'Quickbase "Request Type": Request type. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.firm_name IS 'Quickbase "Firm Name": Requesting law firm, trailing whitespace removed; the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.accident_state IS 'Quickbase "Accident State": State of the accident. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.number_of_claimants IS 'Quickbase "Number of Claimants": Number of claimants. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.claim_set_up_status IS 'Quickbase "Claim Set Up Status": Claim set-up status. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.claim_set_up_start_date IS 'Quickbase "Claim Set Up Start Date": Claim set-up start date. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.claim_set_up_close_date IS 'Quickbase "Claim Set Up Close Date": Claim set-up close date. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.liability_status IS 'Quickbase "Liability Status": Liability status. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.verify_request_status IS 'Quickbase "Verify Request Status": Verification status. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.verify_start_datetime IS 'Quickbase "Verify Start Datetime": When verification started. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.reporting_carrier IS 'Quickbase "Reporting Carrier": Carrier reporting the policy. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.request_status IS 'Quickbase "Request Status": Request status. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.um_stacking IS 'Quickbase "UM Stacking": Uninsured motorist stacking. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.customer_close_datetime IS 'Quickbase "Customer Close Datetime": When the request was closed for the customer. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.exclude_from_reporting IS 'Quickbase "Exclude From Reporting": Checked: not billable, not reported. Unchecked (false) when Quickbase sent nothing. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.duplicate_request IS 'Quickbase "Duplicate Request": Checked: a duplicate, not billable. Unchecked (false) when Quickbase sent nothing. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.verify_close_datetime IS 'Quickbase "Verify Close Datetime": When verification closed. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.verify_close_datetime_override IS 'Quickbase "Verify Close Datetime Overide": Manual override of the verification close time (Quickbase label spelled "Overide"). Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.created_previous_business_day IS 'Quickbase "Created Previous Business Day": Checked: created on the previous business day. Unchecked (false) when Quickbase sent nothing. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.claim_days_to_close IS 'Quickbase "Claim Days to Close": Days from request to close. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.number_of_attempted_emails IS 'Quickbase "Number of Attempted Emails": Email attempts. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.coverage_status IS 'Quickbase "Coverage Status": Coverage status. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.coverage IS 'Quickbase "Coverage": Coverage found. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.close_datetime IS 'When verification closed: the manual override when set, else Verify Close Datetime; null while open. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
+COMMENT ON COLUMN curated_deid.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
+
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('32_create_deidentified_views.sql', '415b5c40d0f8049208d4d1c528805ec51283898a4e92b55971d9d4b66e861aa8');
+
+-- ==== 33_create_refresh_function.sql ====
+-- Refreshing without owning: PostgreSQL 16 lets only a materialized view's OWNER refresh it (the
+-- MAINTAIN privilege arrives in 17), and the owner must read every raw column the view reads, PHI
+-- included. Making the refresher a member of the owner would hand it all of that. Instead the owner
+-- (itc_migrator, see script 34) owns this SECURITY DEFINER function, and only itc_refresher may
+-- EXECUTE it: the refresher can refresh the curated/analytics materialized views and nothing else.
+CREATE FUNCTION ops.refresh_materialized_view(view_name text, concurrent boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    target record;
+BEGIN
+    SELECT n.nspname, c.relname, c.relispopulated INTO target
+    FROM pg_catalog.pg_class AS c
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'm'
+      AND n.nspname IN ('curated', 'analytics')
+      AND n.nspname || '.' || c.relname = view_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ops.refresh_materialized_view: "%" is not a materialized view of curated or analytics', view_name
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- CONCURRENTLY (readers not blocked) needs a populated view: the first refresh is a plain one
+    IF concurrent AND target.relispopulated THEN
+        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.%I', target.nspname, target.relname);
+        RETURN true;
+    END IF;
+    EXECUTE format('REFRESH MATERIALIZED VIEW %I.%I', target.nspname, target.relname);
+    RETURN false;
+END
+$fn$;
+REVOKE ALL ON FUNCTION ops.refresh_materialized_view(text, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION ops.refresh_materialized_view(text, boolean) IS
+    'Refresh one curated/analytics materialized view ("schema.name") as its owner; concurrent=true uses REFRESH CONCURRENTLY when the view is populated. Returns whether it was concurrent. EXECUTE: itc_refresher only.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_function.sql', '0f39f262ed1a8cd4a112b32406877e8ab0e6b2fe237cd7b5a0d2b33dc3325fd6');

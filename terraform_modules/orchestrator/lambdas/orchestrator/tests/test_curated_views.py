@@ -1,0 +1,135 @@
+"""The curated layer's business rules (DESIGN.md §5), on rows put straight into the raw tables."""
+
+from __future__ import annotations
+
+from orchestrator_testkit import add_audit, add_case, add_demand, add_metadata, add_template, add_request, ny, refresh_all, rows
+
+
+def test_given_three_versions_when_refreshed_then_only_the_latest_version_with_its_firm_is_shown(db):
+    """GIVEN a document with versions 1..3 (the firm renamed in v3) WHEN refreshed THEN one row, version 3's firm."""
+    with db.cursor() as cur:
+        add_case(cur, "D1", 1, firm="Old Firm")
+        add_case(cur, "D1", 3, firm="New Firm   ", claimant_name="Jane Roe")
+        add_case(cur, "D1", 2, firm="Middle Firm")
+        add_metadata(cur, "D1", uploaded_at=ny(2025, 3, 2))
+    refresh_all(db)
+    assert rows(db, "SELECT document_id, document_version, sending_firm_name FROM curated.demands_uploaded") == [
+        ("D1", 3, "New Firm"),
+    ]
+
+
+def test_given_firm_with_trailing_whitespace_when_refreshed_then_right_stripped_only(db):
+    """GIVEN firm names with trailing spaces/tabs and a leading space WHEN refreshed THEN only the right side is stripped."""
+    with db.cursor() as cur:
+        add_demand(cur, "D1", firm="Acme Law \t ", uploaded_at=ny(2025, 3, 2))
+        add_demand(cur, "D2", firm="  Beta LLP", uploaded_at=ny(2025, 3, 2))
+    refresh_all(db)
+    assert rows(db, "SELECT sending_firm_name FROM curated.demands_uploaded ORDER BY document_id") == [
+        ("Acme Law",), ("  Beta LLP",),
+    ]
+
+
+def test_given_client_templates_in_any_case_when_refreshed_then_their_demands_are_excluded(db):
+    """GIVEN templates named 'Client Intake', 'CLIENT level', 'Standard' WHEN refreshed THEN only the Standard demand stays."""
+    with db.cursor() as cur:
+        add_template(cur, "T1", "Client Intake")
+        add_template(cur, "T2", "per-CLIENT level")
+        add_template(cur, "T3", "Standard demand")
+        add_demand(cur, "D1", uploaded_at=ny(2025, 3, 2), template_id="T1")
+        add_demand(cur, "D2", uploaded_at=ny(2025, 3, 2), template_id="T2")
+        add_demand(cur, "D3", uploaded_at=ny(2025, 3, 2), template_id="T3")
+    refresh_all(db)
+    assert rows(db, "SELECT document_id, template_name FROM curated.demands_uploaded") == [("D3", "Standard demand")]
+
+
+def test_given_template_renamed_in_latest_version_when_refreshed_then_the_latest_name_decides(db):
+    """GIVEN T1 v1 'Standard' and v2 'Client copy', T2 v1 'Client', v2 'Firm' WHEN refreshed THEN only T2's demand stays."""
+    with db.cursor() as cur:
+        add_template(cur, "T1", "Standard", 1)
+        add_template(cur, "T1", "Client copy", 2)
+        add_template(cur, "T2", "Client", 1)
+        add_template(cur, "T2", "Firm", 2)
+        add_demand(cur, "D1", uploaded_at=ny(2025, 3, 2), template_id="T1")
+        add_demand(cur, "D2", uploaded_at=ny(2025, 3, 2), template_id="T2")
+    refresh_all(db)
+    assert rows(db, "SELECT document_id FROM curated.demands_uploaded") == [("D2",)]
+
+
+def test_given_unknown_or_missing_template_when_refreshed_then_unknown_excluded_missing_kept(db):
+    """GIVEN a demand with an unknown template id, one with none and one with '' WHEN refreshed THEN the unknown one is gone."""
+    with db.cursor() as cur:
+        add_template(cur, "T1", "Standard")
+        add_demand(cur, "D-unknown", uploaded_at=ny(2025, 3, 2), template_id="NOPE")
+        add_demand(cur, "D-none", uploaded_at=ny(2025, 3, 2), template_id=None)
+        add_demand(cur, "D-empty", uploaded_at=ny(2025, 3, 2), template_id="")
+    refresh_all(db)
+    assert rows(db, "SELECT document_id, demand_template_id FROM curated.demands_uploaded ORDER BY 1") == [
+        ("D-empty", None), ("D-none", None),
+    ]
+
+
+def test_given_demand_without_upload_time_or_metadata_when_refreshed_then_it_is_not_uploaded(db):
+    """GIVEN a document without upload time and one without metadata WHEN refreshed THEN neither is in demands_uploaded."""
+    with db.cursor() as cur:
+        add_demand(cur, "D-no-upload", uploaded_at=None)
+        add_case(cur, "D-no-meta")
+        add_demand(cur, "D-ok", uploaded_at=ny(2025, 3, 2))
+    refresh_all(db)
+    assert rows(db, "SELECT document_id FROM curated.demands_uploaded") == [("D-ok",)]
+
+
+def test_given_archived_demands_when_refreshed_then_reason_and_comment_come_from_latest_audit(db):
+    """GIVEN two DemandArchived audits for D1, none for D2, a payload without comments for D3
+    WHEN refreshed THEN D1 shows the latest audit's reason/comment, D2 and D3's missing values are ''."""
+    with db.cursor() as cur:
+        add_demand(cur, "D1", uploaded_at=ny(2025, 3, 1), archived_at=ny(2025, 3, 9))
+        add_demand(cur, "D2", uploaded_at=ny(2025, 3, 1), archived_at=ny(2025, 3, 9))
+        add_demand(cur, "D3", uploaded_at=ny(2025, 3, 1), archived_at=ny(2025, 3, 9))
+        add_demand(cur, "D4", uploaded_at=ny(2025, 3, 1))
+        add_audit(cur, "A1", "D1", ny(2025, 3, 5), reason="Duplicate", comments="first")
+        add_audit(cur, "A2", "D1", ny(2025, 3, 9), reason="Settled", comments="client settled")
+        add_audit(cur, "A3", "D1", ny(2025, 3, 10), reason="ignored", action_type="DemandUpdated")
+        add_audit(cur, "A4", "D3", ny(2025, 3, 9), reason="Withdrawn", comments=None)
+    refresh_all(db)
+    assert rows(db, "SELECT document_id, archive_reason, archive_comments FROM curated.demands_archived ORDER BY 1") == [
+        ("D1", "Settled", "client settled"), ("D2", "", ""), ("D3", "Withdrawn", ""),
+    ]
+
+
+def test_given_archived_client_template_demand_when_refreshed_then_not_in_archived(db):
+    """GIVEN an archived demand built from a client template WHEN refreshed THEN demands_archived does not show it."""
+    with db.cursor() as cur:
+        add_template(cur, "T1", "CLIENT")
+        add_demand(cur, "D1", uploaded_at=ny(2025, 3, 1), archived_at=ny(2025, 3, 2), template_id="T1")
+        add_demand(cur, "D2", uploaded_at=ny(2025, 3, 1), archived_at=ny(2025, 3, 2))
+    refresh_all(db)
+    assert rows(db, "SELECT document_id FROM curated.demands_archived") == [("D2",)]
+
+
+def test_given_verifyplus_rows_when_refreshed_then_typed_with_billable_flag_and_days_to_close(db):
+    """GIVEN requests (plain, duplicate, excluded, null flags, override close) WHEN refreshed THEN flags and days are derived."""
+    with db.cursor() as cur:
+        add_request(cur, 1, ny(2025, 3, 1, 9), closed=ny(2025, 3, 3, 9), firm="Acme Law  ")
+        add_request(cur, 2, ny(2025, 3, 1, 9), duplicate=True)
+        add_request(cur, 3, ny(2025, 3, 1, 9), excluded=True)
+        add_request(cur, 4, ny(2025, 3, 1, 9), duplicate=None, excluded=None, closed=ny(2025, 3, 9, 9),
+                    verify_close_datetime_override=ny(2025, 3, 2, 21))
+    refresh_all(db)
+    got = rows(db, "SELECT request_id, firm_name, is_billable, duplicate_request, days_to_close "
+                   "FROM curated.verifyplus ORDER BY 1")
+    assert [(r[0], r[1], r[2], r[3], None if r[4] is None else float(r[4])) for r in got] == [
+        (1, "Acme Law", True, False, 2.0),
+        (2, "Acme Law", False, True, None),
+        (3, "Acme Law", False, False, None),
+        (4, "Acme Law", True, False, 1.5),
+    ]
+
+
+def test_given_curated_views_when_listed_then_every_one_has_a_unique_index_for_concurrent_refresh(db):
+    """GIVEN the migrated warehouse WHEN the materialized views are listed THEN each has a unique, non-partial index."""
+    missing = rows(db, """
+        SELECT c.oid::regclass::text FROM pg_class c
+        WHERE c.relkind = 'm' AND c.relnamespace::regnamespace::text IN ('curated', 'analytics')
+          AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL)
+    """)
+    assert missing == []
