@@ -1,31 +1,51 @@
-"""The ``itc`` command: run ITC locally or against any endpoints the environment names.
+"""The ``itc`` command: run ITC locally, or against any endpoints the environment names.
 
-    python -m scripts.itc migrate      # apply the SQL scripts
-    python -m scripts.itc demo         # start the local stack and run the job end to end
+    python -m scripts.itc demo [--demands N] [--seed S] [--month YYYY-MM]   # the whole job, local stack
+    python -m scripts.itc run [--source demand|verifyplus|all]   # extract + load what is new
+    python -m scripts.itc status                                 # loads, freshness, refresh, rejects, quality
+    python -m scripts.itc invoice --month YYYY-MM [--close]      # reports/invoice-YYYY-MM.csv
+    python -m scripts.itc replay s3://bucket/demand/run=.../_manifest.json
+    python -m scripts.itc stack up|down|status                   # the local stand-ins
+    python -m scripts.itc migrate | docs | dashboard
+    python -m scripts.itc access grant|revoke|list ...
+
+Endpoints come from the environment (docs/CONTRACTS.md: ``ITC_DATABASE_URL``, ``AWS_ENDPOINT_URL``,
+``ITC_LANDING_BUCKET``, ``ITC_EXCHANGE_ENV``, ``ITC_QB_BASE_URL``, ...). A variable that is not set
+is taken from the local stack when it is running (``itc stack up``), so both work unchanged.
+Expected failures print one line ``error: ...`` and exit 1; secrets and DSN passwords never appear.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from pathlib import Path
 
 import psycopg2
+import psycopg2.extensions
+
+from itc_common_utilities.db import TerminalError, TransientError
+from itc_common_utilities.logger.logger_setup import redact_text
+from itc_common_utilities.manifest import ManifestError
 from itc_common_utilities.migrations import MigrationError, apply_migrations
+from itc_common_utilities.settings import SettingsError
+from scripts import itc_jobs, local_stack
+from scripts.itc_env import (
+    DATA_DICTIONARY,
+    REPORTS,
+    SQL_SCRIPTS,
+    apply_stack_defaults,
+    console,
+    database_url,
+    err_console,
+    parse_month,
+    warehouse,
+)
+from scripts.itc_jobs import ItcError
 
-REPO = Path(__file__).resolve().parent.parent
-SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
-
-
-def database_url() -> str:
-    url = os.environ.get("ITC_DATABASE_URL")
-    if url:
-        return url
-    from scripts import local_pg
-
-    return local_pg.start().dsn()
-
+# ---------------------------------------------------------------------------------- commands
 
 def cmd_migrate(_: argparse.Namespace) -> int:
     conn = psycopg2.connect(database_url())
@@ -33,38 +53,175 @@ def cmd_migrate(_: argparse.Namespace) -> int:
         applied = apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
-    print(f"applied {len(applied)} script(s)" + (": " + ", ".join(applied) if applied else " (up to date)"))
+    console.print(f"applied {len(applied)} script(s)" + (": " + ", ".join(applied) if applied else " (up to date)"))
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    cmd_migrate(args)
-    conn = psycopg2.connect(database_url())
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM ops.schema_migrations")
-        migrations = cur.fetchone()[0]
-        cur.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('raw','ops') ORDER BY 1, 2"
-        )
-        tables = cur.fetchall()
-    conn.close()
-    print(f"warehouse ready: {migrations} migrations applied")
-    for schema, table in tables:
-        print(f"  {schema}.{table}")
+def cmd_stack(args: argparse.Namespace) -> int:
+    if args.action == "up":
+        state = local_stack.up(simulator=local_stack.simulator_available())
+        _print_stack(state)
+        console.print("\n# point any shell at the stack:")
+        for name, value in local_stack.stack_env(state).items():
+            console.print(f"export {name}={value}", highlight=False, soft_wrap=True)
+    elif args.action == "down":
+        stopped = local_stack.down()
+        console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        state = local_stack.running_state()
+        if state is None:
+            console.print("the local stack is not running (`itc stack up`)")
+            return 1
+        _print_stack(state)
     return 0
+
+
+def _print_stack(state: local_stack.StackState) -> None:
+    if state.database_url:
+        console.print(f"postgres   {redact_text(state.database_url)}", highlight=False)
+    for name, service in state.services.items():
+        console.print(f"{name:<10} {service.url} (pid {service.pid}, log {service.log})", highlight=False)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from scripts import data_dictionary
+
+    apply_stack_defaults(local_stack.running_state())
+    os.environ.setdefault("ITC_DATABASE_URL", database_url())
+    with warehouse() as conn:
+        text = data_dictionary.render(conn)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from scripts import dashboard
+
+    apply_stack_defaults(local_stack.running_state())
+    with warehouse() as conn:
+        path = dashboard.write(conn, Path(args.output))
+    console.print(f"wrote {path}")
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    try:
+        from scripts import access
+    except ModuleNotFoundError as exc:
+        if exc.name == "scripts.access":
+            raise itc_jobs.MissingPieceError(
+                "`itc access` needs scripts/access.py, which is not in this checkout") from None
+        raise
+    apply_stack_defaults(local_stack.running_state())
+    from scripts import itc_access
+
+    return itc_access.run(access, args, console)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from scripts import itc_commands  # the run/demo/status/invoice/replay commands
+
     parser = argparse.ArgumentParser(prog="itc", description="ITC — Invoice Transactions Collector")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     sub.add_parser("migrate", help="apply the numbered SQL scripts").set_defaults(func=cmd_migrate)
-    sub.add_parser("demo", help="run the whole job on the local stack").set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("demo", help="start the local stack and run the whole job end to end")
+    p.add_argument("--demands", type=int, default=500, help="synthetic demands to seed (default 500)")
+    p.add_argument("--verifyplus", type=int, default=None, help="synthetic Verify+ requests (default demands/2)")
+    p.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
+    p.add_argument("--month", type=parse_month, default=None, help="invoice month (default: latest complete)")
+    p.set_defaults(func=itc_commands.cmd_demo)
+
+    p = sub.add_parser("run", help="extract the sources, then load every new snapshot, refresh, check")
+    p.add_argument("--source", choices=["demand", "verifyplus", "all"], default="all")
+    p.add_argument("--run-id", default=None, help="run id of the snapshots (default: a UTC timestamp)")
+    p.set_defaults(func=itc_commands.cmd_run)
+
+    sub.add_parser("status", help="last loads, freshness, last refresh, rejects, quality").set_defaults(
+        func=itc_commands.cmd_status)
+
+    p = sub.add_parser("invoice", help="write reports/invoice-YYYY-MM.csv (and close the month)")
+    p.add_argument("--month", type=parse_month, required=True)
+    p.add_argument("--close", action="store_true", help="close the month: later changes become adjustments")
+    p.add_argument("--closed-by", default=os.environ.get("ITC_CLOSED_BY") or getpass.getuser(),
+                   help="who closes the month (default: ITC_CLOSED_BY or the OS user)")
+    p.add_argument("--output-dir", default=str(REPORTS))
+    p.set_defaults(func=itc_commands.cmd_invoice)
+
+    p = sub.add_parser("replay", help="load a landing snapshot again (a no-op if already loaded)")
+    p.add_argument("manifest_url", help="s3://bucket/<source>/run=<run_id>/_manifest.json")
+    p.set_defaults(func=itc_commands.cmd_replay)
+
+    p = sub.add_parser("stack", help="start/stop the local stand-ins (PostgreSQL, moto, Quickbase simulator)")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=cmd_stack)
+
+    p = sub.add_parser("docs", help="write the data dictionary from the database's comments")
+    p.add_argument("--output", default=str(DATA_DICTIONARY))
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("dashboard", help="write the KPI dashboard page")
+    p.add_argument("--output", default=str(REPORTS / "dashboard.html"))
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("access", help="grant, revoke or list analyst access")
+    access_sub = p.add_subparsers(dest="access_action", required=True)
+    g = access_sub.add_parser("grant", help="grant a role to a login")
+    g.add_argument("login")
+    g.add_argument("role")
+    r = access_sub.add_parser("revoke", help="revoke a role from a login")
+    r.add_argument("login")
+    r.add_argument("role")
+    access_sub.add_parser("list", help="list logins and their roles")
+    p.set_defaults(func=cmd_access)
+
     args = parser.parse_args(argv)
+    return run_command(args)
+
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    ItcError, local_stack.StackError, SettingsError, MigrationError, ManifestError, TerminalError,
+    TransientError, psycopg2.Error, OSError,
+)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    extra: list[type[BaseException]] = []
     try:
-        return args.func(args)
-    except (MigrationError, psycopg2.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        import botocore.exceptions
+        import requests
+
+        extra += [botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+                  requests.RequestException]
+    except ModuleNotFoundError:  # pragma: no cover - both ship with the dev environment
+        pass
+    try:
+        from itc_common_utilities.http import HttpError
+
+        extra.append(HttpError)
+    except ImportError:  # pragma: no cover
+        pass
+    return EXPECTED_ERRORS + tuple(extra)
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    first = text.splitlines()[0]
+    return redact_text(first)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except _expected_errors() as exc:
+        err_console.print(f"[bold red]error:[/] {one_line(exc)}", highlight=False)
         return 1
 
 

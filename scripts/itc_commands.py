@@ -1,0 +1,423 @@
+"""The job commands of ``itc``: demo, run, status, invoice, replay (see :mod:`scripts.itc`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import botocore.exceptions
+import psycopg2.extensions
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
+from scripts import itc_jobs, local_stack
+from scripts.itc_env import (
+    REPORTS,
+    SQL_SCRIPTS,
+    apply_stack_defaults,
+    console,
+    landing_bucket,
+    s3_client,
+    warehouse,
+)
+from scripts.itc_jobs import ItcError, ManifestObject, MissingPieceError
+
+BUSINESS_TZ = os.environ.get("ITC_BUSINESS_TZ", "America/New_York")
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the summary."""
+
+    extracts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loads: list[tuple[ManifestObject, dict[str, Any]]] = field(default_factory=list)
+    quality_failures: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _quiet_lambda_logs() -> None:
+    """The handlers log JSON lines; in the CLI only warnings and errors (LOG_LEVEL wins when set)."""
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def _timed(report: RunReport, name: str, fn: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        report.timings[name] = report.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------- the job
+
+def ingest(sources: tuple[str, ...], run_id: str, report: RunReport, progress: Progress) -> None:
+    """The ingest state machine: one extract per source (here one after the other)."""
+    for source in sources:
+        task = progress.add_task(f"extract {source}", total=None)
+        report.extracts[source] = _timed(report, f"extract {source}", lambda s=source: itc_jobs.extract(s, run_id))
+        progress.update(task, total=1, completed=1,
+                        description=f"extract {source}: {_records_of(report.extracts[source]):,} records")
+
+
+def load_new(conn: psycopg2.extensions.connection, sources: tuple[str, ...], report: RunReport,
+             progress: Progress) -> None:
+    """The load state machine once per new manifest, oldest first: Load → RefreshViews → QualityChecks."""
+    bucket = landing_bucket()
+    manifests = itc_jobs.new_manifests(s3_client(), conn, bucket, sources)
+    task = progress.add_task(f"load {len(manifests)} new snapshot(s)", total=len(manifests) or 1)
+    for manifest in manifests:
+        progress.update(task, description=f"load {manifest.source} {manifest.key.split('/')[1]}")
+        summary = _timed(report, "load", lambda m=manifest: itc_jobs.load(m))
+        report.loads.append((manifest, summary))
+        _timed(report, "refresh", itc_jobs.refresh)
+        _quality(report, final=False)
+        progress.advance(task)
+    if not manifests:
+        progress.update(task, completed=1, description="load: no new snapshot in the landing bucket")
+
+
+def _quality(report: RunReport, *, final: bool) -> None:
+    """QualityChecks; a failure raises in the state machine (alert). Here the last run decides the exit code."""
+    from itc_common_utilities.db import TerminalError
+
+    try:
+        _timed(report, "quality", itc_jobs.quality)
+        if final:
+            report.quality_failures = []
+    except TerminalError as exc:  # a failed check: shown in the summary, makes the command exit 1
+        report.quality_failures = [itc_jobs_one_line(exc)]
+
+
+def itc_jobs_one_line(exc: BaseException) -> str:
+    from itc_common_utilities.logger.logger_setup import redact_text
+
+    text = str(exc).strip() or type(exc).__name__
+    return redact_text(text.splitlines()[0])
+
+
+def run_job(sources: tuple[str, ...], run_id: str) -> RunReport:
+    _quiet_lambda_logs()
+    report = RunReport()
+    with _progress() as progress:
+        ingest(sources, run_id, report, progress)
+        with warehouse() as conn:
+            load_new(conn, sources, report, progress)
+        task = progress.add_task("refresh + quality", total=None)
+        _timed(report, "refresh", itc_jobs.refresh)
+        _quality(report, final=True)
+        progress.update(task, total=1, completed=1)
+    return report
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def _records_of(summary: dict[str, Any]) -> int:
+    for key in ("records", "total_records", "extracted"):
+        value = summary.get(key)
+        if isinstance(value, int):
+            return value
+    tables = summary.get("tables") or summary.get("files") or {}
+    if isinstance(tables, dict):
+        return sum(int(v.get("records", 0)) if isinstance(v, dict) else int(v) for v in tables.values())
+    if isinstance(tables, list):
+        return sum(int(t.get("records", 0)) for t in tables if isinstance(t, dict))
+    return 0
+
+
+# ------------------------------------------------------------------------------------ summary
+
+def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, month: str | None,
+                  invoice_path: Path | None, dashboard_path: Path | None) -> None:
+    table = Table(title="Sources", title_justify="left")
+    for col in ("source", "extracted", "snapshots loaded", "loaded", "rejected", "skipped (already loaded)"):
+        table.add_column(col, justify="right" if col != "source" else "left")
+    with conn.cursor() as cur:
+        for source in SOURCES:
+            keys = [m.key for m, _s in report.loads if m.source == source]
+            cur.execute("SELECT count(*), coalesce(sum(loaded), 0), coalesce(sum(rejected), 0) FROM ops.load_runs "
+                        "WHERE status = 'succeeded' AND manifest_key = ANY(%s)", (keys,))
+            n, loaded, rejected = cur.fetchone()
+            extracted = report.extracts.get(source)
+            table.add_row(source, f"{_records_of(extracted):,}" if extracted else "–", str(n), f"{loaded:,}",
+                          f"{rejected:,}", str(len(keys) - n))
+    console.print(table)
+    _print_top_firms(conn)
+    if month:
+        _print_invoice(conn, month)
+    conn.rollback()
+    for label, path in (("invoice", invoice_path), ("dashboard", dashboard_path)):
+        if path:
+            console.print(f"{label}: [bold]{path}[/]", highlight=False)
+    if report.quality_failures:
+        console.print("[bold red]quality checks failed:[/] " + "; ".join(report.quality_failures), highlight=False)
+    else:
+        console.print("[green]quality checks passed[/]")
+
+
+def _print_top_firms(conn: psycopg2.extensions.connection, limit: int = 5) -> None:
+    if not _populated(conn, "analytics.demands_summary"):
+        console.print("[yellow]analytics.demands_summary is not available (not created or never refreshed)[/]")
+        return
+    with conn.cursor() as cur:
+        cur.execute("SELECT sending_firm_name, sum(uploaded_count), sum(archived_count) FROM analytics.demands_summary "
+                    "GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s", (limit,))
+        rows = cur.fetchall()
+    table = Table(title=f"Top {limit} firms (all months)", title_justify="left")
+    table.add_column("sending firm")
+    table.add_column("uploaded", justify="right")
+    table.add_column("archived", justify="right")
+    for firm, up, arch in rows:
+        table.add_row(firm, f"{up:,}", f"{arch:,}")
+    console.print(table)
+
+
+def _populated(conn: psycopg2.extensions.connection, name: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT CASE c.relkind WHEN 'm' THEN c.relispopulated ELSE true END "
+                    "FROM pg_class c WHERE c.oid = to_regclass(%s)", (name,))
+        row = cur.fetchone()
+    return bool(row and row[0])
+
+
+# ------------------------------------------------------------------------------------ invoice
+
+INVOICE_COLUMNS_QUERY = """
+SELECT a.attname FROM pg_attribute a
+WHERE a.attrelid = 'analytics.invoice_lines'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+
+def invoice_rows(conn: psycopg2.extensions.connection, month: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    itc_jobs.require_relation(conn, "analytics.invoice_lines", "the invoicing SQL (scripts 2x)")
+    if not _populated(conn, "analytics.demands_summary") or not _populated(conn, "analytics.verifyplus_monthly"):
+        conn.rollback()
+        raise ItcError("the analytics views have never been refreshed: run `itc run` (or `itc demo`) first")
+    with conn.cursor() as cur:
+        cur.execute(INVOICE_COLUMNS_QUERY)
+        columns = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT * FROM analytics.invoice_lines WHERE billing_month = %s "
+                    "ORDER BY firm_name, product, line_type, service_month", (month,))
+        rows = cur.fetchall()
+    conn.rollback()
+    return columns, rows
+
+
+def _print_invoice(conn: psycopg2.extensions.connection, month: str) -> None:
+    if not itc_jobs.relation_exists(conn, "analytics.invoice_lines"):
+        console.print("[yellow]analytics.invoice_lines is not in this warehouse yet[/]")
+        return
+    with conn.cursor() as cur:
+        cur.execute("SELECT product, line_type, min(status), count(DISTINCT firm_name), sum(quantity), sum(amount), "
+                    "count(*) FILTER (WHERE amount IS NULL) FROM analytics.invoice_lines "
+                    "WHERE billing_month = %s GROUP BY 1, 2 ORDER BY 1, 2", (month,))
+        rows = cur.fetchall()
+    conn.rollback()
+    status = rows[0][2] if rows else "no lines"
+    table = Table(title=f"Invoice {month} ({status})", title_justify="left")
+    for col in ("product", "line type", "firms", "quantity", "amount"):
+        table.add_column(col, justify="left" if col in ("product", "line type") else "right")
+    total = 0
+    unpriced = 0
+    for product, line_type, _status, firms, qty, amount, no_price in rows:
+        table.add_row(product, line_type, str(firms), f"{qty:,}", "unpriced" if amount is None else f"${amount:,.2f}")
+        total += amount or 0
+        unpriced += no_price
+    table.add_row("[bold]total[/]", "", "", "", f"[bold]${total:,.2f}[/]")
+    console.print(table)
+    if unpriced:
+        console.print(f"[bold red]{unpriced} line(s) have no price in force in ref.price_list[/]")
+
+
+def latest_complete_month(conn: psycopg2.extensions.connection, now: datetime | None = None) -> str | None:
+    """The latest month before the current business month that has invoice lines (else the latest with any)."""
+    current = (now or datetime.now(UTC)).astimezone(ZoneInfo(BUSINESS_TZ)).strftime("%Y-%m")
+    with conn.cursor() as cur:
+        cur.execute("SELECT max(billing_month) FILTER (WHERE billing_month < %s), max(billing_month) "
+                    "FROM analytics.invoice_lines", (current,))
+        complete, latest = cur.fetchone()
+    conn.rollback()
+    return complete or latest
+
+
+def write_invoice(conn: psycopg2.extensions.connection, month: str, output_dir: Path) -> Path:
+    columns, rows = invoice_rows(conn, month)
+    if not rows:
+        with conn.cursor() as cur:
+            cur.execute("SELECT string_agg(DISTINCT billing_month, ', ' ORDER BY billing_month) "
+                        "FROM analytics.invoice_lines")
+            months = cur.fetchone()[0]
+        conn.rollback()
+        raise ItcError(f"no invoice lines for {month}" + (f" (months with lines: {months})" if months else
+                                                          " (the warehouse has no invoice lines yet: run `itc run`)"))
+    return itc_jobs.write_csv(output_dir / f"invoice-{month}.csv", columns, rows)
+
+
+# ----------------------------------------------------------------------------------- commands
+
+def _sources(choice: str) -> tuple[str, ...]:
+    return SOURCES if choice == "all" else (choice,)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    filled = apply_stack_defaults(local_stack.running_state())
+    if filled:
+        console.print(f"[dim]using the local stack for: {', '.join(sorted(filled))}[/]")
+    report = run_job(_sources(args.source), args.run_id or itc_jobs.new_run_id())
+    with warehouse() as conn:
+        print_summary(conn, report, month=None, invoice_path=None, dashboard_path=None)
+    return 1 if report.quality_failures else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    parts = urlsplit(args.manifest_url)
+    key = parts.path.lstrip("/")
+    if parts.scheme != "s3" or not parts.netloc or not key.endswith("/" + MANIFEST_NAME):
+        raise ItcError(f"{args.manifest_url!r} is not a manifest URL: expected s3://<bucket>/<source>/run=<run_id>/"
+                       f"{MANIFEST_NAME}")
+    source = key.split("/", 1)[0]
+    if source not in SOURCES:
+        raise ItcError(f"{args.manifest_url}: the key must start with {' or '.join(s + '/' for s in SOURCES)}")
+    apply_stack_defaults(local_stack.running_state())
+    _quiet_lambda_logs()
+    s3 = s3_client()
+    try:
+        head = s3.head_object(Bucket=parts.netloc, Key=key)
+    except botocore.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("404", "NoSuchKey", "NoSuchBucket", "403"):
+            raise ItcError(f"{args.manifest_url}: no such manifest ({'access denied' if code == '403' else 'not found'}"
+                           ")") from None
+        raise
+    manifest = ManifestObject(parts.netloc, key, head["LastModified"], head.get("VersionId"))
+    with warehouse() as conn:
+        before = itc_jobs.loaded_manifest_keys(conn, parts.netloc)
+    report = RunReport()
+    summary = itc_jobs.load(manifest)
+    report.loads.append((manifest, summary))
+    itc_jobs.refresh()
+    _quality(report, final=True)
+    with warehouse() as conn, conn.cursor() as cur:
+        cur.execute("SELECT load_id, loaded, rejected, deleted FROM ops.load_runs WHERE status = 'succeeded' "
+                    "AND manifest_key = %s AND manifest_bucket = %s ORDER BY load_id DESC LIMIT 1", (key, parts.netloc))
+        row = cur.fetchone()
+    if key in before:
+        console.print(f"{manifest.url} was already loaded (load {row[0] if row else '?'}): nothing changed")
+    elif row:
+        console.print(f"loaded {manifest.url}: load {row[0]}, {row[1]:,} loaded, {row[2]:,} rejected, "
+                      f"{row[3]:,} deleted", highlight=False)
+    if report.quality_failures:
+        console.print("[bold red]quality checks failed:[/] " + "; ".join(report.quality_failures), highlight=False)
+        return 1
+    return 0
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    apply_stack_defaults(local_stack.running_state())
+    with warehouse() as conn:
+        if args.close:
+            close_month(conn, args.month, args.closed_by)
+        path = write_invoice(conn, args.month, Path(args.output_dir))
+        _print_invoice(conn, args.month)
+    console.print(f"wrote {path}")
+    return 0
+
+
+def close_month(conn: psycopg2.extensions.connection, month: str, closed_by: str) -> None:
+    """Freeze ``month``'s invoice lines (analytics.close_month); later changes become adjustment lines."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regprocedure('analytics.close_month(text, text)') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            conn.rollback()
+            raise MissingPieceError("the month-close function analytics.close_month(text, text) is not in this "
+                                    "warehouse (run `itc migrate`)")
+        try:
+            cur.execute("SELECT analytics.close_month(%s, %s)", (month, closed_by))
+        except psycopg2.Error as exc:
+            conn.rollback()
+            message = (exc.diag.message_primary or str(exc)).strip()
+            raise ItcError(message.removeprefix("close_month: ")) from None
+        lines = cur.fetchone()[0]
+    conn.commit()
+    console.print(f"closed {month} ({lines} line(s) frozen, closed by {closed_by})", highlight=False)
+
+
+STATUS_LOADS = """
+SELECT s.source, l.finished_at, l.run_id, l.loaded, l.rejected, l.deleted,
+       (SELECT count(*) FROM ops.load_runs f WHERE f.source = s.source AND f.status = 'failed'
+          AND f.finished_at > coalesce(l.finished_at, '-infinity')) AS failed_since,
+       (SELECT count(*) FROM ops.rejected_records r WHERE r.source = s.source) AS rejected_total
+FROM (VALUES ('demand'), ('verifyplus')) AS s (source)
+LEFT JOIN LATERAL (SELECT * FROM ops.load_runs r WHERE r.source = s.source AND r.status = 'succeeded'
+                   ORDER BY r.finished_at DESC LIMIT 1) l ON true
+ORDER BY 1
+"""
+
+
+def cmd_status(_: argparse.Namespace) -> int:
+    apply_stack_defaults(local_stack.running_state())
+    now = datetime.now(UTC)
+    with warehouse() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM ops.schema_migrations")
+        migrations = cur.fetchone()[0]
+        cur.execute(STATUS_LOADS)
+        loads = cur.fetchall()
+        cur.execute("SELECT view_name, max(refreshed_at) FROM ops.view_refreshes GROUP BY 1 ORDER BY 1")
+        refreshes = cur.fetchall()
+        cur.execute("SELECT check_name, subject, passed, detail, checked_at FROM ops.quality_results "
+                    "WHERE check_run_id = (SELECT check_run_id FROM ops.quality_results "
+                    "ORDER BY checked_at DESC, result_id DESC LIMIT 1) ORDER BY passed, check_name, subject")
+        checks = cur.fetchall()
+    console.print(f"warehouse: {migrations} migrations applied; scripts in {SQL_SCRIPTS.relative_to(REPORTS.parent)}")
+    table = Table(title="Loads", title_justify="left")
+    for col in ("source", "last load", "age", "run id", "loaded", "rejected", "deleted", "failed since",
+                "rejected (all time)"):
+        table.add_column(col)
+    for source, finished, run_id, loaded, rejected, deleted, failed, rejected_total in loads:
+        age = _age(finished, now)
+        table.add_row(source, finished.strftime("%Y-%m-%d %H:%M UTC") if finished else "never", age, run_id or "–",
+                      _n(loaded), _n(rejected), _n(deleted), str(failed), _n(rejected_total))
+    console.print(table)
+    last = max((r[1] for r in refreshes), default=None)
+    console.print(f"last refresh: {last.strftime('%Y-%m-%d %H:%M UTC') if last else 'never'} "
+                  f"({len(refreshes)} view(s))")
+    failed_checks = [c for c in checks if not c[2]]
+    if not checks:
+        console.print("quality: no check has run yet")
+    else:
+        console.print(f"quality ({checks[0][4].strftime('%Y-%m-%d %H:%M UTC')}): "
+                      f"{len(checks) - len(failed_checks)}/{len(checks)} passed", highlight=False)
+        for name, subject, _p, detail, _at in failed_checks:
+            console.print(f"  [red]FAILED[/] {name} {subject}: {detail or ''}", highlight=False)
+    return 1 if failed_checks else 0
+
+
+def _n(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _age(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "–"
+    hours = (now - at).total_seconds() / 3600
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+# --------------------------------------------------------------------------------------- demo
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scripts import itc_demo
+
+    return itc_demo.run(args)

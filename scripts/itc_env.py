@@ -1,0 +1,90 @@
+"""Where ``itc`` points: environment variables, the local stack's defaults, the warehouse connection."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+from rich.console import Console
+
+from itc_common_utilities.db import connect
+from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings
+from scripts import local_stack
+
+REPO = Path(__file__).resolve().parent.parent
+SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+REPORTS = REPO / "reports"
+DATA_DICTIONARY = REPO / "docs" / "data-dictionary.md"
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+# wide enough for the summary tables when the output is a pipe or a CI log (rich's default is 80)
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def apply_stack_defaults(state: local_stack.StackState | None) -> list[str]:
+    """Fill unset variables from the local stack; return the names filled in (environment wins)."""
+    if state is None:
+        return []
+    filled = []
+    for name, value in local_stack.stack_env(state).items():
+        if not os.environ.get(name):
+            os.environ[name] = value
+            filled.append(name)
+    return filled
+
+
+def database_url() -> str:
+    """The DSN for `migrate`: ITC_DATABASE_URL, else the embedded PostgreSQL (started if needed)."""
+    url = os.environ.get("ITC_DATABASE_URL")
+    if url:
+        return url
+    from scripts import local_pg
+
+    return local_pg.start().dsn()
+
+
+@contextmanager
+def warehouse() -> Iterator[psycopg2.extensions.connection]:
+    """A connection built from the environment (DSN, or host + secret / IAM auth)."""
+    settings = load_settings(DatabaseSettings)
+    secrets_client = rds_client = None
+    if settings.database_url is None:
+        import boto3
+
+        secrets_client = boto3.client("secretsmanager") if settings.secret_arn else None
+        rds_client = boto3.client("rds") if settings.iam_auth else None
+    conn = connect(settings, secrets_client=secrets_client, rds_client=rds_client, application_name="itc-cli")
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+def landing_bucket() -> str:
+    bucket = os.environ.get("ITC_LANDING_BUCKET")
+    if not bucket:
+        raise SettingsError("missing required environment variable(s): ITC_LANDING_BUCKET")
+    return bucket
+
+
+def parse_month(text: str) -> str:
+    if not MONTH.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month: use YYYY-MM, e.g. 2026-10")
+    return text
+
+

@@ -1,0 +1,177 @@
+"""The steps of an ITC run, called the way the state machines call the Lambdas.
+
+Every step goes through a Lambda handler (``demand_pipeline.main.handler``,
+``verifyplus_pipeline.main.handler``, ``orchestrator.main.handler``) with the event its state
+machine would pass, so a local run exercises exactly the deployed code paths:
+
+- ingest: ``{"mode": "extract", "run_id": ...}`` to each pipeline (the ingest state machine);
+- load: the EventBridge "Object Created" event of each *new* ``_manifest.json`` in the landing
+  bucket, then ``{"mode": "refresh"}`` and ``{"mode": "quality"}`` (the load state machine).
+
+A manifest is new when no succeeded ``ops.load_runs`` row has its key. The handlers read their
+settings from the environment (docs/CONTRACTS.md), which the caller prepares.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg2.extensions
+
+from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
+
+HANDLERS = {
+    "demand": ("demand_pipeline.main", "terraform_modules/demand_pipeline/lambdas/demand_pipeline/main.py"),
+    "verifyplus": ("verifyplus_pipeline.main",
+                   "terraform_modules/verifyplus_pipeline/lambdas/verifyplus_pipeline/main.py"),
+    "orchestrator": ("orchestrator.main", "terraform_modules/orchestrator/lambdas/orchestrator/main.py"),
+}
+
+
+class ItcError(RuntimeError):
+    """An expected failure: the CLI prints its message on one line and exits non-zero."""
+
+
+class MissingPieceError(ItcError):
+    """A part of ITC this command needs is not in this checkout (yet)."""
+
+
+def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    module_name, path = HANDLERS[component]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise MissingPieceError(f"the {component} Lambda ({path}) is not in this checkout") from None
+        raise
+    return module.handler
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+# --------------------------------------------------------------------------------------- ingest
+
+def extract(source: str, run_id: str) -> dict[str, Any]:
+    """One extract, as the ingest state machine's branch for ``source`` runs it."""
+    return handler(source)({"mode": "extract", "run_id": run_id}, None)
+
+
+# ----------------------------------------------------------------------------------------- load
+
+@dataclass(frozen=True)
+class ManifestObject:
+    bucket: str
+    key: str
+    last_modified: datetime
+    version_id: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.key.split("/", 1)[0]
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def list_manifests(s3: Any, bucket: str, sources: tuple[str, ...] = SOURCES) -> list[ManifestObject]:
+    """Every ``_manifest.json`` of ``sources`` in the landing bucket, oldest first."""
+    found: list[ManifestObject] = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for source in sources:
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{source}/"):
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith("/" + MANIFEST_NAME):
+                    found.append(ManifestObject(bucket, obj["Key"], obj["LastModified"]))
+    return sorted(found, key=lambda m: (m.last_modified, m.key))
+
+
+def loaded_manifest_keys(conn: psycopg2.extensions.connection, bucket: str) -> set[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT manifest_key FROM ops.load_runs WHERE status = 'succeeded' AND manifest_bucket = %s",
+                    (bucket,))
+        keys = {row[0] for row in cur.fetchall()}
+    conn.rollback()
+    return keys
+
+
+def new_manifests(s3: Any, conn: psycopg2.extensions.connection, bucket: str,
+                  sources: tuple[str, ...] = SOURCES) -> list[ManifestObject]:
+    done = loaded_manifest_keys(conn, bucket)
+    return [m for m in list_manifests(s3, bucket, sources) if m.key not in done]
+
+
+def object_created_event(manifest: ManifestObject) -> dict[str, Any]:
+    """The EventBridge event S3 sends when a manifest is written (what the load state machine gets)."""
+    return {
+        "version": "0",
+        "id": f"itc-local-{manifest.key}",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": manifest.last_modified.isoformat(),
+        "resources": [f"arn:aws:s3:::{manifest.bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": manifest.bucket},
+            "object": {"key": manifest.key, **({"version-id": manifest.version_id} if manifest.version_id else {})},
+            "reason": "PutObject",
+        },
+    }
+
+
+def load(manifest: ManifestObject) -> dict[str, Any]:
+    """The load state machine's Load task: the source's pipeline, mode load, on the manifest's event."""
+    if manifest.source not in SOURCES:
+        raise ItcError(f"{manifest.url}: the key must start with one of {', '.join(SOURCES)}/")
+    event = object_created_event(manifest)
+    event["mode"] = "load"
+    return handler(manifest.source)(event, None)
+
+
+def refresh() -> dict[str, Any]:
+    return handler("orchestrator")({"mode": "refresh"}, None)
+
+
+def quality() -> dict[str, Any]:
+    return handler("orchestrator")({"mode": "quality"}, None)
+
+
+# -------------------------------------------------------------------------------------- invoice
+
+INVOICE_QUERY = """
+SELECT *
+FROM analytics.invoice_lines
+WHERE month = %s
+ORDER BY 1, 2, 3
+"""
+
+
+def relation_exists(conn: psycopg2.extensions.connection, name: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+        exists = bool(cur.fetchone()[0])
+    conn.rollback()
+    return exists
+
+
+def require_relation(conn: psycopg2.extensions.connection, name: str, owner: str) -> None:
+    if not relation_exists(conn, name):
+        raise MissingPieceError(f"{name} does not exist in this database: {owner} is not applied "
+                                f"(run `itc migrate`, or it is not in this checkout yet)")
+
+
+def write_csv(path: Path, header: list[str], rows: list[tuple[Any, ...]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
