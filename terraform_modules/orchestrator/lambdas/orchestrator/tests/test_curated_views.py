@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from orchestrator_testkit import add_audit, add_case, add_demand, add_metadata, add_template, add_request, ny, refresh_all, rows
+from orchestrator_testkit import (
+    add_audit,
+    add_case,
+    add_demand,
+    add_metadata,
+    add_request,
+    add_template,
+    ny,
+    refresh_all,
+    rows,
+)
 
 
 def test_given_three_versions_when_refreshed_then_only_the_latest_version_with_its_firm_is_shown(db):
@@ -19,7 +29,8 @@ def test_given_three_versions_when_refreshed_then_only_the_latest_version_with_i
 
 
 def test_given_firm_with_trailing_whitespace_when_refreshed_then_right_stripped_only(db):
-    """GIVEN firm names with trailing spaces/tabs and a leading space WHEN refreshed THEN only the right side is stripped."""
+    """GIVEN firm names with trailing spaces/tabs and a leading space
+        WHEN refreshed THEN only the right side is stripped."""
     with db.cursor() as cur:
         add_demand(cur, "D1", firm="Acme Law \t ", uploaded_at=ny(2025, 3, 2))
         add_demand(cur, "D2", firm="  Beta LLP", uploaded_at=ny(2025, 3, 2))
@@ -30,7 +41,8 @@ def test_given_firm_with_trailing_whitespace_when_refreshed_then_right_stripped_
 
 
 def test_given_client_templates_in_any_case_when_refreshed_then_their_demands_are_excluded(db):
-    """GIVEN templates named 'Client Intake', 'CLIENT level', 'Standard' WHEN refreshed THEN only the Standard demand stays."""
+    """GIVEN templates named 'Client Intake', 'CLIENT level', 'Standard'
+        WHEN refreshed THEN only the Standard demand stays."""
     with db.cursor() as cur:
         add_template(cur, "T1", "Client Intake")
         add_template(cur, "T2", "per-CLIENT level")
@@ -43,7 +55,8 @@ def test_given_client_templates_in_any_case_when_refreshed_then_their_demands_ar
 
 
 def test_given_template_renamed_in_latest_version_when_refreshed_then_the_latest_name_decides(db):
-    """GIVEN T1 v1 'Standard' and v2 'Client copy', T2 v1 'Client', v2 'Firm' WHEN refreshed THEN only T2's demand stays."""
+    """GIVEN T1 v1 'Standard' and v2 'Client copy', T2 v1 'Client', v2 'Firm'
+        WHEN refreshed THEN only T2's demand stays."""
     with db.cursor() as cur:
         add_template(cur, "T1", "Standard", 1)
         add_template(cur, "T1", "Client copy", 2)
@@ -56,7 +69,8 @@ def test_given_template_renamed_in_latest_version_when_refreshed_then_the_latest
 
 
 def test_given_unknown_or_missing_template_when_refreshed_then_unknown_excluded_missing_kept(db):
-    """GIVEN a demand with an unknown template id, one with none and one with '' WHEN refreshed THEN the unknown one is gone."""
+    """GIVEN a demand with an unknown template id, one with none and one with ''
+        WHEN refreshed THEN the unknown one is gone."""
     with db.cursor() as cur:
         add_template(cur, "T1", "Standard")
         add_demand(cur, "D-unknown", uploaded_at=ny(2025, 3, 2), template_id="NOPE")
@@ -69,7 +83,8 @@ def test_given_unknown_or_missing_template_when_refreshed_then_unknown_excluded_
 
 
 def test_given_demand_without_upload_time_or_metadata_when_refreshed_then_it_is_not_uploaded(db):
-    """GIVEN a document without upload time and one without metadata WHEN refreshed THEN neither is in demands_uploaded."""
+    """GIVEN a document without upload time and one without metadata
+        WHEN refreshed THEN neither is in demands_uploaded."""
     with db.cursor() as cur:
         add_demand(cur, "D-no-upload", uploaded_at=None)
         add_case(cur, "D-no-meta")
@@ -91,7 +106,8 @@ def test_given_archived_demands_when_refreshed_then_reason_and_comment_come_from
         add_audit(cur, "A3", "D1", ny(2025, 3, 10), reason="ignored", action_type="DemandUpdated")
         add_audit(cur, "A4", "D3", ny(2025, 3, 9), reason="Withdrawn", comments=None)
     refresh_all(db)
-    assert rows(db, "SELECT document_id, archive_reason, archive_comments FROM curated.demands_archived ORDER BY 1") == [
+    got = rows(db, "SELECT document_id, archive_reason, archive_comments FROM curated.demands_archived ORDER BY 1")
+    assert got == [
         ("D1", "Settled", "client settled"), ("D2", "", ""), ("D3", "Withdrawn", ""),
     ]
 
@@ -107,7 +123,8 @@ def test_given_archived_client_template_demand_when_refreshed_then_not_in_archiv
 
 
 def test_given_verifyplus_rows_when_refreshed_then_typed_with_billable_flag_and_days_to_close(db):
-    """GIVEN requests (plain, duplicate, excluded, null flags, override close) WHEN refreshed THEN flags and days are derived."""
+    """GIVEN requests (plain, duplicate, excluded, null flags, override close)
+        WHEN refreshed THEN flags and days are derived."""
     with db.cursor() as cur:
         add_request(cur, 1, ny(2025, 3, 1, 9), closed=ny(2025, 3, 3, 9), firm="Acme Law  ")
         add_request(cur, 2, ny(2025, 3, 1, 9), duplicate=True)
