@@ -35,6 +35,18 @@ COMMENT ON COLUMN ops.schema_migrations.applied_by IS 'Database role that applie
 """
 
 
+# Re-applied after any script ran: ownership, grants and default privileges of every ITC object
+# (sql_scripts/34_create_security_baseline.sql), so an object a new script creates is never left
+# ungranted or owned by the wrong role. A no-op until that script exists.
+SECURITY_BASELINE = """\
+DO $baseline$ BEGIN
+    IF to_regprocedure('ops.apply_security_baseline()') IS NOT NULL THEN
+        CALL ops.apply_security_baseline();
+    END IF;
+END $baseline$;
+"""
+
+
 class MigrationError(RuntimeError):
     """A migration cannot be applied (edited applied script, bad name, failing SQL)."""
 
@@ -102,6 +114,17 @@ def apply_migrations(conn: Any, scripts_dir: Path) -> list[str]:
                     )
                     applied_now.append(script.name)
             conn.commit()
+        if applied_now:
+            with conn.cursor() as cur:
+                advisory_xact_lock(cur, "migrations")
+                try:
+                    cur.execute(SECURITY_BASELINE)
+                except Exception as exc:
+                    conn.rollback()
+                    raise MigrationError(
+                        f"security baseline failed after {applied_now[-1]}: {str(exc).strip().splitlines()[0]}"
+                    ) from exc
+            conn.commit()
     finally:
         if conn.closed == 0:
             conn.rollback()
@@ -124,4 +147,6 @@ def render_combined(scripts_dir: Path) -> str:
             "INSERT INTO ops.schema_migrations (filename, sha256) "
             f"VALUES ('{script.name}', '{script.sha256}');\n"
         )
+    parts.append("\n-- ==== security baseline (ownership, grants), as the runner does after applying ====\n")
+    parts.append(SECURITY_BASELINE)
     return "".join(parts)

@@ -1,31 +1,85 @@
 """The PHI/PII catalogue: the one declared list of protected columns (HIPAA).
 
 Everything that decides who may see a value, or whether a value may be written to a log or to
-``ops.rejected_records``, reads this list: grants and de-identified views are generated from it or
-tested against it, and the loaders redact these fields in rejected records. A new PHI column must be
-added here, or a test fails.
+``ops.rejected_records``, reads this list:
+
+- the warehouse holds the same list in ``ops.phi_columns`` (script 31); the grants are generated
+  from it by ``ops.apply_security_baseline()`` (script 34): the ``*_read_only`` groups get column
+  privileges on every raw/curated column that is NOT listed, only ``phi_reader`` reads the listed ones;
+- the de-identified views (schema ``curated_deid``) leave every listed column out;
+- the loaders redact these fields in rejected records (:func:`redact_value`);
+- ``tests/security/test_phi_catalogue.py`` fails when this list, ``ops.phi_columns``, the column
+  comments (the data dictionary: a comment saying PHI or PII) and the grants disagree, so a new PHI
+  column cannot be exposed silently: add it here, to a new ``ops.phi_columns`` script, and say so in
+  its comment.
+
+Categories: ``PHI`` = protected health information about the claimant (names, claim and policy
+numbers, policy limits, date of loss, free text that may name them); ``PII`` = personal data of
+other people (firm contacts, attorneys, case managers, adjusters).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 REDACTED = "[REDACTED PHI]"
 
-# raw table -> protected columns
+
+@dataclass(frozen=True)
+class PhiColumn:
+    table: str     # schema-qualified table or view
+    column: str
+    category: str  # "PHI" or "PII"
+    reason: str
+
+
+def _columns(table: str, entries: dict[str, tuple[str, str]]) -> list[PhiColumn]:
+    return [PhiColumn(table, column, category, reason) for column, (category, reason) in entries.items()]
+
+
+_CASES = {
+    "claimant_name": ("PHI", "claimant's name"),
+    "claim_number": ("PHI", "insurance claim number"),
+    "client_id": ("PHI", "the claimant's id in the firm's case management system"),
+    "related_insurance_id": ("PHI", "insurance identifier of the claim"),
+    "matter_name": ("PHI", "matter names usually contain the client's name"),
+    "primary_contact_name": ("PII", "firm contact's name"),
+    "attorney_name": ("PII", "attorney's name"),
+    "case_manager_names": ("PII", "case managers' names"),
+}
+_VERIFYPLUS = {
+    "client_names": ("PHI", "names of the firm's clients (claimants)"),
+    "reporting_policy_number": ("PHI", "insurance policy number"),
+    "reporting_claim_number": ("PHI", "insurance claim number"),
+    "reporting_insured": ("PHI", "insured person's name"),
+    "date_of_loss": ("PHI", "date of the accident (a date tied to the individual)"),
+    "duplicate_exclusion_comments": ("PHI", "free text that may name the client"),
+    "bi_per_person_limit": ("PHI", "policy data"),
+    "bi_per_occurrence_limit": ("PHI", "policy data"),
+    "pd_limit": ("PHI", "policy data"),
+    "um_per_person_limits": ("PHI", "policy data"),
+    "um_per_occurrence_limit": ("PHI", "policy data"),
+    "firm_contact_name": ("PII", "firm contact's name"),
+    "claim_set_up_assignee": ("PII", "Quickbase user (name, e-mail)"),
+    "verify_adjuster_name": ("PII", "adjuster's name"),
+    "injury_adjuster_name": ("PII", "adjuster's name"),
+    "property_adjuster_name": ("PII", "adjuster's name"),
+}
+
+CATALOGUE: tuple[PhiColumn, ...] = tuple(
+    _columns("raw.cases", _CASES)
+    + _columns("raw.audit", {"archive_comments": ("PHI", "free text that may name the client")})
+    + _columns("raw.verifyplus", {**_VERIFYPLUS, "extra_fields": ("PHI", "report fields not yet reviewed")})
+    + _columns("curated.demands_uploaded", _CASES)
+    + _columns("curated.demands_archived", {**_CASES, "archive_comments": ("PHI", "free text that may name the client")})
+    + _columns("curated.verifyplus", _VERIFYPLUS)
+)
+
+# table -> protected columns (raw tables and curated views; a table absent here holds none)
 PHI_COLUMNS: dict[str, frozenset[str]] = {
-    "raw.cases": frozenset({
-        "claimant_name", "claim_number", "primary_contact_name", "attorney_name", "case_manager_names",
-        "matter_name", "client_id", "related_insurance_id",
-    }),
-    "raw.metadata": frozenset({"status_history"}),
-    "raw.templates": frozenset(),
-    "raw.audit": frozenset({"archive_comments"}),
-    "raw.verifyplus": frozenset({
-        "client_names", "firm_contact_name", "claim_set_up_assignee", "verify_adjuster_name",
-        "reporting_policy_number", "reporting_claim_number", "date_of_loss", "duplicate_exclusion_comments",
-        "injury_adjuster_name", "property_adjuster_name", "reporting_insured",
-        "bi_per_person_limit", "bi_per_occurrence_limit", "pd_limit", "um_per_person_limits",
-        "um_per_occurrence_limit", "extra_fields",
-    }),
+    table: frozenset(c.column for c in CATALOGUE if c.table == table)
+    for table in ("raw.cases", "raw.metadata", "raw.templates", "raw.audit", "raw.verifyplus",
+                  "curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus")
 }
 
 # source field names (as they appear in snapshot records) whose values are PHI/PII
@@ -55,3 +109,15 @@ def redact_value(table: str, field: str | None, value: object, *, limit: int = 2
     text = value if isinstance(value, str) else repr(value)
     text = text.replace("\x00", "\\0")
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+
+
+def catalogue_sql_values() -> str:
+    """The catalogue as the VALUES list of ``ops.phi_columns`` (used to write its migration script)."""
+    def q(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    rows = []
+    for c in CATALOGUE:
+        schema, table = c.table.split(".")
+        rows.append(f"    ({q(schema)}, {q(table)}, {q(c.column)}, {q(c.category)}, {q(c.reason)})")
+    return ",\n".join(rows)

@@ -1523,3 +1523,229 @@ REVOKE ALL ON FUNCTION ops.refresh_materialized_view(text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION ops.refresh_materialized_view(text, boolean) IS
     'Refresh one curated/analytics materialized view ("schema.name") as its owner; concurrent=true uses REFRESH CONCURRENTLY when the view is populated. Returns whether it was concurrent. EXECUTE: itc_refresher only.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_function.sql', '0f39f262ed1a8cd4a112b32406877e8ab0e6b2fe237cd7b5a0d2b33dc3325fd6');
+
+-- ==== 34_create_security_baseline.sql ====
+-- The security baseline: ownership, grants and default privileges of every ITC object, in one
+-- idempotent procedure. The migration runner calls it after applying scripts (so an object a later
+-- script creates is never left ungranted or owned by the wrong role); it can be called by hand:
+--     CALL ops.apply_security_baseline();
+-- It must be run by the role that applies migrations (RDS master user / local superuser).
+--
+-- Who can do what (tests/security/test_privilege_matrix.py tries every one of these for real):
+--   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
+--                  them: all DDL, DROP, REFRESH.
+--   itc_loader     raw: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
+--                  ops.load_runs: SELECT, INSERT, UPDATE; ops.rejected_records: SELECT, INSERT;
+--                  TEMPORARY on the database (COPY staging tables).
+--   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
+--                  SELECT, INSERT; ops.load_runs, ops.rejected_records: SELECT; and all_read_only
+--                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
+--   raw_read_only / curated_read_only: SELECT on the raw / curated columns NOT in ops.phi_columns.
+--   curated_deid_read_only: SELECT on the de-identified views. analytics_read_only: analytics, ref
+--                  (tables, views, and their STABLE/IMMUTABLE helper functions).
+--   phi_reader     SELECT on every column of raw and curated.
+--   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only.
+--   PUBLIC         nothing: no CONNECT/TEMPORARY on the database, nothing in the ITC schemas, no
+--                  CREATE in schema public.
+CREATE PROCEDURE ops.apply_security_baseline()
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $proc$
+DECLARE
+    managed constant text[] := ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'];
+    grantees constant text := 'PUBLIC, raw_read_only, curated_deid_read_only, curated_read_only, '
+        'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
+        'itc_loader, itc_refresher';
+    obj record;
+    owner_role text;
+BEGIN
+    -- 1. ownership: itc_migrator owns the schemas and every relation and routine in them
+    FOR obj IN SELECT n.nspname FROM pg_namespace AS n
+               WHERE n.nspname = ANY (managed) AND n.nspowner <> 'itc_migrator'::regrole LOOP
+        EXECUTE format('ALTER SCHEMA %I OWNER TO itc_migrator', obj.nspname);
+    END LOOP;
+    FOR obj IN SELECT n.nspname, c.relname, c.relkind
+               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               WHERE n.nspname = ANY (managed) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                 AND c.relowner <> 'itc_migrator'::regrole LOOP
+        EXECUTE format('ALTER %s %I.%I OWNER TO itc_migrator',
+                       CASE obj.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                        WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+                       obj.nspname, obj.relname);
+    END LOOP;
+    FOR obj IN SELECT n.nspname, c.relname  -- free-standing sequences (identity/serial ones follow their table)
+               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               WHERE n.nspname = ANY (managed) AND c.relkind = 'S' AND c.relowner <> 'itc_migrator'::regrole
+                 AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_class'::regclass
+                                 AND d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP
+        EXECUTE format('ALTER SEQUENCE %I.%I OWNER TO itc_migrator', obj.nspname, obj.relname);
+    END LOOP;
+    FOR obj IN SELECT p.oid::regprocedure AS signature, p.prokind
+               FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+               WHERE n.nspname = ANY (managed) AND p.proowner <> 'itc_migrator'::regrole LOOP
+        EXECUTE format('ALTER %s %s OWNER TO itc_migrator',
+                       CASE obj.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                       obj.signature);
+    END LOOP;
+
+    -- 2. start from nothing: no privilege for anyone but the owner (column privileges go with the table's)
+    FOR obj IN SELECT n.nspname FROM pg_namespace AS n WHERE n.nspname = ANY (managed) LOOP
+        EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %s', obj.nspname, grantees);
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %s', obj.nspname, grantees);
+        EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %s', obj.nspname, grantees);
+        EXECUTE format('REVOKE ALL ON ALL ROUTINES IN SCHEMA %I FROM %s', obj.nspname, grantees);
+    END LOOP;
+    FOR obj IN SELECT n.nspname, c.relname, a.attname
+               FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+               JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               WHERE n.nspname = ANY (managed) AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL LOOP
+        EXECUTE format('REVOKE ALL (%I) ON %I.%I FROM %s', obj.attname, obj.nspname, obj.relname, grantees);
+    END LOOP;
+
+    -- 3. schemas
+    GRANT USAGE ON SCHEMA raw TO raw_read_only, phi_reader, itc_loader;
+    GRANT USAGE ON SCHEMA curated TO curated_read_only, phi_reader;
+    GRANT USAGE ON SCHEMA curated_deid TO curated_deid_read_only;
+    GRANT USAGE ON SCHEMA analytics, ref TO analytics_read_only;
+    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher;
+
+    -- 4. raw and curated: the loader writes raw; phi_reader reads everything; the read-only groups
+    --    read the columns the PHI catalogue does not list
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA raw TO itc_loader;
+    GRANT SELECT ON ALL TABLES IN SCHEMA raw, curated TO phi_reader;
+    FOR obj IN SELECT n.nspname, c.relname,
+                      string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns
+               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE n.nspname IN ('raw', 'curated') AND c.relkind IN ('r', 'p', 'v', 'm')
+                 AND NOT EXISTS (SELECT 1 FROM ops.phi_columns AS p
+                                 WHERE p.table_schema = n.nspname AND p.table_name = c.relname
+                                   AND p.column_name = a.attname)
+               GROUP BY n.nspname, c.relname LOOP
+        EXECUTE format('GRANT SELECT (%s) ON %I.%I TO %I', obj.columns, obj.nspname, obj.relname,
+                       obj.nspname || '_read_only');
+    END LOOP;
+
+    -- 5. de-identified views: refuse to grant one that shows a catalogued PHI column name
+    FOR obj IN SELECT c.relname, a.attname
+               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE n.nspname = 'curated_deid'
+                 AND a.attname IN (SELECT p.column_name FROM ops.phi_columns AS p) LOOP
+        RAISE EXCEPTION 'curated_deid.% exposes %, a PHI/PII column of ops.phi_columns', obj.relname, obj.attname;
+    END LOOP;
+    GRANT SELECT ON ALL TABLES IN SCHEMA curated_deid TO curated_deid_read_only;
+
+    -- 6. analytics and the finance reference data
+    GRANT SELECT ON ALL TABLES IN SCHEMA analytics, ref TO analytics_read_only;
+    --    and their read-only helper functions (ref.billing_month, ref.unit_price, ...: a view's caller
+    --    needs EXECUTE on the functions it calls). Volatile ones (analytics.close_month), trigger
+    --    functions and SECURITY DEFINER functions stay with the owner.
+    FOR obj IN SELECT p.oid::regprocedure AS signature
+               FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+               WHERE n.nspname IN ('analytics', 'ref') AND p.prokind = 'f' AND p.provolatile IN ('s', 'i')
+                 AND NOT p.prosecdef AND p.prorettype <> 'trigger'::regtype LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
+    END LOOP;
+
+    -- 7. ops: what each pipeline records
+    IF to_regclass('ops.load_runs') IS NOT NULL THEN
+        GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
+        GRANT SELECT ON ops.load_runs TO itc_refresher;
+    END IF;
+    IF to_regclass('ops.rejected_records') IS NOT NULL THEN
+        GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;
+        GRANT SELECT ON ops.rejected_records TO itc_refresher;
+    END IF;
+    IF to_regclass('ops.quality_results') IS NOT NULL THEN
+        GRANT SELECT, INSERT ON ops.quality_results TO itc_refresher;
+    END IF;
+    IF to_regclass('ops.view_refreshes') IS NOT NULL THEN
+        GRANT SELECT, INSERT ON ops.view_refreshes TO itc_refresher;
+    END IF;
+    IF to_regprocedure('ops.refresh_materialized_view(text, boolean)') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION ops.refresh_materialized_view(text, boolean) TO itc_refresher;
+    END IF;
+
+    -- 8. the database: only ITC roles connect; only the loader creates (temporary) staging tables;
+    --    nobody but the owner creates in schema public. Needs the database owner or a superuser.
+    BEGIN
+        EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO raw_read_only, curated_deid_read_only, curated_read_only, '
+                       'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
+                       'itc_migrator, itc_loader, itc_refresher', current_database());
+        EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO itc_loader', current_database());
+        REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE NOTICE 'database-level privileges left unchanged: % is not the database owner', current_user;
+    END;
+
+    -- 9. default privileges: objects created later (by the migrator, or by the role running the
+    --    migrations) start with the same table-level grants; raw/curated column grants for the
+    --    read-only groups come from the next run of this procedure (until then only phi_reader reads them)
+    FOREACH owner_role IN ARRAY ARRAY['itc_migrator', current_user::text] LOOP
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE EXECUTE ON ROUTINES FROM PUBLIC', owner_role);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO itc_loader', owner_role);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw, curated GRANT SELECT ON TABLES TO phi_reader', owner_role);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA curated_deid GRANT SELECT ON TABLES TO curated_deid_read_only', owner_role);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
+    END LOOP;
+END
+$proc$;
+REVOKE ALL ON PROCEDURE ops.apply_security_baseline() FROM PUBLIC;
+COMMENT ON PROCEDURE ops.apply_security_baseline() IS
+    'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
+
+CALL ops.apply_security_baseline();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', 'e29c33f40220330561e1bc63f331cc7c279aca689257a45b6dd862d70c47525b');
+
+-- ==== 40_create_access_grants_table.sql ====
+-- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
+-- and why. Written by scripts/access.py (`itc access grant|revoke|list`) in the same transaction as
+-- the CREATE/ALTER/DROP ROLE it records. Append-only: updates and deletes are refused.
+CREATE TABLE ops.access_grants (
+    event_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username     text        NOT NULL,
+    action       text        NOT NULL CHECK (action IN ('grant', 'renew', 'revoke')),
+    role_granted text        NOT NULL DEFAULT 'itc_analyst',
+    actor        text        NOT NULL CHECK (btrim(actor) <> ''),
+    reason       text        NOT NULL CHECK (btrim(reason) <> ''),
+    valid_until  timestamptz,
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    recorded_by  text        NOT NULL DEFAULT session_user,
+    CHECK (action = 'revoke' OR valid_until IS NOT NULL)
+);
+CREATE INDEX access_grants_username_idx ON ops.access_grants (username, recorded_at DESC);
+COMMENT ON TABLE ops.access_grants IS 'Audit trail of analyst access: each grant, renewal and revocation of an analyst login, who approved it and why. Append-only.';
+COMMENT ON COLUMN ops.access_grants.event_id IS 'Row identifier.';
+COMMENT ON COLUMN ops.access_grants.username IS 'The analyst login (database role) concerned.';
+COMMENT ON COLUMN ops.access_grants.action IS 'grant (login created), renew (new expiry and password), or revoke (login dropped).';
+COMMENT ON COLUMN ops.access_grants.role_granted IS 'Group role the login was made a member of (itc_analyst).';
+COMMENT ON COLUMN ops.access_grants.actor IS 'Person who approved the grant or ordered the revocation (granted_by / revoked_by).';
+COMMENT ON COLUMN ops.access_grants.reason IS 'Why: the access request ticket and purpose, or the reason for revoking.';
+COMMENT ON COLUMN ops.access_grants.valid_until IS 'Expiry of the login (VALID UNTIL) set by a grant or renewal; null for a revocation.';
+COMMENT ON COLUMN ops.access_grants.recorded_at IS 'When the change was made.';
+COMMENT ON COLUMN ops.access_grants.recorded_by IS 'Database role that executed the change (the administrator''s session user).';
+
+CREATE FUNCTION ops.refuse_access_grants_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ops.access_grants is an append-only audit trail: % is refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+COMMENT ON FUNCTION ops.refuse_access_grants_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of the access audit trail.';
+CREATE TRIGGER access_grants_append_only BEFORE UPDATE OR DELETE ON ops.access_grants
+    FOR EACH ROW EXECUTE FUNCTION ops.refuse_access_grants_change();
+CREATE TRIGGER access_grants_no_truncate BEFORE TRUNCATE ON ops.access_grants
+    FOR EACH STATEMENT EXECUTE FUNCTION ops.refuse_access_grants_change();
+
+CALL ops.apply_security_baseline();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('40_create_access_grants_table.sql', '7f6a4f3bc821437a40509a878ea734fb840f5ace99e590120a0ded7b26b2c6d3');
+
+-- ==== security baseline (ownership, grants), as the runner does after applying ====
+DO $baseline$ BEGIN
+    IF to_regprocedure('ops.apply_security_baseline()') IS NOT NULL THEN
+        CALL ops.apply_security_baseline();
+    END IF;
+END $baseline$;
