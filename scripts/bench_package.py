@@ -148,16 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         _ensure_zips(dist, host_dist, version)
 
     print("\npackage sizes (dist/, arm64 python3.12)")
-    print(f"{'zip':34} {'zipped MB':>10} {'unzipped MB':>12} {'files':>6}  sha256")
+    print(f"{'zip':34} {'zipped':>10} {'unzipped':>10} {'files':>6}  sha256")
     for name in pl.lambdas():
         for path in (dist / f"{name}.zip", dist / f"{name}-layer.zip"):
             d = pl.describe(path)
-            sizes = f"{d['bytes'] / 1e6:10.2f} {d['unzipped_bytes'] / 1e6:12.2f} {d['entries']:6d}"
+            sizes = f"{pl.human_size(d['bytes']):>10} {pl.human_size(d['unzipped_bytes']):>10} {d['entries']:6d}"
             print(f"{path.name:34} {sizes}  {str(d['sha256'])[:16]}…")
 
     note = "" if version == pl.LAMBDA_PYTHON else f"  (no python{pl.LAMBDA_PYTHON} here: timed with {version})"
     print(f"\ncold handler import, Lambda-like layout, host-CPU layer, python {version}, {args.runs} runs{note}")
-    print(f"{'handler':28} {'cold median ms':>15} {'cold min ms':>12} {'warm-pyc ms':>12} {'modules':>8}")
+    print(f"{'handler':34} {'cold median ms':>15} {'cold min ms':>12} {'warm-pyc ms':>12} {'modules':>8}")
     for name, module in HANDLERS.items():
         with tempfile.TemporaryDirectory(prefix=f"itc-bench-{name}-") as tmp:
             task, layer = unpack_lambda_layout(dist / f"{name}.zip", host_dist / f"{name}-layer.zip", Path(tmp))
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             import_handler(python, task, layer, module, bytecode=True)  # writes __pycache__
             warm = [import_handler(python, task, layer, module, bytecode=True) for _ in range(args.runs)]
         cold_ms = [r["import_ms"] for r in cold]
-        print(f"{module + '.handler':28} {statistics.median(cold_ms):15.0f} {min(cold_ms):12.0f} "
+        print(f"{module + '.handler':34} {statistics.median(cold_ms):15.0f} {min(cold_ms):12.0f} "
               f"{statistics.median(r['import_ms'] for r in warm):12.0f} {cold[0]['modules']:8d}")  # fmt: skip
     return 0
 

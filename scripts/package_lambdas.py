@@ -247,6 +247,11 @@ def describe(path: Path) -> dict[str, object]:
     }
 
 
+def human_size(n: object) -> str:
+    size = float(n)  # type: ignore[arg-type]
+    return f"{size / 1e6:.2f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
+
+
 def _sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -291,16 +296,23 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     built: list[dict[str, object]] = []
+    layers_by_requirements: dict[str, Path] = {}
     for name in args.names or list(specs):
         spec = specs[name]
         zips = [] if args.layer_only else [build_code_zip(spec, dist)]
-        zips.append(build_layer_zip(spec, dist, arch=arch, python_version=python_version, rds_ca_bundle=rds_ca))
+        layer_key = _sha256_file(spec.requirements)
+        if layer_key in layers_by_requirements:  # same pins → same bytes: reuse, do not reinstall
+            zips.append(dist / f"{spec.name}-layer.zip")
+            shutil.copyfile(layers_by_requirements[layer_key], zips[-1])
+        else:
+            zips.append(build_layer_zip(spec, dist, arch=arch, python_version=python_version, rds_ca_bundle=rds_ca))
+            layers_by_requirements[layer_key] = zips[-1]
         for path in zips:
             entry = {"lambda": name, "kind": "layer" if path.name.endswith("-layer.zip") else "code", **describe(path)}
             built.append(entry)
-            print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}  "
-                  f"{entry['bytes'] / 1e6:7.2f} MB zipped  {entry['unzipped_bytes'] / 1e6:7.2f} MB unzipped  "
-                  f"sha256 {entry['sha256']}")  # fmt: skip
+            shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+            sizes = f"{human_size(entry['bytes']):>10} zipped {human_size(entry['unzipped_bytes']):>10} unzipped"
+            print(f"{shown!s:42} {sizes}  sha256 {entry['sha256']}")
 
     manifest = {
         "platform": f"manylinux_{arch}",
