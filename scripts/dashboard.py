@@ -11,6 +11,7 @@ Every number shown carries stable attributes so tests and scrapers can read it b
 from __future__ import annotations
 
 import html
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -192,15 +193,16 @@ def fmt_age(value: datetime | None, now: datetime) -> str:
     return f"{minutes // 1440} days ago"
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
-    for step in (1, 2, 5):
-        magnitude = 10 ** (len(str(int(value))) - 1)
-        candidate = step * magnitude
-        if candidate >= value:
-            return candidate
-    return 10 ** len(str(int(value)))
+def nice_step(peak: float, *, ticks: int = 4, integer: bool = True) -> float:
+    """The smallest 1/2/5 x 10^k step such that ``ticks`` steps reach ``peak`` (at least 1 for counts)."""
+    raw = peak / ticks if peak > 0 else 1.0
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return max(step, 1.0) if integer else step
+
+
+def _tick(value: float) -> str:
+    return fmt_int(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float]],
@@ -208,7 +210,7 @@ def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict
     """Vertical grouped bars, one group per label; every bar carries its value in data attributes."""
     left, bottom, top, right = 48, 48, 16, 12
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice_max(max((v for values in series.values() for v in values), default=0))
+    peak = 4 * nice_step(max((v for values in series.values() for v in values), default=0))
     n = max(len(labels), 1)
     group_w = plot_w / n
     bar_w = max(min(group_w * 0.8 / max(len(series), 1), 40), 2)
@@ -219,7 +221,7 @@ def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-                     f"{fmt_int(int(peak * i / 4))}</text>")
+                     f"{_tick(peak * i / 4)}</text>")
     every = max(1, n // 12)
     for gi, label in enumerate(labels):
         x0 = left + gi * group_w + (group_w - bar_w * len(series)) / 2
@@ -250,14 +252,15 @@ def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], *, me
                width: int = 720, height: int = 220) -> str:
     left, bottom, top, right = 48, 32, 16, 12
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice_max(max((v for _l, v in points), default=0))
+    peak = 4 * nice_step(max((v for _l, v in points), default=0), integer=False)
     parts = [f'<svg id="{esc(chart_id)}" class="chart" role="img" aria-label="{esc(title)}" '
              f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet">',
              f"<title>{esc(title)}</title>"]
     for i in range(5):
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{peak * i / 4:g}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
+                     f"{_tick(peak * i / 4)}</text>")
     step = plot_w / max(len(points) - 1, 1)
     coords = [(left + i * step if len(points) > 1 else left + plot_w / 2, top + plot_h - plot_h * v / peak)
               for i, (_l, v) in enumerate(points)]
@@ -276,9 +279,9 @@ def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], *, me
     return "".join(parts)
 
 
-def kpi(name: str, label: str, value: Any, shown: str | None = None) -> str:
+def kpi(name: str, label: str, value: Any, shown: str | None = None, *, text: bool = False) -> str:
     return (f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
-            f'<div class="kpi-value" data-kpi="{esc(name)}" data-value="{esc(value)}">'
+            f'<div class="kpi-value{" text" if text else ""}" data-kpi="{esc(name)}" data-value="{esc(value)}">'
             f"{esc(shown or value)}</div></div>")
 
 
@@ -296,6 +299,7 @@ h1{font-size:1.5rem;margin:0 0 4px}h2{font-size:1.1rem;margin:28px 0 8px}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:16px 0}
 .kpi{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:12px}
 .kpi-label{color:#475569;font-size:.8rem}.kpi-value{font-size:1.5rem;font-weight:600}
+.kpi-value.text{font-size:1rem;padding-top:.4rem}
 .panel{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:12px;margin-bottom:12px}
 .grid{stroke:#e2e8f0}.tick{font-size:11px;fill:#475569}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
@@ -329,7 +333,7 @@ def render(data: DashboardData) -> str:
         kpi("firms-total", "Sending firms", len(by_firm)),
         kpi("rejected-total", "Rejected records", data.rejected_total, fmt_int(data.rejected_total)),
         kpi("last-refresh", "Last refresh", data.last_refresh.isoformat() if data.last_refresh else "never",
-            fmt_time(data.last_refresh)),
+            fmt_time(data.last_refresh), text=True),
         "</section>",
     ]
     if data.missing:
@@ -362,7 +366,7 @@ def render(data: DashboardData) -> str:
     out.append('<div class="panel">' + grouped_bar_chart(
         "chart-verifyplus-month", "Verify+ billable requests per month", [m for m, _b in vp_month],
         {"billable": [b for _m, b in vp_month]}, label_attr="data-month") + "</div>")
-    out.append("<h2>Verify+ time to close (median claim days to close)</h2>")
+    out.append("<h2>Verify+ time to close (median days from request to close, billable requests)</h2>")
     out.append('<div class="panel">' + line_chart(
         "chart-verifyplus-close", "Median days to close per month", data.days_to_close,
         metric="median-days-to-close") + "</div>")
