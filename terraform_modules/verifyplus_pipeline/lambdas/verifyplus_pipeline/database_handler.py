@@ -1,0 +1,303 @@
+"""Load a Verify+ landing snapshot into ``raw.verifyplus``: the typed transform and the load call.
+
+:func:`build_row` is a pure function from one snapshot record (``{"<Quickbase label>": value}``) to
+one ``raw.verifyplus`` row in :data:`COLUMNS` order, or :class:`RecordRejected` with a reason:
+
+================  ======================================================================
+reason            when
+================  ======================================================================
+missing_key       "Request ID" is absent, null or ""
+bad_request_id    "Request ID" is not a whole number (``"VP-12"``, ``12.5``, ``true``)
+bad_currency      a currency value that is neither a number nor text like ``"$25,000.00"``
+bad_date          a date that is not a real ``YYYY-MM-DD`` day (years 1900-2100)
+bad_timestamp     a datetime that is not ISO 8601 **with a zone**, or outside 1900-2100
+bad_number        a numeric value that is not a number (or not whole for a count)
+bad_type          a value of the wrong JSON type (an object for text, "yes" for a checkbox...)
+nul_byte          text holding a NUL byte (PostgreSQL cannot store it)
+too_long          text longer than :data:`MAX_TEXT_CHARS`
+================  ======================================================================
+
+Conversions: ``""``/null → NULL for every kind; currency text/number → ``Decimal`` (2 places);
+checkbox → bool; dates → ``date``; datetimes → aware ``datetime`` (``timestamptz``); user → JSON.
+Text is stored verbatim (no trimming, no normalisation). A label the warehouse does not know goes
+into ``extra_fields`` by label, and :func:`load_verifyplus` names such labels in its summary.
+
+:func:`load_verifyplus` hands the spec to the shared engine
+(:func:`itc_common_utilities.snapshot_loader.load_snapshot`): manifest check, idempotency, one
+transaction, upsert/delete, reconciliation, ``ops.load_runs`` and ``ops.rejected_records``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import psycopg2.extensions
+
+from itc_common_utilities.logger.logger_setup import setup_logger
+from itc_common_utilities.s3 import ObjectRef
+from itc_common_utilities.snapshot_loader import RecordRejected, TableSpec, load_snapshot
+from verifyplus_pipeline.fields import EXTRA_FIELDS_COLUMN, FIELD_BY_LABEL, KEY_LABEL, REPORT_FIELDS
+
+SOURCE = "verifyplus"
+SNAPSHOT_TABLE = "requests"
+RAW_TABLE = "raw.verifyplus"
+COLUMNS: tuple[str, ...] = (*(f.column for f in REPORT_FIELDS), EXTRA_FIELDS_COLUMN)
+MAX_TEXT_CHARS = 10_000
+MIN_YEAR, MAX_YEAR = 1900, 2100
+_CURRENCY_MAX = Decimal("1e12")  # numeric(14,2)
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_BIGINT_MAX = 2**63 - 1
+_CURRENCY_TEXT = re.compile(r"^(?P<neg>-)?\$?(?P<num>\d{1,3}(,\d{3})+|\d+)(?P<frac>\.\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$")
+
+logger = setup_logger("verifyplus_pipeline")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _reject(reason: str, label: str, value: Any, detail: str) -> RecordRejected:
+    return RecordRejected(reason, field=label, value=value, detail=f"{label!r}: {detail}")
+
+
+def parse_request_id(value: Any) -> int:
+    """The natural key: a whole, positive number (JSON number, or digits as text)."""
+    if _empty(value):
+        raise RecordRejected("missing_key", field=KEY_LABEL, value=value, detail="'Request ID' is empty")
+    if isinstance(value, bool):
+        raise _reject("bad_request_id", KEY_LABEL, value, "expected a whole number, got a boolean")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 0 < value <= _BIGINT_MAX:
+        raise _reject("bad_request_id", KEY_LABEL, value, "expected a positive whole number")
+    return value
+
+
+def parse_currency(label: str, value: Any) -> Decimal | None:
+    """A JSON number or text like ``"$25,000.00"`` / ``"-$1,200"`` → ``Decimal`` with at most 2 places."""
+    if _empty(value):
+        return None
+    if _is_number(value):
+        amount = Decimal(str(value))
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text.startswith("$-"):
+            text = "-$" + text[2:]
+        if text.startswith("(") and text.endswith(")"):
+            text = "-" + text[1:-1]
+        match = _CURRENCY_TEXT.match(text)
+        if not match:
+            raise _reject("bad_currency", label, value, "expected a number or an amount like $25,000.00")
+        amount = Decimal((match["neg"] or "") + match["num"].replace(",", "") + (match["frac"] or ""))
+    else:
+        raise _reject("bad_currency", label, value, f"expected a number or text, got {type(value).__name__}")
+    if not amount.is_finite() or abs(amount) >= _CURRENCY_MAX:
+        raise _reject("bad_currency", label, value, "amount is out of range for numeric(14,2)")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _reject("bad_currency", label, value, "amount has more than 2 decimal places")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_number(label: str, value: Any, *, whole: bool) -> int | Decimal | None:
+    if _empty(value):
+        return None
+    if isinstance(value, bool) or not (_is_number(value) or isinstance(value, str)):
+        raise _reject("bad_number", label, value, f"expected a number, got {type(value).__name__}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _reject("bad_number", label, value, "expected a number") from None
+    if not number.is_finite():
+        raise _reject("bad_number", label, value, "expected a finite number")
+    if whole:
+        if number != number.to_integral_value():
+            raise _reject("bad_number", label, value, "expected a whole number")
+        if not _INT_MIN <= number <= _INT_MAX:
+            raise _reject("bad_number", label, value, "whole number out of range for integer")
+        return int(number)
+    if abs(number) >= Decimal("1e15"):
+        raise _reject("bad_number", label, value, "number out of range")
+    return number
+
+
+def parse_date(label: str, value: Any) -> date | None:
+    if _empty(value):
+        return None
+    if not isinstance(value, str):
+        raise _reject("bad_date", label, value, f"expected YYYY-MM-DD text, got {type(value).__name__}")
+    if not _DATE.match(value):
+        raise _reject("bad_date", label, value, "expected YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise _reject("bad_date", label, value, "not a real calendar day") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise _reject("bad_date", label, value, f"year outside {MIN_YEAR}-{MAX_YEAR}")
+    return day
+
+
+def parse_datetime(label: str, value: Any) -> datetime | None:
+    if _empty(value):
+        return None
+    if not isinstance(value, str):
+        raise _reject("bad_timestamp", label, value, f"expected ISO 8601 text, got {type(value).__name__}")
+    text = value.strip()
+    if not _DATETIME.match(text):
+        if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", text):
+            raise _reject("bad_timestamp", label, value, "has no time zone (expected e.g. 2026-10-31T23:30:00Z)")
+        raise _reject("bad_timestamp", label, value, "expected ISO 8601 with a zone, e.g. 2026-10-31T23:30:00Z")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _reject("bad_timestamp", label, value, "not a real date and time") from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise _reject("bad_timestamp", label, value, f"year outside {MIN_YEAR}-{MAX_YEAR}")
+    return moment
+
+
+def parse_checkbox(label: str, value: Any) -> bool | None:
+    if _empty(value):
+        return None
+    if not isinstance(value, bool):
+        raise _reject("bad_type", label, value, f"expected a checkbox (true/false), got {type(value).__name__}")
+    return value
+
+
+def _check_json_text(label: str, value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise _reject("nul_byte", label, value, "contains a NUL byte, which PostgreSQL cannot store")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_json_text(label, k)
+            _check_json_text(label, v)
+    elif isinstance(value, list):
+        for v in value:
+            _check_json_text(label, v)
+
+
+def to_json(label: str, value: Any) -> str:
+    """A JSON value as jsonb text (NUL bytes rejected: jsonb cannot hold ``\\u0000``)."""
+    _check_json_text(label, value)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > MAX_TEXT_CHARS * 4:
+        raise _reject("too_long", label, None, f"JSON value of {len(text)} characters is too long")
+    return text
+
+
+def parse_user(label: str, value: Any) -> str | None:
+    """A Quickbase user ``{id, email, name, userName}`` (or a bare user string) → jsonb text."""
+    if _empty(value):
+        return None
+    if not isinstance(value, dict | str):
+        raise _reject("bad_type", label, value, f"expected a user object, got {type(value).__name__}")
+    return to_json(label, value)
+
+
+def parse_text(label: str, value: Any) -> str | None:
+    """Text, stored verbatim; "" → NULL."""
+    if _empty(value):
+        return None
+    if not isinstance(value, str):
+        raise _reject("bad_type", label, value, f"expected text, got {type(value).__name__}")
+    if "\x00" in value:
+        raise _reject("nul_byte", label, value, "contains a NUL byte, which PostgreSQL cannot store")
+    if len(value) > MAX_TEXT_CHARS:
+        raise _reject("too_long", label, value, f"{len(value)} characters (limit {MAX_TEXT_CHARS})")
+    return value
+
+
+def _convert(label: str, kind: str, value: Any) -> Any:
+    if kind == "text":
+        return parse_text(label, value)
+    if kind == "currency":
+        return parse_currency(label, value)
+    if kind == "datetime":
+        return parse_datetime(label, value)
+    if kind == "date":
+        return parse_date(label, value)
+    if kind == "checkbox":
+        return parse_checkbox(label, value)
+    if kind == "int":
+        return parse_number(label, value, whole=True)
+    if kind == "numeric":
+        return parse_number(label, value, whole=False)
+    if kind == "user":
+        return parse_user(label, value)
+    raise ValueError(f"unknown field kind {kind!r}")  # a bug in fields.py, not bad input
+
+
+def record_key(record: Any) -> str | None:
+    """The record's Request ID as text, for ``ops.rejected_records`` (None when unreadable)."""
+    if isinstance(record, Mapping):
+        value = record.get(KEY_LABEL)
+        if value is not None and value != "" and not isinstance(value, dict | list):
+            return str(value)[:100]
+    return None
+
+
+def build_row(record: Any) -> tuple[Any, ...]:
+    """One snapshot record → one ``raw.verifyplus`` row in :data:`COLUMNS` order (pure; may reject)."""
+    if not isinstance(record, Mapping):
+        raise RecordRejected("bad_type", detail=f"record is a JSON {type(record).__name__}, expected an object")
+    request_id = parse_request_id(record.get(KEY_LABEL))
+    row: list[Any] = [request_id]
+    for field in REPORT_FIELDS[1:]:
+        row.append(_convert(field.label, field.kind, record.get(field.label)))
+    extra = {label: value for label, value in record.items() if label not in FIELD_BY_LABEL}
+    row.append(to_json(EXTRA_FIELDS_COLUMN, extra))
+    return tuple(row)
+
+
+SPEC = TableSpec(
+    snapshot_table=SNAPSHOT_TABLE,
+    raw_table=RAW_TABLE,
+    columns=COLUMNS,
+    key_columns=("request_id",),
+    build=build_row,
+    record_key=record_key,
+)
+
+_UNKNOWN_FIELDS_SQL = """
+SELECT label, count(*) FROM raw.verifyplus, jsonb_object_keys(extra_fields) AS label
+ GROUP BY label ORDER BY label
+"""
+
+
+def unknown_fields(conn: psycopg2.extensions.connection) -> dict[str, int]:
+    """Report labels the warehouse has no column for, with how many current rows carry them."""
+    with conn.cursor() as cur:
+        cur.execute(_UNKNOWN_FIELDS_SQL)
+        rows = cur.fetchall()
+    conn.rollback()  # read-only; end the snapshot
+    return {label: int(count) for label, count in rows}
+
+
+def load_verifyplus(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef, *,
+                    log: Any = None) -> dict[str, Any]:
+    """Load the Verify+ snapshot whose manifest is ``ref``; return the load summary.
+
+    The summary adds ``unknown_fields``: labels present in ``raw.verifyplus.extra_fields`` (a report
+    field the warehouse has no column for yet) with their row counts, so a new report field is seen.
+    """
+    log = log or logger
+    result = load_snapshot(conn, s3_client, ref, [SPEC], source=SOURCE, logger=log)
+    summary = result.to_dict()
+    summary["unknown_fields"] = unknown_fields(conn)
+    if summary["unknown_fields"]:
+        log.warning("report fields with no warehouse column were kept in raw.verifyplus.extra_fields",
+                    extra={"unknown_fields": sorted(summary["unknown_fields"]), "load_id": result.load_id})
+    return summary

@@ -1,0 +1,63 @@
+"""Extract: the whole Verify+ report → ``s3://<landing>/verifyplus/run=<run_id>/requests.jsonl.gz``, then
+the manifest (written last). Extract never touches the warehouse.
+
+Records are keyed by Quickbase label and streamed to S3 as they are read (bounded memory). If the
+read fails part-way (persistent errors, a report that changes under the reader), the upload is
+aborted and no manifest is written: nothing is landed, so nothing is loaded. A snapshot is
+immutable: extracting into a run id that already has a manifest is refused.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from itc_common_utilities.db import TerminalError
+from itc_common_utilities.manifest import Manifest, data_key, manifest_key, validate_run_id
+from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
+from verifyplus_pipeline.api_handler import QuickbaseReport, logger
+
+SOURCE = "verifyplus"
+TABLE = "requests"
+
+
+def _exists(s3_client: Any, bucket: str, key: str) -> bool:
+    try:
+        s3_client.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id: str, *,
+                   log: Any = None) -> dict[str, Any]:
+    """Land every record of ``report`` and the manifest; return a small summary (keys, counts, timings)."""
+    log = log or logger
+    validate_run_id(run_id)
+    started = time.perf_counter()
+    extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
+    mkey = manifest_key(SOURCE, run_id)
+    if _exists(s3_client, bucket, mkey):
+        raise TerminalError(f"s3://{bucket}/{mkey} already exists: snapshots are immutable, use a new run id")
+    key = data_key(SOURCE, run_id, TABLE)
+    with JsonlGzS3Writer(s3_client, bucket, key) as writer:
+        for record in report.iter_records():
+            writer.write(record)
+    manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at,
+                        files=(writer.manifest_file(TABLE),))
+    write_manifest(s3_client, bucket, manifest)
+    stats = report.stats
+    summary = {
+        "mode": "extract", "source": SOURCE, "run_id": run_id, "bucket": bucket, "data_key": key,
+        "manifest_key": mkey, "records": writer.records, "bytes": writer.bytes, "pages": stats.pages,
+        "total_records": stats.total_records, "retries": stats.retries, "fields": stats.fields,
+        "unknown_fields": stats.unknown_labels, "missing_fields": stats.missing_labels,
+        "duration_ms": int((time.perf_counter() - started) * 1000),
+    }
+    log.info("verifyplus snapshot landed", extra=summary)
+    return summary

@@ -1,0 +1,52 @@
+"""Settings of the Verify+ Lambda: argument → environment variable → default, validated at cold start.
+
+``ExtractSettings`` (mode ``extract``) says which Quickbase report to read and where to land it;
+the load mode needs only :class:`itc_common_utilities.settings.DatabaseSettings`. The Quickbase user
+token comes from Secrets Manager by ARN (``ITC_QB_TOKEN_SECRET_ARN``); ``ITC_QB_TOKEN`` holds the
+token itself and is accepted only when ``ITC_ENV`` is a local environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itc_common_utilities.settings import (
+    SettingsError,
+    env_field,
+    parse_positive_float,
+    parse_positive_int,
+)
+
+LOCAL_ENVS = frozenset({"local", "test", "dev"})
+USER_AGENT = "itc-verifyplus-pipeline/0.1 (ITC Invoice Transactions Collector)"
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    landing_bucket: str = env_field("ITC_LANDING_BUCKET")
+    qb_realm: str = env_field("ITC_QB_REALM")
+    qb_table_id: str = env_field("ITC_QB_TABLE_ID")
+    qb_report_id: str = env_field("ITC_QB_REPORT_ID")
+    qb_base_url: str = env_field("ITC_QB_BASE_URL", default="https://api.quickbase.com")
+    qb_token_secret_arn: str | None = env_field("ITC_QB_TOKEN_SECRET_ARN", default=None)
+    qb_token: str | None = env_field("ITC_QB_TOKEN", default=None, secret=True)
+    qb_page_size: int = env_field("ITC_QB_PAGE_SIZE", default=1000, parse=parse_positive_int)
+    qb_timeout_s: float = env_field("ITC_QB_TIMEOUT_S", default=30.0, parse=parse_positive_float)
+    qb_max_attempts: int = env_field("ITC_QB_MAX_ATTEMPTS", default=6, parse=parse_positive_int)
+    qb_backoff_s: float = env_field("ITC_QB_BACKOFF_S", default=0.5, parse=parse_positive_float)
+    qb_max_wait_s: float = env_field("ITC_QB_MAX_WAIT_S", default=60.0, parse=parse_positive_float)
+    qb_max_total_s: float = env_field("ITC_QB_MAX_TOTAL_S", default=300.0, parse=parse_positive_float)
+    env: str = env_field("ITC_ENV", default="local")
+    user_agent: str = USER_AGENT
+
+    def __post_init__(self) -> None:
+        if not (self.qb_token_secret_arn or self.qb_token):
+            raise SettingsError("set ITC_QB_TOKEN_SECRET_ARN (the Secrets Manager secret holding the Quickbase "
+                                "user token), or ITC_QB_TOKEN for a local run")
+        if self.qb_token and not self.qb_token_secret_arn and self.env not in LOCAL_ENVS:
+            raise SettingsError(f"ITC_QB_TOKEN is for local runs only (ITC_ENV={self.env!r}); "
+                                "set ITC_QB_TOKEN_SECRET_ARN")
+        if not self.qb_base_url.startswith(("https://", "http://")):
+            raise SettingsError(f"ITC_QB_BASE_URL={self.qb_base_url!r} is not an http(s) URL")
+        if self.qb_base_url.startswith("http://") and self.env not in LOCAL_ENVS:
+            raise SettingsError(f"ITC_QB_BASE_URL must use https outside local runs (ITC_ENV={self.env!r})")

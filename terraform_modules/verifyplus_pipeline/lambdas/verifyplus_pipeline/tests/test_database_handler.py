@@ -1,0 +1,155 @@
+"""The Verify+ typed transform (pure builder) and its column mapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from itc_common_utilities.snapshot_loader import RecordRejected
+from verifyplus_pipeline.database_handler import COLUMNS, MAX_TEXT_CHARS, build_row, record_key
+from verifyplus_pipeline.fields import REPORT_FIELDS, snake_case
+
+
+def _record(**changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {f.label: "" for f in REPORT_FIELDS}
+    record.update({
+        "Request ID": 123456,
+        "Request Created Datetime": "2026-10-31T23:30:00Z",
+        "Firm Name": "O'Connor & Baker LLP",
+        "BI Per Person Limit": "$25,000.00",
+        "BI Per Occurrence Limit": 50000,
+        "PD Limit": 25000.5,
+        "Number of Claimants": 2,
+        "Claim Days to Close": 3.5,
+        "Date of Loss": "2026-01-15",
+        "Exclude From Reporting": False,
+        "Duplicate Request": True,
+        "Claim Set Up Assignee": {"id": "1.ab", "email": "a@b.example", "name": "Zoë", "userName": "zoe"},
+        "Verify Close Datetime Overide": "2026-11-01T08:00:00-05:00",
+    })
+    record.update({k.replace("_", " "): v for k, v in changes.items()})
+    return record
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    return dict(zip(COLUMNS, build_row(record), strict=True))
+
+
+def test_given_the_field_catalogue_then_every_column_is_the_snake_case_of_its_label():
+    assert len(REPORT_FIELDS) == 46
+    assert all(snake_case(f.label) == f.column for f in REPORT_FIELDS)
+    assert snake_case("Verify Close Datetime Overide") == "verify_close_datetime_override"
+    assert COLUMNS[-1] == "extra_fields"
+
+
+def test_given_raw_verifyplus_in_postgresql_then_the_builder_columns_are_exactly_its_data_columns(db):
+    with db.cursor() as cur:
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
+                    "AND table_name = 'verifyplus' AND column_name NOT LIKE '\\_%' ORDER BY ordinal_position")
+        assert tuple(r[0] for r in cur.fetchall()) == COLUMNS
+
+
+def test_given_a_typical_record_when_built_then_values_are_typed_and_empty_text_is_null():
+    row = _row(_record())
+    assert row["request_id"] == 123456
+    assert row["request_created_datetime"] == datetime(2026, 10, 31, 23, 30, tzinfo=UTC)
+    assert row["verify_close_datetime_override"].utcoffset() == timedelta(hours=-5)
+    assert row["bi_per_person_limit"] == Decimal("25000.00")
+    assert row["bi_per_occurrence_limit"] == Decimal("50000.00")
+    assert row["pd_limit"] == Decimal("25000.50")
+    assert row["number_of_claimants"] == 2 and row["claim_days_to_close"] == Decimal("3.5")
+    assert row["date_of_loss"] == date(2026, 1, 15)
+    assert row["duplicate_request"] is True and row["exclude_from_reporting"] is False
+    assert row["claim_set_up_assignee"] == '{"id":"1.ab","email":"a@b.example","name":"Zoë","userName":"zoe"}'
+    assert row["client_names"] is None and row["um_per_person_limits"] is None
+    assert row["created_previous_business_day"] is None
+    assert row["extra_fields"] == "{}"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("$25,000.00", "25000.00"), ("25000", "25000.00"), ("$1,000,000", "1000000.00"), ("-$1,200.50", "-1200.50"),
+    ("($300.00)", "-300.00"), (" $ 15,000.00 ", "15000.00"), (0, "0.00"),
+])
+def test_given_currency_text_or_number_when_built_then_it_is_a_decimal(text, expected):
+    assert _row(_record(**{"PD Limit": text}))["pd_limit"] == Decimal(expected)
+
+
+def _rejected(**changes: Any) -> RecordRejected:
+    with pytest.raises(RecordRejected) as info:
+        build_row(_record(**changes))
+    return info.value
+
+
+@pytest.mark.parametrize("label, value, reason", [
+    ("Request ID", None, "missing_key"),
+    ("Request ID", "", "missing_key"),
+    ("Request ID", "VP-12", "bad_request_id"),
+    ("Request ID", 12.5, "bad_request_id"),
+    ("Request ID", True, "bad_request_id"),
+    ("Request ID", -4, "bad_request_id"),
+    ("BI Per Person Limit", "$25,0O0.00", "bad_currency"),
+    ("BI Per Person Limit", "N/A", "bad_currency"),
+    ("BI Per Person Limit", "$1,00", "bad_currency"),
+    ("BI Per Person Limit", 12.345, "bad_currency"),
+    ("BI Per Person Limit", 1e13, "bad_currency"),
+    ("Date of Loss", "2026-02-30", "bad_date"),
+    ("Date of Loss", "10/31/2026", "bad_date"),
+    ("Date of Loss", "0202-01-01", "bad_date"),
+    ("Request Created Datetime", "yesterday", "bad_timestamp"),
+    ("Request Created Datetime", "2026-10-31T12:00:00", "bad_timestamp"),
+    ("Request Created Datetime", "2026-10-31T25:00:00Z", "bad_timestamp"),
+    ("Number of Claimants", "three", "bad_number"),
+    ("Number of Claimants", 2.5, "bad_number"),
+    ("Number of Claimants", 2**40, "bad_number"),
+    ("Verify Time Open", [1], "bad_number"),
+    ("Duplicate Request", "yes", "bad_type"),
+    ("Duplicate Request", 1, "bad_type"),
+    ("Firm Name", {"name": "x"}, "bad_type"),
+    ("Claim Set Up Assignee", 42, "bad_type"),
+    ("Client Names", "Ann\x00Lee", "nul_byte"),
+    ("Claim Set Up Assignee", {"name": "A\x00"}, "nul_byte"),
+    ("Coverage", "x" * (MAX_TEXT_CHARS + 1), "too_long"),
+])
+def test_given_a_malformed_value_when_built_then_the_record_is_rejected_with_reason_and_field(label, value, reason):
+    rej = _rejected(**{label: value})
+    assert rej.reason_code == reason
+    assert rej.field == label
+    assert label in rej.detail
+    if isinstance(value, str) and len(value) < 50 and value:
+        assert value not in rej.detail  # the value goes in .value (redacted when PHI), never in the text
+
+
+def test_given_a_record_that_is_not_an_object_when_built_then_bad_type():
+    with pytest.raises(RecordRejected) as info:
+        build_row(["not", "a", "record"])
+    assert info.value.reason_code == "bad_type"
+
+
+def test_given_hostile_text_when_built_then_it_is_kept_verbatim():
+    hostile = "'; DROP TABLE raw.verifyplus; -- \\N\t\n🙂 \u202eabc\u202c   "
+    row = _row(_record(**{"Client Names": hostile, "Reporting Insured": "NULL"}))
+    assert row["client_names"] == hostile
+    assert row["reporting_insured"] == "NULL"
+
+
+def test_given_a_label_the_warehouse_does_not_know_when_built_then_it_lands_in_extra_fields():
+    record = _record()
+    record["Verify Priority"] = "High"
+    record["Escalation Count"] = 3
+    assert _row(record)["extra_fields"] == '{"Verify Priority":"High","Escalation Count":3}'
+
+
+def test_given_record_keys_when_asked_then_the_request_id_is_used_or_none():
+    assert record_key({"Request ID": 99}) == "99"
+    assert record_key({"Request ID": "VP-1"}) == "VP-1"
+    assert record_key({"Request ID": None}) is None
+    assert record_key("nope") is None
+
+
+def test_given_an_offset_in_new_york_when_built_then_the_instant_is_preserved():
+    row = _row(_record(**{"Request Created Datetime": "2026-10-31T23:30:00-04:00"}))
+    assert row["request_created_datetime"] == datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
+    assert row["request_created_datetime"].tzinfo == timezone(timedelta(hours=-4))
