@@ -1,0 +1,154 @@
+"""Extract: parallel-scan the four Exchange DynamoDB tables into one immutable landing snapshot.
+
+``s3://<landing>/demand/run=<run_id>/<table>.jsonl.gz`` per table (items as DynamoDB returns them:
+raw typed attribute values, which the builders read), then ``_manifest.json`` LAST, so a manifest
+event always finds complete files. Segments are scanned by threads feeding a bounded queue, so
+memory stays flat however large a table grows: at most ``2 × segments`` pages are in flight.
+Throttling (``ProvisionedThroughputExceededException``, ``ThrottlingException``,
+``RequestLimitExceeded``) is retried with exponential backoff and full jitter; when the retries run
+out the error is a :class:`TransientError` (Step Functions retries the run).
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from itc_common_utilities.db import TerminalError, TransientError
+from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
+from itc_common_utilities.s3 import JsonlGzS3Writer, dumps_line, write_manifest
+
+SOURCE = "demand"
+THROTTLE_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+})
+AUDIT_ACTION = "DemandArchived"
+_DONE = object()
+
+
+def assume_exchange_session(sts_client: Any, role_arn: str, external_id: str | None, *,
+                            session_name: str = "itc-demand-extract") -> dict[str, str]:
+    """Credentials (for a boto3 client) of the cross-account Exchange role."""
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": 3600}
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    creds = sts_client.assume_role(**kwargs)["Credentials"]
+    return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"]}
+
+
+def backoff_delay(attempt: int, *, base: float = 0.05, cap: float = 20.0) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base × 2^attempt))."""
+    return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 - jitter, not cryptography
+
+
+def scan_page(client: Any, kwargs: dict[str, Any], *, max_attempts: int = 10,
+              sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """One Scan call, retried on throttling."""
+    for attempt in range(max_attempts):
+        try:
+            return client.scan(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in THROTTLE_CODES:
+                raise TerminalError(f"scanning {kwargs['TableName']} failed: {code or exc}") from None
+            if attempt == max_attempts - 1:
+                raise TransientError(f"scanning {kwargs['TableName']}: still throttled after "
+                                     f"{max_attempts} attempts ({code})") from None
+            sleep(backoff_delay(attempt))
+    raise AssertionError("unreachable")
+
+
+def scan_table(client: Any, table: str, *, segments: int, page_limit: int,
+               filter_action: str | None = None, sleep: Callable[[float], None] = time.sleep,
+               ) -> Iterator[dict[str, Any]]:
+    """Every item of ``table`` (parallel scan), streamed through a bounded queue."""
+    pages: queue.Queue[Any] = queue.Queue(maxsize=2 * segments)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def worker(segment: int) -> None:
+        kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": segments,
+                                  "Limit": page_limit, "ConsistentRead": False}
+        if filter_action is not None:
+            kwargs["FilterExpression"] = "actionType = :action"
+            kwargs["ExpressionAttributeValues"] = {":action": {"S": filter_action}}
+        try:
+            while not stop.is_set():
+                page = scan_page(client, kwargs, sleep=sleep)
+                if page.get("Items") and not put(page["Items"]):
+                    return
+                last = page.get("LastEvaluatedKey")
+                if not last:
+                    break
+                kwargs["ExclusiveStartKey"] = last
+            put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            put(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,), name=f"scan-{table}-{s}", daemon=True)
+               for s in range(segments)]
+    for t in threads:
+        t.start()
+    try:
+        finished = 0
+        while finished < segments:
+            got = pages.get()
+            if got is _DONE:
+                finished += 1
+            elif isinstance(got, BaseException):
+                raise got
+            else:
+                yield from got
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+
+
+def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_names: dict[str, str],
+            segments: int, page_limit: int, logger: Any, s3_extra_args: dict[str, Any] | None = None,
+            ) -> dict[str, Any]:
+    """Scan every table into the landing snapshot of ``run_id`` and write its manifest last."""
+    validate_run_id(run_id)
+    started = time.perf_counter()
+    extracted_at = datetime.now(UTC).isoformat()
+    files = []
+    tables: dict[str, dict[str, int]] = {}
+    for snapshot_table, dynamo_table in table_names.items():
+        t0 = time.perf_counter()
+        key = data_key(SOURCE, run_id, snapshot_table)
+        action = AUDIT_ACTION if snapshot_table == "documents_audit" else None
+        with JsonlGzS3Writer(s3_client, bucket, key, extra_args=s3_extra_args) as writer:
+            for item in scan_table(dynamodb, dynamo_table, segments=segments, page_limit=page_limit,
+                                   filter_action=action):
+                writer.write_line(dumps_line(item))
+        files.append(writer.manifest_file(snapshot_table))
+        duration_ms = int((time.perf_counter() - t0) * 1000)
+        tables[snapshot_table] = {"records": writer.records, "bytes": writer.bytes, "duration_ms": duration_ms}
+        logger.info("table extracted", extra={"table": snapshot_table, "dynamodb_table": dynamo_table,
+                                              "rows": writer.records, "bytes": writer.bytes,
+                                              "duration_ms": duration_ms})
+    manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at, files=tuple(files))
+    manifest_key = write_manifest(s3_client, bucket, manifest, **(s3_extra_args or {}))
+    summary = {"mode": "extract", "source": SOURCE, "run_id": run_id, "bucket": bucket,
+               "manifest_key": manifest_key, "tables": tables,
+               "records": sum(t["records"] for t in tables.values()),
+               "duration_ms": int((time.perf_counter() - started) * 1000)}
+    logger.info("snapshot written", extra={k: v for k, v in summary.items() if k != "tables"})
+    return summary
