@@ -1,0 +1,54 @@
+output "vpc_id" {
+  description = "ID of the environment's VPC."
+  value       = module.vpc.vpc_id
+}
+
+output "nat_gateway_public_ips" {
+  description = "Egress IPs of the environment (for a Quickbase IP allow-list, if used)."
+  value       = module.vpc.nat_gateway_public_ips
+}
+
+output "warehouse_address" {
+  description = "Host name analysts and Lambdas connect to (sslmode=verify-full)."
+  value       = module.warehouse.db_instance_address
+}
+
+output "warehouse_port" {
+  description = "PostgreSQL port of the warehouse."
+  value       = module.warehouse.db_instance_port
+}
+
+output "warehouse_master_user_secret_arn" {
+  description = "ARN of the RDS-managed master secret (break-glass only)."
+  value       = module.warehouse.db_instance_master_user_secret_arn
+}
+
+output "landing_bucket_name" {
+  description = "Landing bucket (drop a snapshot + _manifest.json here to load it)."
+  value       = module.orchestrator.landing_bucket_name
+}
+
+output "state_machine_arns" {
+  description = "ARNs of the ingest and load state machines."
+  value       = module.orchestrator.state_machine_arns
+}
+
+output "migrate_function_name" {
+  description = "Lambda to invoke with {\"mode\": \"migrate\"} to apply the SQL scripts by hand."
+  value       = module.orchestrator.migrate_function_name
+}
+
+output "demand_pipeline_role_arn" {
+  description = "Role to trust in the Exchange account's read role."
+  value       = module.demand_pipeline.role_arn
+}
+
+output "alert_topic_arn" {
+  description = "SNS alert topic."
+  value       = module.monitoring.alert_topic_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment."
+  value       = module.monitoring.dashboard_name
+}

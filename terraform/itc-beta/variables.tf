@@ -1,0 +1,184 @@
+variable "aws_region" {
+  description = "AWS region of the environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region name such as us-east-1."
+  }
+}
+
+variable "allowed_account_ids" {
+  description = "The only AWS account IDs this environment may be applied to (guards against the wrong credentials)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_account_ids) > 0 && alltrue([for a in var.allowed_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "allowed_account_ids must list at least one 12-digit account ID."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (ITC_ENV)."
+  type        = string
+  default     = "beta"
+
+  validation {
+    condition     = contains(["dev", "beta", "staging", "prod"], var.environment)
+    error_message = "environment must be one of dev, beta, staging, prod."
+  }
+}
+
+variable "owner" {
+  description = "Team owning the environment (Owner tag)."
+  type        = string
+  default     = "data-platform"
+}
+
+variable "tags" {
+  description = "Extra tags merged into the default tags of every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "dist_dir" {
+  description = "Directory holding the zips built by `make package` (<lambda>.zip and <lambda>-layer.zip)."
+  type        = string
+  default     = "../../dist"
+}
+
+# --- network -----------------------------------------------------------------------------------
+variable "vpc_cidr_block" {
+  description = "CIDR of the environment's VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "availability_zones" {
+  description = "Availability zones (at least two)."
+  type        = list(string)
+}
+
+variable "public_subnet_cidrs" {
+  description = "Public subnet CIDRs (NAT gateways), one per AZ."
+  type        = list(string)
+  default     = ["10.40.0.0/24", "10.40.1.0/24"]
+}
+
+variable "private_subnet_cidrs" {
+  description = "Private subnet CIDRs (Lambdas, RDS, endpoints), one per AZ."
+  type        = list(string)
+  default     = ["10.40.10.0/24", "10.40.11.0/24"]
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for the whole VPC (cheaper; beta) instead of one per AZ."
+  type        = bool
+  default     = true
+}
+
+# --- warehouse ---------------------------------------------------------------------------------
+variable "db_instance_class" {
+  description = "RDS instance class of the warehouse."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "db_multi_az" {
+  description = "Multi-AZ warehouse."
+  type        = bool
+  default     = true
+}
+
+variable "db_deletion_protection" {
+  description = "Deletion protection of the warehouse."
+  type        = bool
+  default     = true
+}
+
+variable "analyst_cidr_blocks" {
+  description = "Allow-listed analyst networks (VPN / office) that may reach PostgreSQL; never 0.0.0.0/0."
+  type        = list(string)
+  default     = []
+}
+
+variable "run_migrations_on_apply" {
+  description = "Apply the warehouse SQL scripts during `terraform apply` (orchestrator migrate mode)."
+  type        = bool
+  default     = true
+}
+
+# --- sources -----------------------------------------------------------------------------------
+variable "exchange_env" {
+  description = "Exchange environment whose DynamoDB tables are read (exchange-{env}-*)."
+  type        = string
+}
+
+variable "exchange_region" {
+  description = "Region of the Exchange tables; null means aws_region."
+  type        = string
+  default     = null
+}
+
+variable "exchange_role_arn" {
+  description = "Read-only role in the Exchange account that the demand pipeline assumes."
+  type        = string
+  default     = null
+}
+
+variable "exchange_external_id" {
+  description = "External ID of the Exchange role's trust policy."
+  type        = string
+  default     = null
+}
+
+variable "qb_realm" {
+  description = "Quickbase realm host name."
+  type        = string
+}
+
+variable "qb_table_id" {
+  description = "Quickbase table ID of the Verify+ requests."
+  type        = string
+}
+
+variable "qb_report_id" {
+  description = "Quickbase report ID to run."
+  type        = string
+}
+
+variable "qb_token_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the Quickbase user token (created by hand, see README)."
+  type        = string
+}
+
+variable "qb_token_kms_key_arn" {
+  description = "KMS key of the Quickbase token secret when it is a customer-managed key."
+  type        = string
+  default     = null
+}
+
+# --- schedule and alerts -----------------------------------------------------------------------
+variable "ingest_schedule_expression" {
+  description = "When the daily ingest starts, in America/New_York."
+  type        = string
+  default     = "cron(0 5 * * ? *)"
+}
+
+variable "ingest_schedule_enabled" {
+  description = "Whether the daily ingest schedule is enabled."
+  type        = bool
+  default     = true
+}
+
+variable "alert_emails" {
+  description = "E-mail addresses subscribed to the alert topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group in days (CloudWatch value, at least 365)."
+  type        = number
+  default     = 365
+}
