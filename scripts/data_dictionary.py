@@ -71,7 +71,7 @@ host=<db_instance_address> port=5432 dbname=itc user=<login> sslmode=verify-full
 ```
 
 What an analyst login can read: the `analytics` schema and the de-identified curated views; it
-cannot read `raw`, PHI columns, or write anything. Columns marked **PHI** below are readable only
+cannot read `raw`, PHI columns, or write anything. Columns marked **PHI** or **PII** below are readable only
 by members of the PHI role (granted per person, audited by pgAudit). Ask the data platform team
 for access; never share a login.
 
@@ -86,6 +86,15 @@ def is_phi(column: str, comment: str | None) -> bool:
     if comment and _PHI_WORDS.search(comment) and not _NOT_PHI.search(comment):
         return True
     return False
+
+
+def phi_label(column: str, comment: str | None) -> str:
+    """``**PHI**``, ``**PII**`` (personal data of staff/contacts, protected like PHI) or ``no``."""
+    if not is_phi(column, comment):
+        return "no"
+    if comment and "PII" in comment and "PHI" not in comment:
+        return "**PII**"
+    return "**PHI**"
 
 
 def _one_line(text: str | None) -> str:
@@ -139,12 +148,12 @@ def render(conn: psycopg2.extensions.connection) -> str:
             current = schema
             out += [f"## Schema `{schema}`", "", _one_line(info["schemas"].get(schema)), ""]
         cols = info["columns"][(schema, rel)]
-        phi_count = sum(is_phi(c, cm) for c, _t, cm in cols)
+        phi_count = sum(is_phi(c, cm) for c, _t, cm in cols)  # PHI and PII alike
         out += [f"### `{schema}.{rel}`", "", f"*{KINDS[kind]}* · {len(cols)} columns"
-                + (f" · **{phi_count} PHI**" if phi_count else " · no PHI"), "", _one_line(comment), "",
+                + (f" · **{phi_count} PHI/PII**" if phi_count else " · no PHI"), "", _one_line(comment), "",
                 "| column | type | PHI | meaning |", "|---|---|---|---|"]
         for col, typ, col_comment in cols:
-            flag = "**PHI**" if is_phi(col, col_comment) else "no"
+            flag = phi_label(col, col_comment)
             out.append(f"| `{col}` | `{typ}` | {flag} | {_one_line(col_comment)} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,58 @@
+"""The analysts' data dictionary (docs/data-dictionary.md) is generated from the warehouse's comments
+and must match what a freshly migrated database says."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import psycopg2
+
+from scripts import data_dictionary
+
+REPO = Path(__file__).resolve().parent.parent
+COMMITTED = REPO / "docs" / "data-dictionary.md"
+
+
+def test_given_a_freshly_migrated_database_when_the_dictionary_is_regenerated_then_it_equals_the_committed_file(
+    db: psycopg2.extensions.connection,
+) -> None:
+    """GIVEN every SQL script applied to a new database
+    WHEN `itc docs` regenerates the data dictionary
+    THEN it equals docs/data-dictionary.md (otherwise the committed file is stale)."""
+    generated = data_dictionary.render(db)
+    committed = COMMITTED.read_text(encoding="utf-8") if COMMITTED.exists() else ""
+    if generated != committed:
+        diff = "".join(list(difflib.unified_diff(committed.splitlines(True), generated.splitlines(True),
+                                                 "committed", "generated", n=1))[:60])
+        raise AssertionError(
+            "docs/data-dictionary.md is stale: regenerate it with `python -m scripts.itc docs` (after `make migrate`)"
+            f" and commit it.\n{diff}")
+
+
+def test_given_the_warehouse_when_documented_then_every_analyst_column_has_a_meaning_and_phi_is_marked(
+    db: psycopg2.extensions.connection,
+) -> None:
+    """GIVEN the migrated warehouse
+    WHEN the dictionary is generated
+    THEN no analytics/curated relation or column lacks a comment, PHI columns say PHI, and counts do not."""
+    assert data_dictionary.missing_comments(db) == []
+    text = data_dictionary.render(db)
+    rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `")}
+    assert "**PHI**" in rows["claimant_name"]
+    assert "**PHI**" in rows["claim_number"]
+    assert "| no |" in rows["uploaded_count"]
+    assert "sslmode=verify-full" in text
+    for relation in ("analytics.demands_summary", "analytics.verifyplus_monthly", "analytics.invoice_lines",
+                     "curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus"):
+        assert f"### `{relation}`" in text
+
+
+def test_given_a_comment_that_denies_phi_when_classified_then_it_is_not_phi() -> None:
+    """GIVEN comments such as 'No PHI: counts per firm' and 'Claim number (PHI)'
+    WHEN a column is classified
+    THEN only the one that says it holds PHI (or carries a catalogued PHI name) is PHI."""
+    assert not data_dictionary.is_phi("uploaded_count", "Demands uploaded in the month. No PHI.")
+    assert data_dictionary.is_phi("reporting_claim_number", "Claim number (PHI).")
+    assert data_dictionary.is_phi("claimant_name", None)
+    assert not data_dictionary.is_phi("firm_name", "Requesting law firm.")
