@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verifyplus", type=int, default=None, help="synthetic Verify+ requests (default demands/2)")
     p.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
     p.add_argument("--month", type=parse_month, default=None, help="invoice month (default: latest complete)")
+    p.add_argument("--stop", action="store_true", help="stop the local stack at the end")
     p.set_defaults(func=itc_commands.cmd_demo)
 
     p = sub.add_parser("run", help="extract the sources, then load every new snapshot, refresh, check")

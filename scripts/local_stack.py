@@ -260,7 +260,7 @@ def stack_env(state: StackState) -> dict[str, str]:
     if "moto" in state.services:
         env["AWS_ENDPOINT_URL"] = state.services["moto"].url
     if "quickbase" in state.services:
-        env["ITC_QB_BASE_URL"] = state.services["quickbase"].url + "/v1"
+        env["ITC_QB_BASE_URL"] = state.services["quickbase"].url
     return env
 
 

@@ -1,0 +1,113 @@
+"""``itc demo``: the whole job on the local stack, from nothing to an invoice and a dashboard.
+
+1. start the stack (embedded PostgreSQL, moto server, Quickbase simulator serving ``--verifyplus``
+   synthetic requests), point the environment at it, apply the SQL scripts;
+2. seed the Exchange tables in moto with ``--demands`` synthetic demands (same seed and months);
+3. ingest (both extracts), then the load state machine once per new manifest (load → refresh →
+   quality), then refresh and quality;
+4. write ``reports/invoice-YYYY-MM.csv`` (latest complete month with data, or ``--month``) and
+   ``reports/dashboard.html``; print the summary.
+
+Re-running is safe: the Exchange tables are rebuilt from the seed, a new snapshot replaces the
+previous one in the warehouse (full-snapshot semantics), and closed months are never rewritten.
+The stack keeps running afterwards (``itc status``, ``itc invoice`` ...) until ``itc stack down``
+(or ``--stop``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from itc_common_utilities.manifest import SOURCES
+from itc_common_utilities.migrations import apply_migrations
+from scripts import dashboard, itc_commands, itc_jobs, local_stack
+from scripts.itc_env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
+from scripts.itc_jobs import MissingPieceError
+
+START_MONTH = "2026-08"
+MONTHS = 3
+
+
+def ensure_bucket(s3: Any, bucket: str) -> None:
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.create_bucket(Bucket=bucket)
+
+
+def seed_exchange(demands: int, seed: int) -> dict[str, Any]:
+    """Fill the Exchange tables of the moto server with the synthetic demand generator."""
+    try:
+        from scripts import synthetic_exchange
+    except ModuleNotFoundError as exc:
+        if exc.name == "scripts.synthetic_exchange":
+            raise MissingPieceError("the synthetic Exchange generator (scripts/synthetic_exchange.py) is not in "
+                                    "this checkout: the demo cannot seed demands") from None
+        raise
+    return synthetic_exchange_seed(synthetic_exchange, demands=demands, seed=seed)
+
+
+def synthetic_exchange_seed(module: Any, *, demands: int, seed: int) -> dict[str, Any]:
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    result = module.seed_local(dynamodb, env=os.environ["ITC_EXCHANGE_ENV"], demands=demands, seed=seed,
+                               start_month=START_MONTH, months=MONTHS, reset=True)
+    return result if isinstance(result, dict) else {"demands": demands}
+
+
+def run(args: argparse.Namespace) -> int:
+    itc_commands._quiet_lambda_logs()
+    verifyplus = args.verifyplus if args.verifyplus is not None else max(args.demands // 2, 1)
+    console.rule("[bold]ITC demo[/]: Exchange demands + Verify+ requests → warehouse → invoice")
+    with console.status("starting the local stack (PostgreSQL, moto, Quickbase simulator)…"):
+        state = local_stack.up(simulator_data=local_stack.SimulatorData(
+            records=verifyplus, seed=args.seed, start_month=START_MONTH, months=MONTHS))
+    # the demo is local by definition: the stack wins over whatever the shell points at
+    os.environ.update(local_stack.stack_env(state))
+    console.print(f"stack: postgres :{state.database_url.rsplit(':', 1)[-1].split('/')[0]}, "
+                  + ", ".join(f"{n} {s.url}" for n, s in state.services.items()), highlight=False)
+
+    conn = psycopg2.connect(os.environ["ITC_DATABASE_URL"])
+    try:
+        applied = apply_migrations(conn, SQL_SCRIPTS)
+    finally:
+        conn.close()
+    console.print(f"warehouse: {len(applied)} SQL script(s) applied" if applied else "warehouse: up to date")
+
+    ensure_bucket(s3_client(), os.environ["ITC_LANDING_BUCKET"])
+    with console.status(f"seeding {args.demands:,} synthetic demands into the Exchange tables (moto)…"):
+        seeded = seed_exchange(args.demands, args.seed)
+    console.print(f"sources: {args.demands:,} demands in moto "
+                  f"({', '.join(f'{k} {v:,}' for k, v in seeded.items() if isinstance(v, int))}); "
+                  f"{verifyplus:,} Verify+ requests in the simulator (seed {args.seed})", highlight=False)
+
+    report = itc_commands.run_job(SOURCES, itc_jobs.new_run_id())
+
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    with warehouse() as conn:
+        month = args.month or itc_commands.latest_complete_month(conn)
+        invoice_path = itc_commands.write_invoice(conn, month, REPORTS) if month else None
+        dashboard_path = dashboard.write(conn, REPORTS / "dashboard.html")
+        itc_commands.print_summary(conn, report, month=month, invoice_path=_rel(invoice_path),
+                                   dashboard_path=_rel(dashboard_path))
+    if args.stop:
+        local_stack.down()
+        console.print("stack stopped")
+    else:
+        console.print("[dim]the local stack keeps running: `itc status`, `itc invoice --month …`, "
+                      "`itc stack down`[/]")
+    return 1 if report.quality_failures else 0
+
+
+def _rel(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
