@@ -108,6 +108,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_access(args: argparse.Namespace) -> int:
+    """Analyst access: the security module's own CLI (grant/revoke/list, each audited)."""
     try:
         from scripts import access
     except ModuleNotFoundError as exc:
@@ -116,9 +117,10 @@ def cmd_access(args: argparse.Namespace) -> int:
                 "`itc access` needs scripts/access.py, which is not in this checkout") from None
         raise
     apply_stack_defaults(local_stack.running_state())
-    from scripts import itc_access
-
-    return itc_access.run(access, args, console)
+    try:
+        return access.main(args.access_args or ["--help"])
+    except SystemExit as exc:  # argparse's --help / usage errors
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,17 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(REPORTS / "dashboard.html"))
     p.set_defaults(func=cmd_dashboard)
 
-    p = sub.add_parser("access", help="grant, revoke or list analyst access")
-    access_sub = p.add_subparsers(dest="access_action", required=True)
-    g = access_sub.add_parser("grant", help="grant a role to a login")
-    g.add_argument("login")
-    g.add_argument("role")
-    r = access_sub.add_parser("revoke", help="revoke a role from a login")
-    r.add_argument("login")
-    r.add_argument("role")
-    access_sub.add_parser("list", help="list logins and their roles")
+    p = sub.add_parser("access", help="grant, revoke or list analyst access (scripts/access.py)", add_help=False,
+                       description="itc access grant|revoke|list … — see `itc access --help`")
+    p.add_argument("access_args", nargs=argparse.REMAINDER, help="grant USER --granted-by … --reason … | "
+                   "revoke USER --revoked-by … --reason … | list")
     p.set_defaults(func=cmd_access)
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["access"]:  # everything after `access` belongs to the access CLI, --help included
+        return run_command(argparse.Namespace(func=cmd_access, access_args=argv[1:]))
     args = parser.parse_args(argv)
     return run_command(args)
 
