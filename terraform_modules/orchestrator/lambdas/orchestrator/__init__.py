@@ -1,0 +1,1 @@
+"""ITC orchestrator Lambda: migrate the warehouse, refresh the materialized views, run quality checks."""

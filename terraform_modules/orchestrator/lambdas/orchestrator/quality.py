@@ -1,0 +1,330 @@
+"""Data quality checks run after each load and refresh; results go to ``ops.quality_results``.
+
+Checks (each result row names the check and its subject):
+
+- ``views_populated``      every curated/analytics materialized view has been refreshed at least once;
+- ``freshness``            per source: the last succeeded load finished within ``freshness_hours``;
+- ``manifest_counts``      per source and snapshot table of the last succeeded load: manifest records
+                           = loaded + rejected, and the raw table holds exactly the rows that load gave;
+- ``curated_key_unique``   per materialized view: its key is unique and never null;
+- ``summary_totals``       analytics.demands_summary / verifyplus_monthly add up to the curated counts;
+- ``invoice_amounts``      every invoice line: amount = quantity × unit price, an open line has a price
+                           and it is the one in force in its service month;
+- ``business_time_zone``   (when expected) ref.settings' business time zone is the configured one.
+
+:func:`run_quality_checks` stores every result (committed), emits CloudWatch embedded-metric lines
+(namespace ``ITC``: ``QualityCheckFailures`` per Check, ``DataFreshnessHours`` per Source), and raises
+:class:`QualityCheckError` naming the failed checks — so the state machine alerts — unless
+``raise_on_failure=False`` (the CLI's summary). Checks read keys and counts only, never PHI columns.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from itc_common_utilities.db import TerminalError, translate_errors
+from itc_common_utilities.logger.logger_setup import setup_logger
+
+# snapshot table of each source -> raw table it lands in
+RAW_TABLES: dict[str, dict[str, str]] = {
+    "demand": {
+        "documents": "raw.cases",
+        "documents_metadata": "raw.metadata",
+        "templates": "raw.templates",
+        "documents_audit": "raw.audit",
+    },
+    "verifyplus": {"requests": "raw.verifyplus"},
+}
+# materialized view -> its key columns
+VIEW_KEYS: dict[str, tuple[str, ...]] = {
+    "curated.demands_uploaded": ("document_id",),
+    "curated.demands_archived": ("document_id",),
+    "curated.verifyplus": ("request_id",),
+    "analytics.demands_summary": ("billing_month", "sending_firm_name"),
+    "analytics.verifyplus_monthly": ("billing_month", "firm_name"),
+}
+
+
+@dataclass
+class CheckResult:
+    check: str
+    subject: str
+    passed: bool
+    observed: dict[str, Any] = field(default_factory=dict)
+    detail: str | None = None
+
+
+class QualityCheckError(TerminalError):
+    """One or more quality checks failed; ``results`` holds every result of the run."""
+
+    def __init__(self, message: str, results: list[CheckResult], check_run_id: str) -> None:
+        super().__init__(message)
+        self.results = results
+        self.check_run_id = check_run_id
+
+
+# ------------------------------------------------------------------------------------- checks
+
+
+def check_views_populated(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    cur.execute(
+        "SELECT n.nspname || '.' || c.relname, c.relispopulated FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'm' AND n.nspname IN ('curated', 'analytics') ORDER BY 1"
+    )
+    return [
+        CheckResult("views_populated", view, bool(populated), {"populated": bool(populated)},
+                    None if populated else f"{view} has never been refreshed: run the refresh")
+        for view, populated in cur.fetchall()
+    ]
+
+
+def check_freshness(cur: psycopg2.extensions.cursor, sources: Iterable[str], max_hours: float) -> list[CheckResult]:
+    results = []
+    for source in sources:
+        cur.execute(
+            "SELECT load_id, finished_at, extract(epoch FROM now() - finished_at) / 3600.0 "
+            "FROM ops.load_runs WHERE source = %s AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1",
+            (source,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            results.append(CheckResult("freshness", source, False, {"max_hours": max_hours},
+                                       f"{source}: no succeeded load yet"))
+            continue
+        load_id, finished_at, hours = row[0], row[1], round(float(row[2]), 2)
+        passed = hours <= max_hours
+        results.append(CheckResult(
+            "freshness", source, passed,
+            {"hours": hours, "max_hours": max_hours, "load_id": load_id, "finished_at": finished_at.isoformat()},
+            None if passed else f"{source}: last succeeded load (load_id {load_id}) finished {hours} h ago, "
+                                f"more than {max_hours} h",
+        ))
+    return results
+
+
+def check_manifest_counts(cur: psycopg2.extensions.cursor, sources: Iterable[str]) -> list[CheckResult]:
+    results = []
+    for source in sources:
+        cur.execute(
+            "SELECT load_id, table_counts FROM ops.load_runs WHERE source = %s AND status = 'succeeded' "
+            "ORDER BY finished_at DESC, load_id DESC LIMIT 1",
+            (source,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            continue  # the freshness check already reports a source never loaded
+        load_id, table_counts = row
+        for table, counts in sorted((table_counts or {}).items()):
+            subject = f"{source}.{table}"
+            records, loaded, rejected = counts.get("records", 0), counts.get("loaded", 0), counts.get("rejected", 0)
+            expected_rows = counts.get("rows", loaded)
+            observed: dict[str, Any] = {"load_id": load_id, "records": records, "loaded": loaded,
+                                        "rejected": rejected, "expected_rows": expected_rows}
+            problems = []
+            if records != loaded + rejected:
+                problems.append(f"manifest records {records} != loaded {loaded} + rejected {rejected}")
+            raw_table = RAW_TABLES.get(source, {}).get(table)
+            if raw_table is not None:
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*raw_table.split("."))))
+                raw_rows = int(cur.fetchone()[0])
+                observed.update(raw_table=raw_table, raw_rows=raw_rows)
+                if raw_rows != expected_rows:
+                    problems.append(f"{raw_table} holds {raw_rows} rows but load {load_id} gave {expected_rows}")
+            results.append(CheckResult("manifest_counts", subject, not problems, observed,
+                                       "; ".join(problems) or None))
+    return results
+
+
+def check_curated_keys(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    results = []
+    for view, keys in VIEW_KEYS.items():
+        cols = sql.SQL(", ").join(map(sql.Identifier, keys))
+        any_null = sql.SQL(" OR ").join(sql.SQL("{} IS NULL").format(sql.Identifier(k)) for k in keys)
+        cur.execute(sql.SQL(
+            "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {cols} FROM {v}) d), "
+            "count(*) FILTER (WHERE {any_null}) FROM {v}"
+        ).format(cols=cols, v=sql.Identifier(*view.split(".")), any_null=any_null))
+        total, distinct, nulls = cur.fetchone()
+        passed = total == distinct and nulls == 0
+        results.append(CheckResult(
+            "curated_key_unique", view, passed,
+            {"rows": total, "distinct_keys": distinct, "null_keys": nulls, "key": list(keys)},
+            None if passed else f"{view}: {total - distinct} duplicate and {nulls} null key(s) on ({', '.join(keys)})",
+        ))
+    return results
+
+
+_SUMMARY_TOTALS = (
+    ("demands_uploaded",
+     "SELECT coalesce(sum(uploaded_count), 0) FROM analytics.demands_summary",
+     "SELECT count(*) FROM curated.demands_uploaded"),
+    ("demands_archived",
+     "SELECT coalesce(sum(archived_count), 0) FROM analytics.demands_summary",
+     "SELECT count(*) FROM curated.demands_archived"),
+    ("verifyplus_requests",
+     "SELECT coalesce(sum(total_requests), 0) FROM analytics.verifyplus_monthly",
+     "SELECT count(*) FROM curated.verifyplus WHERE request_created_datetime IS NOT NULL"),
+    ("verifyplus_billable",
+     "SELECT coalesce(sum(billable_requests), 0) FROM analytics.verifyplus_monthly",
+     "SELECT count(*) FROM curated.verifyplus WHERE request_created_datetime IS NOT NULL AND is_billable"),
+)
+
+
+def check_summary_totals(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    results = []
+    for subject, summary_sql, curated_sql in _SUMMARY_TOTALS:
+        cur.execute(summary_sql)
+        summary = int(cur.fetchone()[0])
+        cur.execute(curated_sql)
+        curated = int(cur.fetchone()[0])
+        passed = summary == curated
+        detail = None if passed else f"{subject}: summary total {summary} != curated count {curated}"
+        results.append(CheckResult("summary_totals", subject, passed, {"summary": summary, "curated": curated}, detail))
+    return results
+
+
+_INVOICE_PROBLEMS = """
+SELECT
+    count(*)                                                                       AS lines,
+    count(*) FILTER (WHERE amount IS DISTINCT FROM round(quantity * unit_price, 2)) AS wrong_amount,
+    count(*) FILTER (WHERE status = 'open' AND unit_price IS NULL)                  AS unpriced,
+    count(*) FILTER (WHERE status = 'open' AND unit_price IS DISTINCT FROM
+                     (SELECT p.unit_price FROM ref.unit_price(l.product, l.service_month) p))
+                                                                                   AS wrong_price,
+    coalesce(sum(amount), 0)                                                       AS total_amount
+FROM analytics.invoice_lines l
+"""
+
+
+def check_invoice_amounts(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    cur.execute(_INVOICE_PROBLEMS)
+    lines, wrong_amount, unpriced, wrong_price, total = cur.fetchone()
+    problems = []
+    if wrong_amount:
+        problems.append(f"{wrong_amount} line(s) whose amount is not quantity x unit price")
+    if unpriced:
+        problems.append(f"{unpriced} open line(s) with no price in force (add it to ref.price_list)")
+    if wrong_price - unpriced:
+        problems.append(f"{wrong_price - unpriced} open line(s) not at the price in force in their month")
+    observed = {"lines": lines, "wrong_amount": wrong_amount, "unpriced": unpriced,
+                "wrong_price": wrong_price - unpriced, "total_amount": str(total)}
+    return [CheckResult("invoice_amounts", "analytics.invoice_lines", not problems, observed,
+                        "; ".join(problems) or None)]
+
+
+def check_business_time_zone(cur: psycopg2.extensions.cursor, expected: str) -> list[CheckResult]:
+    cur.execute("SELECT ref.business_time_zone()")
+    actual = cur.fetchone()[0]
+    passed = actual == expected
+    return [CheckResult("business_time_zone", "ref.settings", passed, {"database": actual, "expected": expected},
+                        None if passed else f"ref.settings business_time_zone is {actual} but ITC_BUSINESS_TZ is "
+                                            f"{expected}: run the orchestrator's migrate mode to apply it")]
+
+
+# -------------------------------------------------------------------------------------- runner
+
+
+def _emit_metrics(results: list[CheckResult], namespace: str, service: str) -> None:
+    """CloudWatch embedded-metric-format lines via Powertools (one line per metric and dimension)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    failures: dict[str, int] = {}
+    for r in results:
+        failures[r.check] = failures.get(r.check, 0) + (0 if r.passed else 1)
+    for check, count in sorted(failures.items()):
+        with single_metric(name="QualityCheckFailures", unit=MetricUnit.Count, value=count,
+                           namespace=namespace) as metric:
+            metric.add_dimension(name="Check", value=check)
+            metric.add_dimension(name="service", value=service)
+    for r in results:
+        if r.check == "freshness" and "hours" in r.observed:
+            with single_metric(name="DataFreshnessHours", unit=MetricUnit.NoUnit, value=r.observed["hours"],
+                               namespace=namespace) as metric:
+                metric.add_dimension(name="Source", value=r.subject)
+                metric.add_dimension(name="service", value=service)
+
+
+def run_quality_checks(
+    conn: psycopg2.extensions.connection,
+    *,
+    sources: Iterable[str] = ("demand", "verifyplus"),
+    freshness_hours: float = 30.0,
+    expected_time_zone: str | None = None,
+    raise_on_failure: bool = True,
+    emit_metrics: bool = True,
+    metrics_namespace: str = "ITC",
+    check_run_id: str | None = None,
+    logger: Any = None,
+) -> dict[str, Any]:
+    """Run every check, store the results in ops.quality_results (committed) and return a summary.
+
+    Returns ``{"check_run_id", "passed", "checks", "failed", "results": [CheckResult as dict, ...]}``.
+    Raises :class:`QualityCheckError` (terminal) when a check fails and ``raise_on_failure``.
+    """
+    log = logger or setup_logger("orchestrator")
+    run_id = check_run_id or uuid.uuid4().hex
+    sources = tuple(sources)
+    conn.autocommit = False
+    results: list[CheckResult] = []
+    try:
+        with conn.cursor() as cur:
+            with translate_errors("running the quality checks"):
+                populated = check_views_populated(cur)
+                results += populated
+                results += check_freshness(cur, sources, freshness_hours)
+                results += check_manifest_counts(cur, sources)
+                if all(r.passed for r in populated):  # the view checks cannot read an unpopulated view
+                    results += check_curated_keys(cur)
+                    results += check_summary_totals(cur)
+                    results += check_invoice_amounts(cur)
+                if expected_time_zone:
+                    results += check_business_time_zone(cur, expected_time_zone)
+            with translate_errors("storing the quality results"):
+                for r in results:
+                    cur.execute(
+                        "INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, observed, detail) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        (run_id, r.check, r.subject, r.passed, json.dumps(r.observed, default=str), r.detail),
+                    )
+                conn.commit()
+    except BaseException:
+        if not conn.closed:
+            conn.rollback()
+        raise
+    failed = [r for r in results if not r.passed]
+    if emit_metrics:
+        _emit_metrics(results, metrics_namespace, getattr(log, "service", "orchestrator"))
+    summary = {
+        "check_run_id": run_id,
+        "passed": not failed,
+        "checks": len(results),
+        "failed": [f"{r.check}:{r.subject}" for r in failed],
+        "results": [asdict(r) for r in results],
+    }
+    for r in failed:
+        log.error("quality check failed", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
+    log.info("quality checks finished", extra={"check_run_id": run_id, "checks": len(results), "failed": len(failed)})
+    if failed and raise_on_failure:
+        shown = "; ".join(f"{r.check} [{r.subject}]: {r.detail}" for r in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        raise QualityCheckError(f"{len(failed)} quality check(s) failed: {shown}{more}", results, run_id)
+    return summary
+
+
+CHECKS: dict[str, Callable[..., list[CheckResult]]] = {
+    "views_populated": check_views_populated,
+    "freshness": check_freshness,
+    "manifest_counts": check_manifest_counts,
+    "curated_key_unique": check_curated_keys,
+    "summary_totals": check_summary_totals,
+    "invoice_amounts": check_invoice_amounts,
+    "business_time_zone": check_business_time_zone,
+}
