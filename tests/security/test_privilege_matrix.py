@@ -1,0 +1,268 @@
+"""The privilege matrix (issue #7, DESIGN.md §6): every login role x every object of the warehouse x
+SELECT / SELECT of PHI columns / INSERT / UPDATE / DELETE / TRUNCATE / DROP / REFRESH (and refresh
+through ops.refresh_materialized_view), CREATE in every schema, TEMPORARY tables and SET ROLE, tried
+for real: each login connects with its own password over TCP, each attempt runs in a SAVEPOINT that
+is rolled back. Every allowed act must succeed, every forbidden act must fail with a permission
+error (SQLSTATE 42501). The expected matrix below is written from the policy, independently of the
+SQL that grants it. The checked matrix is written to .local/security/privilege_matrix.txt and printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import errorcodes, sql
+
+from itc_common_utilities.phi import PHI_COLUMNS
+
+REPORT_DIR = Path(__file__).resolve().parents[2] / ".local" / "security"
+
+SCHEMAS = ("raw", "curated", "curated_deid", "analytics", "ref", "ops")
+ROLES = ("itc_migrator", "itc_loader", "itc_refresher", "analyst", "analyst+phi_reader")
+ACTIONS = ("SELECT", "PHI", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP", "REFRESH", "REFRESH_FN")
+LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE": "T", "DROP": "X",
+          "REFRESH": "R", "REFRESH_FN": "F"}
+# tables whose TRUNCATE (CASCADE) their own triggers refuse, even to the owner: the append-only records,
+# and ref.products, which closed invoice lines reference
+APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "ops.access_grants", "ref.products"}
+
+
+@dataclass(frozen=True)
+class Obj:
+    schema: str
+    name: str
+    kind: str  # r table, v view, m materialized view
+    columns: tuple[str, ...]  # insertable/updatable-looking columns (no identity/generated)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def phi(self) -> frozenset[str]:
+        return PHI_COLUMNS.get(self.qualified, frozenset())
+
+
+def expected(role: str, obj: Obj, action: str) -> str | None:
+    """'ok', 'denied', 'refused' (fails for a reason other than privileges), or None (not applicable)."""
+    if action == "PHI" and not obj.phi:
+        return None
+    if action in ("REFRESH", "REFRESH_FN") and obj.kind != "m":
+        return None
+    writes = action in ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+    if writes and obj.kind != "r":
+        return "refused"  # views and materialized views are not writable by anyone
+    if role == "itc_migrator":  # the owner: everything its objects support
+        if action == "TRUNCATE" and obj.qualified in APPEND_ONLY:
+            return "refused"
+        return "ok"
+    allowed: set[str] = set()
+    if role == "itc_loader":
+        if obj.schema == "raw":
+            allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
+        elif obj.qualified == "ops.load_runs":
+            allowed = {"SELECT", "INSERT", "UPDATE"}
+        elif obj.qualified == "ops.rejected_records":
+            allowed = {"SELECT", "INSERT"}
+    elif role == "itc_refresher":
+        if obj.schema in ("raw", "curated", "curated_deid", "analytics", "ref"):
+            allowed = {"SELECT"}
+        if obj.qualified in ("ops.load_runs", "ops.rejected_records"):
+            allowed = {"SELECT"}
+        if obj.qualified in ("ops.quality_results", "ops.view_refreshes"):
+            allowed = {"SELECT", "INSERT"}
+        if obj.kind == "m":
+            allowed.add("REFRESH_FN")
+    elif role in ("analyst", "analyst+phi_reader"):
+        if obj.schema in ("curated_deid", "analytics", "ref"):
+            allowed = {"SELECT"}
+        if role == "analyst+phi_reader" and obj.schema in ("raw", "curated"):
+            allowed = {"SELECT", "PHI"}
+    return "ok" if action in allowed else "denied"
+
+
+EXPECTED_CREATE = {  # role -> schemas it may create objects in
+    "itc_migrator": set(SCHEMAS),
+}
+EXPECTED_TEMP = {"itc_migrator": False, "itc_loader": True, "itc_refresher": False, "analyst": False,
+                 "analyst+phi_reader": False}
+EXPECTED_SET_ROLE = {  # role -> which of these it may SET ROLE to
+    "itc_migrator": set(), "itc_loader": set(), "itc_refresher": {"all_read_only"},
+    "analyst": {"itc_analyst"}, "analyst+phi_reader": {"itc_analyst", "phi_reader"},
+}
+SET_ROLE_TARGETS = ("itc_migrator", "itc_loader", "phi_reader", "itc_analyst", "all_read_only")
+
+
+def discover(conn: psycopg2.extensions.connection) -> list[Obj]:
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            SELECT n.nspname, c.relname, c.relkind,
+                   array_agg(a.attname ORDER BY a.attnum) FILTER (WHERE a.attidentity = '' AND a.attgenerated = '')
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm')
+            GROUP BY 1, 2, 3 ORDER BY 1, 2
+            """,
+            (list(SCHEMAS),),
+        )
+        return [Obj(s, n, "r" if k == "p" else k, tuple(cols)) for s, n, k, cols in cur.fetchall()]
+
+
+def statement(obj: Obj, action: str) -> sql.Composable:
+    table = sql.Identifier(obj.schema, obj.name)
+    cols = [c for c in obj.columns if c not in obj.phi]
+    ident_list = sql.SQL(", ").join(map(sql.Identifier, cols or obj.columns))
+    if action == "SELECT":
+        return sql.SQL("SELECT {} FROM {} LIMIT 1").format(ident_list, table)
+    if action == "PHI":
+        return sql.SQL("SELECT {} FROM {} LIMIT 1").format(sql.SQL(", ").join(map(sql.Identifier, sorted(obj.phi))),
+                                                           table)
+    if action == "INSERT":
+        all_cols = sql.SQL(", ").join(map(sql.Identifier, obj.columns))
+        return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {t} WHERE false").format(t=table, c=all_cols)
+    if action == "UPDATE":
+        col = sql.Identifier(obj.columns[-1])
+        return sql.SQL("UPDATE {} SET {} = {} WHERE false").format(table, col, col)
+    if action == "DELETE":
+        return sql.SQL("DELETE FROM {} WHERE false").format(table)
+    if action == "TRUNCATE":
+        return sql.SQL("TRUNCATE {} CASCADE").format(table)
+    if action == "DROP":
+        kind = {"r": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW"}[obj.kind]
+        return sql.SQL("DROP {} {} CASCADE").format(sql.SQL(kind), table)
+    if action == "REFRESH":
+        return sql.SQL("REFRESH MATERIALIZED VIEW {}").format(table)
+    if action == "REFRESH_FN":
+        return sql.SQL("SELECT ops.refresh_materialized_view({}, false)").format(sql.Literal(obj.qualified))
+    raise AssertionError(action)
+
+
+def attempt(cur: psycopg2.extensions.cursor, stmt: sql.Composable | str) -> str:
+    """Run ``stmt`` in a savepoint that is always rolled back: 'ok', 'denied' (42501) or 'error:<SQLSTATE>'."""
+    cur.execute("SAVEPOINT attempt")
+    try:
+        cur.execute(stmt)
+        outcome = "ok"
+    except psycopg2.Error as exc:
+        outcome = "denied" if exc.pgcode == errorcodes.INSUFFICIENT_PRIVILEGE else f"error:{exc.pgcode}"
+    cur.execute("ROLLBACK TO SAVEPOINT attempt")
+    return outcome
+
+
+def matches(want: str, got: str) -> bool:
+    return got == want or (want == "refused" and got != "ok")
+
+
+def test_privilege_matrix_every_login_every_object_every_act(role_logins, secured_warehouse, capsys):
+    """GIVEN a warehouse built by the migrations, with one login per role (and an analyst holding phi_reader)
+    WHEN each login tries every act on every object, schema and the database
+    THEN exactly the acts of the policy succeed, and every other one fails with a permission error."""
+    admin = psycopg2.connect(secured_warehouse.admin_dsn)
+    objects = discover(admin)
+    admin.close()
+    assert {o.qualified for o in objects} >= {
+        "raw.cases", "raw.verifyplus", "curated.demands_uploaded", "curated_deid.demands_uploaded",
+        "analytics.demands_summary", "ref.price_list", "ops.load_runs", "ops.access_grants",
+    }
+
+    results: dict[tuple[str, str, str], str] = {}
+    creates: dict[tuple[str, str], str] = {}
+    extras: dict[tuple[str, str], str] = {}
+    mismatches: list[str] = []
+    for role in ROLES:
+        conn = psycopg2.connect(role_logins[role])
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                # analyst sessions default to read-only transactions; that is defence in depth an analyst can
+                # switch off, so the matrix tests the grants themselves in read-write transactions
+                cur.execute("SET default_transaction_read_only = off")
+                cur.execute("SET lock_timeout = '10s'")
+            conn.autocommit = False
+            with conn.cursor() as cur:
+                for obj in objects:
+                    for action in ACTIONS:
+                        want = expected(role, obj, action)
+                        if want is None:
+                            continue
+                        got = attempt(cur, statement(obj, action))
+                        results[(role, obj.qualified, action)] = got
+                        if not matches(want, got):
+                            mismatches.append(f"{role} {action} {obj.qualified}: expected {want}, got {got}")
+                for schema in (*SCHEMAS, "public"):
+                    want = "ok" if schema in EXPECTED_CREATE.get(role, set()) else "denied"
+                    got = attempt(cur, sql.SQL("CREATE TABLE {}.matrix_probe (x int)").format(sql.Identifier(schema)))
+                    creates[(role, schema)] = got
+                    if got != want:
+                        mismatches.append(f"{role} CREATE in {schema}: expected {want}, got {got}")
+                want = "ok" if EXPECTED_TEMP[role] else "denied"
+                got = attempt(cur, "CREATE TEMP TABLE matrix_probe (x int)")
+                extras[(role, "TEMP")] = got
+                if got != want:
+                    mismatches.append(f"{role} CREATE TEMP TABLE: expected {want}, got {got}")
+                for target in SET_ROLE_TARGETS:
+                    want = "ok" if target in EXPECTED_SET_ROLE[role] or target == role else "denied"
+                    got = attempt(cur, sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(target)))
+                    extras[(role, f"SET ROLE {target}")] = got
+                    if got != want:
+                        mismatches.append(f"{role} SET ROLE {target}: expected {want}, got {got}")
+            conn.rollback()
+        finally:
+            conn.close()
+
+    report = render(objects, results, creates, extras, len(mismatches))
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORT_DIR / "privilege_matrix.txt").write_text(report, encoding="utf-8")
+    with capsys.disabled():
+        print("\n" + report)
+    assert not mismatches, "privilege matrix differs from the policy:\n" + "\n".join(mismatches)
+    # the matrix really tried the acts: every role read something, and only the owner dropped anything
+    assert sum(1 for (r, _o, a), g in results.items() if a == "DROP" and g == "ok" and r != "itc_migrator") == 0
+    assert len(results) > 300
+
+
+def render(objects, results, creates, extras, mismatches: int) -> str:
+    legend = ("Privilege matrix (tried for real; letters = acts that SUCCEEDED, '.' = every act tried was refused)\n"
+              "S select non-PHI columns  P select PHI columns  I insert  U update  D delete  T truncate  X drop\n"
+              "R REFRESH MATERIALIZED VIEW  F refresh via ops.refresh_materialized_view\n")
+    width = max(len(o.qualified) for o in objects) + 2
+    head = f"{'object':<{width}}{'kind':<6}" + "".join(f"{r:<20}" for r in ROLES)
+    lines = [legend, head, "-" * len(head)]
+    for obj in objects:
+        cells = []
+        for role in ROLES:
+            done = "".join(LETTER[a] for a in ACTIONS if results.get((role, obj.qualified, a)) == "ok")
+            cells.append(f"{done or '.':<20}")
+        kind = {"r": "table", "v": "view", "m": "matv"}[obj.kind]
+        lines.append(f"{obj.qualified:<{width}}{kind:<6}" + "".join(cells))
+    lines.append("")
+    for schema in (*SCHEMAS, "public"):
+        label = f"CREATE in {schema}"
+        lines.append(f"{label:<{width + 6}}" + "".join(
+            f"{'yes' if creates[(r, schema)] == 'ok' else 'no':<20}" for r in ROLES))
+    for key in ["TEMP", *[f"SET ROLE {t}" for t in SET_ROLE_TARGETS]]:
+        lines.append(f"{key:<{width + 6}}" + "".join(
+            f"{'yes' if extras[(r, key)] == 'ok' else 'no':<20}" for r in ROLES))
+    tried = len(results) + len(creates) + len(extras)
+    verdict = f"{mismatches} outcome(s) DIFFER from the policy" if mismatches else "every outcome matched the policy"
+    lines.append(f"\n{tried} acts tried; {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("role", ["itc_loader", "itc_refresher"])
+def test_pipeline_logins_are_not_owners_or_superusers(role, role_logins):
+    """GIVEN a pipeline login WHEN it connects THEN it is neither superuser nor owner of anything, nor able to
+    create roles or databases (pipelines never connect as the owner or master user)."""
+    conn = psycopg2.connect(role_logins[role])
+    with conn.cursor() as cur:
+        cur.execute("SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles "
+                    "WHERE rolname = current_user")
+        assert cur.fetchone() == (False, False, False, False)
+        cur.execute("SELECT count(*) FROM pg_class "
+                    "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)")
+        assert cur.fetchone()[0] == 0
+    conn.close()
