@@ -45,8 +45,8 @@ class RunReport:
 
 
 def _quiet_lambda_logs() -> None:
-    """The handlers log JSON lines; in the CLI only warnings and errors (LOG_LEVEL wins when set)."""
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    """The handlers' JSON logs go to .local/logs/lambdas.log (itc_jobs.lambda_output), INFO and up."""
+    os.environ.setdefault("LOG_LEVEL", "INFO")
 
 
 def _timed(report: RunReport, name: str, fn: Callable[[], Any]) -> Any:
@@ -141,17 +141,18 @@ def _records_of(summary: dict[str, Any]) -> int:
 def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, month: str | None,
                   invoice_path: Path | None, dashboard_path: Path | None) -> None:
     table = Table(title="Sources", title_justify="left")
-    for col in ("source", "extracted", "snapshots loaded", "loaded", "rejected", "skipped (already loaded)"):
+    for col in ("source", "extracted", "snapshots loaded", "loaded", "rejected", "deleted"):
         table.add_column(col, justify="right" if col != "source" else "left")
     with conn.cursor() as cur:
         for source in SOURCES:
             keys = [m.key for m, _s in report.loads if m.source == source]
-            cur.execute("SELECT count(*), coalesce(sum(loaded), 0), coalesce(sum(rejected), 0) FROM ops.load_runs "
+            cur.execute("SELECT count(*), coalesce(sum(loaded), 0), coalesce(sum(rejected), 0), "
+                        "coalesce(sum(deleted), 0) FROM ops.load_runs "
                         "WHERE status = 'succeeded' AND manifest_key = ANY(%s)", (keys,))
-            n, loaded, rejected = cur.fetchone()
+            n, loaded, rejected, deleted = cur.fetchone()
             extracted = report.extracts.get(source)
             table.add_row(source, f"{_records_of(extracted):,}" if extracted else "–", str(n), f"{loaded:,}",
-                          f"{rejected:,}", str(len(keys) - n))
+                          f"{rejected:,}", f"{deleted:,}")
     console.print(table)
     _print_top_firms(conn)
     if month:
@@ -164,22 +165,33 @@ def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, mo
         console.print("[bold red]quality checks failed:[/] " + "; ".join(report.quality_failures), highlight=False)
     else:
         console.print("[green]quality checks passed[/]")
+    console.print(f"[dim]Lambda logs: {itc_jobs.LAMBDA_LOG.relative_to(REPORTS.parent)}[/]")
+
+
+TOP_FIRMS_QUERY = """
+WITH d AS (SELECT sending_firm_name AS firm, sum(uploaded_count) AS up, sum(archived_count) AS arch
+           FROM analytics.demands_summary GROUP BY 1),
+     v AS (SELECT firm_name AS firm, sum(billable_requests) AS vp FROM analytics.verifyplus_monthly GROUP BY 1)
+SELECT coalesce(d.firm, v.firm), coalesce(d.up, 0), coalesce(d.arch, 0), coalesce(v.vp, 0)
+FROM d FULL OUTER JOIN v ON v.firm = d.firm
+ORDER BY 2 + 3 + 4 DESC, 1
+LIMIT %s
+"""
 
 
 def _print_top_firms(conn: psycopg2.extensions.connection, limit: int = 5) -> None:
-    if not _populated(conn, "analytics.demands_summary"):
-        console.print("[yellow]analytics.demands_summary is not available (not created or never refreshed)[/]")
+    if not (_populated(conn, "analytics.demands_summary") and _populated(conn, "analytics.verifyplus_monthly")):
+        console.print("[yellow]the analytics views are not available (not created or never refreshed)[/]")
         return
     with conn.cursor() as cur:
-        cur.execute("SELECT sending_firm_name, sum(uploaded_count), sum(archived_count) FROM analytics.demands_summary "
-                    "GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT %s", (limit,))
+        cur.execute(TOP_FIRMS_QUERY, (limit,))
         rows = cur.fetchall()
     table = Table(title=f"Top {limit} firms (all months)", title_justify="left")
-    table.add_column("sending firm")
-    table.add_column("uploaded", justify="right")
-    table.add_column("archived", justify="right")
-    for firm, up, arch in rows:
-        table.add_row(firm, f"{up:,}", f"{arch:,}")
+    table.add_column("firm")
+    for col in ("demands uploaded", "demands archived", "Verify+ billable"):
+        table.add_column(col, justify="right")
+    for firm, up, arch, vp in rows:
+        table.add_row(firm, f"{up:,}", f"{arch:,}", f"{vp:,}")
     console.print(table)
 
 

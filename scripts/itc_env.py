@@ -26,8 +26,9 @@ DATA_DICTIONARY = REPO / "docs" / "data-dictionary.md"
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # wide enough for the summary tables when the output is a pipe or a CI log (rich's default is 80)
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+# bound to the real stdout/stderr: the Lambda handlers' stdout is redirected to a log file meanwhile
+console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
+err_console = Console(file=sys.stderr, width=None if sys.stderr.isatty() else 200)
 
 
 def apply_stack_defaults(state: local_stack.StackState | None) -> list[str]:

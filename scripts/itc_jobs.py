@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import csv
 import importlib
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,36 @@ class MissingPieceError(ItcError):
     """A part of ITC this command needs is not in this checkout (yet)."""
 
 
+LAMBDA_LOG = Path(__file__).resolve().parent.parent / ".local" / "logs" / "lambdas.log"
+
+
+@contextmanager
+def lambda_output(path: Path = LAMBDA_LOG) -> Iterator[Path]:
+    """Send what the handlers write to stdout (JSON log lines, embedded-metric lines) to ``path``.
+
+    In Lambda those lines go to CloudWatch; in a terminal they would bury the summary. Every
+    ``logging.StreamHandler`` (Powertools' loggers hold their own stream) is pointed at the file for
+    the duration, and ``print`` output with it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as log:
+        swapped: list[tuple[logging.StreamHandler, Any]] = []
+        loggers = [logging.getLogger()] + [lg for lg in logging.root.manager.loggerDict.values()
+                                           if isinstance(lg, logging.Logger)]
+        for lg in loggers:
+            for h in lg.handlers:
+                if type(h) is logging.StreamHandler:
+                    swapped.append((h, h.setStream(log)))
+        try:
+            with redirect_stdout(log):
+                yield path
+        finally:
+            for h, stream in swapped:
+                h.setStream(stream)
+
+
 def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of ``component``, wrapped so its stdout goes to the Lambda log file."""
     module_name, path = HANDLERS[component]
     try:
         module = importlib.import_module(module_name)
@@ -50,7 +81,12 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         if exc.name and module_name.startswith(exc.name):
             raise MissingPieceError(f"the {component} Lambda ({path}) is not in this checkout") from None
         raise
-    return module.handler
+
+    def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with lambda_output():
+            return module.handler(event, context)
+
+    return call
 
 
 def new_run_id(now: datetime | None = None) -> str:
