@@ -46,6 +46,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
 
 DEFAULT_REALM = "itc-local.quickbase.com"
@@ -249,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------------------------------
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, *, truncate: bool = False) -> None:
-        data = json.dumps(body).encode("utf-8")
+        data = orjson.dumps(body)
         if truncate:
             data = data[: max(1, len(data) // 2)]
         try:

@@ -157,6 +157,7 @@ class VerifyPlusDataset:
         self.labels: tuple[tuple[str, str], ...] = tuple(
             (f.label, f.kind) for f in REPORT_FIELDS
         ) + tuple(cfg.extra_fields)
+        self._answer_cache: tuple[dict[tuple[str, str], int], dict[str, int], int] | None = None
 
     def __len__(self) -> int:
         return self.config.records
@@ -320,20 +321,33 @@ class VerifyPlusDataset:
             raise ValueError(reason)
 
     # ----------------------------------------------------------------------------- answer key
+    def _answers(self) -> tuple[dict[tuple[str, str], int], dict[str, int], int]:
+        """One pass over the truths (cached): billable counts, rejections by reason, loaded count."""
+        if self._answer_cache is None:
+            billable: Counter[tuple[str, str]] = Counter()
+            rejections: Counter[str] = Counter()
+            loaded = 0
+            for t in self.truths():
+                if t.reject_reason:
+                    rejections[t.reject_reason] += 1
+                    continue
+                loaded += 1
+                if t.billable:
+                    billable[(t.month, t.firm)] += 1
+            self._answer_cache = (dict(sorted(billable.items())), dict(rejections), loaded)
+        return self._answer_cache
+
     def expected_billable(self) -> dict[tuple[str, str], int]:
         """Billable Verify+ requests per (month ``YYYY-MM`` in America/New_York, firm name)."""
-        counts: Counter[tuple[str, str]] = Counter()
-        for t in self.truths():
-            if t.billable:
-                counts[(t.month, t.firm)] += 1
-        return dict(sorted(counts.items()))
+        return dict(self._answers()[0])
 
     def expected_rejections(self) -> dict[str, int]:
         """How many records the load must reject, by reason code."""
-        return dict(Counter(t.reject_reason for t in self.truths() if t.reject_reason))
+        return dict(self._answers()[1])
 
     def expected_loaded(self) -> int:
-        return sum(1 for t in self.truths() if t.reject_reason is None)
+        """How many records the load must accept into raw.verifyplus."""
+        return self._answers()[2]
 
 
 def main(argv: list[str] | None = None) -> int:
