@@ -74,14 +74,18 @@ def load_new(conn: psycopg2.extensions.connection, sources: tuple[str, ...], rep
     bucket = landing_bucket()
     manifests = itc_jobs.new_manifests(s3_client(), conn, bucket, sources)
     task = progress.add_task(f"load {len(manifests)} new snapshot(s)", total=len(manifests) or 1)
-    for manifest in manifests:
-        progress.update(task, description=f"load {manifest.source} {manifest.key.split('/')[1]}")
+    for n, manifest in enumerate(manifests, start=1):
+        progress.update(task, description=f"load {n}/{len(manifests)}: {manifest.source} "
+                                          f"{manifest.key.split('/')[1]} → refresh → quality")
         summary = _timed(report, "load", lambda m=manifest: itc_jobs.load(m))
         report.loads.append((manifest, summary))
         _timed(report, "refresh", itc_jobs.refresh)
         _quality(report, final=False)
         progress.advance(task)
-    if not manifests:
+    if manifests:
+        progress.update(task, description=f"loaded {len(manifests)} new snapshot(s): "
+                                          + ", ".join(m.source for m in manifests))
+    else:
         progress.update(task, completed=1, description="load: no new snapshot in the landing bucket")
 
 
@@ -172,9 +176,10 @@ TOP_FIRMS_QUERY = """
 WITH d AS (SELECT sending_firm_name AS firm, sum(uploaded_count) AS up, sum(archived_count) AS arch
            FROM analytics.demands_summary GROUP BY 1),
      v AS (SELECT firm_name AS firm, sum(billable_requests) AS vp FROM analytics.verifyplus_monthly GROUP BY 1)
-SELECT coalesce(d.firm, v.firm), coalesce(d.up, 0), coalesce(d.arch, 0), coalesce(v.vp, 0)
+SELECT coalesce(d.firm, v.firm) AS firm, coalesce(d.up, 0) AS up, coalesce(d.arch, 0) AS arch,
+       coalesce(v.vp, 0) AS vp
 FROM d FULL OUTER JOIN v ON v.firm = d.firm
-ORDER BY 2 + 3 + 4 DESC, 1
+ORDER BY coalesce(d.up, 0) + coalesce(d.arch, 0) + coalesce(v.vp, 0) DESC, firm
 LIMIT %s
 """
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +41,26 @@ def ensure_bucket(s3: Any, bucket: str) -> None:
         s3.create_bucket(Bucket=bucket)
 
 
-def seed_exchange(demands: int, seed: int) -> dict[str, Any]:
-    """Fill the Exchange tables of the moto server with the synthetic demand generator."""
+@dataclass(frozen=True)
+class SeededExchange:
+    """What the demo put in the Exchange tables, and what the invoices must therefore say."""
+
+    written: dict[str, int]                        # items per snapshot table
+    expected_uploaded: dict[tuple[str, str], int]  # (month, firm) -> billable uploads
+    expected_archived: dict[tuple[str, str], int]  # (month, firm) -> billable archives
+
+
+def exchange_config(demands: int, seed: int) -> Any:
+    from scripts.synthetic_exchange import ExchangeConfig
+
+    year, month = (int(p) for p in START_MONTH.split("-"))
+    return ExchangeConfig(demands=demands, seed=seed, months=MONTHS, first_month=date(year, month, 1))
+
+
+def seed_exchange(demands: int, seed: int) -> SeededExchange:
+    """Rebuild the ``exchange-{ITC_EXCHANGE_ENV}-*`` tables in the emulator from the synthetic generator."""
+    import boto3
+
     try:
         from scripts import synthetic_exchange
     except ModuleNotFoundError as exc:
@@ -48,16 +68,20 @@ def seed_exchange(demands: int, seed: int) -> dict[str, Any]:
             raise MissingPieceError("the synthetic Exchange generator (scripts/synthetic_exchange.py) is not in "
                                     "this checkout: the demo cannot seed demands") from None
         raise
-    return synthetic_exchange_seed(synthetic_exchange, demands=demands, seed=seed)
-
-
-def synthetic_exchange_seed(module: Any, *, demands: int, seed: int) -> dict[str, Any]:
-    import boto3
-
+    env = os.environ["ITC_EXCHANGE_ENV"]
     dynamodb = boto3.client("dynamodb")
-    result = module.seed_local(dynamodb, env=os.environ["ITC_EXCHANGE_ENV"], demands=demands, seed=seed,
-                               start_month=START_MONTH, months=MONTHS, reset=True)
-    return result if isinstance(result, dict) else {"demands": demands}
+    prefix = f"exchange-{env}-"
+    for name in dynamodb.list_tables().get("TableNames", []):  # a re-run starts from the seed again
+        if name.startswith(prefix):
+            dynamodb.delete_table(TableName=name)
+    config = exchange_config(demands, seed)
+    written = synthetic_exchange.fill_dynamodb(config, dynamodb, env=env)
+    expected = synthetic_exchange.expected_counts(config)
+    return SeededExchange(
+        written=dict(written),
+        expected_uploaded={k: v.uploaded for k, v in expected.items() if v.uploaded},
+        expected_archived={k: v.archived for k, v in expected.items() if v.archived},
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     with console.status(f"seeding {args.demands:,} synthetic demands into the Exchange tables (moto)…"):
         seeded = seed_exchange(args.demands, args.seed)
     console.print(f"sources: {args.demands:,} demands in moto "
-                  f"({', '.join(f'{k} {v:,}' for k, v in seeded.items() if isinstance(v, int))}); "
+                  f"({', '.join(f'{k} {v:,}' for k, v in seeded.written.items())}); "
                   f"{verifyplus:,} Verify+ requests in the simulator (seed {args.seed})", highlight=False)
 
     report = itc_commands.run_job(SOURCES, itc_jobs.new_run_id())
