@@ -2,6 +2,7 @@
 
     python -m scripts.local_pg start     # prints the DSN of the `itc` database
     python -m scripts.local_pg stop | status | dsn
+    python -m scripts.local_pg start --engine debian --tls   # TLS-only cluster (prints a verify-full DSN)
 
 Default engine: PostgreSQL 16 (the RDS major) from the ``pgserver`` wheel, so a fresh machine
 needs nothing but pip. ``--engine debian`` uses the Debian ``postgresql`` package's binaries
@@ -12,6 +13,12 @@ runs as the system user ``itcpg`` (created on first use).
 
 Authentication: the ``postgres`` superuser is trusted on 127.0.0.1 (a developer machine), every
 other role needs its password (scram-sha-256), so role tests exercise real logins.
+
+``--tls`` (Debian engine only; a separate cluster under ``.local/pg/debian-tls/``, port 54349) serves
+TLS like RDS with ``rds.force_ssl=1``: a CA and a server certificate for 127.0.0.1/localhost are
+generated with the ``openssl`` CLI under ``.local/pg/debian-tls/tls/``, ``ssl = on`` (TLS 1.2+), and
+pg_hba accepts TCP logins only as ``hostssl`` (``hostnossl ... reject``). Its DSN carries
+``sslmode=verify-full`` and the generated CA as ``sslrootcert``.
 Set ``ITC_DATABASE_URL`` to use any other PostgreSQL instead; nothing here is then started.
 """
 
@@ -33,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 LOCAL = REPO / ".local" / "pg"
 SYSTEM_USER = "itcpg"
 DEFAULT_PORTS = {"pgserver": 54329, "debian": 54339}
+TLS_PORT = 54349
 DATABASE = "itc"
 
 
@@ -44,10 +52,16 @@ class LocalPgError(RuntimeError):
 class Cluster:
     engine: str
     port: int
+    tls: bool = False
 
     @property
     def root(self) -> Path:
-        return LOCAL / self.engine
+        return LOCAL / (f"{self.engine}-tls" if self.tls else self.engine)
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA certificate clients verify the server with (TLS clusters)."""
+        return self.root / "tls" / "ca.crt"
 
     @property
     def data(self) -> Path:
@@ -58,7 +72,8 @@ class Cluster:
         return self.root / "server.log"
 
     def dsn(self, dbname: str = DATABASE, user: str = "postgres") -> str:
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
+        base = f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
+        return f"{base}?sslmode=verify-full&sslrootcert={self.ca_file}" if self.tls else base
 
     @property
     def bin_dir(self) -> Path:
@@ -73,9 +88,13 @@ class Cluster:
         return Path(candidates[-1]).parent
 
 
-def cluster(engine: str = "pgserver", port: int | None = None) -> Cluster:
+def cluster(engine: str = "pgserver", port: int | None = None, tls: bool = False) -> Cluster:
     if engine not in DEFAULT_PORTS:
         raise LocalPgError(f"unknown engine {engine!r}: use pgserver or debian")
+    if tls and engine != "debian":
+        raise LocalPgError("--tls needs --engine debian (the pgserver build has no OpenSSL)")
+    if tls:
+        return Cluster(engine, port or TLS_PORT, tls=True)
     port = port or int(os.environ.get("ITC_PG_PORT", DEFAULT_PORTS[engine]))
     return Cluster(engine, port)
 
@@ -113,9 +132,64 @@ def is_running(c: Cluster) -> bool:
     return result.returncode == 0
 
 
-def start(engine: str = "pgserver", port: int | None = None) -> Cluster:
+def _openssl(*args: str, cwd: Path) -> None:
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise LocalPgError(f"openssl {args[0]} failed: {result.stderr.strip()[-500:]}")
+
+
+def make_certificates(directory: Path, *, common_name: str = "ITC local CA") -> Path:
+    """A CA (``ca.crt``/``ca.key``) and a server certificate for 127.0.0.1 and localhost signed by it
+    (``server.crt``/``server.key``), with the openssl CLI; returns the directory. Idempotent."""
+    if shutil.which("openssl") is None:
+        raise LocalPgError("the openssl command is needed for --tls: apt-get install -y openssl")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if (directory / "server.crt").exists() and (directory / "ca.crt").exists():
+        return directory
+    curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl("req", "-x509", *curve, "-days", "3650", "-subj", f"/CN={common_name}",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", "ca.key", "-out", "ca.crt", cwd=directory)
+    _openssl("req", "-new", *curve, "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr",
+             cwd=directory)
+    (directory / "server.ext").write_text(
+        "subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n"
+        "keyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n"
+    )
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial",
+             str(int.from_bytes(os.urandom(8), "big")), "-days", "825", "-extfile", "server.ext",
+             "-out", "server.crt", cwd=directory)
+    for name in ("ca.key", "server.key"):
+        (directory / name).chmod(0o600)
+    return directory
+
+
+def _configure_tls(c: Cluster, user: str | None) -> None:
+    """ssl = on with the generated certificate; TCP logins only over TLS (like rds.force_ssl=1)."""
+    tls_dir = make_certificates(c.root / "tls")
+    if user:
+        _make_reachable(tls_dir, user)
+        for name in ("server.crt", "server.key", "ca.crt"):
+            shutil.chown(tls_dir / name, user=user)
+    hba = c.data / "pg_hba.conf"
+    hba.write_text(
+        "# ITC local TLS cluster: TCP logins only over TLS; superuser trusted on loopback, others scram\n"
+        "hostnossl all all 0.0.0.0/0 reject\n"
+        "hostnossl all all ::/0 reject\n"
+        "hostssl   all postgres 127.0.0.1/32 trust\n"
+        "hostssl   all all 127.0.0.1/32 scram-sha-256\n"
+    )
+    with (c.data / "postgresql.conf").open("a") as conf:
+        conf.write(f"\n# ITC TLS\nssl = on\nssl_cert_file = '{tls_dir / 'server.crt'}'\n"
+                   f"ssl_key_file = '{tls_dir / 'server.key'}'\nssl_ca_file = '{tls_dir / 'ca.crt'}'\n"
+                   "ssl_min_protocol_version = 'TLSv1.2'\n")
+    if user:
+        shutil.chown(hba, user=user)
+
+
+def start(engine: str = "pgserver", port: int | None = None, tls: bool = False) -> Cluster:
     """Initialise (once) and start the cluster; create the ``itc`` database. Idempotent."""
-    c = cluster(engine, port)
+    c = cluster(engine, port, tls)
     user = _run_as()
     c.root.mkdir(parents=True, exist_ok=True)
     if user:
@@ -146,6 +220,8 @@ def start(engine: str = "pgserver", port: int | None = None) -> Cluster:
         if user:
             for p in (hba, c.data / "postgresql.conf"):
                 shutil.chown(p, user=user)
+        if c.tls:
+            _configure_tls(c, user)
     if not is_running(c):
         if user:
             c.log.touch()
@@ -179,8 +255,8 @@ def _ensure_database(c: Cluster) -> None:
     conn.close()
 
 
-def stop(engine: str = "pgserver", port: int | None = None) -> None:
-    c = cluster(engine, port)
+def stop(engine: str = "pgserver", port: int | None = None, tls: bool = False) -> None:
+    c = cluster(engine, port, tls)
     if is_running(c):
         _pg(c, "pg_ctl", "-D", str(c.data), "-m", "fast", "-w", "stop", user=_run_as())
 
@@ -190,19 +266,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["start", "stop", "status", "dsn"])
     parser.add_argument("--engine", choices=sorted(DEFAULT_PORTS), default=os.environ.get("ITC_PG_ENGINE", "pgserver"))
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--tls", action="store_true", help="TLS-only cluster (Debian engine): hostssl logins only")
     args = parser.parse_args(argv)
     try:
         if args.action == "start":
-            c = start(args.engine, args.port)
+            c = start(args.engine, args.port, args.tls)
             print(c.dsn())
         elif args.action == "stop":
-            stop(args.engine, args.port)
+            stop(args.engine, args.port, args.tls)
             print("stopped")
         elif args.action == "status":
-            c = cluster(args.engine, args.port)
+            c = cluster(args.engine, args.port, args.tls)
             print(f"{'running' if is_running(c) else 'stopped'}: {c.dsn()} (data {c.data})")
         else:
-            print(cluster(args.engine, args.port).dsn())
+            print(cluster(args.engine, args.port, args.tls).dsn())
     except LocalPgError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
