@@ -1,0 +1,110 @@
+"""The Lambda handler end to end: settings from the environment, token from Secrets Manager (moto),
+the Quickbase simulator over HTTP, the landing bucket (moto S3), the warehouse (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg2
+import pytest
+from moto import mock_aws
+
+from itc_common_utilities.db import TerminalError
+from itc_common_utilities.settings import SettingsError
+from scripts.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic_verifyplus import VerifyPlusDataset
+from verifyplus_pipeline.main import handler
+
+EVENTS = Path(__file__).parent / "events"
+BUCKET = "itc-landing-test"  # the bucket the sample events name
+TOKEN = "sm-held-token-7f3a"  # a test token held in the moto secret
+
+
+def event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, Any]]:
+    """moto S3 + Secrets Manager, the simulator, and the handler's environment as in AWS (token by ARN)."""
+    for name in ("ITC_QB_TOKEN", "AWS_ENDPOINT_URL", "ITC_DB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws(), QuickbaseSimulator(VerifyPlusDataset(records=1_200, seed=17), token=TOKEN) as sim:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        arn = boto3.client("secretsmanager").create_secret(
+            Name="itc/quickbase", SecretString=json.dumps({"token": TOKEN}))["ARN"]
+        env = {"ITC_ENV": "beta", "ITC_LANDING_BUCKET": BUCKET, "ITC_QB_BASE_URL": sim.base_url,
+               "ITC_QB_REALM": sim.realm, "ITC_QB_TABLE_ID": sim.table_id, "ITC_QB_REPORT_ID": sim.report_id,
+               "ITC_QB_TOKEN_SECRET_ARN": arn, "ITC_QB_PAGE_SIZE": "500", "ITC_QB_BACKOFF_S": "0.01",
+               "ITC_DATABASE_URL": db_dsn}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield {"s3": s3, "sim": sim, "db_dsn": db_dsn, "arn": arn}
+
+
+def _count(dsn: str, sql: str) -> Any:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        value = cur.fetchone()[0]
+    conn.close()
+    return value
+
+
+def test_given_the_step_functions_input_when_extracting_then_the_snapshot_and_manifest_land(
+        stack, monkeypatch, capsys):
+    """GIVEN the ingest state machine's input and the token held in Secrets Manager (by ARN)
+    WHEN the handler runs THEN the report is read in pages of 500, the data file and the manifest
+    land, the token never shows in the logs, and a second run into the same run id is refused."""
+    monkeypatch.setenv("ITC_ENV", "local")  # the simulator speaks plain http, refused outside local runs
+    summary = handler(event("step_functions_extract.json"))
+    assert summary["records"] == 1_200 and summary["pages"] == 3
+    keys = [o["Key"] for o in stack["s3"].list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert sorted(keys) == ["verifyplus/run=20261125T050000Z/_manifest.json",
+                            "verifyplus/run=20261125T050000Z/requests.jsonl.gz"]
+    assert TOKEN not in capsys.readouterr().out
+    with pytest.raises(TerminalError, match="snapshots are immutable"):
+        handler(event("step_functions_extract.json"))
+
+
+def test_given_plain_http_outside_local_runs_when_extracting_then_settings_refuse_it(stack):
+    """GIVEN ITC_ENV=beta and an http:// Quickbase URL WHEN extracting THEN the settings refuse it."""
+    with pytest.raises(SettingsError, match="https"):
+        handler(event("step_functions_extract.json"))
+
+
+@pytest.mark.parametrize("name", ["eventbridge_manifest_created.json", "s3_manifest_put.json", "direct_load.json"])
+def test_given_a_landed_snapshot_when_its_event_arrives_twice_then_it_loads_once(stack, monkeypatch, name):
+    """GIVEN a landed snapshot WHEN its manifest event (EventBridge, S3 notification or a direct call)
+    is delivered twice THEN the first delivery loads it and the second is a no-op."""
+    monkeypatch.setenv("ITC_ENV", "local")
+    handler(event("step_functions_extract.json"))
+    first = handler(event(name))
+    assert first["status"] == "loaded" and first["loaded"] + first["rejected"] == 1_200
+    assert first["unknown_fields"] == {}
+    second = handler(event(name))
+    assert second["status"] == "skipped" and second["load_id"] == first["load_id"]
+    assert _count(stack["db_dsn"], "SELECT count(*) FROM raw.verifyplus") == first["loaded"]
+    assert _count(stack["db_dsn"], "SELECT count(*) FROM ops.load_runs") == 1
+
+
+def test_given_a_token_in_the_environment_outside_local_runs_then_settings_refuse_it(stack, monkeypatch):
+    """GIVEN ITC_QB_TOKEN set in a beta environment WHEN extracting THEN refused, without echoing the token."""
+    monkeypatch.delenv("ITC_QB_TOKEN_SECRET_ARN")
+    monkeypatch.setenv("ITC_QB_TOKEN", TOKEN)
+    with pytest.raises(SettingsError) as info:
+        handler({"mode": "extract", "run_id": "x"})
+    assert "local runs only" in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_given_an_unknown_mode_then_a_terminal_error_names_it(stack):
+    """GIVEN an event with mode "refresh" WHEN handled THEN a TerminalError names the mode."""
+    with pytest.raises(TerminalError, match="unknown mode 'refresh'"):
+        handler({"mode": "refresh"})
