@@ -1,0 +1,245 @@
+"""Demand path across modules: synthetic Exchange in moto DynamoDB → extract → S3 snapshot → load → raw.
+
+Real PostgreSQL (the per-test migrated database), moto for DynamoDB and S3, the real handler.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import psycopg2
+import pytest
+from moto import mock_aws
+
+from demand_pipeline import main
+from demand_pipeline.load import load
+from itc_common_utilities.phi import REDACTED
+from itc_common_utilities.s3 import ObjectRef
+from itc_common_utilities.snapshot_loader import TableSpec, load_snapshot
+from scripts.synthetic_exchange import (
+    ExchangeConfig,
+    expected_record_counts,
+    fill_dynamodb,
+    iter_demands,
+    write_snapshot,
+)
+
+BUCKET = "itc-test-landing"
+RAW = {"documents": "raw.cases", "documents_metadata": "raw.metadata", "templates": "raw.templates",
+       "documents_audit": "raw.audit"}
+ORDER = {"raw.cases": "document_id, version", "raw.metadata": "document_id", "raw.templates": "template_id, version",
+         "raw.audit": "audit_record_id"}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, Any]]:
+    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_LANDING_BUCKET": BUCKET, "ITC_EXCHANGE_ENV": "rt",
+                       "ITC_DATABASE_URL": db_dsn, "ITC_SCAN_SEGMENTS": "3", "ITC_SCAN_PAGE_LIMIT": "100"}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield {"s3": s3, "ddb": boto3.client("dynamodb")}
+
+
+def query(dsn: str, sql: str) -> list[tuple[Any, ...]]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def table_hashes(dsn: str) -> dict[str, tuple[int, str]]:
+    out = {}
+    for table, order in ORDER.items():
+        count, digest = query(dsn, f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY {order}), '')) "
+                                   f"FROM {table} t")[0]
+        out[table] = (count, digest)
+    return out
+
+
+def test_given_exchange_tables_when_extracted_and_loaded_then_warehouse_counts_equal_source_counts(
+        aws: dict[str, Any], db_dsn: str) -> None:
+    config = ExchangeConfig(demands=300, seed=21, malformed_share=0.04, big_string_chars=150_000)
+    fill_dynamodb(config, aws["ddb"], env="rt")
+    source = expected_record_counts(config, dynamo=True)
+    archived_audits = sum(len(d.archived_ms) for d in iter_demands(config))
+
+    extracted = main.handler({"mode": "extract", "run_id": "rt-1"})
+    loaded = main.handler({"mode": "load", "bucket": BUCKET, "key": extracted["manifest_key"]})
+
+    assert {t: v["records"] for t, v in extracted["tables"].items()} == {**source, "documents_audit": archived_audits}
+    assert loaded["status"] == "loaded"
+    for table, counts in loaded["tables"].items():
+        assert counts["records"] == counts["loaded"] + counts["rejected"]
+        assert query(db_dsn, f"SELECT count(*) FROM {RAW[table]}")[0][0] == counts["loaded"]
+    malformed = [d for d in iter_demands(config) if d.malformed]
+    bad_doc_records = sum(len(d.versions) for d in malformed if d.malformed == "documents")
+    bad_meta = sum(1 for d in malformed if d.malformed == "metadata")
+    assert loaded["tables"]["documents"]["rejected"] == bad_doc_records
+    assert loaded["tables"]["documents_metadata"]["rejected"] == bad_meta
+    assert query(db_dsn, "SELECT count(*) FROM raw.audit WHERE action_type <> 'DemandArchived'") == [(0,)]
+    assert query(db_dsn, "SELECT count(*) FROM raw.audit WHERE archive_reason IS NOT NULL")[0][0] > 0
+
+
+def test_given_the_same_manifest_delivered_three_times_then_table_contents_are_identical(
+        aws: dict[str, Any], db_dsn: str) -> None:
+    config = ExchangeConfig(demands=200, seed=4, malformed_share=0.03)
+    manifest = write_snapshot(config, run_id="dup-1", s3_client=aws["s3"], bucket=BUCKET)
+    event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": manifest.key}}}]}
+
+    results = [main.handler(event) for _ in range(3)]
+    hashes_after = [table_hashes(db_dsn)]
+    results.append(main.handler(event))
+    hashes_after.append(table_hashes(db_dsn))
+
+    assert [r["status"] for r in results] == ["loaded", "skipped", "skipped", "skipped"]
+    assert hashes_after[0] == hashes_after[1]
+    assert query(db_dsn, "SELECT status, count(*) FROM ops.load_runs GROUP BY 1") == [("succeeded", 1)]
+    rejected = query(db_dsn, "SELECT count(*) FROM ops.rejected_records")[0][0]
+    assert rejected == results[0]["rejected"] > 0
+
+
+def test_given_malformed_records_when_loaded_then_each_is_quarantined_with_a_reason_and_no_phi(
+        aws: dict[str, Any], db_dsn: str) -> None:
+    config = ExchangeConfig(demands=400, seed=9, malformed_share=0.08, big_string_chars=300_000)
+    manifest = write_snapshot(config, run_id="bad-1", s3_client=aws["s3"], bucket=BUCKET)
+
+    result = main.handler({"bucket": BUCKET, "key": manifest.key})
+
+    good = [d for d in iter_demands(config) if not d.malformed]
+    assert query(db_dsn, "SELECT count(*) FROM raw.metadata")[0][0] == sum(
+        1 for d in iter_demands(config) if d.malformed != "metadata")
+    assert query(db_dsn, "SELECT count(DISTINCT document_id) FROM raw.cases")[0][0] == sum(
+        1 for d in iter_demands(config) if d.malformed != "documents")
+    assert len(good) < config.demands
+    reasons = dict(query(db_dsn, "SELECT reason_code, count(*) FROM ops.rejected_records GROUP BY 1"))
+    assert set(reasons) >= {"missing_key", "bad_type", "bad_timestamp", "nul_byte"}
+    assert sum(reasons.values()) == result["rejected"]
+    rows = query(db_dsn, "SELECT source_key, line_number, field_name, offending_value FROM ops.rejected_records")
+    assert all(r[0].startswith("demand/run=bad-1/") and r[1] >= 1 for r in rows)
+    assert max(len(r[3] or "") for r in rows) < 1000  # megabyte strings are truncated, never stored whole
+    nul_rows = [r for r in rows if r[2] in ("claimant", "primaryContact")]
+    assert all(r[3] == REDACTED for r in nul_rows)
+
+
+def _snapshot(aws: dict[str, Any], run_id: str, seed: int, demands: int = 150) -> ObjectRef:
+    manifest = write_snapshot(ExchangeConfig(demands=demands, seed=seed, malformed_share=0.02), run_id=run_id,
+                              s3_client=aws["s3"], bucket=BUCKET)
+    return ObjectRef(BUCKET, manifest.key)
+
+
+def test_given_two_loads_at_once_when_run_in_threads_then_neither_deadlocks_and_both_land(
+        aws: dict[str, Any], db_dsn: str) -> None:
+    """GIVEN two demand snapshots and a Verify+-shaped load WHEN all three run at once THEN all finish."""
+    refs = [_snapshot(aws, "c-1", 1), _snapshot(aws, "c-2", 2)]
+    vp_spec = TableSpec("requests", "raw.verifyplus", ("request_id", "firm_name"), ("request_id",),
+                        lambda rec: (rec["id"], rec["firm"]))
+    from itc_common_utilities.manifest import Manifest, data_key
+    from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
+
+    with JsonlGzS3Writer(aws["s3"], BUCKET, data_key("verifyplus", "c-3", "requests")) as writer:
+        for i in range(500):
+            writer.write({"id": i, "firm": f"Firm {i % 7}"})
+    vp_ref = ObjectRef(BUCKET, write_manifest(aws["s3"], BUCKET, Manifest(
+        "verifyplus", "c-3", "2026-11-25T05:00:00+00:00", (writer.manifest_file("requests"),))))
+    errors: list[BaseException] = []
+    results: list[Any] = []
+
+    def run(ref: ObjectRef, vp: bool) -> None:
+        conn = psycopg2.connect(db_dsn)
+        try:
+            if vp:
+                results.append(load_snapshot(conn, aws["s3"], ref, [vp_spec], source="verifyplus"))
+            else:
+                results.append(load(conn, aws["s3"], ref))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(r, False)) for r in refs]
+    threads.append(threading.Thread(target=run, args=(vp_ref, True)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert sorted(r.status for r in results) == ["loaded"] * 3
+    assert query(db_dsn, "SELECT count(*) FROM raw.verifyplus") == [(500,)]
+    last_demand = max((r for r in results if r.source == "demand"), key=lambda r: r.load_id)
+    assert query(db_dsn, "SELECT count(*) FROM raw.cases")[0][0] == last_demand.tables["documents"].loaded
+    assert query(db_dsn, "SELECT DISTINCT _load_id FROM raw.verifyplus") == [(
+        next(r.load_id for r in results if r.source == "verifyplus"),)]
+
+
+class _StallingS3:
+    """An S3 client stand-in whose documents body stalls mid-file until released (so a test can act mid-COPY)."""
+
+    def __init__(self, real: Any, stall_key_part: str, release: threading.Event, reached: threading.Event) -> None:
+        self.real, self.part, self.release, self.reached = real, stall_key_part, release, reached
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]:
+        response = self.real.get_object(**kwargs)
+        if self.part in kwargs["Key"]:
+            response["Body"] = _StallingBody(response["Body"], self.release, self.reached)
+        return response
+
+
+class _StallingBody:
+    def __init__(self, body: Any, release: threading.Event, reached: threading.Event) -> None:
+        self.body, self.release, self.reached, self.calls = body, release, reached, 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.calls += 1
+        if self.calls == 3:
+            self.reached.set()
+            self.release.wait(60)
+        return self.body.read(size)
+
+
+def test_given_a_load_whose_connection_is_killed_mid_copy_then_previous_data_stays_and_a_rerun_succeeds(
+        aws: dict[str, Any], db_dsn: str) -> None:
+    first = _snapshot(aws, "k-1", 31)
+    conn = psycopg2.connect(db_dsn)
+    load(conn, aws["s3"], first)
+    conn.close()
+    before = table_hashes(db_dsn)
+    second = _snapshot(aws, "k-2", 32, demands=2500)
+    release, reached = threading.Event(), threading.Event()
+    stalling = _StallingS3(aws["s3"], "documents.jsonl.gz", release, reached)
+    conn = psycopg2.connect(db_dsn, application_name="itc-kill-me")
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            load(conn, stalling, second)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert reached.wait(60)
+    killed = query(db_dsn, "SELECT pg_terminate_backend(pid), query FROM pg_stat_activity "
+                           "WHERE application_name = 'itc-kill-me'")
+    release.set()
+    thread.join(60)
+
+    assert killed and killed[0][0] is True and killed[0][1].startswith("COPY")
+    assert outcome and type(outcome[0]).__name__ == "TransientError"
+    assert table_hashes(db_dsn) == before
+    conn = psycopg2.connect(db_dsn)
+    rerun = load(conn, aws["s3"], second)
+    conn.close()
+    assert rerun.status == "loaded"
+    assert query(db_dsn, "SELECT count(*) FROM raw.metadata")[0][0] == rerun.tables["documents_metadata"].loaded
