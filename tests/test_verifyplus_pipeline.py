@@ -225,3 +225,16 @@ def test_given_a_page_shorter_than_it_claims_when_extracting_then_it_fails_clear
         with pytest.raises(TransientError, match=r"numRecords=1000 but holds 999"):
             extract(sim, s3, "short")
     assert landed_keys(s3, "short") == []
+
+
+def test_given_an_empty_report_when_extracting_then_it_refuses_to_land_a_snapshot_that_would_wipe_the_table(s3):
+    """GIVEN the report suddenly returns 0 records (revoked permission, changed filter) WHEN extracting
+    THEN a TerminalError explains that an empty full snapshot would delete every row, and nothing lands;
+    with ITC_QB_ALLOW_EMPTY it lands."""
+    with QuickbaseSimulator(VerifyPlusDataset(records=0)) as sim:
+        with pytest.raises(TerminalError, match="returned no records"):
+            extract(sim, s3, "empty")
+        assert landed_keys(s3, "empty") == []
+        settings = _settings(sim, allow_empty=True)
+        report = QuickbaseReport.from_settings(settings, build_quickbase_session(settings, DEFAULT_TOKEN))
+        assert extract_report(report, s3, BUCKET, "empty", allow_empty=True)["records"] == 0

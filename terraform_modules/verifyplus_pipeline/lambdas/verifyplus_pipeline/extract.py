@@ -35,8 +35,13 @@ def _exists(s3_client: Any, bucket: str, key: str) -> bool:
 
 
 def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id: str, *,
-                   log: Any = None) -> dict[str, Any]:
-    """Land every record of ``report`` and the manifest; return a small summary (keys, counts, timings)."""
+                   allow_empty: bool = False, log: Any = None) -> dict[str, Any]:
+    """Land every record of ``report`` and the manifest; return a small summary (keys, counts, timings).
+
+    A report that returns no record at all is refused unless ``allow_empty``: a full snapshot
+    replaces the source's rows, so landing an empty one (a revoked permission, a changed report
+    filter) would delete every Verify+ request from the warehouse.
+    """
     log = log or logger
     validate_run_id(run_id)
     started = time.perf_counter()
@@ -48,6 +53,10 @@ def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id:
     with JsonlGzS3Writer(s3_client, bucket, key) as writer:
         for record in report.iter_records():
             writer.write(record)
+        if writer.records == 0 and not allow_empty:
+            raise TerminalError(f"Quickbase report {report.report_id} returned no records: refusing to land an "
+                                "empty snapshot, which would delete every Verify+ row at load "
+                                "(set ITC_QB_ALLOW_EMPTY=true if the report is really empty)")
     manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at,
                         files=(writer.manifest_file(TABLE),))
     write_manifest(s3_client, bucket, manifest)

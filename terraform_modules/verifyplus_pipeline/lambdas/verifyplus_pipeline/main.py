@@ -48,7 +48,8 @@ def run_extract(event: dict[str, Any], *, overrides: dict[str, Any] | None = Non
     session = build_quickbase_session(settings, resolve_token(settings, secrets))
     try:
         report = QuickbaseReport.from_settings(settings, session, log=logger)
-        return extract_report(report, boto3.client("s3"), settings.landing_bucket, run_id, log=logger)
+        return extract_report(report, boto3.client("s3"), settings.landing_bucket, run_id,
+                              allow_empty=settings.allow_empty, log=logger)
     finally:
         session.close()
 
