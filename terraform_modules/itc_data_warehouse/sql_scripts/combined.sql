@@ -1743,6 +1743,22 @@ CREATE TRIGGER access_grants_no_truncate BEFORE TRUNCATE ON ops.access_grants
 CALL ops.apply_security_baseline();
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('40_create_access_grants_table.sql', '7f6a4f3bc821437a40509a878ea734fb840f5ace99e590120a0ded7b26b2c6d3');
 
+-- ==== 41_grant_temporary_to_migrator.sql ====
+-- REFRESH MATERIALIZED VIEW CONCURRENTLY builds its diff in a temporary table, as the view's OWNER.
+-- The views are owned by itc_migrator and refreshed through the SECURITY DEFINER function
+-- ops.refresh_materialized_view (script 33), so itc_migrator needs TEMPORARY on the database; the
+-- security baseline (script 34) revokes everything from PUBLIC and grants TEMPORARY to itc_loader
+-- only, which made every refresh after the first fail with "permission denied to create temporary
+-- tables". An explicit grant to itc_migrator is not touched by the baseline's REVOKE ... FROM PUBLIC.
+DO $grant$
+BEGIN
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO itc_migrator', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'TEMPORARY for itc_migrator left unchanged: % is not the database owner', current_user;
+END
+$grant$;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', '4ba58c2f3bb5c866e5dc5957857d98a3a407074f3ed455b58dbc8caa7cc5eee6');
+
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
     IF to_regprocedure('ops.apply_security_baseline()') IS NOT NULL THEN

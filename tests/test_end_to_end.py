@@ -1,0 +1,167 @@
+"""End to end: synthetic sources → extract → landing → load → refresh → quality → invoice, in process.
+
+The same code path as ``itc run`` / ``itc demo`` (the Lambda handlers called with the events their
+state machines pass), against a moto server (real HTTP, in a thread), the Quickbase simulator
+(real HTTP, in a thread) and a real migrated PostgreSQL. The invoice lines' quantities must equal
+the counts this test computes from the synthetic generators' answer keys, per month, firm and
+product.
+"""
+
+from __future__ import annotations
+
+import csv
+import socket
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import psycopg2
+import pytest
+from moto.server import ThreadedMotoServer
+
+from itc_common_utilities.manifest import SOURCES
+from itc_common_utilities.migrations import apply_migrations
+from scripts import itc_commands, itc_demo, itc_jobs, local_stack
+from scripts.itc_env import SQL_SCRIPTS
+from scripts.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+
+DEMANDS = 150
+REQUESTS = 90
+SEED = 11
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def verifyplus_dataset() -> VerifyPlusDataset:
+    return VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=itc_demo.START_MONTH,
+                                             months=itc_demo.MONTHS))
+
+
+@pytest.fixture
+def warehouse_dsn(empty_db_dsn: str) -> str:
+    """A database migrated by the runner itself, as `itc migrate` does on a new machine.
+
+    Not a clone of the session's template: CREATE DATABASE ... TEMPLATE does not copy the
+    database-level privileges the security baseline sets (REVOKE ALL FROM PUBLIC, TEMPORARY only to
+    named roles), and the refresh depends on them."""
+    conn = psycopg2.connect(empty_db_dsn)
+    try:
+        apply_migrations(conn, SQL_SCRIPTS)
+    finally:
+        conn.close()
+    return empty_db_dsn
+
+
+@pytest.fixture
+def db(warehouse_dsn: str) -> Iterator[psycopg2.extensions.connection]:
+    conn = psycopg2.connect(warehouse_dsn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def stack_env(warehouse_dsn: str, moto_url: str, verifyplus_dataset: VerifyPlusDataset,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The environment `itc run` reads, pointing at this test's moto, simulator and database."""
+    with QuickbaseSimulator(verifyplus_dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
+                            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
+                            page_cap=40) as sim:
+        state = local_stack.StackState(database_url=warehouse_dsn)
+        env = local_stack.stack_env(state) | {"AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url,
+                                              "LOG_LEVEL": "WARNING"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        boto3.client("s3").create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
+        yield env
+
+
+def expected_verifyplus(dataset: VerifyPlusDataset) -> Counter[tuple[str, str, str]]:
+    """Billable requests per (month in New York, firm): not malformed, not duplicate, not excluded."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for truth in dataset.truths():
+        if truth.reject_reason is None and not truth.duplicate and not truth.excluded:
+            counts[(truth.month, truth.firm.rstrip(), "verifyplus_request")] += 1
+    return counts
+
+
+def expected_demands(seeded: itc_demo.SeededExchange) -> Counter[tuple[str, str, str]]:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for (month, firm), n in seeded.expected_uploaded.items():
+        counts[(month, firm, "demand_uploaded")] += n
+    for (month, firm), n in seeded.expected_archived.items():
+        counts[(month, firm, "demand_archived")] += n
+    return +counts
+
+
+def invoice_quantities(conn: psycopg2.extensions.connection) -> Counter[tuple[str, str, str]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT service_month, firm_name, product, sum(quantity) FROM analytics.invoice_lines "
+                    "GROUP BY 1, 2, 3")
+        rows = cur.fetchall()
+    conn.rollback()
+    return +Counter({(m, f, p): int(q) for m, f, p, q in rows})
+
+
+def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_the_source_counts(
+    stack_env: dict[str, str], db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
+    tmp_path: Path,
+) -> None:
+    """GIVEN 150 synthetic Exchange demands in moto and 90 synthetic Verify+ requests in the simulator
+    WHEN `itc run` extracts both, loads each new snapshot, refreshes and checks quality
+    THEN every invoice line's quantity equals the count computed here from the generators, per
+    month, firm and product; rejected records are quarantined, not lost; the quality checks pass;
+    and the invoice CSV holds the same lines. A second run and a replay change nothing."""
+    seeded = itc_demo.seed_exchange(DEMANDS, SEED)
+
+    report = itc_commands.run_job(SOURCES, "e2e-1")
+
+    assert [m.source for m, _ in report.loads] == ["demand", "verifyplus"]
+    assert report.quality_failures == []
+    expected = expected_demands(seeded) + expected_verifyplus(verifyplus_dataset)
+    assert invoice_quantities(db) == expected
+
+    # nothing lost: per source, manifest records = loaded + rejected, and rejections are on file
+    with db.cursor() as cur:
+        cur.execute("SELECT source, records, loaded, rejected FROM ops.load_runs WHERE status = 'succeeded'")
+        runs = {s: (r, lo, rej) for s, r, lo, rej in cur.fetchall()}
+        cur.execute("SELECT reason_code, count(*) FROM ops.rejected_records WHERE source = 'verifyplus' GROUP BY 1")
+        vp_rejections = dict(cur.fetchall())
+    db.rollback()
+    for records, loaded, rejected in runs.values():
+        assert records == loaded + rejected
+    assert runs["verifyplus"][0] == REQUESTS
+    assert vp_rejections == verifyplus_dataset.expected_rejections()
+
+    # the invoice file holds the same lines as the warehouse for the month
+    month = max(m for m, _f, _p in expected)
+    path = itc_commands.write_invoice(db, month, tmp_path)
+    with path.open() as fh:
+        lines = list(csv.DictReader(fh))
+    assert Counter({(r["service_month"], r["firm_name"], r["product"]): int(r["quantity"]) for r in lines}) == \
+        Counter({k: v for k, v in expected.items() if k[0] == month})
+    assert all(r["amount"] for r in lines)  # every line priced
+
+    # a second run lands new snapshots of unchanged sources: same invoice; a replay is a no-op
+    first_manifest = report.loads[0][0]
+    again = itc_commands.run_job(SOURCES, "e2e-2")
+    assert len(again.loads) == 2 and again.quality_failures == []
+    assert invoice_quantities(db) == expected
+    replayed = itc_jobs.load(first_manifest)
+    assert replayed["status"] == "skipped"
+    assert invoice_quantities(db) == expected
