@@ -170,6 +170,11 @@ class QuickbaseSimulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def pipeline_env(self) -> dict[str, str]:
+        """The environment that points ``verifyplus_pipeline`` at this simulator (local runs only)."""
+        return {"ITC_QB_BASE_URL": self.base_url, "ITC_QB_REALM": self.realm, "ITC_QB_TABLE_ID": self.table_id,
+                "ITC_QB_REPORT_ID": self.report_id, "ITC_QB_TOKEN": self.token, "ITC_ENV": "local"}
+
     # ----------------------------------------------------------------------------------- faults
     def inject(self, fault: Fault | None = None, /, **kwargs: Any) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from botocore.exceptions import ClientError
 
 from itc_common_utilities.db import TerminalError
@@ -50,9 +51,15 @@ def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id:
     if _exists(s3_client, bucket, mkey):
         raise TerminalError(f"s3://{bucket}/{mkey} already exists: snapshots are immutable, use a new run id")
     key = data_key(SOURCE, run_id, TABLE)
+    repaired = 0
     with JsonlGzS3Writer(s3_client, bucket, key) as writer:
         for record in report.iter_records():
-            writer.write(record)
+            try:
+                writer.write(record)
+            except orjson.JSONEncodeError:
+                fixed, changed = make_jsonable(record)
+                writer.write(fixed)
+                repaired += changed
         if writer.records == 0 and not allow_empty:
             raise TerminalError(f"Quickbase report {report.report_id} returned no records: refusing to land an "
                                 "empty snapshot, which would delete every Verify+ row at load "
@@ -66,7 +73,43 @@ def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id:
         "manifest_key": mkey, "records": writer.records, "bytes": writer.bytes, "pages": stats.pages,
         "total_records": stats.total_records, "retries": stats.retries, "fields": stats.fields,
         "unknown_fields": stats.unknown_labels, "missing_fields": stats.missing_labels,
+        "repaired_values": repaired,
         "duration_ms": int((time.perf_counter() - started) * 1000),
     }
+    if repaired:
+        log.warning("values JSON Lines cannot hold were repaired (lone surrogates → U+FFFD, integers beyond "
+                    "64 bits → text)", extra={"repaired_values": repaired})
     log.info("verifyplus snapshot landed", extra=summary)
     return summary
+
+
+def make_jsonable(value: Any) -> tuple[Any, int]:
+    """``value`` with what UTF-8 JSON Lines cannot hold repaired, and how many values changed.
+
+    Quickbase's JSON can carry lone UTF-16 surrogates (``"\\ud800"``) and integers beyond 64 bits;
+    the first become U+FFFD (the rest of the text is kept), the second their decimal text (which the
+    load then rejects with a reason if the field needs a number). Only used when a record fails to
+    encode, so the common path costs nothing.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace"), 1
+        return value, 0
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value, 0
+    if isinstance(value, int):
+        return (value, 0) if -(2**63) <= value < 2**64 else (str(value), 1)
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        changed = 0
+        for k, v in value.items():
+            key, kc = make_jsonable(k)
+            out[key], vc = make_jsonable(v)
+            changed += kc + vc
+        return out, changed
+    if isinstance(value, list):
+        items = [make_jsonable(v) for v in value]
+        return [v for v, _ in items], sum(c for _, c in items)
+    return value, 0
