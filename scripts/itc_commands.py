@@ -144,19 +144,19 @@ def _records_of(summary: dict[str, Any]) -> int:
 
 def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, month: str | None,
                   invoice_path: Path | None, dashboard_path: Path | None) -> None:
-    table = Table(title="Sources", title_justify="left")
-    for col in ("source", "extracted", "snapshots loaded", "loaded", "rejected", "deleted"):
+    table = Table(title="Sources (latest snapshot loaded by this run)", title_justify="left")
+    for col in ("source", "extracted", "new snapshots loaded", "records", "loaded", "rejected", "deleted"):
         table.add_column(col, justify="right" if col != "source" else "left")
     with conn.cursor() as cur:
         for source in SOURCES:
             keys = [m.key for m, _s in report.loads if m.source == source]
-            cur.execute("SELECT count(*), coalesce(sum(loaded), 0), coalesce(sum(rejected), 0), "
-                        "coalesce(sum(deleted), 0) FROM ops.load_runs "
-                        "WHERE status = 'succeeded' AND manifest_key = ANY(%s)", (keys,))
-            n, loaded, rejected, deleted = cur.fetchone()
+            cur.execute("SELECT count(*) OVER (), records, loaded, rejected, deleted FROM ops.load_runs "
+                        "WHERE status = 'succeeded' AND manifest_key = ANY(%s) ORDER BY load_id DESC LIMIT 1",
+                        (keys,))
+            n, records, loaded, rejected, deleted = cur.fetchone() or (0, None, None, None, None)
             extracted = report.extracts.get(source)
-            table.add_row(source, f"{_records_of(extracted):,}" if extracted else "–", str(n), f"{loaded:,}",
-                          f"{rejected:,}", f"{deleted:,}")
+            table.add_row(source, f"{_records_of(extracted):,}" if extracted else "–", str(n), _n(records),
+                          _n(loaded), _n(rejected), _n(deleted))
     console.print(table)
     _print_top_firms(conn)
     if month:
