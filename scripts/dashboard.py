@@ -57,8 +57,13 @@ ORDER BY s.source
 REFRESH_QUERY = """
 SELECT view_name, max(refreshed_at) FROM ops.view_refreshes GROUP BY view_name ORDER BY view_name
 """
+# what is missing from the warehouse now: the rejects of each source's latest succeeded load
 REJECTED_QUERY = """
-SELECT source, reason_code, count(*) FROM ops.rejected_records GROUP BY 1, 2 ORDER BY 1, 2
+SELECT r.source, r.reason_code, count(*)
+FROM ops.rejected_records r
+WHERE r.load_id IN (SELECT DISTINCT ON (source) load_id FROM ops.load_runs WHERE status = 'succeeded'
+                    ORDER BY source, finished_at DESC, load_id DESC)
+GROUP BY 1, 2 ORDER BY 1, 2
 """
 QUALITY_QUERY = """
 SELECT check_name, subject, passed, detail, checked_at
@@ -248,6 +253,47 @@ def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict
     return "".join(parts)
 
 
+def horizontal_bar_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float]],
+                         *, label_attr: str, width: int = 720) -> str:
+    """One row per label (long names stay readable), one bar per series; values in data attributes."""
+    left, right, top, row_gap = 190, 60, 8, 10
+    bar_h = 11
+    row_h = bar_h * len(series) + row_gap
+    height = top + row_h * max(len(labels), 1) + 28
+    plot_w = width - left - right
+    peak = 4 * nice_step(max((v for values in series.values() for v in values), default=0))
+    parts = [f'<svg id="{esc(chart_id)}" class="chart" role="img" aria-label="{esc(title)}" '
+             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet">',
+             f"<title>{esc(title)}</title>"]
+    for i in range(5):
+        x = left + plot_w * i / 4
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 28}" class="grid"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 16}" class="tick" text-anchor="middle">'
+                     f"{_tick(peak * i / 4)}</text>")
+    for li, label in enumerate(labels):
+        y0 = top + li * row_h
+        short = label if len(label) <= 30 else label[:29] + "…"
+        parts.append(f'<text x="{left - 8}" y="{y0 + bar_h * len(series) / 2 + 4:.1f}" class="tick" '
+                     f'text-anchor="end">{esc(short)}</text>')
+        for si, (name, values) in enumerate(series.items()):
+            value = values[li]
+            w = plot_w * value / peak
+            y = y0 + si * bar_h
+            parts.append(
+                f'<rect x="{left}" y="{y:.1f}" width="{w:.1f}" height="{bar_h - 1}" '
+                f'fill="{COLORS.get(name, "#64748b")}" data-metric="{esc(name)}" {label_attr}="{esc(label)}" '
+                f'data-value="{value:g}"><title>{esc(label)} {esc(name)}: {value:,.0f}</title></rect>')
+            parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 2:.1f}" class="tick">{value:,.0f}</text>')
+    legend_x = left
+    for name in series:
+        parts.append(f'<rect x="{legend_x}" y="{height - 10}" width="10" height="10" '
+                     f'fill="{COLORS.get(name, "#64748b")}"/>')
+        parts.append(f'<text x="{legend_x + 14}" y="{height - 1}" class="tick">{esc(name)}</text>')
+        legend_x += 24 + 8 * len(name)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], *, metric: str,
                width: int = 720, height: int = 220) -> str:
     left, bottom, top, right = 48, 32, 16, 12
@@ -261,9 +307,8 @@ def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], *, me
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
                      f"{_tick(peak * i / 4)}</text>")
-    step = plot_w / max(len(points) - 1, 1)
-    coords = [(left + i * step if len(points) > 1 else left + plot_w / 2, top + plot_h - plot_h * v / peak)
-              for i, (_l, v) in enumerate(points)]
+    slot = plot_w / max(len(points), 1)
+    coords = [(left + (i + 0.5) * slot, top + plot_h - plot_h * v / peak) for i, (_l, v) in enumerate(points)]
     if coords:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{COLORS["days"]}" stroke-width="2"/>')
@@ -331,7 +376,7 @@ def render(data: DashboardData) -> str:
             "" if data.share_within_target is None else data.share_within_target,
             "–" if data.share_within_target is None else f"{data.share_within_target:.1%}"),
         kpi("firms-total", "Sending firms", len(by_firm)),
-        kpi("rejected-total", "Rejected records", data.rejected_total, fmt_int(data.rejected_total)),
+        kpi("rejected-total", "Rejected records (latest loads)", data.rejected_total, fmt_int(data.rejected_total)),
         kpi("last-refresh", "Last refresh", data.last_refresh.isoformat() if data.last_refresh else "never",
             fmt_time(data.last_refresh), text=True),
         "</section>",
@@ -348,7 +393,7 @@ def render(data: DashboardData) -> str:
         label_attr="data-month") + "</div>")
     top = by_firm[:TOP_FIRMS]
     out.append(f"<h2>Demands per firm (top {len(top)} of {len(by_firm)}, all months)</h2>")
-    out.append('<div class="panel">' + grouped_bar_chart(
+    out.append('<div class="panel">' + horizontal_bar_chart(
         "chart-demands-firm", "Demands uploaded and archived per firm", [f for f, _u, _a in top],
         {"uploaded": [u for _f, u, _a in top], "archived": [a for _f, _u, a in top]},
         label_attr="data-firm") + "</div>")
