@@ -1,0 +1,100 @@
+"""The `itc` command's expected failures: one clear line, exit code 1 (2 for usage), no traceback, no secret."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def itc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    # a private HOME-less environment: nothing from the developer's shell or a running local stack leaks in
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ITC_", "AWS_"))}
+    return subprocess.run([sys.executable, "-m", "scripts.itc", *args], cwd=REPO, env={**base, **env},
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+def test_given_the_database_is_down_when_status_runs_then_one_line_without_the_password() -> None:
+    """GIVEN ITC_DATABASE_URL naming a port where nothing listens, with a password in it
+    WHEN `itc status` runs
+    THEN it prints one `error:` line naming the connection problem, never the password, and exits 1."""
+    url = f"postgresql://itc_user:s3cr3t-pw@127.0.0.1:{_free_port()}/itc"
+    result = itc("status", env={"ITC_DATABASE_URL": url})
+    assert_one_line_error(result, "connecting to the warehouse failed")
+    assert "s3cr3t-pw" not in result.stderr + result.stdout
+
+
+def test_given_a_bad_month_when_invoice_runs_then_usage_error_names_the_format() -> None:
+    """GIVEN `--month 2026-13` WHEN `itc invoice` runs THEN argparse refuses it, naming YYYY-MM (exit 2)."""
+    result = itc("invoice", "--month", "2026-13", env={})
+    assert result.returncode == 2
+    assert "'2026-13' is not a month: use YYYY-MM" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_given_a_url_that_is_not_a_manifest_when_replay_runs_then_it_says_what_a_manifest_url_is() -> None:
+    """GIVEN an S3 URL that is not a _manifest.json WHEN `itc replay` runs THEN one line says the expected form."""
+    result = itc("replay", "s3://landing/demand/run=1/documents.jsonl.gz", env={})
+    assert_one_line_error(result, "is not a manifest URL", "_manifest.json")
+
+
+def test_given_a_warehouse_never_refreshed_when_invoice_runs_then_it_says_to_run_first(db_dsn: str) -> None:
+    """GIVEN a migrated warehouse whose analytics views were never refreshed
+    WHEN `itc invoice --month 2026-10` runs
+    THEN it says the views were never refreshed and what to run, and writes nothing."""
+    result = itc("invoice", "--month", "2026-10", "--output-dir", "/nonexistent-itc-reports",
+                 env={"ITC_DATABASE_URL": db_dsn})
+    assert_one_line_error(result, "never been refreshed", "itc run")
+
+
+def test_given_the_landing_bucket_is_missing_when_run_is_called_then_the_error_names_the_bucket(
+    db_dsn: str,
+) -> None:
+    """GIVEN an emulator endpoint with no landing bucket (nothing listening) and an Exchange without tables
+    WHEN `itc run --source demand` runs
+    THEN it fails with one line, no traceback, exit 1."""
+    env = {"ITC_DATABASE_URL": db_dsn, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+           "AWS_DEFAULT_REGION": "us-east-1", "ITC_LANDING_BUCKET": "no-such-bucket", "ITC_EXCHANGE_ENV": "none",
+           "AWS_MAX_ATTEMPTS": "1", "ITC_SCAN_SEGMENTS": "1"}
+    result = itc("run", "--source", "demand", env=env)
+    assert_one_line_error(result)
+
+
+def test_given_a_closed_month_when_it_is_closed_again_then_the_error_says_it_is_already_closed(
+    db: psycopg2.extensions.connection, db_dsn: str, tmp_path: Path,
+) -> None:
+    """GIVEN a refreshed warehouse and October 2026 closed once with `itc invoice --close`
+    WHEN `itc invoice --month 2026-10 --close` runs again
+    THEN it refuses with one line saying the month is already closed (later changes become adjustments)."""
+    with db, db.cursor() as cur:
+        for view in ("curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus",
+                     "analytics.demands_summary", "analytics.verifyplus_monthly"):
+            cur.execute(f"REFRESH MATERIALIZED VIEW {view}")
+    env = {"ITC_DATABASE_URL": db_dsn, "ITC_CLOSED_BY": "finance test"}
+    first = itc("invoice", "--month", "2026-10", "--close", "--output-dir", str(tmp_path), env=env)
+    # an empty month closes (0 lines) but has no lines to write: the CLI says so
+    assert "closed 2026-10 (0 line(s) frozen, closed by finance test)" in first.stdout, first.stdout + first.stderr
+    again = itc("invoice", "--month", "2026-10", "--close", "--output-dir", str(tmp_path), env=env)
+    assert_one_line_error(again, "month 2026-10 is already closed")
