@@ -1,0 +1,165 @@
+"""Secrets and PHI never reach logs or error messages (issue #7, DESIGN.md §6).
+
+A small full run in process — the Lambda handlers called with their state machines' events: both
+extracts (moto server over HTTP, Quickbase simulator over HTTP), both loads AS itc_loader, refresh and
+quality AS itc_refresher (each logging in with its own password) — plus the failures an operator
+meets (a wrong Quickbase token, a wrong database password, a login refused a privilege). Every log
+line the handlers write and every error message is captured; none may contain the Quickbase token,
+a database password, a DSN with a password, the AWS secret key, or any PHI value of the synthetic
+data (read back from the warehouse's PHI columns after the load)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg2
+import pytest
+from moto.server import ThreadedMotoServer
+
+from itc_common_utilities.manifest import SOURCES
+from itc_common_utilities.migrations import apply_migrations
+from itc_common_utilities.phi import CATALOGUE
+from scripts import access, itc_demo, itc_jobs, local_stack
+from scripts.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+
+SQL_SCRIPTS = Path(__file__).resolve().parents[2] / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+DSN_WITH_PASSWORD = re.compile(r"postgres(?:ql)?://[^:/@\s]+:[^@\s]+@")
+DEMANDS, REQUESTS, SEED = 80, 50, 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def warehouse(empty_db_dsn: str) -> str:
+    conn = psycopg2.connect(empty_db_dsn)
+    try:
+        apply_migrations(conn, SQL_SCRIPTS)
+    finally:
+        conn.close()
+    return empty_db_dsn
+
+
+def module_handler(component: str) -> Any:
+    return importlib.import_module(itc_jobs.HANDLERS[component][0]).handler
+
+
+def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then_no_secret_or_phi(
+        warehouse: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """GIVEN secrets (Quickbase token, role passwords, AWS key) and synthetic PHI
+    WHEN extract → load (itc_loader) → refresh → quality (itc_refresher) run, and then a wrong token, a
+    wrong password and a missing privilege fail THEN no log line or error message contains any of them."""
+    token, aws_secret = "qbtok-" + secrets.token_hex(16), "awssecret-" + secrets.token_hex(16)
+    loader_dsn = access.local_login_dsn(warehouse, "itc_loader")
+    refresher_dsn = access.local_login_dsn(warehouse, "itc_refresher")
+    passwords = [access.local_password(r) for r in ("itc_loader", "itc_refresher")]
+    dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=itc_demo.START_MONTH,
+                                                months=itc_demo.MONTHS))
+    errors: list[str] = []
+    summaries: list[Any] = []
+    log_path = tmp_path / "lambdas.log"
+
+    with QuickbaseSimulator(dataset, token=token, realm=local_stack.LOCAL_QB_REALM,
+                            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
+                            page_cap=20) as sim:
+        env = local_stack.stack_env(local_stack.StackState(database_url=loader_dsn)) | {
+            "AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url, "ITC_QB_TOKEN": token,
+            "AWS_SECRET_ACCESS_KEY": aws_secret, "LOG_LEVEL": "DEBUG"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
+        itc_demo.seed_exchange(DEMANDS, SEED)
+
+        with itc_jobs.lambda_output(log_path):
+            for source in SOURCES:
+                summaries.append(module_handler(source)({"mode": "extract", "run_id": "hygiene-1"}, None))
+            for manifest in itc_jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"]):
+                event = itc_jobs.object_created_event(manifest) | {"mode": "load"}
+                summaries.append(module_handler(manifest.source)(event, None))
+            monkeypatch.setenv("ITC_DATABASE_URL", refresher_dsn)
+            summaries.append(module_handler("orchestrator")({"mode": "refresh"}, None))
+            summaries.append(module_handler("orchestrator")({"mode": "quality"}, None))
+
+            # the failures an operator meets
+            wrong_token = "qbtok-" + secrets.token_hex(16)
+            monkeypatch.setenv("ITC_QB_TOKEN", wrong_token)
+            errors += failure(lambda: module_handler("verifyplus")({"mode": "extract", "run_id": "hygiene-2"}, None))
+            monkeypatch.setenv("ITC_QB_TOKEN", token)
+            wrong_password = "pw-" + secrets.token_hex(12)
+            monkeypatch.setenv("ITC_DATABASE_URL", re.sub(r":[^:@/]+@", f":{wrong_password}@", loader_dsn, count=1))
+            manifest = itc_jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"])[0]
+            event = itc_jobs.object_created_event(manifest) | {"mode": "load"}
+            errors += failure(lambda: module_handler(manifest.source)(event, None))
+            monkeypatch.setenv("ITC_DATABASE_URL", loader_dsn)  # the loader may not refresh
+            errors += failure(lambda: module_handler("orchestrator")({"mode": "refresh"}, None))
+
+    assert any(s.get("status") == "loaded" for s in summaries if isinstance(s, dict))
+    assert len(errors) == 3, "each failure must surface as an error"
+    refresh, quality = summaries[-2:]
+    assert len(refresh["views"]) >= 5, "the refresher refreshed every materialized view"
+    assert quality["passed"] is True, "the quality checks pass as itc_refresher"
+    logged = log_path.read_text(encoding="utf-8")
+    assert logged.count("\n") > 10, "the run must have logged"
+    corpus = logged + "\n".join(errors) + json.dumps(summaries, default=str)
+
+    for secret in (token, wrong_token, aws_secret, wrong_password, *passwords):
+        assert secret not in corpus, "a secret reached the logs or an error message"
+    assert not DSN_WITH_PASSWORD.search(corpus), "a DSN with a password reached the logs or an error message"
+
+    phi = phi_values(warehouse)
+    assert len(phi) > 50, "the synthetic data must hold PHI to look for"
+    leaked = sorted(v for v in phi if v in corpus)
+    assert leaked == [], f"{len(leaked)} PHI value(s) reached the logs or error messages"
+
+
+def failure(call: Any) -> list[str]:
+    """The text an operator sees of a failing call: the summary it returned, or its exception chain."""
+    try:
+        result = call()
+    except Exception as exc:
+        texts, seen = [], exc
+        while seen is not None:
+            texts.append(f"{type(seen).__name__}: {seen}")
+            seen = seen.__cause__ or seen.__context__
+        return ["\n".join(texts)]
+    if isinstance(result, dict) and result.get("status") in ("failed", "error"):
+        return [json.dumps(result, default=str)]
+    return []
+
+
+def phi_values(dsn: str) -> set[str]:
+    """Every distinct text value (6+ characters) of the catalogued PHI columns of raw."""
+    values: set[str] = set()
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        for entry in CATALOGUE:
+            if not entry.table.startswith("raw."):
+                continue
+            cur.execute(f"SELECT DISTINCT {entry.column}::text FROM {entry.table} WHERE {entry.column} IS NOT NULL")
+            for (value,) in cur.fetchall():
+                if len(value) >= 6 and not value.replace(".", "").isdigit():
+                    values.add(value)
+    conn.close()
+    return values
