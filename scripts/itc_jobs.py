@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import importlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -83,10 +84,40 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         raise
 
     def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with lambda_output():
+        with lambda_output(), step(f"{component} {event.get('mode', '')}".strip()):
             return module.handler(event, context)
 
     return call
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """Name the step in an error from a handler (``extract demand: ...``); adds a hint for a missing bucket."""
+    import botocore.exceptions
+
+    try:
+        yield
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "NoSuchBucket":
+            bucket = error.get("BucketName") or os.environ.get("ITC_LANDING_BUCKET", "?")
+            raise ItcError(f"{name}: the landing bucket {bucket!r} does not exist (ITC_LANDING_BUCKET)") from exc
+        raise ItcError(f"{name}: {_first_line(exc)}") from exc
+    except (botocore.exceptions.BotoCoreError, OSError) as exc:
+        raise ItcError(f"{name}: {_first_line(exc)}") from exc
+    except Exception as exc:
+        # the handlers' own errors (TerminalError, TransientError, SettingsError, ...) keep their type,
+        # so the CLI's error handling and the tests still see them; only the step name is added
+        if exc.args and isinstance(exc.args[0], str) and not exc.args[0].startswith(name):
+            exc.args = (f"{name}: {exc.args[0]}", *exc.args[1:])
+        raise
+
+
+def _first_line(exc: BaseException) -> str:
+    from itc_common_utilities.logger.logger_setup import redact_text
+
+    text = str(exc).strip() or type(exc).__name__
+    return redact_text(text.splitlines()[0])
 
 
 def new_run_id(now: datetime | None = None) -> str:
