@@ -46,6 +46,17 @@ resource "aws_db_parameter_group" "this" {
     value = tostring(var.log_min_duration_statement_ms)
   }
 
+  # Slow-statement logs must not carry bind values (PHI): log the statement text only.
+  parameter {
+    name  = "log_parameter_max_length"
+    value = "0"
+  }
+
+  parameter {
+    name  = "log_parameter_max_length_on_error"
+    value = "0"
+  }
+
   parameter {
     name  = "timezone"
     value = "UTC"
