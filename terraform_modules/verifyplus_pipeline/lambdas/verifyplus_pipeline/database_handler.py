@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 import psycopg2.extensions
 
 from itc_common_utilities.logger.logger_setup import setup_logger
@@ -192,7 +193,10 @@ def _check_json_text(label: str, value: Any) -> None:
 def to_json(label: str, value: Any) -> str:
     """A JSON value as jsonb text (NUL bytes rejected: jsonb cannot hold ``\\u0000``)."""
     _check_json_text(label, value)
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text = orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the slower encoder copes
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if len(text) > MAX_TEXT_CHARS * 4:
         raise _reject("too_long", label, None, f"JSON value of {len(text)} characters is too long")
     return text
@@ -220,24 +224,21 @@ def parse_text(label: str, value: Any) -> str | None:
     return value
 
 
-def _convert(label: str, kind: str, value: Any) -> Any:
-    if kind == "text":
-        return parse_text(label, value)
-    if kind == "currency":
-        return parse_currency(label, value)
-    if kind == "datetime":
-        return parse_datetime(label, value)
-    if kind == "date":
-        return parse_date(label, value)
-    if kind == "checkbox":
-        return parse_checkbox(label, value)
-    if kind == "int":
-        return parse_number(label, value, whole=True)
-    if kind == "numeric":
-        return parse_number(label, value, whole=False)
-    if kind == "user":
-        return parse_user(label, value)
-    raise ValueError(f"unknown field kind {kind!r}")  # a bug in fields.py, not bad input
+def _int(label: str, value: Any) -> int | Decimal | None:
+    return parse_number(label, value, whole=True)
+
+
+def _numeric(label: str, value: Any) -> int | Decimal | None:
+    return parse_number(label, value, whole=False)
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "text": parse_text, "currency": parse_currency, "datetime": parse_datetime, "date": parse_date,
+    "checkbox": parse_checkbox, "int": _int, "numeric": _numeric, "user": parse_user,
+}
+# (label, parser) for every field but the key, in column order: resolved once, not per record
+_PLAN: tuple[tuple[str, Callable[[str, Any], Any]], ...] = tuple(
+    (f.label, _PARSERS[f.kind]) for f in REPORT_FIELDS[1:])
 
 
 def record_key(record: Any) -> str | None:
@@ -253,12 +254,18 @@ def build_row(record: Any) -> tuple[Any, ...]:
     """One snapshot record → one ``raw.verifyplus`` row in :data:`COLUMNS` order (pure; may reject)."""
     if not isinstance(record, Mapping):
         raise RecordRejected("bad_type", detail=f"record is a JSON {type(record).__name__}, expected an object")
-    request_id = parse_request_id(record.get(KEY_LABEL))
-    row: list[Any] = [request_id]
-    for field in REPORT_FIELDS[1:]:
-        row.append(_convert(field.label, field.kind, record.get(field.label)))
+    row: list[Any] = [parse_request_id(record.get(KEY_LABEL))]
+    get = record.get
+    for label, parse in _PLAN:
+        value = get(label)
+        if value is None or value == "":
+            row.append(None)
+        elif parse is parse_text and type(value) is str and len(value) <= MAX_TEXT_CHARS and "\x00" not in value:
+            row.append(value)  # the common case, verbatim
+        else:
+            row.append(parse(label, value))
     extra = {label: value for label, value in record.items() if label not in FIELD_BY_LABEL}
-    row.append(to_json(EXTRA_FIELDS_COLUMN, extra))
+    row.append(to_json(EXTRA_FIELDS_COLUMN, extra) if extra else "{}")
     return tuple(row)
 
 
