@@ -238,3 +238,18 @@ def test_given_an_empty_report_when_extracting_then_it_refuses_to_land_a_snapsho
         settings = _settings(sim, allow_empty=True)
         report = QuickbaseReport.from_settings(settings, build_quickbase_session(settings, DEFAULT_TOKEN))
         assert extract_report(report, s3, BUCKET, "empty", allow_empty=True)["records"] == 0
+
+
+def test_given_a_newer_snapshot_without_some_requests_when_loaded_then_raw_mirrors_it(s3, db_dsn):
+    """GIVEN yesterday's 1,000 requests loaded WHEN today's report holds only the first 900 THEN the
+    load deletes the 100 that are gone, keeps the rest, and a replay of yesterday's manifest is a no-op."""
+    with QuickbaseSimulator(VerifyPlusDataset(records=1_000, seed=30, malformed_share=0)) as sim:
+        extract(sim, s3, "day1")
+    with QuickbaseSimulator(VerifyPlusDataset(records=900, seed=30, malformed_share=0)) as sim:
+        extract(sim, s3, "day2")
+    assert load(db_dsn, s3, "day1")["loaded"] == 1_000
+    second = load(db_dsn, s3, "day2")
+    assert second["deleted"] == 100 and second["tables"]["requests"]["unchanged"] == 900
+    assert query(db_dsn, "SELECT count(*), max(request_id) FROM raw.verifyplus") == [
+        (900, VerifyPlusDataset(records=900, seed=30).request_id(899))]
+    assert load(db_dsn, s3, "day1")["status"] == "skipped"
