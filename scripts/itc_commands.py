@@ -169,6 +169,9 @@ def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, mo
         console.print("[bold red]quality checks failed:[/] " + "; ".join(report.quality_failures), highlight=False)
     else:
         console.print("[green]quality checks passed[/]")
+    if report.timings:
+        console.print("[dim]timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()) + "[/]",
+                      highlight=False)
     console.print(f"[dim]Lambda logs: {itc_jobs.LAMBDA_LOG.relative_to(REPORTS.parent)}[/]")
 
 

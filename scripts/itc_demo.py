@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -104,13 +105,16 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"warehouse: {len(applied)} SQL script(s) applied" if applied else "warehouse: up to date")
 
     ensure_bucket(s3_client(), os.environ["ITC_LANDING_BUCKET"])
+    started = time.perf_counter()
     with console.status(f"seeding {args.demands:,} synthetic demands into the Exchange tables (moto)…"):
         seeded = seed_exchange(args.demands, args.seed)
+    seed_s = time.perf_counter() - started
     console.print(f"sources: {args.demands:,} demands in moto "
                   f"({', '.join(f'{k} {v:,}' for k, v in seeded.written.items())}); "
                   f"{verifyplus:,} Verify+ requests in the simulator (seed {args.seed})", highlight=False)
 
     report = itc_commands.run_job(SOURCES, itc_jobs.new_run_id())
+    report.timings = {"seed Exchange": seed_s, **report.timings}
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     with warehouse() as conn:
