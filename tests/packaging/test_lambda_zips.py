@@ -30,6 +30,13 @@ def _names(path: Path) -> list[str]:
         return zf.namelist()
 
 
+def _differing_entries(a: Path, b: Path) -> list[str]:
+    with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+        ia = {i.filename: (i.CRC, i.external_attr, i.date_time) for i in za.infolist()}
+        ib = {i.filename: (i.CRC, i.external_attr, i.date_time) for i in zb.infolist()}
+    return sorted(n for n in ia.keys() | ib.keys() if ia.get(n) != ib.get(n))
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -123,8 +130,8 @@ def test_given_the_same_inputs_when_built_twice_then_both_zips_have_the_same_sha
         code = package_lambdas.build_code_zip(spec, Path(again))
         layer = package_lambdas.build_layer_zip(spec, Path(again))
 
-        assert _sha256(code) == _sha256(built[name]["code"])
-        assert _sha256(layer) == _sha256(built[name]["layer"])
+        assert _sha256(code) == _sha256(built[name]["code"]), _differing_entries(code, built[name]["code"])
+        assert _sha256(layer) == _sha256(built[name]["layer"]), _differing_entries(layer, built[name]["layer"])
 
 
 def test_given_any_zip_then_entries_are_sorted_with_fixed_timestamps_and_permissions(
