@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
-from scripts import itc_commands, itc_demo, itc_jobs, local_stack
+from scripts import dashboard, itc_commands, itc_demo, itc_jobs, local_stack
 from scripts.itc_env import SQL_SCRIPTS
 from scripts.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
@@ -157,6 +157,12 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
         Counter({k: v for k, v in expected.items() if k[0] == month})
     assert all(r["amount"] for r in lines)  # every line priced
 
+    # the dashboard shows the same totals
+    shown = dashboard.collect(db)
+    assert shown.total("uploaded") == sum(n for (_m, _f, p), n in expected.items() if p == "demand_uploaded")
+    assert shown.total("archived") == sum(n for (_m, _f, p), n in expected.items() if p == "demand_archived")
+    assert shown.billable_total == sum(n for (_m, _f, p), n in expected.items() if p == "verifyplus_request")
+
     # a second run lands new snapshots of unchanged sources: same invoice; a replay is a no-op
     first_manifest = report.loads[0][0]
     again = itc_commands.run_job(SOURCES, "e2e-2")
@@ -165,3 +171,53 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     replayed = itc_jobs.load(first_manifest)
     assert replayed["status"] == "skipped"
     assert invoice_quantities(db) == expected
+
+
+def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_an_adjustment_line(
+    stack_env: dict[str, str], db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
+    tmp_path: Path,
+) -> None:
+    """GIVEN a loaded warehouse whose September 2026 invoice was closed with `itc invoice --close`
+    WHEN the Exchange later holds more demands (some uploaded in September) and `itc run` loads them
+    THEN September's closed lines are unchanged, and the difference appears as adjustment lines on
+    the next invoice (October), equal to the generator's count difference per firm."""
+    before = itc_demo.seed_exchange(DEMANDS, SEED)
+    itc_commands.run_job(SOURCES, "close-1")
+    itc_commands.close_month(db, "2026-09", "e2e test")
+    closed_before = invoice_lines(db, "2026-09")
+    assert closed_before and {r[5] for r in closed_before} == {"closed"}
+
+    after = itc_demo.seed_exchange(DEMANDS + 60, SEED)  # demands 0..149 unchanged, 60 more
+    report = itc_commands.run_job(("demand",), "close-2")
+    assert report.quality_failures == []
+
+    assert invoice_lines(db, "2026-09") == closed_before  # a closed month is never rewritten
+    adjustments = Counter()
+    for (month, firm), n in after.expected_uploaded.items():
+        if month == "2026-09":
+            adjustments[(firm, "demand_uploaded")] += n - before.expected_uploaded.get((month, firm), 0)
+    for (month, firm), n in after.expected_archived.items():
+        if month == "2026-09":
+            adjustments[(firm, "demand_archived")] += n - before.expected_archived.get((month, firm), 0)
+    with db.cursor() as cur:
+        cur.execute("SELECT firm_name, product, quantity FROM analytics.invoice_lines "
+                    "WHERE billing_month = '2026-10' AND line_type = 'adjustment' AND service_month = '2026-09'")
+        shown = Counter({(f, p): int(q) for f, p, q in cur.fetchall()})
+    db.rollback()
+    assert +adjustments and shown == +adjustments
+
+    # and the October invoice file carries them, marked as adjustments of September
+    path = itc_commands.write_invoice(db, "2026-10", tmp_path)
+    with path.open() as fh:
+        rows = [r for r in csv.DictReader(fh) if r["line_type"] == "adjustment"]
+    assert {(r["firm_name"], r["product"]): int(r["quantity"]) for r in rows} == dict(+adjustments)
+    assert {r["service_month"] for r in rows} == {"2026-09"}
+
+
+def invoice_lines(conn: psycopg2.extensions.connection, month: str) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT firm_name, product, line_type, quantity, amount, status FROM analytics.invoice_lines "
+                    "WHERE billing_month = %s ORDER BY 1, 2, 3", (month,))
+        rows = cur.fetchall()
+    conn.rollback()
+    return rows
