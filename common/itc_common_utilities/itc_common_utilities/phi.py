@@ -47,6 +47,7 @@ _CASES = {
     "attorney_name": ("PII", "attorney's name"),
     "case_manager_names": ("PII", "case managers' names"),
 }
+_FREE_TEXT = ("PHI", "free text that may name the client")
 _VERIFYPLUS = {
     "client_names": ("PHI", "names of the firm's clients (claimants)"),
     "reporting_policy_number": ("PHI", "insurance policy number"),
@@ -68,10 +69,10 @@ _VERIFYPLUS = {
 
 CATALOGUE: tuple[PhiColumn, ...] = tuple(
     _columns("raw.cases", _CASES)
-    + _columns("raw.audit", {"archive_comments": ("PHI", "free text that may name the client")})
+    + _columns("raw.audit", {"archive_comments": _FREE_TEXT})
     + _columns("raw.verifyplus", {**_VERIFYPLUS, "extra_fields": ("PHI", "report fields not yet reviewed")})
     + _columns("curated.demands_uploaded", _CASES)
-    + _columns("curated.demands_archived", {**_CASES, "archive_comments": ("PHI", "free text that may name the client")})
+    + _columns("curated.demands_archived", {**_CASES, "archive_comments": _FREE_TEXT})
     + _columns("curated.verifyplus", _VERIFYPLUS)
 )
 
