@@ -27,6 +27,8 @@ from scripts.itc_env import SQL_SCRIPTS
 from scripts.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
 
+pytestmark = pytest.mark.slow
+
 DEMANDS = 150
 REQUESTS = 90
 SEED = 11
