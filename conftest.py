@@ -8,27 +8,16 @@ that asks for ``db_dsn`` its own fresh copy of it (``CREATE DATABASE ... TEMPLAT
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
 
+from scripts.testdb import admin_connection, create_database, drop_database, with_dbname
+
 REPO = Path(__file__).resolve().parent
 SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
-
-
-def _with_dbname(dsn: str, dbname: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(path="/" + dbname))
-
-
-def _admin(dsn: str) -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    return conn
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +25,7 @@ def pg_server_dsn() -> str:
     """DSN of a PostgreSQL where the tests may create databases (its `postgres` database)."""
     url = os.environ.get("ITC_DATABASE_URL")
     if url:
-        return _with_dbname(url, "postgres")
+        return with_dbname(url, "postgres")
     from scripts import local_pg
 
     return local_pg.start().dsn("postgres")
@@ -48,36 +37,16 @@ def template_db(pg_server_dsn: str) -> Iterator[str]:
     from itc_common_utilities.migrations import apply_migrations
 
     name = f"itc_tmpl_{os.getpid()}"
-    admin = _admin(pg_server_dsn)
+    admin = admin_connection(pg_server_dsn)
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cur.execute(f'CREATE DATABASE "{name}"')
-    conn = psycopg2.connect(_with_dbname(pg_server_dsn, name))
+    conn = psycopg2.connect(with_dbname(pg_server_dsn, name))
     try:
         apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
     yield name
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
-def create_database(pg_server_dsn: str, template: str | None = None) -> tuple[str, str]:
-    """Create a uniquely named database (optionally cloned from ``template``); return (name, dsn)."""
-    name = f"itc_t_{uuid.uuid4().hex[:12]}"
-    admin = _admin(pg_server_dsn)
-    try:
-        with admin.cursor() as cur:
-            clause = f' TEMPLATE "{template}"' if template else ""
-            cur.execute(f'CREATE DATABASE "{name}"{clause}')
-    finally:
-        admin.close()
-    return name, _with_dbname(pg_server_dsn, name)
-
-
-def drop_database(pg_server_dsn: str, name: str) -> None:
-    admin = _admin(pg_server_dsn)
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()

@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 
 from itc_common_utilities.migrations import MigrationError, apply_migrations, discover, render_combined
+from scripts.testdb import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[3]
 SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
@@ -119,8 +120,6 @@ def test_given_combined_sql_when_checked_then_it_is_fresh():
 
 
 def test_given_runner_db_and_combined_db_when_compared_then_catalogs_are_identical(empty_db_dsn, pg_server_dsn):
-    from conftest import create_database, drop_database
-
     conn = psycopg2.connect(empty_db_dsn)
     apply_migrations(conn, SQL_SCRIPTS)
     conn.close()
