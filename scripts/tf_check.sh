@@ -26,6 +26,8 @@ fail() {
   exit 1
 }
 step() { printf '\n==> %s\n' "$*"; }
+# Any unexpected non-zero exit still says so.
+trap 'rc=$?; echo "tf-check: FAILED (exit $rc at line $LINENO: $BASH_COMMAND)" >&2' ERR
 
 # ---------------------------------------------------------------------------------------------
 step "tools"
@@ -40,7 +42,7 @@ printf 'disable_checkpoint = true\n' >"$TF_CLI_CONFIG_FILE"
 export CHECKPOINT_DISABLE=1
 export TF_IN_AUTOMATION=1
 export TF_INPUT=0
-terraform version | head -n 1
+terraform version | sed -n 1p
 
 INIT_ARGS=(-backend=false -input=false -no-color)
 if [[ "${TF_CHECK_ONLINE:-0}" == "1" ]]; then
@@ -118,11 +120,9 @@ json="$(mktemp)"
 checkov_rc=0
 : >"$json.err"
 for scan_dir in terraform terraform_modules; do
-  set +e
+  rc=0
   "$CHECKOV" --directory "$scan_dir" --framework terraform --skip-download --output json \
-    >"$json.$scan_dir" 2>>"$json.err"
-  rc=$?
-  set -e
+    >"$json.$scan_dir" 2>>"$json.err" || rc=$?
   [[ $rc -eq 0 ]] || checkov_rc=$rc
 done
 summary="$(python3 - "$json".terraform "$json".terraform_modules <<'PY'
