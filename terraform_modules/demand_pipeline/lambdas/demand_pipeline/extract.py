@@ -1,9 +1,11 @@
 """Extract: parallel-scan the four Exchange DynamoDB tables into one immutable landing snapshot.
 
-``s3://<landing>/demand/run=<run_id>/<table>.jsonl.gz`` per table (items as DynamoDB returns them:
-raw typed attribute values, which the builders read), then ``_manifest.json`` LAST, so a manifest
+``s3://<landing>/demand/run=<run_id>/<table>.jsonl.gz`` per table, then ``_manifest.json`` LAST, so a manifest
 event always finds complete files. Segments are scanned by threads feeding a bounded queue, so
 memory stays flat however large a table grows: at most ``2 × segments`` pages are in flight.
+Items are written as plain JSON (DynamoDB typing removed with :func:`values.deep_plain`; binary
+values as base64 text): the snapshot is readable, and the load's hot path meets the cheap plain
+shape. Values the source itself stores as JSON text stay text (the builders parse them).
 Throttling (``ProvisionedThroughputExceededException``, ``ThrottlingException``,
 ``RequestLimitExceeded``) is retried with exponential backoff and full jitter; when the retries run
 out the error is a :class:`TransientError` (Step Functions retries the run).
@@ -11,6 +13,7 @@ out the error is a :class:`TransientError` (Step Functions retries the run).
 
 from __future__ import annotations
 
+import base64
 import queue
 import random
 import threading
@@ -19,11 +22,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from botocore.exceptions import ClientError
 
+from demand_pipeline.builders.values import deep_plain
 from itc_common_utilities.db import TerminalError, TransientError
 from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
-from itc_common_utilities.s3 import JsonlGzS3Writer, dumps_line, write_manifest
+from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
 
 SOURCE = "demand"
 THROTTLE_CODES = frozenset({
@@ -31,6 +36,19 @@ THROTTLE_CODES = frozenset({
 })
 AUDIT_ACTION = "DemandArchived"
 _DONE = object()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    raise TypeError(f"cannot write a {type(value).__name__} to JSON")
+
+
+def item_line(item: dict[str, Any]) -> bytes:
+    """One DynamoDB item as a plain JSON Lines line."""
+    return orjson.dumps(deep_plain({"M": item}), default=_json_default, option=orjson.OPT_NON_STR_KEYS) + b"\n"
 
 
 def assume_exchange_session(sts_client: Any, role_arn: str, external_id: str | None, *,
@@ -137,7 +155,7 @@ def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_na
         with JsonlGzS3Writer(s3_client, bucket, key, extra_args=s3_extra_args) as writer:
             for item in scan_table(dynamodb, dynamo_table, segments=segments, page_limit=page_limit,
                                    filter_action=action):
-                writer.write_line(dumps_line(item))
+                writer.write_line(item_line(item))
         files.append(writer.manifest_file(snapshot_table))
         duration_ms = int((time.perf_counter() - t0) * 1000)
         tables[snapshot_table] = {"records": writer.records, "bytes": writer.bytes, "duration_ms": duration_ms}

@@ -20,7 +20,7 @@ Limits (documented in the pipeline README): identifiers 1,024 characters, names 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -34,6 +34,7 @@ INT32_MAX = 2**31 - 1
 # epoch milliseconds of 0001-01-01 .. 9999-12-31T23:59:59.999Z; negative epochs are impossible here
 _MAX_EPOCH_MS = 253_402_300_799_999
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DYNAMO_TYPES = frozenset({"S", "N", "BOOL", "NULL", "M", "L", "SS", "NS", "BS", "B"})
 
 
@@ -104,6 +105,8 @@ def record_object(record: Any) -> dict[str, Any]:
 
 def obj(value: Any, field: str) -> dict[str, Any] | None:
     """A nested object (``None`` when absent)."""
+    if type(value) is dict and (len(value) != 1 or next(iter(value)) not in _DYNAMO_TYPES):
+        return value  # fast path: a plain object
     value = plain(value)
     if isinstance(value, str):
         if not value.strip():
@@ -138,6 +141,12 @@ def _check_text(value: str, field: str, limit: int) -> str:
 
 def text(value: Any, field: str, *, limit: int = MAX_TEXT_CHARS) -> str | None:
     """Text (``None`` when absent); numbers are not text here (``bad_type``)."""
+    if type(value) is str:  # fast path
+        if len(value) > limit or "\x00" in value:
+            _check_text(value, field, limit)
+        return value
+    if value is None:
+        return None
     value = plain(value)
     if value is None:
         return None
@@ -148,6 +157,10 @@ def text(value: Any, field: str, *, limit: int = MAX_TEXT_CHARS) -> str | None:
 
 def ident(value: Any, field: str, *, required: bool = False) -> str | None:
     """An identifier: text or an integer (kept as its digits); empty = absent."""
+    if type(value) is str and value:  # fast path
+        if len(value) > MAX_ID_CHARS or "\x00" in value:
+            _check_text(value, field, MAX_ID_CHARS)
+        return value
     value = plain(value)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -162,6 +175,8 @@ def ident(value: Any, field: str, *, required: bool = False) -> str | None:
 
 def integer(value: Any, field: str, *, required: bool = False) -> int | None:
     """A 32-bit integer; integral numbers and digit strings are accepted."""
+    if type(value) is int and -INT32_MAX - 1 <= value <= INT32_MAX:  # fast path
+        return value
     value = plain(value)
     if value is None or value == "":
         if required:
@@ -192,6 +207,8 @@ def boolean(value: Any, field: str) -> bool | None:
 
 def timestamp(value: Any, field: str) -> datetime | None:
     """Epoch milliseconds (number or digit string) or ISO 8601 text -> an aware UTC datetime."""
+    if type(value) is int and 0 <= value <= _MAX_EPOCH_MS:  # fast path
+        return _EPOCH + timedelta(milliseconds=value)
     value = plain(value)
     if value is None or value == "":
         return None
@@ -213,17 +230,27 @@ def timestamp(value: Any, field: str) -> datetime | None:
                                                            f"got {type(value).__name__}")
     if not 0 <= value <= _MAX_EPOCH_MS:  # negative, after year 9999, NaN (every comparison is False)
         raise RecordRejected("bad_timestamp", field, value, f"{field} is not a possible time (epoch ms out of range)")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    return _EPOCH + timedelta(milliseconds=value)
 
 
 def person_name(value: Any, field: str) -> str | None:
     """``{"firstName", "lastName"}`` -> ``"first last"``, stripped, empty parts dropped; None if empty."""
+    if type(value) is dict and len(value) == 2:  # fast path: {"firstName": str, "lastName": str}
+        first, last = value.get("firstName"), value.get("lastName")
+        if type(first) is str and type(last) is str and len(first) + len(last) < MAX_TEXT_CHARS \
+                and "\x00" not in first and "\x00" not in last:
+            first, last = first.strip(), last.strip()
+            return f"{first} {last}" if first and last else (first or last or None)
     person = obj(value, field)
     if person is None:
         return None
-    parts = [text(person.get("firstName"), field), text(person.get("lastName"), field)]
-    name = " ".join(p.strip() for p in parts if p and p.strip())
-    return name or None
+    first = text(person.get("firstName"), field)
+    last = text(person.get("lastName"), field)
+    first = first.strip() if first else ""
+    last = last.strip() if last else ""
+    if first and last:
+        return f"{first} {last}"
+    return first or last or None
 
 
 def json_document(value: Any, field: str) -> Any:

@@ -1,0 +1,237 @@
+"""``make bench``: the demand load's throughput, memory and replay cost against the database's own limit.
+
+One run prints, side by side:
+
+- our load of an N-demand snapshot (all four tables; default 1,000,000 demands, ``ITC_BENCH_DEMANDS``
+  or ``--demands``) from local files through the real ``load_snapshot`` code path (a file-backed S3
+  stand-in serves ``get_object``) into the embedded PostgreSQL: rows/s and the peak RSS of the
+  loading process (a child process, so the figure is its own; psutil samples it, and the child's
+  ``ru_maxrss`` is printed beside);
+- the database's limit: a server-side ``COPY raw.<table> FROM '<file>'`` of exactly the rows our
+  load wrote, pre-rendered to COPY text files, into equally empty tables;
+- our replay of the same snapshot (the idempotent no-op).
+
+Targets are printed beside the figures; nothing is asserted. The snapshot is cached under
+``.local/bench/`` (delete it to regenerate); the COPY files go to a world-readable temporary folder
+because the server runs as its own OS user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".local" / "bench"
+RUN_ID = "bench"
+RAW = {"documents": "raw.cases", "documents_metadata": "raw.metadata", "templates": "raw.templates",
+       "documents_audit": "raw.audit"}
+TARGET_RATIO = 0.7
+TARGET_RSS_MB = 300
+TARGET_REPLAY = 0.05
+
+
+class FileS3:
+    """A file-backed stand-in for the two S3 calls a load makes (``get_object``), rooted at a folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get_object(self, *, Bucket: str, Key: str, VersionId: str | None = None) -> dict[str, Any]:
+        return {"Body": (self.root / Key).open("rb"), "VersionId": None}
+
+
+def snapshot_dir(demands: int, seed: int) -> Path:
+    return CACHE / f"demands-{demands}-seed-{seed}"
+
+
+def ensure_snapshot(demands: int, seed: int) -> tuple[Path, Any, float | None]:
+    from itc_common_utilities.manifest import Manifest, manifest_key
+    from scripts.synthetic_exchange import ExchangeConfig, write_snapshot
+
+    root = snapshot_dir(demands, seed)
+    path = root / manifest_key("demand", RUN_ID)
+    if path.exists():
+        return root, Manifest.from_bytes(path.read_bytes()), None
+    if root.exists():
+        shutil.rmtree(root)
+    t0 = time.perf_counter()
+    manifest = write_snapshot(ExchangeConfig(demands=demands, seed=seed, malformed_share=0.002,
+                                             big_string_chars=200_000), run_id=RUN_ID, directory=root)
+    return root, manifest, time.perf_counter() - t0
+
+
+def fresh_database(server_dsn: str, name: str) -> str:
+    import psycopg2
+
+    from itc_common_utilities.migrations import apply_migrations
+
+    admin = psycopg2.connect(server_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    dsn = server_dsn.rsplit("/", 1)[0] + "/" + name
+    conn = psycopg2.connect(dsn)
+    apply_migrations(conn, REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts")
+    conn.close()
+    return dsn
+
+
+def child_load(dsn: str, root: str) -> None:
+    """Run in a child process: one load_snapshot, then print its summary and own peak RSS as JSON."""
+    import logging
+
+    import psycopg2
+
+    from demand_pipeline.load import load
+    from itc_common_utilities.s3 import ObjectRef
+
+    logging.getLogger().setLevel(logging.WARNING)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    from itc_common_utilities.logger.logger_setup import setup_logger
+
+    logger = setup_logger("bench", level="WARNING")
+    conn = psycopg2.connect(dsn)
+    t0 = time.perf_counter()
+    result = load(conn, FileS3(Path(root)), ObjectRef("bench", f"demand/run={RUN_ID}/_manifest.json"), logger=logger)
+    seconds = time.perf_counter() - t0
+    conn.close()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "result": result.to_dict(), "ru_maxrss_mb": peak_kb / 1024}))
+
+
+def run_child(dsn: str, root: Path) -> dict[str, Any]:
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--child-load", dsn, str(root)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss)
+        except psutil.Error:
+            break
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the load child failed ({proc.returncode}):\n{err[-4000:]}")
+    data = json.loads(out.strip().splitlines()[-1])
+    data["psutil_peak_mb"] = peak / (1 << 20)
+    return data
+
+
+def render_copy_files(dsn: str, folder: Path) -> dict[str, tuple[Path, tuple[str, ...], int]]:
+    """Dump exactly the rows our load wrote to COPY text files the server can read."""
+    import psycopg2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    files = {}
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        for table in RAW.values():
+            cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND "
+                        "table_name = %s ORDER BY ordinal_position", tuple(table.split(".")))
+            columns = tuple(r[0] for r in cur.fetchall())
+            path = folder / f"{table}.copy"
+            with path.open("w", encoding="utf-8") as f:
+                cur.copy_expert(f"COPY {table} TO STDOUT", f)
+            path.chmod(0o644)
+            cur.execute(f"SELECT count(*) FROM {table}")
+            files[table] = (path, columns, cur.fetchone()[0])
+    conn.close()
+    return files
+
+
+def server_copy(dsn: str, files: dict[str, tuple[Path, tuple[str, ...], int]]) -> float:
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    t0 = time.perf_counter()
+    with conn.cursor() as cur:
+        for table, (path, columns, _) in files.items():
+            cur.execute(f"COPY {table} ({', '.join(columns)}) FROM %s", (str(path),))
+    conn.commit()
+    seconds = time.perf_counter() - t0
+    conn.close()
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="demand load benchmark (prints figures, asserts nothing)")
+    parser.add_argument("--demands", type=int, default=int(os.environ.get("ITC_BENCH_DEMANDS", "1000000")))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child-load", nargs=2, metavar=("DSN", "ROOT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_load:
+        child_load(*args.child_load)
+        return 0
+
+    from scripts import local_pg
+
+    server = local_pg.start()
+    server_dsn = server.dsn("postgres")
+    print(f"demand load benchmark: {args.demands:,} demands (seed {args.seed})", flush=True)
+    root, manifest, gen_seconds = ensure_snapshot(args.demands, args.seed)
+    size = sum(f.bytes for f in manifest.files)
+    records = sum(f.records for f in manifest.files)
+    print(f"  snapshot: {records:,} records, {size / 1e6:,.1f} MB gzip in {root.relative_to(REPO)}"
+          + (f" (generated in {gen_seconds:,.1f} s)" if gen_seconds else " (cached)"), flush=True)
+
+    ours_dsn = fresh_database(server_dsn, "itc_bench_load")
+    first = run_child(ours_dsn, root)
+    replay = run_child(ours_dsn, root)
+    rows = sum(t["rows"] for t in first["result"]["tables"].values())
+
+    folder = Path(tempfile.mkdtemp(prefix="itc-bench-copy-"))
+    folder.chmod(0o755)
+    try:
+        files = render_copy_files(ours_dsn, folder)
+        copy_dsn = fresh_database(server_dsn, "itc_bench_copy")
+        copy_seconds = server_copy(copy_dsn, files)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    copy_rows = sum(n for _, _, n in files.values())
+
+    ours_rps = rows / first["seconds"]
+    copy_rps = copy_rows / copy_seconds
+    peak_mb = max(first["psutil_peak_mb"], first["ru_maxrss_mb"])
+    replay_share = replay["seconds"] / first["seconds"]
+    tables = first["result"]["tables"]
+    print()
+    print(f"  {'figure':<38}{'measured':>22}   target")
+    print(f"  {'our load (rows/s)':<38}{ours_rps:>22,.0f}   ≥ {TARGET_RATIO} × server COPY = "
+          f"{TARGET_RATIO * copy_rps:,.0f}  {'MET' if ours_rps >= TARGET_RATIO * copy_rps else 'MISSED'}")
+    print(f"  {'server-side COPY (rows/s)':<38}{copy_rps:>22,.0f}   (the database's own limit)")
+    print(f"  {'ratio ours / server COPY':<38}{ours_rps / copy_rps:>22.2f}   ≥ {TARGET_RATIO}")
+    print(f"  {'our load wall time (s)':<38}{first['seconds']:>22,.1f}")
+    print(f"  {'server COPY wall time (s)':<38}{copy_seconds:>22,.1f}")
+    print(f"  {'peak RSS of the load (MB)':<38}{peak_mb:>22,.0f}   ≤ {TARGET_RSS_MB}  "
+          f"{'MET' if peak_mb <= TARGET_RSS_MB else 'MISSED'}  (psutil {first['psutil_peak_mb']:,.0f}, "
+          f"ru_maxrss {first['ru_maxrss_mb']:,.0f})")
+    print(f"  {'replay (no-op) time (s)':<38}{replay['seconds']:>22,.3f}   ≤ {TARGET_REPLAY:.0%} of the load "
+          f"= {TARGET_REPLAY * first['seconds']:,.2f}  {'MET' if replay_share <= TARGET_REPLAY else 'MISSED'} "
+          f"({replay_share:.2%}, status {replay['result']['status']})")
+    print()
+    print(f"  {'table':<22}{'records':>12}{'loaded':>12}{'rejected':>10}{'read s':>9}{'apply s':>9}")
+    for name, t in tables.items():
+        print(f"  {name:<22}{t['records']:>12,}{t['loaded']:>12,}{t['rejected']:>10,}"
+              f"{t['read_ms'] / 1000:>9.1f}{t['apply_ms'] / 1000:>9.1f}")
+    print(f"  rows loaded {rows:,} = rows server-COPYed {copy_rows:,}: {rows == copy_rows}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
