@@ -90,14 +90,21 @@ def load_new(conn: psycopg2.extensions.connection, sources: tuple[str, ...], rep
 
 
 def _quality(report: RunReport, *, final: bool) -> None:
-    """QualityChecks; a failure raises in the state machine (alert). Here the last run decides the exit code."""
-    from itc_common_utilities.db import TerminalError
-
+    """QualityChecks. A failed check raises in the state machine (→ alert); here the failures are kept
+    for the summary and the LAST quality run of the command decides its exit code (an earlier run can
+    fail only because the other source's snapshot is not loaded yet). Any other error propagates."""
+    try:
+        from orchestrator.quality import QualityCheckError
+    except ModuleNotFoundError as exc:
+        if exc.name and "orchestrator".startswith(exc.name):
+            raise MissingPieceError("the orchestrator Lambda (terraform_modules/orchestrator/lambdas/orchestrator) "
+                                    "is not in this checkout") from None
+        raise
     try:
         _timed(report, "quality", itc_jobs.quality)
         if final:
             report.quality_failures = []
-    except TerminalError as exc:  # a failed check: shown in the summary, makes the command exit 1
+    except QualityCheckError as exc:
         report.quality_failures = [itc_jobs_one_line(exc)]
 
 
