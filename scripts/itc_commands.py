@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import botocore.exceptions
+import psycopg2.errors
 import psycopg2.extensions
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -397,7 +398,10 @@ def cmd_status(_: argparse.Namespace) -> int:
     apply_stack_defaults(local_stack.running_state())
     now = datetime.now(UTC)
     with warehouse() as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM ops.schema_migrations")
+        try:
+            cur.execute("SELECT count(*) FROM ops.schema_migrations")
+        except psycopg2.errors.UndefinedTable:
+            raise ItcError("this database has no ITC warehouse yet: run `itc migrate` (or `itc demo`)") from None
         migrations = cur.fetchone()[0]
         cur.execute(STATUS_LOADS)
         loads = cur.fetchall()
