@@ -46,7 +46,10 @@ _TRANSIENT_CODES = {
     psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
 }
 # libpq reports connection-time failures without a SQLSTATE; these ones no retry can fix.
-_TERMINAL_CONNECT_TEXT = ("authentication failed", "does not exist", "no pg_hba.conf entry", "certificate")
+_TERMINAL_CONNECT_TEXT = (
+    "authentication failed", "does not exist", "no pg_hba.conf entry", "pg_hba.conf rejects", "no encryption",
+    "certificate",
+)
 
 
 def classify_error(exc: BaseException) -> type[TransientError] | type[TerminalError]:
