@@ -117,7 +117,7 @@ def test_given_a_429_storm_when_extracting_then_retry_after_is_honoured_and_the_
         sim.inject(kind="rate_limit", seconds=0.01, times=5)
         summary = extract(sim, s3, "storm", qb_max_attempts=8)
         assert sim.stats.by_status.get("429") == 5
-    assert summary["records"] == 1_500 and summary["retries"] == 5
+    assert summary["records"] == 1_500 and summary["retries"] >= 5
     assert load(db_dsn, s3, "storm")["loaded"] == 1_500
 
 
@@ -128,9 +128,11 @@ def test_given_5xx_timeouts_and_truncated_bodies_when_extracting_then_each_is_re
         sim.inject(kind="status", status=503, endpoint="fields")
         sim.inject(kind="status", status=502, after=1)
         sim.inject(kind="truncate")
-        sim.inject(kind="slow", seconds=1.5)
-        summary = extract(sim, s3, "flaky", qb_timeout_s=0.5)
-    assert summary["records"] == 2_100 and summary["retries"] == 4
+        sim.inject(kind="slow", seconds=4.0)
+        # small pages keep a normal answer far below the 2 s timeout even on a busy machine
+        summary = extract(sim, s3, "flaky", qb_timeout_s=2.0, qb_page_size=100)
+        assert sim.stats.faults_fired == 4
+    assert summary["records"] == 2_100 and summary["pages"] == 21 and summary["retries"] >= 4
     assert load(db_dsn, s3, "flaky")["loaded"] == 2_100
 
 
