@@ -23,8 +23,11 @@ import os
 import sys
 from pathlib import Path
 
+import botocore.exceptions
 import psycopg2
 import psycopg2.extensions
+import requests
+from rich.markup import escape
 
 from itc_common_utilities.db import TerminalError, TransientError
 from itc_common_utilities.logger.logger_setup import redact_text
@@ -186,25 +189,18 @@ def main(argv: list[str] | None = None) -> int:
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ItcError, local_stack.StackError, SettingsError, MigrationError, ManifestError, TerminalError,
-    TransientError, psycopg2.Error, OSError,
+    TransientError, psycopg2.Error, OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+    requests.RequestException,
 )
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     extra: list[type[BaseException]] = []
     try:
-        import botocore.exceptions
-        import requests
-
-        extra += [botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
-                  requests.RequestException]
-    except ModuleNotFoundError:  # pragma: no cover - both ship with the dev environment
-        pass
-    try:
         from itc_common_utilities.http import HttpError
 
         extra.append(HttpError)
-    except ImportError:  # pragma: no cover
+    except ImportError:  # pragma: no cover - the shared package always has it
         pass
     return EXPECTED_ERRORS + tuple(extra)
 
@@ -222,7 +218,7 @@ def run_command(args: argparse.Namespace) -> int:
         err_console.print("interrupted")
         return 130
     except _expected_errors() as exc:
-        err_console.print(f"[bold red]error:[/] {one_line(exc)}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(one_line(exc))}", highlight=False)
         return 1
 
 

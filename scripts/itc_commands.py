@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import botocore.exceptions
 import psycopg2.errors
 import psycopg2.extensions
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -174,7 +175,8 @@ def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, mo
         if path:
             console.print(f"{label}: [bold]{path}[/]", highlight=False)
     if report.quality_failures:
-        console.print("[bold red]quality checks failed:[/] " + "; ".join(report.quality_failures), highlight=False)
+        console.print("[bold red]quality checks failed:[/] " + escape("; ".join(report.quality_failures)),
+                      highlight=False)
     else:
         console.print("[green]quality checks passed[/]")
     if report.timings:
@@ -207,7 +209,7 @@ def _print_top_firms(conn: psycopg2.extensions.connection, limit: int = 5) -> No
     for col in ("demands uploaded", "demands archived", "Verify+ billable"):
         table.add_column(col, justify="right")
     for firm, up, arch, vp in rows:
-        table.add_row(firm, f"{up:,}", f"{arch:,}", f"{vp:,}")
+        table.add_row(escape(firm), f"{up:,}", f"{arch:,}", f"{vp:,}")
     console.print(table)
 
 
@@ -347,7 +349,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         console.print(f"loaded {manifest.url}: load {row[0]}, {row[1]:,} loaded, {row[2]:,} rejected, "
                       f"{row[3]:,} deleted", highlight=False)
     if report.quality_failures:
-        console.print("[bold red]quality checks failed:[/] " + "; ".join(report.quality_failures), highlight=False)
+        console.print("[bold red]quality checks failed:[/] " + escape("; ".join(report.quality_failures)),
+                      highlight=False)
         return 1
     return 0
 
@@ -431,7 +434,8 @@ def cmd_status(_: argparse.Namespace) -> int:
         console.print(f"quality ({checks[0][4].strftime('%Y-%m-%d %H:%M UTC')}): "
                       f"{len(checks) - len(failed_checks)}/{len(checks)} passed", highlight=False)
         for name, subject, _p, detail, _at in failed_checks:
-            console.print(f"  [red]FAILED[/] {name} {subject}: {detail or ''}", highlight=False)
+            text = escape(f"{name} {subject}: {detail or ''}")
+            console.print(f"  [red]FAILED[/] {text}", highlight=False)
     return 1 if failed_checks else 0
 
 

@@ -213,14 +213,6 @@ def quality() -> dict[str, Any]:
 
 # -------------------------------------------------------------------------------------- invoice
 
-INVOICE_QUERY = """
-SELECT *
-FROM analytics.invoice_lines
-WHERE month = %s
-ORDER BY 1, 2, 3
-"""
-
-
 def relation_exists(conn: psycopg2.extensions.connection, name: str) -> bool:
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
