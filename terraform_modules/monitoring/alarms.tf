@@ -172,7 +172,8 @@ resource "aws_cloudwatch_metric_alarm" "rds" {
 # The pipeline's own metrics (CloudWatch embedded-metric logs, namespace var.metric_namespace).
 # Rejections and quality failures use Metrics Insights queries, which match whatever other
 # dimensions (e.g. `service`) the emitter adds; freshness needs a one-day window, longer than
-# Metrics Insights alarms allow, so it uses the plain metric with exactly the Source dimension.
+# Metrics Insights alarms allow, so it uses the plain metric with its exact dimension set
+# {Source, service} as the orchestrator's quality step emits it.
 # ---------------------------------------------------------------------------------------------
 resource "aws_cloudwatch_metric_alarm" "records_rejected" {
   for_each = toset(var.sources)
@@ -223,7 +224,7 @@ resource "aws_cloudwatch_metric_alarm" "data_freshness" {
   alarm_description   = "The newest ${each.key} data in the warehouse is older than ${var.freshness_threshold_hours} hours, or no freshness was reported for a day."
   namespace           = local.ns
   metric_name         = "DataFreshnessHours"
-  dimensions          = { Source = each.key }
+  dimensions          = { Source = each.key, service = var.freshness_metric_service }
   statistic           = "Maximum"
   period              = 86400
   evaluation_periods  = 1

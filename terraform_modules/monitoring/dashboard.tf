@@ -29,7 +29,7 @@ locals {
         region  = local.region
         stat    = "Maximum"
         period  = 3600
-        metrics = [for s in var.sources : [local.ns, "DataFreshnessHours", "Source", s, { label = s }]]
+        metrics = [for s in var.sources : [local.ns, "DataFreshnessHours", "Source", s, "service", var.freshness_metric_service, { label = s }]]
         annotations = {
           horizontal = [{ label = "stale", value = var.freshness_threshold_hours }]
         }

@@ -92,6 +92,12 @@ variable "sources" {
   default     = ["demand", "verifyplus"]
 }
 
+variable "freshness_metric_service" {
+  description = "Value of the `service` dimension the quality step adds to DataFreshnessHours (POWERTOOLS_SERVICE_NAME of the orchestrator function)."
+  type        = string
+  default     = "orchestrator"
+}
+
 variable "records_rejected_threshold" {
   description = "Rejected records of one source in one day above which an alarm fires."
   type        = number
