@@ -200,3 +200,20 @@ def test_given_an_empty_warehouse_when_the_dashboard_is_rendered_then_it_says_wh
     assert 'data-kpi="demands-uploaded-total" data-value="0"' in html
     assert "analytics.demands_summary (never refreshed)" in html
     assert "no load yet" in html
+
+
+def test_given_hostile_firm_names_when_rendered_then_they_are_shown_as_text_not_markup() -> None:
+    """GIVEN firm names holding HTML/script and quotes (they come from the sources as typed)
+    WHEN the dashboard is rendered
+    THEN they appear escaped: no script element, no broken attribute, the value still readable."""
+    data = dashboard.DashboardData(
+        generated_at=datetime(2026, 11, 1, tzinfo=UTC),
+        demands=[("2026-10", '<script>alert("x")</script>', 3, 1), ("2026-10", "O'Brien & \"Sons\"", 2, 0)],
+    )
+    html = dashboard.render(data)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    dom = DomReader()
+    dom.feed(html)
+    assert dom.values("rect", "uploaded", "data-firm") == {'<script>alert("x")</script>': 3.0,
+                                                           "O'Brien & \"Sons\"": 2.0}
