@@ -313,3 +313,18 @@ def test_given_the_same_bytes_the_manifest_sha_is_the_identity(s3: Any) -> None:
     body = s3.get_object(Bucket=BUCKET, Key=ref.key)["Body"].read()
     assert len(hashlib.sha256(body).hexdigest()) == 64
     assert dumps_line({"a": 1}) == b'{"a":1}\n'
+
+
+def test_given_a_duplicate_key_in_a_later_snapshot_when_upserted_then_the_first_line_wins_and_the_second_is_rejected(
+        db: Any, s3: Any) -> None:
+    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(2), "documents_audit": audits(1)}),
+                  SPECS, source="demand")
+    recs = [*templates(2), {"templateId": "t0", "version": 1, "templateName": "second t0"}]
+    recs[0]["templateName"] = "first t0"
+
+    result = load_snapshot(db, s3, land(s3, "r2", {"templates": recs, "documents_audit": audits(1)}),
+                           SPECS, source="demand")
+
+    assert rows(db, "SELECT template_name FROM raw.templates WHERE template_id = 't0'") == [("first t0",)]
+    assert (result.tables["templates"].loaded, result.tables["templates"].rejected) == (2, 1)
+    assert rows(db, "SELECT line_number, reason_code FROM ops.rejected_records") == [(3, "duplicate_key")]
