@@ -114,17 +114,20 @@ def request_json(
         sleep=sleep,
         reraise=True,
     )
+    def attempts() -> int:
+        return int(retrying.statistics.get("attempt_number", max_attempts))
+
     try:
         response, body = retrying(attempt)
     except _RetryableResponse as exc:
         status = exc.response.status_code
         problem = f"HTTP {status}" if status in RETRY_STATUS else "a body that is not JSON"
-        raise HttpError(f"{what} still answered {problem} after {max_attempts} attempts",
+        raise HttpError(f"{what} still answered {problem} after {attempts()} attempts",
                         status, transient=True) from None
     except requests.Timeout:
-        raise HttpError(f"{what} timed out after {max_attempts} attempts", transient=True) from None
+        raise HttpError(f"{what} timed out after {attempts()} attempts", transient=True) from None
     except requests.ConnectionError:
-        raise HttpError(f"{what} could not connect after {max_attempts} attempts", transient=True) from None
+        raise HttpError(f"{what} could not connect after {attempts()} attempts", transient=True) from None
     if response.status_code >= 400:
         raise HttpError(f"{what} answered HTTP {response.status_code}: {_short_reason(response)}",
                         response.status_code)

@@ -63,7 +63,8 @@ def test_given_driver_errors_when_classified_then_transient_only_for_retryable_o
     assert classify_error(psycopg2.errors.UniqueViolation()) is TerminalError
     assert classify_error(psycopg2.OperationalError("server closed the connection unexpectedly")) is TransientError
     assert classify_error(psycopg2.OperationalError('password authentication failed for user "x"')) is TerminalError
-    assert classify_error(psycopg2.OperationalError('pg_hba.conf rejects connection for host, no encryption')) is TerminalError
+    no_tls = psycopg2.OperationalError("pg_hba.conf rejects connection for host, no encryption")
+    assert classify_error(no_tls) is TerminalError
     assert classify_error(ValueError("bad")) is TerminalError
 
 
