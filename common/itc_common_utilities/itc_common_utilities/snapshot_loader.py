@@ -271,8 +271,12 @@ def _cols(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
 _CHUNK_CHARS = 256 * 1024
 
 
-def _row_text(spec: TableSpec, row: Sequence[Any], number: int, key_idx: Sequence[int]) -> str:
-    """One staging line (``_line`` first), or RecordRejected for a NULL key / a NUL byte."""
+def _row_text(spec: TableSpec, row: Sequence[Any], number: int, key_idx: Sequence[int], suffix: str | None) -> str:
+    """One COPY line, or RecordRejected for a NULL key / a NUL byte.
+
+    Staging lines start with the line number (``suffix`` None); direct lines into the raw table end
+    with the lineage columns (``suffix`` = ``"\\t<load_id>\\t<source_key>\\n"``).
+    """
     if len(row) != len(spec.columns):
         raise TerminalError(f"{spec.snapshot_table}: builder gave {len(row)} values for "
                             f"{len(spec.columns)} columns (line {number})")
@@ -281,14 +285,16 @@ def _row_text(spec: TableSpec, row: Sequence[Any], number: int, key_idx: Sequenc
             raise RecordRejected("missing_key", spec.columns[i], None,
                                  f"natural key column {spec.columns[i]} is empty")
     try:
-        return f"{number}\t{fast_copy_row(row)}"
+        text = fast_copy_row(row)
+        return f"{number}\t{text}" if suffix is None else text[:-1] + suffix
     except NulByteError:
         bad = next(i for i, v in enumerate(row) if "\x00" in _as_text(v))
         raise RecordRejected("nul_byte", spec.columns[bad], row[bad],
                              "contains a NUL byte, which PostgreSQL text cannot store") from None
 
 
-def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects) -> Iterator[str]:
+def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects, suffix: str | None = None,
+               ) -> Iterator[str]:
     """COPY text for every good row, in chunks of many lines; rejects go to ``rejects``.
 
     The hot loop of the whole product: one JSON parse, one builder call and one row render per
@@ -317,7 +323,8 @@ def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects) -> Ite
             try:
                 built = build(record)
                 if many:
-                    texts = [_row_text(spec, row, number, key_idx) for row in built]  # type: ignore[union-attr]
+                    texts = [_row_text(spec, row, number, key_idx, suffix)
+                             for row in built]  # type: ignore[union-attr]
                     chunk.extend(texts)
                     size += sum(map(len, texts))
                 else:
@@ -329,11 +336,12 @@ def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects) -> Ite
                                 ok = False
                     if ok:
                         try:
-                            text = f"{number}\t{fast_copy_row(built)}"
+                            text = fast_copy_row(built)
+                            text = f"{number}\t{text}" if suffix is None else text[:-1] + suffix
                         except NulByteError:
-                            text = _row_text(spec, built, number, key_idx)
+                            text = _row_text(spec, built, number, key_idx, suffix)
                     else:
-                        text = _row_text(spec, built, number, key_idx)
+                        text = _row_text(spec, built, number, key_idx, suffix)
                     chunk.append(text)
                     size += len(text)
             except RecordRejected as rej:
@@ -408,24 +416,33 @@ def _stage(cur: psycopg2.extensions.cursor, spec: TableSpec, index: int) -> sql.
 
 
 def _read_table(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec: TableSpec, *,
-                expected: ManifestFile, staging: sql.Identifier, rejects_factory: Callable[..., _Rejects],
-                ) -> tuple[_Rejects, int]:
+                expected: ManifestFile, staging: sql.Identifier | None, rejects_factory: Callable[..., _Rejects],
+                load_id: int) -> tuple[_Rejects, int]:
+    """Stream one file into ``staging`` (or, when None, straight into the raw table) and verify it."""
     obj = s3_client.get_object(Bucket=bucket, Key=expected.key)
     reader = JsonlGzReader(obj["Body"], name=expected.key)
     rejects = rejects_factory(spec=spec, source_key=expected.key, version_id=obj.get("VersionId"))
+    suffix = None
+    if staging is None:
+        suffix = f"\t{load_id}\t{encode_copy_value(expected.key)}\n"
     raised: list[BaseException] = []
 
     def lines() -> Iterator[str]:
         # psycopg2 turns an exception inside the COPY source into QueryCanceled; keep the real one
         try:
-            yield from _copy_text(spec, reader, rejects)
+            yield from _copy_text(spec, reader, rejects, suffix)
+        except GeneratorExit:
+            raise
         except BaseException as exc:
             raised.append(exc)
             raise
 
     try:
         try:
-            copy_lines(cur, staging, (_LINE, *spec.columns), lines())
+            if staging is None:
+                copy_lines(cur, _ident(spec.raw_table), (*spec.columns, "_load_id", "_source_key"), lines())
+            else:
+                copy_lines(cur, staging, (_LINE, *spec.columns), lines())
         except psycopg2.Error:
             if raised:
                 raise raised[0] from None
@@ -533,12 +550,48 @@ def _apply_deduplicated(cur: psycopg2.extensions.cursor, spec: TableSpec, stagin
     return result
 
 
-def _reconcile(cur: psycopg2.extensions.cursor, spec: TableSpec, staging: sql.Identifier, load_id: int,
+def _count_direct(cur: psycopg2.extensions.cursor, spec: TableSpec, load_id: int) -> int:
+    cur.execute(sql.SQL("SELECT count(*) FROM {raw} WHERE _load_id = %s").format(raw=_ident(spec.raw_table)),
+                (load_id,))
+    return int(cur.fetchone()[0])
+
+
+def _read_direct(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec: TableSpec, *,
+                 expected: ManifestFile, rejects_factory: Callable[..., _Rejects], load_id: int, log: Any,
+                 context: dict[str, Any]) -> _Rejects | None:
+    """Into an EMPTY raw table, COPY straight in (no staging, no second write): the first load's fast path.
+
+    Runs under a savepoint; a duplicate natural key makes the primary key refuse the COPY, and then
+    this returns None after rolling back to the savepoint, so the caller stages the file instead
+    (where duplicates are found and rejected line by line). Not for ``many`` specs.
+    """
+    if spec.many:
+        return None
+    cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {raw})").format(raw=_ident(spec.raw_table)))
+    if cur.fetchone()[0]:
+        return None
+    cur.execute("SAVEPOINT itc_direct")
+    try:
+        rejects, _ = _read_table(cur, s3_client, bucket, spec, expected=expected, staging=None,
+                                 rejects_factory=rejects_factory, load_id=load_id)
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT itc_direct")
+        log.info("duplicate natural keys in the file: staging it to reject them",
+                 extra={**context, "table": spec.snapshot_table})
+        return None
+    cur.execute("RELEASE SAVEPOINT itc_direct")
+    return rejects
+
+
+def _reconcile(cur: psycopg2.extensions.cursor, spec: TableSpec, staging: sql.Identifier | None, load_id: int,
                expected: ManifestFile) -> tuple[int, int]:
-    """Count loaded records (staging) and rejected ones (ops) in the database; they must add up."""
-    counted = sql.SQL("count(DISTINCT {})").format(sql.Identifier(_LINE)) if spec.many else sql.SQL("count(*)")
-    cur.execute(sql.SQL("SELECT {counted} FROM {stg}").format(counted=counted, stg=staging))
-    loaded = cur.fetchone()[0]
+    """Count loaded records (staging or raw) and rejected ones (ops) in the database; they must add up."""
+    if staging is None:
+        loaded = _count_direct(cur, spec, load_id)
+    else:
+        counted = sql.SQL("count(DISTINCT {})").format(sql.Identifier(_LINE)) if spec.many else sql.SQL("count(*)")
+        cur.execute(sql.SQL("SELECT {counted} FROM {stg}").format(counted=counted, stg=staging))
+        loaded = cur.fetchone()[0]
     cur.execute("SELECT count(DISTINCT line_number) FROM ops.rejected_records WHERE load_id = %s AND table_name = %s",
                 (load_id, spec.snapshot_table))
     rejected = cur.fetchone()[0]
@@ -643,13 +696,17 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
         return _Rejects(load_id, source, spec.snapshot_table, spec.raw_table, source_key, version_id)
 
     # 1. read every file into staging and check it against the manifest (nothing in raw changes yet)
-    staged: list[tuple[TableSpec, ManifestFile, sql.Identifier, _Rejects, int]] = []
+    staged: list[tuple[TableSpec, ManifestFile, sql.Identifier | None, _Rejects, int]] = []
     for index, spec in enumerate(specs):
         t0 = time.perf_counter()
         expected = manifest.file_for(spec.snapshot_table)
-        staging = _stage(cur, spec, index)
-        rejects, _ = _read_table(cur, s3_client, ref.bucket, spec, expected=expected, staging=staging,
-                                 rejects_factory=rejects_factory)
+        rejects = _read_direct(cur, s3_client, ref.bucket, spec, expected=expected, rejects_factory=rejects_factory,
+                               load_id=load_id, log=log, context=context)
+        staging = None
+        if rejects is None:
+            staging = _stage(cur, spec, index)
+            rejects, _ = _read_table(cur, s3_client, ref.bucket, spec, expected=expected, staging=staging,
+                                     rejects_factory=rejects_factory, load_id=load_id)
         staged.append((spec, expected, staging, rejects, _ms(t0)))
         log.info("snapshot file staged", extra={**context, "table": spec.snapshot_table, "records": expected.records,
                                                  "rejected": rejects.count, "duration_ms": _ms(t0)})
@@ -658,10 +715,14 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
     try:
         for spec, expected, staging, rejects, read_ms in staged:
             t0 = time.perf_counter()
-            rows, written, deleted = _apply_deduplicated(cur, spec, staging, load_id=load_id,
-                                                          source_key=expected.key, rejects=rejects)
+            rows = written = deleted = 0
+            if staging is not None:
+                rows, written, deleted = _apply_deduplicated(cur, spec, staging, load_id=load_id,
+                                                              source_key=expected.key, rejects=rejects)
             rejects.flush(cur)
             loaded, rejected = _reconcile(cur, spec, staging, load_id, expected)
+            if staging is None:  # written straight into the empty raw table: one row per loaded record
+                rows = written = loaded
             tables[spec.snapshot_table] = TableCounts(
                 records=expected.records, loaded=loaded, rejected=rejected, rows=rows, written=written,
                 unchanged=rows - written, deleted=deleted, read_ms=read_ms, apply_ms=_ms(t0))
