@@ -70,6 +70,26 @@ def ensure_snapshot(demands: int, seed: int) -> tuple[Path, Any, float | None]:
     return root, manifest, time.perf_counter() - t0
 
 
+def reload_snapshot(root: Path, manifest: Any) -> str:
+    """The same files under a new run id (symlinks + a new manifest): a load that must do the upsert."""
+    from dataclasses import replace
+
+    from itc_common_utilities.manifest import Manifest, data_key
+
+    run_id = f"{RUN_ID}-reload"
+    files = []
+    for f in manifest.files:
+        key = data_key("demand", run_id, f.table)
+        link = root / key
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            link.symlink_to(root / f.key)
+        files.append(replace(f, key=key))
+    reloaded = Manifest(manifest.source, run_id, manifest.extracted_at, tuple(files))
+    (root / reloaded.key).write_bytes(reloaded.to_bytes())
+    return run_id
+
+
 def fresh_database(server_dsn: str, name: str) -> str:
     import psycopg2
 
@@ -88,7 +108,7 @@ def fresh_database(server_dsn: str, name: str) -> str:
     return dsn
 
 
-def child_load(dsn: str, root: str) -> None:
+def child_load(dsn: str, root: str, run_id: str) -> None:
     """Run in a child process: one load_snapshot, then print its summary and own peak RSS as JSON."""
     import logging
 
@@ -104,17 +124,17 @@ def child_load(dsn: str, root: str) -> None:
     logger = setup_logger("bench", level="WARNING")
     conn = psycopg2.connect(dsn)
     t0 = time.perf_counter()
-    result = load(conn, FileS3(Path(root)), ObjectRef("bench", f"demand/run={RUN_ID}/_manifest.json"), logger=logger)
+    result = load(conn, FileS3(Path(root)), ObjectRef("bench", f"demand/run={run_id}/_manifest.json"), logger=logger)
     seconds = time.perf_counter() - t0
     conn.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "result": result.to_dict(), "ru_maxrss_mb": peak_kb / 1024}))
 
 
-def run_child(dsn: str, root: Path) -> dict[str, Any]:
+def run_child(dsn: str, root: Path, run_id: str = RUN_ID) -> dict[str, Any]:
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--child-load", dsn, str(root)],
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--child-load", dsn, str(root), run_id],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
     peak = 0
@@ -173,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="demand load benchmark (prints figures, asserts nothing)")
     parser.add_argument("--demands", type=int, default=int(os.environ.get("ITC_BENCH_DEMANDS", "1000000")))
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--child-load", nargs=2, metavar=("DSN", "ROOT"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-load", nargs=3, metavar=("DSN", "ROOT", "RUN_ID"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_load:
         child_load(*args.child_load)
@@ -193,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     ours_dsn = fresh_database(server_dsn, "itc_bench_load")
     first = run_child(ours_dsn, root)
     replay = run_child(ours_dsn, root)
+    reload = run_child(ours_dsn, root, reload_snapshot(root, manifest))
     rows = sum(t["rows"] for t in first["result"]["tables"].values())
 
     folder = Path(tempfile.mkdtemp(prefix="itc-bench-copy-"))
@@ -224,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'replay (no-op) time (s)':<38}{replay['seconds']:>22,.3f}   ≤ {TARGET_REPLAY:.0%} of the load "
           f"= {TARGET_REPLAY * first['seconds']:,.2f}  {'MET' if replay_share <= TARGET_REPLAY else 'MISSED'} "
           f"({replay_share:.2%}, status {replay['result']['status']})")
+    reload_rps = sum(t["rows"] for t in reload["result"]["tables"].values()) / reload["seconds"]
+    print(f"  {'daily reload, same rows, new run (s)':<38}{reload['seconds']:>22,.1f}   (no target: the upsert "
+          f"path, {reload_rps:,.0f} rows/s, peak RSS {max(reload['psutil_peak_mb'], reload['ru_maxrss_mb']):,.0f} MB,"
+          f" {sum(t['written'] for t in reload['result']['tables'].values()):,} rows rewritten)")
     print()
     print(f"  {'table':<22}{'records':>12}{'loaded':>12}{'rejected':>10}{'read s':>9}{'apply s':>9}")
     for name, t in tables.items():
