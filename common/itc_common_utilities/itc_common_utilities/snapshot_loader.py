@@ -360,7 +360,18 @@ def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects, suffix
             gc.enable()
 
 
-_STR, _INT, _DATETIME, _BOOL, _DICT, _LIST = str, int, datetime, bool, dict, list
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+_RENDER: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _v: "\\N",
+    int: int.__str__,
+    bool: lambda v: "t" if v else "f",
+    datetime: datetime.isoformat,
+    dict: _json_text,
+    list: _json_text,
+}
 
 
 def fast_copy_row(row: Sequence[Any]) -> str:
@@ -371,31 +382,13 @@ def fast_copy_row(row: Sequence[Any]) -> str:
     value needed escaping. Otherwise (rare) the row is encoded again by the shared, escaping encoder,
     which also raises :class:`NulByteError`.
     """
-    out = []
-    nulls = 0
-    for v in row:
-        t = type(v)
-        if t is _STR:
-            out.append(v)
-        elif v is None:
-            out.append("\\N")
-            nulls += 1
-        elif t is _DATETIME:
-            out.append(v.isoformat())
-        elif t is _INT:
-            out.append(str(v))
-        elif t is _BOOL:
-            out.append("t" if v else "f")
-        elif t is _DICT or t is _LIST:
-            try:
-                out.append(orjson.dumps(v).decode())
-            except TypeError:  # e.g. an integer beyond 64 bits: the stdlib encoder copes
-                return encode_copy_row(row)
-        else:
-            return encode_copy_row(row)
+    try:
+        out = [v if type(v) is str else _RENDER[type(v)](v) for v in row]
+    except (KeyError, TypeError):  # another type, or JSON orjson cannot write (e.g. a >64-bit integer)
+        return encode_copy_row(row)
     line = "\t".join(out)
-    if (line.count("\t") != len(out) - 1 or line.count("\\") != nulls or "\n" in line or "\r" in line
-            or "\x00" in line):
+    if (line.count("\t") != len(out) - 1 or line.count("\\") != row.count(None) or "\n" in line
+            or "\r" in line or "\x00" in line):
         return encode_copy_row(row)
     return line + "\n"
 
