@@ -49,6 +49,7 @@ duplicate keys are found by the database, not by a Python set.
 from __future__ import annotations
 
 import gc
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -251,8 +252,22 @@ def _safe_record_key(spec: TableSpec, record: Any) -> str | None:
     return None if key is None else str(key)
 
 
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\((?:[^()]|\([^()]*\))*\)=\((?:[^()]|\([^()]*\))*\)')
+
+
 def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+    """An error message fit for logs and ``ops.load_runs.error``: no secrets and no record values.
+
+    PostgreSQL errors keep their class, SQLSTATE and primary message only (DETAIL and CONTEXT
+    lines quote the offending row), with quoted literals masked ("invalid input syntax for type
+    integer: \"…\""), since a value in a data error may be PHI.
+    """
+    if isinstance(exc, psycopg2.Error):
+        diag = getattr(exc, "diag", None)
+        primary = (diag.message_primary if diag is not None else None) or (str(exc).strip().splitlines() or [""])[0]
+        text = f"{type(exc).__name__} (SQLSTATE {exc.pgcode or 'none'}): {_QUOTED.sub('«value»', primary)}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
     return redact_text(text.replace("\x00", "\\0"))[:_ERROR_TEXT_LIMIT]
 
 
@@ -664,7 +679,8 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
             raise
         if isinstance(exc, psycopg2.Error):
             kind = classify_error(exc)
-            raise kind(f"loading {source} snapshot {ref.key} failed: {_error_text(exc)}") from exc
+            # from None: the driver's exception text quotes row values (PHI); the SQLSTATE is kept
+            raise kind(f"loading {source} snapshot {ref.key} failed: {_error_text(exc)}") from None
         raise
     result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, result.load_id,
                         result.tables, duration_ms=_ms(started))

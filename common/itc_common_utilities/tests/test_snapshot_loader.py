@@ -328,3 +328,24 @@ def test_given_a_duplicate_key_in_a_later_snapshot_when_upserted_then_the_first_
     assert rows(db, "SELECT template_name FROM raw.templates WHERE template_id = 't0'") == [("first t0",)]
     assert (result.tables["templates"].loaded, result.tables["templates"].rejected) == (2, 1)
     assert rows(db, "SELECT line_number, reason_code FROM ops.rejected_records") == [(3, "duplicate_key")]
+
+
+def test_given_a_builder_that_emits_a_value_postgresql_refuses_when_loaded_then_the_error_hides_the_value(
+        db: Any, s3: Any) -> None:
+    """GIVEN a (buggy) builder putting claimant text in an integer column WHEN loaded THEN the load fails as
+    terminal, and neither the raised error nor ops.load_runs.error contains the value."""
+    from itc_common_utilities.db import TerminalError
+
+    def leaky(rec: dict[str, Any]) -> tuple[Any, ...]:
+        return (rec["templateId"], "Jane Doe SSN 123", None, None)
+
+    spec = TableSpec("templates", "raw.templates", TEMPLATES.columns, TEMPLATES.key_columns, leaky)
+    ref = land(s3, "r1", {"templates": templates(2), "documents_audit": audits(1)})
+
+    with pytest.raises(TerminalError, match="SQLSTATE 22P02") as info:
+        load_snapshot(db, s3, ref, (spec, AUDIT), source="demand")
+
+    assert "Jane" not in str(info.value)
+    assert info.value.__cause__ is None
+    [(error,)] = rows(db, "SELECT error FROM ops.load_runs WHERE status = 'failed'")
+    assert "22P02" in error and "Jane" not in error
