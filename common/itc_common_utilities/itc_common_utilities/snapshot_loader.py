@@ -49,9 +49,12 @@ duplicate keys are found by the database, not by a Python set.
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 import re
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -221,8 +224,8 @@ class _Rejects:
     spool: Any = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b"))
 
     def add(self, line_number: int, reason: str, *, field_name: str | None, value: object, detail: str,
-            record_key: str | None) -> None:
-        offending = redact_value(self.raw_table, field_name, value)
+            record_key: str | None, redacted: bool = False) -> None:
+        offending = value if redacted else redact_value(self.raw_table, field_name, value)
         row = (self.load_id, self.source, self.table, self.source_key, self.version_id, line_number,
                _clean(record_key, 200), reason, field_name, _clean(offending, 400), _clean(detail, 1000))
         self.spool.write(encode_copy_row(row).encode("utf-8"))
@@ -308,8 +311,21 @@ def _row_text(spec: TableSpec, row: Sequence[Any], number: int, key_idx: Sequenc
                              "contains a NUL byte, which PostgreSQL text cannot store") from None
 
 
-def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects, suffix: str | None = None,
-               ) -> Iterator[str]:
+class _RejectList:
+    """Rejects collected by a worker process, redacted there (only redacted values cross the pipe)."""
+
+    def __init__(self, raw_table: str) -> None:
+        self.raw_table = raw_table
+        self.items: list[tuple[Any, ...]] = []
+
+    def add(self, line_number: int, reason: str, *, field_name: str | None, value: object, detail: str,
+            record_key: str | None) -> None:
+        self.items.append((line_number, reason, field_name, redact_value(self.raw_table, field_name, value),
+                           detail, record_key))
+
+
+def _copy_text(spec: TableSpec, reader: Iterable[tuple[int, bytes]], rejects: _Rejects | _RejectList,
+               suffix: str | None = None, *, name: str | None = None) -> Iterator[str]:
     """COPY text for every good row, in chunks of many lines; rejects go to ``rejects``.
 
     The hot loop of the whole product: one JSON parse, one builder call and one row render per
@@ -324,7 +340,7 @@ def _copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects, suffix
     width = len(spec.columns)
     loads = orjson.loads
     json_error = orjson.JSONDecodeError
-    name = reader.name
+    name = name or getattr(reader, "name", spec.snapshot_table)
     chunk: list[str] = []
     size = 0
     gc_was_enabled = gc.isenabled()
@@ -415,6 +431,107 @@ def _as_text(value: Any) -> str:
         return "\x00"
 
 
+_BATCH_LINES = 1000
+
+
+def load_workers() -> int:
+    """Build processes per load: ``ITC_LOAD_WORKERS`` (default 1 = in-process; see :func:`load_snapshot`)."""
+    text = os.environ.get("ITC_LOAD_WORKERS", "1").strip() or "1"
+    try:
+        value = int(text)
+    except ValueError:
+        raise TerminalError(f"ITC_LOAD_WORKERS={text!r} is not a whole number") from None
+    if not 1 <= value <= 16:
+        raise TerminalError(f"ITC_LOAD_WORKERS={value} must be between 1 and 16")
+    return value
+
+
+def _worker_main(spec: TableSpec, suffix: str | None, name: str, conn: Any) -> None:
+    """A build process: receives (first line number, [line bytes]) batches, returns COPY text + rejects."""
+    while True:
+        message = conn.recv()
+        if message is None:
+            break
+        first, lines = message
+        rejects = _RejectList(spec.raw_table)
+        try:
+            text = "".join(_copy_text(spec, enumerate(lines, start=first), rejects, suffix, name=name))
+        except SnapshotFileError as exc:
+            conn.send(("snapshot", str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it as terminal
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            continue
+        conn.send(("ok", text, rejects.items))
+    conn.close()
+
+
+def _parallel_copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Rejects, suffix: str | None,
+                        workers: int) -> Iterator[str]:
+    """Like :func:`_copy_text`, with the parse/build/render spread over ``workers`` forked processes.
+
+    This process only decompresses, hashes and ships batches of raw lines round-robin, then gathers
+    the results in order (so line order, rejects and counts are exactly the in-process ones). Uses
+    Process + Pipe only, which AWS Lambda supports (it lacks /dev/shm, so no Pool or Queue). At most
+    ``2 × workers`` batches are in flight, so memory stays bounded.
+    """
+    ctx = multiprocessing.get_context("fork")
+    pipes: list[Any] = []
+    procs: list[Any] = []
+    for _ in range(workers):
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_worker_main, args=(spec, suffix, reader.name, child), daemon=True)
+        proc.start()
+        child.close()
+        pipes.append(parent)
+        procs.append(proc)
+    pending: deque[int] = deque()
+
+    def gather() -> str:
+        reply = pipes[pending.popleft()].recv()
+        if reply[0] == "snapshot":
+            raise SnapshotFileError(reply[1])
+        if reply[0] != "ok":
+            raise TerminalError(f"{spec.snapshot_table}: a build process failed: {reply[1]}")
+        for line_number, reason, field_name, value, detail, record_key in reply[2]:
+            rejects.add(line_number, reason, field_name=field_name, value=value, detail=detail,
+                        record_key=record_key, redacted=True)
+        return reply[1]
+
+    try:
+        batch: list[bytes] = []
+        first = 1
+        sent = 0
+        for number, line in reader:
+            if not batch:
+                first = number
+            batch.append(line)
+            if len(batch) >= _BATCH_LINES:
+                pipes[sent % workers].send((first, batch))
+                pending.append(sent % workers)
+                sent += 1
+                batch = []
+                if len(pending) >= 2 * workers:
+                    yield gather()
+        if batch:
+            pipes[sent % workers].send((first, batch))
+            pending.append(sent % workers)
+        while pending:
+            yield gather()
+    finally:
+        for pipe in pipes:
+            try:
+                pipe.send(None)
+            except OSError:
+                pass  # the worker is gone already; it is killed below if not
+            pipe.close()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
+
+
 def _stage(cur: psycopg2.extensions.cursor, spec: TableSpec, index: int) -> sql.Identifier:
     staging = sql.Identifier(f"_stg_{index}_{spec.snapshot_table}"[:63])
     cur.execute(sql.SQL(
@@ -425,7 +542,7 @@ def _stage(cur: psycopg2.extensions.cursor, spec: TableSpec, index: int) -> sql.
 
 def _read_table(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec: TableSpec, *,
                 expected: ManifestFile, staging: sql.Identifier | None, rejects_factory: Callable[..., _Rejects],
-                load_id: int) -> tuple[_Rejects, int]:
+                load_id: int, workers: int = 1) -> tuple[_Rejects, int]:
     """Stream one file into ``staging`` (or, when None, straight into the raw table) and verify it."""
     obj = s3_client.get_object(Bucket=bucket, Key=expected.key)
     reader = JsonlGzReader(obj["Body"], name=expected.key)
@@ -438,7 +555,10 @@ def _read_table(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, sp
     def lines() -> Iterator[str]:
         # psycopg2 turns an exception inside the COPY source into QueryCanceled; keep the real one
         try:
-            yield from _copy_text(spec, reader, rejects, suffix)
+            if workers > 1:
+                yield from _parallel_copy_text(spec, reader, rejects, suffix, workers)
+            else:
+                yield from _copy_text(spec, reader, rejects, suffix)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -566,7 +686,7 @@ def _count_direct(cur: psycopg2.extensions.cursor, spec: TableSpec, load_id: int
 
 def _read_direct(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec: TableSpec, *,
                  expected: ManifestFile, rejects_factory: Callable[..., _Rejects], load_id: int, log: Any,
-                 context: dict[str, Any]) -> _Rejects | None:
+                 context: dict[str, Any], workers: int) -> _Rejects | None:
     """Into an EMPTY raw table, COPY straight in (no staging, no second write): the first load's fast path.
 
     Runs under a savepoint; a duplicate natural key makes the primary key refuse the COPY, and then
@@ -581,7 +701,7 @@ def _read_direct(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, s
     cur.execute("SAVEPOINT itc_direct")
     try:
         rejects, _ = _read_table(cur, s3_client, bucket, spec, expected=expected, staging=None,
-                                 rejects_factory=rejects_factory, load_id=load_id)
+                                 rejects_factory=rejects_factory, load_id=load_id, workers=workers)
     except psycopg2.errors.UniqueViolation:
         cur.execute("ROLLBACK TO SAVEPOINT itc_direct")
         log.info("duplicate natural keys in the file: staging it to reject them",
@@ -642,8 +762,15 @@ def _ms(since: float) -> int:
 
 
 def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef,
-                  specs: Sequence[TableSpec], *, source: str, logger: Any = None) -> LoadResult:
-    """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see module doc)."""
+                  specs: Sequence[TableSpec], *, source: str, logger: Any = None, workers: int | None = None,
+                  ) -> LoadResult:
+    """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see module doc).
+
+    ``workers`` (default ``ITC_LOAD_WORKERS``, else 1) > 1 spreads parse/build/render over that many
+    forked processes: worth it only with as many spare cores (not in a 512 MB Lambda, which has a
+    fraction of one vCPU).
+    """
+    workers = workers or load_workers()
     log = logger or setup_logger(f"{source}_pipeline")
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -670,7 +797,7 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
                 conn.rollback()
                 return skipped(previous)
             result = _load_locked(cur, s3_client, loaded_manifest, specs=specs, source=source,
-                                      started_at=started_at, log=log, context=context)
+                                      started_at=started_at, log=log, context=context, workers=workers)
         conn.commit()
     except BaseException as exc:
         _record_failure(conn, loaded_manifest, source=source, started_at=started_at, exc=exc, log=log,
@@ -691,7 +818,7 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
 
 def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifest: LoadedManifest, *,
                  specs: Sequence[TableSpec], source: str, started_at: datetime, log: Any,
-                 context: dict[str, Any]) -> LoadResult:
+                 context: dict[str, Any], workers: int) -> LoadResult:
     manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
     cur.execute(_INSERT_RUN, {
         "source": source, "run_id": manifest.run_id, "bucket": ref.bucket, "key": ref.key,
@@ -710,12 +837,12 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
         t0 = time.perf_counter()
         expected = manifest.file_for(spec.snapshot_table)
         rejects = _read_direct(cur, s3_client, ref.bucket, spec, expected=expected, rejects_factory=rejects_factory,
-                               load_id=load_id, log=log, context=context)
+                               load_id=load_id, log=log, context=context, workers=workers)
         staging = None
         if rejects is None:
             staging = _stage(cur, spec, index)
             rejects, _ = _read_table(cur, s3_client, ref.bucket, spec, expected=expected, staging=staging,
-                                     rejects_factory=rejects_factory, load_id=load_id)
+                                     rejects_factory=rejects_factory, load_id=load_id, workers=workers)
         staged.append((spec, expected, staging, rejects, _ms(t0)))
         log.info("snapshot file staged", extra={**context, "table": spec.snapshot_table, "records": expected.records,
                                                  "rejected": rejects.count, "duration_ms": _ms(t0)})
