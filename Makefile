@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # import roots: repository (scripts), the shared package, and each module's lambdas/ folder
 IMPORT_ROOTS := $(CURDIR) $(CURDIR)/common/itc_common_utilities $(wildcard $(CURDIR)/terraform_modules/*/lambdas)
 
-.PHONY: help venv db-up db-down migrate combined-sql demo test test-fast lint fmt tf-fmt tf-check package bench clean
+.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql docs demo test lint fmt tf-fmt tf-check package lock bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -31,11 +31,20 @@ db-up: venv ## start the embedded PostgreSQL 16 (under .local/) and print its DS
 db-down: venv ## stop the embedded PostgreSQL
 	@$(PY) -m scripts.local_pg stop
 
+stack-up: venv ## start the local stack: embedded PostgreSQL, moto server, Quickbase simulator
+	@$(PY) -m scripts.itc stack up
+
+stack-down: venv ## stop the local stack
+	@$(PY) -m scripts.itc stack down
+
 migrate: venv ## apply the numbered SQL scripts to ITC_DATABASE_URL (default: the embedded database)
 	@$(PY) -m scripts.itc migrate
 
 combined-sql: venv ## regenerate terraform_modules/itc_data_warehouse/sql_scripts/combined.sql
 	@$(PY) terraform_modules/itc_data_warehouse/sql_scripts/combine_sql_files.py
+
+docs: venv ## regenerate docs/data-dictionary.md from the warehouse's comments
+	@$(PY) -m scripts.itc docs
 
 demo: venv ## the main job end to end on the embedded stack; writes reports/
 	@$(PY) -m scripts.itc demo
@@ -59,8 +68,12 @@ tf-check: venv ## fmt, init+validate every module and environment offline, check
 package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3.12, no Docker)
 	@$(PY) scripts/package_lambdas.py
 
+lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requirements.lock.txt
+	@$(PYTHON) scripts/lock_dependencies.py
+
 bench: venv ## print load throughput, memory, replay cost and package figures (no assertions)
 	@$(PY) -m scripts.bench
+	@$(PY) -m scripts.bench_verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
 	@$(PY) scripts/bench_package.py
 
 clean: ## stop the database and remove local state, builds and reports (keeps .venv)
