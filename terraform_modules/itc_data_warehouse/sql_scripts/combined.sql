@@ -1759,6 +1759,23 @@ END
 $grant$;
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', '4ba58c2f3bb5c866e5dc5957857d98a3a407074f3ed455b58dbc8caa7cc5eee6');
 
+-- ==== 42_enable_pgaudit.sql ====
+-- pgAudit (DESIGN.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
+-- group preloads the library (shared_preload_libraries) and sets pgaudit.log; the extension must
+-- also exist in the database. Where the server does not offer pgaudit (the embedded local
+-- PostgreSQL), this script does nothing, so the same migrations run everywhere.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit')
+       AND current_setting('shared_preload_libraries', true) LIKE '%pgaudit%' THEN
+        CREATE EXTENSION IF NOT EXISTS pgaudit;
+    ELSE
+        RAISE NOTICE 'pgaudit is not available on this server: statement auditing is off (expected locally)';
+    END IF;
+END
+$$;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('42_enable_pgaudit.sql', 'a48e8d0580e1eda0e613a2f68d368cbbc48252bdefa916b3fa1d9dc8ad00f0dd');
+
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
     IF to_regprocedure('ops.apply_security_baseline()') IS NOT NULL THEN
