@@ -108,7 +108,7 @@ def fresh_database(server_dsn: str, name: str) -> str:
     return dsn
 
 
-def child_load(dsn: str, root: str, run_id: str) -> None:
+def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
     """Run in a child process: one load_snapshot, then print its summary and own peak RSS as JSON."""
     import logging
 
@@ -124,23 +124,27 @@ def child_load(dsn: str, root: str, run_id: str) -> None:
     logger = setup_logger("bench", level="WARNING")
     conn = psycopg2.connect(dsn)
     t0 = time.perf_counter()
-    result = load(conn, FileS3(Path(root)), ObjectRef("bench", f"demand/run={run_id}/_manifest.json"), logger=logger)
+    result = load(conn, FileS3(Path(root)), ObjectRef("bench", f"demand/run={run_id}/_manifest.json"), logger=logger,
+                  workers=int(workers))
     seconds = time.perf_counter() - t0
     conn.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "result": result.to_dict(), "ru_maxrss_mb": peak_kb / 1024}))
 
 
-def run_child(dsn: str, root: Path, run_id: str = RUN_ID) -> dict[str, Any]:
+def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1) -> dict[str, Any]:
+    """One load in a child process; peak RSS = the child plus its build processes, sampled by psutil."""
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--child-load", dsn, str(root), run_id],
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--child-load", dsn, str(root), run_id,
+                             str(workers)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
         try:
-            peak = max(peak, ps.memory_info().rss)
+            tree = [ps, *ps.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
         except psutil.Error:
             break
         time.sleep(0.05)
@@ -193,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="demand load benchmark (prints figures, asserts nothing)")
     parser.add_argument("--demands", type=int, default=int(os.environ.get("ITC_BENCH_DEMANDS", "1000000")))
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--child-load", nargs=3, metavar=("DSN", "ROOT", "RUN_ID"), help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("ITC_BENCH_WORKERS", "2")),
+                        help="build processes for the second measured load (default 2: the machine's 2 cores)")
+    parser.add_argument("--child-load", nargs=4, metavar=("DSN", "ROOT", "RUN_ID", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_load:
         child_load(*args.child_load)
@@ -213,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     ours_dsn = fresh_database(server_dsn, "itc_bench_load")
     first = run_child(ours_dsn, root)
     replay = run_child(ours_dsn, root)
+    parallel = None
+    if args.workers > 1:
+        parallel = run_child(fresh_database(server_dsn, "itc_bench_parallel"), root, workers=args.workers)
     reload = run_child(ours_dsn, root, reload_snapshot(root, manifest))
     rows = sum(t["rows"] for t in first["result"]["tables"].values())
 
@@ -233,10 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     tables = first["result"]["tables"]
     print()
     print(f"  {'figure':<38}{'measured':>22}   target")
-    print(f"  {'our load (rows/s)':<38}{ours_rps:>22,.0f}   ≥ {TARGET_RATIO} × server COPY = "
+    print(f"  {'our load, in-process (rows/s)':<38}{ours_rps:>22,.0f}   ≥ {TARGET_RATIO} × server COPY = "
           f"{TARGET_RATIO * copy_rps:,.0f}  {'MET' if ours_rps >= TARGET_RATIO * copy_rps else 'MISSED'}")
+    if parallel is not None:
+        par_rps = rows / parallel["seconds"]
+        print(f"  {f'our load, {args.workers} build processes (rows/s)':<38}{par_rps:>22,.0f}   ratio "
+              f"{par_rps / copy_rps:.2f}  {'MET' if par_rps >= TARGET_RATIO * copy_rps else 'MISSED'}; peak RSS "
+              f"{parallel['psutil_peak_mb']:,.0f} MB (sum over the process tree; shared pages counted per process)")
     print(f"  {'server-side COPY (rows/s)':<38}{copy_rps:>22,.0f}   (the database's own limit)")
-    print(f"  {'ratio ours / server COPY':<38}{ours_rps / copy_rps:>22.2f}   ≥ {TARGET_RATIO}")
+    print(f"  {'ratio ours (1 process) / server COPY':<38}{ours_rps / copy_rps:>22.2f}   ≥ {TARGET_RATIO}")
     print(f"  {'our load wall time (s)':<38}{first['seconds']:>22,.1f}")
     print(f"  {'server COPY wall time (s)':<38}{copy_seconds:>22,.1f}")
     print(f"  {'peak RSS of the load (MB)':<38}{peak_mb:>22,.0f}   ≤ {TARGET_RSS_MB}  "

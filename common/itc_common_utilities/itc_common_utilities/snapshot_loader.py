@@ -472,8 +472,10 @@ def _parallel_copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Reject
 
     This process only decompresses, hashes and ships batches of raw lines round-robin, then gathers
     the results in order (so line order, rejects and counts are exactly the in-process ones). Uses
-    Process + Pipe only, which AWS Lambda supports (it lacks /dev/shm, so no Pool or Queue). At most
-    ``2 × workers`` batches are in flight, so memory stays bounded.
+    Process + Pipe only, which AWS Lambda supports (it lacks /dev/shm, so no Pool or Queue). Each
+    worker has at most ONE batch in flight: a batch is sent to a worker only after its previous
+    result was gathered, so neither side can block writing to a full pipe the other is not reading
+    (a deadlock with larger windows), and memory stays bounded.
     """
     ctx = multiprocessing.get_context("fork")
     pipes: list[Any] = []
@@ -507,13 +509,15 @@ def _parallel_copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: _Reject
                 first = number
             batch.append(line)
             if len(batch) >= _BATCH_LINES:
+                if len(pending) == workers:  # this worker's previous batch must be gathered first
+                    yield gather()
                 pipes[sent % workers].send((first, batch))
                 pending.append(sent % workers)
                 sent += 1
                 batch = []
-                if len(pending) >= 2 * workers:
-                    yield gather()
         if batch:
+            if len(pending) == workers:
+                yield gather()
             pipes[sent % workers].send((first, batch))
             pending.append(sent % workers)
         while pending:

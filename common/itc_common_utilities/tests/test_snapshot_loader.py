@@ -351,9 +351,12 @@ def test_given_a_builder_that_emits_a_value_postgresql_refuses_when_loaded_then_
     assert "22P02" in error and "Jane" not in error
 
 
+@pytest.mark.timeout(120)
 def test_given_two_build_processes_when_loaded_then_rows_and_rejects_equal_the_in_process_load(
         db_dsn: str, s3: Any) -> None:
     recs: list[Any] = templates(2500)
+    for rec in recs:
+        rec["config"] = {"pad": "x" * 3000}  # batches of MBs: bigger than any pipe buffer
     recs[10] = {"templateName": "no id"}
     recs[1700] = {"templateId": "t5", "version": 1}           # duplicate of line 6
     recs[2200] = {"templateId": "tx", "version": "seven"}

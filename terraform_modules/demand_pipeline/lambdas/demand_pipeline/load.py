@@ -38,6 +38,10 @@ def is_demand_manifest(ref: ObjectRef) -> bool:
     return ref.key.startswith(f"{SOURCE}/") and ref.key.endswith(f"/{MANIFEST_NAME}")
 
 
-def load(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef, *, logger: Any = None) -> LoadResult:
-    """Load the demand snapshot whose manifest is ``ref`` (a no-op if it was loaded already)."""
-    return load_snapshot(conn, s3_client, ref, DEMAND_SPECS, source=SOURCE, logger=logger)
+def load(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef, *, logger: Any = None,
+         workers: int | None = None) -> LoadResult:
+    """Load the demand snapshot whose manifest is ``ref`` (a no-op if it was loaded already).
+
+    ``workers``: build processes (default ``ITC_LOAD_WORKERS``, else 1; see ``load_snapshot``).
+    """
+    return load_snapshot(conn, s3_client, ref, DEMAND_SPECS, source=SOURCE, logger=logger, workers=workers)
