@@ -203,16 +203,34 @@ def test_lambda_tasks_retry_transient_errors_with_jitter(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["ingest", "load"])
 def test_failures_alert_then_fail(name: str) -> None:
-    """GIVEN any failure WHEN caught THEN the execution publishes to SNS and ends in a Fail state."""
+    """GIVEN any failure WHEN caught THEN the execution publishes to SNS and ends in a Fail state.
+
+    A Catch inside a Parallel branch may instead record the failure in a Pass state that ends the
+    branch (so the other source still lands); the Parallel must then lead to a Choice that sends any
+    recorded failure to SNS and on to a Fail state.
+    """
     doc, values = rendered(name)
     states = dict(iter_states(doc))
+
+    def assert_alerts_then_fails(target: str) -> None:
+        notify = states[target]
+        assert notify["Resource"].startswith(SNS_PUBLISH), target
+        assert notify["Parameters"]["TopicArn"] == values["alert_topic_arn"]
+        assert states[notify["Next"]]["Type"] == "Fail"
+
     catch_targets = {c["Next"] for s in states.values() for c in s.get("Catch", [])}
     assert catch_targets, "no Catch anywhere"
     for target in catch_targets:
-        notify = states[target]
-        assert notify["Resource"].startswith(SNS_PUBLISH)
-        assert notify["Parameters"]["TopicArn"] == values["alert_topic_arn"]
-        assert states[notify["Next"]]["Type"] == "Fail"
+        if states[target]["Type"] == "Pass":
+            assert states[target]["Parameters"]["failed"] is True and states[target].get("End") is True, target
+            parallel = next(s for s in doc["States"].values() if s["Type"] == "Parallel"
+                            and any(target in b["States"] for b in s["Branches"]))
+            choice = doc["States"][parallel["Next"]]
+            assert choice["Type"] == "Choice"
+            for rule in choice["Choices"]:
+                assert_alerts_then_fails(rule["Next"])
+        else:
+            assert_alerts_then_fails(target)
 
 
 def test_ingest_extracts_both_sources_in_parallel() -> None:

@@ -150,22 +150,29 @@ def test_given_a_transient_error_once_when_ingest_runs_then_it_retries_and_succe
     result = execute(aws, "ingest", {"run_id": "r-2"})
     assert result["status"] == "SUCCEEDED"
     assert [c[0] for c in aws["script"].calls].count("verifyplus_pipeline") == 2
-    assert {"summary": {"status": "extracted", "records": 12}} in json.loads(result["output"])["extract"]
+    assert json.loads(result["output"])["extract"]["verifyplus"] == {
+        "source": "verifyplus", "failed": False, "summary": {"status": "extracted", "records": 12}}
     assert alerts(aws) == []
 
 
-def test_given_a_terminal_extract_error_when_ingest_runs_then_sns_alert_and_failed(aws):
+def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands_sns_alert_and_failed(aws):
     """GIVEN the demand extract fails with TerminalError WHEN ingest runs
-    THEN it is not retried, the alert topic receives the error and execution id, and the execution FAILED."""
+    THEN it is not retried, the Verify+ extract still runs to the end, the alert topic receives the failed
+    source with its error and the execution id, and the execution FAILED."""
     aws["script"].answers["demand_pipeline"] = [{"error": "TerminalError", "message": "ITC_EXCHANGE_ENV is missing"}]
     result = execute(aws, "ingest", {"run_id": "r-3"})
     assert result["status"] == "FAILED"
-    assert [c[0] for c in aws["script"].calls].count("demand_pipeline") == 1
+    calls = [c[0] for c in aws["script"].calls]
+    assert calls.count("demand_pipeline") == 1
+    assert calls.count("verifyplus_pipeline") == 1
     [alert] = alerts(aws)
     assert alert["state_machine"] == "ingest"
-    assert alert["error"] == "TerminalError"
-    assert "ITC_EXCHANGE_ENV is missing" in alert["cause"]
     assert alert["execution"] == result["executionArn"]
+    by_source = alert["extracts"]
+    assert by_source["demand"]["failed"] is True
+    assert by_source["demand"]["error"] == "TerminalError"
+    assert "ITC_EXCHANGE_ENV is missing" in by_source["demand"]["cause"]
+    assert by_source["verifyplus"]["failed"] is False
 
 
 @pytest.mark.parametrize(("key", "pipeline"), [
