@@ -19,7 +19,7 @@ resource "aws_cloudwatch_log_group" "exports" {
 
   name              = "/aws/rds/instance/${local.identifier}/${each.key}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.key_arn
 
   tags = var.tags
 }
@@ -56,14 +56,14 @@ resource "aws_db_instance" "this" {
   db_name                             = var.database_name
   username                            = var.master_username
   manage_master_user_password         = true
-  master_user_secret_kms_key_id       = aws_kms_key.this.arn
+  master_user_secret_kms_key_id       = module.kms.key_arn
   iam_database_authentication_enabled = true
 
   allocated_storage     = var.allocated_storage_gb
   max_allocated_storage = var.max_allocated_storage_gb
   storage_type          = "gp3"
   storage_encrypted     = true
-  kms_key_id            = aws_kms_key.this.arn
+  kms_key_id            = module.kms.key_arn
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
   vpc_security_group_ids = [aws_security_group.this.id]
@@ -88,7 +88,7 @@ resource "aws_db_instance" "this" {
 
   enabled_cloudwatch_logs_exports       = local.log_exports
   performance_insights_enabled          = true
-  performance_insights_kms_key_id       = aws_kms_key.this.arn
+  performance_insights_kms_key_id       = module.kms.key_arn
   performance_insights_retention_period = var.performance_insights_retention_days
   monitoring_interval                   = var.monitoring_interval_seconds
   monitoring_role_arn                   = aws_iam_role.monitoring.arn

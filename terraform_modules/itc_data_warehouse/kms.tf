@@ -1,49 +1,29 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
-  account_id = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
 }
 
 # One customer-managed key for everything at rest that belongs to the warehouse: storage,
 # snapshots, Performance Insights, the RDS-managed master secret and the exported log groups.
-resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix} data warehouse (RDS storage, Performance Insights, master secret, logs)"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsForThisAccount"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.${data.aws_partition.current.dns_suffix}" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
+  name                  = "${var.name_prefix}-warehouse"
+  description           = "${var.name_prefix} data warehouse (RDS storage, Performance Insights, master secret, logs)"
+  allow_cloudwatch_logs = true
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-warehouse" })
+  tags = var.tags
 }
 
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-warehouse"
-  target_key_id = aws_kms_key.this.key_id
+# The key moved into the kms_key module: same key, same policy, never replaced (the RDS storage
+# and the master secret are encrypted with it).
+moved {
+  from = aws_kms_key.this
+  to   = module.kms.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.this
+  to   = module.kms.aws_kms_alias.this
 }

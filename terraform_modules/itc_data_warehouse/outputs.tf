@@ -50,7 +50,7 @@ output "db_client_security_group_id" {
 
 output "kms_key_arn" {
   description = "ARN of the warehouse KMS key (needed by clients that read the master secret)."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.key_arn
 }
 
 output "log_group_names" {

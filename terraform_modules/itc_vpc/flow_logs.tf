@@ -1,45 +1,28 @@
-resource "aws_kms_key" "flow_logs" {
-  description             = "${var.name_prefix} VPC flow logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "flow_logs_kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsForThisAccount"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.${data.aws_partition.current.dns_suffix}" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
+  name                  = "${var.name_prefix}-flow-logs"
+  description           = "${var.name_prefix} VPC flow logs"
+  allow_cloudwatch_logs = true
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-flow-logs" })
+  tags = var.tags
 }
 
-resource "aws_kms_alias" "flow_logs" {
-  name          = "alias/${var.name_prefix}-flow-logs"
-  target_key_id = aws_kms_key.flow_logs.key_id
+# The key moved into the kms_key module: same key, same policy, never replaced.
+moved {
+  from = aws_kms_key.flow_logs
+  to   = module.flow_logs_kms.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.flow_logs
+  to   = module.flow_logs_kms.aws_kms_alias.this
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/${var.name_prefix}/flow-logs"
   retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.flow_logs.arn
+  kms_key_id        = module.flow_logs_kms.key_arn
 
   tags = var.tags
 }

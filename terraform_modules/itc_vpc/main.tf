@@ -1,9 +1,7 @@
-data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
   nat_count  = var.single_nat_gateway ? 1 : length(var.availability_zones)

@@ -50,5 +50,5 @@ output "flow_log_group_name" {
 
 output "flow_log_kms_key_arn" {
   description = "ARN of the KMS key encrypting the flow log group."
-  value       = aws_kms_key.flow_logs.arn
+  value       = module.flow_logs_kms.key_arn
 }

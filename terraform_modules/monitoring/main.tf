@@ -2,7 +2,7 @@
 resource "aws_sns_topic" "this" {
   name              = "${var.name_prefix}-alerts"
   display_name      = "ITC ${var.name_prefix} alerts"
-  kms_master_key_id = aws_kms_key.this.arn
+  kms_master_key_id = module.kms.key_arn
 
   tags = var.tags
 }

@@ -5,7 +5,7 @@ output "alert_topic_arn" {
 
 output "alert_topic_kms_key_arn" {
   description = "ARN of the KMS key encrypting the alert topic; publishers need kms:GenerateDataKey on it."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.key_arn
 }
 
 output "dashboard_name" {

@@ -1,0 +1,64 @@
+# One customer-managed key: rotation on, an alias, and a policy that keeps administration with the
+# account and lets only the named AWS services of this account use it.
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+  dns_suffix = data.aws_partition.current.dns_suffix
+
+  account_administration = {
+    Sid       = "AccountAdministration"
+    Effect    = "Allow"
+    Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+    Action    = "kms:*"
+    Resource  = "*"
+  }
+
+  # Log groups of this account (and region) only, named by the encryption context CloudWatch Logs sends.
+  cloudwatch_logs = [for _ in var.allow_cloudwatch_logs ? [1] : [] : {
+    Sid       = "CloudWatchLogsForThisAccount"
+    Effect    = "Allow"
+    Principal = { Service = "logs.${local.region}.${local.dns_suffix}" }
+    Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    Resource  = "*"
+    Condition = {
+      ArnLike = {
+        "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
+      }
+    }
+  }]
+
+  # Other services, acting for this account only.
+  services = [for s in var.service_principals : {
+    Sid       = s.sid
+    Effect    = "Allow"
+    Principal = { Service = "${s.service}.${local.dns_suffix}" }
+    Action    = s.actions
+    Resource  = "*"
+    Condition = {
+      StringEquals = { "aws:SourceAccount" = local.account_id }
+    }
+  }]
+}
+
+resource "aws_kms_key" "this" {
+  description             = var.description
+  enable_key_rotation     = true
+  deletion_window_in_days = var.deletion_window_in_days
+
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = concat([local.account_administration], local.cloudwatch_logs, local.services)
+  })
+
+  tags = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}"
+  target_key_id = aws_kms_key.this.key_id
+}

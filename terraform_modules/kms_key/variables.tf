@@ -1,0 +1,52 @@
+variable "name" {
+  description = "Name of the key: its alias is `alias/<name>` and its Name tag `<name>`."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9/_-]{1,250}$", var.name)) && !startswith(var.name, "aws/")
+    error_message = "name must be letters, digits, '/', '_' or '-' (at most 250), and must not start with aws/."
+  }
+}
+
+variable "description" {
+  description = "Description of the key: what it encrypts."
+  type        = string
+}
+
+variable "deletion_window_in_days" {
+  description = "Waiting period before a scheduled deletion of the key takes effect."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deletion_window_in_days >= 7 && var.deletion_window_in_days <= 30
+    error_message = "deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "allow_cloudwatch_logs" {
+  description = "Let CloudWatch Logs of this region use the key for the log groups of this account."
+  type        = bool
+  default     = false
+}
+
+variable "service_principals" {
+  description = "Further AWS services (the principal `<service>.<dns suffix>`, e.g. `events`, `cloudwatch`) allowed the given actions, for this account only (aws:SourceAccount); `sid` names the statement."
+  type = list(object({
+    sid     = string
+    service = string
+    actions = list(string)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.service_principals : can(regex("^[a-z0-9-]+$", s.service)) && length(s.actions) > 0 && !contains(s.actions, "kms:*")])
+    error_message = "Each service_principals entry needs a service name such as `events` and explicit actions (never kms:*)."
+  }
+}
+
+variable "tags" {
+  description = "Tags merged into every resource of the module."
+  type        = map(string)
+  default     = {}
+}
