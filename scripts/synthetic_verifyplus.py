@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scripts.synthetic_exchange import firm_name
 from verifyplus_pipeline.fields import REPORT_FIELDS
 
 BUSINESS_TZ = ZoneInfo("America/New_York")
@@ -65,7 +66,6 @@ _SURNAMES = (
 )
 _FIRST = ("Ava", "Ben", "Chloe", "Dev", "Elena", "Femi", "Grace", "Hiro", "Isla", "Jamal", "Kira", "Luis",
           "Maya", "Noah", "Olga", "Priya", "Ravi", "Sofia", "Tom", "Zoë")
-_FIRM_SUFFIX = ("Law Group", "& Partners", "Injury Lawyers", "LLP", "P.C.", "Trial Attorneys", "Legal, PLLC")
 _STATES = ("NY", "NJ", "CA", "TX", "FL", "GA", "IL", "PA", "OH", "AZ", "NV", "WA")
 _CARRIERS = ("Acme Mutual", "Liberty Shield", "Granite State Insurance", "Pioneer Casualty", "Blue Harbor",
              "Keystone General", "Summit Auto")
@@ -145,14 +145,8 @@ class VerifyPlusDataset:
     def __init__(self, config: SyntheticConfig | None = None, **overrides: Any) -> None:
         self.config = config or SyntheticConfig(**overrides)
         cfg = self.config
-        rng = random.Random(f"firms:{cfg.seed}")  # noqa: S311 - synthetic data, not security
-        names: list[str] = []
-        while len(names) < cfg.firms:
-            a, b = rng.sample(_SURNAMES, 2)
-            name = f"{a} {rng.choice(_FIRM_SUFFIX)}" if rng.random() < 0.5 else f"{a} & {b} {rng.choice(_FIRM_SUFFIX)}"
-            if name not in names:
-                names.append(name)
-        self.firms: tuple[str, ...] = tuple(names)
+        # the same firms as the synthetic Exchange data, so one firm's invoice has both products
+        self.firms: tuple[str, ...] = tuple(firm_name(i) for i in range(cfg.firms))
         self.months = _months(cfg.start_month, cfg.months)
         self.labels: tuple[tuple[str, str], ...] = tuple(
             (f.label, f.kind) for f in REPORT_FIELDS
