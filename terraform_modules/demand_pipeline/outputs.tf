@@ -1,44 +1,44 @@
 output "function_name" {
   description = "Name of the demand pipeline Lambda."
-  value       = aws_lambda_function.this.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "ARN of the demand pipeline Lambda (Step Functions tasks invoke it)."
-  value       = aws_lambda_function.this.arn
+  value       = module.function.function_arn
 }
 
 output "role_arn" {
   description = "ARN of the function's execution role (add it to the Exchange role's trust policy)."
-  value       = aws_iam_role.this.arn
+  value       = module.function.role_arn
 }
 
 output "role_name" {
   description = "Name of the function's execution role."
-  value       = aws_iam_role.this.name
+  value       = module.function.role_name
 }
 
 output "log_group_name" {
   description = "Name of the function's log group (EMF metrics are extracted from it)."
-  value       = aws_cloudwatch_log_group.this.name
+  value       = module.function.log_group_name
 }
 
 output "dlq_arn" {
   description = "ARN of the function's dead-letter queue."
-  value       = aws_sqs_queue.dlq.arn
+  value       = module.function.dlq_arn
 }
 
 output "dlq_name" {
   description = "Name of the function's dead-letter queue."
-  value       = aws_sqs_queue.dlq.name
+  value       = module.function.dlq_name
 }
 
 output "security_group_id" {
   description = "Security group of the function."
-  value       = aws_security_group.this.id
+  value       = module.function.security_group_id
 }
 
 output "layer_version_arn" {
   description = "ARN of the dependency layer version."
-  value       = aws_lambda_layer_version.this.arn
+  value       = module.function.layer_version_arn
 }

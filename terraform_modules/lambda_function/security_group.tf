@@ -1,13 +1,17 @@
 resource "aws_security_group" "this" {
-  name        = local.function_name
-  description = "${local.function_name}: HTTPS to VPC endpoints, S3 and Quickbase only"
+  count = local.own_resources
+
+  name        = var.name
+  description = coalesce(var.security_group_description, "${var.name}: HTTPS to VPC endpoints only")
   vpc_id      = var.vpc_id
 
-  tags = merge(var.tags, { Name = local.function_name })
+  tags = merge(var.tags, { Name = var.name })
 }
 
 resource "aws_vpc_security_group_egress_rule" "endpoints" {
-  security_group_id = aws_security_group.this.id
+  count = local.own_resources
+
+  security_group_id = aws_security_group.this[0].id
   description       = "HTTPS to interface VPC endpoints (STS, Secrets Manager, Logs, KMS)"
   cidr_ipv4         = var.vpc_cidr_block
   ip_protocol       = "tcp"
@@ -18,9 +22,9 @@ resource "aws_vpc_security_group_egress_rule" "endpoints" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "gateway_endpoints" {
-  for_each = { s3 = var.s3_prefix_list_id }
+  for_each = var.shared_resources == null ? var.gateway_prefix_list_ids : {}
 
-  security_group_id = aws_security_group.this.id
+  security_group_id = aws_security_group.this[0].id
   description       = "HTTPS to the ${each.key} gateway endpoint"
   prefix_list_id    = each.value
   ip_protocol       = "tcp"
@@ -31,9 +35,9 @@ resource "aws_vpc_security_group_egress_rule" "gateway_endpoints" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "https_extra" {
-  for_each = toset(var.https_egress_cidr_blocks)
+  for_each = var.shared_resources == null ? toset(var.https_egress_cidr_blocks) : []
 
-  security_group_id = aws_security_group.this.id
+  security_group_id = aws_security_group.this[0].id
   description       = "HTTPS through the NAT gateway to ${each.value}"
   cidr_ipv4         = each.value
   ip_protocol       = "tcp"
