@@ -44,7 +44,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "landing" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      kms_master_key_id = module.kms.key_arn
     }
     bucket_key_enabled = true
   }
@@ -143,7 +143,7 @@ data "aws_iam_policy_document" "landing" {
     condition {
       test     = "StringNotEqualsIfExists"
       variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-      values   = [aws_kms_key.this.arn]
+      values   = [module.kms.key_arn]
     }
   }
 

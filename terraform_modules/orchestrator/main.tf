@@ -4,7 +4,6 @@
 locals {
   function_name         = "${var.name_prefix}-orchestrator"
   migrate_function_name = "${var.name_prefix}-migrate"
-  handler               = "orchestrator.main.handler"
 
   common_environment = {
     ITC_ENV                      = var.environment
@@ -34,113 +33,62 @@ locals {
     ITC_DB_IAM_AUTH         = "false"
     ITC_DB_SECRET_ARN       = var.db_master_user_secret_arn
   })
-
-  functions = {
-    orchestrator = {
-      name        = local.function_name
-      description = "ITC orchestrator: refresh materialized views and run quality checks"
-      environment = local.orchestrator_environment
-      concurrency = var.reserved_concurrency
-    }
-    migrate = {
-      name        = local.migrate_function_name
-      description = "ITC migrate: apply the numbered warehouse SQL scripts (orchestrator code, mode migrate)"
-      environment = local.migrate_environment
-      concurrency = 1
-    }
-  }
 }
 
-resource "aws_cloudwatch_log_group" "functions" {
-  for_each = local.functions
+# Both functions run the orchestrator code (terraform_modules/lambda_function): each with its own
+# log group and role; the migrate function shares the orchestrator's layer, security group and
+# dead-letter queue. The module key is in kms.tf, the scoped permissions in iam.tf.
+module "orchestrator" {
+  source = "../lambda_function"
 
-  name              = "/aws/lambda/${each.value.name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  name                  = local.function_name
+  description           = "ITC orchestrator: refresh materialized views and run quality checks"
+  handler               = "orchestrator.main.handler"
+  package_path          = var.package_path
+  layer_package_path    = var.layer_package_path
+  layer_description     = "Third-party dependencies and itc_common_utilities for the orchestrator"
+  environment_variables = local.orchestrator_environment
+  memory_size_mb        = var.memory_size_mb
+  timeout_seconds       = var.timeout_seconds
+  reserved_concurrency  = var.reserved_concurrency
+  log_retention_days    = var.log_retention_days
+  kms_key_arn           = module.kms.key_arn
+
+  vpc_id                        = var.vpc_id
+  vpc_cidr_block                = var.vpc_cidr_block
+  subnet_ids                    = var.subnet_ids
+  additional_security_group_ids = var.additional_security_group_ids
+  security_group_description    = "${local.function_name} and ${local.migrate_function_name}: HTTPS to VPC endpoints and S3 only"
+  gateway_prefix_list_ids       = { s3 = var.s3_prefix_list_id }
+
+  warehouse_iam_user     = { db_resource_id = var.db_resource_id, db_user = var.db_refresher_user }
+  additional_policy_json = data.aws_iam_policy_document.landing_read.json
 
   tags = var.tags
 }
 
-resource "aws_lambda_layer_version" "this" {
-  layer_name               = "${local.function_name}-deps"
-  description              = "Third-party dependencies and itc_common_utilities for the orchestrator"
-  filename                 = var.layer_package_path
-  source_code_hash         = filebase64sha256(var.layer_package_path)
-  compatible_runtimes      = ["python3.12"]
-  compatible_architectures = ["arm64"]
-}
+# Migrations run one at a time: reserved concurrency 1.
+module "migrate" {
+  source = "../lambda_function"
 
-resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer jobs over S3-hosted artifacts; zips are built reproducibly by `make package` in CI and pinned here by source_code_hash.
-  for_each = local.functions
+  name                  = local.migrate_function_name
+  description           = "ITC migrate: apply the numbered warehouse SQL scripts (orchestrator code, mode migrate)"
+  handler               = "orchestrator.main.handler"
+  package_path          = var.package_path
+  environment_variables = local.migrate_environment
+  memory_size_mb        = var.memory_size_mb
+  timeout_seconds       = var.timeout_seconds
+  reserved_concurrency  = 1
+  log_retention_days    = var.log_retention_days
+  kms_key_arn           = module.kms.key_arn
 
-  function_name = each.value.name
-  description   = each.value.description
-  role          = aws_iam_role.functions[each.key].arn
-  handler       = local.handler
-  runtime       = "python3.12"
-  architectures = ["arm64"]
+  vpc_id                        = var.vpc_id
+  vpc_cidr_block                = var.vpc_cidr_block
+  subnet_ids                    = var.subnet_ids
+  additional_security_group_ids = var.additional_security_group_ids
+  shared_resources              = module.orchestrator.shared_resources
 
-  filename         = var.package_path
-  source_code_hash = filebase64sha256(var.package_path)
-  layers           = [aws_lambda_layer_version.this.arn]
-
-  memory_size                    = var.memory_size_mb
-  timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = each.value.concurrency
-  kms_key_arn                    = aws_kms_key.this.arn
-
-  environment {
-    variables = each.value.environment
-  }
-
-  vpc_config {
-    subnet_ids         = var.subnet_ids
-    security_group_ids = concat([aws_security_group.this.id], var.additional_security_group_ids)
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dlq.arn
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.functions[each.key].name
-  }
-
-  tags = merge(var.tags, { Name = each.value.name })
-
-  depends_on = [
-    aws_cloudwatch_log_group.functions,
-    aws_iam_role_policy.functions,
-    aws_iam_role_policy_attachment.vpc_access,
-    aws_iam_role_policy_attachment.xray,
-  ]
-}
-
-resource "aws_sqs_queue" "dlq" {
-  name                              = "${local.function_name}-dlq"
-  message_retention_seconds         = 1209600
-  kms_master_key_id                 = aws_kms_key.this.arn
-  kms_data_key_reuse_period_seconds = 300
+  additional_policy_json = data.aws_iam_policy_document.master_secret.json
 
   tags = var.tags
-}
-
-resource "aws_lambda_function_event_invoke_config" "this" {
-  for_each = aws_lambda_function.this
-
-  function_name                = each.value.function_name
-  maximum_retry_attempts       = 2
-  maximum_event_age_in_seconds = 3600
-
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.dlq.arn
-    }
-  }
 }

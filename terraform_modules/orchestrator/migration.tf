@@ -10,11 +10,11 @@
 resource "aws_lambda_invocation" "migrate" {
   count = var.run_migrations_on_apply ? 1 : 0
 
-  function_name = aws_lambda_function.this["migrate"].function_name
+  function_name = module.migrate.function_name
   input         = jsonencode({ mode = "migrate", run_id = "terraform-apply" })
 
   triggers = {
-    code  = aws_lambda_function.this["migrate"].source_code_hash
-    layer = aws_lambda_layer_version.this.source_code_hash
+    code  = module.migrate.function_source_code_hash
+    layer = module.orchestrator.layer_source_code_hash
   }
 }

@@ -15,32 +15,32 @@ output "access_log_bucket_name" {
 
 output "kms_key_arn" {
   description = "ARN of the orchestration KMS key (landing objects, logs, queues); the pipelines need it to read and write snapshots."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.key_arn
 }
 
 output "function_name" {
   description = "Name of the orchestrator Lambda (refresh, quality)."
-  value       = aws_lambda_function.this["orchestrator"].function_name
+  value       = module.orchestrator.function_name
 }
 
 output "function_arn" {
   description = "ARN of the orchestrator Lambda (refresh, quality)."
-  value       = aws_lambda_function.this["orchestrator"].arn
+  value       = module.orchestrator.function_arn
 }
 
 output "migrate_function_name" {
   description = "Name of the migrate Lambda (orchestrator code, mode migrate)."
-  value       = aws_lambda_function.this["migrate"].function_name
+  value       = module.migrate.function_name
 }
 
 output "migrate_function_arn" {
   description = "ARN of the migrate Lambda."
-  value       = aws_lambda_function.this["migrate"].arn
+  value       = module.migrate.function_arn
 }
 
 output "function_log_group_names" {
   description = "Log group names of the orchestrator and migrate functions, by function key."
-  value       = { for k, g in aws_cloudwatch_log_group.functions : k => g.name }
+  value       = { orchestrator = module.orchestrator.log_group_name, migrate = module.migrate.log_group_name }
 }
 
 output "state_machine_arns" {
@@ -55,7 +55,7 @@ output "state_machine_log_group_names" {
 
 output "dlq_name" {
   description = "Name of the orchestrator functions' dead-letter queue."
-  value       = aws_sqs_queue.dlq.name
+  value       = module.orchestrator.dlq_name
 }
 
 output "events_dlq_name" {

@@ -10,7 +10,7 @@ locals {
   load_template_vars = {
     demand_function_arn       = var.demand_function_arn
     verifyplus_function_arn   = var.verifyplus_function_arn
-    orchestrator_function_arn = aws_lambda_function.this["orchestrator"].arn
+    orchestrator_function_arn = module.orchestrator.function_arn
     alert_topic_arn           = var.alert_topic_arn
   }
 
@@ -22,7 +22,7 @@ locals {
   invoked_function_arns = [
     var.demand_function_arn,
     var.verifyplus_function_arn,
-    aws_lambda_function.this["orchestrator"].arn,
+    module.orchestrator.function_arn,
   ]
 }
 
@@ -31,7 +31,7 @@ resource "aws_cloudwatch_log_group" "state_machines" {
 
   name              = "/aws/vendedlogs/states/${var.name_prefix}-${each.key}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.key_arn
 
   tags = var.tags
 }
@@ -88,7 +88,7 @@ data "aws_iam_policy_document" "state_machines" {
   statement {
     sid       = "StateMachineDataKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
+    resources = [module.kms.key_arn]
   }
 
   # CloudWatch Logs delivery for Step Functions: these APIs do not support resource-level
@@ -135,7 +135,7 @@ resource "aws_sfn_state_machine" "this" {
 
   encryption_configuration {
     type                              = "CUSTOMER_MANAGED_KMS_KEY"
-    kms_key_id                        = aws_kms_key.this.arn
+    kms_key_id                        = module.kms.key_arn
     kms_data_key_reuse_period_seconds = 300
   }
 

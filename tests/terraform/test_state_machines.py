@@ -80,17 +80,11 @@ def declared_variables() -> set[str]:
     return set(re.findall(r'variable\s+"([a-z_0-9]+)"', (ORCHESTRATOR / "variables.tf").read_text()))
 
 
-def declared_lambda_resources() -> set[str]:
-    return set(re.findall(r'resource\s+"aws_lambda_function"\s+"([a-z_0-9]+)"', _module_text()))
-
-
-def lambda_keys() -> set[str]:
-    """Keys of local.functions (the for_each of aws_lambda_function.this)."""
-    text = _module_text()
-    decl = re.search(r"\n\s*functions\s*=\s*\{", text)
-    assert decl, "local.functions is not declared"
-    body = _block_after(text, decl.start())
-    return set(re.findall(r"^\s{4}([a-z_]+)\s*=\s*\{", body, flags=re.M))
+def declared_lambda_modules() -> set[str]:
+    """Module calls of the orchestrator that deploy a function (source ../lambda_function)."""
+    return set(
+        re.findall(r'module\s+"([a-z_0-9]+)"\s*\{\s*source\s*=\s*"\.\./lambda_function"', _module_text())
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,16 +153,15 @@ def test_module_passes_exactly_the_contract_variables(name: str) -> None:
 @pytest.mark.parametrize("name", ["ingest", "load"])
 def test_passed_function_arns_come_from_variables_or_module_lambdas(name: str) -> None:
     """GIVEN each *_function_arn the module passes THEN it is a declared variable or a Lambda of the module."""
-    variables, resources, keys = declared_variables(), declared_lambda_resources(), lambda_keys()
+    variables, modules = declared_variables(), declared_lambda_modules()
+    assert modules, "the orchestrator module deploys no function through ../lambda_function"
     for var, expr in templatefile_calls()[name].items():
         if m := re.fullmatch(r"var\.([a-z_0-9]+)", expr):
             assert m.group(1) in variables, f"{var} = {expr}: no such variable in the module"
-        elif m := re.fullmatch(r'aws_lambda_function\.([a-z_0-9]+)(?:\["([a-z_]+)"\])?\.arn', expr):
-            assert m.group(1) in resources, f"{var} = {expr}: no such aws_lambda_function"
-            if m.group(2):
-                assert m.group(2) in keys, f"{var} = {expr}: no such function key in local.functions"
+        elif m := re.fullmatch(r"module\.([a-z_0-9]+)\.function_arn", expr):
+            assert m.group(1) in modules, f"{var} = {expr}: no such lambda_function module call"
         else:
-            pytest.fail(f"{var} = {expr}: expected var.* or aws_lambda_function.*.arn")
+            pytest.fail(f"{var} = {expr}: expected var.* or module.<lambda_function call>.function_arn")
 
 
 @pytest.mark.parametrize("name", ["ingest", "load"])
