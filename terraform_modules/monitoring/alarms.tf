@@ -1,129 +1,61 @@
+# Every alarm of the module: plain-metric alarms in aws_cloudwatch_metric_alarm.metric and
+# Metrics Insights alarms in aws_cloudwatch_metric_alarm.query, each for_each over a map of
+# "<family>/<key>" => settings built here. All publish to the alert topic.
 locals {
   alarm_actions = [aws_sns_topic.this.arn]
   ns            = var.metric_namespace
-}
 
-# ---------------------------------------------------------------------------------------------
-# Lambda: errors, throttles, duration close to the timeout.
-# ---------------------------------------------------------------------------------------------
-resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  for_each = var.lambda_function_names
-
-  alarm_name          = "${var.name_prefix}-${each.key}-errors"
-  alarm_description   = "${each.value} returned errors (see its log group)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
-  for_each = var.lambda_function_names
-
-  alarm_name          = "${var.name_prefix}-${each.key}-throttles"
-  alarm_description   = "${each.value} was throttled (reserved concurrency reached)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
-  for_each = var.lambda_function_names
-
-  alarm_name          = "${var.name_prefix}-${each.key}-duration"
-  alarm_description   = "${each.value} ran longer than ${floor(var.lambda_duration_alarm_ratio * 100)}% of its timeout: it will soon time out."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = floor(var.lambda_timeouts_seconds[each.key] * 1000 * var.lambda_duration_alarm_ratio)
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "dlq_messages" {
-  for_each = var.dlq_names
-
-  alarm_name          = "${var.name_prefix}-${each.key}-dlq-not-empty"
-  alarm_description   = "Dead-letter queue ${each.value} holds failed events: inspect and redrive them."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-
-  tags = var.tags
-}
-
-# ---------------------------------------------------------------------------------------------
-# Step Functions: failed and timed-out executions.
-# ---------------------------------------------------------------------------------------------
-locals {
-  sfn_alarms = merge([
-    for name, arn in var.state_machine_arns : {
-      for metric in ["ExecutionsFailed", "ExecutionsTimedOut"] :
-      "${name}-${metric}" => { name = name, arn = arn, metric = metric }
+  # Lambda: errors, throttles, duration close to the timeout.
+  lambda_alarm_kinds = {
+    errors    = { metric = "Errors", statistic = "Sum", ok = true, description = "%s returned errors (see its log group)." }
+    throttles = { metric = "Throttles", statistic = "Sum", ok = false, description = "%s was throttled (reserved concurrency reached)." }
+    duration = {
+      metric      = "Duration", statistic = "Maximum", ok = false
+      description = "%s ran longer than ${floor(var.lambda_duration_alarm_ratio * 100)}%% of its timeout: it will soon time out."
+    }
+  }
+  lambda_alarms = merge([
+    for kind, a in local.lambda_alarm_kinds : {
+      for key, function_name in var.lambda_function_names : "lambda_${kind}/${key}" => {
+        name        = "${var.name_prefix}-${key}-${kind}"
+        description = format(a.description, function_name)
+        namespace   = "AWS/Lambda"
+        metric      = a.metric
+        dimensions  = { FunctionName = function_name }
+        statistic   = a.statistic
+        threshold   = kind == "duration" ? floor(var.lambda_timeouts_seconds[key] * 1000 * var.lambda_duration_alarm_ratio) : 0
+        ok          = a.ok
+      }
     }
   ]...)
-}
 
-resource "aws_cloudwatch_metric_alarm" "state_machine" {
-  for_each = local.sfn_alarms
+  dlq_alarms = {
+    for key, queue in var.dlq_names : "dlq_messages/${key}" => {
+      name        = "${var.name_prefix}-${key}-dlq-not-empty"
+      description = "Dead-letter queue ${queue} holds failed events: inspect and redrive them."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = queue }
+      statistic   = "Maximum"
+    }
+  }
 
-  alarm_name          = "${var.name_prefix}-${each.value.name}-${lower(each.value.metric)}"
-  alarm_description   = "The ${each.value.name} state machine had ${each.value.metric} (its execution history names the failing step)."
-  namespace           = "AWS/States"
-  metric_name         = each.value.metric
-  dimensions          = { StateMachineArn = each.value.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
+  # Step Functions: failed and timed-out executions.
+  state_machine_alarms = merge([
+    for name, arn in var.state_machine_arns : {
+      for metric in ["ExecutionsFailed", "ExecutionsTimedOut"] : "state_machine/${name}-${metric}" => {
+        name        = "${var.name_prefix}-${name}-${lower(metric)}"
+        description = "The ${name} state machine had ${metric} (its execution history names the failing step)."
+        namespace   = "AWS/States"
+        metric      = metric
+        dimensions  = { StateMachineArn = arn }
+        statistic   = "Sum"
+      }
+    }
+  ]...)
 
-  tags = var.tags
-}
-
-# ---------------------------------------------------------------------------------------------
-# RDS: CPU, storage, connections, memory.
-# ---------------------------------------------------------------------------------------------
-locals {
-  rds_alarms = {
+  # RDS: CPU, storage, connections, memory.
+  rds_alarm_kinds = {
     cpu = {
       metric      = "CPUUtilization", statistic = "Average", operator = "GreaterThanThreshold"
       threshold   = var.db_cpu_threshold_percent, periods = 3
@@ -145,95 +77,104 @@ locals {
       description = "Warehouse freeable memory below ${var.db_free_memory_threshold_bytes} bytes for 15 minutes."
     }
   }
+  rds_alarms = {
+    for key, a in local.rds_alarm_kinds : "rds/${key}" => merge(a, {
+      name       = "${var.name_prefix}-warehouse-${key}"
+      namespace  = "AWS/RDS"
+      dimensions = { DBInstanceIdentifier = var.db_instance_identifier }
+      missing    = "missing"
+      ok         = true
+    })
+  }
+
+  # Freshness needs a one-day window, longer than Metrics Insights alarms allow, so it uses the
+  # plain metric with its exact dimension set {Source, service} as the orchestrator's quality
+  # step emits it.
+  freshness_alarms = {
+    for source in var.sources : "data_freshness/${source}" => {
+      name        = "${var.name_prefix}-${source}-data-stale"
+      description = "The newest ${source} data in the warehouse is older than ${var.freshness_threshold_hours} hours, or no freshness was reported for a day."
+      namespace   = local.ns
+      metric      = "DataFreshnessHours"
+      dimensions  = { Source = source, service = var.freshness_metric_service }
+      statistic   = "Maximum"
+      period      = 86400
+      threshold   = var.freshness_threshold_hours
+      missing     = "breaching"
+      ok          = true
+    }
+  }
+
+  # Defaults: one 5-minute period above 0, missing data is not an alarm, no OK notification.
+  metric_alarms = {
+    for key, a in merge(local.lambda_alarms, local.dlq_alarms, local.state_machine_alarms, local.rds_alarms, local.freshness_alarms) :
+    key => merge({ period = 300, periods = 1, operator = "GreaterThanThreshold", threshold = 0, missing = "notBreaching", ok = false }, a)
+  }
+
+  # The pipeline's own metrics (CloudWatch embedded-metric logs, namespace var.metric_namespace).
+  # Rejections and quality failures use Metrics Insights queries, which match whatever other
+  # dimensions (e.g. `service`) the emitter adds.
+  query_alarms = merge(
+    {
+      for source in var.sources : "records_rejected/${source}" => {
+        name        = "${var.name_prefix}-${source}-records-rejected"
+        description = "The ${source} load rejected records: see ops.rejected_records for reason codes."
+        threshold   = var.records_rejected_threshold
+        id          = "rejected"
+        expression  = "SELECT SUM(RecordsRejected) FROM \"${local.ns}\" WHERE Source = '${source}'"
+      }
+    },
+    {
+      "quality_check_failures" = {
+        name        = "${var.name_prefix}-quality-check-failures"
+        description = "A warehouse quality check failed: see ops.quality_results for the Check and its details."
+        threshold   = 0
+        id          = "failures"
+        expression  = "SELECT SUM(QualityCheckFailures) FROM \"${local.ns}\""
+      }
+    },
+  )
 }
 
-resource "aws_cloudwatch_metric_alarm" "rds" {
-  for_each = local.rds_alarms
+resource "aws_cloudwatch_metric_alarm" "metric" {
+  for_each = local.metric_alarms
 
-  alarm_name          = "${var.name_prefix}-warehouse-${each.key}"
+  alarm_name          = each.value.name
   alarm_description   = each.value.description
-  namespace           = "AWS/RDS"
+  namespace           = each.value.namespace
   metric_name         = each.value.metric
-  dimensions          = { DBInstanceIdentifier = var.db_instance_identifier }
+  dimensions          = each.value.dimensions
   statistic           = each.value.statistic
-  period              = 300
+  period              = each.value.period
   evaluation_periods  = each.value.periods
   comparison_operator = each.value.operator
   threshold           = each.value.threshold
-  treat_missing_data  = "missing"
+  treat_missing_data  = each.value.missing
   actions_enabled     = true
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = each.value.ok ? local.alarm_actions : null
 
   tags = var.tags
 }
 
-# ---------------------------------------------------------------------------------------------
-# The pipeline's own metrics (CloudWatch embedded-metric logs, namespace var.metric_namespace).
-# Rejections and quality failures use Metrics Insights queries, which match whatever other
-# dimensions (e.g. `service`) the emitter adds; freshness needs a one-day window, longer than
-# Metrics Insights alarms allow, so it uses the plain metric with its exact dimension set
-# {Source, service} as the orchestrator's quality step emits it.
-# ---------------------------------------------------------------------------------------------
-resource "aws_cloudwatch_metric_alarm" "records_rejected" {
-  for_each = toset(var.sources)
+resource "aws_cloudwatch_metric_alarm" "query" {
+  for_each = local.query_alarms
 
-  alarm_name          = "${var.name_prefix}-${each.key}-records-rejected"
-  alarm_description   = "The ${each.key} load rejected records: see ops.rejected_records for reason codes."
+  alarm_name          = each.value.name
+  alarm_description   = each.value.description
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.records_rejected_threshold
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   actions_enabled     = true
   alarm_actions       = local.alarm_actions
 
   metric_query {
-    id          = "rejected"
-    expression  = "SELECT SUM(RecordsRejected) FROM \"${local.ns}\" WHERE Source = '${each.key}'"
+    id          = each.value.id
+    expression  = each.value.expression
     period      = 3600
     return_data = true
   }
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "quality_check_failures" {
-  alarm_name          = "${var.name_prefix}-quality-check-failures"
-  alarm_description   = "A warehouse quality check failed: see ops.quality_results for the Check and its details."
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-
-  metric_query {
-    id          = "failures"
-    expression  = "SELECT SUM(QualityCheckFailures) FROM \"${local.ns}\""
-    period      = 3600
-    return_data = true
-  }
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "data_freshness" {
-  for_each = toset(var.sources)
-
-  alarm_name          = "${var.name_prefix}-${each.key}-data-stale"
-  alarm_description   = "The newest ${each.key} data in the warehouse is older than ${var.freshness_threshold_hours} hours, or no freshness was reported for a day."
-  namespace           = local.ns
-  metric_name         = "DataFreshnessHours"
-  dimensions          = { Source = each.key, service = var.freshness_metric_service }
-  statistic           = "Maximum"
-  period              = 86400
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.freshness_threshold_hours
-  treat_missing_data  = "breaching"
-  actions_enabled     = true
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
 
   tags = var.tags
 }

@@ -115,11 +115,11 @@ locals {
       properties = {
         title = "Alarms"
         alarms = concat(
-          [for a in aws_cloudwatch_metric_alarm.state_machine : a.arn],
-          [for a in aws_cloudwatch_metric_alarm.data_freshness : a.arn],
-          [for a in aws_cloudwatch_metric_alarm.records_rejected : a.arn],
-          [aws_cloudwatch_metric_alarm.quality_check_failures.arn],
-          [for a in aws_cloudwatch_metric_alarm.rds : a.arn],
+          [for k, a in aws_cloudwatch_metric_alarm.metric : a.arn if startswith(k, "state_machine/")],
+          [for k, a in aws_cloudwatch_metric_alarm.metric : a.arn if startswith(k, "data_freshness/")],
+          [for k, a in aws_cloudwatch_metric_alarm.query : a.arn if startswith(k, "records_rejected/")],
+          [aws_cloudwatch_metric_alarm.query["quality_check_failures"].arn],
+          [for k, a in aws_cloudwatch_metric_alarm.metric : a.arn if startswith(k, "rds/")],
         )
       }
     },

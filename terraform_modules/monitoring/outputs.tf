@@ -16,14 +16,7 @@ output "dashboard_name" {
 output "alarm_arns" {
   description = "ARNs of every alarm of the module."
   value = concat(
-    [for a in aws_cloudwatch_metric_alarm.lambda_errors : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.lambda_throttles : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.lambda_duration : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.dlq_messages : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.state_machine : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.rds : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.records_rejected : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.data_freshness : a.arn],
-    [aws_cloudwatch_metric_alarm.quality_check_failures.arn],
+    [for a in aws_cloudwatch_metric_alarm.metric : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.query : a.arn],
   )
 }
