@@ -62,7 +62,7 @@ resource "aws_lambda_function" "this" {
 
   vpc_config {
     subnet_ids         = var.subnet_ids
-    security_group_ids = concat([local.security_group_id], var.additional_security_group_ids)
+    security_group_ids = concat(aws_security_group.this[*].id, var.shared_resources[*].security_group_id, var.additional_security_group_ids)
   }
 
   tracing_config {

@@ -9,6 +9,7 @@ so each direction costs a single `terraform validate`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -45,7 +46,9 @@ module "{name}" {{
 
 
 def validate_root(cli: dict[str, str], root: Path, cases: dict[str, list[str]]) -> str:
-    module = MODULES / "itc_data_warehouse"
+    # A relative source keeps the module in the root's package, so its own relative calls
+    # (../kms_key) resolve; an absolute path would make it a separate package.
+    module = os.path.relpath(MODULES / "itc_data_warehouse", root)
     calls = "".join(MODULE_CALL.format(name=n, module=module, cidrs=json.dumps(c)) for n, c in cases.items())
     (root / "main.tf").write_text(PROVIDER + calls)
     init = run_terraform(cli, root, "init", "-backend=false", f"-plugin-dir={cli['plugin_dir']}")
