@@ -17,13 +17,3 @@ module "kms" {
 }
 
 # The key moved into the kms_key module: same key, same policy, never replaced (the RDS storage
-# and the master secret are encrypted with it).
-moved {
-  from = aws_kms_key.this
-  to   = module.kms.aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.this
-  to   = module.kms.aws_kms_alias.this
-}

@@ -8,17 +8,6 @@ module "flow_logs_kms" {
   tags = var.tags
 }
 
-# The key moved into the kms_key module: same key, same policy, never replaced.
-moved {
-  from = aws_kms_key.flow_logs
-  to   = module.flow_logs_kms.aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.flow_logs
-  to   = module.flow_logs_kms.aws_kms_alias.this
-}
-
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/${var.name_prefix}/flow-logs"
   retention_in_days = var.flow_log_retention_days

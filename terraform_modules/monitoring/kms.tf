@@ -18,14 +18,3 @@ module "kms" {
 
   tags = var.tags
 }
-
-# The key moved into the kms_key module: same key, same policy, never replaced.
-moved {
-  from = aws_kms_key.this
-  to   = module.kms.aws_kms_key.this
-}
-
-moved {
-  from = aws_kms_alias.this
-  to   = module.kms.aws_kms_alias.this
-}
