@@ -15,6 +15,7 @@ Error messages never contain the DSN or password.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -66,6 +67,26 @@ def classify_error(exc: BaseException) -> type[TransientError] | type[TerminalEr
     return TerminalError
 
 
+ERROR_TEXT_LIMIT = 2000
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\((?:[^()]|\([^()]*\))*\)=\((?:[^()]|\([^()]*\))*\)')
+
+
+def safe_error_text(exc: BaseException) -> str:
+    """An error message fit for logs and ``ops.load_runs.error``: no secrets and no record values.
+
+    PostgreSQL errors keep their class, SQLSTATE and primary message only (DETAIL and CONTEXT
+    lines quote the offending row), with quoted literals masked ("invalid input syntax for type
+    integer: \"…\""), since a value in a data error may be PHI.
+    """
+    if isinstance(exc, psycopg2.Error):
+        diag = getattr(exc, "diag", None)
+        primary = (diag.message_primary if diag is not None else None) or (str(exc).strip().splitlines() or [""])[0]
+        text = f"{type(exc).__name__} (SQLSTATE {exc.pgcode or 'none'}): {_QUOTED.sub('«value»', primary)}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return redact_text(text.replace("\x00", "\\0"))[:ERROR_TEXT_LIMIT]
+
+
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
     """Re-raise driver errors as Transient/TerminalError with a message that names ``action``."""
@@ -74,9 +95,7 @@ def translate_errors(action: str) -> Iterator[None]:
     except (TransientError, TerminalError):
         raise
     except psycopg2.Error as exc:
-        kind = classify_error(exc)
-        detail = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-        raise kind(f"{action} failed: {detail}") from exc
+        raise classify_error(exc)(f"{action} failed: {safe_error_text(exc)}") from exc
 
 
 def _secret_credentials(secrets_client: Any, secret_arn: str) -> tuple[str, str]:
@@ -216,7 +235,11 @@ def copy_lines(
     *,
     chunk_bytes: int = 1 << 20,
 ) -> int:
-    """Like :func:`copy_rows` for lines already encoded with :func:`encode_copy_row` (hot paths)."""
+    """Like :func:`copy_rows` for text already encoded with :func:`encode_copy_row` (hot paths).
+
+    Returns the number of items sent: rows when each item is one line, chunks when the caller
+    passes several lines per item.
+    """
     target = sql.Identifier(*table.split(".")) if isinstance(table, str) else table
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(map(sql.Identifier, columns))

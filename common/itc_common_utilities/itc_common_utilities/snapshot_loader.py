@@ -58,7 +58,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import re
 import tempfile
 import time
 from collections import deque
@@ -81,8 +80,9 @@ from itc_common_utilities.db import (
     copy_lines,
     encode_copy_row,
     encode_copy_value,
+    safe_error_text,
 )
-from itc_common_utilities.logger.logger_setup import redact_text, setup_logger
+from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.manifest import ManifestError, ManifestFile, verify_file
 from itc_common_utilities.phi import redact_value
 from itc_common_utilities.s3 import JsonlGzReader, LoadedManifest, ObjectRef, SnapshotFileError, read_manifest
@@ -95,7 +95,6 @@ __all__ = [
     "load_snapshot",
 ]
 
-_ERROR_TEXT_LIMIT = 2000
 
 
 class RecordRejected(Exception):
@@ -260,25 +259,6 @@ def _safe_record_key(spec: TableSpec, record: Any) -> str | None:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecordRejected):
         return None
     return None if key is None else str(key)
-
-
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\((?:[^()]|\([^()]*\))*\)=\((?:[^()]|\([^()]*\))*\)')
-
-
-def _error_text(exc: BaseException) -> str:
-    """An error message fit for logs and ``ops.load_runs.error``: no secrets and no record values.
-
-    PostgreSQL errors keep their class, SQLSTATE and primary message only (DETAIL and CONTEXT
-    lines quote the offending row), with quoted literals masked ("invalid input syntax for type
-    integer: \"…\""), since a value in a data error may be PHI.
-    """
-    if isinstance(exc, psycopg2.Error):
-        diag = getattr(exc, "diag", None)
-        primary = (diag.message_primary if diag is not None else None) or (str(exc).strip().splitlines() or [""])[0]
-        text = f"{type(exc).__name__} (SQLSTATE {exc.pgcode or 'none'}): {_QUOTED.sub('«value»', primary)}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return redact_text(text.replace("\x00", "\\0"))[:_ERROR_TEXT_LIMIT]
 
 
 def _ident(name: str) -> sql.Identifier:
@@ -818,7 +798,7 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
         if isinstance(exc, psycopg2.Error):
             kind = classify_error(exc)
             # from None: the driver's exception text quotes row values (PHI); the SQLSTATE is kept
-            raise kind(f"loading {source} snapshot {ref.key} failed: {_error_text(exc)}") from None
+            raise kind(f"loading {source} snapshot {ref.key} failed: {safe_error_text(exc)}") from None
         raise
     result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, result.load_id,
                         result.tables, duration_ms=_ms(started))
@@ -885,7 +865,7 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
 def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: LoadedManifest, *, source: str,
                     started_at: datetime, exc: BaseException, log: Any, context: dict[str, Any]) -> None:
     """Roll back, then write a ``failed`` load row in a short transaction of its own (best effort)."""
-    error = _error_text(exc)
+    error = safe_error_text(exc)
     log.error("snapshot load failed; rolled back", extra={**context, "error": error})
     if conn.closed:
         log.warning("cannot record the failed load: the database connection is closed", extra=context)
@@ -903,7 +883,7 @@ def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: Loade
             })
         conn.commit()
     except psycopg2.Error as record_exc:  # the original error matters more; say why this one failed
-        log.warning("cannot record the failed load", extra={**context, "error": _error_text(record_exc)})
+        log.warning("cannot record the failed load", extra={**context, "error": safe_error_text(record_exc)})
         try:
             conn.rollback()
         except psycopg2.Error:

@@ -54,7 +54,7 @@ def test_given_nul_byte_when_encoded_then_clear_error():
 
 
 def test_given_driver_errors_when_classified_then_transient_only_for_retryable_ones(db):
-    with db.cursor() as cur, pytest.raises(TerminalError, match="querying failed: relation"):
+    with db.cursor() as cur, pytest.raises(TerminalError, match=r"querying failed: UndefinedTable \(SQLSTATE 42P01\)"):
         with translate_errors("querying"):
             cur.execute("SELECT * FROM no_such_table")
     db.rollback()
@@ -126,3 +126,11 @@ def test_given_lock_held_when_another_transaction_asks_then_it_waits_until_relea
     other.rollback()
     holder.close()
     other.close()
+
+
+def test_given_data_error_quoting_a_value_when_translated_then_the_value_is_masked(db):
+    """GIVEN a value (maybe PHI) that PostgreSQL quotes in its error WHEN translated THEN it is not repeated."""
+    with db.cursor() as cur, pytest.raises(TerminalError) as err, translate_errors("casting"):
+        cur.execute("SELECT %s::int", ("Jane Claimant",))
+    assert "Jane Claimant" not in str(err.value)
+    assert "casting failed: InvalidTextRepresentation (SQLSTATE 22P02)" in str(err.value)
