@@ -71,6 +71,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
+from itc_common_utilities import metrics
 from itc_common_utilities.db import (
     NulByteError,
     TerminalError,
@@ -804,6 +805,8 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
                         result.tables, duration_ms=_ms(started))
     log.info("snapshot loaded", extra={**context, **{k: v for k, v in result.to_dict().items() if k != "tables"},
                                        "tables": {k: v.to_dict() for k, v in result.tables.items()}})
+    metrics.emit("RecordsLoaded", result.loaded, {"Source": source})
+    metrics.emit("RecordsRejected", result.rejected, {"Source": source})
     return result
 
 

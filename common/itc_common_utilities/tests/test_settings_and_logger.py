@@ -90,3 +90,18 @@ def test_given_logger_when_logging_then_one_json_line_with_service_run_id_and_re
     assert record["correlation_id"] == "run-42" and record["run_id"] == "run-42"
     assert record["table"] == "raw.cases" and record["rows"] == 10
     assert "pw-value" not in line
+
+
+def test_given_a_metric_when_emitted_then_one_emf_line_names_namespace_metric_and_dimensions(capsys, monkeypatch):
+    from itc_common_utilities import metrics
+
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "demand_pipeline")
+    monkeypatch.delenv("ITC_METRICS_NAMESPACE", raising=False)
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
+    metrics.emit("RecordsRejected", 3, {"Source": "demand"})
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    [directive] = record["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "ITC"
+    assert directive["Metrics"][0]["Name"] == "RecordsRejected"
+    assert record["RecordsRejected"] == [3.0] or record["RecordsRejected"] == 3.0
+    assert record["Source"] == "demand" and record["service"] == "demand_pipeline"

@@ -27,8 +27,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psycopg2.extensions
+from aws_lambda_powertools.metrics import MetricUnit
 from psycopg2 import sql
 
+from itc_common_utilities import metrics
 from itc_common_utilities.db import TerminalError, translate_errors
 from itc_common_utilities.logger.logger_setup import setup_logger
 
@@ -233,23 +235,16 @@ def check_business_time_zone(cur: psycopg2.extensions.cursor, expected: str) -> 
 
 
 def _emit_metrics(results: list[CheckResult], namespace: str, service: str) -> None:
-    """CloudWatch embedded-metric-format lines via Powertools (one line per metric and dimension)."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
+    """QualityCheckFailures per check and DataFreshnessHours per source, as EMF lines."""
     failures: dict[str, int] = {}
     for r in results:
         failures[r.check] = failures.get(r.check, 0) + (0 if r.passed else 1)
     for check, count in sorted(failures.items()):
-        with single_metric(name="QualityCheckFailures", unit=MetricUnit.Count, value=count,
-                           namespace=namespace) as metric:
-            metric.add_dimension(name="Check", value=check)
-            metric.add_dimension(name="service", value=service)
+        metrics.emit("QualityCheckFailures", count, {"Check": check, "service": service}, metric_namespace=namespace)
     for r in results:
         if r.check == "freshness" and "hours" in r.observed:
-            with single_metric(name="DataFreshnessHours", unit=MetricUnit.NoUnit, value=r.observed["hours"],
-                               namespace=namespace) as metric:
-                metric.add_dimension(name="Source", value=r.subject)
-                metric.add_dimension(name="service", value=service)
+            metrics.emit("DataFreshnessHours", r.observed["hours"], {"Source": r.subject, "service": service},
+                         unit=MetricUnit.NoUnit, metric_namespace=namespace)
 
 
 def run_quality_checks(
