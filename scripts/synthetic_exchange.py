@@ -195,6 +195,8 @@ def _upload_ms(rng: random.Random, config: ExchangeConfig) -> int:
 def iter_demands(config: ExchangeConfig) -> Iterator[Demand]:
     """The demand model, one demand at a time (deterministic by seed and demand number)."""
     templates = sorted({r["templateId"] for r in template_rows(config)})
+    # nothing happens after the generated window (no archives in the future of the data)
+    window_end_ms = int(_month_start(config, config.months).timestamp() * 1000) - 1
     for i in range(config.demands):
         rng = random.Random((config.seed << 32) ^ (i * 2654435761 % (1 << 32)))
         firm = rng.randrange(config.firms)
@@ -216,6 +218,7 @@ def iter_demands(config: ExchangeConfig) -> Iterator[Demand]:
         if rng.random() < config.archived_share:
             first = uploaded + rng.randrange(3_600_000, 40 * 86_400_000)
             archived = (first,) if rng.random() < 0.7 else (first, first + rng.randrange(60_000, 20 * 86_400_000))
+            archived = tuple(min(t, window_end_ms) for t in archived)
             if len(archived) == 2 and rng.random() < 0.5:
                 archived = (archived[1], archived[0])  # out of time order: the later one still wins
         malformed = defect = None
