@@ -64,13 +64,24 @@ def lambda_output(path: Path = LAMBDA_LOG) -> Iterator[Path]:
         for lg in loggers:
             for h in lg.handlers:
                 if type(h) is logging.StreamHandler:
-                    swapped.append((h, h.setStream(log)))
+                    # swapped directly, not with setStream(): that flushes the old stream, which may
+                    # be closed already (e.g. an earlier test's captured stdout)
+                    h.acquire()
+                    try:
+                        swapped.append((h, h.stream))
+                        h.stream = log
+                    finally:
+                        h.release()
         try:
             with redirect_stdout(log):
                 yield path
         finally:
             for h, stream in swapped:
-                h.setStream(stream)
+                h.acquire()
+                try:
+                    h.stream = stream
+                finally:
+                    h.release()
 
 
 def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -272,3 +273,31 @@ def running_state() -> StackState | None:
         return None
     state.services = alive
     return state
+
+
+@contextlib.contextmanager
+def threaded_moto() -> Iterator[str]:
+    """An in-process moto server on a free port, for tests; yields its URL.
+
+    moto keeps its state per process, not per server: the state is reset on the way in and out,
+    so one test's buckets and tables never show up in the next one's server.
+    """
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    url = f"http://{HOST}:{port}"
+
+    def reset() -> None:
+        requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
+
+    reset()
+    try:
+        yield url
+    finally:
+        reset()
+        server.stop()

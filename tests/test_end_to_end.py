@@ -10,7 +10,6 @@ product.
 from __future__ import annotations
 
 import csv
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 import boto3
 import psycopg2
 import pytest
-from moto.server import ThreadedMotoServer
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
@@ -34,19 +32,10 @@ REQUESTS = 90
 SEED = 11
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with local_stack.threaded_moto() as url:
+        yield url
 
 
 @pytest.fixture
