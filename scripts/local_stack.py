@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import logging
 import os
 import signal
 import socket
@@ -288,6 +289,7 @@ def threaded_moto() -> Iterator[str]:
     with socket.socket() as s:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request otherwise
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     url = f"http://{HOST}:{port}"
