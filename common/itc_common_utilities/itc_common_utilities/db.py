@@ -108,6 +108,12 @@ def _secret_credentials(secrets_client: Any, secret_arn: str) -> tuple[str, str]
         ) from None
 
 
+def _aws_client(service: str, region: str | None) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region) if region else boto3.client(service)
+
+
 def connect(
     settings: DatabaseSettings | None = None,
     *,
@@ -117,7 +123,11 @@ def connect(
     application_name: str = "itc",
     autocommit: bool = False,
 ) -> psycopg2.extensions.connection:
-    """Open a connection; ``dsn`` (or ``settings.database_url``) wins over secret / IAM settings."""
+    """Open a connection; ``dsn`` (or ``settings.database_url``) wins over secret / IAM settings.
+
+    Without a DSN the password comes from an RDS IAM auth token or the Secrets Manager secret; the
+    boto3 client for that is created here unless the caller passes one.
+    """
     if settings is None and dsn is None:
         raise TerminalError("connect() needs settings or a dsn")
     dsn = dsn or (settings.database_url if settings else None)
@@ -133,15 +143,15 @@ def connect(
         kwargs.update(host=settings.host, port=settings.port, dbname=settings.dbname)
         kwargs.setdefault("sslmode", "verify-full")
         if settings.iam_auth:
-            if rds_client is None:
-                raise TerminalError("IAM database auth needs an RDS client")
+            rds_client = rds_client or _aws_client("rds", settings.region)
             kwargs["user"] = settings.user
             kwargs["password"] = rds_client.generate_db_auth_token(
                 DBHostname=settings.host, Port=settings.port, DBUsername=settings.user
             )
         else:
-            if secrets_client is None or settings.secret_arn is None:
-                raise TerminalError("ITC_DB_SECRET_ARN and a Secrets Manager client are needed")
+            if settings.secret_arn is None:
+                raise TerminalError("ITC_DB_SECRET_ARN is needed when IAM database auth is off")
+            secrets_client = secrets_client or _aws_client("secretsmanager", settings.region)
             kwargs["user"], kwargs["password"] = _secret_credentials(secrets_client, settings.secret_arn)
     with translate_errors("connecting to the warehouse"):
         conn = psycopg2.connect(dsn or "", **kwargs)

@@ -75,10 +75,7 @@ def run_load(event: dict[str, Any], settings: DemandSettings) -> dict[str, Any]:
             logger.info("not a demand manifest: ignored", extra={"key": ref.key})
             results.append({"status": "ignored", "manifest_key": ref.key})
             continue
-        rds = _client("rds", settings) if db_settings.iam_auth and not db_settings.database_url else None
-        secrets = (_client("secretsmanager", settings)
-                   if db_settings.secret_arn and not db_settings.database_url else None)
-        conn = connect(db_settings, secrets_client=secrets, rds_client=rds, application_name="itc-demand-load")
+        conn = connect(db_settings, application_name="itc-demand-load")
         try:
             results.append(load(conn, s3, ref, logger=logger).to_dict())
         finally:

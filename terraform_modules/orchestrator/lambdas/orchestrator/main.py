@@ -13,7 +13,7 @@ from typing import Any
 
 from itc_common_utilities.db import TerminalError, connect
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
-from itc_common_utilities.settings import DatabaseSettings, SettingsError
+from itc_common_utilities.settings import SettingsError
 from orchestrator import settings as settings_module
 from orchestrator.migrate import migrate
 from orchestrator.quality import run_quality_checks
@@ -21,18 +21,6 @@ from orchestrator.refresh import refresh_views
 
 MODES = ("refresh", "quality", "migrate")
 logger = setup_logger("orchestrator")
-
-
-def _connect(db: DatabaseSettings) -> Any:
-    secrets_client = rds_client = None
-    if db.database_url is None:
-        import boto3
-
-        if db.iam_auth:
-            rds_client = boto3.client("rds", region_name=db.region)
-        else:
-            secrets_client = boto3.client("secretsmanager", region_name=db.region)
-    return connect(db, secrets_client=secrets_client, rds_client=rds_client, application_name="itc-orchestrator")
 
 
 def run(event: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -44,7 +32,7 @@ def run(event: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> d
         settings, db = settings_module.load(environ=environ)
     except SettingsError as exc:
         raise TerminalError(f"orchestrator settings: {exc}") from None
-    conn = _connect(db)
+    conn = connect(db, application_name="itc-orchestrator")
     try:
         if mode == "refresh":
             result = refresh_views(conn, logger)

@@ -60,10 +60,7 @@ def run_load(event: dict[str, Any], *, overrides: dict[str, Any] | None = None) 
     if not refs:
         raise TerminalError("the event names no verifyplus _manifest.json to load")
     s3 = boto3.client("s3")
-    needs_secret = db_settings.database_url is None and not db_settings.iam_auth
-    conn = connect(db_settings, application_name="itc-verifyplus-load",
-                   secrets_client=boto3.client("secretsmanager") if needs_secret else None,
-                   rds_client=boto3.client("rds") if db_settings.iam_auth and not db_settings.database_url else None)
+    conn = connect(db_settings, application_name="itc-verifyplus-load")
     try:
         results = []
         for ref in refs:
