@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import psycopg2
 import psycopg2.errorcodes
 import psycopg2.extensions
@@ -186,7 +187,40 @@ def encode_copy_value(value: Any) -> str:
     return text.translate(_COPY_ESCAPES)
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+_RENDER: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _v: "\\N",
+    int: int.__str__,
+    bool: lambda v: "t" if v else "f",
+    datetime: datetime.isoformat,
+    dict: _json_text,
+    list: _json_text,
+}
+
+
 def encode_copy_row(row: Sequence[Any]) -> str:
+    """COPY text of one row (newline-terminated), built in one pass for the common case.
+
+    Values are rendered without escaping, then the line is checked with C-level scans: if it holds
+    exactly the expected tabs, one backslash per NULL and no newline, carriage return or NUL, no
+    value needed escaping. Otherwise (rare) the row is encoded again by the shared, escaping encoder,
+    which also raises :class:`NulByteError`.
+    """
+    try:
+        out = [v if type(v) is str else _RENDER[type(v)](v) for v in row]
+    except (KeyError, TypeError):  # another type, or JSON orjson cannot write (e.g. a >64-bit integer)
+        return _encode_copy_row_escaped(row)
+    line = "\t".join(out)
+    if (line.count("\t") != len(out) - 1 or line.count("\\") != row.count(None) or "\n" in line
+            or "\r" in line or "\x00" in line):
+        return _encode_copy_row_escaped(row)
+    return line + "\n"
+
+
+def _encode_copy_row_escaped(row: Sequence[Any]) -> str:
     return "\t".join(map(encode_copy_value, row)) + "\n"
 
 

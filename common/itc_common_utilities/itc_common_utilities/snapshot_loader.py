@@ -291,7 +291,7 @@ def _row_text(spec: TableSpec, row: Sequence[Any], number: int, key_idx: Sequenc
             raise RecordRejected("missing_key", spec.columns[i], None,
                                  f"natural key column {spec.columns[i]} is empty")
     try:
-        text = fast_copy_row(row)
+        text = encode_copy_row(row)
         return f"{number}\t{text}" if suffix is None else text[:-1] + suffix
     except NulByteError:
         bad = next(i for i, v in enumerate(row) if "\x00" in _as_text(v))
@@ -355,7 +355,7 @@ def _copy_text(spec: TableSpec, reader: Iterable[tuple[int, bytes]], rejects: _R
                                 ok = False
                     if ok:
                         try:
-                            text = fast_copy_row(built)
+                            text = encode_copy_row(built)
                             text = f"{number}\t{text}" if suffix is None else text[:-1] + suffix
                         except NulByteError:
                             text = _row_text(spec, built, number, key_idx, suffix)
@@ -377,39 +377,6 @@ def _copy_text(spec: TableSpec, reader: Iterable[tuple[int, bytes]], rejects: _R
     finally:
         if gc_was_enabled:
             gc.enable()
-
-
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-_RENDER: dict[type, Callable[[Any], str]] = {
-    type(None): lambda _v: "\\N",
-    int: int.__str__,
-    bool: lambda v: "t" if v else "f",
-    datetime: datetime.isoformat,
-    dict: _json_text,
-    list: _json_text,
-}
-
-
-def fast_copy_row(row: Sequence[Any]) -> str:
-    """COPY text of one row, like :func:`db.encode_copy_row` but built in one pass for the common case.
-
-    Values are rendered without escaping, then the line is checked with C-level scans: if it holds
-    exactly the expected tabs, one backslash per NULL and no newline, carriage return or NUL, no
-    value needed escaping. Otherwise (rare) the row is encoded again by the shared, escaping encoder,
-    which also raises :class:`NulByteError`.
-    """
-    try:
-        out = [v if type(v) is str else _RENDER[type(v)](v) for v in row]
-    except (KeyError, TypeError):  # another type, or JSON orjson cannot write (e.g. a >64-bit integer)
-        return encode_copy_row(row)
-    line = "\t".join(out)
-    if (line.count("\t") != len(out) - 1 or line.count("\\") != row.count(None) or "\n" in line
-            or "\r" in line or "\x00" in line):
-        return encode_copy_row(row)
-    return line + "\n"
 
 
 def _as_text(value: Any) -> str:
