@@ -73,7 +73,7 @@ lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requireme
 
 bench: venv ## print load throughput, memory, replay cost and package figures (no assertions)
 	@$(PY) -m scripts.bench
-	@$(PY) -m scripts.bench_verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
+	@LOG_LEVEL=WARNING $(PY) -m scripts.bench_verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
 	@$(PY) scripts/bench_package.py
 
 clean: ## stop the database and remove local state, builds and reports (keeps .venv)
