@@ -56,14 +56,7 @@ def database_url() -> str:
 @contextmanager
 def warehouse() -> Iterator[psycopg2.extensions.connection]:
     """A connection built from the environment (DSN, or host + secret / IAM auth)."""
-    settings = load_settings(DatabaseSettings)
-    secrets_client = rds_client = None
-    if settings.database_url is None:
-        import boto3
-
-        secrets_client = boto3.client("secretsmanager") if settings.secret_arn else None
-        rds_client = boto3.client("rds") if settings.iam_auth else None
-    conn = connect(settings, secrets_client=secrets_client, rds_client=rds_client, application_name="itc-cli")
+    conn = connect(load_settings(DatabaseSettings), application_name="itc-cli")
     try:
         yield conn
     finally:

@@ -95,10 +95,40 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         raise
 
     def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with lambda_output(), step(f"{component} {event.get('mode', '')}".strip()):
+        with lambda_output(), step(f"{component} {event.get('mode', '')}".strip()), \
+                service_login(component, event.get("mode")):
             return module.handler(event, context)
 
     return call
+
+
+# what each Lambda logs in as (DESIGN.md §6: pipelines never connect as the owner or master user)
+SERVICE_LOGINS = {"demand": "itc_loader", "verifyplus": "itc_loader", "orchestrator": "itc_refresher"}
+
+
+@contextmanager
+def service_login(component: str, mode: str | None) -> Iterator[None]:
+    """Run a handler as its service login, as in AWS, when an admin DSN is known (the local stack).
+
+    With ``ITC_ADMIN_DATABASE_URL`` set (the local stack sets it to the embedded superuser), the
+    handler's ``ITC_DATABASE_URL`` is, for the call, a DSN of ``itc_loader`` (loads) or
+    ``itc_refresher`` (refresh, quality); migrations keep the admin DSN. Otherwise nothing changes.
+    """
+    admin = os.environ.get("ITC_ADMIN_DATABASE_URL")
+    if not admin or mode in ("extract", "migrate") or component not in SERVICE_LOGINS:
+        yield
+        return
+    from scripts import access
+
+    previous = os.environ.get("ITC_DATABASE_URL")
+    os.environ["ITC_DATABASE_URL"] = access.local_login_dsn(admin, SERVICE_LOGINS[component])
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("ITC_DATABASE_URL", None)
+        else:
+            os.environ["ITC_DATABASE_URL"] = previous
 
 
 @contextmanager

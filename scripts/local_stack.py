@@ -258,7 +258,10 @@ def stack_env(state: StackState) -> dict[str, str]:
         "ITC_DB_SSLMODE": "prefer",
     }
     if state.database_url:
+        # the embedded cluster's superuser: migrations and `itc access` use it; the pipelines'
+        # handlers are run as their own service logins (itc_loader, itc_refresher) by itc_jobs
         env["ITC_DATABASE_URL"] = state.database_url
+        env["ITC_ADMIN_DATABASE_URL"] = state.database_url
     if "moto" in state.services:
         env["AWS_ENDPOINT_URL"] = state.services["moto"].url
     if "quickbase" in state.services:

@@ -98,3 +98,29 @@ def test_given_a_closed_month_when_it_is_closed_again_then_the_error_says_it_is_
     assert "closed 2026-10 (0 line(s) frozen, closed by finance test)" in first.stdout, first.stdout + first.stderr
     again = itc("invoice", "--month", "2026-10", "--close", "--output-dir", str(tmp_path), env=env)
     assert_one_line_error(again, "month 2026-10 is already closed")
+
+
+def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_service_logins(db_dsn, monkeypatch):
+    """GIVEN the local stack's admin DSN WHEN itc runs a load / a refresh THEN the handler connects as
+    itc_loader / itc_refresher (never the superuser), and migrations and extracts keep the admin DSN."""
+    import os
+
+    import psycopg2
+
+    from scripts.itc_jobs import service_login
+
+    monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", db_dsn)
+    monkeypatch.setenv("ITC_DATABASE_URL", db_dsn)
+    seen = {}
+    for component, mode in [("demand", "load"), ("verifyplus", "load"), ("orchestrator", "refresh"),
+                            ("orchestrator", "migrate"), ("demand", "extract")]:
+        with service_login(component, mode):
+            conn = psycopg2.connect(os.environ["ITC_DATABASE_URL"])
+            with conn.cursor() as cur:
+                cur.execute("SELECT current_user")
+                seen[(component, mode)] = cur.fetchone()[0]
+            conn.close()
+    assert os.environ["ITC_DATABASE_URL"] == db_dsn
+    assert seen[("demand", "load")] == seen[("verifyplus", "load")] == "itc_loader"
+    assert seen[("orchestrator", "refresh")] == "itc_refresher"
+    assert seen[("orchestrator", "migrate")] == seen[("demand", "extract")] == "postgres"
