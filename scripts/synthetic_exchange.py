@@ -321,7 +321,8 @@ def _corrupt(record: dict[str, Any], defect: str, *, dynamo: bool, big: int) -> 
     return record
 
 
-def _to_dynamo(value: Any) -> Any:
+def to_dynamo(value: Any) -> Any:
+    """A plain JSON value as a raw DynamoDB attribute value ({"S": …}, {"M": …}, …)."""
     if value is None:
         return {"NULL": True}
     if isinstance(value, bool):
@@ -331,8 +332,10 @@ def _to_dynamo(value: Any) -> Any:
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, list):
-        return {"L": [_to_dynamo(v) for v in value]}
-    return {"M": {k: _to_dynamo(v) for k, v in value.items()}}
+        return {"L": [to_dynamo(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {k: to_dynamo(v) for k, v in value.items()}}
+    raise TypeError(f"no DynamoDB form for {type(value).__name__}")
 
 
 def _json_strings(record: dict[str, Any]) -> dict[str, Any]:
@@ -344,7 +347,7 @@ def _shape(record: dict[str, Any], rng: random.Random, config: ExchangeConfig, *
     if roll < config.json_string_share:
         record = _json_strings(record)
     if dynamo or config.json_string_share <= roll < config.json_string_share + config.dynamo_share:
-        return {k: _to_dynamo(v) for k, v in record.items()}
+        return {k: to_dynamo(v) for k, v in record.items()}
     return record
 
 

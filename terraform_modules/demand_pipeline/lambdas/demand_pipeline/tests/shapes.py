@@ -5,22 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
-def to_dynamo(value: Any) -> Any:
-    """A plain JSON value as a raw DynamoDB attribute value."""
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int | float):
-        return {"N": str(value)}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, list):
-        return {"L": [to_dynamo(v) for v in value]}
-    if isinstance(value, dict):
-        return {"M": {k: to_dynamo(v) for k, v in value.items()}}
-    raise TypeError(type(value).__name__)
+from scripts.synthetic_exchange import to_dynamo
 
 
 def dynamo_item(record: dict[str, Any]) -> dict[str, Any]:
