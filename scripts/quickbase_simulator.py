@@ -48,7 +48,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.synthetic_verifyplus import (
+    SyntheticConfig,
+    VerifyPlusDataset,
+    add_dataset_arguments,
+    dataset_from_arguments,
+)
 
 DEFAULT_REALM = "itc-local.quickbase.com"
 DEFAULT_TABLE_ID = "bq7vrfy2x"
@@ -402,12 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Local Quickbase API v1 simulator serving synthetic Verify+ data")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = a free port (printed)")
-    parser.add_argument("--records", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--firms", type=int, default=12)
-    parser.add_argument("--months", type=int, default=3)
-    parser.add_argument("--start-month", default="2026-08")
-    parser.add_argument("--malformed-share", type=float, default=0.02)
+    add_dataset_arguments(parser)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--realm", default=DEFAULT_REALM)
     parser.add_argument("--table-id", default=DEFAULT_TABLE_ID)
@@ -415,9 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-cap", type=int, default=1000)
     parser.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
     args = parser.parse_args(argv)
-    dataset = VerifyPlusDataset(SyntheticConfig(
-        records=args.records, seed=args.seed, firms=args.firms, months=args.months, start_month=args.start_month,
-        malformed_share=args.malformed_share))
+    dataset = dataset_from_arguments(args)
     sim = QuickbaseSimulator(dataset, token=args.token, realm=args.realm, table_id=args.table_id,
                              report_id=args.report_id, page_cap=args.page_cap, rate_limit_per_s=args.rate_limit,
                              host=args.host, port=args.port)

@@ -344,19 +344,28 @@ class VerifyPlusDataset:
         return self._answers()[2]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Deterministic synthetic Verify+ requests (Quickbase labels)")
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command-line options that shape the dataset (shared with the simulator's command)."""
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--firms", type=int, default=12)
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--start-month", default="2026-08")
     parser.add_argument("--malformed-share", type=float, default=0.02)
-    parser.add_argument("--summary", action="store_true", help="print the expected billable counts, not records")
-    args = parser.parse_args(argv)
-    dataset = VerifyPlusDataset(SyntheticConfig(
+
+
+def dataset_from_arguments(args: argparse.Namespace) -> VerifyPlusDataset:
+    return VerifyPlusDataset(SyntheticConfig(
         records=args.records, seed=args.seed, firms=args.firms, months=args.months,
         start_month=args.start_month, malformed_share=args.malformed_share))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Deterministic synthetic Verify+ requests (Quickbase labels)")
+    add_dataset_arguments(parser)
+    parser.add_argument("--summary", action="store_true", help="print the expected billable counts, not records")
+    args = parser.parse_args(argv)
+    dataset = dataset_from_arguments(args)
     if args.summary:
         for (month, firm), count in dataset.expected_billable().items():
             print(f"{month}\t{firm}\t{count}")
