@@ -26,10 +26,10 @@ venv: $(STAMP) ## create .venv with every development and test dependency
 	  printf '%s\n' $(IMPORT_ROOTS) > $$purelib/itc-repo.pth
 
 db-up: venv ## start the embedded PostgreSQL 16 (under .local/) and print its DSN
-	@$(PY) -m scripts.local_pg start
+	@$(PY) -m scripts.stack.local_pg start
 
 db-down: venv ## stop the embedded PostgreSQL
-	@$(PY) -m scripts.local_pg stop
+	@$(PY) -m scripts.stack.local_pg stop
 
 stack-up: venv ## start the local stack: embedded PostgreSQL, moto server, Quickbase simulator
 	@$(PY) -m scripts.itc stack up
@@ -66,16 +66,16 @@ tf-check: venv ## fmt, init+validate every module and environment offline, check
 	@bash scripts/tf_check.sh
 
 package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3.12, no Docker)
-	@$(PY) scripts/package_lambdas.py
+	@$(PY) scripts/build/package_lambdas.py
 
 lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requirements.lock.txt
-	@$(PYTHON) scripts/lock_dependencies.py
+	@$(PYTHON) scripts/build/lock_dependencies.py
 
 bench: venv ## print load throughput, memory, replay cost and package figures (no assertions)
-	@$(PY) -m scripts.bench
-	@LOG_LEVEL=WARNING $(PY) -m scripts.bench_verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
-	@$(PY) scripts/bench_package.py
+	@$(PY) -m scripts.bench.load
+	@LOG_LEVEL=WARNING $(PY) -m scripts.bench.verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
+	@$(PY) -m scripts.bench.package
 
 clean: ## stop the database and remove local state, builds and reports (keeps .venv)
-	-@$(PY) -m scripts.local_pg stop 2>/dev/null
+	-@$(PY) -m scripts.stack.local_pg stop 2>/dev/null
 	rm -rf .local dist build reports

@@ -1,6 +1,6 @@
 """Test fixtures shared by every test in the repository: a real, migrated PostgreSQL.
 
-The session starts the embedded PostgreSQL (``scripts/local_pg.py``), or uses ``ITC_DATABASE_URL``
+The session starts the embedded PostgreSQL (``scripts/stack/local_pg.py``), or uses ``ITC_DATABASE_URL``
 when set (it must allow CREATE DATABASE), migrates a template database once, and gives each test
 that asks for ``db_dsn`` its own fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped after.
 """
@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg2
 import pytest
 
-from scripts.testdb import admin_connection, create_database, drop_database, with_dbname
-
-REPO = Path(__file__).resolve().parent
-SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+from scripts.paths import SQL_SCRIPTS
+from scripts.stack.testdb import admin_connection, create_database, drop_database, with_dbname
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +23,7 @@ def pg_server_dsn() -> str:
     url = os.environ.get("ITC_DATABASE_URL")
     if url:
         return with_dbname(url, "postgres")
-    from scripts import local_pg
+    from scripts.stack import local_pg
 
     return local_pg.start().dsn("postgres")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from scripts import dashboard
+from scripts.itc import dashboard
 
 pytestmark = pytest.mark.browser
 

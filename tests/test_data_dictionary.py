@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg2
 
-from scripts import data_dictionary
+from scripts.itc import data_dictionary
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "docs" / "data-dictionary.md"

@@ -19,7 +19,7 @@ from demand_pipeline.load import load
 from itc_common_utilities.phi import REDACTED
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.snapshot_loader import TableSpec, load_snapshot
-from scripts.synthetic_exchange import (
+from scripts.synthetic.exchange import (
     ExchangeConfig,
     expected_record_counts,
     fill_dynamodb,

@@ -15,7 +15,7 @@ from moto import mock_aws
 from demand_pipeline import main
 from itc_common_utilities.manifest import Manifest
 from itc_common_utilities.s3 import write_manifest
-from scripts.synthetic_exchange import ExchangeConfig, write_snapshot
+from scripts.synthetic.exchange import ExchangeConfig, write_snapshot
 
 BUCKET = "itc-fail-landing"
 TABLES = ("raw.cases", "raw.metadata", "raw.templates", "raw.audit")

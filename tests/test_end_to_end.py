@@ -20,10 +20,11 @@ import pytest
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
-from scripts import dashboard, itc_commands, itc_demo, itc_jobs, local_stack
-from scripts.itc_env import SQL_SCRIPTS
-from scripts.quickbase_simulator import QuickbaseSimulator
-from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.itc import commands, dashboard, demo, jobs
+from scripts.itc.env import SQL_SCRIPTS
+from scripts.stack import local_stack
+from scripts.stack.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +41,8 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture
 def verifyplus_dataset() -> VerifyPlusDataset:
-    return VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=itc_demo.START_MONTH,
-                                             months=itc_demo.MONTHS))
+    return VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
+                                             months=demo.MONTHS))
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def expected_verifyplus(dataset: VerifyPlusDataset) -> Counter[tuple[str, str, s
     return counts
 
 
-def expected_demands(seeded: itc_demo.SeededExchange) -> Counter[tuple[str, str, str]]:
+def expected_demands(seeded: demo.SeededExchange) -> Counter[tuple[str, str, str]]:
     counts: Counter[tuple[str, str, str]] = Counter()
     for (month, firm), n in seeded.expected_uploaded.items():
         counts[(month, firm, "demand_uploaded")] += n
@@ -118,9 +119,9 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     THEN every invoice line's quantity equals the count computed here from the generators, per
     month, firm and product; rejected records are quarantined, not lost; the quality checks pass;
     and the invoice CSV holds the same lines. A second run and a replay change nothing."""
-    seeded = itc_demo.seed_exchange(DEMANDS, SEED)
+    seeded = demo.seed_exchange(DEMANDS, SEED)
 
-    report = itc_commands.run_job(SOURCES, "e2e-1")
+    report = commands.run_job(SOURCES, "e2e-1")
 
     assert [m.source for m, _ in report.loads] == ["demand", "verifyplus"]
     assert report.quality_failures == []
@@ -141,7 +142,7 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
 
     # the invoice file holds the same lines as the warehouse for the month
     month = max(m for m, _f, _p in expected)
-    path = itc_commands.write_invoice(db, month, tmp_path)
+    path = commands.write_invoice(db, month, tmp_path)
     with path.open() as fh:
         lines = list(csv.DictReader(fh))
     assert Counter({(r["service_month"], r["firm_name"], r["product"]): int(r["quantity"]) for r in lines}) == \
@@ -156,10 +157,10 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
 
     # a second run lands new snapshots of unchanged sources: same invoice; a replay is a no-op
     first_manifest = report.loads[0][0]
-    again = itc_commands.run_job(SOURCES, "e2e-2")
+    again = commands.run_job(SOURCES, "e2e-2")
     assert len(again.loads) == 2 and again.quality_failures == []
     assert invoice_quantities(db) == expected
-    replayed = itc_jobs.load(first_manifest)
+    replayed = jobs.load(first_manifest)
     assert replayed["status"] == "skipped"
     assert invoice_quantities(db) == expected
 
@@ -172,14 +173,14 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
     WHEN the Exchange later holds more demands (some uploaded in September) and `itc run` loads them
     THEN September's closed lines are unchanged, and the difference appears as adjustment lines on
     the next invoice (October), equal to the generator's count difference per firm."""
-    before = itc_demo.seed_exchange(DEMANDS, SEED)
-    itc_commands.run_job(SOURCES, "close-1")
-    itc_commands.close_month(db, "2026-09", "e2e test")
+    before = demo.seed_exchange(DEMANDS, SEED)
+    commands.run_job(SOURCES, "close-1")
+    commands.close_month(db, "2026-09", "e2e test")
     closed_before = invoice_lines(db, "2026-09")
     assert closed_before and {r[5] for r in closed_before} == {"closed"}
 
-    after = itc_demo.seed_exchange(DEMANDS + 60, SEED)  # demands 0..149 unchanged, 60 more
-    report = itc_commands.run_job(("demand",), "close-2")
+    after = demo.seed_exchange(DEMANDS + 60, SEED)  # demands 0..149 unchanged, 60 more
+    report = commands.run_job(("demand",), "close-2")
     assert report.quality_failures == []
 
     assert invoice_lines(db, "2026-09") == closed_before  # a closed month is never rewritten
@@ -198,7 +199,7 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
     assert +adjustments and shown == +adjustments
 
     # and the October invoice file carries them, marked as adjustments of September
-    path = itc_commands.write_invoice(db, "2026-10", tmp_path)
+    path = commands.write_invoice(db, "2026-10", tmp_path)
     with path.open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["line_type"] == "adjustment"]
     assert {(r["firm_name"], r["product"]): int(r["quantity"]) for r in rows} == dict(+adjustments)

@@ -107,7 +107,7 @@ def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_
 
     import psycopg2
 
-    from scripts.itc_jobs import service_login
+    from scripts.itc.jobs import service_login
 
     monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", db_dsn)
     monkeypatch.setenv("ITC_DATABASE_URL", db_dsn)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from scripts.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator
-from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.stack.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator
+from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from verifyplus_pipeline.fields import REPORT_FIELDS
 
 

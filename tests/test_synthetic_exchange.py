@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from demand_pipeline.load import DEMAND_SPECS
 from itc_common_utilities.snapshot_loader import RecordRejected
-from scripts.synthetic_exchange import (
+from scripts.synthetic.exchange import (
     BUSINESS_TZ,
     ExchangeConfig,
     client_template_ids,

@@ -14,8 +14,8 @@ from moto import mock_aws
 from itc_common_utilities.db import TerminalError, TransientError
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
-from scripts.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator
-from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.stack.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator
+from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.extract import extract_report

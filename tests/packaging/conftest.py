@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-
-import bench_package  # noqa: E402
-import package_lambdas  # noqa: E402
+from scripts.build import lambda_runtime, package_lambdas
 
 LAMBDAS = list(package_lambdas.lambdas())
 
@@ -19,7 +14,7 @@ LAMBDAS = list(package_lambdas.lambdas())
 @pytest.fixture(scope="session")
 def lambda_python() -> tuple[Path, str]:
     """Python 3.12 (the Lambda runtime's version) when the machine has one, else this Python."""
-    return bench_package.lambda_python_or_host()
+    return lambda_runtime.lambda_python_or_host()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Each Lambda's poetry.lock, its exported requirements.lock.txt and the shared package agree.
 
-`python scripts/lock_dependencies.py --check` does the full check with Poetry; this test needs
+`python scripts/build/lock_dependencies.py --check` does the full check with Poetry; this test needs
 no Poetry and no network, so it runs everywhere `make test` runs.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import tomllib
 
-import package_lambdas
 import pytest
+
+from scripts.build import package_lambdas
 
 LAMBDAS = list(package_lambdas.lambdas())
 
@@ -66,7 +67,8 @@ def test_given_the_shared_package_dependencies_then_each_lambda_lock_was_resolve
 
     assert common["source"]["type"] == "directory"
     assert set(map(_norm, common.get("dependencies", {}))) == declared, (
-        "common/itc_common_utilities/pyproject.toml changed: run `python scripts/lock_dependencies.py --no-update`"
+        "common/itc_common_utilities/pyproject.toml changed: run "
+        "`python scripts/build/lock_dependencies.py --no-update`"
     )
 
 

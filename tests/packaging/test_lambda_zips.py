@@ -16,9 +16,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import bench_package
-import package_lambdas
 import pytest
+
+from scripts.build import lambda_runtime, package_lambdas
 
 LAMBDAS = list(package_lambdas.lambdas())
 
@@ -46,9 +46,9 @@ def test_given_a_built_code_zip_when_unpacked_like_lambda_then_its_handler_impor
     name: str, built: dict[str, dict[str, Path]], lambda_python: tuple[Path, str], tmp_path: Path
 ) -> None:
     python, _ = lambda_python
-    task, layer = bench_package.unpack_lambda_layout(built[name]["code"], built[name]["host_layer"], tmp_path)
+    task, layer = lambda_runtime.unpack_lambda_layout(built[name]["code"], built[name]["host_layer"], tmp_path)
 
-    result = bench_package.import_handler(python, task, layer, f"{name}.main")
+    result = lambda_runtime.import_handler(python, task, layer, f"{name}.main")
 
     assert result["handler_params"][:2] == ["event", "context"] or len(result["handler_params"]) == 2
     assert result["site_packages_files"] == [], "the handler imported something from outside the zips"

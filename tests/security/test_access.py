@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg2
 import pytest
 
-from scripts import access
+from scripts.itc import access
 
 
 def login(dsn: str, user: str, password: str) -> psycopg2.extensions.connection:

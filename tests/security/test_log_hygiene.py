@@ -25,11 +25,12 @@ import pytest
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import CATALOGUE
-from scripts import access, itc_demo, itc_jobs, local_stack
-from scripts.quickbase_simulator import QuickbaseSimulator
-from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.itc import access, demo, jobs
+from scripts.paths import SQL_SCRIPTS
+from scripts.stack import local_stack
+from scripts.stack.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 
-SQL_SCRIPTS = Path(__file__).resolve().parents[2] / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
 DSN_WITH_PASSWORD = re.compile(r"postgres(?:ql)?://[^:/@\s]+:[^@\s]+@")
 DEMANDS, REQUESTS, SEED = 80, 50, 5
 
@@ -51,7 +52,7 @@ def warehouse(empty_db_dsn: str) -> str:
 
 
 def module_handler(component: str) -> Any:
-    return importlib.import_module(itc_jobs.HANDLERS[component][0]).handler
+    return importlib.import_module(jobs.HANDLERS[component][0]).handler
 
 
 def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then_no_secret_or_phi(
@@ -63,8 +64,8 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
     loader_dsn = access.local_login_dsn(warehouse, "itc_loader")
     refresher_dsn = access.local_login_dsn(warehouse, "itc_refresher")
     passwords = [access.local_password(r) for r in ("itc_loader", "itc_refresher")]
-    dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=itc_demo.START_MONTH,
-                                                months=itc_demo.MONTHS))
+    dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
+                                                months=demo.MONTHS))
     errors: list[str] = []
     summaries: list[Any] = []
     log_path = tmp_path / "lambdas.log"
@@ -79,13 +80,13 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
             monkeypatch.setenv(name, value)
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
-        itc_demo.seed_exchange(DEMANDS, SEED)
+        demo.seed_exchange(DEMANDS, SEED)
 
-        with itc_jobs.lambda_output(log_path):
+        with jobs.lambda_output(log_path):
             for source in SOURCES:
                 summaries.append(module_handler(source)({"mode": "extract", "run_id": "hygiene-1"}, None))
-            for manifest in itc_jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"]):
-                event = itc_jobs.object_created_event(manifest) | {"mode": "load"}
+            for manifest in jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"]):
+                event = jobs.object_created_event(manifest) | {"mode": "load"}
                 summaries.append(module_handler(manifest.source)(event, None))
             monkeypatch.setenv("ITC_DATABASE_URL", refresher_dsn)
             summaries.append(module_handler("orchestrator")({"mode": "refresh"}, None))
@@ -98,8 +99,8 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
             monkeypatch.setenv("ITC_QB_TOKEN", token)
             wrong_password = "pw-" + secrets.token_hex(12)
             monkeypatch.setenv("ITC_DATABASE_URL", re.sub(r":[^:@/]+@", f":{wrong_password}@", loader_dsn, count=1))
-            manifest = itc_jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"])[0]
-            event = itc_jobs.object_created_event(manifest) | {"mode": "load"}
+            manifest = jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"])[0]
+            event = jobs.object_created_event(manifest) | {"mode": "load"}
             errors += failure(lambda: module_handler(manifest.source)(event, None))
             monkeypatch.setenv("ITC_DATABASE_URL", loader_dsn)  # the loader may not refresh
             errors += failure(lambda: module_handler("orchestrator")({"mode": "refresh"}, None))

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import psycopg2
 import pytest
 
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import CATALOGUE, PHI_COLUMNS, is_phi, redact_value
+from scripts.paths import SQL_SCRIPTS
 
-SQL_SCRIPTS = Path(__file__).resolve().parents[2] / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
 SAYS_PHI = re.compile(r"\b(PHI|PII)\b")
 SAYS_NOT_PHI = re.compile(r"\bNot PHI\b", re.IGNORECASE)
 ANALYST_SCHEMAS = ("curated_deid", "analytics", "ref")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
@@ -21,11 +20,10 @@ from psycopg2 import errorcodes, sql
 
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import PHI_COLUMNS
-from scripts import access
+from scripts.itc import access
+from scripts.paths import LOCAL, SQL_SCRIPTS
 
-REPO = Path(__file__).resolve().parents[2]
-REPORT_DIR = REPO / ".local" / "security"
-SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+REPORT_DIR = LOCAL / "security"
 
 
 # ------------------------------------------------------------------ fixtures: the warehouse and its logins
@@ -149,7 +147,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
     elif role == "itc_refresher":
         if obj.schema in ("raw", "curated", "curated_deid", "analytics", "ref"):
             allowed = {"SELECT"}
-        if obj.qualified in ("ops.load_runs", "ops.rejected_records"):
+        if obj.qualified in ("ops.load_runs", "ops.latest_loads", "ops.rejected_records"):
             allowed = {"SELECT"}
         if obj.qualified in ("ops.quality_results", "ops.view_refreshes"):
             allowed = {"SELECT", "INSERT"}
@@ -245,8 +243,9 @@ def test_privilege_matrix_every_login_every_object_every_act(role_logins, secure
     objects = discover(admin)
     admin.close()
     assert {o.qualified for o in objects} >= {
-        "raw.cases", "raw.verifyplus", "curated.demands_uploaded", "curated_deid.demands_uploaded",
-        "analytics.demands_summary", "ref.price_list", "ops.load_runs", "ops.access_grants",
+        "raw.cases", "raw.verifyplus", "curated.demand_billing_base", "curated.demands_uploaded",
+        "curated_deid.demands_uploaded", "analytics.demands_summary", "ref.price_list", "ops.load_runs",
+        "ops.latest_loads", "ops.access_grants",
     }
 
     results: dict[tuple[str, str, str], str] = {}
@@ -331,6 +330,33 @@ def render(objects, results, creates, extras, mismatches: int) -> str:
     verdict = f"{mismatches} outcome(s) DIFFER from the policy" if mismatches else "every outcome matched the policy"
     lines.append(f"\n{tried} acts tried; {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def test_given_the_demand_billing_base_when_each_login_reads_it_then_only_phi_reader_sees_phi(role_logins):
+    """GIVEN curated.demand_billing_base (the demand billing rule both demand views are built on) holding a
+    demand with a claimant WHEN each login reads it THEN the analyst is refused outright, the refresher reads
+    its non-PHI columns but not the claimant, and an analyst holding phi_reader reads the claimant."""
+    outcomes = {}
+    for role, columns in (("analyst", "document_id"), ("itc_refresher", "document_id"),
+                          ("itc_refresher", "claimant_name"), ("analyst+phi_reader", "claimant_name")):
+        conn = psycopg2.connect(role_logins[role])
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SAVEPOINT attempt")
+                try:
+                    cur.execute(sql.SQL("SELECT {} FROM curated.demand_billing_base").format(sql.Identifier(columns)))
+                    outcomes[(role, columns)] = cur.fetchall()
+                except psycopg2.Error as exc:
+                    outcomes[(role, columns)] = exc.pgcode
+                    cur.execute("ROLLBACK TO SAVEPOINT attempt")
+        finally:
+            conn.close()
+    assert outcomes == {
+        ("analyst", "document_id"): errorcodes.INSUFFICIENT_PRIVILEGE,
+        ("itc_refresher", "document_id"): [("doc-1",)],
+        ("itc_refresher", "claimant_name"): errorcodes.INSUFFICIENT_PRIVILEGE,
+        ("analyst+phi_reader", "claimant_name"): [("Jane Roe",)],
+    }
 
 
 @pytest.mark.parametrize("role", ["itc_loader", "itc_refresher"])

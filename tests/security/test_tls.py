@@ -23,9 +23,9 @@ import pytest
 from itc_common_utilities.db import TerminalError, TransientError, connect
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.settings import DatabaseSettings, load_settings
-from scripts import access, local_pg
-
-SQL_SCRIPTS = Path(__file__).resolve().parents[2] / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
+from scripts.itc import access
+from scripts.paths import SQL_SCRIPTS
+from scripts.stack import local_pg
 
 pytestmark = pytest.mark.skipif(
     not glob.glob("/usr/lib/postgresql/*/bin/postgres") or shutil.which("openssl") is None,

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from itc_common_utilities.migrations import MigrationError, apply_migrations, discover, render_combined
-from scripts.testdb import create_database, drop_database
+from scripts.stack.testdb import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[3]
 SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"

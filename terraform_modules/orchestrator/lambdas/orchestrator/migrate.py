@@ -1,7 +1,7 @@
 """Apply the warehouse's numbered SQL scripts (forward-only, checksummed) and the business time zone.
 
 In the Lambda zip the scripts sit at ``orchestrator/sql_scripts/`` (added by
-``scripts/package_lambdas.py``); in the repository they are
+``scripts/build/package_lambdas.py``); in the repository they are
 ``terraform_modules/itc_data_warehouse/sql_scripts/``. ``ITC_SQL_SCRIPTS_DIR`` overrides both.
 """
 

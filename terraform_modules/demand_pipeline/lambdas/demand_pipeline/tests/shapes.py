@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scripts.synthetic_exchange import to_dynamo
+from scripts.synthetic.exchange import to_dynamo
 
 
 def dynamo_item(record: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from moto import mock_aws
 
 from itc_common_utilities.db import TerminalError
 from itc_common_utilities.settings import SettingsError
-from scripts.quickbase_simulator import QuickbaseSimulator
-from scripts.synthetic_verifyplus import VerifyPlusDataset
+from scripts.stack.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic.verifyplus import VerifyPlusDataset
 from verifyplus_pipeline.main import handler
 
 EVENTS = Path(__file__).parent / "events"

@@ -2,7 +2,7 @@
 
 API::
 
-    from scripts.synthetic_exchange import ExchangeConfig, expected_counts, fill_dynamodb, write_snapshot
+    from scripts.synthetic.exchange import ExchangeConfig, expected_counts, fill_dynamodb, write_snapshot
 
     config = ExchangeConfig(demands=1_000, seed=7, firms=12, months=4, malformed_share=0.02)
     # the demo path: create and fill exchange-{env}-* tables in a moto server (or under mock_aws)
@@ -39,8 +39,8 @@ What the data contains:
   200,000 in DynamoDB, whose items are limited to 400 KB). Builders reject these; the business counts
   exclude such demands. A few malformed template and audit records are added too (no effect on counts).
 
-CLI: ``python -m scripts.synthetic_exchange snapshot --demands 1000 --out .local/snap`` or
-``python -m scripts.synthetic_exchange dynamodb --demands 1000 --endpoint-url http://127.0.0.1:5000``.
+CLI: ``python -m scripts.synthetic.exchange snapshot --demands 1000 --out .local/snap`` or
+``python -m scripts.synthetic.exchange dynamodb --demands 1000 --endpoint-url http://127.0.0.1:5000``.
 """
 
 # ruff: noqa: S311 - seeded pseudo-random test data, not cryptography

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COMMON_PACKAGE = REPO / "common" / "itc_common_utilities" / "itc_common_utilities"
 SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
 REQUIREMENTS_NAME = "requirements.lock.txt"
@@ -197,7 +197,7 @@ def layer_entries(
     spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None
 ) -> list[tuple[Path, str]]:
     if not spec.requirements.is_file():
-        raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: run scripts/lock_dependencies.py")
+        raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: run scripts/build/lock_dependencies.py")
     site = workdir / "python"
     pip_install(spec.requirements, site, arch=arch, python_version=python_version)
     _scrub_site(site)

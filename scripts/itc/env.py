@@ -8,7 +8,6 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -17,12 +16,9 @@ from rich.console import Console
 
 from itc_common_utilities.db import connect
 from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings
-from scripts import local_stack
+from scripts.paths import DATA_DICTIONARY, REPORTS, SQL_SCRIPTS  # noqa: F401 - re-exported
+from scripts.stack import local_stack
 
-REPO = Path(__file__).resolve().parent.parent
-SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
-REPORTS = REPO / "reports"
-DATA_DICTIONARY = REPO / "docs" / "data-dictionary.md"
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # wide enough for the summary tables when the output is a pipe or a CI log (rich's default is 80)
@@ -48,7 +44,7 @@ def database_url() -> str:
     url = os.environ.get("ITC_DATABASE_URL")
     if url:
         return url
-    from scripts import local_pg
+    from scripts.stack import local_pg
 
     return local_pg.start().dsn()
 

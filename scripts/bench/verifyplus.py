@@ -1,7 +1,7 @@
 """Verify+ pipeline figures (no assertions): extract N records from the Quickbase simulator over HTTP
 into S3 (moto, in process), then load them into a fresh database on the embedded PostgreSQL.
 
-    .venv/bin/python -m scripts.bench_verifyplus --records 100000
+    .venv/bin/python -m scripts.bench.verifyplus --records 100000
 
 Prints records/s for extract and load, snapshot size, and the Python heap peak of the load
 (tracemalloc, measured on a second, separate load so the timings are not slowed by it).
@@ -23,15 +23,15 @@ from moto import mock_aws
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
-from scripts.quickbase_simulator import QuickbaseSimulator
-from scripts.synthetic_verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.paths import SQL_SCRIPTS
+from scripts.stack.quickbase_simulator import QuickbaseSimulator
+from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session
 from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.extract import extract_report
 from verifyplus_pipeline.settings import ExtractSettings
 
 BUCKET = "itc-bench"
-SQL_SCRIPTS = os.path.join(os.path.dirname(__file__), "..", "terraform_modules", "itc_data_warehouse", "sql_scripts")
 
 
 def _fresh_database(server_dsn: str) -> tuple[str, str]:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    from scripts import local_pg
+    from scripts.stack import local_pg
 
     server_dsn = os.environ.get("ITC_DATABASE_URL") or local_pg.start().dsn("postgres")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")

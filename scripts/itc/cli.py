@@ -34,8 +34,8 @@ from itc_common_utilities.logger.logger_setup import redact_text
 from itc_common_utilities.manifest import ManifestError
 from itc_common_utilities.migrations import MigrationError, apply_migrations
 from itc_common_utilities.settings import SettingsError
-from scripts import itc_jobs, local_stack
-from scripts.itc_env import (
+from scripts.itc import commands, demo
+from scripts.itc.env import (
     DATA_DICTIONARY,
     REPORTS,
     SQL_SCRIPTS,
@@ -46,7 +46,8 @@ from scripts.itc_env import (
     parse_month,
     warehouse,
 )
-from scripts.itc_jobs import ItcError
+from scripts.itc.errors import ItcError, MissingPieceError, first_line
+from scripts.stack import local_stack
 
 # ---------------------------------------------------------------------------------- commands
 
@@ -87,7 +88,7 @@ def _print_stack(state: local_stack.StackState) -> None:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from scripts import data_dictionary
+    from scripts.itc import data_dictionary
 
     apply_stack_defaults(local_stack.running_state())
     os.environ.setdefault("ITC_DATABASE_URL", database_url())
@@ -101,7 +102,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from scripts import dashboard
+    from scripts.itc import dashboard
 
     apply_stack_defaults(local_stack.running_state())
     with warehouse() as conn:
@@ -113,11 +114,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_access(args: argparse.Namespace) -> int:
     """Analyst access: the security module's own CLI (grant/revoke/list, each audited)."""
     try:
-        from scripts import access
+        from scripts.itc import access
     except ModuleNotFoundError as exc:
-        if exc.name == "scripts.access":
-            raise itc_jobs.MissingPieceError(
-                "`itc access` needs scripts/access.py, which is not in this checkout") from None
+        if exc.name == "scripts.itc.access":
+            raise MissingPieceError(
+                "`itc access` needs scripts/itc/access.py, which is not in this checkout") from None
         raise
     apply_stack_defaults(local_stack.running_state())
     try:
@@ -127,7 +128,6 @@ def cmd_access(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts import itc_commands  # the run/demo/status/invoice/replay commands
 
     parser = argparse.ArgumentParser(prog="itc", description="ITC — Invoice Transactions Collector")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,15 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
     p.add_argument("--month", type=parse_month, default=None, help="invoice month (default: latest complete)")
     p.add_argument("--stop", action="store_true", help="stop the local stack at the end")
-    p.set_defaults(func=itc_commands.cmd_demo)
+    p.set_defaults(func=demo.run)
 
     p = sub.add_parser("run", help="extract the sources, then load every new snapshot, refresh, check")
     p.add_argument("--source", choices=["demand", "verifyplus", "all"], default="all")
     p.add_argument("--run-id", default=None, help="run id of the snapshots (default: a UTC timestamp)")
-    p.set_defaults(func=itc_commands.cmd_run)
+    p.set_defaults(func=commands.cmd_run)
 
     sub.add_parser("status", help="last loads, freshness, last refresh, rejects, quality").set_defaults(
-        func=itc_commands.cmd_status)
+        func=commands.cmd_status)
 
     p = sub.add_parser("invoice", help="write reports/invoice-YYYY-MM.csv (and close the month)")
     p.add_argument("--month", type=parse_month, required=True)
@@ -156,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--closed-by", default=os.environ.get("ITC_CLOSED_BY") or getpass.getuser(),
                    help="who closes the month (default: ITC_CLOSED_BY or the OS user)")
     p.add_argument("--output-dir", default=str(REPORTS))
-    p.set_defaults(func=itc_commands.cmd_invoice)
+    p.set_defaults(func=commands.cmd_invoice)
 
     p = sub.add_parser("replay", help="load a landing snapshot again (a no-op if already loaded)")
     p.add_argument("manifest_url", help="s3://bucket/<source>/run=<run_id>/_manifest.json")
-    p.set_defaults(func=itc_commands.cmd_replay)
+    p.set_defaults(func=commands.cmd_replay)
 
     p = sub.add_parser("stack", help="start/stop the local stand-ins (PostgreSQL, moto, Quickbase simulator)")
     p.add_argument("action", choices=["up", "down", "status"])
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(REPORTS / "dashboard.html"))
     p.set_defaults(func=cmd_dashboard)
 
-    p = sub.add_parser("access", help="grant, revoke or list analyst access (scripts/access.py)", add_help=False,
+    p = sub.add_parser("access", help="grant, revoke or list analyst access (scripts/itc/access.py)", add_help=False,
                        description="itc access grant|revoke|list … — see `itc access --help`")
     p.add_argument("access_args", nargs=argparse.REMAINDER, help="grant USER --granted-by … --reason … | "
                    "revoke USER --revoked-by … --reason … | list")
@@ -205,12 +205,6 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     return EXPECTED_ERRORS + tuple(extra)
 
 
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    first = text.splitlines()[0]
-    return redact_text(first)
-
-
 def run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
@@ -218,7 +212,7 @@ def run_command(args: argparse.Namespace) -> int:
         err_console.print("interrupted")
         return 130
     except _expected_errors() as exc:
-        err_console.print(f"[bold red]error:[/] {escape(one_line(exc))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(first_line(exc))}", highlight=False)
         return 1
 
 

@@ -39,8 +39,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
-REPO = Path(__file__).resolve().parent.parent
-SECRETS_DIR = REPO / ".local" / "secrets"
+from scripts.itc.errors import first_line
+from scripts.paths import LOCAL
+
+SECRETS_DIR = LOCAL / "secrets"
 ANALYST_GROUP = "itc_analyst"
 SERVICE_LOGINS = ("itc_loader", "itc_refresher", "itc_migrator")
 MAX_VALID_DAYS = 366
@@ -243,7 +245,7 @@ def admin_dsn() -> str:
     url = os.environ.get("ITC_ADMIN_DATABASE_URL") or os.environ.get("ITC_DATABASE_URL")
     if url:
         return url
-    from scripts import local_pg
+    from scripts.stack import local_pg
 
     return local_pg.start().dsn()
 
@@ -285,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except psycopg2.Error as exc:
-        print(f"error: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        print(f"error: {first_line(exc)}", file=sys.stderr)
         return 1
     finally:
         conn.close()

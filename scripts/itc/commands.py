@@ -21,8 +21,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
-from scripts import itc_jobs, local_stack
-from scripts.itc_env import (
+from scripts.itc import jobs
+from scripts.itc.env import (
     REPORTS,
     SQL_SCRIPTS,
     apply_stack_defaults,
@@ -31,7 +31,9 @@ from scripts.itc_env import (
     s3_client,
     warehouse,
 )
-from scripts.itc_jobs import ItcError, ManifestObject, MissingPieceError
+from scripts.itc.errors import ItcError, MissingPieceError, first_line
+from scripts.itc.jobs import ManifestObject
+from scripts.stack import local_stack
 
 BUSINESS_TZ = os.environ.get("ITC_BUSINESS_TZ", "America/New_York")
 
@@ -47,7 +49,7 @@ class RunReport:
 
 
 def _quiet_lambda_logs() -> None:
-    """The handlers' JSON logs go to .local/logs/lambdas.log (itc_jobs.lambda_output), INFO and up."""
+    """The handlers' JSON logs go to .local/logs/lambdas.log (jobs.lambda_output), INFO and up."""
     os.environ.setdefault("LOG_LEVEL", "INFO")
 
 
@@ -65,7 +67,7 @@ def ingest(sources: tuple[str, ...], run_id: str, report: RunReport, progress: P
     """The ingest state machine: one extract per source (here one after the other)."""
     for source in sources:
         task = progress.add_task(f"extract {source}", total=None)
-        report.extracts[source] = _timed(report, f"extract {source}", lambda s=source: itc_jobs.extract(s, run_id))
+        report.extracts[source] = _timed(report, f"extract {source}", lambda s=source: jobs.extract(s, run_id))
         progress.update(task, total=1, completed=1,
                         description=f"extract {source}: {_records_of(report.extracts[source]):,} records")
 
@@ -74,14 +76,14 @@ def load_new(conn: psycopg2.extensions.connection, sources: tuple[str, ...], rep
              progress: Progress) -> None:
     """The load state machine once per new manifest, oldest first: Load → RefreshViews → QualityChecks."""
     bucket = landing_bucket()
-    manifests = itc_jobs.new_manifests(s3_client(), conn, bucket, sources)
+    manifests = jobs.new_manifests(s3_client(), conn, bucket, sources)
     task = progress.add_task(f"load {len(manifests)} new snapshot(s)", total=len(manifests) or 1)
     for n, manifest in enumerate(manifests, start=1):
         progress.update(task, description=f"load {n}/{len(manifests)}: {manifest.source} "
                                           f"{manifest.key.split('/')[1]} → refresh → quality")
-        summary = _timed(report, "load", lambda m=manifest: itc_jobs.load(m))
+        summary = _timed(report, "load", lambda m=manifest: jobs.load(m))
         report.loads.append((manifest, summary))
-        _timed(report, "refresh", itc_jobs.refresh)
+        _timed(report, "refresh", jobs.refresh)
         _quality(report, final=False)
         progress.advance(task)
     if manifests:
@@ -103,18 +105,11 @@ def _quality(report: RunReport, *, final: bool) -> None:
                                     "is not in this checkout") from None
         raise
     try:
-        _timed(report, "quality", itc_jobs.quality)
+        _timed(report, "quality", jobs.quality)
         if final:
             report.quality_failures = []
     except QualityCheckError as exc:
-        report.quality_failures = [itc_jobs_one_line(exc)]
-
-
-def itc_jobs_one_line(exc: BaseException) -> str:
-    from itc_common_utilities.logger.logger_setup import redact_text
-
-    text = str(exc).strip() or type(exc).__name__
-    return redact_text(text.splitlines()[0])
+        report.quality_failures = [first_line(exc)]
 
 
 def run_job(sources: tuple[str, ...], run_id: str) -> RunReport:
@@ -125,7 +120,7 @@ def run_job(sources: tuple[str, ...], run_id: str) -> RunReport:
         with warehouse() as conn:
             load_new(conn, sources, report, progress)
         task = progress.add_task("refresh + quality", total=None)
-        _timed(report, "refresh", itc_jobs.refresh)
+        _timed(report, "refresh", jobs.refresh)
         _quality(report, final=True)
         progress.update(task, total=1, completed=1)
     return report
@@ -182,7 +177,7 @@ def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, mo
     if report.timings:
         console.print("[dim]timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()) + "[/]",
                       highlight=False)
-    console.print(f"[dim]Lambda logs: {itc_jobs.LAMBDA_LOG.relative_to(REPORTS.parent)}[/]")
+    console.print(f"[dim]Lambda logs: {jobs.LAMBDA_LOG.relative_to(REPORTS.parent)}[/]")
 
 
 TOP_FIRMS_QUERY = """
@@ -231,7 +226,7 @@ ORDER BY a.attnum
 
 
 def invoice_rows(conn: psycopg2.extensions.connection, month: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    itc_jobs.require_relation(conn, "analytics.invoice_lines", "the invoicing SQL (scripts 2x)")
+    jobs.require_relation(conn, "analytics.invoice_lines", "the invoicing SQL (scripts 2x)")
     if not _populated(conn, "analytics.demands_summary") or not _populated(conn, "analytics.verifyplus_monthly"):
         conn.rollback()
         raise ItcError("the analytics views have never been refreshed: run `itc run` (or `itc demo`) first")
@@ -246,7 +241,7 @@ def invoice_rows(conn: psycopg2.extensions.connection, month: str) -> tuple[list
 
 
 def _print_invoice(conn: psycopg2.extensions.connection, month: str) -> None:
-    if not itc_jobs.relation_exists(conn, "analytics.invoice_lines"):
+    if not jobs.relation_exists(conn, "analytics.invoice_lines"):
         console.print("[yellow]analytics.invoice_lines is not in this warehouse yet[/]")
         return
     with conn.cursor() as cur:
@@ -292,7 +287,7 @@ def write_invoice(conn: psycopg2.extensions.connection, month: str, output_dir: 
         conn.rollback()
         raise ItcError(f"no invoice lines for {month}" + (f" (months with lines: {months})" if months else
                                                           " (the warehouse has no invoice lines yet: run `itc run`)"))
-    return itc_jobs.write_csv(output_dir / f"invoice-{month}.csv", columns, rows)
+    return jobs.write_csv(output_dir / f"invoice-{month}.csv", columns, rows)
 
 
 # ----------------------------------------------------------------------------------- commands
@@ -305,7 +300,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     filled = apply_stack_defaults(local_stack.running_state())
     if filled:
         console.print(f"[dim]using the local stack for: {', '.join(sorted(filled))}[/]")
-    report = run_job(_sources(args.source), args.run_id or itc_jobs.new_run_id())
+    report = run_job(_sources(args.source), args.run_id or jobs.new_run_id())
     with warehouse() as conn:
         print_summary(conn, report, month=None, invoice_path=None, dashboard_path=None)
     return 1 if report.quality_failures else 0
@@ -333,11 +328,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise
     manifest = ManifestObject(parts.netloc, key, head["LastModified"], head.get("VersionId"))
     with warehouse() as conn:
-        before = itc_jobs.loaded_manifest_keys(conn, parts.netloc)
+        before = jobs.loaded_manifest_keys(conn, parts.netloc)
     report = RunReport()
-    summary = itc_jobs.load(manifest)
+    summary = jobs.load(manifest)
     report.loads.append((manifest, summary))
-    itc_jobs.refresh()
+    jobs.refresh()
     _quality(report, final=True)
     with warehouse() as conn, conn.cursor() as cur:
         cur.execute("SELECT load_id, loaded, rejected, deleted FROM ops.load_runs WHERE status = 'succeeded' "
@@ -449,10 +444,3 @@ def _age(at: datetime | None, now: datetime) -> str:
     hours = (now - at).total_seconds() / 3600
     return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} days"
 
-
-# --------------------------------------------------------------------------------------- demo
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from scripts import itc_demo
-
-    return itc_demo.run(args)

@@ -28,6 +28,8 @@ from typing import Any
 import psycopg2.extensions
 
 from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
+from scripts.itc.errors import ItcError, MissingPieceError, first_line
+from scripts.paths import LOCAL
 
 HANDLERS = {
     "demand": ("demand_pipeline.main", "terraform_modules/demand_pipeline/lambdas/demand_pipeline/main.py"),
@@ -37,15 +39,7 @@ HANDLERS = {
 }
 
 
-class ItcError(RuntimeError):
-    """An expected failure: the CLI prints its message on one line and exits non-zero."""
-
-
-class MissingPieceError(ItcError):
-    """A part of ITC this command needs is not in this checkout (yet)."""
-
-
-LAMBDA_LOG = Path(__file__).resolve().parent.parent / ".local" / "logs" / "lambdas.log"
+LAMBDA_LOG = LOCAL / "logs" / "lambdas.log"
 
 
 @contextmanager
@@ -118,7 +112,7 @@ def service_login(component: str, mode: str | None) -> Iterator[None]:
     if not admin or mode in ("extract", "migrate") or component not in SERVICE_LOGINS:
         yield
         return
-    from scripts import access
+    from scripts.itc import access
 
     previous = os.environ.get("ITC_DATABASE_URL")
     os.environ["ITC_DATABASE_URL"] = access.local_login_dsn(admin, SERVICE_LOGINS[component])
@@ -143,22 +137,15 @@ def step(name: str) -> Iterator[None]:
         if error.get("Code") == "NoSuchBucket":
             bucket = error.get("BucketName") or os.environ.get("ITC_LANDING_BUCKET", "?")
             raise ItcError(f"{name}: the landing bucket {bucket!r} does not exist (ITC_LANDING_BUCKET)") from exc
-        raise ItcError(f"{name}: {_first_line(exc)}") from exc
+        raise ItcError(f"{name}: {first_line(exc)}") from exc
     except (botocore.exceptions.BotoCoreError, OSError) as exc:
-        raise ItcError(f"{name}: {_first_line(exc)}") from exc
+        raise ItcError(f"{name}: {first_line(exc)}") from exc
     except Exception as exc:
         # the handlers' own errors (TerminalError, TransientError, SettingsError, ...) keep their type,
         # so the CLI's error handling and the tests still see them; only the step name is added
         if exc.args and isinstance(exc.args[0], str) and not exc.args[0].startswith(name):
             exc.args = (f"{name}: {exc.args[0]}", *exc.args[1:])
         raise
-
-
-def _first_line(exc: BaseException) -> str:
-    from itc_common_utilities.logger.logger_setup import redact_text
-
-    text = str(exc).strip() or type(exc).__name__
-    return redact_text(text.splitlines()[0])
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -30,8 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".local" / "bench"
+from scripts.paths import LOCAL, REPO
+
+CACHE = LOCAL / "bench"
 RUN_ID = "bench"
 RAW = {"documents": "raw.cases", "documents_metadata": "raw.metadata", "templates": "raw.templates",
        "documents_audit": "raw.audit"}
@@ -56,7 +57,7 @@ def snapshot_dir(demands: int, seed: int) -> Path:
 
 def ensure_snapshot(demands: int, seed: int) -> tuple[Path, Any, float | None]:
     from itc_common_utilities.manifest import Manifest, manifest_key
-    from scripts.synthetic_exchange import ExchangeConfig, write_snapshot
+    from scripts.synthetic.exchange import ExchangeConfig, write_snapshot
 
     root = snapshot_dir(demands, seed)
     path = root / manifest_key("demand", RUN_ID)
@@ -136,7 +137,7 @@ def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1) -> d
     """One load in a child process; peak RSS = the child plus its build processes, sampled by psutil."""
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--child-load", dsn, str(root), run_id,
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench.load", "--child-load", dsn, str(root), run_id,
                              str(workers)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         child_load(*args.child_load)
         return 0
 
-    from scripts import local_pg
+    from scripts.stack import local_pg
 
     server = local_pg.start()
     server_dsn = server.dsn("postgres")

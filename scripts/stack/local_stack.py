@@ -1,8 +1,8 @@
 """The local stack of ``itc demo`` / ``itc stack up``: stand-ins for everything ITC talks to.
 
-- the embedded PostgreSQL 16 (:mod:`scripts.local_pg`), port 54329;
+- the embedded PostgreSQL 16 (:mod:`scripts.stack.local_pg`), port 54329;
 - a moto server (AWS emulator: S3 landing bucket, the Exchange DynamoDB tables), port 54330;
-- the Quickbase API simulator (:mod:`scripts.quickbase_simulator`), port 54331.
+- the Quickbase API simulator (:mod:`scripts.stack.quickbase_simulator`), port 54331.
 
 Each background service runs in its own process group on 127.0.0.1; its pid and port are kept in
 ``.local/stack/state.json`` so ``itc stack down`` stops exactly the processes it started.
@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-STACK_DIR = REPO / ".local" / "stack"
+from scripts.paths import LOCAL, REPO
+
+STACK_DIR = LOCAL / "stack"
 STATE_FILE = STACK_DIR / "state.json"
 HOST = "127.0.0.1"
 DEFAULT_MOTO_PORT = 54330
@@ -160,7 +161,7 @@ def qb_port() -> int:
 
 
 def simulator_available() -> bool:
-    return importlib.util.find_spec("scripts.quickbase_simulator") is not None
+    return importlib.util.find_spec("scripts.stack.quickbase_simulator") is not None
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class SimulatorData:
 
 
 def simulator_argv(port: int, data: SimulatorData) -> list[str]:
-    return [sys.executable, "-m", "scripts.quickbase_simulator", "--host", HOST, "--port", str(port),
+    return [sys.executable, "-m", "scripts.stack.quickbase_simulator", "--host", HOST, "--port", str(port),
             "--realm", LOCAL_QB_REALM, "--table-id", LOCAL_QB_TABLE_ID, "--report-id", LOCAL_QB_REPORT_ID,
             "--token", LOCAL_QB_TOKEN, "--records", str(data.records), "--seed", str(data.seed),
             "--start-month", data.start_month, "--months", str(data.months), "--firms", str(data.firms)]
@@ -186,7 +187,7 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
     """Start (or reuse) the stack's services; idempotent. Returns the recorded state."""
     state = StackState.load()
     if database:
-        from scripts import local_pg
+        from scripts.stack import local_pg
 
         try:
             state.database_url = local_pg.start().dsn()
@@ -198,7 +199,7 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
                 [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(moto_port())])
     if simulator:
         if not simulator_available():
-            raise StackError("the Quickbase simulator (scripts/quickbase_simulator.py) is not in this checkout yet")
+            raise StackError("the Quickbase simulator (scripts/stack/quickbase_simulator.py) is not in this checkout")
         known = state.services.get("quickbase")
         if simulator_data is None and known and pid_alive(known.pid) and port_open(known.port):
             pass  # keep whatever data the running simulator serves
@@ -229,7 +230,7 @@ def down(*, database: bool = True) -> list[str]:
     state = StackState.load()
     stopped = [name for name, service in state.services.items() if _stop_process(service)]
     if database:
-        from scripts import local_pg
+        from scripts.stack import local_pg
 
         c = local_pg.cluster()
         if local_pg.is_running(c):

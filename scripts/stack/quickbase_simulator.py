@@ -29,7 +29,7 @@ In process (tests)::
 
 As a process::
 
-    python -m scripts.quickbase_simulator --port 8765 --records 5000 --seed 7 --token local-token
+    python -m scripts.stack.quickbase_simulator --port 8765 --records 5000 --seed 7 --token local-token
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from scripts.synthetic_verifyplus import (
+from scripts.synthetic.verifyplus import (
     SyntheticConfig,
     VerifyPlusDataset,
     add_dataset_arguments,

@@ -28,9 +28,10 @@ import psycopg2
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
-from scripts import dashboard, itc_commands, itc_jobs, local_stack
-from scripts.itc_env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
-from scripts.itc_jobs import MissingPieceError
+from scripts.itc import commands, dashboard, jobs
+from scripts.itc.env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
+from scripts.itc.errors import MissingPieceError
+from scripts.stack import local_stack
 
 START_MONTH = "2026-08"
 MONTHS = 3
@@ -52,7 +53,7 @@ class SeededExchange:
 
 
 def exchange_config(demands: int, seed: int) -> Any:
-    from scripts.synthetic_exchange import ExchangeConfig
+    from scripts.synthetic.exchange import ExchangeConfig
 
     year, month = (int(p) for p in START_MONTH.split("-"))
     return ExchangeConfig(demands=demands, seed=seed, months=MONTHS, first_month=date(year, month, 1))
@@ -63,10 +64,10 @@ def seed_exchange(demands: int, seed: int) -> SeededExchange:
     import boto3
 
     try:
-        from scripts import synthetic_exchange
+        from scripts.synthetic import exchange as synthetic_exchange
     except ModuleNotFoundError as exc:
-        if exc.name == "scripts.synthetic_exchange":
-            raise MissingPieceError("the synthetic Exchange generator (scripts/synthetic_exchange.py) is not in "
+        if exc.name == "scripts.synthetic.exchange":
+            raise MissingPieceError("the synthetic Exchange generator (scripts/synthetic/exchange.py) is not in "
                                     "this checkout: the demo cannot seed demands") from None
         raise
     env = os.environ["ITC_EXCHANGE_ENV"]
@@ -86,7 +87,7 @@ def seed_exchange(demands: int, seed: int) -> SeededExchange:
 
 
 def run(args: argparse.Namespace) -> int:
-    itc_commands._quiet_lambda_logs()
+    commands._quiet_lambda_logs()
     verifyplus = args.verifyplus if args.verifyplus is not None else max(args.demands // 2, 1)
     console.rule("[bold]ITC demo[/]: Exchange demands + Verify+ requests → warehouse → invoice")
     with console.status("starting the local stack (PostgreSQL, moto, Quickbase simulator)…"):
@@ -113,15 +114,15 @@ def run(args: argparse.Namespace) -> int:
                   f"({', '.join(f'{k} {v:,}' for k, v in seeded.written.items())}); "
                   f"{verifyplus:,} Verify+ requests in the simulator (seed {args.seed})", highlight=False)
 
-    report = itc_commands.run_job(SOURCES, itc_jobs.new_run_id())
+    report = commands.run_job(SOURCES, jobs.new_run_id())
     report.timings = {"seed Exchange": seed_s, **report.timings}
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     with warehouse() as conn:
-        month = args.month or itc_commands.latest_complete_month(conn)
-        invoice_path = itc_commands.write_invoice(conn, month, REPORTS) if month else None
+        month = args.month or commands.latest_complete_month(conn)
+        invoice_path = commands.write_invoice(conn, month, REPORTS) if month else None
         dashboard_path = dashboard.write(conn, REPORTS / "dashboard.html")
-        itc_commands.print_summary(conn, report, month=month, invoice_path=_rel(invoice_path),
+        commands.print_summary(conn, report, month=month, invoice_path=_rel(invoice_path),
                                    dashboard_path=_rel(dashboard_path))
     if args.stop:
         local_stack.down()

@@ -1,8 +1,8 @@
 """The embedded PostgreSQL of local runs and tests: start, stop, status, DSN.
 
-    python -m scripts.local_pg start     # prints the DSN of the `itc` database
-    python -m scripts.local_pg stop | status | dsn
-    python -m scripts.local_pg start --engine debian --tls   # TLS-only cluster (prints a verify-full DSN)
+    python -m scripts.stack.local_pg start     # prints the DSN of the `itc` database
+    python -m scripts.stack.local_pg stop | status | dsn
+    python -m scripts.stack.local_pg start --engine debian --tls   # TLS-only cluster (prints a verify-full DSN)
 
 Default engine: PostgreSQL 16 (the RDS major) from the ``pgserver`` wheel, so a fresh machine
 needs nothing but pip. ``--engine debian`` uses the Debian ``postgresql`` package's binaries
@@ -36,8 +36,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-LOCAL = REPO / ".local" / "pg"
+from scripts import paths
+
+LOCAL = paths.LOCAL / "pg"
 SYSTEM_USER = "itcpg"
 DEFAULT_PORTS = {"pgserver": 54329, "debian": 54339}
 TLS_PORT = 54349

@@ -16,7 +16,7 @@ in memory. The data carries what the pipeline must survive:
 Verify+ count per (month in America/New_York, firm): not duplicate, not excluded from reporting,
 and not malformed (a malformed record is rejected by the load, so it is never billed).
 
-    python -m scripts.synthetic_verifyplus --records 1000 --seed 7 --summary
+    python -m scripts.synthetic.verifyplus --records 1000 --seed 7 --summary
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scripts.synthetic_exchange import firm_name
+from scripts.synthetic.exchange import firm_name
 from verifyplus_pipeline.fields import REPORT_FIELDS
 
 BUSINESS_TZ = ZoneInfo("America/New_York")
