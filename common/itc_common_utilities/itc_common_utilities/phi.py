@@ -71,6 +71,7 @@ CATALOGUE: tuple[PhiColumn, ...] = tuple(
     _columns("raw.cases", _CASES)
     + _columns("raw.audit", {"archive_comments": _FREE_TEXT})
     + _columns("raw.verifyplus", {**_VERIFYPLUS, "extra_fields": ("PHI", "report fields not yet reviewed")})
+    + _columns("curated.demand_billing_base", _CASES)
     + _columns("curated.demands_uploaded", _CASES)
     + _columns("curated.demands_archived", {**_CASES, "archive_comments": _FREE_TEXT})
     + _columns("curated.verifyplus", _VERIFYPLUS)
@@ -80,7 +81,8 @@ CATALOGUE: tuple[PhiColumn, ...] = tuple(
 PHI_COLUMNS: dict[str, frozenset[str]] = {
     table: frozenset(c.column for c in CATALOGUE if c.table == table)
     for table in ("raw.cases", "raw.metadata", "raw.templates", "raw.audit", "raw.verifyplus",
-                  "curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus")
+                  "curated.demand_billing_base", "curated.demands_uploaded", "curated.demands_archived",
+                  "curated.verifyplus")
 }
 
 # source field names (as they appear in snapshot records) whose values are PHI/PII

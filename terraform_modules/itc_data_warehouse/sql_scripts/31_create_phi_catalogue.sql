@@ -44,40 +44,19 @@ INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, re
     ('raw', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name'),
-    ('raw', 'verifyplus', 'extra_fields', 'PHI', 'report fields not yet reviewed'),
-    ('curated', 'demands_uploaded', 'claimant_name', 'PHI', 'claimant''s name'),
-    ('curated', 'demands_uploaded', 'claim_number', 'PHI', 'insurance claim number'),
-    ('curated', 'demands_uploaded', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
-    ('curated', 'demands_uploaded', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
-    ('curated', 'demands_uploaded', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
-    ('curated', 'demands_uploaded', 'primary_contact_name', 'PII', 'firm contact''s name'),
-    ('curated', 'demands_uploaded', 'attorney_name', 'PII', 'attorney''s name'),
-    ('curated', 'demands_uploaded', 'case_manager_names', 'PII', 'case managers'' names'),
-    ('curated', 'demands_archived', 'claimant_name', 'PHI', 'claimant''s name'),
-    ('curated', 'demands_archived', 'claim_number', 'PHI', 'insurance claim number'),
-    ('curated', 'demands_archived', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
-    ('curated', 'demands_archived', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
-    ('curated', 'demands_archived', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
-    ('curated', 'demands_archived', 'primary_contact_name', 'PII', 'firm contact''s name'),
-    ('curated', 'demands_archived', 'attorney_name', 'PII', 'attorney''s name'),
-    ('curated', 'demands_archived', 'case_manager_names', 'PII', 'case managers'' names'),
-    ('curated', 'demands_archived', 'archive_comments', 'PHI', 'free text that may name the client'),
-    ('curated', 'verifyplus', 'client_names', 'PHI', 'names of the firm''s clients (claimants)'),
-    ('curated', 'verifyplus', 'reporting_policy_number', 'PHI', 'insurance policy number'),
-    ('curated', 'verifyplus', 'reporting_claim_number', 'PHI', 'insurance claim number'),
-    ('curated', 'verifyplus', 'reporting_insured', 'PHI', 'insured person''s name'),
-    ('curated', 'verifyplus', 'date_of_loss', 'PHI', 'date of the accident (a date tied to the individual)'),
-    ('curated', 'verifyplus', 'duplicate_exclusion_comments', 'PHI', 'free text that may name the client'),
-    ('curated', 'verifyplus', 'bi_per_person_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'bi_per_occurrence_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'pd_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'um_per_person_limits', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'um_per_occurrence_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'firm_contact_name', 'PII', 'firm contact''s name'),
-    ('curated', 'verifyplus', 'claim_set_up_assignee', 'PII', 'Quickbase user (name, e-mail)'),
-    ('curated', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
-    ('curated', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
-    ('curated', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name');
+    ('raw', 'verifyplus', 'extra_fields', 'PHI', 'report fields not yet reviewed');
+
+-- A curated relation shows raw columns under their raw names and inherits their protection: every
+-- column of these curated relations that has a catalogued name in its raw table is catalogued too.
+INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, reason)
+SELECT 'curated', d.curated_name, p.column_name, p.category, p.reason
+FROM ops.phi_columns AS p
+JOIN (VALUES ('cases', 'demand_billing_base'), ('cases', 'demands_uploaded'), ('cases', 'demands_archived'),
+             ('audit', 'demands_archived'), ('verifyplus', 'verifyplus')) AS d (raw_name, curated_name)
+  ON p.table_schema = 'raw' AND p.table_name = d.raw_name
+WHERE EXISTS (SELECT 1 FROM pg_attribute AS a
+              WHERE a.attrelid = format('curated.%I', d.curated_name)::regclass
+                AND a.attname = p.column_name AND a.attnum > 0 AND NOT a.attisdropped);
 
 -- The data dictionary (column comments) says PHI wherever the catalogue does.
 COMMENT ON COLUMN raw.cases.client_id IS 'Case management: client id in the firm''s system (PHI).';

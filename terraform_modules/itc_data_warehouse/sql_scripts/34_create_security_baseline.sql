@@ -11,7 +11,7 @@
 --                  ops.load_runs: SELECT, INSERT, UPDATE; ops.rejected_records: SELECT, INSERT;
 --                  TEMPORARY on the database (COPY staging tables).
 --   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
---                  SELECT, INSERT; ops.load_runs, ops.rejected_records: SELECT; and all_read_only
+--                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
 --                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
 --   raw_read_only / curated_read_only: SELECT on the raw / curated columns NOT in ops.phi_columns.
 --   curated_deid_read_only: SELECT on the de-identified views. analytics_read_only: analytics, ref
@@ -125,6 +125,9 @@ BEGIN
     IF to_regclass('ops.load_runs') IS NOT NULL THEN
         GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
         GRANT SELECT ON ops.load_runs TO itc_refresher;
+    END IF;
+    IF to_regclass('ops.latest_loads') IS NOT NULL THEN
+        GRANT SELECT ON ops.latest_loads TO itc_refresher;
     END IF;
     IF to_regclass('ops.rejected_records') IS NOT NULL THEN
         GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;

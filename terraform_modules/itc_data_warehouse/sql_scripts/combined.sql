@@ -387,18 +387,50 @@ COMMENT ON COLUMN raw.verifyplus._source_key IS 'Lineage: S3 key of the snapshot
 COMMENT ON COLUMN raw.verifyplus._loaded_at IS 'Lineage: when this row was written.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('07_create_raw_verifyplus_table.sql', 'c082cbc169771c4354d82ae287d8600ecf19e15120baab6527d52711c4497047');
 
--- ==== 10_create_curated_demands_uploaded_view.sql ====
--- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document.
--- Rules of the original, kept exactly:
+-- ==== 08_create_copy_column_comments_procedure.sql ====
+-- Column comments are written once, on the relation that defines a column, and copied to the
+-- relations built on it (curated.demand_billing_base -> the demand materialized views -> their
+-- de-identified views), so the data dictionary documents every column with one text.
+CREATE PROCEDURE ops.copy_column_comments(source regclass, target regclass)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $proc$
+DECLARE
+    col record;
+BEGIN
+    FOR col IN
+        SELECT t.attname, d.description
+        FROM pg_attribute AS s
+        JOIN pg_description AS d ON d.objoid = s.attrelid AND d.classoid = 'pg_class'::regclass
+                                AND d.objsubid = s.attnum
+        JOIN pg_attribute AS t ON t.attrelid = target AND t.attname = s.attname
+                              AND t.attnum > 0 AND NOT t.attisdropped
+        WHERE s.attrelid = source AND s.attnum > 0 AND NOT s.attisdropped
+        ORDER BY t.attnum
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', target, col.attname, col.description);
+    END LOOP;
+END
+$proc$;
+REVOKE ALL ON PROCEDURE ops.copy_column_comments(regclass, regclass) FROM PUBLIC;
+COMMENT ON PROCEDURE ops.copy_column_comments(regclass, regclass) IS
+    'Copy the column comments of source to the same-named columns of target (migrations only: a relation built on another keeps its documentation in one place).';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('08_create_copy_column_comments_procedure.sql', '25a27af78e4edc18035c0bdd20e29e80f1fed2369046d37dbc323061e4c2fa6b');
+
+-- ==== 09_create_curated_demand_billing_base_view.sql ====
+-- curated.demand_billing_base: the demand billing rule (DESIGN.md §5), defined once; both
+-- curated.demands_uploaded and curated.demands_archived select from it. One row per document:
 --   * the LATEST version of each document (highest raw.cases.version) joined with its metadata;
---   * only demands with an upload time (raw.metadata.uploaded_at is not null);
 --   * excluded: a demand built from a client-level template, i.e. whose template name contains
 --     "client" (case-insensitive). The name used is the one of the template's LATEST version
 --     (highest raw.templates.version), so renaming a template applies to all its demands;
 --   * excluded: a demand whose template id is not in raw.templates (unknown template);
 --   * kept: a demand with no template id (null or empty string);
 --   * the sending firm is the latest version's firm name, right-stripped of whitespace.
-CREATE MATERIALIZED VIEW curated.demands_uploaded AS
+-- A plain view: the planner inlines it, so each materialized view's own filter (uploaded_at /
+-- archived_at not null) reaches raw.metadata as before. It holds PHI: phi_reader reads it, the
+-- read-only groups its non-PHI columns (ops.phi_columns), analysts nothing.
+CREATE VIEW curated.demand_billing_base AS
 WITH latest_case AS (
     SELECT DISTINCT ON (c.document_id) c.*
     FROM raw.cases AS c
@@ -438,142 +470,89 @@ SELECT
 FROM latest_case AS c
 JOIN raw.metadata AS m ON m.document_id = c.document_id
 LEFT JOIN latest_template AS t ON t.template_id = nullif(m.demand_template_id, '')
-WHERE m.uploaded_at IS NOT NULL
-  AND (
-        nullif(m.demand_template_id, '') IS NULL
-        OR (t.template_id IS NOT NULL AND coalesce(t.template_name, '') NOT ILIKE '%client%')
-  )
+WHERE nullif(m.demand_template_id, '') IS NULL
+   OR (t.template_id IS NOT NULL AND coalesce(t.template_name, '') NOT ILIKE '%client%');
+
+COMMENT ON VIEW curated.demand_billing_base IS 'The demand billing rule, defined once: latest version of each Exchange document with its metadata, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document, uploaded or not. curated.demands_uploaded and curated.demands_archived are built on it. Holds PHI: not for analysts.';
+COMMENT ON COLUMN curated.demand_billing_base.document_id IS 'Document (demand) identifier. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.document_version IS 'The document version shown (the latest one). Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.primary_contact_name IS 'Firm primary contact (the case manager), "first last" (PII).';
+COMMENT ON COLUMN curated.demand_billing_base.attorney_name IS 'Attorney of record, "first last" (PII).';
+COMMENT ON COLUMN curated.demand_billing_base.case_manager_names IS 'Case collaborators (the firm''s case managers), "first last" joined by ", " (PII).';
+COMMENT ON COLUMN curated.demand_billing_base.client_id IS 'Client id in the firm''s case management system (PHI).';
+COMMENT ON COLUMN curated.demand_billing_base.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.matter_name IS 'Matter name; usually contains the client''s name (PHI).';
+COMMENT ON COLUMN curated.demand_billing_base.related_insurance_id IS 'Related insurance id from case management (PHI).';
+COMMENT ON COLUMN curated.demand_billing_base.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.claim_number IS 'Insurance claim number (PHI).';
+COMMENT ON COLUMN curated.demand_billing_base.claim_coverage IS 'Claim coverage type. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.loss_state IS 'State where the loss occurred. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.claimant_name IS 'Claimant, "first last" (PHI).';
+COMMENT ON COLUMN curated.demand_billing_base.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.document_type IS 'Document type from the metadata. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.version_created_at IS 'When the latest document version was created. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.uploaded_at IS 'When the demand was uploaded; null if never (possible for an archived demand). Its month in the business time zone is the billing month of demand_uploaded. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Its month in the business time zone is the billing month of demand_archived. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_curated_demand_billing_base_view.sql', 'd18882ae787ff690b80784474ebd79ed365d6efd8632218c2bc9787f18d6bf4b');
+
+-- ==== 10_create_curated_demands_uploaded_view.sql ====
+-- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
+-- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
+-- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
+-- (raw.metadata.uploaded_at is not null).
+CREATE MATERIALIZED VIEW curated.demands_uploaded AS
+SELECT b.*
+FROM curated.demand_billing_base AS b
+WHERE b.uploaded_at IS NOT NULL
 WITH NO DATA;
 
 CREATE UNIQUE INDEX demands_uploaded_document_uq ON curated.demands_uploaded (document_id);
 CREATE INDEX demands_uploaded_uploaded_idx ON curated.demands_uploaded (uploaded_at);
 
 COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
-COMMENT ON COLUMN curated.demands_uploaded.document_id IS 'Document (demand) identifier. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.document_version IS 'The document version shown (the latest one). Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.primary_contact_name IS 'Firm primary contact (the case manager), "first last" (PII).';
-COMMENT ON COLUMN curated.demands_uploaded.attorney_name IS 'Attorney of record, "first last" (PII).';
-COMMENT ON COLUMN curated.demands_uploaded.case_manager_names IS 'Case collaborators (the firm''s case managers), "first last" joined by ", " (PII).';
-COMMENT ON COLUMN curated.demands_uploaded.client_id IS 'Client id in the firm''s case management system (PHI).';
-COMMENT ON COLUMN curated.demands_uploaded.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.matter_name IS 'Matter name; usually contains the client''s name (PHI).';
-COMMENT ON COLUMN curated.demands_uploaded.related_insurance_id IS 'Related insurance id from case management (PHI).';
-COMMENT ON COLUMN curated.demands_uploaded.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.claim_number IS 'Insurance claim number (PHI).';
-COMMENT ON COLUMN curated.demands_uploaded.claim_coverage IS 'Claim coverage type. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.loss_state IS 'State where the loss occurred. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.claimant_name IS 'Claimant, "first last" (PHI).';
-COMMENT ON COLUMN curated.demands_uploaded.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.document_type IS 'Document type from the metadata. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.version_created_at IS 'When the latest document version was created. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.uploaded_at IS 'When the demand was uploaded; its month in the business time zone is the billing month (demand_uploaded). Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
-COMMENT ON COLUMN curated.demands_uploaded.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demands_uploaded_view.sql', '39d9a32af6b42ad80680453215e372a3572427393e1c1b590ddc9ac58b4e0cdf');
+CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_uploaded');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demands_uploaded_view.sql', 'd5136da69472ebd63c68a1c4811ee63204c770c455e949b294870ef3feafc048');
 
 -- ==== 11_create_curated_demands_archived_view.sql ====
--- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document.
--- The same rules as curated.demands_uploaded (latest document version, client-level and unknown
--- templates excluded, no template kept, firm right-stripped), for demands with an archive time
--- (raw.metadata.archived_at, the last DocumentArchived status), plus the archive reason and
--- comments of the document's LATEST DemandArchived audit record (latest created_at, then highest
--- audit_record_id); '' when the document has no such record or the payload lacks the field.
--- (The original never read the audit payload, so its reasons were always empty.)
+-- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document:
+-- the demands of curated.demand_billing_base (the billing rule, as for curated.demands_uploaded)
+-- that have an archive time (raw.metadata.archived_at, the last DocumentArchived status), plus the
+-- archive reason and comments of the document's LATEST DemandArchived audit record (latest
+-- created_at, then highest audit_record_id); '' when the document has no such record or the
+-- payload lacks the field. (The original never read the audit payload, so its reasons were always
+-- empty.)
 CREATE MATERIALIZED VIEW curated.demands_archived AS
-WITH latest_case AS (
-    SELECT DISTINCT ON (c.document_id) c.*
-    FROM raw.cases AS c
-    ORDER BY c.document_id, c.version DESC
-),
-latest_template AS (
-    SELECT DISTINCT ON (t.template_id) t.template_id, t.template_name
-    FROM raw.templates AS t
-    ORDER BY t.template_id, t.version DESC
-),
-latest_archive_audit AS (
+WITH latest_archive_audit AS (
     SELECT DISTINCT ON (a.document_id) a.document_id, a.audit_record_id, a.archive_reason, a.archive_comments
     FROM raw.audit AS a
     WHERE a.action_type = 'DemandArchived'
     ORDER BY a.document_id, a.created_at DESC NULLS LAST, a.audit_record_id DESC
 )
 SELECT
-    c.document_id,
-    c.version                                        AS document_version,
-    c.customer_id,
-    nullif(regexp_replace(c.sending_firm_name, '\s+$', ''), '') AS sending_firm_name,
-    c.primary_contact_name,
-    c.attorney_name,
-    c.case_manager_names,
-    c.client_id,
-    c.matter_id,
-    c.matter_tech_id,
-    c.matter_name,
-    c.related_insurance_id,
-    c.carrier_common_name,
-    c.claim_number,
-    c.claim_coverage,
-    c.loss_state,
-    c.claimant_name,
-    nullif(m.demand_template_id, '')                 AS demand_template_id,
-    t.template_name,
-    m.document_type,
-    m.demand_is_deliverable,
-    c.created_at                                     AS version_created_at,
-    m.uploaded_at,
-    m.received_at,
-    m.archived_at,
+    b.*,
     coalesce(a.archive_reason, '')                   AS archive_reason,
     coalesce(a.archive_comments, '')                 AS archive_comments,
     a.audit_record_id                                AS archive_audit_record_id
-FROM latest_case AS c
-JOIN raw.metadata AS m ON m.document_id = c.document_id
-LEFT JOIN latest_template AS t ON t.template_id = nullif(m.demand_template_id, '')
-LEFT JOIN latest_archive_audit AS a ON a.document_id = c.document_id
-WHERE m.archived_at IS NOT NULL
-  AND (
-        nullif(m.demand_template_id, '') IS NULL
-        OR (t.template_id IS NOT NULL AND coalesce(t.template_name, '') NOT ILIKE '%client%')
-  )
+FROM curated.demand_billing_base AS b
+LEFT JOIN latest_archive_audit AS a ON a.document_id = b.document_id
+WHERE b.archived_at IS NOT NULL
 WITH NO DATA;
 
 CREATE UNIQUE INDEX demands_archived_document_uq ON curated.demands_archived (document_id);
 CREATE INDEX demands_archived_archived_idx ON curated.demands_archived (archived_at);
 
 COMMENT ON MATERIALIZED VIEW curated.demands_archived IS 'Billable archived demands: latest version of each Exchange document with an archive time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. With the latest DemandArchived audit record''s reason and comments. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
-COMMENT ON COLUMN curated.demands_archived.document_id IS 'Document (demand) identifier. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.document_version IS 'The document version shown (the latest one). Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.primary_contact_name IS 'Firm primary contact (the case manager), "first last" (PII).';
-COMMENT ON COLUMN curated.demands_archived.attorney_name IS 'Attorney of record, "first last" (PII).';
-COMMENT ON COLUMN curated.demands_archived.case_manager_names IS 'Case collaborators (the firm''s case managers), "first last" joined by ", " (PII).';
-COMMENT ON COLUMN curated.demands_archived.client_id IS 'Client id in the firm''s case management system (PHI).';
-COMMENT ON COLUMN curated.demands_archived.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.matter_name IS 'Matter name; usually contains the client''s name (PHI).';
-COMMENT ON COLUMN curated.demands_archived.related_insurance_id IS 'Related insurance id from case management (PHI).';
-COMMENT ON COLUMN curated.demands_archived.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.claim_number IS 'Insurance claim number (PHI).';
-COMMENT ON COLUMN curated.demands_archived.claim_coverage IS 'Claim coverage type. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.loss_state IS 'State where the loss occurred. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.claimant_name IS 'Claimant, "first last" (PHI).';
-COMMENT ON COLUMN curated.demands_archived.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.document_type IS 'Document type from the metadata. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.version_created_at IS 'When the latest document version was created. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.uploaded_at IS 'When the demand was uploaded (may be null for an archived demand). Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.received_at IS 'When the carrier acknowledged receipt; null if never. Not PHI.';
-COMMENT ON COLUMN curated.demands_archived.archived_at IS 'When the demand was archived (last DocumentArchived status); its month in the business time zone is the billing month (demand_archived). Not PHI.';
+CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_archived');
 COMMENT ON COLUMN curated.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
 COMMENT ON COLUMN curated.demands_archived.archive_comments IS 'Free-text archive comments from the latest DemandArchived audit record; '''' when missing (PHI: free text may name the client).';
 COMMENT ON COLUMN curated.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_archived_view.sql', '6e6145128503703e0330b0ca63a2576e5d4e04283ffbdb0971178d0e1739b5bc');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_archived_view.sql', 'f7a7f93d566eaa8afbc604032cf76491e4bb9cccd6368e876bda0c0f774d7d30');
 
 -- ==== 12_create_curated_verifyplus_view.sql ====
 -- curated.verifyplus: the Verify+ requests, typed (raw.verifyplus is already typed by the load),
@@ -1278,212 +1257,77 @@ INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, re
     ('raw', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name'),
-    ('raw', 'verifyplus', 'extra_fields', 'PHI', 'report fields not yet reviewed'),
-    ('curated', 'demands_uploaded', 'claimant_name', 'PHI', 'claimant''s name'),
-    ('curated', 'demands_uploaded', 'claim_number', 'PHI', 'insurance claim number'),
-    ('curated', 'demands_uploaded', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
-    ('curated', 'demands_uploaded', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
-    ('curated', 'demands_uploaded', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
-    ('curated', 'demands_uploaded', 'primary_contact_name', 'PII', 'firm contact''s name'),
-    ('curated', 'demands_uploaded', 'attorney_name', 'PII', 'attorney''s name'),
-    ('curated', 'demands_uploaded', 'case_manager_names', 'PII', 'case managers'' names'),
-    ('curated', 'demands_archived', 'claimant_name', 'PHI', 'claimant''s name'),
-    ('curated', 'demands_archived', 'claim_number', 'PHI', 'insurance claim number'),
-    ('curated', 'demands_archived', 'client_id', 'PHI', 'the claimant''s id in the firm''s case management system'),
-    ('curated', 'demands_archived', 'related_insurance_id', 'PHI', 'insurance identifier of the claim'),
-    ('curated', 'demands_archived', 'matter_name', 'PHI', 'matter names usually contain the client''s name'),
-    ('curated', 'demands_archived', 'primary_contact_name', 'PII', 'firm contact''s name'),
-    ('curated', 'demands_archived', 'attorney_name', 'PII', 'attorney''s name'),
-    ('curated', 'demands_archived', 'case_manager_names', 'PII', 'case managers'' names'),
-    ('curated', 'demands_archived', 'archive_comments', 'PHI', 'free text that may name the client'),
-    ('curated', 'verifyplus', 'client_names', 'PHI', 'names of the firm''s clients (claimants)'),
-    ('curated', 'verifyplus', 'reporting_policy_number', 'PHI', 'insurance policy number'),
-    ('curated', 'verifyplus', 'reporting_claim_number', 'PHI', 'insurance claim number'),
-    ('curated', 'verifyplus', 'reporting_insured', 'PHI', 'insured person''s name'),
-    ('curated', 'verifyplus', 'date_of_loss', 'PHI', 'date of the accident (a date tied to the individual)'),
-    ('curated', 'verifyplus', 'duplicate_exclusion_comments', 'PHI', 'free text that may name the client'),
-    ('curated', 'verifyplus', 'bi_per_person_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'bi_per_occurrence_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'pd_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'um_per_person_limits', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'um_per_occurrence_limit', 'PHI', 'policy data'),
-    ('curated', 'verifyplus', 'firm_contact_name', 'PII', 'firm contact''s name'),
-    ('curated', 'verifyplus', 'claim_set_up_assignee', 'PII', 'Quickbase user (name, e-mail)'),
-    ('curated', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
-    ('curated', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
-    ('curated', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name');
+    ('raw', 'verifyplus', 'extra_fields', 'PHI', 'report fields not yet reviewed');
+
+-- A curated relation shows raw columns under their raw names and inherits their protection: every
+-- column of these curated relations that has a catalogued name in its raw table is catalogued too.
+INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, reason)
+SELECT 'curated', d.curated_name, p.column_name, p.category, p.reason
+FROM ops.phi_columns AS p
+JOIN (VALUES ('cases', 'demand_billing_base'), ('cases', 'demands_uploaded'), ('cases', 'demands_archived'),
+             ('audit', 'demands_archived'), ('verifyplus', 'verifyplus')) AS d (raw_name, curated_name)
+  ON p.table_schema = 'raw' AND p.table_name = d.raw_name
+WHERE EXISTS (SELECT 1 FROM pg_attribute AS a
+              WHERE a.attrelid = format('curated.%I', d.curated_name)::regclass
+                AND a.attname = p.column_name AND a.attnum > 0 AND NOT a.attisdropped);
 
 -- The data dictionary (column comments) says PHI wherever the catalogue does.
 COMMENT ON COLUMN raw.cases.client_id IS 'Case management: client id in the firm''s system (PHI).';
 COMMENT ON COLUMN raw.cases.related_insurance_id IS 'Case management: related insurance id (PHI).';
 COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse has no column for yet, by Quickbase label (reported at load); unreviewed, so treated as PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', '5510005677cb424af45085b331b874ad7a8ad00b003c101cc84f8713fae86382');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', 'cced1b2f3aed193f126256d96b59bd552a5a409c91c44cf28d89c1217e82fbdd');
 
 -- ==== 32_create_deidentified_views.sql ====
 -- De-identified curated views for analysts (DESIGN.md §6): schema curated_deid, one view per curated
 -- materialized view, with every column except the PHI/PII columns of the catalogue (ops.phi_columns,
--- itc_common_utilities.phi). Analysts (itc_analyst) read these with a plain SELECT *; the curated
--- materialized views themselves are readable in full only by phi_reader (and column-wise, non-PHI
--- only, by curated_read_only). The views run with their owner's (itc_migrator's) rights on curated.
--- A new curated column reaches analysts only when a new script adds it here (a test checks that no
--- view column is in the catalogue).
+-- itc_common_utilities.phi), in the materialized view's column order and with its column comments.
+-- Analysts (itc_analyst) read these with a plain SELECT *; the curated materialized views themselves
+-- are readable in full only by phi_reader (and column-wise, non-PHI only, by curated_read_only). The
+-- views run with their owner's (itc_migrator's) rights on curated. A view's column list is fixed when
+-- it is created: a new curated column reaches analysts only when a new script re-creates its view
+-- with ops.create_deidentified_view (the security baseline refuses a view showing a catalogued
+-- column, and a test checks that no view column is in the catalogue).
 CREATE SCHEMA IF NOT EXISTS curated_deid;
 COMMENT ON SCHEMA curated_deid IS 'De-identified views of the curated layer for analysts: no PHI/PII columns (catalogue: ops.phi_columns).';
 
-CREATE VIEW curated_deid.demands_uploaded AS
-SELECT
-    document_id,
-    document_version,
-    customer_id,
-    sending_firm_name,
-    matter_id,
-    matter_tech_id,
-    carrier_common_name,
-    claim_coverage,
-    loss_state,
-    demand_template_id,
-    template_name,
-    document_type,
-    demand_is_deliverable,
-    version_created_at,
-    uploaded_at,
-    received_at,
-    archived_at
-FROM curated.demands_uploaded;
-COMMENT ON VIEW curated_deid.demands_uploaded IS 'De-identified curated.demands_uploaded for analysts: every column except the PHI/PII ones of the catalogue (ops.phi_columns). One row per row of curated.demands_uploaded.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.document_id IS 'Document (demand) identifier. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.document_version IS 'The document version shown (the latest one). Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.claim_coverage IS 'Claim coverage type. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.loss_state IS 'State where the loss occurred. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.document_type IS 'Document type from the metadata. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.version_created_at IS 'When the latest document version was created. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.uploaded_at IS 'When the demand was uploaded; its month in the business time zone is the billing month (demand_uploaded). Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_uploaded.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Not PHI.';
+CREATE PROCEDURE ops.create_deidentified_view(source regclass)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $proc$
+DECLARE
+    src record;
+    target text;
+BEGIN
+    SELECT n.nspname, c.relname,
+           string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns
+    INTO src
+    FROM pg_class AS c
+    JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE c.oid = source
+      AND NOT EXISTS (SELECT 1 FROM ops.phi_columns AS p
+                      WHERE p.table_schema = n.nspname AND p.table_name = c.relname AND p.column_name = a.attname)
+    GROUP BY n.nspname, c.relname;
+    IF src.nspname IS DISTINCT FROM 'curated' THEN
+        RAISE EXCEPTION 'ops.create_deidentified_view: % is not a curated relation', source
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    target := format('curated_deid.%I', src.relname);
+    EXECUTE format('CREATE VIEW %s AS SELECT %s FROM %I.%I', target, src.columns, src.nspname, src.relname);
+    EXECUTE format('COMMENT ON VIEW %s IS %L', target, format(
+        'De-identified %s.%s for analysts: every column except the PHI/PII ones of the catalogue '
+        '(ops.phi_columns). One row per row of %s.%s.', src.nspname, src.relname, src.nspname, src.relname));
+    CALL ops.copy_column_comments(source, target::regclass);
+END
+$proc$;
+REVOKE ALL ON PROCEDURE ops.create_deidentified_view(regclass) FROM PUBLIC;
+COMMENT ON PROCEDURE ops.create_deidentified_view(regclass) IS
+    'Create curated_deid.<name>: every column of the curated relation except those of ops.phi_columns, with their comments (migrations only).';
 
-CREATE VIEW curated_deid.demands_archived AS
-SELECT
-    document_id,
-    document_version,
-    customer_id,
-    sending_firm_name,
-    matter_id,
-    matter_tech_id,
-    carrier_common_name,
-    claim_coverage,
-    loss_state,
-    demand_template_id,
-    template_name,
-    document_type,
-    demand_is_deliverable,
-    version_created_at,
-    uploaded_at,
-    received_at,
-    archived_at,
-    archive_reason,
-    archive_audit_record_id
-FROM curated.demands_archived;
-COMMENT ON VIEW curated_deid.demands_archived IS 'De-identified curated.demands_archived for analysts: every column except the PHI/PII ones of the catalogue (ops.phi_columns). One row per row of curated.demands_archived.';
-COMMENT ON COLUMN curated_deid.demands_archived.document_id IS 'Document (demand) identifier. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.document_version IS 'The document version shown (the latest one). Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.customer_id IS 'Exchange customer (law firm account) identifier. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.sending_firm_name IS 'Sending law firm (latest version''s firm name, trailing whitespace removed); the invoice is addressed to it. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.matter_id IS 'Matter id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.matter_tech_id IS 'Matter technical id in the firm''s case management system. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.carrier_common_name IS 'Recipient insurance carrier. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.claim_coverage IS 'Claim coverage type. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.loss_state IS 'State where the loss occurred. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.demand_template_id IS 'Template the demand was built from; null when none. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.template_name IS 'Name of the template''s latest version; null when the demand has no template. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.document_type IS 'Document type from the metadata. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.demand_is_deliverable IS 'Whether the demand can be delivered. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.version_created_at IS 'When the latest document version was created. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.uploaded_at IS 'When the demand was uploaded (may be null for an archived demand). Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.received_at IS 'When the carrier acknowledged receipt; null if never. Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.archived_at IS 'When the demand was archived (last DocumentArchived status); its month in the business time zone is the billing month (demand_archived). Not PHI.';
-COMMENT ON COLUMN curated_deid.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
-COMMENT ON COLUMN curated_deid.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
-
-CREATE VIEW curated_deid.verifyplus AS
-SELECT
-    request_id,
-    request_created_datetime,
-    request_type,
-    firm_name,
-    accident_state,
-    number_of_claimants,
-    claim_set_up_status,
-    claim_set_up_start_date,
-    claim_set_up_close_date,
-    liability_status,
-    verify_request_status,
-    verify_start_datetime,
-    reporting_carrier,
-    request_status,
-    um_stacking,
-    customer_close_datetime,
-    exclude_from_reporting,
-    duplicate_request,
-    verify_close_datetime,
-    verify_close_datetime_override,
-    created_previous_business_day,
-    claim_days_to_close,
-    verify_time_open,
-    verify_assignee,
-    documentation_status,
-    number_of_attempts,
-    number_of_attempted_calls,
-    number_of_attempted_emails,
-    coverage_status,
-    coverage,
-    close_datetime,
-    days_to_close,
-    is_billable
-FROM curated.verifyplus;
-COMMENT ON VIEW curated_deid.verifyplus IS 'De-identified curated.verifyplus for analysts: every column except the PHI/PII ones of the catalogue (ops.phi_columns). One row per row of curated.verifyplus.';
-COMMENT ON COLUMN curated_deid.verifyplus.request_id IS 'Quickbase "Request ID": Verify+ request identifier (Quickbase key). Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.request_created_datetime IS 'Quickbase "Request Created Datetime": When the request was created; decides the billing month (business time zone). Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.request_type IS 'Quickbase "Request Type": Request type. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.firm_name IS 'Quickbase "Firm Name": Requesting law firm, trailing whitespace removed; the invoice is addressed to it. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.accident_state IS 'Quickbase "Accident State": State of the accident. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.number_of_claimants IS 'Quickbase "Number of Claimants": Number of claimants. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.claim_set_up_status IS 'Quickbase "Claim Set Up Status": Claim set-up status. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.claim_set_up_start_date IS 'Quickbase "Claim Set Up Start Date": Claim set-up start date. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.claim_set_up_close_date IS 'Quickbase "Claim Set Up Close Date": Claim set-up close date. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.liability_status IS 'Quickbase "Liability Status": Liability status. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.verify_request_status IS 'Quickbase "Verify Request Status": Verification status. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.verify_start_datetime IS 'Quickbase "Verify Start Datetime": When verification started. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.reporting_carrier IS 'Quickbase "Reporting Carrier": Carrier reporting the policy. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.request_status IS 'Quickbase "Request Status": Request status. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.um_stacking IS 'Quickbase "UM Stacking": Uninsured motorist stacking. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.customer_close_datetime IS 'Quickbase "Customer Close Datetime": When the request was closed for the customer. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.exclude_from_reporting IS 'Quickbase "Exclude From Reporting": Checked: not billable, not reported. Unchecked (false) when Quickbase sent nothing. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.duplicate_request IS 'Quickbase "Duplicate Request": Checked: a duplicate, not billable. Unchecked (false) when Quickbase sent nothing. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.verify_close_datetime IS 'Quickbase "Verify Close Datetime": When verification closed. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.verify_close_datetime_override IS 'Quickbase "Verify Close Datetime Overide": Manual override of the verification close time (Quickbase label spelled "Overide"). Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.created_previous_business_day IS 'Quickbase "Created Previous Business Day": Checked: created on the previous business day. Unchecked (false) when Quickbase sent nothing. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.claim_days_to_close IS 'Quickbase "Claim Days to Close": Days from request to close. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.number_of_attempted_emails IS 'Quickbase "Number of Attempted Emails": Email attempts. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.coverage_status IS 'Quickbase "Coverage Status": Coverage status. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.coverage IS 'Quickbase "Coverage": Coverage found. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.close_datetime IS 'When verification closed: the manual override when set, else Verify Close Datetime; null while open. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
-COMMENT ON COLUMN curated_deid.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
-
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('32_create_deidentified_views.sql', '415b5c40d0f8049208d4d1c528805ec51283898a4e92b55971d9d4b66e861aa8');
+CALL ops.create_deidentified_view('curated.demands_uploaded');
+CALL ops.create_deidentified_view('curated.demands_archived');
+CALL ops.create_deidentified_view('curated.verifyplus');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('32_create_deidentified_views.sql', 'd87a3eaf7b7769333586139be2419b47c22e2ba46d6ed46d4b82a20fbde927d8');
 
 -- ==== 33_create_refresh_function.sql ====
 -- Refreshing without owning: PostgreSQL 16 lets only a materialized view's OWNER refresh it (the
@@ -1538,7 +1382,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 --                  ops.load_runs: SELECT, INSERT, UPDATE; ops.rejected_records: SELECT, INSERT;
 --                  TEMPORARY on the database (COPY staging tables).
 --   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
---                  SELECT, INSERT; ops.load_runs, ops.rejected_records: SELECT; and all_read_only
+--                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
 --                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
 --   raw_read_only / curated_read_only: SELECT on the raw / curated columns NOT in ops.phi_columns.
 --   curated_deid_read_only: SELECT on the de-identified views. analytics_read_only: analytics, ref
@@ -1653,6 +1497,9 @@ BEGIN
         GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
         GRANT SELECT ON ops.load_runs TO itc_refresher;
     END IF;
+    IF to_regclass('ops.latest_loads') IS NOT NULL THEN
+        GRANT SELECT ON ops.latest_loads TO itc_refresher;
+    END IF;
     IF to_regclass('ops.rejected_records') IS NOT NULL THEN
         GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;
         GRANT SELECT ON ops.rejected_records TO itc_refresher;
@@ -1697,7 +1544,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', 'e29c33f40220330561e1bc63f331cc7c279aca689257a45b6dd862d70c47525b');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '2672bccb7933914bc8a85a6af43f59ac70c12032558d9e949093e026c5e15412');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
@@ -1775,6 +1622,36 @@ BEGIN
 END
 $$;
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('42_enable_pgaudit.sql', 'a48e8d0580e1eda0e613a2f68d368cbbc48252bdefa916b3fa1d9dc8ad00f0dd');
+
+-- ==== 43_create_ops_latest_loads_view.sql ====
+-- ops.latest_loads: "the latest succeeded load of each source", defined once. The quality checks
+-- (freshness, manifest counts), `itc status` and the dashboard read it instead of each ordering
+-- ops.load_runs themselves. Latest = the last to finish; of two finished at the same instant, the
+-- higher load_id. A source never loaded has no row.
+CREATE VIEW ops.latest_loads AS
+SELECT DISTINCT ON (r.source)
+    r.source,
+    r.load_id,
+    r.run_id,
+    r.manifest_bucket,
+    r.manifest_key,
+    r.manifest_version_id,
+    r.manifest_sha256,
+    r.extracted_at,
+    r.started_at,
+    r.finished_at,
+    r.records,
+    r.loaded,
+    r.rejected,
+    r.deleted,
+    r.table_counts
+FROM ops.load_runs AS r
+WHERE r.status = 'succeeded'
+ORDER BY r.source, r.finished_at DESC, r.load_id DESC;
+
+COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status and the dashboard. SELECT: itc_refresher (and the owner).';
+CALL ops.copy_column_comments('ops.load_runs', 'ops.latest_loads');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('43_create_ops_latest_loads_view.sql', '87344c43ea6292a2465d9635a0b090620cb8b9b73618b30e9aaad222d0726baf');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN

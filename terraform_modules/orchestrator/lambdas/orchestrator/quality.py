@@ -93,7 +93,7 @@ def check_freshness(cur: psycopg2.extensions.cursor, sources: Iterable[str], max
     for source in sources:
         cur.execute(
             "SELECT load_id, finished_at, extract(epoch FROM now() - finished_at) / 3600.0 "
-            "FROM ops.load_runs WHERE source = %s AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1",
+            "FROM ops.latest_loads WHERE source = %s",
             (source,),
         )
         row = cur.fetchone()
@@ -116,8 +116,7 @@ def check_manifest_counts(cur: psycopg2.extensions.cursor, sources: Iterable[str
     results = []
     for source in sources:
         cur.execute(
-            "SELECT load_id, table_counts FROM ops.load_runs WHERE source = %s AND status = 'succeeded' "
-            "ORDER BY finished_at DESC, load_id DESC LIMIT 1",
+            "SELECT load_id, table_counts FROM ops.latest_loads WHERE source = %s",
             (source,),
         )
         row = cur.fetchone()
