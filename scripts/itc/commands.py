@@ -386,8 +386,7 @@ SELECT s.source, l.finished_at, l.run_id, l.loaded, l.rejected, l.deleted,
           AND f.finished_at > coalesce(l.finished_at, '-infinity')) AS failed_since,
        (SELECT count(*) FROM ops.rejected_records r WHERE r.source = s.source) AS rejected_total
 FROM (VALUES ('demand'), ('verifyplus')) AS s (source)
-LEFT JOIN LATERAL (SELECT * FROM ops.load_runs r WHERE r.source = s.source AND r.status = 'succeeded'
-                   ORDER BY r.finished_at DESC LIMIT 1) l ON true
+LEFT JOIN ops.latest_loads l ON l.source = s.source
 ORDER BY 1
 """
 

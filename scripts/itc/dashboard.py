@@ -47,11 +47,7 @@ GROUP BY 1 ORDER BY 1
 FRESHNESS_QUERY = """
 SELECT s.source, l.finished_at, l.extracted_at, l.run_id, l.records, l.loaded, l.rejected
 FROM (VALUES ('demand'), ('verifyplus')) AS s (source)
-LEFT JOIN LATERAL (
-    SELECT * FROM ops.load_runs r
-    WHERE r.source = s.source AND r.status = 'succeeded'
-    ORDER BY r.finished_at DESC LIMIT 1
-) l ON true
+LEFT JOIN ops.latest_loads l ON l.source = s.source
 ORDER BY s.source
 """
 REFRESH_QUERY = """
@@ -61,8 +57,7 @@ SELECT view_name, max(refreshed_at) FROM ops.view_refreshes GROUP BY view_name O
 REJECTED_QUERY = """
 SELECT r.source, r.reason_code, count(*)
 FROM ops.rejected_records r
-WHERE r.load_id IN (SELECT DISTINCT ON (source) load_id FROM ops.load_runs WHERE status = 'succeeded'
-                    ORDER BY source, finished_at DESC, load_id DESC)
+WHERE r.load_id IN (SELECT load_id FROM ops.latest_loads)
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 QUALITY_QUERY = """
