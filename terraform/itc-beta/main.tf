@@ -12,11 +12,27 @@ locals {
 
   dist = abspath("${path.root}/${var.dist_dir}")
 
-  lambda_network = {
-    vpc_id            = module.vpc.vpc_id
-    vpc_cidr_block    = module.vpc.vpc_cidr_block
-    subnet_ids        = module.vpc.private_subnet_ids
-    s3_prefix_list_id = module.vpc.s3_prefix_list_id
+  # The three function modules' object inputs; each module declares the fields it uses.
+  network = {
+    vpc_id                  = module.vpc.vpc_id
+    vpc_cidr_block          = module.vpc.vpc_cidr_block
+    subnet_ids              = module.vpc.private_subnet_ids
+    s3_prefix_list_id       = module.vpc.s3_prefix_list_id
+    dynamodb_prefix_list_id = module.vpc.dynamodb_prefix_list_id
+  }
+
+  database = {
+    host                     = module.warehouse.db_instance_address
+    port                     = module.warehouse.db_instance_port
+    name                     = module.warehouse.db_instance_database_name
+    resource_id              = module.warehouse.db_instance_resource_id
+    client_security_group_id = module.warehouse.db_client_security_group_id
+  }
+
+  landing = {
+    bucket_name = module.landing_bucket.bucket_name
+    bucket_arn  = module.landing_bucket.bucket_arn
+    kms_key_arn = module.landing_bucket.bucket_kms_key_arn
   }
 }
 
@@ -62,10 +78,10 @@ module "monitoring" {
     migrate             = module.orchestrator.migrate_function_name
   }
   lambda_timeouts_seconds = {
-    demand_pipeline     = 900
-    verifyplus_pipeline = 900
-    orchestrator        = 900
-    migrate             = 900
+    demand_pipeline     = module.demand_pipeline.function_timeout_seconds
+    verifyplus_pipeline = module.verifyplus_pipeline.function_timeout_seconds
+    orchestrator        = module.orchestrator.function_timeout_seconds
+    migrate             = module.orchestrator.migrate_function_timeout_seconds
   }
   state_machine_arns = module.orchestrator.state_machine_arns
   dlq_names = {
@@ -79,6 +95,31 @@ module "monitoring" {
   tags = local.tags
 }
 
+# The orchestration key: landing objects (PHI), the orchestrator's log groups, queues, environment,
+# state machine data and schedule. One key for the landing bucket and the orchestrator, as before
+# the bucket had its own module, so snapshots landed earlier stay readable.
+module "orchestration_key" {
+  source = "../../terraform_modules/kms_key"
+
+  name                  = "${local.name_prefix}-orchestration"
+  description           = "${local.name_prefix} orchestration: landing bucket, logs, queues, state machines"
+  allow_cloudwatch_logs = true
+  service_principals = [
+    { sid = "EventBridgeDeadLettersForThisAccount", service = "events", actions = ["kms:Decrypt", "kms:GenerateDataKey"] },
+  ]
+
+  tags = local.tags
+}
+
+module "landing_bucket" {
+  source = "../../terraform_modules/landing_bucket"
+
+  name_prefix = local.name_prefix
+  kms_key_arn = module.orchestration_key.key_arn
+
+  tags = local.tags
+}
+
 module "demand_pipeline" {
   source = "../../terraform_modules/demand_pipeline"
 
@@ -88,21 +129,9 @@ module "demand_pipeline" {
   layer_package_path = "${local.dist}/demand_pipeline-layer.zip"
   log_retention_days = var.log_retention_days
 
-  vpc_id                        = local.lambda_network.vpc_id
-  vpc_cidr_block                = local.lambda_network.vpc_cidr_block
-  subnet_ids                    = local.lambda_network.subnet_ids
-  s3_prefix_list_id             = local.lambda_network.s3_prefix_list_id
-  dynamodb_prefix_list_id       = module.vpc.dynamodb_prefix_list_id
-  additional_security_group_ids = [module.warehouse.db_client_security_group_id]
-
-  landing_bucket_name = module.orchestrator.landing_bucket_name
-  landing_bucket_arn  = module.orchestrator.landing_bucket_arn
-  landing_kms_key_arn = module.orchestrator.kms_key_arn
-
-  db_host        = module.warehouse.db_instance_address
-  db_port        = module.warehouse.db_instance_port
-  db_name        = module.warehouse.db_instance_database_name
-  db_resource_id = module.warehouse.db_instance_resource_id
+  network  = local.network
+  database = local.database
+  landing  = local.landing
 
   exchange_env         = var.exchange_env
   exchange_region      = var.exchange_region
@@ -121,20 +150,9 @@ module "verifyplus_pipeline" {
   layer_package_path = "${local.dist}/verifyplus_pipeline-layer.zip"
   log_retention_days = var.log_retention_days
 
-  vpc_id                        = local.lambda_network.vpc_id
-  vpc_cidr_block                = local.lambda_network.vpc_cidr_block
-  subnet_ids                    = local.lambda_network.subnet_ids
-  s3_prefix_list_id             = local.lambda_network.s3_prefix_list_id
-  additional_security_group_ids = [module.warehouse.db_client_security_group_id]
-
-  landing_bucket_name = module.orchestrator.landing_bucket_name
-  landing_bucket_arn  = module.orchestrator.landing_bucket_arn
-  landing_kms_key_arn = module.orchestrator.kms_key_arn
-
-  db_host        = module.warehouse.db_instance_address
-  db_port        = module.warehouse.db_instance_port
-  db_name        = module.warehouse.db_instance_database_name
-  db_resource_id = module.warehouse.db_instance_resource_id
+  network  = local.network
+  database = local.database
+  landing  = local.landing
 
   qb_realm             = var.qb_realm
   qb_table_id          = var.qb_table_id
@@ -154,24 +172,21 @@ module "orchestrator" {
   layer_package_path = "${local.dist}/orchestrator-layer.zip"
   log_retention_days = var.log_retention_days
 
-  vpc_id                        = local.lambda_network.vpc_id
-  vpc_cidr_block                = local.lambda_network.vpc_cidr_block
-  subnet_ids                    = local.lambda_network.subnet_ids
-  s3_prefix_list_id             = local.lambda_network.s3_prefix_list_id
-  additional_security_group_ids = [module.warehouse.db_client_security_group_id]
+  kms_key_arn = module.orchestration_key.key_arn
+  network     = local.network
+  landing     = local.landing
+  database = merge(local.database, {
+    master_username        = module.warehouse.db_instance_master_username
+    master_user_secret_arn = module.warehouse.db_instance_master_user_secret_arn
+    kms_key_arn            = module.warehouse.kms_key_arn
+  })
 
-  db_host                   = module.warehouse.db_instance_address
-  db_port                   = module.warehouse.db_instance_port
-  db_name                   = module.warehouse.db_instance_database_name
-  db_resource_id            = module.warehouse.db_instance_resource_id
-  db_master_username        = module.warehouse.db_instance_master_username
-  db_master_user_secret_arn = module.warehouse.db_instance_master_user_secret_arn
-  db_kms_key_arn            = module.warehouse.kms_key_arn
-
-  demand_function_arn     = module.demand_pipeline.function_arn
-  verifyplus_function_arn = module.verifyplus_pipeline.function_arn
-  alert_topic_arn         = module.monitoring.alert_topic_arn
-  alert_topic_kms_key_arn = module.monitoring.alert_topic_kms_key_arn
+  demand_function_arn                 = module.demand_pipeline.function_arn
+  demand_function_timeout_seconds     = module.demand_pipeline.function_timeout_seconds
+  verifyplus_function_arn             = module.verifyplus_pipeline.function_arn
+  verifyplus_function_timeout_seconds = module.verifyplus_pipeline.function_timeout_seconds
+  alert_topic_arn                     = module.monitoring.alert_topic_arn
+  alert_topic_kms_key_arn             = module.monitoring.alert_topic_kms_key_arn
 
   ingest_schedule_expression = var.ingest_schedule_expression
   ingest_schedule_timezone   = "America/New_York"

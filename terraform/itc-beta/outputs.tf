@@ -25,7 +25,7 @@ output "warehouse_master_user_secret_arn" {
 
 output "landing_bucket_name" {
   description = "Landing bucket (drop a snapshot + _manifest.json here to load it)."
-  value       = module.orchestrator.landing_bucket_name
+  value       = module.landing_bucket.bucket_name
 }
 
 output "state_machine_arns" {

@@ -8,6 +8,11 @@ output "function_arn" {
   value       = module.function.function_arn
 }
 
+output "function_timeout_seconds" {
+  description = "Timeout of the demand pipeline Lambda in seconds (the state machine tasks and the duration alarm use it)."
+  value       = module.function.function_timeout_seconds
+}
+
 output "role_arn" {
   description = "ARN of the function's execution role (add it to the Exchange role's trust policy)."
   value       = module.function.role_arn

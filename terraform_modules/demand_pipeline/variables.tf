@@ -83,40 +83,20 @@ variable "log_level" {
   }
 }
 
-variable "vpc_id" {
-  description = "VPC of the function's security group."
-  type        = string
-}
-
-variable "vpc_cidr_block" {
-  description = "CIDR of the VPC (HTTPS egress to the interface endpoints)."
-  type        = string
+variable "network" {
+  description = "Where the function runs (itc_vpc outputs): the VPC (its CIDR for HTTPS to the interface endpoints), the private subnets, and the prefix lists of the S3 and DynamoDB gateway endpoints."
+  type = object({
+    vpc_id                  = string
+    vpc_cidr_block          = string
+    subnet_ids              = list(string)
+    s3_prefix_list_id       = string
+    dynamodb_prefix_list_id = string
+  })
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr_block, 0))
-    error_message = "vpc_cidr_block must be a valid IPv4 CIDR."
+    condition     = can(cidrhost(var.network.vpc_cidr_block, 0))
+    error_message = "network.vpc_cidr_block must be a valid IPv4 CIDR."
   }
-}
-
-variable "subnet_ids" {
-  description = "Private subnets the function runs in."
-  type        = list(string)
-}
-
-variable "additional_security_group_ids" {
-  description = "Extra security groups for the function, e.g. the warehouse client group."
-  type        = list(string)
-  default     = []
-}
-
-variable "s3_prefix_list_id" {
-  description = "Prefix list of the S3 gateway endpoint."
-  type        = string
-}
-
-variable "dynamodb_prefix_list_id" {
-  description = "Prefix list of the DynamoDB gateway endpoint."
-  type        = string
 }
 
 variable "https_egress_cidr_blocks" {
@@ -125,46 +105,30 @@ variable "https_egress_cidr_blocks" {
   default     = []
 }
 
-variable "landing_bucket_name" {
-  description = "Name of the landing bucket (ITC_LANDING_BUCKET)."
-  type        = string
+variable "landing" {
+  description = "The landing bucket (landing_bucket outputs): name (ITC_LANDING_BUCKET), ARN and the KMS key encrypting its objects; the function writes and reads its own prefix."
+  type = object({
+    bucket_name = string
+    bucket_arn  = string
+    kms_key_arn = string
+  })
 }
 
-variable "landing_bucket_arn" {
-  description = "ARN of the landing bucket."
-  type        = string
-}
-
-variable "landing_kms_key_arn" {
-  description = "ARN of the KMS key encrypting the landing bucket."
-  type        = string
-}
-
-variable "db_host" {
-  description = "Warehouse host name (ITC_DB_HOST)."
-  type        = string
-}
-
-variable "db_port" {
-  description = "Warehouse port (ITC_DB_PORT)."
-  type        = number
-  default     = 5432
-}
-
-variable "db_name" {
-  description = "Warehouse database name (ITC_DB_NAME)."
-  type        = string
+variable "database" {
+  description = "The warehouse (itc_data_warehouse outputs): host, port and database name (ITC_DB_HOST/PORT/NAME), DBI resource id (rds-db:connect as db_user) and the client security group the function joins."
+  type = object({
+    host                     = string
+    port                     = optional(number, 5432)
+    name                     = string
+    resource_id              = string
+    client_security_group_id = string
+  })
 }
 
 variable "db_user" {
   description = "Database login role of the loader, authenticated with IAM (ITC_DB_USER)."
   type        = string
   default     = "itc_loader"
-}
-
-variable "db_resource_id" {
-  description = "DBI resource ID of the warehouse, for the rds-db:connect permission."
-  type        = string
 }
 
 variable "db_statement_timeout_ms" {

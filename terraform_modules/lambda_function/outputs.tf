@@ -8,6 +8,11 @@ output "function_arn" {
   value       = aws_lambda_function.this.arn
 }
 
+output "function_timeout_seconds" {
+  description = "Timeout of the function in seconds (callers' task timeouts and duration alarms read it)."
+  value       = aws_lambda_function.this.timeout
+}
+
 output "function_source_code_hash" {
   description = "sha256 (base64) of the deployed code zip."
   value       = aws_lambda_function.this.source_code_hash

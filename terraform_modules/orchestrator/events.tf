@@ -2,7 +2,7 @@
 resource "aws_sqs_queue" "events_dlq" {
   name                              = "${var.name_prefix}-orchestration-events-dlq"
   message_retention_seconds         = 1209600
-  kms_master_key_id                 = module.kms.key_arn
+  kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
 
   tags = var.tags
@@ -76,7 +76,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "ModuleKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [module.kms.key_arn]
+    resources = [var.kms_key_arn]
   }
 }
 
@@ -91,7 +91,7 @@ resource "aws_scheduler_schedule" "ingest" {
   description = "Start the ${var.name_prefix} ingest state machine every day"
   group_name  = "default"
   state       = var.ingest_schedule_enabled ? "ENABLED" : "DISABLED"
-  kms_key_arn = module.kms.key_arn
+  kms_key_arn = var.kms_key_arn
 
   schedule_expression          = var.ingest_schedule_expression
   schedule_expression_timezone = var.ingest_schedule_timezone
@@ -128,7 +128,7 @@ resource "aws_cloudwatch_event_rule" "manifest_created" {
     source        = ["aws.s3"]
     "detail-type" = ["Object Created"]
     detail = {
-      bucket = { name = [aws_s3_bucket.landing.id] }
+      bucket = { name = [var.landing.bucket_name] }
       object = { key = [{ suffix = "/_manifest.json" }] }
     }
   })

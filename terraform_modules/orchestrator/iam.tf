@@ -6,7 +6,13 @@ data "aws_iam_policy_document" "landing_read" {
   statement {
     sid       = "LandingReadOnly"
     actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
-    resources = [aws_s3_bucket.landing.arn, "${aws_s3_bucket.landing.arn}/*"]
+    resources = [var.landing.bucket_arn, "${var.landing.bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "LandingKey"
+    actions   = ["kms:Decrypt"]
+    resources = [var.landing.kms_key_arn]
   }
 }
 
@@ -15,12 +21,12 @@ data "aws_iam_policy_document" "master_secret" {
   statement {
     sid       = "MasterSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.db_master_user_secret_arn]
+    resources = [var.database.master_user_secret_arn]
   }
 
   statement {
     sid       = "MasterSecretKey"
     actions   = ["kms:Decrypt"]
-    resources = [var.db_kms_key_arn]
+    resources = [var.database.kms_key_arn]
   }
 }

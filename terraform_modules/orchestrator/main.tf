@@ -1,7 +1,14 @@
-# The orchestrator module: the landing bucket (landing_bucket.tf), the orchestrator and migrate
-# functions (this file, iam.tf), the ingest/load state machines (state_machines.tf), the daily
-# schedule and the manifest rule (events.tf), and the migration step (migration.tf).
+# The orchestrator module: the orchestrator and migrate functions (this file, iam.tf), the
+# ingest/load state machines (state_machines.tf), the daily schedule and the manifest rule
+# (events.tf), and the migration step (migration.tf). The landing bucket is its own module
+# (../landing_bucket); the orchestration key (var.kms_key_arn) comes from the environment.
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
 locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+
   function_name         = "${var.name_prefix}-orchestrator"
   migrate_function_name = "${var.name_prefix}-migrate"
 
@@ -9,13 +16,13 @@ locals {
     ITC_ENV                      = var.environment
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_METRICS_NAMESPACE = "ITC"
-    ITC_DB_HOST                  = var.db_host
-    ITC_DB_PORT                  = tostring(var.db_port)
-    ITC_DB_NAME                  = var.db_name
+    ITC_DB_HOST                  = var.database.host
+    ITC_DB_PORT                  = tostring(var.database.port)
+    ITC_DB_NAME                  = var.database.name
     ITC_DB_SSLMODE               = "verify-full"
     ITC_DB_SSLROOTCERT           = "/opt/python/rds-ca/global-bundle.pem"
     ITC_DB_STATEMENT_TIMEOUT_MS  = tostring(var.db_statement_timeout_ms)
-    ITC_LANDING_BUCKET           = aws_s3_bucket.landing.id
+    ITC_LANDING_BUCKET           = var.landing.bucket_name
     ITC_BUSINESS_TZ              = var.business_timezone
   }
 
@@ -29,15 +36,15 @@ locals {
   # migrate: the schema owner, through the RDS-managed master secret (by ARN, never by value).
   migrate_environment = merge(local.common_environment, {
     POWERTOOLS_SERVICE_NAME = "orchestrator-migrate"
-    ITC_DB_USER             = var.db_master_username
+    ITC_DB_USER             = var.database.master_username
     ITC_DB_IAM_AUTH         = "false"
-    ITC_DB_SECRET_ARN       = var.db_master_user_secret_arn
+    ITC_DB_SECRET_ARN       = var.database.master_user_secret_arn
   })
 }
 
 # Both functions run the orchestrator code (terraform_modules/lambda_function): each with its own
 # log group and role; the migrate function shares the orchestrator's layer, security group and
-# dead-letter queue. The module key is in kms.tf, the scoped permissions in iam.tf.
+# dead-letter queue. The scoped permissions are in iam.tf.
 module "orchestrator" {
   source = "../lambda_function"
 
@@ -52,16 +59,16 @@ module "orchestrator" {
   timeout_seconds       = var.timeout_seconds
   reserved_concurrency  = var.reserved_concurrency
   log_retention_days    = var.log_retention_days
-  kms_key_arn           = module.kms.key_arn
+  kms_key_arn           = var.kms_key_arn
 
-  vpc_id                        = var.vpc_id
-  vpc_cidr_block                = var.vpc_cidr_block
-  subnet_ids                    = var.subnet_ids
-  additional_security_group_ids = var.additional_security_group_ids
+  vpc_id                        = var.network.vpc_id
+  vpc_cidr_block                = var.network.vpc_cidr_block
+  subnet_ids                    = var.network.subnet_ids
+  additional_security_group_ids = [var.database.client_security_group_id]
   security_group_description    = "${local.function_name} and ${local.migrate_function_name}: HTTPS to VPC endpoints and S3 only"
-  gateway_prefix_list_ids       = { s3 = var.s3_prefix_list_id }
+  gateway_prefix_list_ids       = { s3 = var.network.s3_prefix_list_id }
 
-  warehouse_iam_user     = { db_resource_id = var.db_resource_id, db_user = var.db_refresher_user }
+  warehouse_iam_user     = { db_resource_id = var.database.resource_id, db_user = var.db_refresher_user }
   additional_policy_json = data.aws_iam_policy_document.landing_read.json
 
   tags = var.tags
@@ -80,12 +87,12 @@ module "migrate" {
   timeout_seconds       = var.timeout_seconds
   reserved_concurrency  = 1
   log_retention_days    = var.log_retention_days
-  kms_key_arn           = module.kms.key_arn
+  kms_key_arn           = var.kms_key_arn
 
-  vpc_id                        = var.vpc_id
-  vpc_cidr_block                = var.vpc_cidr_block
-  subnet_ids                    = var.subnet_ids
-  additional_security_group_ids = var.additional_security_group_ids
+  vpc_id                        = var.network.vpc_id
+  vpc_cidr_block                = var.network.vpc_cidr_block
+  subnet_ids                    = var.network.subnet_ids
+  additional_security_group_ids = [var.database.client_security_group_id]
   shared_resources              = module.orchestrator.shared_resources
 
   additional_policy_json = data.aws_iam_policy_document.master_secret.json

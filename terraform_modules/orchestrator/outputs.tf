@@ -1,23 +1,3 @@
-output "landing_bucket_name" {
-  description = "Name of the landing bucket (ITC_LANDING_BUCKET)."
-  value       = aws_s3_bucket.landing.id
-}
-
-output "landing_bucket_arn" {
-  description = "ARN of the landing bucket."
-  value       = aws_s3_bucket.landing.arn
-}
-
-output "access_log_bucket_name" {
-  description = "Name of the bucket holding the landing bucket's S3 server access logs."
-  value       = aws_s3_bucket.access_logs.id
-}
-
-output "kms_key_arn" {
-  description = "ARN of the orchestration KMS key (landing objects, logs, queues); the pipelines need it to read and write snapshots."
-  value       = module.kms.key_arn
-}
-
 output "function_name" {
   description = "Name of the orchestrator Lambda (refresh, quality)."
   value       = module.orchestrator.function_name
@@ -28,6 +8,11 @@ output "function_arn" {
   value       = module.orchestrator.function_arn
 }
 
+output "function_timeout_seconds" {
+  description = "Timeout of the orchestrator Lambda in seconds (the load state machine's refresh and quality tasks use it)."
+  value       = module.orchestrator.function_timeout_seconds
+}
+
 output "migrate_function_name" {
   description = "Name of the migrate Lambda (orchestrator code, mode migrate)."
   value       = module.migrate.function_name
@@ -36,6 +21,11 @@ output "migrate_function_name" {
 output "migrate_function_arn" {
   description = "ARN of the migrate Lambda."
   value       = module.migrate.function_arn
+}
+
+output "migrate_function_timeout_seconds" {
+  description = "Timeout of the migrate Lambda in seconds."
+  value       = module.migrate.function_timeout_seconds
 }
 
 output "function_log_group_names" {

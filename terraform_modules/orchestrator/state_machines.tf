@@ -1,17 +1,23 @@
 locals {
   # The exact variables of the .asl.json templates (docs/CONTRACTS.md); tests/terraform parses
   # these maps to check every Task targets one of these functions.
+  # Each function's task timeout is that function's own timeout (read from its module).
   ingest_template_vars = {
-    demand_function_arn     = var.demand_function_arn
-    verifyplus_function_arn = var.verifyplus_function_arn
-    alert_topic_arn         = var.alert_topic_arn
+    demand_function_arn                 = var.demand_function_arn
+    demand_function_timeout_seconds     = var.demand_function_timeout_seconds
+    verifyplus_function_arn             = var.verifyplus_function_arn
+    verifyplus_function_timeout_seconds = var.verifyplus_function_timeout_seconds
+    alert_topic_arn                     = var.alert_topic_arn
   }
 
   load_template_vars = {
-    demand_function_arn       = var.demand_function_arn
-    verifyplus_function_arn   = var.verifyplus_function_arn
-    orchestrator_function_arn = module.orchestrator.function_arn
-    alert_topic_arn           = var.alert_topic_arn
+    demand_function_arn                   = var.demand_function_arn
+    demand_function_timeout_seconds       = var.demand_function_timeout_seconds
+    verifyplus_function_arn               = var.verifyplus_function_arn
+    verifyplus_function_timeout_seconds   = var.verifyplus_function_timeout_seconds
+    orchestrator_function_arn             = module.orchestrator.function_arn
+    orchestrator_function_timeout_seconds = module.orchestrator.function_timeout_seconds
+    alert_topic_arn                       = var.alert_topic_arn
   }
 
   state_machines = {
@@ -31,7 +37,7 @@ resource "aws_cloudwatch_log_group" "state_machines" {
 
   name              = "/aws/vendedlogs/states/${var.name_prefix}-${each.key}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = module.kms.key_arn
+  kms_key_id        = var.kms_key_arn
 
   tags = var.tags
 }
@@ -88,7 +94,7 @@ data "aws_iam_policy_document" "state_machines" {
   statement {
     sid       = "StateMachineDataKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [module.kms.key_arn]
+    resources = [var.kms_key_arn]
   }
 
   # CloudWatch Logs delivery for Step Functions: these APIs do not support resource-level
@@ -135,7 +141,7 @@ resource "aws_sfn_state_machine" "this" {
 
   encryption_configuration {
     type                              = "CUSTOMER_MANAGED_KMS_KEY"
-    kms_key_id                        = module.kms.key_arn
+    kms_key_id                        = var.kms_key_arn
     kms_data_key_reuse_period_seconds = 300
   }
 

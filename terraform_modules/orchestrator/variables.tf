@@ -83,56 +83,52 @@ variable "log_level" {
   }
 }
 
-variable "vpc_id" {
-  description = "VPC of the function's security group."
-  type        = string
-}
-
-variable "vpc_cidr_block" {
-  description = "CIDR of the VPC (HTTPS egress to the interface endpoints)."
-  type        = string
+variable "network" {
+  description = "Where the orchestrator and migrate functions run (itc_vpc outputs): the VPC (its CIDR for HTTPS to the interface endpoints), the private subnets, and the prefix list of the S3 gateway endpoint."
+  type = object({
+    vpc_id            = string
+    vpc_cidr_block    = string
+    subnet_ids        = list(string)
+    s3_prefix_list_id = string
+  })
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr_block, 0))
-    error_message = "vpc_cidr_block must be a valid IPv4 CIDR."
+    condition     = can(cidrhost(var.network.vpc_cidr_block, 0))
+    error_message = "network.vpc_cidr_block must be a valid IPv4 CIDR."
   }
 }
 
-variable "subnet_ids" {
-  description = "Private subnets the function runs in."
-  type        = list(string)
-}
-
-variable "additional_security_group_ids" {
-  description = "Extra security groups for the function, e.g. the warehouse client group."
-  type        = list(string)
-  default     = []
-}
-
-variable "s3_prefix_list_id" {
-  description = "Prefix list of the S3 gateway endpoint."
+variable "kms_key_arn" {
+  description = "ARN of the orchestration key (kms_key module): the functions' log groups, queues and environment, the state machines' data and logs, the schedule and the events DLQ. Its policy must allow CloudWatch Logs (allow_cloudwatch_logs) and EventBridge (`events`: kms:Decrypt, kms:GenerateDataKey)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
 }
 
-variable "db_host" {
-  description = "Warehouse host name (ITC_DB_HOST)."
-  type        = string
+variable "landing" {
+  description = "The landing bucket (landing_bucket outputs): name (ITC_LANDING_BUCKET), ARN and the KMS key encrypting its objects; the function reads manifests (refresh, quality)."
+  type = object({
+    bucket_name = string
+    bucket_arn  = string
+    kms_key_arn = string
+  })
 }
 
-variable "db_port" {
-  description = "Warehouse port (ITC_DB_PORT)."
-  type        = number
-  default     = 5432
-}
-
-variable "db_name" {
-  description = "Warehouse database name (ITC_DB_NAME)."
-  type        = string
-}
-
-variable "db_resource_id" {
-  description = "DBI resource ID of the warehouse, for the rds-db:connect permission."
-  type        = string
+variable "database" {
+  description = "The warehouse (itc_data_warehouse outputs): host, port and database name (ITC_DB_HOST/PORT/NAME), DBI resource id (rds-db:connect as the refresher), the client security group the functions join, and for the migrate function the master user, its RDS-managed secret (ITC_DB_SECRET_ARN) and the warehouse key encrypting that secret."
+  type = object({
+    host                     = string
+    port                     = optional(number, 5432)
+    name                     = string
+    resource_id              = string
+    client_security_group_id = string
+    master_username          = string
+    master_user_secret_arn   = string
+    kms_key_arn              = string
+  })
 }
 
 variable "db_statement_timeout_ms" {
@@ -147,21 +143,6 @@ variable "db_refresher_user" {
   default     = "itc_refresher"
 }
 
-variable "db_master_username" {
-  description = "Master (owner) user of the warehouse; the migrate function connects as it through the RDS-managed secret."
-  type        = string
-}
-
-variable "db_master_user_secret_arn" {
-  description = "ARN of the RDS-managed master user secret (ITC_DB_SECRET_ARN of the migrate function only)."
-  type        = string
-}
-
-variable "db_kms_key_arn" {
-  description = "ARN of the warehouse KMS key that encrypts the master user secret."
-  type        = string
-}
-
 variable "business_timezone" {
   description = "Billing time zone (ITC_BUSINESS_TZ)."
   type        = string
@@ -173,9 +154,29 @@ variable "demand_function_arn" {
   type        = string
 }
 
+variable "demand_function_timeout_seconds" {
+  description = "Timeout of the demand pipeline Lambda (its module's function_timeout_seconds output): the TimeoutSeconds of the state machine tasks invoking it."
+  type        = number
+
+  validation {
+    condition     = var.demand_function_timeout_seconds >= 30 && var.demand_function_timeout_seconds <= 900
+    error_message = "demand_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
+  }
+}
+
 variable "verifyplus_function_arn" {
   description = "ARN of the Verify+ pipeline Lambda (ingest and load state machines)."
   type        = string
+}
+
+variable "verifyplus_function_timeout_seconds" {
+  description = "Timeout of the Verify+ pipeline Lambda (its module's function_timeout_seconds output): the TimeoutSeconds of the state machine tasks invoking it."
+  type        = number
+
+  validation {
+    condition     = var.verifyplus_function_timeout_seconds >= 30 && var.verifyplus_function_timeout_seconds <= 900
+    error_message = "verifyplus_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
+  }
 }
 
 variable "alert_topic_arn" {
@@ -209,50 +210,6 @@ variable "ingest_schedule_enabled" {
   description = "Whether the daily ingest schedule is enabled."
   type        = bool
   default     = true
-}
-
-variable "landing_bucket_name" {
-  description = "Name of the landing bucket; null derives `<name_prefix>-landing-<account>-<region>`."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.landing_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.landing_bucket_name))
-    error_message = "landing_bucket_name must be a valid S3 bucket name."
-  }
-}
-
-variable "landing_retention_days" {
-  description = "Days a landed snapshot (PHI) is kept before it expires; snapshots are the replayable bronze layer."
-  type        = number
-  default     = 730
-
-  validation {
-    condition     = var.landing_retention_days >= 90 && var.landing_retention_days <= 3653
-    error_message = "landing_retention_days must be between 90 and 3653."
-  }
-}
-
-variable "landing_noncurrent_retention_days" {
-  description = "Days a replaced or deleted object version is kept."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = var.landing_noncurrent_retention_days >= 1
-    error_message = "landing_noncurrent_retention_days must be at least 1."
-  }
-}
-
-variable "access_log_retention_days" {
-  description = "Days the landing bucket's S3 server access logs are kept (audit trail)."
-  type        = number
-  default     = 2192
-
-  validation {
-    condition     = var.access_log_retention_days >= 365
-    error_message = "access_log_retention_days must be at least 365."
-  }
 }
 
 variable "run_migrations_on_apply" {

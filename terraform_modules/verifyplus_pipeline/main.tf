@@ -7,15 +7,15 @@ locals {
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = "verifyplus_pipeline"
     POWERTOOLS_METRICS_NAMESPACE = "ITC"
-    ITC_DB_HOST                  = var.db_host
-    ITC_DB_PORT                  = tostring(var.db_port)
-    ITC_DB_NAME                  = var.db_name
+    ITC_DB_HOST                  = var.database.host
+    ITC_DB_PORT                  = tostring(var.database.port)
+    ITC_DB_NAME                  = var.database.name
     ITC_DB_USER                  = var.db_user
     ITC_DB_IAM_AUTH              = "true"
     ITC_DB_SSLMODE               = "verify-full"
     ITC_DB_SSLROOTCERT           = "/opt/python/rds-ca/global-bundle.pem"
     ITC_DB_STATEMENT_TIMEOUT_MS  = tostring(var.db_statement_timeout_ms)
-    ITC_LANDING_BUCKET           = var.landing_bucket_name
+    ITC_LANDING_BUCKET           = var.landing.bucket_name
     ITC_QB_BASE_URL              = var.qb_base_url
     ITC_QB_REALM                 = var.qb_realm
     ITC_QB_TABLE_ID              = var.qb_table_id
@@ -43,16 +43,16 @@ module "function" {
   log_retention_days    = var.log_retention_days
   kms_key_arn           = module.kms.key_arn
 
-  vpc_id                        = var.vpc_id
-  vpc_cidr_block                = var.vpc_cidr_block
-  subnet_ids                    = var.subnet_ids
-  additional_security_group_ids = var.additional_security_group_ids
+  vpc_id                        = var.network.vpc_id
+  vpc_cidr_block                = var.network.vpc_cidr_block
+  subnet_ids                    = var.network.subnet_ids
+  additional_security_group_ids = [var.database.client_security_group_id]
   security_group_description    = "${local.function_name}: HTTPS to VPC endpoints, S3 and Quickbase only"
-  gateway_prefix_list_ids       = { s3 = var.s3_prefix_list_id }
+  gateway_prefix_list_ids       = { s3 = var.network.s3_prefix_list_id }
   https_egress_cidr_blocks      = var.https_egress_cidr_blocks
 
-  landing_prefix_access  = { bucket_arn = var.landing_bucket_arn, prefix = "verifyplus", kms_key_arn = var.landing_kms_key_arn }
-  warehouse_iam_user     = { db_resource_id = var.db_resource_id, db_user = var.db_user }
+  landing_prefix_access  = { bucket_arn = var.landing.bucket_arn, prefix = "verifyplus", kms_key_arn = var.landing.kms_key_arn }
+  warehouse_iam_user     = { db_resource_id = var.database.resource_id, db_user = var.db_user }
   additional_policy_json = data.aws_iam_policy_document.quickbase.json
 
   tags = var.tags

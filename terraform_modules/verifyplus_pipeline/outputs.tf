@@ -8,6 +8,11 @@ output "function_arn" {
   value       = module.function.function_arn
 }
 
+output "function_timeout_seconds" {
+  description = "Timeout of the Verify+ pipeline Lambda in seconds (the state machine tasks and the duration alarm use it)."
+  value       = module.function.function_timeout_seconds
+}
+
 output "role_arn" {
   description = "ARN of the function's execution role."
   value       = module.function.role_arn

@@ -1,12 +1,18 @@
-"""Shared helpers for the Terraform tests (no AWS access, no registry: everything offline)."""
+"""Shared helpers for the Terraform tests (no AWS access, no registry: everything offline): the
+Terraform CLI, and the state machine templates rendered like `templatefile` and run in moto."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,3 +61,171 @@ def run_terraform(cli: dict[str, str], cwd: Path, *args: str) -> subprocess.Comp
         timeout=300,
         check=False,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The state machines: the orchestrator module's templatefile calls, rendered like Terraform
+# --------------------------------------------------------------------------------------------
+ORCHESTRATOR = MODULES / "orchestrator"
+STATE_MACHINES = ORCHESTRATOR / "state_machines"
+EVENTS = Path(__file__).resolve().parent / "events"
+REGION = "us-east-1"
+
+# Distinct per function, so a Task wearing another function's timeout is caught.
+DUMMY_TIMEOUTS = {"demand": "840", "verifyplus": "870", "orchestrator": "900"}
+
+
+def module_text() -> str:
+    return "\n".join(p.read_text() for p in sorted(ORCHESTRATOR.glob("*.tf")))
+
+
+def _block_after(text: str, start: int) -> str:
+    """The balanced `{ ... }` block that opens at or after `start`."""
+    open_at = text.index("{", start)
+    depth = 0
+    for i in range(open_at, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[open_at + 1 : i]
+    raise AssertionError("unbalanced braces in the orchestrator module")
+
+
+def _parse_map(body: str) -> dict[str, str]:
+    pairs = {}
+    for line in body.splitlines():
+        m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$", line)
+        if m:
+            pairs[m.group(1)] = m.group(2)
+    return pairs
+
+
+def templatefile_calls() -> dict[str, dict[str, str]]:
+    """state machine name -> {template variable: HCL expression} as the module passes them."""
+    text = module_text()
+    calls = {}
+    pattern = r'templatefile\(\s*"\$\{path\.module\}/state_machines/([a-z_]+)\.asl\.json"\s*,\s*(local\.[a-z_]+|\{)'
+    for m in re.finditer(pattern, text):
+        name, arg = m.group(1), m.group(2)
+        if arg == "{":
+            body = _block_after(text, m.start(2))
+        else:
+            local_name = arg.split(".", 1)[1]
+            decl = re.search(rf"\n\s*{local_name}\s*=\s*\{{", text)
+            assert decl, f"local.{local_name} is not declared in the orchestrator module"
+            body = _block_after(text, decl.start())
+        calls[name] = _parse_map(body)
+    return calls
+
+
+def template_values(
+    name: str, function_arns: dict[str, str] | None = None, topic_arn: str | None = None
+) -> dict[str, str]:
+    """Values for every variable the module passes to `<name>.asl.json`: the given ARNs, else dummies."""
+    values = {}
+    for var in templatefile_calls()[name]:
+        if var.endswith("_function_arn"):
+            function = var.removesuffix("_function_arn")
+            default = f"arn:aws:lambda:{REGION}:123456789012:function:dummy-{function}"
+            values[var] = (function_arns or {}).get(function, default)
+        elif var.endswith("_function_timeout_seconds"):
+            values[var] = DUMMY_TIMEOUTS[var.removesuffix("_function_timeout_seconds")]
+        elif var.endswith("_topic_arn"):
+            values[var] = topic_arn or f"arn:aws:sns:{REGION}:123456789012:dummy-{var.removesuffix('_topic_arn')}"
+        else:
+            values[var] = f"dummy-{var}"
+    return values
+
+
+def render(template: str, variables: dict[str, str]) -> str:
+    """Substitute `${name}` like templatefile: unknown names are an error, `$${` escapes."""
+    if "%{" in template.replace("%%{", ""):
+        raise AssertionError("template directives (%{...}) are not expected in an ASL template")
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(0).startswith("$$"):
+            return m.group(0)[1:]
+        name = m.group(1)
+        if name not in variables:
+            raise KeyError(f"template refers to ${{{name}}}, which templatefile is not given")
+        return variables[name]
+
+    return re.sub(r"\$?\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", sub, template)
+
+
+def rendered_definition(name: str, values: dict[str, str]) -> str:
+    return render((STATE_MACHINES / f"{name}.asl.json").read_text(), values)
+
+
+# --------------------------------------------------------------------------------------------
+# The state machines executed in moto's Step Functions interpreter
+# --------------------------------------------------------------------------------------------
+class LambdaScript:
+    """What each fake function answers, in order; records every invocation (function name, payload)."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[dict[str, Any]]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
+        name = function_name.rsplit(":", maxsplit=1)[-1]
+        payload = json.loads(body or "{}")
+        self.calls.append((name, payload))
+        queue = self.answers.get(name, [])
+        answer = queue.pop(0) if queue else {"result": {"ok": True, "function": name, "mode": payload.get("mode")}}
+        if "error" in answer:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": answer["error"], "errorMessage": answer.get("message", "")}).encode()
+        return json.dumps(answer["result"]).encode()
+
+    def modes(self) -> list[tuple[str, str]]:
+        return [(name, payload.get("mode")) for name, payload in self.calls]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto with executing Step Functions, the three functions (scripted), an alert topic and a queue
+    subscribed to it, and both state machines rendered from the module's templatefile variables."""
+    from moto import mock_aws
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    script = LambdaScript()
+
+    def scripted_invoke(self, function_name, qualifier, body, headers, response_headers):
+        return script.invoke(function_name, body, response_headers)
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", scripted_invoke)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        iam = boto3.client("iam", region_name=REGION)
+        role = iam.create_role(RoleName="itc-test", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow",
+                           "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                           "Action": "sts:AssumeRole"}],
+        }))["Role"]["Arn"]
+        awslambda = boto3.client("lambda", region_name=REGION)
+        arns = {}
+        for name in ("demand_pipeline", "verifyplus_pipeline", "orchestrator"):
+            arns[name.removesuffix("_pipeline")] = awslambda.create_function(
+                FunctionName=name, Runtime="python3.12", Role=role, Handler=f"{name}.main.handler",
+                Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+            )["FunctionArn"]
+        sns = boto3.client("sns", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        topic = sns.create_topic(Name="itc-alerts")["TopicArn"]
+        queue_url = sqs.create_queue(QueueName="itc-alerts-inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machines = {}
+        for name in ("ingest", "load"):
+            definition = rendered_definition(name, template_values(name, arns, topic))
+            machines[name] = sfn.create_state_machine(name=f"itc-{name}", definition=definition,
+                                                      roleArn=role)["stateMachineArn"]
+        yield {"sfn": sfn, "sqs": sqs, "queue_url": queue_url, "machines": machines, "script": script}

@@ -1,124 +1,73 @@
-"""The ingest and load state machines, rendered the way Terraform renders them.
+"""The ingest and load state machines: the orchestrator module's templates, read and executed.
 
-GIVEN the `.asl.json` templates and the variable maps the orchestrator module passes to
-`templatefile`, WHEN they are rendered with dummy ARNs, THEN they are valid JSON and every Task
-invokes a function the module actually passes (or publishes to the alert topic), with the mode
-the handler expects — so a renamed variable or a Task pointing at a missing function fails here,
-not at `terraform apply`.
+Read: GIVEN the `.asl.json` templates and the variable maps the orchestrator module passes to
+`templatefile`, WHEN they are rendered with dummy values, THEN they are valid JSON and every Task
+invokes a function the module actually passes (or publishes to the alert topic), with that
+function's own timeout and the mode the handler expects — so a renamed variable or a Task pointing
+at a missing function fails here, not at `terraform apply`.
+
+Executed: moto runs the ASL (Parallel, Choice, Retry with jitter, Catch, the SNS integration) but
+never runs Lambda code: the ``aws`` fixture (conftest) replaces its Docker-less Lambda backend's
+answer with a per-function script of results or errors (an error is returned the way Lambda reports
+a function error), so the tests drive the control flow: happy path, a retry followed by success,
+and a failure that alerts through SNS (read back from an SQS queue subscribed to the topic).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-ORCHESTRATOR = Path(__file__).resolve().parents[2] / "terraform_modules" / "orchestrator"
-STATE_MACHINES = ORCHESTRATOR / "state_machines"
+from tests.terraform.conftest import (
+    EVENTS,
+    ORCHESTRATOR,
+    STATE_MACHINES,
+    module_text,
+    render,
+    rendered_definition,
+    template_values,
+    templatefile_calls,
+)
+
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 
 # docs/CONTRACTS.md: the templatefile variables of each state machine.
 CONTRACT_VARS = {
-    "ingest": {"demand_function_arn", "verifyplus_function_arn", "alert_topic_arn"},
-    "load": {"demand_function_arn", "verifyplus_function_arn", "orchestrator_function_arn", "alert_topic_arn"},
+    "ingest": {
+        "demand_function_arn", "demand_function_timeout_seconds",
+        "verifyplus_function_arn", "verifyplus_function_timeout_seconds",
+        "alert_topic_arn",
+    },
+    "load": {
+        "demand_function_arn", "demand_function_timeout_seconds",
+        "verifyplus_function_arn", "verifyplus_function_timeout_seconds",
+        "orchestrator_function_arn", "orchestrator_function_timeout_seconds",
+        "alert_topic_arn",
+    },
 }
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the module's HCL (just enough of it: the templatefile calls and their maps)
+# Reading the module and the rendered definitions
 # --------------------------------------------------------------------------------------------
-def _module_text() -> str:
-    return "\n".join(p.read_text() for p in sorted(ORCHESTRATOR.glob("*.tf")))
-
-
-def _block_after(text: str, start: int) -> str:
-    """The balanced `{ ... }` block that opens at or after `start`."""
-    open_at = text.index("{", start)
-    depth = 0
-    for i in range(open_at, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[open_at + 1 : i]
-    raise AssertionError("unbalanced braces in the orchestrator module")
-
-
-def _parse_map(body: str) -> dict[str, str]:
-    pairs = {}
-    for line in body.splitlines():
-        m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*$", line)
-        if m:
-            pairs[m.group(1)] = m.group(2)
-    return pairs
-
-
-def templatefile_calls() -> dict[str, dict[str, str]]:
-    """state machine name -> {template variable: HCL expression} as the module passes them."""
-    text = _module_text()
-    calls = {}
-    pattern = r'templatefile\(\s*"\$\{path\.module\}/state_machines/([a-z_]+)\.asl\.json"\s*,\s*(local\.[a-z_]+|\{)'
-    for m in re.finditer(pattern, text):
-        name, arg = m.group(1), m.group(2)
-        if arg == "{":
-            body = _block_after(text, m.start(2))
-        else:
-            local_name = arg.split(".", 1)[1]
-            decl = re.search(rf"\n\s*{local_name}\s*=\s*\{{", text)
-            assert decl, f"local.{local_name} is not declared in the orchestrator module"
-            body = _block_after(text, decl.start())
-        calls[name] = _parse_map(body)
-    return calls
-
-
 def declared_variables() -> set[str]:
     return set(re.findall(r'variable\s+"([a-z_0-9]+)"', (ORCHESTRATOR / "variables.tf").read_text()))
 
 
 def declared_lambda_modules() -> set[str]:
     """Module calls of the orchestrator that deploy a function (source ../lambda_function)."""
-    return set(
-        re.findall(r'module\s+"([a-z_0-9]+)"\s*\{\s*source\s*=\s*"\.\./lambda_function"', _module_text())
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Rendering like templatefile
-# --------------------------------------------------------------------------------------------
-def dummy_arn(variable: str) -> str:
-    if variable.endswith("_function_arn"):
-        return f"arn:aws:lambda:us-east-1:123456789012:function:dummy-{variable.removesuffix('_function_arn')}"
-    if variable.endswith("_topic_arn"):
-        return f"arn:aws:sns:us-east-1:123456789012:dummy-{variable.removesuffix('_topic_arn')}"
-    return f"dummy-{variable}"
-
-
-def render(template: str, variables: dict[str, str]) -> str:
-    """Substitute `${name}` like templatefile: unknown names are an error, `$${` escapes."""
-    if "%{" in template.replace("%%{", ""):
-        raise AssertionError("template directives (%{...}) are not expected in an ASL template")
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group(0).startswith("$$"):
-            return m.group(0)[1:]
-        name = m.group(1)
-        if name not in variables:
-            raise KeyError(f"template refers to ${{{name}}}, which templatefile is not given")
-        return variables[name]
-
-    return re.sub(r"\$?\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", sub, template)
+    return set(re.findall(r'module\s+"([a-z_0-9]+)"\s*\{\s*source\s*=\s*"\.\./lambda_function"', module_text()))
 
 
 def rendered(name: str) -> tuple[dict, dict[str, str]]:
-    passed = templatefile_calls()[name]
-    values = {var: dummy_arn(var) for var in passed}
-    doc = json.loads(render((STATE_MACHINES / f"{name}.asl.json").read_text(), values))
-    return doc, values
+    values = template_values(name)
+    return json.loads(rendered_definition(name, values)), values
 
 
 def iter_states(machine: dict) -> Iterator[tuple[str, dict]]:
@@ -140,7 +89,7 @@ def task_function(state: dict) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Tests
+# The templates as the module renders them
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["ingest", "load"])
 def test_module_passes_exactly_the_contract_variables(name: str) -> None:
@@ -151,17 +100,18 @@ def test_module_passes_exactly_the_contract_variables(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["ingest", "load"])
-def test_passed_function_arns_come_from_variables_or_module_lambdas(name: str) -> None:
-    """GIVEN each *_function_arn the module passes THEN it is a declared variable or a Lambda of the module."""
+def test_passed_functions_come_from_variables_or_module_lambdas(name: str) -> None:
+    """GIVEN each *_function_arn / *_function_timeout_seconds the module passes
+    THEN it is a declared variable or the output of a Lambda of the module."""
     variables, modules = declared_variables(), declared_lambda_modules()
     assert modules, "the orchestrator module deploys no function through ../lambda_function"
     for var, expr in templatefile_calls()[name].items():
         if m := re.fullmatch(r"var\.([a-z_0-9]+)", expr):
             assert m.group(1) in variables, f"{var} = {expr}: no such variable in the module"
-        elif m := re.fullmatch(r"module\.([a-z_0-9]+)\.function_arn", expr):
+        elif m := re.fullmatch(r"module\.([a-z_0-9]+)\.(function_arn|function_timeout_seconds)", expr):
             assert m.group(1) in modules, f"{var} = {expr}: no such lambda_function module call"
         else:
-            pytest.fail(f"{var} = {expr}: expected var.* or module.<lambda_function call>.function_arn")
+            pytest.fail(f"{var} = {expr}: expected var.* or module.<lambda_function call>.function_*")
 
 
 @pytest.mark.parametrize("name", ["ingest", "load"])
@@ -181,6 +131,20 @@ def test_every_task_targets_a_passed_function_or_the_alert_topic(name: str) -> N
         assert function in functions, f"{state_name} invokes {function}, which the module does not pass"
         used.add(function)
     assert used == functions, f"functions passed but never invoked: {functions - used}"
+
+
+@pytest.mark.parametrize("name", ["ingest", "load"])
+def test_every_lambda_task_times_out_with_its_function(name: str) -> None:
+    """GIVEN each function's timeout read from its module WHEN a Task invokes it
+    THEN the Task's TimeoutSeconds is that timeout (not a number copied into the template)."""
+    doc, values = rendered(name)
+    timeout_of = {
+        values[f"{prefix}_function_arn"]: int(values[f"{prefix}_function_timeout_seconds"])
+        for prefix in (k.removesuffix("_function_arn") for k in values if k.endswith("_function_arn"))
+    }
+    for state_name, state in iter_states(doc):
+        if state["Type"] == "Task" and (function := task_function(state)) is not None:
+            assert state.get("TimeoutSeconds") == timeout_of[function], state_name
 
 
 @pytest.mark.parametrize("name", ["ingest", "load"])
@@ -226,65 +190,17 @@ def test_failures_alert_then_fail(name: str) -> None:
             assert_alerts_then_fails(target)
 
 
-def test_ingest_extracts_both_sources_in_parallel() -> None:
+def test_ingest_extracts_both_sources_in_one_parallel_state() -> None:
+    """GIVEN the ingest definition THEN one Parallel state holds the two pipelines' extracts, one per branch."""
     doc, values = rendered("ingest")
     parallel = [s for _, s in iter_states(doc) if s["Type"] == "Parallel"]
     assert len(parallel) == 1
-    calls = {}
-    for branch in parallel[0]["Branches"]:
-        for _, state in iter_states(branch):
-            if state["Type"] == "Task":
-                calls[task_function(state)] = state["Parameters"]["Payload"]
-    assert set(calls) == {values["demand_function_arn"], values["verifyplus_function_arn"]}
-    assert all(p["mode"] == "extract" and p["run_id.$"] == "$.run_id" for p in calls.values())
-
-
-def _starts_with(pattern: str, key: str) -> bool:
-    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), key) is not None
-
-
-def _walk_load(doc: dict, key: str) -> list[tuple[str, str]]:
-    """Follow the load machine for a manifest key: [(function, mode), ...] until Succeed/Fail."""
-    states = doc["States"]
-    name, path = doc["StartAt"], []
-    for _ in range(50):
-        state = states[name]
-        if state["Type"] in ("Succeed", "Fail"):
-            path.append((state["Type"], ""))
-            return path
-        if state["Type"] == "Choice":
-            nxt = state.get("Default")
-            for rule in state["Choices"]:
-                assert rule["Variable"] == "$.detail.object.key"
-                if "StringMatches" in rule and _starts_with(rule["StringMatches"], key):
-                    nxt = rule["Next"]
-                    break
-            name = nxt
-            continue
-        if state["Type"] == "Task" and task_function(state):
-            path.append((task_function(state), state["Parameters"]["Payload"]["mode"]))
-        name = state["Next"]
-    raise AssertionError("load state machine does not terminate")
-
-
-@pytest.mark.parametrize("source", ["demand", "verifyplus"])
-def test_load_routes_a_manifest_to_its_pipeline_then_refresh_then_quality(source: str) -> None:
-    """GIVEN a <source>/run=<id>/_manifest.json event WHEN routed THEN load → refresh → quality → Succeed."""
-    doc, values = rendered("load")
-    path = _walk_load(doc, f"{source}/run=20261031T050000Z/_manifest.json")
-    assert path == [
-        (values[f"{source}_function_arn"], "load"),
-        (values["orchestrator_function_arn"], "refresh"),
-        (values["orchestrator_function_arn"], "quality"),
-        ("Succeed", ""),
+    branch_functions = [
+        {task_function(s) for _, s in iter_states(branch) if s["Type"] == "Task" and task_function(s)}
+        for branch in parallel[0]["Branches"]
     ]
-
-
-def test_load_rejects_a_manifest_of_an_unknown_source_with_an_alert() -> None:
-    doc, _ = rendered("load")
-    path = _walk_load(doc, "elsewhere/run=1/_manifest.json")
-    assert path[-1] == ("Fail", "")
-    assert all(mode not in ("load", "refresh", "quality") for _, mode in path)
+    assert sorted(branch_functions, key=sorted) == sorted(
+        [{values["demand_function_arn"]}, {values["verifyplus_function_arn"]}], key=sorted)
 
 
 def test_render_fails_on_a_variable_templatefile_is_not_given() -> None:
@@ -297,3 +213,129 @@ def test_render_fails_on_a_variable_templatefile_is_not_given() -> None:
 def test_templates_exist_for_every_state_machine_the_module_renders() -> None:
     for name in templatefile_calls():
         assert (STATE_MACHINES / f"{name}.asl.json").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# The templates executed in moto's Step Functions interpreter (fixture `aws` in conftest)
+# --------------------------------------------------------------------------------------------
+def execute(aws: dict[str, Any], machine: str, payload: dict[str, Any]) -> dict[str, Any]:
+    sfn = aws["sfn"]
+    arn = sfn.start_execution(stateMachineArn=aws["machines"][machine], input=json.dumps(payload))["executionArn"]
+    for _ in range(600):  # a safety net against a hung interpreter, not a timing assertion
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.1)
+    raise AssertionError(f"{machine} execution still running")
+
+
+def alerts(aws: dict[str, Any]) -> list[dict[str, Any]]:
+    messages = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def manifest_event(key: str) -> dict[str, Any]:
+    event = json.loads((EVENTS / "manifest_object_created.json").read_text())
+    event["detail"]["object"]["key"] = key
+    return event
+
+
+def test_given_both_extracts_succeed_when_ingest_runs_then_it_succeeds_without_alert(aws):
+    """GIVEN both pipelines answer OK WHEN ingest runs with a run id
+    THEN both were invoked once in mode extract with that run id, the execution SUCCEEDED, and no alert was sent."""
+    result = execute(aws, "ingest", {"run_id": "20261101T050000Z"})
+    assert result["status"] == "SUCCEEDED"
+    assert sorted(aws["script"].calls, key=lambda c: c[0]) == [
+        ("demand_pipeline", {"mode": "extract", "run_id": "20261101T050000Z"}),
+        ("verifyplus_pipeline", {"mode": "extract", "run_id": "20261101T050000Z"}),
+    ]
+    assert alerts(aws) == []
+
+
+def test_given_a_transient_error_once_when_ingest_runs_then_it_retries_and_succeeds(aws):
+    """GIVEN the Verify+ extract fails once with TransientError (Quickbase throttled) WHEN ingest runs
+    THEN the extract is retried, the execution SUCCEEDED, and no alert was sent."""
+    aws["script"].answers["verifyplus_pipeline"] = [
+        {"error": "TransientError", "message": "Quickbase answered 429 too many times"},
+        {"result": {"status": "extracted", "records": 12}},
+    ]
+    result = execute(aws, "ingest", {"run_id": "r-2"})
+    assert result["status"] == "SUCCEEDED"
+    assert [c[0] for c in aws["script"].calls].count("verifyplus_pipeline") == 2
+    assert json.loads(result["output"])["extract"]["verifyplus"] == {
+        "source": "verifyplus", "failed": False, "summary": {"status": "extracted", "records": 12}}
+    assert alerts(aws) == []
+
+
+def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands_sns_alert_and_failed(aws):
+    """GIVEN the demand extract fails with TerminalError WHEN ingest runs
+    THEN it is not retried, the Verify+ extract still runs to the end, the alert topic receives the failed
+    source with its error and the execution id, and the execution FAILED."""
+    aws["script"].answers["demand_pipeline"] = [{"error": "TerminalError", "message": "ITC_EXCHANGE_ENV is missing"}]
+    result = execute(aws, "ingest", {"run_id": "r-3"})
+    assert result["status"] == "FAILED"
+    calls = [c[0] for c in aws["script"].calls]
+    assert calls.count("demand_pipeline") == 1
+    assert calls.count("verifyplus_pipeline") == 1
+    [alert] = alerts(aws)
+    assert alert["state_machine"] == "ingest"
+    assert alert["execution"] == result["executionArn"]
+    by_source = alert["extracts"]
+    assert by_source["demand"]["failed"] is True
+    assert by_source["demand"]["error"] == "TerminalError"
+    assert "ITC_EXCHANGE_ENV is missing" in by_source["demand"]["cause"]
+    assert by_source["verifyplus"]["failed"] is False
+
+
+@pytest.mark.parametrize(("key", "pipeline"), [
+    ("demand/run=20261101T050000Z/_manifest.json", "demand_pipeline"),
+    ("verifyplus/run=20261101T050000Z/_manifest.json", "verifyplus_pipeline"),
+])
+def test_given_a_manifest_event_when_load_runs_then_pipeline_load_refresh_quality_in_order(aws, key, pipeline):
+    """GIVEN an EventBridge Object Created event of a source's _manifest.json WHEN load runs
+    THEN that source's pipeline loads it (with the event's bucket and key), then refresh, then quality; SUCCEEDED."""
+    result = execute(aws, "load", manifest_event(key))
+    assert result["status"] == "SUCCEEDED"
+    assert aws["script"].modes() == [(pipeline, "load"), ("orchestrator", "refresh"), ("orchestrator", "quality")]
+    load_payload = aws["script"].calls[0][1]
+    assert load_payload["detail"]["bucket"]["name"] == "itc-beta-landing"
+    assert load_payload["detail"]["object"]["key"] == key
+    assert load_payload["detail-type"] == "Object Created"
+    assert alerts(aws) == []
+
+
+def test_given_a_deadlock_during_refresh_once_when_load_runs_then_refresh_is_retried_and_quality_runs(aws):
+    """GIVEN the refresh fails once with TransientError WHEN load runs THEN it is retried and the run SUCCEEDED."""
+    aws["script"].answers["orchestrator"] = [
+        {"error": "TransientError", "message": "refreshing curated.demands_uploaded failed: deadlock detected"},
+    ]
+    result = execute(aws, "load", manifest_event("demand/run=1/_manifest.json"))
+    assert result["status"] == "SUCCEEDED"
+    assert aws["script"].modes() == [("demand_pipeline", "load"), ("orchestrator", "refresh"),
+                                     ("orchestrator", "refresh"), ("orchestrator", "quality")]
+
+
+def test_given_a_failed_quality_check_when_load_runs_then_sns_alert_and_failed(aws):
+    """GIVEN the quality checks raise QualityCheckError WHEN load runs
+    THEN no retry, the alert names the error and its message, and the execution FAILED."""
+    aws["script"].answers["orchestrator"] = [
+        {"result": {"mode": "refresh", "views": []}},
+        {"error": "QualityCheckError", "message": "1 quality check(s) failed: freshness [verifyplus]: no load"},
+    ]
+    result = execute(aws, "load", manifest_event("demand/run=1/_manifest.json"))
+    assert result["status"] == "FAILED"
+    assert aws["script"].modes()[-1] == ("orchestrator", "quality")
+    assert len(aws["script"].calls) == 3
+    [alert] = alerts(aws)
+    assert alert["state_machine"] == "load"
+    assert alert["error"] == "QualityCheckError"
+    assert "freshness [verifyplus]" in alert["cause"]
+
+
+def test_given_a_key_of_no_known_source_when_load_runs_then_nothing_is_invoked_and_an_alert_is_sent(aws):
+    """GIVEN a manifest under an unknown prefix WHEN load runs THEN no function runs, an UnknownSource alert, FAILED."""
+    result = execute(aws, "load", manifest_event("elsewhere/run=1/_manifest.json"))
+    assert result["status"] == "FAILED"
+    assert aws["script"].calls == []
+    [alert] = alerts(aws)
+    assert alert["error"] == "UnknownSource"

@@ -32,19 +32,26 @@ module "demand_pipeline" {
   package_path       = var.package_path
   layer_package_path = var.layer_package_path
 
-  vpc_id                  = "vpc-0123456789abcdef0"
-  vpc_cidr_block          = "10.40.0.0/16"
-  subnet_ids              = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  s3_prefix_list_id       = "pl-63a5400a"
-  dynamodb_prefix_list_id = "pl-02cd2c6b"
+  network = {
+    vpc_id                  = "vpc-0123456789abcdef0"
+    vpc_cidr_block          = "10.40.0.0/16"
+    subnet_ids              = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    s3_prefix_list_id       = "pl-63a5400a"
+    dynamodb_prefix_list_id = "pl-02cd2c6b"
+  }
 
-  landing_bucket_name = "itc-example-landing"
-  landing_bucket_arn  = "arn:aws:s3:::itc-example-landing"
-  landing_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+  landing = {
+    bucket_name = "itc-example-landing"
+    bucket_arn  = "arn:aws:s3:::itc-example-landing"
+    kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+  }
 
-  db_host        = "itc-example-warehouse.abc.us-east-1.rds.amazonaws.com"
-  db_name        = "itc"
-  db_resource_id = "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+  database = {
+    host                     = "itc-example-warehouse.abc.us-east-1.rds.amazonaws.com"
+    name                     = "itc"
+    resource_id              = "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    client_security_group_id = "sg-0123456789abcdef0"
+  }
 
   exchange_env         = "beta"
   exchange_role_arn    = "arn:aws:iam::444455556666:role/exchange-itc-read"

@@ -32,22 +32,36 @@ module "orchestrator" {
   package_path       = var.package_path
   layer_package_path = var.layer_package_path
 
-  vpc_id            = "vpc-0123456789abcdef0"
-  vpc_cidr_block    = "10.40.0.0/16"
-  subnet_ids        = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  s3_prefix_list_id = "pl-63a5400a"
+  kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+  network = {
+    vpc_id            = "vpc-0123456789abcdef0"
+    vpc_cidr_block    = "10.40.0.0/16"
+    subnet_ids        = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    s3_prefix_list_id = "pl-63a5400a"
+  }
 
-  db_host                   = "itc-example-warehouse.abc.us-east-1.rds.amazonaws.com"
-  db_name                   = "itc"
-  db_resource_id            = "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-  db_master_username        = "itc_admin"
-  db_master_user_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-example-AbCdEf"
-  db_kms_key_arn            = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+  landing = {
+    bucket_name = "itc-example-landing"
+    bucket_arn  = "arn:aws:s3:::itc-example-landing"
+    kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+  }
 
-  demand_function_arn     = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-demand-pipeline"
-  verifyplus_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-verifyplus-pipeline"
-  alert_topic_arn         = "arn:aws:sns:us-east-1:111122223333:itc-example-alerts"
-  alert_topic_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000002"
+  database = {
+    host                     = "itc-example-warehouse.abc.us-east-1.rds.amazonaws.com"
+    name                     = "itc"
+    resource_id              = "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    client_security_group_id = "sg-0123456789abcdef0"
+    master_username          = "itc_admin"
+    master_user_secret_arn   = "arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-example-AbCdEf"
+    kms_key_arn              = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+  }
+
+  demand_function_arn                 = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-demand-pipeline"
+  demand_function_timeout_seconds     = 900
+  verifyplus_function_arn             = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-verifyplus-pipeline"
+  verifyplus_function_timeout_seconds = 900
+  alert_topic_arn                     = "arn:aws:sns:us-east-1:111122223333:itc-example-alerts"
+  alert_topic_kms_key_arn             = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000002"
 
   tags = { Project = "itc", Environment = "example" }
 }
