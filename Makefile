@@ -63,7 +63,7 @@ tf-fmt: ## terraform fmt -check over every module and environment
 	@terraform fmt -check -recursive terraform terraform_modules
 
 tf-check: venv ## fmt, init+validate every module and environment offline, checkov, state machine tests
-	@bash scripts/tf_check.sh
+	@bash scripts/build/tf_check.sh
 
 package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3.12, no Docker)
 	@$(PY) scripts/build/package_lambdas.py

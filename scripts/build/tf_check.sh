@@ -7,7 +7,8 @@
 #      mirror only (no registry is contacted)
 #   3. checkov (pinned, in its own virtualenv) with zero failed checks; the only accepted
 #      suppressions are inline `#checkov:skip=ID:reason` comments beside the resource
-#   4. pytest tests/terraform (state machine templates vs. the functions the module passes)
+#   4. pytest tests/terraform (state machine templates vs. the functions the module passes, and
+#      executed in moto's Step Functions interpreter)
 #
 # Missing tools fail loudly; nothing is skipped silently.
 # Environment:
@@ -18,7 +19,7 @@
 #   CHECKOV            path of a checkov executable to use instead of .local/checkov-venv
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 fail() {
@@ -113,7 +114,7 @@ step "checkov"
 if [[ -n "${CHECKOV:-}" ]]; then
   [[ -x "$CHECKOV" ]] || fail "CHECKOV=$CHECKOV is not executable"
 else
-  CHECKOV="$(bash scripts/checkov_venv.sh)" || fail "could not install checkov (scripts/checkov_venv.sh)"
+  CHECKOV="$(bash scripts/build/checkov_venv.sh)" || fail "could not install checkov (scripts/build/checkov_venv.sh)"
 fi
 "$CHECKOV" --version
 json="$(mktemp)"

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 CHECKOV_VERSION="${CHECKOV_VERSION:-3.3.30}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${CHECKOV_VENV:-$ROOT/.local/checkov-venv}"
 PYTHON="${PYTHON:-python3}"
 
