@@ -18,7 +18,7 @@ from demand_pipeline import main
 from demand_pipeline.load import load
 from itc_common_utilities.phi import REDACTED
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.snapshot_loader import TableSpec, load_snapshot
+from itc_common_utilities.loader import TableSpec, load_snapshot
 from scripts.synthetic.exchange import (
     ExchangeConfig,
     expected_record_counts,

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from demand_pipeline.load import DEMAND_SPECS
-from itc_common_utilities.snapshot_loader import RecordRejected
+from itc_common_utilities.loader import RecordRejected
 from scripts.synthetic.exchange import (
     BUSINESS_TZ,
     ExchangeConfig,

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from moto import mock_aws
 
-from itc_common_utilities.db import TerminalError, TransientError
+from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
 from scripts.stack.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator

@@ -29,7 +29,7 @@ import psycopg2.extensions
 import requests
 from rich.markup import escape
 
-from itc_common_utilities.db import TerminalError, TransientError
+from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.logger.logger_setup import redact_text
 from itc_common_utilities.manifest import ManifestError
 from itc_common_utilities.migrations import MigrationError, apply_migrations

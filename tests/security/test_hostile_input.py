@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,8 +15,7 @@ import pytest
 from moto import mock_aws
 
 from demand_pipeline.load import load as load_demand
-from itc_common_utilities.manifest import Manifest, data_key
-from itc_common_utilities.s3 import JsonlGzS3Writer, ObjectRef, write_manifest
+from itc_common_utilities.s3 import write_snapshot
 from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.fields import REPORT_FIELDS
 
@@ -93,17 +91,6 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def land(s3: Any, source: str, run_id: str, tables: dict[str, list[dict[str, Any]]]) -> ObjectRef:
-    files = []
-    for table, records in tables.items():
-        with JsonlGzS3Writer(s3, BUCKET, data_key(source, run_id, table)) as writer:
-            for record in records:
-                writer.write(record)
-        files.append(writer.manifest_file(table))
-    manifest = Manifest(source=source, run_id=run_id, extracted_at=datetime.now(UTC).isoformat(), files=tuple(files))
-    return ObjectRef(BUCKET, write_manifest(s3, BUCKET, manifest))
-
-
 def put(record: dict[str, Any], path: tuple[Any, ...], value: str) -> None:
     target: Any = record
     for step in path[:-1]:
@@ -144,7 +131,7 @@ def test_given_hostile_text_in_every_demand_field_when_loaded_then_verbatim_or_q
             put(record, path, payload)
             tables[table].append(record)
             cases.append((key, raw_table, column, payload, ".".join(map(str, path))))
-    ref = land(s3, "demand", "hostile", tables)
+    ref = write_snapshot(s3, BUCKET, "demand", "hostile", tables)
 
     result = load_demand(db, s3, ref).to_dict()
 
@@ -168,7 +155,7 @@ def test_given_hostile_text_in_every_verifyplus_text_field_when_loaded_then_verb
                            "Firm Name": "Acme Law", field.label: payload})
             records.append(record)
             cases.append((str(request_id), "raw.verifyplus", field.column, payload, f"{field.label} ({name})"))
-    ref = land(s3, "verifyplus", "hostile", {"requests": records})
+    ref = write_snapshot(s3, BUCKET, "verifyplus", "hostile", {"requests": records})
 
     summary = load_verifyplus(db, s3, ref)
 

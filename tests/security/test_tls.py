@@ -20,7 +20,8 @@ from urllib.parse import quote
 import psycopg2
 import pytest
 
-from itc_common_utilities.db import TerminalError, TransientError, connect
+from itc_common_utilities.db import connect
+from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.settings import DatabaseSettings, load_settings
 from scripts.itc import access

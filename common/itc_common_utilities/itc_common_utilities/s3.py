@@ -4,6 +4,7 @@
   in fixed-size parts, counting records, bytes and the sha256 of the stored object.
 - :func:`iter_jsonl_gz` streams an object back line by line (``(line_number, bytes)``) while
   hashing what it reads; a truncated or corrupt gzip raises :class:`SnapshotFileError`.
+- :func:`write_snapshot` lands a whole snapshot (a file per table, then the manifest).
 - :func:`parse_object_event` turns an S3 notification, an EventBridge "Object Created" event, an SQS
   message carrying either, or a direct ``{"bucket", "key"}`` into :class:`ObjectRef` values.
 """
@@ -15,14 +16,15 @@ import hashlib
 import io
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 import orjson
 
-from itc_common_utilities.manifest import Manifest, ManifestError, ManifestFile, sha256_hex
+from itc_common_utilities.manifest import Manifest, ManifestError, ManifestFile, data_key, sha256_hex
 
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size (all parts but the last)
 
@@ -196,6 +198,23 @@ def write_manifest(s3_client: Any, bucket: str, manifest: Manifest, **extra_args
     s3_client.put_object(Bucket=bucket, Key=manifest.key, Body=manifest.to_bytes(),
                          ContentType="application/json", **extra_args)
     return manifest.key
+
+
+def write_snapshot(s3_client: Any, bucket: str, source: str, run_id: str, tables: dict[str, Iterable[Any]], *,
+                   extracted_at: str | None = None) -> ObjectRef:
+    """Land a whole snapshot: one JSON Lines + gzip file per table, then its manifest (last).
+
+    ``extracted_at`` (ISO 8601) defaults to now. Returns the manifest's reference, what a load takes.
+    """
+    files = []
+    for table, records in tables.items():
+        with JsonlGzS3Writer(s3_client, bucket, data_key(source, run_id, table)) as writer:
+            for record in records:
+                writer.write(record)
+        files.append(writer.manifest_file(table))
+    manifest = Manifest(source=source, run_id=run_id, extracted_at=extracted_at or datetime.now(UTC).isoformat(),
+                        files=tuple(files))
+    return ObjectRef(bucket, write_manifest(s3_client, bucket, manifest))
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,13 @@ import pytest
 
 from itc_common_utilities.db import (
     NulByteError,
-    TerminalError,
-    TransientError,
     advisory_xact_lock,
-    classify_error,
     connect,
     copy_rows,
     encode_copy_value,
-    translate_errors,
     try_advisory_xact_lock,
 )
+from itc_common_utilities.errors import TerminalError, TransientError, classify_error, translate_errors
 from itc_common_utilities.settings import DatabaseSettings, load_settings
 
 AWKWARD = ["", "tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "quote ' \" ;--", "✓ emoji 🚀",

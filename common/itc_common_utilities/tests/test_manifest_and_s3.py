@@ -5,9 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
+from common_testkit import BUCKET
 
 from itc_common_utilities.manifest import (
     Manifest,
@@ -27,17 +26,6 @@ from itc_common_utilities.s3 import (
     read_manifest,
     write_manifest,
 )
-
-BUCKET = "itc-landing-test"
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        yield client
 
 
 def _write(s3, key, records, **kwargs):

@@ -26,7 +26,7 @@ import orjson
 from botocore.exceptions import ClientError
 
 from demand_pipeline.builders.values import deep_plain
-from itc_common_utilities.db import TerminalError, TransientError
+from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from itc_common_utilities.db import TerminalError, connect
+from itc_common_utilities.db import connect
+from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
 from itc_common_utilities.settings import SettingsError
 from orchestrator import settings as settings_module

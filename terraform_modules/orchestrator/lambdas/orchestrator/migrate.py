@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg2.extensions
 
-from itc_common_utilities.db import TerminalError, translate_errors
+from itc_common_utilities.errors import TerminalError, translate_errors
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.migrations import MigrationError, apply_migrations
 

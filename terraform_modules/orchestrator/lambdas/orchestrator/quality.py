@@ -31,7 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from psycopg2 import sql
 
 from itc_common_utilities import metrics
-from itc_common_utilities.db import TerminalError, translate_errors
+from itc_common_utilities.errors import TerminalError, translate_errors
 from itc_common_utilities.logger.logger_setup import setup_logger
 
 # snapshot table of each source -> raw table it lands in

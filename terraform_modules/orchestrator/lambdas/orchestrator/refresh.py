@@ -23,7 +23,8 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
-from itc_common_utilities.db import TerminalError, advisory_xact_lock, translate_errors
+from itc_common_utilities.db import advisory_xact_lock
+from itc_common_utilities.errors import TerminalError, translate_errors
 from itc_common_utilities.logger.logger_setup import setup_logger
 
 SCHEMAS = ("curated", "analytics")

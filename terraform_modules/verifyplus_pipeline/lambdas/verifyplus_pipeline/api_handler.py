@@ -26,7 +26,7 @@ from typing import Any
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from itc_common_utilities.db import TerminalError, TransientError
+from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.http import HttpError, build_session, request_json
 from itc_common_utilities.logger.logger_setup import setup_logger
 from verifyplus_pipeline.fields import FIELD_BY_LABEL, KEY_LABEL

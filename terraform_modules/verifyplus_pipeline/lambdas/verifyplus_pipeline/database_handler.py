@@ -23,7 +23,7 @@ Text is stored verbatim (no trimming, no normalisation). A label the warehouse d
 into ``extra_fields`` by label, and :func:`load_verifyplus` names such labels in its summary.
 
 :func:`load_verifyplus` hands the spec to the shared engine
-(:func:`itc_common_utilities.snapshot_loader.load_snapshot`): manifest check, idempotency, one
+(:func:`itc_common_utilities.loader.load_snapshot`): manifest check, idempotency, one
 transaction, upsert/delete, reconciliation, ``ops.load_runs`` and ``ops.rejected_records``.
 """
 
@@ -41,7 +41,7 @@ import psycopg2.extensions
 
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.snapshot_loader import RecordRejected, TableSpec, load_snapshot
+from itc_common_utilities.loader import RecordRejected, TableSpec, load_snapshot
 from verifyplus_pipeline.fields import EXTRA_FIELDS_COLUMN, FIELD_BY_LABEL, KEY_LABEL, REPORT_FIELDS
 
 SOURCE = "verifyplus"

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from botocore.exceptions import ClientError
 
-from itc_common_utilities.db import TerminalError
+from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.manifest import Manifest, data_key, manifest_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
 from verifyplus_pipeline.api_handler import QuickbaseReport, logger

@@ -19,7 +19,8 @@ from typing import Any
 
 import boto3
 
-from itc_common_utilities.db import TerminalError, connect
+from itc_common_utilities.db import connect
+from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
 from itc_common_utilities.s3 import parse_object_event
 from itc_common_utilities.settings import DatabaseSettings, load_settings

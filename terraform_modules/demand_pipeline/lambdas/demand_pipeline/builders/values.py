@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from itc_common_utilities.snapshot_loader import RecordRejected
+from itc_common_utilities.loader import RecordRejected
 
 MAX_ID_CHARS = 1024
 MAX_TEXT_CHARS = 100_000

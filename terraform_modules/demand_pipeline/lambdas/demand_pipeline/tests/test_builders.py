@@ -19,7 +19,7 @@ from demand_pipeline.builders import (
 )
 from demand_pipeline.builders.values import MAX_TEXT_CHARS, plain
 from demand_pipeline.tests.shapes import SHAPES
-from itc_common_utilities.snapshot_loader import RecordRejected
+from itc_common_utilities.loader import RecordRejected
 
 OCT31_2330_NY_MS = 1761967800000  # 2025-10-31T23:30:00-04:00 = 2025-11-01T03:30:00Z
 

@@ -19,7 +19,7 @@ from demand_pipeline import main
 from demand_pipeline.extract import scan_table
 from demand_pipeline.settings import DemandSettings
 from demand_pipeline.tests.shapes import dynamo_item
-from itc_common_utilities.db import TransientError
+from itc_common_utilities.errors import TransientError
 from itc_common_utilities.manifest import Manifest
 
 EVENTS = Path(__file__).parent / "events"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from orchestrator_testkit import rows
 
-from itc_common_utilities.db import TerminalError
+from itc_common_utilities.errors import TerminalError
 from orchestrator.main import run
 from orchestrator.migrate import REPO_SCRIPTS, scripts_dir
 

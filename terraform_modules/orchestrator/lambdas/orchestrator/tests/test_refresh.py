@@ -110,7 +110,7 @@ def test_given_a_bad_view_name_when_refreshing_selected_views_then_a_clear_error
     """GIVEN refresh_views WHEN asked for a view that does not exist THEN the error names it."""
     import pytest
 
-    from itc_common_utilities.db import TerminalError
+    from itc_common_utilities.errors import TerminalError
 
     with pytest.raises(TerminalError, match="not a curated/analytics materialized view: curated.nope"):
         refresh_views(db, views=["curated.nope"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from itc_common_utilities.snapshot_loader import RecordRejected
+from itc_common_utilities.loader import RecordRejected
 from verifyplus_pipeline.database_handler import COLUMNS, MAX_TEXT_CHARS, build_row, record_key
 from verifyplus_pipeline.fields import REPORT_FIELDS, snake_case
 

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from moto import mock_aws
 
-from itc_common_utilities.db import TerminalError
+from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.settings import SettingsError
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import VerifyPlusDataset

@@ -1,0 +1,97 @@
+"""The error taxonomy of every ITC component: what a retry can fix, and what it cannot.
+
+- :class:`TransientError`: a retry can fix it (lost connection, serialization failure, deadlock, lock
+  timeout, too many connections, a throttled API). Step Functions' ``Retry`` matches on this name.
+- :class:`TerminalError`: a retry cannot fix it (bad data, bad SQL, missing privilege, bad
+  configuration); the run fails and alerts.
+- :func:`classify_error` / :func:`translate_errors` map driver errors onto the two.
+- :func:`safe_error_text` is the one error text fit for logs and ``ops.load_runs.error``: no secrets,
+  no record values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.errorcodes
+
+from itc_common_utilities.logger.logger_setup import redact_text
+
+__all__ = [
+    "ERROR_TEXT_LIMIT",
+    "TerminalError",
+    "TransientError",
+    "classify_error",
+    "safe_error_text",
+    "translate_errors",
+]
+
+
+class TransientError(Exception):
+    """A failure a retry can fix (the name Step Functions' Retry matches on)."""
+
+
+class TerminalError(Exception):
+    """A failure a retry cannot fix: bad data, bad SQL, missing privilege, bad configuration."""
+
+
+# SQLSTATE classes/codes a retry can fix.
+_TRANSIENT_CLASSES = {"08", "53", "57"}  # connection exception, insufficient resources, operator intervention
+_TRANSIENT_CODES = {
+    psycopg2.errorcodes.SERIALIZATION_FAILURE,
+    psycopg2.errorcodes.DEADLOCK_DETECTED,
+    psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
+}
+# libpq reports connection-time failures without a SQLSTATE; these ones no retry can fix.
+_TERMINAL_CONNECT_TEXT = (
+    "authentication failed", "does not exist", "no pg_hba.conf entry", "pg_hba.conf rejects", "no encryption",
+    "certificate",
+)
+
+
+def classify_error(exc: BaseException) -> type[TransientError] | type[TerminalError]:
+    """Whether ``exc`` (a psycopg2 error or anything else) is worth a retry."""
+    if isinstance(exc, TransientError | TerminalError):
+        return type(exc)
+    if isinstance(exc, psycopg2.Error):
+        code = exc.pgcode or ""
+        if code in _TRANSIENT_CODES or code[:2] in _TRANSIENT_CLASSES:
+            return TransientError
+        if not code and isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
+            text = str(exc).lower()
+            return TerminalError if any(t in text for t in _TERMINAL_CONNECT_TEXT) else TransientError
+    return TerminalError
+
+
+ERROR_TEXT_LIMIT = 2000
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\((?:[^()]|\([^()]*\))*\)=\((?:[^()]|\([^()]*\))*\)')
+
+
+def safe_error_text(exc: BaseException) -> str:
+    """An error message fit for logs and ``ops.load_runs.error``: no secrets and no record values.
+
+    PostgreSQL errors keep their class, SQLSTATE and primary message only (DETAIL and CONTEXT
+    lines quote the offending row), with quoted literals masked ("invalid input syntax for type
+    integer: \"…\""), since a value in a data error may be PHI.
+    """
+    if isinstance(exc, psycopg2.Error):
+        diag = getattr(exc, "diag", None)
+        primary = (diag.message_primary if diag is not None else None) or (str(exc).strip().splitlines() or [""])[0]
+        text = f"{type(exc).__name__} (SQLSTATE {exc.pgcode or 'none'}): {_QUOTED.sub('«value»', primary)}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return redact_text(text.replace("\x00", "\\0"))[:ERROR_TEXT_LIMIT]
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Re-raise driver errors as Transient/TerminalError with a message that names ``action``."""
+    try:
+        yield
+    except (TransientError, TerminalError):
+        raise
+    except psycopg2.Error as exc:
+        raise classify_error(exc)(f"{action} failed: {safe_error_text(exc)}") from exc

@@ -1,0 +1,197 @@
+"""The load: :func:`load_snapshot`, the one public entry of the load engine (see the package doc).
+
+One call: read the manifest; skip it if it already loaded; otherwise, in ONE transaction holding the
+source's advisory lock, plan each table (:func:`~itc_common_utilities.loader.apply.plan_table`),
+read every file into its COPY target, then apply, reconcile and record each table, and commit. On
+failure: roll back, record a ``failed`` load in a short transaction of its own, re-raise as the
+error taxonomy says (:mod:`itc_common_utilities.errors`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import psycopg2
+import psycopg2.extensions
+
+from itc_common_utilities import metrics
+from itc_common_utilities.db import advisory_xact_lock
+from itc_common_utilities.errors import TerminalError, TransientError, classify_error, safe_error_text
+from itc_common_utilities.loader.apply import StagedFile, apply_file, create_staging, plan_table
+from itc_common_utilities.loader.read import check_specs, copy_file, copy_file_direct
+from itc_common_utilities.loader.spec import ApplyMode, LoadResult, TableCounts, TablePlan, TableSpec
+from itc_common_utilities.loader.workers import load_workers
+from itc_common_utilities.logger.logger_setup import setup_logger
+from itc_common_utilities.manifest import ManifestError
+from itc_common_utilities.s3 import LoadedManifest, ObjectRef, SnapshotFileError, read_manifest
+
+_FIND_SUCCEEDED = (
+    "SELECT load_id FROM ops.load_runs WHERE source = %s AND manifest_sha256 = %s AND status = 'succeeded'"
+)
+_INSERT_RUN = """
+INSERT INTO ops.load_runs (source, run_id, manifest_bucket, manifest_key, manifest_version_id, manifest_sha256,
+                           extracted_at, status, started_at, records, loaded, rejected, deleted, table_counts,
+                           error)
+VALUES (%(source)s, %(run_id)s, %(bucket)s, %(key)s, %(version_id)s, %(sha256)s, %(extracted_at)s, %(status)s,
+        %(started_at)s, %(records)s, %(loaded)s, %(rejected)s, %(deleted)s, %(table_counts)s, %(error)s)
+RETURNING load_id
+"""
+_FINISH_RUN = """
+UPDATE ops.load_runs SET finished_at = clock_timestamp(), records = %s, loaded = %s, rejected = %s, deleted = %s,
+       table_counts = %s
+ WHERE load_id = %s
+"""
+
+
+def _ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)
+
+
+def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef,
+                  specs: Sequence[TableSpec], *, source: str, logger: Any = None, workers: int | None = None,
+                  ) -> LoadResult:
+    """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see the package doc).
+
+    ``workers`` (default ``ITC_LOAD_WORKERS``, else 1) > 1 spreads parse/build/render over that many
+    forked processes: worth it only with as many spare cores (not in a 512 MB Lambda, which has a
+    fraction of one vCPU).
+    """
+    workers = workers or load_workers()
+    log = logger or setup_logger(f"{source}_pipeline")
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    loaded_manifest = read_manifest(s3_client, ref)
+    manifest = loaded_manifest.manifest
+    check_specs(loaded_manifest, specs, source)
+    context = {"source": source, "run_id": manifest.run_id, "manifest_key": ref.key,
+               "manifest_sha256": loaded_manifest.sha256}
+
+    if conn.autocommit:
+        raise TerminalError("load_snapshot needs a connection with autocommit off (it runs one transaction)")
+    try:
+        with conn.cursor() as cur:
+            previous = _previous_load(cur, source, loaded_manifest.sha256)  # fast path: no lock wait
+            if previous is None:
+                advisory_xact_lock(cur, f"load:{source}")
+                previous = _previous_load(cur, source, loaded_manifest.sha256)  # a load may just have finished
+            if previous is not None:
+                conn.rollback()
+                log.info("snapshot already loaded: no-op", extra={**context, "previous_load_id": previous})
+                return LoadResult("skipped", source, manifest.run_id, ref.key, loaded_manifest.sha256, previous,
+                                  duration_ms=_ms(started))
+            result = _load_locked(cur, s3_client, loaded_manifest, specs=specs, source=source,
+                                  started_at=started_at, log=log, context=context, workers=workers)
+        conn.commit()
+    except BaseException as exc:
+        _record_failure(conn, loaded_manifest, source=source, started_at=started_at, exc=exc, log=log,
+                        context=context)
+        if isinstance(exc, ManifestError | SnapshotFileError | TransientError | TerminalError):
+            raise
+        if isinstance(exc, psycopg2.Error):
+            kind = classify_error(exc)
+            # from None: the driver's exception text quotes row values (PHI); the SQLSTATE is kept
+            raise kind(f"loading {source} snapshot {ref.key} failed: {safe_error_text(exc)}") from None
+        raise
+    result = replace(result, duration_ms=_ms(started))
+    log.info("snapshot loaded", extra={**context, **{k: v for k, v in result.to_dict().items() if k != "tables"},
+                                       "tables": {k: v.to_dict() for k, v in result.tables.items()}})
+    metrics.emit("RecordsLoaded", result.loaded, {"Source": source})
+    metrics.emit("RecordsRejected", result.rejected, {"Source": source})
+    return result
+
+
+def _previous_load(cur: psycopg2.extensions.cursor, source: str, sha256: str) -> int | None:
+    cur.execute(_FIND_SUCCEEDED, (source, sha256))
+    row = cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _run_row(loaded_manifest: LoadedManifest, *, source: str, status: str, started_at: datetime, records: int,
+             error: str | None) -> dict[str, Any]:
+    """The parameters of :data:`_INSERT_RUN` for one ``ops.load_runs`` row."""
+    manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
+    return {
+        "source": source, "run_id": manifest.run_id, "bucket": ref.bucket, "key": ref.key,
+        "version_id": loaded_manifest.version_id, "sha256": loaded_manifest.sha256,
+        "extracted_at": manifest.extracted_at, "status": status, "started_at": started_at,
+        "records": records, "loaded": 0, "rejected": 0, "deleted": 0, "table_counts": "{}", "error": error,
+    }
+
+
+def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifest: LoadedManifest, *,
+                 specs: Sequence[TableSpec], source: str, started_at: datetime, log: Any,
+                 context: dict[str, Any], workers: int) -> LoadResult:
+    """The load inside the transaction (committed by the caller)."""
+    cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status="succeeded", started_at=started_at,
+                                      records=0, error=None))
+    load_id = int(cur.fetchone()[0])
+    # 1. read every file into its COPY target and check it against the manifest
+    staged: list[StagedFile] = []
+    tables: dict[str, TableCounts] = {}
+    try:
+        for index, spec in enumerate(specs):
+            staged.append(_read_file(cur, s3_client, loaded_manifest, spec, plan_table(cur, spec, index),
+                                     load_id=load_id, source=source, log=log, context=context, workers=workers))
+        # 2. apply each table, reconcile, record
+        for table in staged:
+            tables[table.spec.snapshot_table] = apply_file(cur, table, load_id)
+    finally:
+        for table in staged:
+            table.rejects.spool.close()
+    manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
+    result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, load_id, tables)
+    cur.execute(_FINISH_RUN, (result.records, result.loaded, result.rejected, result.deleted,
+                              orjson.dumps({k: v.to_dict() for k, v in tables.items()}).decode(), load_id))
+    return result
+
+
+def _read_file(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifest: LoadedManifest, spec: TableSpec,
+               plan: TablePlan, *, load_id: int, source: str, log: Any, context: dict[str, Any],
+               workers: int) -> StagedFile:
+    """Read one file as ``plan`` says (DIRECT falls back to STAGING on a duplicate key); nothing applied yet."""
+    t0 = time.perf_counter()
+    bucket = loaded_manifest.ref.bucket
+    expected = loaded_manifest.manifest.file_for(spec.snapshot_table)
+    rejects = None
+    if plan.mode is ApplyMode.DIRECT:
+        rejects = copy_file_direct(cur, s3_client, bucket, spec, plan, expected=expected, load_id=load_id,
+                                   source=source, workers=workers)
+        if rejects is None:
+            log.info("duplicate natural keys in the file: staging it to reject them",
+                     extra={**context, "table": spec.snapshot_table})
+            plan = plan.staged()
+    if rejects is None:
+        create_staging(cur, spec, plan)
+        rejects = copy_file(cur, s3_client, bucket, spec, plan, expected=expected, load_id=load_id, source=source,
+                            workers=workers)
+    log.info("snapshot file staged", extra={**context, "table": spec.snapshot_table, "records": expected.records,
+                                             "rejected": rejects.count, "duration_ms": _ms(t0)})
+    return StagedFile(spec, expected, plan, rejects, _ms(t0))
+
+
+def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: LoadedManifest, *, source: str,
+                    started_at: datetime, exc: BaseException, log: Any, context: dict[str, Any]) -> None:
+    """Roll back, then write a ``failed`` load row in a short transaction of its own (best effort)."""
+    error = safe_error_text(exc)
+    log.error("snapshot load failed; rolled back", extra={**context, "error": error})
+    if conn.closed:
+        log.warning("cannot record the failed load: the database connection is closed", extra=context)
+        return
+    try:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status="failed", started_at=started_at,
+                                              records=sum(f.records for f in loaded_manifest.manifest.files),
+                                              error=error))
+        conn.commit()
+    except psycopg2.Error as record_exc:  # the original error matters more; say why this one failed
+        log.warning("cannot record the failed load", extra={**context, "error": safe_error_text(record_exc)})
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            log.warning("rollback after a failed load failed too", extra=context)

@@ -1,0 +1,131 @@
+"""The load engine end to end (real PostgreSQL, moto S3): what one load records, replays, concurrent
+loads of one source, and the errors a failed load raises."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg2
+import pytest
+from common_testkit import AUDIT, SPECS, TEMPLATES, audits, build_template, land, rows, table_digest, templates
+
+from itc_common_utilities.errors import TerminalError, TransientError
+from itc_common_utilities.loader import LoadResult, TableSpec, load_snapshot
+from itc_common_utilities.s3 import ObjectRef
+
+
+def test_given_a_snapshot_when_loaded_then_raw_rows_lineage_and_load_run_are_recorded(db: Any, s3: Any) -> None:
+    ref = land(s3, "r1", {"templates": templates(5), "documents_audit": audits(3)})
+
+    result = load_snapshot(db, s3, ref, SPECS, source="demand")
+
+    assert isinstance(result, LoadResult)
+    assert result.status == "loaded"
+    assert (result.records, result.loaded, result.rejected, result.deleted) == (8, 8, 0, 0)
+    assert rows(db, "SELECT template_id, template_name, default_demand_config, _load_id, _source_key "
+                    "FROM raw.templates ORDER BY template_id LIMIT 1") == [
+        ("t0", "Standard 0", {"a": 0}, result.load_id, "demand/run=r1/templates.jsonl.gz")]
+    assert rows(db, "SELECT archive_reason, archive_comments FROM raw.audit WHERE audit_record_id = 'a2'") == [
+        ("Settled", "claimant Jane Doe 2")]
+    run = rows(db, "SELECT status, records, loaded, rejected, manifest_key, manifest_version_id IS NOT NULL, "
+                   "table_counts->'templates'->>'loaded' FROM ops.load_runs")
+    assert run == [("succeeded", 8, 8, 0, "demand/run=r1/_manifest.json", True, "5")]
+    assert result.to_dict()["tables"]["templates"]["records"] == 5
+
+
+def test_given_a_loaded_manifest_when_delivered_three_times_then_contents_are_identical_and_replays_skip(
+        db: Any, s3: Any) -> None:
+    ref = land(s3, "r1", {"templates": templates(20), "documents_audit": audits(10)})
+    first = load_snapshot(db, s3, ref, SPECS, source="demand")
+    before = [table_digest(db, "raw.templates", "template_id"), table_digest(db, "raw.audit", "audit_record_id")]
+
+    replays = [load_snapshot(db, s3, ref, SPECS, source="demand") for _ in range(2)]
+
+    assert [r.status for r in replays] == ["skipped", "skipped"]
+    assert all(r.load_id == first.load_id for r in replays)
+    assert [table_digest(db, "raw.templates", "template_id"),
+            table_digest(db, "raw.audit", "audit_record_id")] == before
+    assert rows(db, "SELECT count(*) FROM ops.load_runs") == [(1,)]
+
+
+def test_given_two_loads_of_one_source_at_once_when_run_then_both_finish_and_the_last_snapshot_wins(
+        db_dsn: str, s3: Any) -> None:
+    refs = [land(s3, f"r{i}", {"templates": templates(50 + i), "documents_audit": audits(5)}) for i in range(2)]
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(ref: ObjectRef) -> None:
+        conn = psycopg2.connect(db_dsn)
+        try:
+            results.append(load_snapshot(conn, s3, ref, SPECS, source="demand"))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(ref,)) for ref in refs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    assert sorted(r.status for r in results) == ["loaded", "loaded"]
+    conn = psycopg2.connect(db_dsn)
+    last = max(results, key=lambda r: r.load_id)
+    assert rows(conn, "SELECT count(*) FROM raw.templates") == [(last.tables["templates"].records,)]
+    conn.close()
+
+
+def test_given_a_killed_connection_when_loading_then_it_raises_transient_and_a_rerun_succeeds(
+        db_dsn: str, s3: Any) -> None:
+    conn = psycopg2.connect(db_dsn)
+    load_snapshot(conn, s3, land(s3, "r1", {"templates": templates(3), "documents_audit": audits(1)}),
+                  SPECS, source="demand")
+    before = table_digest(conn, "raw.templates", "template_id")
+    ref = land(s3, "r2", {"templates": templates(10, "New"), "documents_audit": audits(1)})
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    conn.rollback()
+
+    def killing_build(rec: dict[str, Any]) -> tuple[Any, ...]:
+        if rec.get("templateId") == "t5":
+            killer = psycopg2.connect(db_dsn)
+            killer.autocommit = True
+            with killer.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            killer.close()
+        return build_template(rec)
+
+    killing = TableSpec("templates", "raw.templates", TEMPLATES.columns, TEMPLATES.key_columns, killing_build)
+    with pytest.raises(TransientError):
+        load_snapshot(conn, s3, ref, (killing, AUDIT), source="demand")
+    assert conn.closed
+
+    conn = psycopg2.connect(db_dsn)
+    assert table_digest(conn, "raw.templates", "template_id") == before
+    result = load_snapshot(conn, s3, ref, SPECS, source="demand")
+    assert result.status == "loaded"
+    assert rows(conn, "SELECT count(*) FROM raw.templates WHERE template_name LIKE 'New%%'") == [(10,)]
+    conn.close()
+
+
+def test_given_a_builder_that_emits_a_value_postgresql_refuses_when_loaded_then_the_error_hides_the_value(
+        db: Any, s3: Any) -> None:
+    """GIVEN a (buggy) builder putting claimant text in an integer column WHEN loaded THEN the load fails as
+    terminal, and neither the raised error nor ops.load_runs.error contains the value."""
+
+    def leaky(rec: dict[str, Any]) -> tuple[Any, ...]:
+        return (rec["templateId"], "Jane Doe SSN 123", None, None)
+
+    spec = TableSpec("templates", "raw.templates", TEMPLATES.columns, TEMPLATES.key_columns, leaky)
+    ref = land(s3, "r1", {"templates": templates(2), "documents_audit": audits(1)})
+
+    with pytest.raises(TerminalError, match="SQLSTATE 22P02") as info:
+        load_snapshot(db, s3, ref, (spec, AUDIT), source="demand")
+
+    assert "Jane" not in str(info.value)
+    assert info.value.__cause__ is None
+    [(error,)] = rows(db, "SELECT error FROM ops.load_runs WHERE status = 'failed'")
+    assert "22P02" in error and "Jane" not in error
