@@ -98,23 +98,8 @@ data "aws_iam_policy_document" "access_logs" {
     }
   }
 
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  # DenyInsecureTransport (main.tf), after the statement above.
+  override_policy_documents = [data.aws_iam_policy_document.deny["access_logs"].json]
 }
 
 resource "aws_s3_bucket_policy" "access_logs" {

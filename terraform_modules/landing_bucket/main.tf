@@ -100,83 +100,46 @@ resource "aws_s3_bucket_notification" "this" {
   eventbridge = true
 }
 
-data "aws_iam_policy_document" "this" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+# The deny statements of both bucket policies, on every principal: TLS only, and for the landing
+# bucket TLS 1.2 or later and uploads only under its key (objects_only: on `<bucket>/*` alone).
+locals {
+  deny_statements = [
+    { sid = "DenyInsecureTransport", actions = ["s3:*"], objects_only = false, test = "Bool", variable = "aws:SecureTransport", values = ["false"] },
+    { sid = "DenyOutdatedTls", actions = ["s3:*"], objects_only = false, test = "NumericLessThan", variable = "s3:TlsVersion", values = ["1.2"] },
+    { sid = "DenyUnencryptedOrForeignKeyUploads", actions = ["s3:PutObject"], objects_only = true, test = "StringNotEqualsIfExists", variable = "s3:x-amz-server-side-encryption-aws-kms-key-id", values = [var.kms_key_arn] },
+    { sid = "DenyNonKmsUploads", actions = ["s3:PutObject"], objects_only = true, test = "StringNotEqualsIfExists", variable = "s3:x-amz-server-side-encryption", values = ["aws:kms"] },
+  ]
+}
 
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
+data "aws_iam_policy_document" "deny" {
+  for_each = { this = aws_s3_bucket.this.arn, access_logs = aws_s3_bucket.access_logs.arn }
 
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  dynamic "statement" {
+    for_each = each.key == "this" ? local.deny_statements : slice(local.deny_statements, 0, 1)
 
-  statement {
-    sid       = "DenyOutdatedTls"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+    content {
+      sid       = statement.value.sid
+      effect    = "Deny"
+      actions   = statement.value.actions
+      resources = statement.value.objects_only ? ["${each.value}/*"] : [each.value, "${each.value}/*"]
 
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
 
-    condition {
-      test     = "NumericLessThan"
-      variable = "s3:TlsVersion"
-      values   = ["1.2"]
-    }
-  }
-
-  statement {
-    sid       = "DenyUnencryptedOrForeignKeyUploads"
-    effect    = "Deny"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEqualsIfExists"
-      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-      values   = [var.kms_key_arn]
-    }
-  }
-
-  statement {
-    sid       = "DenyNonKmsUploads"
-    effect    = "Deny"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEqualsIfExists"
-      variable = "s3:x-amz-server-side-encryption"
-      values   = ["aws:kms"]
+      condition {
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = statement.value.values
+      }
     }
   }
 }
 
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = data.aws_iam_policy_document.deny["this"].json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
