@@ -16,14 +16,17 @@ help: ## list the targets
 
 $(STAMP): requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python 3.11+ is required ($(PYTHON))"; exit 1; }
+	@PYTHON=$(PYTHON) bash scripts/build/system_packages.sh venv
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt
 	@touch $@
 
-venv: $(STAMP) ## create .venv with every development and test dependency
+venv: $(STAMP) ## create .venv with every development and test dependency, and the `itc` command in it
 	@purelib=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	  printf '%s\n' $(IMPORT_ROOTS) > $$purelib/itc-repo.pth
+	@printf '%s\n' '#!$(CURDIR)/$(PY)' '"""The itc command (python -m scripts.itc): written by make venv."""' \
+	  'import sys' 'from scripts.itc.cli import main' 'sys.exit(main())' > $(VENV)/bin/itc && chmod +x $(VENV)/bin/itc
 
 db-up: venv ## start the embedded PostgreSQL 16 (under .local/) and print its DSN
 	@$(PY) -m scripts.stack.local_pg start
@@ -49,7 +52,8 @@ docs: venv ## regenerate docs/data-dictionary.md from the warehouse's comments
 demo: venv ## the main job end to end on the embedded stack; writes reports/
 	@$(PY) -m scripts.itc demo
 
-test: venv ## run every test (real PostgreSQL, moto, the Quickbase simulator)
+test: venv ## run every test (real PostgreSQL, moto, the Quickbase simulator); installs Chromium/PostgreSQL if missing
+	@PYTHON=$(PYTHON) bash scripts/build/system_packages.sh test
 	@$(PY) -m pytest -q
 
 lint: venv ## ruff over all Python
@@ -77,5 +81,5 @@ bench: venv ## print load throughput, memory, replay cost and package figures (n
 	@$(PY) -m scripts.bench.package
 
 clean: ## stop the database and remove local state, builds and reports (keeps .venv)
-	-@$(PY) -m scripts.stack.local_pg stop 2>/dev/null
+	-@$(PY) -m scripts.stack.local_pg remove 2>/dev/null
 	rm -rf .local dist build reports

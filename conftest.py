@@ -13,40 +13,25 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 
-from scripts.paths import SQL_SCRIPTS
-from scripts.stack.testdb import admin_connection, create_database, drop_database, with_dbname
+from scripts.stack import local_pg
+from scripts.stack.service_logins import set_service_passwords
+from scripts.stack.testdb import create_database, drop_database
 
 
 @pytest.fixture(scope="session")
 def pg_server_dsn() -> str:
     """DSN of a PostgreSQL where the tests may create databases (its `postgres` database)."""
-    url = os.environ.get("ITC_DATABASE_URL")
-    if url:
-        return with_dbname(url, "postgres")
-    from scripts.stack import local_pg
-
-    return local_pg.start().dsn("postgres")
+    return local_pg.admin_dsn("postgres")
 
 
 @pytest.fixture(scope="session")
 def template_db(pg_server_dsn: str) -> Iterator[str]:
-    """Name of a database migrated once per test session; clone it, never write to it."""
-    from itc_common_utilities.migrations import apply_migrations
-
-    name = f"itc_tmpl_{os.getpid()}"
-    admin = admin_connection(pg_server_dsn)
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn = psycopg2.connect(with_dbname(pg_server_dsn, name))
-    try:
-        apply_migrations(conn, SQL_SCRIPTS)
-    finally:
-        conn.close()
+    """Name of a database migrated once per test session; clone it, never write to it. The local
+    service logins get their passwords once here, as `itc stack up` and `itc migrate` do."""
+    name, _ = create_database(pg_server_dsn, name=f"itc_tmpl_{os.getpid()}", migrate=True)
+    set_service_passwords(pg_server_dsn)
     yield name
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    drop_database(pg_server_dsn, name)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The KPI dashboard page in a real headless Chromium: it renders offline, has its charts, and shows
 exactly the warehouse's numbers.
 
-Needs the Debian ``chromium`` package (CI installs it: ``apt-get install -y --no-install-recommends
-chromium``). When it is missing the test FAILS, saying so: a skipped browser test would hide a
+Needs the Debian ``chromium`` package (``make test`` installs it when it can:
+``scripts/build/system_packages.sh``). When it is missing the test FAILS, saying so: a skipped browser test would hide a
 broken dashboard.
 """
 
@@ -48,7 +48,7 @@ def find_chromium() -> str:
         if path:
             return path
     pytest.fail("headless Chromium is not installed: run `apt-get update && apt-get install -y "
-                "--no-install-recommends chromium` (CI's .ci/run installs it)")
+                "--no-install-recommends chromium` (`make test` does it when run as root)")
 
 
 def chromium(binary: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:

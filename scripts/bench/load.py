@@ -92,21 +92,9 @@ def reload_snapshot(root: Path, manifest: Any) -> str:
 
 
 def fresh_database(server_dsn: str, name: str) -> str:
-    import psycopg2
+    from scripts.stack.testdb import create_database
 
-    from itc_common_utilities.migrations import apply_migrations
-
-    admin = psycopg2.connect(server_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    dsn = server_dsn.rsplit("/", 1)[0] + "/" + name
-    conn = psycopg2.connect(dsn)
-    apply_migrations(conn, REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts")
-    conn.close()
-    return dsn
+    return create_database(server_dsn, name=name, migrate=True)[1]
 
 
 def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
@@ -208,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from scripts.stack import local_pg
 
-    server = local_pg.start()
-    server_dsn = server.dsn("postgres")
+    server_dsn = local_pg.admin_dsn("postgres")
     print(f"demand load benchmark: {args.demands:,} demands (seed {args.seed})", flush=True)
     root, manifest, gen_seconds = ensure_snapshot(args.demands, args.seed)
     size = sum(f.bytes for f in manifest.files)

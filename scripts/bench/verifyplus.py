@@ -20,11 +20,10 @@ import boto3
 import psycopg2
 from moto import mock_aws
 
-from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
-from scripts.paths import SQL_SCRIPTS
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
+from scripts.stack.testdb import create_database, drop_database
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session
 from verifyplus_pipeline.database_handler import load_verifyplus
@@ -34,28 +33,6 @@ from verifyplus_pipeline.settings import ExtractSettings
 BUCKET = "itc-bench"
 
 
-def _fresh_database(server_dsn: str) -> tuple[str, str]:
-    name = f"itc_bench_vp_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(server_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    dsn = server_dsn.rsplit("/", 1)[0] + "/" + name
-    conn = psycopg2.connect(dsn)
-    apply_migrations(conn, SQL_SCRIPTS)
-    conn.close()
-    return name, dsn
-
-
-def _drop(server_dsn: str, name: str) -> None:
-    admin = psycopg2.connect(server_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -63,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from scripts.stack import local_pg
 
-    server_dsn = os.environ.get("ITC_DATABASE_URL") or local_pg.start().dsn("postgres")
+    server_dsn = local_pg.admin_dsn("postgres")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -83,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         ref = ObjectRef(BUCKET, summary["manifest_key"])
         results = []
         for measure_heap in (False, True):
-            name, dsn = _fresh_database(server_dsn)
+            name, dsn = create_database(server_dsn, name=f"itc_bench_vp_{uuid.uuid4().hex[:8]}", migrate=True)
             conn = psycopg2.connect(dsn)
             try:
                 if measure_heap:
@@ -97,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append((elapsed, peak, result))
             finally:
                 conn.close()
-                _drop(server_dsn, name)
+                drop_database(server_dsn, name)
     load_s, _, result = results[0]
     heap_peak = results[1][1]
     print(f"verifyplus bench: {args.records:,} records (seed {args.seed})")

@@ -15,36 +15,29 @@ user, or locally the embedded cluster's superuser; ``ITC_ADMIN_DATABASE_URL`` na
 - :func:`list_access` is the quarterly review: every analyst login with its expiry and its last
   audit record (a login with no record is flagged).
 
-Passwords never reach the server in clear: the statement carries a SCRAM-SHA-256 verifier computed
-here, so statement logs (pgAudit) hold no password. The same applies to the local service logins
-(:func:`local_login_dsn`), whose generated passwords live under ``.local/secrets/`` (mode 0600).
+Passwords never reach the server in clear: :func:`scripts.stack.service_logins.set_password` sends a
+SCRAM-SHA-256 verifier computed here, with statement/error logging off for that transaction where
+the login may switch it off. The local service logins live in :mod:`scripts.stack.service_logins`.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
-import os
 import re
-import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from scripts.itc.errors import first_line
-from scripts.paths import LOCAL
+from scripts.stack import local_pg
+from scripts.stack.service_logins import generate_password, set_password
 
-SECRETS_DIR = LOCAL / "secrets"
 ANALYST_GROUP = "itc_analyst"
-SERVICE_LOGINS = ("itc_loader", "itc_refresher", "itc_migrator")
 MAX_VALID_DAYS = 366
 USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 RESERVED_PREFIXES = ("itc_", "pg_", "rds")
@@ -68,65 +61,6 @@ class AnalystAccess:
     @property
     def audited(self) -> bool:
         return self.last_action is not None
-
-
-# ------------------------------------------------------------------------------ passwords
-
-def scram_verifier(password: str, *, iterations: int = 4096, salt: bytes | None = None) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (as psql's \\password sends it)."""
-    salt = salt or secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    b64 = base64.b64encode
-    return (f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
-            f"${b64(stored_key).decode()}:{b64(server_key).decode()}")
-
-
-def generate_password() -> str:
-    return secrets.token_urlsafe(24)  # ASCII only: SASLprep leaves it unchanged
-
-
-def _set_password(cur: Any, role: str, password: str) -> None:
-    statement = sql.SQL("ALTER ROLE {} PASSWORD {}")
-    cur.execute(statement.format(sql.Identifier(role), sql.Literal(scram_verifier(password))))
-
-
-# --------------------------------------------------------------------- local service logins
-
-def local_password(role: str, secrets_dir: Path = SECRETS_DIR) -> str:
-    """The local password of a service login: generated once, kept in .local/secrets/<role>.password."""
-    secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = secrets_dir / f"{role}.password"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    password = generate_password()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(password + "\n")
-    return password
-
-
-def local_login_dsn(admin_dsn: str, role: str, *, dbname: str | None = None) -> str:
-    """A DSN logging in as service login ``role`` (itc_loader, itc_refresher, itc_migrator) on the
-    server of ``admin_dsn``; sets the role's password (from .local/secrets) with the admin connection.
-    The DSN holds a password: never log it."""
-    if role not in SERVICE_LOGINS:
-        raise AccessError(f"{role} is not a service login ({', '.join(SERVICE_LOGINS)})")
-    password = local_password(role)
-    conn = psycopg2.connect(admin_dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            _set_password(cur, role, password)
-    finally:
-        conn.close()
-    parts = urlsplit(admin_dsn)
-    host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(role, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
-    path = "/" + dbname if dbname else parts.path
-    return urlunsplit(parts._replace(netloc=netloc, path=path))
 
 
 # ---------------------------------------------------------------------------- analysts
@@ -182,7 +116,7 @@ def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, val
             action = "renew"
         else:
             raise AccessError(f"role {username!r} exists and is not an analyst login; refusing to change it")
-        _set_password(cur, username, password)
+        set_password(cur, username, password)
         cur.execute(sql.SQL("ALTER ROLE {} LOGIN VALID UNTIL {}").format(ident, sql.Literal(valid_until.isoformat())))
         cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(ANALYST_GROUP), ident))
         cur.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ident))
@@ -241,15 +175,6 @@ def list_access(conn: Any) -> list[AnalystAccess]:
 
 # --------------------------------------------------------------------------------- CLI
 
-def admin_dsn() -> str:
-    url = os.environ.get("ITC_ADMIN_DATABASE_URL") or os.environ.get("ITC_DATABASE_URL")
-    if url:
-        return url
-    from scripts.stack import local_pg
-
-    return local_pg.start().dsn()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="itc access", description="Grant, revoke and review analyst access.")
     sub = parser.add_subparsers(dest="action", required=True)
@@ -264,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--reason", required=True)
     sub.add_parser("list", help="every analyst login, its expiry and who granted it (quarterly review)")
     args = parser.parse_args(argv)
-    conn = psycopg2.connect(admin_dsn())
+    conn = psycopg2.connect(local_pg.admin_dsn())
     try:
         if args.action == "grant":
             password = grant_analyst(conn, args.username, granted_by=args.granted_by, reason=args.reason,

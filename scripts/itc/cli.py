@@ -48,15 +48,18 @@ from scripts.itc.env import (
 )
 from scripts.itc.errors import ItcError, MissingPieceError, first_line
 from scripts.stack import local_stack
+from scripts.stack.service_logins import set_service_passwords
 
 # ---------------------------------------------------------------------------------- commands
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    conn = psycopg2.connect(database_url())
+    dsn = database_url()
+    conn = psycopg2.connect(dsn)
     try:
         applied = apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
+    set_service_passwords(dsn)
     console.print(f"applied {len(applied)} script(s)" + (": " + ", ".join(applied) if applied else " (up to date)"))
     return 0
 

@@ -32,6 +32,7 @@ from scripts.itc import commands, dashboard, jobs
 from scripts.itc.env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
 from scripts.itc.errors import MissingPieceError
 from scripts.stack import local_stack
+from scripts.stack.service_logins import set_service_passwords
 
 START_MONTH = "2026-08"
 MONTHS = 3
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         applied = apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
+    set_service_passwords(os.environ["ITC_ADMIN_DATABASE_URL"])
     console.print(f"warehouse: {len(applied)} SQL script(s) applied" if applied else "warehouse: up to date")
 
     ensure_bucket(s3_client(), os.environ["ITC_LANDING_BUCKET"])

@@ -40,13 +40,10 @@ def apply_stack_defaults(state: local_stack.StackState | None) -> list[str]:
 
 
 def database_url() -> str:
-    """The DSN for `migrate`: ITC_DATABASE_URL, else the embedded PostgreSQL (started if needed)."""
-    url = os.environ.get("ITC_DATABASE_URL")
-    if url:
-        return url
+    """The DSN for `migrate` and `docs`: the admin DSN, else the embedded PostgreSQL (started if needed)."""
     from scripts.stack import local_pg
 
-    return local_pg.start().dsn()
+    return local_pg.admin_dsn()
 
 
 @contextmanager

@@ -30,6 +30,7 @@ import psycopg2.extensions
 from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
 from scripts.itc.errors import ItcError, MissingPieceError, first_line
 from scripts.paths import LOCAL
+from scripts.stack.service_logins import local_login_dsn
 
 HANDLERS = {
     "demand": ("demand_pipeline.main", "terraform_modules/demand_pipeline/lambdas/demand_pipeline/main.py"),
@@ -112,10 +113,8 @@ def service_login(component: str, mode: str | None) -> Iterator[None]:
     if not admin or mode in ("extract", "migrate") or component not in SERVICE_LOGINS:
         yield
         return
-    from scripts.itc import access
-
     previous = os.environ.get("ITC_DATABASE_URL")
-    os.environ["ITC_DATABASE_URL"] = access.local_login_dsn(admin, SERVICE_LOGINS[component])
+    os.environ["ITC_DATABASE_URL"] = local_login_dsn(admin, SERVICE_LOGINS[component])
     try:
         yield
     finally:

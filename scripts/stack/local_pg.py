@@ -1,7 +1,7 @@
 """The embedded PostgreSQL of local runs and tests: start, stop, status, DSN.
 
     python -m scripts.stack.local_pg start     # prints the DSN of the `itc` database
-    python -m scripts.stack.local_pg stop | status | dsn
+    python -m scripts.stack.local_pg stop | status | dsn | remove
     python -m scripts.stack.local_pg start --engine debian --tls   # TLS-only cluster (prints a verify-full DSN)
 
 Default engine: PostgreSQL 16 (the RDS major) from the ``pgserver`` wheel, so a fresh machine
@@ -9,7 +9,11 @@ needs nothing but pip. ``--engine debian`` uses the Debian ``postgresql`` packag
 instead (they have TLS support, which the pgserver build lacks). Data lives under
 ``.local/pg/<engine>/``; the server listens on 127.0.0.1 only (port ``ITC_PG_PORT``, default 54329
 for pgserver and 54339 for debian). PostgreSQL refuses to run as root, so when started by root it
-runs as the system user ``itcpg`` (created on first use).
+runs as the system user ``itcpg`` (created on first use) with its own group and no supplementary
+groups. No permission outside the checkout is ever changed: when ``itcpg`` cannot reach the checkout
+(root's ``0700`` home, a ``mktemp -d`` folder), the cluster lives in a service-owned folder instead,
+``/var/lib/itc-pg/<checkout id>/`` (``ITC_PG_SERVICE_DIR``), and the pgserver binaries are copied
+beside it once (``status`` prints where the data is; ``remove`` deletes it).
 
 Authentication: the ``postgres`` superuser is trusted on 127.0.0.1 (a developer machine), every
 other role needs its password (scram-sha-256), so role tests exercise real logins.
@@ -25,13 +29,17 @@ Set ``ITC_DATABASE_URL`` to use any other PostgreSQL instead; nothing here is th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
+import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +47,7 @@ from pathlib import Path
 from scripts import paths
 
 LOCAL = paths.LOCAL / "pg"
+SERVICE_DIR = Path(os.environ.get("ITC_PG_SERVICE_DIR", "/var/lib/itc-pg"))
 SYSTEM_USER = "itcpg"
 DEFAULT_PORTS = {"pgserver": 54329, "debian": 54339}
 TLS_PORT = 54349
@@ -57,7 +66,7 @@ class Cluster:
 
     @property
     def root(self) -> Path:
-        return LOCAL / (f"{self.engine}-tls" if self.tls else self.engine)
+        return base_dir() / (f"{self.engine}-tls" if self.tls else self.engine)
 
     @property
     def ca_file(self) -> Path:
@@ -79,10 +88,7 @@ class Cluster:
     @property
     def bin_dir(self) -> Path:
         if self.engine == "pgserver":
-            spec = importlib.util.find_spec("pgserver")  # located, not imported (its import is slow and noisy)
-            if spec is None or not spec.submodule_search_locations:
-                raise LocalPgError("the pgserver package is not installed: run `make venv`")
-            return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+            return _reachable_install(_pgserver_install()) / "bin"
         candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
         if not candidates:
             raise LocalPgError("Debian PostgreSQL is not installed: apt-get install -y postgresql")
@@ -100,37 +106,110 @@ def cluster(engine: str = "pgserver", port: int | None = None, tls: bool = False
     return Cluster(engine, port)
 
 
-def _run_as() -> str | None:
-    """The user to run PostgreSQL as: ourselves, or ``itcpg`` when we are root."""
+@dataclass(frozen=True)
+class Account:
+    """The system account PostgreSQL runs as when we are root: its own uid and primary group only."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+def _run_as() -> Account | None:
+    """Who runs PostgreSQL: ourselves (None), or the ``itcpg`` account when we are root."""
     if os.geteuid() != 0:
         return None
     try:
-        pwd.getpwnam(SYSTEM_USER)
+        entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-                       check=True)
-    return SYSTEM_USER
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        SYSTEM_USER], check=True)
+        entry = pwd.getpwnam(SYSTEM_USER)
+    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid)
 
 
-def _make_reachable(path: Path, user: str) -> None:
-    """Give ``user`` traverse rights down to ``path`` and to the binaries (root-owned checkouts)."""
-    for parent in reversed(path.parents):
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
-    shutil.chown(path, user=user)
+def reachable_by(path: Path, account: Account) -> bool:
+    """Whether ``account`` (its uid and its one group, nothing else) may traverse every folder down to
+    ``path``: the owner, group or other execute bit that applies to it, as the kernel decides."""
+    for folder in [*reversed(path.parents), path]:
+        st = folder.stat()
+        if st.st_uid == account.uid:
+            allowed = st.st_mode & 0o100
+        elif st.st_gid == account.gid:
+            allowed = st.st_mode & 0o010
+        else:
+            allowed = st.st_mode & 0o001
+        if not allowed:
+            return False
+    return True
 
 
-def _pg(c: Cluster, tool: str, *args: str, user: str | None, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c.bin_dir / tool), *args], user=user, check=check,
-                          capture_output=True, text=True, cwd="/")
+def _chown(path: Path, account: Account | None) -> None:
+    if account:
+        os.chown(path, account.uid, account.gid)
+
+
+def base_dir() -> Path:
+    """Where this checkout's clusters live: ``.local/pg`` when the service account can reach it, else a
+    service-owned folder outside the checkout (no permission of the user's folders is changed)."""
+    account = _run_as()
+    if account is None or reachable_by(paths.REPO, account):
+        return LOCAL
+    checkout = hashlib.sha256(str(paths.REPO).encode()).hexdigest()[:12]
+    return SERVICE_DIR / checkout
+
+
+def _service_dir(path: Path) -> Path:
+    """Create ``path`` (and SERVICE_DIR) traversable by everyone, writable by root only."""
+    for folder in (SERVICE_DIR, path):
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        folder.chmod(0o755)
+    account = _run_as()
+    if account and not reachable_by(path, account):
+        raise LocalPgError(f"{SYSTEM_USER} cannot reach {path}: set ITC_PG_SERVICE_DIR to a folder whose "
+                           "parents others may traverse (default /var/lib/itc-pg)")
+    return path
+
+
+def _pgserver_install() -> Path:
+    spec = importlib.util.find_spec("pgserver")  # located, not imported (its import is slow and noisy)
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalPgError("the pgserver package is not installed: run `make venv`")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
+
+
+def _reachable_install(install: Path) -> Path:
+    """The pgserver install itself, or (root, unreachable venv) a copy the service account can run."""
+    account = _run_as()
+    if account is None or reachable_by(install / "bin", account):
+        return install
+    version = importlib.metadata.version("pgserver")
+    target = SERVICE_DIR / f"pgserver-{version}"
+    if not (target / "bin" / "postgres").exists():
+        _service_dir(SERVICE_DIR)
+        staging = Path(tempfile.mkdtemp(prefix=f".pgserver-{version}-", dir=SERVICE_DIR))
+        shutil.copytree(install, staging / "pginstall", symlinks=True)
+        (staging / "pginstall").chmod(0o755)
+        try:
+            (staging / "pginstall").rename(target)  # atomic: a concurrent start sees all or nothing
+        except OSError:
+            if not (target / "bin" / "postgres").exists():
+                raise
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _pg(c: Cluster, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    account = _run_as()
+    run_as: dict = {} if account is None else {"user": account.uid, "group": account.gid, "extra_groups": []}
+    return subprocess.run([str(c.bin_dir / tool), *args], check=check, capture_output=True, text=True, cwd="/",
+                          **run_as)
 
 
 def is_running(c: Cluster) -> bool:
     if not (c.data / "PG_VERSION").exists():
         return False
-    result = _pg(c, "pg_ctl", "-D", str(c.data), "status", user=_run_as(), check=False)
-    return result.returncode == 0
+    return _pg(c, "pg_ctl", "-D", str(c.data), "status", check=False).returncode == 0
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -165,13 +244,11 @@ def make_certificates(directory: Path, *, common_name: str = "ITC local CA") -> 
     return directory
 
 
-def _configure_tls(c: Cluster, user: str | None) -> None:
+def _configure_tls(c: Cluster, account: Account | None) -> None:
     """ssl = on with the generated certificate; TCP logins only over TLS (like rds.force_ssl=1)."""
     tls_dir = make_certificates(c.root / "tls")
-    if user:
-        _make_reachable(tls_dir, user)
-        for name in ("server.crt", "server.key", "ca.crt"):
-            shutil.chown(tls_dir / name, user=user)
+    for path in (tls_dir, *(tls_dir / name for name in ("server.crt", "server.key", "ca.crt"))):
+        _chown(path, account)
     hba = c.data / "pg_hba.conf"
     hba.write_text(
         "# ITC local TLS cluster: TCP logins only over TLS; superuser trusted on loopback, others scram\n"
@@ -184,51 +261,52 @@ def _configure_tls(c: Cluster, user: str | None) -> None:
         conf.write(f"\n# ITC TLS\nssl = on\nssl_cert_file = '{tls_dir / 'server.crt'}'\n"
                    f"ssl_key_file = '{tls_dir / 'server.key'}'\nssl_ca_file = '{tls_dir / 'ca.crt'}'\n"
                    "ssl_min_protocol_version = 'TLSv1.2'\n")
-    if user:
-        shutil.chown(hba, user=user)
+    _chown(hba, account)
+
+
+def _initdb(c: Cluster, account: Account | None) -> None:
+    if c.data.exists():
+        shutil.rmtree(c.data)
+    c.data.mkdir(mode=0o700)
+    _chown(c.data, account)
+    result = _pg(c, "initdb", "-D", str(c.data), "-U", "postgres", "--auth-local=trust",
+                 "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", check=False)
+    if result.returncode != 0:
+        raise LocalPgError(f"initdb failed: {result.stderr.strip()[-500:]}")
+    hba = c.data / "pg_hba.conf"
+    hba.write_text(
+        "# ITC local cluster: superuser trusted on loopback, every other role needs its password\n"
+        "local all postgres trust\n"
+        "host  all postgres 127.0.0.1/32 trust\n"
+        "local all all scram-sha-256\n"
+        "host  all all 127.0.0.1/32 scram-sha-256\n"
+    )
+    with (c.data / "postgresql.conf").open("a") as conf:
+        conf.write("\n# ITC local settings\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
+                   "max_connections = 100\nshared_buffers = 256MB\nmax_wal_size = 4GB\n"
+                   "fsync = on\ntimezone = 'UTC'\nlog_min_messages = warning\n")
+    for path in (hba, c.data / "postgresql.conf"):
+        _chown(path, account)
+    if c.tls:
+        _configure_tls(c, account)
 
 
 def start(engine: str = "pgserver", port: int | None = None, tls: bool = False) -> Cluster:
     """Initialise (once) and start the cluster; create the ``itc`` database. Idempotent."""
     c = cluster(engine, port, tls)
-    user = _run_as()
-    c.root.mkdir(parents=True, exist_ok=True)
-    if user:
-        _make_reachable(c.root, user)
-        _make_reachable(c.bin_dir, "root")  # only the traverse bits matter for the binaries
+    account = _run_as()
+    if base_dir() == LOCAL:
+        c.root.mkdir(parents=True, exist_ok=True)
+    else:
+        _service_dir(c.root.parent)
+        _service_dir(c.root)
     if not (c.data / "PG_VERSION").exists():
-        if c.data.exists():
-            shutil.rmtree(c.data)
-        c.data.mkdir(mode=0o700)
-        if user:
-            shutil.chown(c.data, user=user)
-        result = _pg(c, "initdb", "-D", str(c.data), "-U", "postgres", "--auth-local=trust",
-                     "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", user=user, check=False)
-        if result.returncode != 0:
-            raise LocalPgError(f"initdb failed: {result.stderr.strip()[-500:]}")
-        hba = c.data / "pg_hba.conf"
-        hba.write_text(
-            "# ITC local cluster: superuser trusted on loopback, every other role needs its password\n"
-            "local all postgres trust\n"
-            "host  all postgres 127.0.0.1/32 trust\n"
-            "local all all scram-sha-256\n"
-            "host  all all 127.0.0.1/32 scram-sha-256\n"
-        )
-        with (c.data / "postgresql.conf").open("a") as conf:
-            conf.write("\n# ITC local settings\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
-                       "max_connections = 100\nshared_buffers = 256MB\nmax_wal_size = 4GB\n"
-                       "fsync = on\ntimezone = 'UTC'\nlog_min_messages = warning\n")
-        if user:
-            for p in (hba, c.data / "postgresql.conf"):
-                shutil.chown(p, user=user)
-        if c.tls:
-            _configure_tls(c, user)
+        _initdb(c, account)
     if not is_running(c):
-        if user:
-            c.log.touch()
-            shutil.chown(c.log, user=user)
+        c.log.touch()
+        _chown(c.log, account)
         result = _pg(c, "pg_ctl", "-D", str(c.data), "-l", str(c.log), "-w", "-t", "60",
-                     "-o", f"-p {c.port}", "start", user=user, check=False)
+                     "-o", f"-p {c.port}", "start", check=False)
         if result.returncode != 0:
             tail = c.log.read_text(errors="replace")[-1500:] if c.log.exists() else ""
             raise LocalPgError(f"PostgreSQL did not start on port {c.port}: {result.stderr.strip()}\n{tail}")
@@ -256,15 +334,39 @@ def _ensure_database(c: Cluster) -> None:
     conn.close()
 
 
+def admin_dsn(dbname: str | None = None) -> str:
+    """The DSN to administer the warehouse with: ``ITC_ADMIN_DATABASE_URL``, else ``ITC_DATABASE_URL``,
+    else the embedded PostgreSQL's superuser (started if needed); with ``dbname``, that database on
+    the same server (``postgres`` for creating throw-away databases)."""
+    from scripts.stack.testdb import with_dbname
+
+    url = os.environ.get("ITC_ADMIN_DATABASE_URL") or os.environ.get("ITC_DATABASE_URL")
+    if not url:
+        return start().dsn(dbname or DATABASE)
+    return with_dbname(url, dbname) if dbname else url
+
+
 def stop(engine: str = "pgserver", port: int | None = None, tls: bool = False) -> None:
     c = cluster(engine, port, tls)
     if is_running(c):
-        _pg(c, "pg_ctl", "-D", str(c.data), "-m", "fast", "-w", "stop", user=_run_as())
+        _pg(c, "pg_ctl", "-D", str(c.data), "-m", "fast", "-w", "stop")
+
+
+def remove() -> Path:
+    """Stop every cluster of this checkout and delete their data (``make clean``); returns the folder."""
+    for engine, tls in (("pgserver", False), ("debian", False), ("debian", True)):
+        c = cluster(engine, tls=tls)
+        with contextlib.suppress(LocalPgError, OSError):
+            if (c.data / "PG_VERSION").exists():
+                stop(engine, tls=tls)
+    folder = base_dir()
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Embedded PostgreSQL for ITC (local runs and tests).")
-    parser.add_argument("action", choices=["start", "stop", "status", "dsn"])
+    parser.add_argument("action", choices=["start", "stop", "status", "dsn", "remove"])
     parser.add_argument("--engine", choices=sorted(DEFAULT_PORTS), default=os.environ.get("ITC_PG_ENGINE", "pgserver"))
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--tls", action="store_true", help="TLS-only cluster (Debian engine): hostssl logins only")
@@ -279,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.action == "status":
             c = cluster(args.engine, args.port, args.tls)
             print(f"{'running' if is_running(c) else 'stopped'}: {c.dsn()} (data {c.data})")
+        elif args.action == "remove":
+            print(f"removed {remove()}")
         else:
             print(cluster(args.engine, args.port, args.tls).dsn())
     except LocalPgError as exc:

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from scripts.paths import LOCAL, REPO
+from scripts.stack.service_logins import set_service_passwords
 
 STACK_DIR = LOCAL / "stack"
 STATE_FILE = STACK_DIR / "state.json"
@@ -193,6 +194,7 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
             state.database_url = local_pg.start().dsn()
         except (local_pg.LocalPgError, OSError, subprocess.CalledProcessError) as exc:
             raise StackError(f"embedded PostgreSQL did not start: {exc}") from None
+        set_service_passwords(state.database_url)  # once here (and after migrations), never per call
         state.save()
     if moto:
         _ensure(state, "moto", moto_port(),

@@ -1,6 +1,7 @@
-"""Throw-away databases for tests: each test gets its own, cloned from a migrated template.
+"""Throw-away databases (tests and benches): create one, optionally migrated or cloned, drop it.
 
-Used by the fixtures in the repository's ``conftest.py`` and by tests that need a second database.
+Used by the fixtures in the repository's ``conftest.py``, by tests that need a second database and
+by ``make bench``. ``server_dsn`` is any DSN of the server (see :func:`scripts.stack.local_pg.admin_dsn`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from scripts.paths import SQL_SCRIPTS
 
 
 def with_dbname(dsn: str, dbname: str) -> str:
@@ -22,21 +27,37 @@ def admin_connection(dsn: str) -> psycopg2.extensions.connection:
     return conn
 
 
-def create_database(pg_server_dsn: str, template: str | None = None) -> tuple[str, str]:
-    """Create a uniquely named database (optionally cloned from ``template``); return (name, dsn)."""
-    name = f"itc_t_{uuid.uuid4().hex[:12]}"
-    admin = admin_connection(pg_server_dsn)
+def create_database(server_dsn: str, template: str | None = None, *, name: str | None = None,
+                    migrate: bool = False) -> tuple[str, str]:
+    """Create a database (``name`` replaces any database of that name; default a unique one), cloned
+    from ``template`` or migrated with the numbered SQL scripts when asked; return (name, dsn)."""
+    from itc_common_utilities.migrations import apply_migrations
+
+    name = name or f"itc_t_{uuid.uuid4().hex[:12]}"
+    admin = admin_connection(server_dsn)
     try:
         with admin.cursor() as cur:
-            clause = f' TEMPLATE "{template}"' if template else ""
-            cur.execute(f'CREATE DATABASE "{name}"{clause}')
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template:
+                statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            cur.execute(statement)
     finally:
         admin.close()
-    return name, with_dbname(pg_server_dsn, name)
+    dsn = with_dbname(server_dsn, name)
+    if migrate:
+        conn = psycopg2.connect(dsn)
+        try:
+            apply_migrations(conn, SQL_SCRIPTS)
+        finally:
+            conn.close()
+    return name, dsn
 
 
-def drop_database(pg_server_dsn: str, name: str) -> None:
-    admin = admin_connection(pg_server_dsn)
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+def drop_database(server_dsn: str, name: str) -> None:
+    admin = admin_connection(server_dsn)
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    finally:
+        admin.close()

@@ -25,9 +25,9 @@ import pytest
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import CATALOGUE
-from scripts.itc import access, demo, jobs
+from scripts.itc import demo, jobs
 from scripts.paths import SQL_SCRIPTS
-from scripts.stack import local_stack
+from scripts.stack import local_stack, service_logins
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 
@@ -61,9 +61,10 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
     WHEN extract → load (itc_loader) → refresh → quality (itc_refresher) run, and then a wrong token, a
     wrong password and a missing privilege fail THEN no log line or error message contains any of them."""
     token, aws_secret = "qbtok-" + secrets.token_hex(16), "awssecret-" + secrets.token_hex(16)
-    loader_dsn = access.local_login_dsn(warehouse, "itc_loader")
-    refresher_dsn = access.local_login_dsn(warehouse, "itc_refresher")
-    passwords = [access.local_password(r) for r in ("itc_loader", "itc_refresher")]
+    service_logins.set_service_passwords(warehouse)
+    loader_dsn = service_logins.local_login_dsn(warehouse, "itc_loader")
+    refresher_dsn = service_logins.local_login_dsn(warehouse, "itc_refresher")
+    passwords = [service_logins.local_password(r) for r in ("itc_loader", "itc_refresher")]
     dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
                                                 months=demo.MONTHS))
     errors: list[str] = []

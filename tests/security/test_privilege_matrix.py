@@ -22,6 +22,7 @@ from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import PHI_COLUMNS
 from scripts.itc import access
 from scripts.paths import LOCAL, SQL_SCRIPTS
+from scripts.stack import service_logins
 
 REPORT_DIR = LOCAL / "security"
 
@@ -75,7 +76,8 @@ def secured_warehouse(empty_db_dsn: str) -> Iterator[SecuredWarehouse]:
 def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]:
     """DSN per login: the three service logins, an analyst, and an analyst who also holds phi_reader."""
     admin = secured_warehouse.admin_dsn
-    dsns = {role: access.local_login_dsn(admin, role) for role in access.SERVICE_LOGINS}
+    service_logins.set_service_passwords(admin)
+    dsns = {role: service_logins.local_login_dsn(admin, role) for role in service_logins.SERVICE_LOGINS}
     suffix = uuid.uuid4().hex[:8]
     analyst, phi_analyst = f"analyst_{suffix}", f"phi_analyst_{suffix}"
     conn = psycopg2.connect(admin)

@@ -24,9 +24,8 @@ from itc_common_utilities.db import connect
 from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.settings import DatabaseSettings, load_settings
-from scripts.itc import access
 from scripts.paths import SQL_SCRIPTS
-from scripts.stack import local_pg
+from scripts.stack import local_pg, service_logins
 
 pytestmark = pytest.mark.skipif(
     not glob.glob("/usr/lib/postgresql/*/bin/postgres") or shutil.which("openssl") is None,
@@ -60,8 +59,8 @@ def tls_server() -> Iterator[TlsServer]:
         apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
-    password = access.local_password("itc_loader")
-    access.local_login_dsn(c.dsn(dbname), "itc_loader")  # sets the password on this cluster
+    password = service_logins.local_password("itc_loader")
+    service_logins.set_service_passwords(c.dsn(dbname))
     try:
         yield TlsServer(c.ca_file, dbname, password)
     finally:

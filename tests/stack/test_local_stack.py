@@ -1,0 +1,172 @@
+"""The local stand-ins as a new user meets them: root in a 0700 home, two runs at once, clean logs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import psycopg2
+import pytest
+
+from scripts.itc import demo
+from scripts.paths import REPO
+from scripts.stack import local_pg, local_stack, service_logins
+from scripts.stack.quickbase_simulator import QuickbaseSimulator
+from scripts.stack.testdb import create_database, drop_database
+from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
+
+SERVICE_ROLES = ("itc_loader", "itc_refresher")
+
+
+@pytest.mark.slow
+def test_given_a_checkout_under_a_0700_folder_when_root_starts_the_embedded_database_then_it_serves_sql(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """GIVEN a checkout inside a 0700 root-owned folder (root's home, mktemp -d) WHEN root starts the
+    embedded PostgreSQL THEN it runs as its service account, answers SQL, keeps its data outside
+    the checkout, and no permission of the user's folders has changed."""
+    if os.geteuid() != 0:
+        pytest.skip("the 0700-parent case is root's: PostgreSQL runs as another account only when started by root")
+    private = tmp_path_factory.mktemp("home")
+    private.chmod(0o700)
+    checkout = private / "itc"
+    checkout.mkdir()
+    shutil.copytree(REPO / "scripts", checkout / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    service_dir = Path(tempfile.mkdtemp(prefix="itc-pg-test-"))  # /tmp: traversable, like /var/lib
+    service_dir.chmod(0o755)
+    env = {**os.environ, "ITC_PG_SERVICE_DIR": str(service_dir / "itc-pg"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("ITC_PG_PORT", None)
+
+    def local_pg_cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "scripts.stack.local_pg", *args, "--port", "54359"],
+                              cwd=checkout, env=env, capture_output=True, text=True, timeout=180)
+
+    started = local_pg_cli("start")
+    try:
+        assert started.returncode == 0, started.stderr
+        dsn = started.stdout.strip()
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_setting('server_version_num')::int / 10000, "
+                        "(SELECT usename FROM pg_stat_activity WHERE backend_type = 'checkpointer')")
+            major, _ = cur.fetchone()
+        conn.close()
+        assert major == 16
+        status = local_pg_cli("status")
+        assert "running" in status.stdout
+        assert str(service_dir) in status.stdout, "the data should live in the service folder, outside the checkout"
+        assert not (checkout / ".local" / "pg" / "pgserver" / "data").exists()
+        owner = (service_dir / "itc-pg").stat()
+        assert stat.S_IMODE(owner.st_mode) == 0o755
+    finally:
+        local_pg_cli("stop")
+        removed = local_pg_cli("remove")
+    assert removed.returncode == 0, removed.stderr
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700, "a folder of the user's had its permissions changed"
+    shutil.rmtree(service_dir)
+
+
+def test_given_a_0700_folder_then_the_service_account_cannot_reach_it_but_a_0755_one_it_can() -> None:
+    """GIVEN folders owned by us WHEN asked whether the service account (its own uid and group, no
+    supplementary groups) may traverse them THEN 0700 is refused and 0755 allowed; a 0710 folder of
+    the account's own group is allowed, one of another group is not."""
+    account = local_pg.Account("svc", uid=4242, gid=4242)
+    base = Path(tempfile.mkdtemp(prefix="itc-reach-"))  # under /tmp, which everyone may traverse
+    try:
+        base.chmod(0o755)
+        shut, open_, group = base / "shut", base / "open", base / "group"
+        for folder, mode in ((shut, 0o700), (open_, 0o755), (group, 0o710)):
+            folder.mkdir()
+            folder.chmod(mode)
+        assert local_pg.reachable_by(open_, account)
+        assert not local_pg.reachable_by(shut, account)
+        assert not local_pg.reachable_by(shut / "inside", account)
+        assert not local_pg.reachable_by(group, account)
+        assert local_pg.reachable_by(group, local_pg.Account("svc", uid=4242, gid=group.stat().st_gid))
+    finally:
+        shutil.rmtree(base)
+
+
+@pytest.fixture
+def warehouse(pg_server_dsn: str) -> Iterator[str]:
+    """A database migrated by the runner (as `itc migrate` does), service passwords set once."""
+    name, dsn = create_database(pg_server_dsn, migrate=True)
+    service_logins.set_service_passwords(dsn)
+    yield dsn
+    drop_database(pg_server_dsn, name)
+
+
+def _role_versions(dsn: str) -> dict[str, str]:
+    """The row version of each service login in pg_authid: an ALTER ROLE changes it."""
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolname, xmin::text FROM pg_authid WHERE rolname = ANY(%s)", (list(SERVICE_ROLES),))
+        rows = dict(cur.fetchall())
+    conn.close()
+    return rows
+
+
+@pytest.mark.slow
+def test_given_two_itc_runs_at_once_one_per_source_then_both_succeed_and_no_login_is_altered(
+        warehouse: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN the local stack, both sources seeded and loaded once WHEN `itc run --source demand` and
+    `itc run --source verifyplus` start together (the daily schedule lands both manifests within seconds)
+    THEN both exit 0, each source has a succeeded load, and no service login was altered meanwhile
+    (credentials are set once, at `itc stack up` and after migrations, never per handler call)."""
+    dataset = VerifyPlusDataset(SyntheticConfig(records=60, seed=5, start_month=demo.START_MONTH, months=demo.MONTHS))
+    with local_stack.threaded_moto() as moto_url, QuickbaseSimulator(
+            dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
+            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID) as sim:
+        env = local_stack.stack_env(local_stack.StackState(database_url=warehouse)) | {
+            "AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        boto3.client("s3").create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
+        demo.seed_exchange(120, 5)
+        first = subprocess.run([sys.executable, "-m", "scripts.itc", "run"], cwd=REPO, env={**os.environ},
+                               capture_output=True, text=True, timeout=300)  # yesterday's run: both sources
+        assert first.returncode == 0, first.stderr + first.stdout
+        before = _role_versions(warehouse)
+
+        runs = {source: subprocess.Popen([sys.executable, "-m", "scripts.itc", "run", "--source", source],
+                                         cwd=REPO, env={**os.environ}, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)
+                for source in ("demand", "verifyplus")}
+        results = {source: (p.wait(timeout=300), p.stderr.read() + p.stdout.read())
+                   for source, p in runs.items()}
+        for p in runs.values():
+            p.stdout.close()
+            p.stderr.close()
+
+    assert results["demand"][0] == 0, results["demand"][1]
+    assert results["verifyplus"][0] == 0, results["verifyplus"][1]
+    assert _role_versions(warehouse) == before
+    with psycopg2.connect(warehouse) as conn, conn.cursor() as cur:
+        cur.execute("SELECT source, count(*) FROM ops.load_runs WHERE status = 'succeeded' GROUP BY source")
+        loads = dict(cur.fetchall())
+    conn.close()
+    assert loads == {"demand": 2, "verifyplus": 2}
+
+
+def test_given_a_password_change_that_fails_then_the_server_log_keeps_no_verifier(
+        db_dsn: str) -> None:
+    """GIVEN the embedded server (failing statements are logged with their text) WHEN a password
+    is set for a role that does not exist THEN the error reaches the caller, and the server log
+    holds neither the statement nor the SCRAM verifier it carried."""
+    if os.environ.get("ITC_DATABASE_URL") or os.environ.get("ITC_ADMIN_DATABASE_URL"):
+        pytest.skip("reads the embedded server's log; this run uses another server")
+    log = local_pg.cluster().log
+    size = log.stat().st_size
+    conn = psycopg2.connect(db_dsn)
+    try:
+        with pytest.raises(psycopg2.errors.UndefinedObject), conn, conn.cursor() as cur:
+            service_logins.set_password(cur, "itc_no_such_role_for_log_test", "not-a-real-password")
+    finally:
+        conn.close()
+    written = log.read_bytes()[size:].decode(errors="replace")
+    assert "itc_no_such_role_for_log_test" in written or written == "", written  # the error may be logged...
+    assert "SCRAM-SHA-256$" not in written and "ALTER ROLE" not in written  # ...its statement never
