@@ -205,6 +205,24 @@ def _tick(value: float) -> str:
     return fmt_int(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def _bar(box: tuple[float, float, float, float], *, name: str, label: str, label_attr: str, value: float) -> str:
+    """One bar (x, y, width, height): its value, series and label in data attributes (the browser test reads them)."""
+    x, y, w, h = box
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+            f'fill="{COLORS.get(name, "#64748b")}" data-metric="{esc(name)}" {label_attr}="{esc(label)}" '
+            f'data-value="{value:g}"><title>{esc(label)} {esc(name)}: {value:,.0f}</title></rect>')
+
+
+def _legend(series: dict[str, list[float]], x: float, y: float) -> str:
+    """A colour swatch and name per series, left to right from (x, y)."""
+    parts = []
+    for name in series:
+        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLORS.get(name, "#64748b")}"/>')
+        parts.append(f'<text x="{x + 14}" y="{y + 9}" class="tick">{esc(name)}</text>')
+        x += 24 + 8 * len(name)
+    return "".join(parts)
+
+
 def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float]],
                       *, label_attr: str, width: int = 720, height: int = 260) -> str:
     """Vertical grouped bars, one group per label; every bar carries its value in data attributes."""
@@ -229,21 +247,14 @@ def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict
             value = values[gi]
             h = plot_h * value / peak
             x = x0 + si * bar_w
-            parts.append(
-                f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 1:.1f}" height="{h:.1f}" '
-                f'fill="{COLORS.get(name, "#64748b")}" data-metric="{esc(name)}" {label_attr}="{esc(label)}" '
-                f'data-value="{value:g}"><title>{esc(label)} {esc(name)}: {value:,.0f}</title></rect>')
+            parts.append(_bar((x, top + plot_h - h, bar_w - 1, h), name=name, label=label, label_attr=label_attr,
+                              value=value))
         if gi % every == 0:
             cx = left + gi * group_w + group_w / 2
             short = label if len(label) <= 14 else label[:13] + "…"
             parts.append(f'<text x="{cx:.1f}" y="{height - bottom + 16}" class="tick" text-anchor="middle">'
                          f"{esc(short)}</text>")
-    legend_x = left
-    for name in series:
-        parts.append(f'<rect x="{legend_x}" y="{height - 14}" width="10" height="10" '
-                     f'fill="{COLORS.get(name, "#64748b")}"/>')
-        parts.append(f'<text x="{legend_x + 14}" y="{height - 5}" class="tick">{esc(name)}</text>')
-        legend_x += 24 + 8 * len(name)
+    parts.append(_legend(series, left, height - 14))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -274,17 +285,9 @@ def horizontal_bar_chart(chart_id: str, title: str, labels: list[str], series: d
             value = values[li]
             w = plot_w * value / peak
             y = y0 + si * bar_h
-            parts.append(
-                f'<rect x="{left}" y="{y:.1f}" width="{w:.1f}" height="{bar_h - 1}" '
-                f'fill="{COLORS.get(name, "#64748b")}" data-metric="{esc(name)}" {label_attr}="{esc(label)}" '
-                f'data-value="{value:g}"><title>{esc(label)} {esc(name)}: {value:,.0f}</title></rect>')
+            parts.append(_bar((left, y, w, bar_h - 1), name=name, label=label, label_attr=label_attr, value=value))
             parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 2:.1f}" class="tick">{value:,.0f}</text>')
-    legend_x = left
-    for name in series:
-        parts.append(f'<rect x="{legend_x}" y="{height - 10}" width="10" height="10" '
-                     f'fill="{COLORS.get(name, "#64748b")}"/>')
-        parts.append(f'<text x="{legend_x + 14}" y="{height - 1}" class="tick">{esc(name)}</text>')
-        legend_x += 24 + 8 * len(name)
+    parts.append(_legend(series, left, height - 10))
     parts.append("</svg>")
     return "".join(parts)
 
