@@ -16,9 +16,9 @@ from moto import mock_aws
 
 from demand_pipeline import main
 from demand_pipeline.load import load
+from itc_common_utilities.loader import TableSpec, load_snapshot
 from itc_common_utilities.phi import REDACTED
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.loader import TableSpec, load_snapshot
 from scripts.synthetic.exchange import (
     ExchangeConfig,
     expected_record_counts,
@@ -75,7 +75,7 @@ def test_given_exchange_tables_when_extracted_and_loaded_then_warehouse_counts_e
     archived_audits = sum(len(d.archived_ms) for d in iter_demands(config))
 
     extracted = main.handler({"mode": "extract", "run_id": "rt-1"})
-    loaded = main.handler({"mode": "load", "bucket": BUCKET, "key": extracted["manifest_key"]})
+    [loaded] = main.handler({"mode": "load", "bucket": BUCKET, "key": extracted["manifest_key"]})["loads"]
 
     assert {t: v["records"] for t, v in extracted["tables"].items()} == {**source, "documents_audit": archived_audits}
     assert loaded["status"] == "loaded"
@@ -97,9 +97,9 @@ def test_given_the_same_manifest_delivered_three_times_then_table_contents_are_i
     manifest = write_snapshot(config, run_id="dup-1", s3_client=aws["s3"], bucket=BUCKET)
     event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": manifest.key}}}]}
 
-    results = [main.handler(event) for _ in range(3)]
+    results = [main.handler(event)["loads"][0] for _ in range(3)]
     hashes_after = [table_hashes(db_dsn)]
-    results.append(main.handler(event))
+    results.append(main.handler(event)["loads"][0])
     hashes_after.append(table_hashes(db_dsn))
 
     assert [r["status"] for r in results] == ["loaded", "skipped", "skipped", "skipped"]
@@ -114,7 +114,7 @@ def test_given_malformed_records_when_loaded_then_each_is_quarantined_with_a_rea
     config = ExchangeConfig(demands=400, seed=9, malformed_share=0.08, big_string_chars=300_000)
     manifest = write_snapshot(config, run_id="bad-1", s3_client=aws["s3"], bucket=BUCKET)
 
-    result = main.handler({"bucket": BUCKET, "key": manifest.key})
+    [result] = main.handler({"bucket": BUCKET, "key": manifest.key})["loads"]
 
     good = [d for d in iter_demands(config) if not d.malformed]
     assert query(db_dsn, "SELECT count(*) FROM raw.metadata")[0][0] == sum(

@@ -73,7 +73,7 @@ CORRUPTIONS = {
 def test_given_a_corrupt_file_when_loaded_then_nothing_changes_and_the_error_names_it(
         s3: Any, db_dsn: str, how: str) -> None:
     good = write_snapshot(ExchangeConfig(demands=120, seed=1), run_id="good", s3_client=s3, bucket=BUCKET)
-    assert main.handler({"bucket": BUCKET, "key": good.key})["status"] == "loaded"
+    assert [r["status"] for r in main.handler({"bucket": BUCKET, "key": good.key})["loads"]] == ["loaded"]
     before = snapshot_state(db_dsn)
     bad = write_snapshot(ExchangeConfig(demands=160, seed=2), run_id="bad", s3_client=s3, bucket=BUCKET)
     transform, words = CORRUPTIONS[how]

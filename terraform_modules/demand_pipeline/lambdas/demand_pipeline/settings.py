@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from itc_common_utilities.settings import env_field, load_settings, parse_positive_int
 
@@ -25,8 +27,6 @@ class DemandSettings:
     exchange_external_id: str | None = env_field("ITC_EXCHANGE_EXTERNAL_ID", default=None, secret=True)
     scan_segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int)
     scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int)
-    endpoint_url: str | None = env_field("AWS_ENDPOINT_URL", default=None)
-    region: str | None = env_field("AWS_REGION", default=None)
 
     def __post_init__(self) -> None:
         from itc_common_utilities.settings import SettingsError
@@ -42,5 +42,6 @@ class DemandSettings:
         return {table: f"exchange-{env}-{suffix}" for table, suffix in _TABLE_SUFFIX.items()}
 
 
-def load_demand_settings(**overrides: object) -> DemandSettings:
+def load_demand_settings(overrides: Mapping[str, Any] | None = None) -> DemandSettings:
+    """The settings; ``overrides`` (field name → value, the event's ``overrides``) win over the environment."""
     return load_settings(DemandSettings, overrides)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from orchestrator_testkit import add_demand, add_request, ny, refresh_all, rows
 
 from orchestrator.quality import QualityCheckError, run_quality_checks
+from tests.warehouse.kit import add_demand, add_request, ny, refresh_all, rows
 
 
 def _record_load(cur, source, table_counts, hours_ago=1):

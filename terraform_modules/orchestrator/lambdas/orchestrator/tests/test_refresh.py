@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import psycopg2
-from orchestrator_testkit import add_demand, ny, rows
 
 from itc_common_utilities.db import advisory_xact_lock
 from orchestrator.refresh import refresh_views, view_order
+from tests.warehouse.kit import add_demand, ny, rows
 
 ALL_VIEWS = {"curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus",
              "analytics.demands_summary", "analytics.verifyplus_monthly"}

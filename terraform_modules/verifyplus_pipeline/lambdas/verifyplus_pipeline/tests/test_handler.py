@@ -1,5 +1,6 @@
-"""The Lambda handler end to end: settings from the environment, token from Secrets Manager (moto),
-the Quickbase simulator over HTTP, the landing bucket (moto S3), the warehouse (real PostgreSQL)."""
+"""verifyplus_pipeline.main.handler end to end: settings from the environment, token from Secrets Manager
+(moto), the Quickbase simulator over HTTP, the landing bucket (moto S3), the warehouse (real PostgreSQL);
+the bad-event error and overrides."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.handler import BadEventError
 from itc_common_utilities.settings import SettingsError
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import VerifyPlusDataset
@@ -86,10 +88,10 @@ def test_given_a_landed_snapshot_when_its_event_arrives_twice_then_it_loads_once
     is delivered twice THEN the first delivery loads it and the second is a no-op."""
     monkeypatch.setenv("ITC_ENV", "local")
     handler(event("step_functions_extract.json"))
-    first = handler(event(name))
+    [first] = handler(event(name))["loads"]
     assert first["status"] == "loaded" and first["loaded"] + first["rejected"] == 1_200
     assert first["unknown_fields"] == {}
-    second = handler(event(name))
+    [second] = handler(event(name))["loads"]
     assert second["status"] == "skipped" and second["load_id"] == first["load_id"]
     assert _count(stack["db_dsn"], "SELECT count(*) FROM raw.verifyplus") == first["loaded"]
     assert _count(stack["db_dsn"], "SELECT count(*) FROM ops.load_runs") == 1
@@ -104,7 +106,34 @@ def test_given_a_token_in_the_environment_outside_local_runs_then_settings_refus
     assert "local runs only" in str(info.value) and TOKEN not in str(info.value)
 
 
-def test_given_an_unknown_mode_then_a_terminal_error_names_it(stack):
-    """GIVEN an event with mode "refresh" WHEN handled THEN a TerminalError names the mode."""
-    with pytest.raises(TerminalError, match="unknown mode 'refresh'"):
-        handler({"mode": "refresh"})
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"mode": "refresh"}, "'mode' must be one of extract, load (got 'refresh')"),
+    ({}, "no 'mode' (expected one of extract, load)"),
+    (None, "the event must be a JSON object (got NoneType)"),
+    ({"mode": "load"}, "mode 'load' needs an S3 notification, an EventBridge 'Object Created' event"),
+    ({"mode": "extract", "run_id": "a b"}, "'run_id': run id 'a b' must be"),
+    ({"mode": "extract", "overrides": {"qb_realm": "r", "token": "x"}}, "'overrides' names unknown setting(s) token"),
+    ({"mode": "extract", "overrides": {"qb_page_size": "0"}}, "'overrides.qb_page_size'='0' is not valid"),
+])
+def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_wrong(stack, bad, message):
+    """GIVEN an event the handler cannot read WHEN handled
+    THEN BadEventError (a TerminalError: never retried) says ``verifyplus_pipeline: bad event: <what was wrong>``."""
+    with pytest.raises(BadEventError) as error:
+        handler(bad)
+    assert str(error.value).startswith(f"verifyplus_pipeline: bad event: {message}")
+    assert isinstance(error.value, TerminalError)
+
+
+def test_given_overrides_in_the_event_when_extracting_then_they_win_over_the_environment(stack, monkeypatch):
+    """GIVEN ITC_QB_PAGE_SIZE=500 and ITC_ENV=beta in the environment
+    WHEN the extract event carries overrides {"qb_page_size": "300", "env": "local"}
+    THEN the overrides win: the report is read in pages of 300 over the local simulator's plain http."""
+    summary = handler({**event("step_functions_extract.json"), "overrides": {"qb_page_size": "300", "env": "local"}})
+    assert summary["records"] == 1_200 and summary["pages"] == 4
+
+
+def test_given_an_event_for_a_data_file_when_handled_then_it_is_ignored(stack):
+    """GIVEN the S3 event of a data file (not a _manifest.json) WHEN handled THEN its load entry says ignored."""
+    key = "verifyplus/run=20261125T050000Z/requests.jsonl.gz"
+    result = handler({"bucket": BUCKET, "key": key})
+    assert result == {"mode": "load", "loads": [{"status": "ignored", "manifest_key": key}]}

@@ -1,7 +1,9 @@
-"""Test helpers for the orchestrator tests: put rows straight into the raw tables with SQL.
+"""Warehouse test kit: put rows straight into the raw tables with SQL, refresh the views, read rows back.
 
-They do not use the pipelines' code: the curated/analytics rules are tested on raw rows alone.
-Every helper takes an open psycopg2 cursor and leaves committing to the caller.
+The ``add_*`` helpers do not use the pipelines' code: the curated/analytics rules (tests/warehouse/) and
+the orchestrator's refresh and quality checks (lambdas/orchestrator/tests/) are tested on raw rows alone.
+They take an open psycopg2 cursor and leave committing to the caller; :func:`rows` reads inside the
+caller's transaction, :func:`read` reads and ends it (for tests that only look).
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def rows(conn: Any, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any,
     with conn.cursor() as cur:
         cur.execute(query, params)
         return cur.fetchall()
+
+
+def read(conn: Any, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of a read-only query; the transaction is then ended (rolled back)."""
+    try:
+        return rows(conn, query, params)
+    finally:
+        conn.rollback()
 
 
 def _insert(cur: Any, table: str, row: dict[str, Any]) -> None:

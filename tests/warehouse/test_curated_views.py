@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator_testkit import (
+from tests.warehouse.kit import (
     add_audit,
     add_case,
     add_demand,

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from orchestrator_testkit import add_demand, add_request, ny, refresh_all, rows
+
+from tests.warehouse.kit import add_demand, add_request, ny, refresh_all, rows
 
 
 def _summary(db):
@@ -152,14 +153,19 @@ def test_given_a_closed_month_when_sources_change_then_closed_lines_stay_and_adj
     ]
 
 
-def test_given_a_closed_month_when_closed_again_then_a_clear_error_and_nothing_changes(db):
-    """GIVEN March 2025 closed WHEN closed a second time THEN 'already closed' is raised and the lines are unchanged."""
+def _close_march_2025_with_one_demand(db):
+    """One demand uploaded in March 2025 (New York), views refreshed, March closed by 'finance'."""
     with db.cursor() as cur:
         add_demand(cur, "A1", uploaded_at=ny(2025, 3, 5))
     refresh_all(db)
     with db.cursor() as cur:
         cur.execute("SELECT analytics.close_month('2025-03', 'finance')")
     db.commit()
+
+
+def test_given_a_closed_month_when_closed_again_then_a_clear_error_and_nothing_changes(db):
+    """GIVEN March 2025 closed WHEN closed a second time THEN 'already closed' is raised and the lines are unchanged."""
+    _close_march_2025_with_one_demand(db)
     already = r"month 2025-03 is already closed \(closed at .* by finance\)"
     with db.cursor() as cur, pytest.raises(psycopg2.Error, match=already):
         cur.execute("SELECT analytics.close_month('2025-03', 'someone else')")
@@ -182,12 +188,7 @@ def test_given_a_bad_or_unfinished_month_when_closed_then_refused_with_reason(db
 def test_given_closed_lines_when_someone_edits_them_then_refused(db):
     """GIVEN a closed month WHEN its lines are updated or deleted
         THEN the database refuses: closed months are never rewritten."""
-    with db.cursor() as cur:
-        add_demand(cur, "A1", uploaded_at=ny(2025, 3, 5))
-    refresh_all(db)
-    with db.cursor() as cur:
-        cur.execute("SELECT analytics.close_month('2025-03', 'finance')")
-    db.commit()
+    _close_march_2025_with_one_demand(db)
     with db.cursor() as cur, pytest.raises(psycopg2.Error, match="append-only"):
         cur.execute("UPDATE analytics.closed_invoice_lines SET quantity = 99")
     db.rollback()

@@ -1,0 +1,65 @@
+"""Fixtures of the demand pipeline's tests: the Exchange tables and the landing bucket on moto."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from demand_pipeline.tests.shapes import dynamo_item
+
+BUCKET = "itc-local-landing"  # the bucket the sample events name
+KEYS = {
+    "documents": [("documentId", "S"), ("version", "N")],
+    "documents-metadata": [("documentId", "S")],
+    "templates": [("templateId", "S"), ("version", "N")],
+    "documents-audit": [("auditRecordId", "S")],
+}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto: the four (empty) ``exchange-test-*`` tables and the landing bucket; the handler's environment."""
+    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_LANDING_BUCKET": BUCKET,
+                       "ITC_EXCHANGE_ENV": "test", "ITC_SCAN_SEGMENTS": "3", "ITC_SCAN_PAGE_LIMIT": "2"}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        for table, keys in KEYS.items():
+            ddb.create_table(
+                TableName=f"exchange-test-{table}",
+                KeySchema=[{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"} for i, (k, _) in
+                           enumerate(keys)],
+                AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in keys],
+                BillingMode="PAY_PER_REQUEST")
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        yield {"ddb": ddb, "s3": s3}
+
+
+@pytest.fixture
+def fill(aws: dict[str, Any]) -> Callable[..., None]:
+    """``fill(n_docs=5)``: put ``n_docs`` demands (two versions each), one template and their audit records."""
+
+    def put(table: str, rec: dict[str, Any]) -> None:
+        aws["ddb"].put_item(TableName=f"exchange-test-{table}", Item=dynamo_item(rec))
+
+    def fill_tables(n_docs: int = 5) -> None:
+        put("templates", {"templateId": "t1", "version": 1, "templateName": "Standard", "defaultDemandConfig": {}})
+        for i in range(n_docs):
+            for version in (1, 2):
+                put("documents", {"documentId": f"d{i}", "version": version, "createdTs": 1761967800000,
+                                  "sendingFirm": {"firmName": f"Firm {i % 2}"}})
+            put("documents-metadata", {"documentId": f"d{i}", "createdTs": 1761967800000, "demandTemplateId": "t1",
+                                       "documentStatusHistory": [{"documentStatus": "DocumentArchived",
+                                                                  "timestamp": 1762000000000}]})
+            put("documents-audit", {"auditRecordId": f"a{i}", "documentId": f"d{i}", "actionType": "DemandArchived",
+                                    "payload": {"archiveReason": "Settled", "archiveComments": "x"}})
+            put("documents-audit", {"auditRecordId": f"v{i}", "documentId": f"d{i}", "actionType": "DemandViewed"})
+
+    return fill_tables
