@@ -50,7 +50,7 @@ LOCAL = paths.LOCAL / "pg"
 SERVICE_DIR = Path(os.environ.get("ITC_PG_SERVICE_DIR", "/var/lib/itc-pg"))
 SYSTEM_USER = "itcpg"
 DEFAULT_PORTS = {"pgserver": 54329, "debian": 54339}
-TLS_PORT = 54349
+TLS_PORT = int(os.environ.get("ITC_PG_TLS_PORT", "54349"))
 DATABASE = "itc"
 
 
