@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from demand_pipeline import main
 from itc_common_utilities.manifest import Manifest
@@ -22,16 +20,10 @@ TABLES = ("raw.cases", "raw.metadata", "raw.templates", "raw.audit")
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[Any]:
-    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_LANDING_BUCKET": BUCKET,
-                       "ITC_DATABASE_URL": db_dsn}.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Any:
+    monkeypatch.setenv("ITC_LANDING_BUCKET", BUCKET)
+    monkeypatch.setenv("ITC_DATABASE_URL", db_dsn)
+    return moto_s3(BUCKET)
 
 
 def snapshot_state(dsn: str) -> dict[str, Any]:

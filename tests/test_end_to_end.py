@@ -19,12 +19,11 @@ import psycopg2
 import pytest
 
 from itc_common_utilities.manifest import SOURCES
-from itc_common_utilities.migrations import apply_migrations
 from scripts.itc import commands, dashboard, demo, jobs
-from scripts.itc.env import SQL_SCRIPTS
 from scripts.stack import local_stack
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
+from tests.warehouse.kit import read
 
 pytestmark = pytest.mark.slow
 
@@ -46,35 +45,20 @@ def verifyplus_dataset() -> VerifyPlusDataset:
 
 
 @pytest.fixture
-def warehouse_dsn(empty_db_dsn: str) -> str:
-    """A database migrated by the runner itself, as `itc migrate` does on a new machine.
-
-    Not a clone of the session's template: CREATE DATABASE ... TEMPLATE does not copy the
-    database-level privileges the security baseline sets (REVOKE ALL FROM PUBLIC, TEMPORARY only to
-    named roles), and the refresh depends on them."""
-    conn = psycopg2.connect(empty_db_dsn)
-    try:
-        apply_migrations(conn, SQL_SCRIPTS)
-    finally:
-        conn.close()
-    return empty_db_dsn
-
-
-@pytest.fixture
-def db(warehouse_dsn: str) -> Iterator[psycopg2.extensions.connection]:
-    conn = psycopg2.connect(warehouse_dsn)
+def db(migrated_db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
+    conn = psycopg2.connect(migrated_db_dsn)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def stack_env(warehouse_dsn: str, moto_url: str, verifyplus_dataset: VerifyPlusDataset,
+def stack_env(migrated_db_dsn: str, moto_url: str, verifyplus_dataset: VerifyPlusDataset,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The environment `itc run` reads, pointing at this test's moto, simulator and database."""
     with QuickbaseSimulator(verifyplus_dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
                             table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
                             page_cap=40) as sim:
-        state = local_stack.StackState(database_url=warehouse_dsn)
+        state = local_stack.StackState(database_url=migrated_db_dsn)
         env = local_stack.stack_env(state) | {"AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url,
                                               "LOG_LEVEL": "WARNING"}
         for name, value in env.items():
@@ -207,9 +191,5 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
 
 
 def invoice_lines(conn: psycopg2.extensions.connection, month: str) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT firm_name, product, line_type, quantity, amount, status FROM analytics.invoice_lines "
-                    "WHERE billing_month = %s ORDER BY 1, 2, 3", (month,))
-        rows = cur.fetchall()
-    conn.rollback()
-    return rows
+    return read(conn, "SELECT firm_name, product, line_type, quantity, amount, status FROM analytics.invoice_lines "
+                      "WHERE billing_month = %s ORDER BY 1, 2, 3", (month,))

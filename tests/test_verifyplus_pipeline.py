@@ -3,13 +3,11 @@ load through the shared snapshot loader → real PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.s3 import ObjectRef
@@ -25,15 +23,8 @@ BUCKET = "itc-landing-test"
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3: Callable[[str], Any]) -> Any:
+    return moto_s3(BUCKET)
 
 
 def _settings(sim: QuickbaseSimulator, **overrides: Any) -> ExtractSettings:

@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 
 from scripts.itc import access
+from tests.warehouse.kit import read
 
 
 def login(dsn: str, user: str, password: str) -> psycopg2.extensions.connection:
@@ -32,12 +33,8 @@ def analyst_name(db):
 
 
 def audit(db, name):
-    with db.cursor() as cur:
-        cur.execute("SELECT action, actor, reason, valid_until, recorded_by FROM ops.access_grants "
+    return read(db, "SELECT action, actor, reason, valid_until, recorded_by FROM ops.access_grants "
                     "WHERE username = %s ORDER BY event_id", (name,))
-        rows = cur.fetchall()
-    db.rollback()
-    return rows
 
 
 def test_given_approved_request_when_granted_then_login_works_expires_and_is_audited(db, db_dsn, analyst_name):

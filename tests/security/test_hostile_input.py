@@ -7,12 +7,10 @@ loaded or rejected, and the raw tables are all still there."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from demand_pipeline.load import load as load_demand
 from itc_common_utilities.s3 import write_snapshot
@@ -80,15 +78,8 @@ BASE = {
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3: Callable[[str], Any]) -> Any:
+    return moto_s3(BUCKET)
 
 
 def put(record: dict[str, Any], path: tuple[Any, ...], value: str) -> None:

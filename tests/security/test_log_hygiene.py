@@ -23,10 +23,8 @@ import psycopg2
 import pytest
 
 from itc_common_utilities.manifest import SOURCES
-from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import CATALOGUE
 from scripts.itc import demo, jobs
-from scripts.paths import SQL_SCRIPTS
 from scripts.stack import local_stack, service_logins
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
@@ -41,29 +39,19 @@ def moto_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def warehouse(empty_db_dsn: str) -> str:
-    conn = psycopg2.connect(empty_db_dsn)
-    try:
-        apply_migrations(conn, SQL_SCRIPTS)
-    finally:
-        conn.close()
-    return empty_db_dsn
-
-
 def module_handler(component: str) -> Any:
     return importlib.import_module(jobs.HANDLERS[component][0]).handler
 
 
 def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then_no_secret_or_phi(
-        warehouse: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        migrated_db_dsn: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """GIVEN secrets (Quickbase token, role passwords, AWS key) and synthetic PHI
     WHEN extract → load (itc_loader) → refresh → quality (itc_refresher) run, and then a wrong token, a
     wrong password and a missing privilege fail THEN no log line or error message contains any of them."""
     token, aws_secret = "qbtok-" + secrets.token_hex(16), "awssecret-" + secrets.token_hex(16)
-    service_logins.set_service_passwords(warehouse)
-    loader_dsn = service_logins.local_login_dsn(warehouse, "itc_loader")
-    refresher_dsn = service_logins.local_login_dsn(warehouse, "itc_refresher")
+    service_logins.set_service_passwords(migrated_db_dsn)
+    loader_dsn = service_logins.local_login_dsn(migrated_db_dsn, "itc_loader")
+    refresher_dsn = service_logins.local_login_dsn(migrated_db_dsn, "itc_refresher")
     passwords = [service_logins.local_password(r) for r in ("itc_loader", "itc_refresher")]
     dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
                                                 months=demo.MONTHS))
@@ -106,7 +94,7 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
             monkeypatch.setenv("ITC_DATABASE_URL", loader_dsn)  # the loader may not refresh
             errors += failure(lambda: module_handler("orchestrator")({"mode": "refresh"}, None))
 
-    assert any(s.get("status") == "loaded" for s in summaries if isinstance(s, dict))
+    assert any(load["status"] == "loaded" for s in summaries for load in s.get("loads", []))
     assert len(errors) == 3, "each failure must surface as an error"
     refresh, quality = summaries[-2:]
     assert len(refresh["views"]) >= 5, "the refresher refreshed every materialized view"
@@ -119,7 +107,7 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
         assert secret not in corpus, "a secret reached the logs or an error message"
     assert not DSN_WITH_PASSWORD.search(corpus), "a DSN with a password reached the logs or an error message"
 
-    phi = phi_values(warehouse)
+    phi = phi_values(migrated_db_dsn)
     assert len(phi) > 50, "the synthetic data must hold PHI to look for"
     leaked = sorted(v for v in phi if v in corpus)
     assert leaked == [], f"{len(leaked)} PHI value(s) reached the logs or error messages"

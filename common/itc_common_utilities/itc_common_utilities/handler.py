@@ -1,6 +1,7 @@
 """The one handler shape every ITC Lambda shares: event → mode, one bad-event error, overrides, results.
 
-Every ``<lambda>.main.handler(event, context)`` does the same four things:
+Every ``<lambda>.main.handler(event, context)`` is :func:`handle` with its own modes, and does the
+same four things:
 
 1. :func:`parse_event` reads the event into an :class:`Invocation`:
 
@@ -16,8 +17,9 @@ Every ``<lambda>.main.handler(event, context)`` does the same four things:
 2. It builds its settings with ``invocation.overrides``.
 3. It calls plain functions with plain clients: ``boto3.client(...)`` (which honours
    ``AWS_ENDPOINT_URL`` for a local emulator), a database connection.
-4. It returns a small JSON dict ``{"mode": ..., ...}``; a load returns :func:`load_result`:
-   ``{"mode": "load", "loads": [<one summary per manifest>]}``, a list even for one manifest.
+4. It returns a small JSON dict ``{"mode": ..., ...}``; a load (:func:`load_manifests`) returns
+   ``{"mode": "load", "loads": [<one summary per manifest>]}``, a list even for one manifest; a key
+   that is not the source's ``_manifest.json`` is listed as ``{"status": "ignored", "manifest_key": ...}``.
 
 An event a handler cannot read raises :class:`BadEventError`, a :class:`TerminalError` (no retry fixes
 it), with one message form: ``<service>: bad event: <what was wrong>``.
@@ -26,16 +28,24 @@ it), with one message form: ``<service>: bad event: <what was wrong>``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+
+from itc_common_utilities.db import connect
 from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
+from itc_common_utilities.settings import DatabaseSettings, load_settings
 
-__all__ = ["BadEventError", "Invocation", "is_manifest_of", "is_object_event", "load_result", "parse_event"]
+__all__ = [
+    "BadEventError", "Invocation", "handle", "is_manifest_of", "is_object_event", "load_manifests", "load_result",
+    "parse_event", "snapshot_run_id_of",
+]
 
 
 class BadEventError(TerminalError):
@@ -63,17 +73,10 @@ class Invocation:
     event: Mapping[str, Any]
     overrides: dict[str, Any] = field(default_factory=dict)
     run_id: str = "local"
+    objects: tuple[ObjectRef, ...] = ()  # the S3 objects of an ``object_mode`` (load) event
 
     def bad(self, problem: str) -> BadEventError:
         return BadEventError(self.service, problem)
-
-    def objects(self) -> list[ObjectRef]:
-        """The S3 objects the event names; an event that names none is a :class:`BadEventError`."""
-        try:
-            return parse_object_event(dict(self.event))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self.bad(f"mode {self.mode!r} needs an S3 notification, an EventBridge 'Object Created' "
-                           f"event or {{'bucket', 'key'}} ({type(exc).__name__}: {exc})") from None
 
     def snapshot_run_id(self) -> str:
         """The extract's snapshot run id: ``run_id`` of the event (validated), else the current UTC time."""
@@ -93,7 +96,8 @@ def parse_event(event: Any, *, service: str, modes: Iterable[str], settings: Ite
     """Read ``event`` into an :class:`Invocation`; anything unreadable raises :class:`BadEventError`.
 
     ``modes``: the modes this Lambda has; ``settings``: its settings dataclasses (the fields
-    ``overrides`` may name); ``object_mode``: the mode of an S3 object event without a ``mode``.
+    ``overrides`` may name); ``object_mode``: the mode of an S3 object event without a ``mode``, whose
+    event must name S3 objects (read into ``Invocation.objects``).
     """
     modes = tuple(modes)
     if not isinstance(event, Mapping):
@@ -106,8 +110,18 @@ def parse_event(event: Any, *, service: str, modes: Iterable[str], settings: Ite
     if mode not in modes:
         raise BadEventError(service, f"'mode' must be one of {', '.join(modes)} (got {mode!r})")
     overrides = _overrides(service, event.get("overrides"), tuple(settings))
+    objects = _objects(service, mode, event) if mode == object_mode else ()
     run_id = event.get("run_id") or getattr(context, "aws_request_id", None) or "local"
-    return Invocation(service=service, mode=mode, event=event, overrides=overrides, run_id=str(run_id))
+    return Invocation(service=service, mode=mode, event=event, overrides=overrides, run_id=str(run_id),
+                      objects=objects)
+
+
+def _objects(service: str, mode: str, event: Mapping[str, Any]) -> tuple[ObjectRef, ...]:
+    try:
+        return tuple(parse_object_event(dict(event)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadEventError(service, f"mode {mode!r} needs an S3 notification, an EventBridge 'Object Created' "
+                                     f"event or {{'bucket', 'key'}} ({type(exc).__name__}: {exc})") from None
 
 
 def _overrides(service: str, given: Any, settings: tuple[type, ...]) -> dict[str, Any]:
@@ -143,3 +157,45 @@ def is_manifest_of(source: str, ref: ObjectRef) -> bool:
 def load_result(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The result of a load: ``{"mode": "load", "loads": [...]}``, one summary per manifest (always a list)."""
     return {"mode": "load", "loads": [dict(s) for s in summaries]}
+
+
+def load_manifests(invocation: Invocation, *, source: str, logger: Any,
+                   load_one: Callable[[Any, Any, ObjectRef], Mapping[str, Any]]) -> dict[str, Any]:
+    """Load each ``<source>`` manifest the event names: ``load_one(conn, s3_client, ref)`` on its own
+    connection (``itc-<source>-load``), the snapshot's run id as the log correlation id. Any other key
+    is listed as ignored. Returns :func:`load_result`."""
+    db_settings = load_settings(DatabaseSettings)
+    s3 = boto3.client("s3")
+    results: list[Mapping[str, Any]] = []
+    for ref in invocation.objects:
+        if not is_manifest_of(source, ref):
+            logger.info(f"not a {source} manifest: ignored", extra={"key": ref.key})
+            results.append({"status": "ignored", "manifest_key": ref.key})
+            continue
+        set_run_id(logger, snapshot_run_id_of(ref.key))
+        conn = connect(db_settings, application_name=f"itc-{source}-load")
+        try:
+            results.append(load_one(conn, s3, ref))
+        finally:
+            conn.close()
+    return load_result(results)
+
+
+def snapshot_run_id_of(key: str) -> str:
+    """``<source>/run=<run_id>/_manifest.json`` → ``<run_id>`` (the key itself if it has no run= part)."""
+    for part in key.split("/"):
+        if part.startswith("run="):
+            return part[len("run="):]
+    return key
+
+
+def handle(event: Any, context: Any, *, service: str, logger: Any, settings: Iterable[type],
+           runs: Mapping[str, Callable[[Invocation], dict[str, Any]]],
+           object_mode: str | None = None) -> dict[str, Any]:
+    """The handler of every ITC Lambda: read the event (:func:`parse_event`), set the log correlation id,
+    run the mode's function (``runs[mode]``) and return its JSON dict."""
+    invocation = parse_event(event, service=service, modes=runs, settings=settings, object_mode=object_mode,
+                             context=context)
+    set_run_id(logger, invocation.run_id)
+    logger.info(f"{service} invoked", extra={"mode": invocation.mode})
+    return runs[invocation.mode](invocation)

@@ -21,15 +21,12 @@ from typing import Any
 import boto3
 
 from demand_pipeline.extract import assume_exchange_session, extract
-from demand_pipeline.load import is_demand_manifest, load
+from demand_pipeline.load import SOURCE, load
 from demand_pipeline.settings import DemandSettings, load_demand_settings
-from itc_common_utilities.db import connect
-from itc_common_utilities.handler import Invocation, load_result, parse_event
+from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
-from itc_common_utilities.settings import DatabaseSettings, load_settings
 
 SERVICE = "demand_pipeline"
-MODES = ("extract", "load")
 logger = setup_logger(SERVICE)
 
 
@@ -54,28 +51,11 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
 
 
 def run_load(invocation: Invocation) -> dict[str, Any]:
-    refs = invocation.objects()
-    db_settings = load_settings(DatabaseSettings)
-    results: list[dict[str, Any]] = []
-    s3 = boto3.client("s3")
-    for ref in refs:
-        if not is_demand_manifest(ref):
-            logger.info("not a demand manifest: ignored", extra={"key": ref.key})
-            results.append({"status": "ignored", "manifest_key": ref.key})
-            continue
-        conn = connect(db_settings, application_name="itc-demand-load")
-        try:
-            results.append(load(conn, s3, ref, logger=logger).to_dict())
-        finally:
-            conn.close()
-    return load_result(results)
+    return load_manifests(invocation, source=SOURCE, logger=logger,
+                          load_one=lambda conn, s3, ref: load(conn, s3, ref, logger=logger).to_dict())
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Lambda entry point: event → mode, settings (event ``overrides`` win), the mode's function."""
-    invocation = parse_event(event, service=SERVICE, modes=MODES, settings=[DemandSettings], object_mode="load",
-                             context=context)
-    set_run_id(logger, invocation.run_id)
-    if invocation.mode == "extract":
-        return run_extract(invocation)
-    return run_load(invocation)
+    return handle(event, context, service=SERVICE, logger=logger, settings=[DemandSettings], object_mode="load",
+                  runs={"extract": run_extract, "load": run_load})

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from itc_common_utilities.db import connect
-from itc_common_utilities.handler import parse_event
-from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
+from itc_common_utilities.handler import Invocation, handle
+from itc_common_utilities.logger.logger_setup import setup_logger
 from orchestrator import settings as settings_module
 from orchestrator.migrate import migrate
 from orchestrator.quality import run_quality_checks
@@ -31,12 +31,8 @@ MODES = ("refresh", "quality", "migrate")
 logger = setup_logger(SERVICE)
 
 
-def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    """Lambda entry point: event → mode, settings (event ``overrides`` win), the mode's function."""
-    invocation = parse_event(event, service=SERVICE, modes=MODES, settings=[settings_module.OrchestratorSettings],
-                             context=context)
-    set_run_id(logger, invocation.run_id)
-    logger.info("orchestrator invoked", extra={"mode": invocation.mode})
+def run(invocation: Invocation) -> dict[str, Any]:
+    """Build the settings (event ``overrides`` win), connect, run the mode's plain function."""
     settings, db = settings_module.load(invocation.overrides)
     conn = connect(db, application_name="itc-orchestrator")
     try:
@@ -54,3 +50,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     finally:
         conn.close()
     return {"mode": invocation.mode, **result}
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """Lambda entry point: event → mode, then :func:`run` (the orchestrator has no default mode)."""
+    return handle(event, context, service=SERVICE, logger=logger, settings=[settings_module.OrchestratorSettings],
+                  runs=dict.fromkeys(MODES, run))

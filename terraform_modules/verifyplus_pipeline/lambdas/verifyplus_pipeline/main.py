@@ -22,17 +22,15 @@ from typing import Any
 
 import boto3
 
-from itc_common_utilities.db import connect
-from itc_common_utilities.handler import Invocation, is_manifest_of, load_result, parse_event
+from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
-from itc_common_utilities.settings import DatabaseSettings, load_settings
+from itc_common_utilities.settings import load_settings
 from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.database_handler import SOURCE, load_verifyplus
 from verifyplus_pipeline.extract import extract_report
 from verifyplus_pipeline.settings import ExtractSettings
 
 SERVICE = "verifyplus_pipeline"
-MODES = ("extract", "load")
 logger = setup_logger(SERVICE)
 
 
@@ -51,37 +49,11 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
 
 
 def run_load(invocation: Invocation) -> dict[str, Any]:
-    refs = invocation.objects()
-    db_settings = load_settings(DatabaseSettings)
-    results: list[dict[str, Any]] = []
-    s3 = boto3.client("s3")
-    for ref in refs:
-        if not is_manifest_of(SOURCE, ref):
-            logger.info("not a verifyplus manifest: ignored", extra={"key": ref.key})
-            results.append({"status": "ignored", "manifest_key": ref.key})
-            continue
-        conn = connect(db_settings, application_name="itc-verifyplus-load")
-        try:
-            set_run_id(logger, _run_id_of(ref.key))
-            results.append(load_verifyplus(conn, s3, ref, log=logger))
-        finally:
-            conn.close()
-    return load_result(results)
-
-
-def _run_id_of(key: str) -> str:
-    """``verifyplus/run=<run_id>/_manifest.json`` → ``<run_id>`` (the key itself if it has no run= part)."""
-    for part in key.split("/"):
-        if part.startswith("run="):
-            return part[len("run="):]
-    return key
+    return load_manifests(invocation, source=SOURCE, logger=logger,
+                          load_one=lambda conn, s3, ref: load_verifyplus(conn, s3, ref, log=logger))
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Lambda entry point: event → mode, settings (event ``overrides`` win), the mode's function."""
-    invocation = parse_event(event, service=SERVICE, modes=MODES, settings=[ExtractSettings], object_mode="load",
-                             context=context)
-    set_run_id(logger, invocation.run_id)
-    if invocation.mode == "extract":
-        return run_extract(invocation)
-    return run_load(invocation)
+    return handle(event, context, service=SERVICE, logger=logger, settings=[ExtractSettings], object_mode="load",
+                  runs={"extract": run_extract, "load": run_load})

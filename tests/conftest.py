@@ -1,0 +1,46 @@
+"""Fixtures shared by the cross-module tests under tests/ (the database ones come from the repository's conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import psycopg2
+import pytest
+from moto import mock_aws
+
+from itc_common_utilities.migrations import apply_migrations
+from scripts.paths import SQL_SCRIPTS
+
+
+@pytest.fixture
+def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
+    """In-process moto for every AWS API of the test (test credentials, no ``AWS_ENDPOINT_URL``);
+    gives ``with_bucket(name)``: an S3 client, with bucket ``name`` created."""
+    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        def with_bucket(bucket: str) -> Any:
+            client = boto3.client("s3")
+            client.create_bucket(Bucket=bucket)
+            return client
+
+        yield with_bucket
+
+
+@pytest.fixture
+def migrated_db_dsn(empty_db_dsn: str) -> str:
+    """A database migrated by the runner itself, as `itc migrate` does on a new machine.
+
+    Not a clone of the session's template: CREATE DATABASE ... TEMPLATE does not copy the
+    database-level privileges the security baseline sets (REVOKE ALL FROM PUBLIC, TEMPORARY only to
+    named roles), and the refresh and the service logins depend on them."""
+    conn = psycopg2.connect(empty_db_dsn)
+    try:
+        apply_migrations(conn, SQL_SCRIPTS)
+    finally:
+        conn.close()
+    return empty_db_dsn
