@@ -110,8 +110,7 @@ def test_given_overrides_in_the_event_when_extracting_then_they_win_over_the_env
     monkeypatch.setenv("ITC_EXCHANGE_ENV", "nowhere")
     monkeypatch.setenv("ITC_LANDING_BUCKET", "missing")
 
-    summary = main.handler({"mode": "extract", "run_id": RUN_ID,
-                            "overrides": {"exchange_env": "test", "landing_bucket": BUCKET, "scan_segments": "2"}})
+    summary = main.handler(event("extract_with_overrides.json"))
 
     assert summary["tables"]["documents"]["records"] == 10
     assert aws["s3"].head_object(Bucket=BUCKET, Key=summary["manifest_key"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import psycopg2
 import pytest
 
@@ -12,8 +16,13 @@ from orchestrator.main import handler
 from orchestrator.migrate import REPO_SCRIPTS, scripts_dir
 from tests.warehouse.kit import rows
 
+EVENTS = Path(__file__).parent / "events"
 SETTINGS_VARIABLES = ("ITC_DATABASE_URL", "ITC_DB_HOST", "ITC_BUSINESS_TZ", "ITC_FRESHNESS_HOURS",
                       "ITC_QUALITY_SOURCES", "ITC_SQL_SCRIPTS_DIR")
+
+
+def event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture
@@ -34,13 +43,14 @@ def test_given_an_empty_database_when_migrate_then_refresh_then_every_script_app
     """GIVEN an empty database and ITC_BUSINESS_TZ=America/Chicago WHEN mode migrate runs twice, then refresh
     THEN every script is applied once, the time zone is stored, and every view is refreshed."""
     environ(ITC_DATABASE_URL=empty_db_dsn, ITC_BUSINESS_TZ="America/Chicago")
-    first = handler({"mode": "migrate"})
+    first = handler(event("migrate.json"))
     expected = sorted(p.name for p in REPO_SCRIPTS.glob("[0-9]*_*.sql"))
     assert first["mode"] == "migrate" and first["applied"] == expected
     assert first["business_tz_changed"] is True
-    second = handler({"mode": "migrate"})
+    second = handler(event("migrate.json"))
     assert second["applied"] == [] and second["business_tz_changed"] is False
-    refreshed = handler({"mode": "refresh"})
+    refreshed = handler(event("step_functions_refresh.json"))
+    assert refreshed["mode"] == "refresh"
     assert {v["view"] for v in refreshed["views"]} >= {"curated.demands_uploaded", "analytics.demands_summary"}
     conn = psycopg2.connect(empty_db_dsn)
     try:
@@ -52,9 +62,9 @@ def test_given_an_empty_database_when_migrate_then_refresh_then_every_script_app
 def test_given_no_loads_when_quality_mode_runs_then_it_raises_for_the_state_machine(environ, db_dsn):
     """GIVEN a migrated warehouse with no loads WHEN mode quality runs THEN it raises (so Step Functions alerts)."""
     environ(ITC_DATABASE_URL=db_dsn)
-    handler({"mode": "refresh"})
+    handler(event("step_functions_refresh.json"))
     with pytest.raises(TerminalError, match="no succeeded load yet"):
-        handler({"mode": "quality", "run_id": "r-1"})
+        handler(event("step_functions_quality.json"))
 
 
 def test_given_overrides_when_quality_runs_then_they_win_over_the_environment(environ, db_dsn):

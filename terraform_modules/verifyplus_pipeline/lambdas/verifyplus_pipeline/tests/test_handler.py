@@ -82,7 +82,8 @@ def test_given_plain_http_outside_local_runs_when_extracting_then_settings_refus
         handler(event("step_functions_extract.json"))
 
 
-@pytest.mark.parametrize("name", ["eventbridge_manifest_created.json", "s3_manifest_put.json", "direct_load.json"])
+@pytest.mark.parametrize("name", ["eventbridge_manifest_created.json", "s3_manifest_put.json",
+                                  "step_functions_load.json", "direct_load.json"])
 def test_given_a_landed_snapshot_when_its_event_arrives_twice_then_it_loads_once(stack, monkeypatch, name):
     """GIVEN a landed snapshot WHEN its manifest event (EventBridge, S3 notification or a direct call)
     is delivered twice THEN the first delivery loads it and the second is a no-op."""
@@ -128,7 +129,7 @@ def test_given_overrides_in_the_event_when_extracting_then_they_win_over_the_env
     """GIVEN ITC_QB_PAGE_SIZE=500 and ITC_ENV=beta in the environment
     WHEN the extract event carries overrides {"qb_page_size": "300", "env": "local"}
     THEN the overrides win: the report is read in pages of 300 over the local simulator's plain http."""
-    summary = handler({**event("step_functions_extract.json"), "overrides": {"qb_page_size": "300", "env": "local"}})
+    summary = handler(event("extract_with_overrides.json"))
     assert summary["records"] == 1_200 and summary["pages"] == 4
 
 
