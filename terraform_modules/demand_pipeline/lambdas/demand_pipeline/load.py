@@ -20,9 +20,9 @@ from demand_pipeline.builders.templates_builder import (
     build_template,
     template_record_key,
 )
+from itc_common_utilities.loader import LoadResult, TableSpec, load_snapshot
 from itc_common_utilities.manifest import MANIFEST_NAME
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.loader import LoadResult, TableSpec, load_snapshot
 
 SOURCE = "demand"
 DEMAND_SPECS: tuple[TableSpec, ...] = (

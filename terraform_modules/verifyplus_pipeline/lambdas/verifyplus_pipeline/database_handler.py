@@ -39,9 +39,9 @@ from typing import Any
 import orjson
 import psycopg2.extensions
 
+from itc_common_utilities.loader import RecordRejected, TableSpec, load_snapshot
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.loader import RecordRejected, TableSpec, load_snapshot
 from verifyplus_pipeline.fields import EXTRA_FIELDS_COLUMN, FIELD_BY_LABEL, KEY_LABEL, REPORT_FIELDS
 
 SOURCE = "verifyplus"
