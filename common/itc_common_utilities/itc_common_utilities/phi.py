@@ -112,15 +112,3 @@ def redact_value(table: str, field: str | None, value: object, *, limit: int = 2
     text = value if isinstance(value, str) else repr(value)
     text = text.replace("\x00", "\\0")
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
-
-
-def catalogue_sql_values() -> str:
-    """The catalogue as the VALUES list of ``ops.phi_columns`` (used to write its migration script)."""
-    def q(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    rows = []
-    for c in CATALOGUE:
-        schema, table = c.table.split(".")
-        rows.append(f"    ({q(schema)}, {q(table)}, {q(c.column)}, {q(c.category)}, {q(c.reason)})")
-    return ",\n".join(rows)
