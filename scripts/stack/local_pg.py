@@ -179,24 +179,35 @@ def _pgserver_install() -> Path:
 
 
 def _reachable_install(install: Path) -> Path:
-    """The pgserver install itself, or (root, unreachable venv) a copy the service account can run."""
+    """The pgserver install itself, or (root, unreachable venv) a copy the service account can run.
+
+    The wheel's binaries find their shared libraries through ``$ORIGIN/../../../pgserver.libs`` (the
+    wheel's repaired-library folder beside the package), so the copy keeps that layout:
+    ``<SERVICE_DIR>/pgserver-<version>/pgserver/pginstall`` beside ``…/pgserver.libs``."""
     account = _run_as()
     if account is None or reachable_by(install / "bin", account):
         return install
     version = importlib.metadata.version("pgserver")
     target = SERVICE_DIR / f"pgserver-{version}"
-    if not (target / "bin" / "postgres").exists():
+    copied = target / "pgserver" / "pginstall"
+    if not (copied / "bin" / "postgres").exists():
         _service_dir(SERVICE_DIR)
         staging = Path(tempfile.mkdtemp(prefix=f".pgserver-{version}-", dir=SERVICE_DIR))
-        shutil.copytree(install, staging / "pginstall", symlinks=True)
-        (staging / "pginstall").chmod(0o755)
+        shutil.copytree(install, staging / "pgserver" / "pginstall", symlinks=True)
+        libs = install.parent.parent / "pgserver.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / "pgserver.libs", symlinks=True)
+        for folder in (staging, staging / "pgserver"):
+            folder.chmod(0o755)
+        if target.exists():  # an incomplete or older copy
+            shutil.rmtree(target)
         try:
-            (staging / "pginstall").rename(target)  # atomic: a concurrent start sees all or nothing
+            staging.rename(target)  # atomic: a concurrent start sees all or nothing
         except OSError:
-            if not (target / "bin" / "postgres").exists():
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (copied / "bin" / "postgres").exists():
                 raise
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return copied
 
 
 def _pg(c: Cluster, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -92,6 +92,36 @@ def test_given_a_0700_folder_then_the_service_account_cannot_reach_it_but_a_0755
         shutil.rmtree(base)
 
 
+@pytest.mark.slow
+def test_given_the_venv_under_a_0700_folder_when_root_needs_the_binaries_then_a_copy_runs_as_the_service_account(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN the pgserver wheel installed under a 0700 folder (a fresh clone's .venv in root's home)
+    WHEN root needs its binaries THEN they are copied, with the wheel's shared libraries, to a
+    service folder, and initdb runs from there as the service account."""
+    if os.geteuid() != 0:
+        pytest.skip("the copy is root's: PostgreSQL runs as another account only when started by root")
+    real = local_pg._pgserver_install()
+    private = tmp_path_factory.mktemp("home")
+    private.chmod(0o700)
+    site = private / "site-packages"
+    shutil.copytree(real, site / "pgserver" / "pginstall", symlinks=True)
+    shutil.copytree(real.parent.parent / "pgserver.libs", site / "pgserver.libs", symlinks=True)
+    service_dir = Path(tempfile.mkdtemp(prefix="itc-pg-bin-test-"))
+    service_dir.chmod(0o755)
+    monkeypatch.setattr(local_pg, "SERVICE_DIR", service_dir)
+    try:
+        copied = local_pg._reachable_install(site / "pgserver" / "pginstall")
+        assert copied.is_relative_to(service_dir)
+        account = local_pg._run_as()
+        result = subprocess.run([str(copied / "bin" / "initdb"), "--version"], user=account.uid,
+                                group=account.gid, extra_groups=[], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "16." in result.stdout
+        assert local_pg._reachable_install(site / "pgserver" / "pginstall") == copied  # copied once
+    finally:
+        shutil.rmtree(service_dir)
+
+
 @pytest.fixture
 def warehouse(pg_server_dsn: str) -> Iterator[str]:
     """A database migrated by the runner (as `itc migrate` does), service passwords set once."""
