@@ -23,8 +23,10 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import orjson
+from botocore.exceptions import ClientError
 
-from itc_common_utilities.manifest import Manifest, ManifestError, ManifestFile, data_key, sha256_hex
+from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.manifest import Manifest, ManifestError, ManifestFile, data_key, manifest_key, sha256_hex
 
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size (all parts but the last)
 
@@ -191,6 +193,24 @@ def parse_json_line(reader_name: str, number: int, line: bytes) -> Any:
         return orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise SnapshotFileError(f"{reader_name}: line {number} is not JSON ({exc})") from None
+
+
+def object_exists(s3_client: Any, bucket: str, key: str) -> bool:
+    try:
+        s3_client.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def refuse_existing_snapshot(s3_client: Any, bucket: str, source: str, run_id: str) -> None:
+    """Snapshots are immutable: an extract into a run id that already has a manifest is refused before
+    anything is written (a retried extract whose manifest was never written may run again)."""
+    key = manifest_key(source, run_id)
+    if object_exists(s3_client, bucket, key):
+        raise TerminalError(f"s3://{bucket}/{key} already exists: snapshots are immutable, use a new run id")
 
 
 def write_manifest(s3_client: Any, bucket: str, manifest: Manifest, **extra_args: Any) -> str:

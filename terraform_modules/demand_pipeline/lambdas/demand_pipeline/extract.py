@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from demand_pipeline.builders.values import deep_plain
 from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
-from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
+from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
 
 SOURCE = "demand"
 THROTTLE_CODES = frozenset({
@@ -142,8 +142,10 @@ def scan_table(client: Any, table: str, *, segments: int, page_limit: int,
 def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_names: dict[str, str],
             segments: int, page_limit: int, logger: Any, s3_extra_args: dict[str, Any] | None = None,
             ) -> dict[str, Any]:
-    """Scan every table into the landing snapshot of ``run_id`` and write its manifest last."""
+    """Scan every table into the landing snapshot of ``run_id`` and write its manifest last. A run id
+    that already has a manifest is refused: snapshots are immutable."""
     validate_run_id(run_id)
+    refuse_existing_snapshot(s3_client, bucket, SOURCE, run_id)
     started = time.perf_counter()
     extracted_at = datetime.now(UTC).isoformat()
     files = []

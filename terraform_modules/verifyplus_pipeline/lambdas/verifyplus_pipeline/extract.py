@@ -14,25 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from botocore.exceptions import ClientError
 
 from itc_common_utilities.errors import TerminalError
-from itc_common_utilities.manifest import Manifest, data_key, manifest_key, validate_run_id
-from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
+from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
+from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
 from verifyplus_pipeline.api_handler import QuickbaseReport, logger
 
 SOURCE = "verifyplus"
 TABLE = "requests"
-
-
-def _exists(s3_client: Any, bucket: str, key: str) -> bool:
-    try:
-        s3_client.head_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
 
 
 def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id: str, *,
@@ -47,9 +36,7 @@ def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id:
     validate_run_id(run_id)
     started = time.perf_counter()
     extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
-    mkey = manifest_key(SOURCE, run_id)
-    if _exists(s3_client, bucket, mkey):
-        raise TerminalError(f"s3://{bucket}/{mkey} already exists: snapshots are immutable, use a new run id")
+    refuse_existing_snapshot(s3_client, bucket, SOURCE, run_id)
     key = data_key(SOURCE, run_id, TABLE)
     repaired = 0
     with JsonlGzS3Writer(s3_client, bucket, key) as writer:
@@ -66,7 +53,7 @@ def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id:
                                 "(set ITC_QB_ALLOW_EMPTY=true if the report is really empty)")
     manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at,
                         files=(writer.manifest_file(TABLE),))
-    write_manifest(s3_client, bucket, manifest)
+    mkey = write_manifest(s3_client, bucket, manifest)
     stats = report.stats
     summary = {
         "mode": "extract", "source": SOURCE, "run_id": run_id, "bucket": bucket, "data_key": key,

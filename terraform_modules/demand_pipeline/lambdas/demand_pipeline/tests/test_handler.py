@@ -53,6 +53,22 @@ def test_given_exchange_tables_when_extract_runs_then_four_files_and_a_manifest_
     assert records[0]["payload"]["archiveReason"] == "Settled"
 
 
+def test_given_a_landed_run_when_extract_runs_again_with_its_run_id_then_it_is_refused_and_nothing_changes(
+        aws: dict[str, Any], fill) -> None:
+    """GIVEN a snapshot landed under a run id WHEN an extract into the same run id runs (a replayed
+    state machine input) THEN it is refused before anything is written: snapshots are immutable."""
+    fill()
+    main.handler(event("step_functions_extract.json"))
+    before = {o["Key"]: o["ETag"] for o in aws["s3"].list_objects_v2(Bucket=BUCKET)["Contents"]}
+    fill(n_docs=7)
+
+    with pytest.raises(TerminalError, match=r"demand/run=.*/_manifest.json already exists: snapshots are immutable"):
+        main.handler(event("step_functions_extract.json"))
+
+    after = {o["Key"]: o["ETag"] for o in aws["s3"].list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert after == before
+
+
 @pytest.mark.parametrize("event_file", ["s3_object_created.json", "eventbridge_object_created.json",
                                         "step_functions_load.json", "direct_load.json"])
 def test_given_a_landed_snapshot_when_any_load_event_arrives_then_raw_tables_hold_the_source_rows(
