@@ -254,10 +254,22 @@ def require_relation(conn: psycopg2.extensions.connection, name: str, owner: str
                                 f"(run `itc migrate`, or it is not in this checkout yet)")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return
+    first: OWASP's CSV injection list) gets a leading apostrophe, so it is shown as text. Firm names are
+    typed by customers. Numbers are left alone: a negative adjustment stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(path: Path, header: list[str], rows: list[tuple[Any, ...]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow([spreadsheet_safe(h) for h in header])
+        writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
     return path
