@@ -23,17 +23,12 @@ import os
 import sys
 from pathlib import Path
 
-import botocore.exceptions
 import psycopg2
 import psycopg2.extensions
-import requests
 from rich.markup import escape
 
-from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.logger.logger_setup import redact_text
-from itc_common_utilities.manifest import ManifestError
-from itc_common_utilities.migrations import MigrationError, apply_migrations
-from itc_common_utilities.settings import SettingsError
+from itc_common_utilities.migrations import apply_migrations
 from scripts.itc import commands, demo
 from scripts.itc.env import (
     DATA_DICTIONARY,
@@ -46,7 +41,7 @@ from scripts.itc.env import (
     parse_month,
     warehouse,
 )
-from scripts.itc.errors import ItcError, MissingPieceError, first_line
+from scripts.itc.errors import MissingPieceError, expected_errors, first_line
 from scripts.stack import local_stack
 from scripts.stack.service_logins import set_service_passwords
 
@@ -190,31 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(args)
 
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    ItcError, local_stack.StackError, SettingsError, MigrationError, ManifestError, TerminalError,
-    TransientError, psycopg2.Error, OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
-    requests.RequestException,
-)
-
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    extra: list[type[BaseException]] = []
-    try:
-        from itc_common_utilities.http import HttpError
-
-        extra.append(HttpError)
-    except ImportError:  # pragma: no cover - the shared package always has it
-        pass
-    return EXPECTED_ERRORS + tuple(extra)
-
-
 def run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except _expected_errors() as exc:
+    except expected_errors() as exc:
         err_console.print(f"[bold red]error:[/] {escape(first_line(exc))}", highlight=False)
         return 1
 

@@ -17,3 +17,21 @@ def first_line(exc: BaseException) -> str:
     """The first line of an error's text (its type when it has none), with secrets redacted."""
     text = str(exc).strip() or type(exc).__name__
     return redact_text(text.splitlines()[0])
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """The failures the CLI reports on one line (anything else is a bug and keeps its traceback)."""
+    import botocore.exceptions
+    import psycopg2
+    import requests
+
+    from itc_common_utilities.errors import TerminalError, TransientError
+    from itc_common_utilities.http import HttpError
+    from itc_common_utilities.manifest import ManifestError
+    from itc_common_utilities.migrations import MigrationError
+    from itc_common_utilities.settings import SettingsError
+    from scripts.stack.local_stack import StackError
+
+    return (ItcError, StackError, SettingsError, MigrationError, ManifestError, TerminalError, TransientError,
+            HttpError, psycopg2.Error, OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+            requests.RequestException)
