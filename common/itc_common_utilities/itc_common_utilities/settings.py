@@ -18,7 +18,11 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # imported when used: timestamps -> loader -> db -> settings would be a circle
+    from itc_common_utilities.timestamps import TimeWindow
 
 T = TypeVar("T")
 _REQUIRED = object()
@@ -137,3 +141,59 @@ class DatabaseSettings:
         allowed = {None, "disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
         if self.sslmode not in allowed:
             raise SettingsError(f"ITC_DB_SSLMODE={self.sslmode!r} is not a libpq sslmode")
+
+
+def parse_window_start(text: str) -> datetime:
+    """``2015-01-01`` (a UTC midnight) or a zoned ISO 8601 time."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("expected an ISO 8601 date such as 2015-01-01") from None
+    if moment.tzinfo is None:
+        if len(text.strip()) > 10:
+            raise ValueError("a time needs a zone (e.g. 2015-01-01T00:00:00Z); a plain date means UTC midnight")
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def parse_non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("expected a whole number >= 0")
+    return value
+
+
+@dataclass(frozen=True)
+class TimeWindowSettings:
+    """The plausible window of source times (the time contract, :mod:`itc_common_utilities.timestamps`).
+
+    A source time before ``start`` or after the load's now + ``future_days`` is rejected as
+    ``implausible_timestamp``. Read by both pipelines' loads, once per load.
+    """
+
+    start: str = env_field("ITC_TIME_WINDOW_START", default="2015-01-01")
+    future_days: int = env_field("ITC_TIME_WINDOW_FUTURE_DAYS", default=1, parse=parse_non_negative_int)
+
+    def __post_init__(self) -> None:
+        try:
+            start = parse_window_start(str(self.start))
+        except ValueError as exc:
+            raise SettingsError(f"ITC_TIME_WINDOW_START={self.start!r} is not valid: {exc}") from None
+        if start >= datetime.now(UTC):
+            raise SettingsError(f"ITC_TIME_WINDOW_START={self.start!r} is not in the past: every time would be "
+                                "rejected")
+        if not isinstance(self.future_days, int) or not 0 <= self.future_days <= 3660:
+            raise SettingsError(f"ITC_TIME_WINDOW_FUTURE_DAYS={self.future_days!r} must be a whole number of days "
+                                "from 0 to 3660")
+
+    def window(self, now: datetime | None = None) -> TimeWindow:
+        """The window of one load: ``start`` .. ``now`` (default: the current time) + ``future_days``."""
+        from itc_common_utilities.timestamps import TimeWindow
+
+        return TimeWindow.default(start=parse_window_start(self.start), future_days=self.future_days, now=now)
+
+
+def load_time_window(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
+                     *, now: datetime | None = None) -> TimeWindow:
+    """The plausible window of one load, from :class:`TimeWindowSettings` (raises :class:`SettingsError`)."""
+    return load_settings(TimeWindowSettings, overrides, environ).window(now)

@@ -9,8 +9,10 @@ reason            when
 missing_key       "Request ID" is absent, null or ""
 bad_request_id    "Request ID" is not a whole number (``"VP-12"``, ``12.5``, ``true``)
 bad_currency      a currency value that is neither a number nor text like ``"$25,000.00"``
-bad_date          a date that is not a real ``YYYY-MM-DD`` day (years 1900-2100)
-bad_timestamp     a datetime that is not ISO 8601 **with a zone**, or outside 1900-2100
+bad_date          a date that is not a real ``YYYY-MM-DD`` day
+bad_timestamp     a datetime that is not ISO 8601 **with a zone**
+implausible_timestamp  a datetime outside the plausible window (the time contract, docs/CONTRACTS.md:
+                  default 2015-01-01 .. now + 1 day), or a date before 1900-01-01 or after the window's end
 bad_number        a numeric value that is not a number (or not whole for a count)
 bad_type          a value of the wrong JSON type (an object for text, "yes" for a checkbox...)
 nul_byte          text holding a NUL byte (PostgreSQL cannot store it)
@@ -32,8 +34,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import orjson
@@ -42,6 +46,8 @@ import psycopg2.extensions
 from itc_common_utilities.loader import RecordRejected, TableSpec, load_snapshot
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.s3 import ObjectRef
+from itc_common_utilities.settings import load_time_window
+from itc_common_utilities.timestamps import DEFAULT_WINDOW, TimeWindow
 from verifyplus_pipeline.fields import EXTRA_FIELDS_COLUMN, FIELD_BY_LABEL, KEY_LABEL, REPORT_FIELDS
 
 SOURCE = "verifyplus"
@@ -49,13 +55,14 @@ SNAPSHOT_TABLE = "requests"
 RAW_TABLE = "raw.verifyplus"
 COLUMNS: tuple[str, ...] = (*(f.column for f in REPORT_FIELDS), EXTRA_FIELDS_COLUMN)
 MAX_TEXT_CHARS = 10_000
-MIN_YEAR, MAX_YEAR = 1900, 2100
+DATE_FLOOR = date(1900, 1, 1)  # dates (of loss, of claim set-up) may lie before the time window
 _CURRENCY_MAX = Decimal("1e12")  # numeric(14,2)
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _BIGINT_MAX = 2**63 - 1
 _CURRENCY_TEXT = re.compile(r"^(?P<neg>-)?\$?(?P<num>\d{1,3}(,\d{3})+|\d+)(?P<frac>\.\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$")
+_ZONELESS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 logger = setup_logger("verifyplus_pipeline")
 
@@ -134,39 +141,53 @@ def parse_number(label: str, value: Any, *, whole: bool) -> int | Decimal | None
     return number
 
 
-def parse_date(label: str, value: Any) -> date | None:
-    if _empty(value):
-        return None
-    if not isinstance(value, str):
-        raise _reject("bad_date", label, value, f"expected YYYY-MM-DD text, got {type(value).__name__}")
-    if not _DATE.match(value):
-        raise _reject("bad_date", label, value, "expected YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise _reject("bad_date", label, value, "not a real calendar day") from None
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise _reject("bad_date", label, value, f"year outside {MIN_YEAR}-{MAX_YEAR}")
-    return day
+@dataclass(frozen=True)
+class _IsoForm:
+    """The shape dates and datetimes share: text matching ``pattern`` that is a real day/time."""
+
+    reason: str
+    pattern: re.Pattern[str]
+    parse: Callable[[str], Any]
+    expected: str
+    unreal: str
+    zoneless: re.Pattern[str] | None = None  # text that would match but for its missing zone
+
+    def read(self, label: str, value: Any) -> Any:
+        """The value as a date/datetime (None if empty), or :class:`RecordRejected` with ``reason``."""
+        if _empty(value):
+            return None
+        if not isinstance(value, str):
+            raise _reject(self.reason, label, value, f"expected {self.expected} text, got {type(value).__name__}")
+        text = value.strip()
+        if not self.pattern.match(text):
+            if self.zoneless is not None and self.zoneless.match(text):
+                raise _reject(self.reason, label, value, "has no time zone (expected e.g. 2026-10-31T23:30:00Z)")
+            raise _reject(self.reason, label, value, f"expected {self.expected}")
+        try:
+            return self.parse(text)
+        except ValueError:
+            raise _reject(self.reason, label, value, self.unreal) from None
 
 
-def parse_datetime(label: str, value: Any) -> datetime | None:
-    if _empty(value):
-        return None
-    if not isinstance(value, str):
-        raise _reject("bad_timestamp", label, value, f"expected ISO 8601 text, got {type(value).__name__}")
-    text = value.strip()
-    if not _DATETIME.match(text):
-        if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", text):
-            raise _reject("bad_timestamp", label, value, "has no time zone (expected e.g. 2026-10-31T23:30:00Z)")
-        raise _reject("bad_timestamp", label, value, "expected ISO 8601 with a zone, e.g. 2026-10-31T23:30:00Z")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise _reject("bad_timestamp", label, value, "not a real date and time") from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise _reject("bad_timestamp", label, value, f"year outside {MIN_YEAR}-{MAX_YEAR}")
-    return moment
+_DATE_FORM = _IsoForm("bad_date", _DATE, date.fromisoformat, "YYYY-MM-DD", "not a real calendar day")
+_DATETIME_FORM = _IsoForm("bad_timestamp", _DATETIME, datetime.fromisoformat,
+                          "ISO 8601 with a zone, e.g. 2026-10-31T23:30:00Z", "not a real date and time", _ZONELESS)
+
+
+def parse_date(label: str, value: Any, window: TimeWindow = DEFAULT_WINDOW) -> date | None:
+    """``YYYY-MM-DD``; from :data:`DATE_FLOOR` (a date of loss years back is plausible) to the window's end."""
+    day = _DATE_FORM.read(label, value)
+    if day is None or DATE_FLOOR <= day <= window.latest.date():
+        return day
+    return window.check_date(day, label, floor=DATE_FLOOR)
+
+
+def parse_datetime(label: str, value: Any, window: TimeWindow = DEFAULT_WINDOW) -> datetime | None:
+    """ISO 8601 text with a zone, inside the plausible ``window`` (the time contract)."""
+    moment = _DATETIME_FORM.read(label, value)
+    if moment is None or window.earliest <= moment <= window.latest:
+        return moment
+    return window.check(moment, label, value, "read as ISO 8601")
 
 
 def parse_checkbox(label: str, value: Any) -> bool | None:
@@ -232,13 +253,14 @@ def _numeric(label: str, value: Any) -> int | Decimal | None:
     return parse_number(label, value, whole=False)
 
 
-_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+_PARSERS: dict[str, Callable[..., Any]] = {
     "text": parse_text, "currency": parse_currency, "datetime": parse_datetime, "date": parse_date,
     "checkbox": parse_checkbox, "int": _int, "numeric": _numeric, "user": parse_user,
 }
-# (label, parser) for every field but the key, in column order: resolved once, not per record
-_PLAN: tuple[tuple[str, Callable[[str, Any], Any]], ...] = tuple(
-    (f.label, _PARSERS[f.kind]) for f in REPORT_FIELDS[1:])
+_TIMED = frozenset({"datetime", "date"})  # parsers that take the plausible window as well
+# (label, parser, timed) for every field but the key, in column order: resolved once, not per record
+_PLAN: tuple[tuple[str, Callable[..., Any], bool], ...] = tuple(
+    (f.label, _PARSERS[f.kind], f.kind in _TIMED) for f in REPORT_FIELDS[1:])
 
 
 def record_key(record: Any) -> str | None:
@@ -250,18 +272,22 @@ def record_key(record: Any) -> str | None:
     return None
 
 
-def build_row(record: Any) -> tuple[Any, ...]:
-    """One snapshot record → one ``raw.verifyplus`` row in :data:`COLUMNS` order (pure; may reject)."""
+def build_row(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
+    """One snapshot record → one ``raw.verifyplus`` row in :data:`COLUMNS` order (pure; may reject).
+
+    ``window``: the plausible times (the load's, built from its settings; see :func:`load_verifyplus`)."""
     if not isinstance(record, Mapping):
         raise RecordRejected("bad_type", detail=f"record is a JSON {type(record).__name__}, expected an object")
     row: list[Any] = [parse_request_id(record.get(KEY_LABEL))]
     get = record.get
-    for label, parse in _PLAN:
+    for label, parse, timed in _PLAN:
         value = get(label)
         if value is None or value == "":
             row.append(None)
         elif parse is parse_text and type(value) is str and len(value) <= MAX_TEXT_CHARS and "\x00" not in value:
             row.append(value)  # the common case, verbatim
+        elif timed:
+            row.append(parse(label, value, window))
         else:
             row.append(parse(label, value))
     extra = {label: value for label, value in record.items() if label not in FIELD_BY_LABEL}
@@ -269,14 +295,19 @@ def build_row(record: Any) -> tuple[Any, ...]:
     return tuple(row)
 
 
-SPEC = TableSpec(
-    snapshot_table=SNAPSHOT_TABLE,
-    raw_table=RAW_TABLE,
-    columns=COLUMNS,
-    key_columns=("request_id",),
-    build=build_row,
-    record_key=record_key,
-)
+def verifyplus_spec(window: TimeWindow = DEFAULT_WINDOW) -> TableSpec:
+    """The ``requests`` table's spec, its builder bound to the plausible ``window``."""
+    return TableSpec(
+        snapshot_table=SNAPSHOT_TABLE,
+        raw_table=RAW_TABLE,
+        columns=COLUMNS,
+        key_columns=("request_id",),
+        build=partial(build_row, window=window),
+        record_key=record_key,
+    )
+
+
+SPEC = verifyplus_spec()  # with the parsers' default window (tests, tools)
 
 _UNKNOWN_FIELDS_SQL = """
 SELECT label, count(*) FROM raw.verifyplus, jsonb_object_keys(extra_fields) AS label
@@ -294,14 +325,18 @@ def unknown_fields(conn: psycopg2.extensions.connection) -> dict[str, int]:
 
 
 def load_verifyplus(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef, *,
-                    log: Any = None) -> dict[str, Any]:
+                    log: Any = None, window: TimeWindow | None = None) -> dict[str, Any]:
     """Load the Verify+ snapshot whose manifest is ``ref``; return the load summary.
+
+    ``window``: the plausible times (default: built from the settings, ``ITC_TIME_WINDOW_START`` ..
+    now + ``ITC_TIME_WINDOW_FUTURE_DAYS``).
 
     The summary adds ``unknown_fields``: labels present in ``raw.verifyplus.extra_fields`` (a report
     field the warehouse has no column for yet) with their row counts, so a new report field is seen.
     """
     log = log or logger
-    result = load_snapshot(conn, s3_client, ref, [SPEC], source=SOURCE, logger=log)
+    spec = verifyplus_spec(window or load_time_window())
+    result = load_snapshot(conn, s3_client, ref, [spec], source=SOURCE, logger=log)
     summary = result.to_dict()
     summary["unknown_fields"] = unknown_fields(conn)
     if summary["unknown_fields"]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from demand_pipeline.builders.values import MAX_ID_CHARS, ident, obj, record_object, text, timestamp
+from demand_pipeline.builders.values import DEFAULT_WINDOW, MAX_ID_CHARS, ident, obj, record_object, text, timestamp
+from itc_common_utilities.timestamps import TimeWindow
 
 AUDIT_COLUMNS: tuple[str, ...] = (
     "audit_record_id", "document_id", "created_at", "action_type", "archive_reason", "archive_comments",
@@ -14,13 +15,13 @@ AUDIT_KEY: tuple[str, ...] = ("audit_record_id",)
 _EMPTY: dict[str, Any] = {}
 
 
-def build_audit(record: Any) -> tuple[Any, ...]:
+def build_audit(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
     rec = record_object(record)
     payload = obj(rec.get("payload"), "payload") or _EMPTY
     return (
         ident(rec.get("auditRecordId"), "auditRecordId", required=True),
         ident(rec.get("documentId"), "documentId", required=True),
-        timestamp(rec.get("createdTs"), "createdTs"),
+        timestamp(rec.get("createdTs"), "createdTs", window),
         text(rec.get("actionType"), "actionType", limit=MAX_ID_CHARS),
         text(payload.get("archiveReason"), "archiveReason"),
         text(payload.get("archiveComments"), "archiveComments"),

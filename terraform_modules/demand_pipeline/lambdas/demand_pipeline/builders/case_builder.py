@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from demand_pipeline.builders.values import (
+    DEFAULT_WINDOW,
     MAX_ID_CHARS,
     ident,
     integer,
@@ -15,6 +16,7 @@ from demand_pipeline.builders.values import (
     text,
     timestamp,
 )
+from itc_common_utilities.timestamps import TimeWindow
 
 CASE_COLUMNS: tuple[str, ...] = (
     "document_id", "version", "customer_id", "created_at", "sending_firm_name", "primary_contact_name",
@@ -35,7 +37,7 @@ def case_manager_names(value: Any) -> str | None:
     return ", ".join(seen) or None
 
 
-def build_case(record: Any) -> tuple[Any, ...]:
+def build_case(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
     rec = record_object(record)
     firm = obj(rec.get("sendingFirm"), "sendingFirm") or _EMPTY
     claim = obj(rec.get("claimInfo"), "claimInfo") or _EMPTY
@@ -45,7 +47,7 @@ def build_case(record: Any) -> tuple[Any, ...]:
         ident(rec.get("documentId"), "documentId", required=True),
         integer(rec.get("version"), "version", required=True),
         ident(rec.get("customerId"), "customerId"),
-        timestamp(rec.get("createdTs"), "createdTs"),
+        timestamp(rec.get("createdTs"), "createdTs", window),
         text(firm.get("firmName"), "firmName"),
         person_name(firm.get("primaryContact"), "primaryContact"),
         person_name(firm.get("attorney"), "attorney"),

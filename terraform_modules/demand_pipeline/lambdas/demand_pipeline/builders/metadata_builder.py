@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from demand_pipeline.builders.values import (
+    DEFAULT_WINDOW,
     MAX_ID_CHARS,
     boolean,
     ident,
@@ -20,6 +21,7 @@ from demand_pipeline.builders.values import (
     text,
     timestamp,
 )
+from itc_common_utilities.timestamps import TimeWindow
 
 METADATA_COLUMNS: tuple[str, ...] = (
     "document_id", "document_type", "uploaded_at", "demand_is_deliverable", "demand_template_id",
@@ -29,9 +31,11 @@ METADATA_KEY: tuple[str, ...] = ("document_id",)
 RECEIVED = "DocumentReceived"
 ARCHIVED = "DocumentArchived"
 _HISTORY = "documentStatusHistory"
+_HISTORY_TS = f"{_HISTORY}.timestamp"
 
 
-def status_history(value: Any) -> tuple[list[dict[str, Any]] | None, datetime | None, datetime | None]:
+def status_history(value: Any, window: TimeWindow = DEFAULT_WINDOW,
+                   ) -> tuple[list[dict[str, Any]] | None, datetime | None, datetime | None]:
     """(history as JSON, first received time, last archived time)."""
     entries = items(value, _HISTORY)
     history: list[dict[str, Any]] = []
@@ -42,7 +46,7 @@ def status_history(value: Any) -> tuple[list[dict[str, Any]] | None, datetime | 
         if item is None:
             continue
         status = text(item.get("documentStatus"), f"{_HISTORY}.documentStatus", limit=MAX_ID_CHARS)
-        when = timestamp(item.get("timestamp"), f"{_HISTORY}.timestamp")
+        when = timestamp(item.get("timestamp"), _HISTORY_TS, window)
         history.append({"documentStatus": status, "timestamp": when.isoformat() if when else None})
         if when is None:
             continue
@@ -53,13 +57,13 @@ def status_history(value: Any) -> tuple[list[dict[str, Any]] | None, datetime | 
     return (history if entries else None), received, archived
 
 
-def build_metadata(record: Any) -> tuple[Any, ...]:
+def build_metadata(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
     rec = record_object(record)
-    history, received, archived = status_history(rec.get(_HISTORY))
+    history, received, archived = status_history(rec.get(_HISTORY), window)
     return (
         ident(rec.get("documentId"), "documentId", required=True),
         text(rec.get("documentType"), "documentType", limit=MAX_ID_CHARS),
-        timestamp(rec.get("createdTs"), "createdTs"),
+        timestamp(rec.get("createdTs"), "createdTs", window),
         boolean(rec.get("demandIsDeliverable"), "demandIsDeliverable"),
         ident(rec.get("demandTemplateId"), "demandTemplateId"),  # "" = no template
         received,

@@ -12,7 +12,9 @@ Exchange records reach the landing snapshot in three shapes, and any field may u
 pays almost nothing), :func:`deep_plain` unwraps a whole value (for jsonb columns). The readers
 (:func:`text`, :func:`integer`, :func:`timestamp`, ...) turn a value into the column's type or raise
 :class:`RecordRejected` with a reason code: ``missing_key``, ``bad_type``, ``bad_timestamp``,
-``too_long``, ``nul_byte``.
+``implausible_timestamp``, ``too_long``, ``nul_byte``. Times follow the time contract of
+:mod:`itc_common_utilities.timestamps` (docs/CONTRACTS.md): the builders that read one take the
+load's plausible :class:`~itc_common_utilities.timestamps.TimeWindow` as ``window``.
 
 Limits (documented in the pipeline README): identifiers 1,024 characters, names and other text
 100,000 characters, JSON documents (status history, template config) 1 MiB once serialised.
@@ -20,21 +22,18 @@ Limits (documented in the pipeline README): identifiers 1,024 characters, names 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.timestamps import DEFAULT_WINDOW, TimeWindow, source_time
 
 MAX_ID_CHARS = 1024
 MAX_TEXT_CHARS = 100_000
 MAX_JSON_BYTES = 1 << 20
 INT32_MAX = 2**31 - 1
-# epoch milliseconds of 0001-01-01 .. 9999-12-31T23:59:59.999Z; negative epochs are impossible here
-_MAX_EPOCH_MS = 253_402_300_799_999
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DYNAMO_TYPES = frozenset({"S", "N", "BOOL", "NULL", "M", "L", "SS", "NS", "BS", "B"})
 
 
@@ -205,32 +204,12 @@ def boolean(value: Any, field: str) -> bool | None:
     raise RecordRejected("bad_type", field, value, f"{field} must be true or false, got {type(value).__name__}")
 
 
-def timestamp(value: Any, field: str) -> datetime | None:
-    """Epoch milliseconds (number or digit string) or ISO 8601 text -> an aware UTC datetime."""
-    if type(value) is int and 0 <= value <= _MAX_EPOCH_MS:  # fast path
-        return _EPOCH + timedelta(milliseconds=value)
-    value = plain(value)
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        stripped = value.strip()
-        try:
-            value = float(stripped) if stripped.lstrip("-").replace(".", "", 1).isdigit() else None
-        except ValueError:
-            value = None
-        if value is None:
-            try:
-                parsed = datetime.fromisoformat(stripped)
-            except ValueError:
-                raise RecordRejected("bad_timestamp", field, stripped,
-                                     f"{field} is neither epoch milliseconds nor an ISO 8601 time") from None
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RecordRejected("bad_timestamp", field, value, f"{field} must be epoch milliseconds, "
-                                                           f"got {type(value).__name__}")
-    if not 0 <= value <= _MAX_EPOCH_MS:  # negative, after year 9999, NaN (every comparison is False)
-        raise RecordRejected("bad_timestamp", field, value, f"{field} is not a possible time (epoch ms out of range)")
-    return _EPOCH + timedelta(milliseconds=value)
+def timestamp(value: Any, field: str, window: TimeWindow = DEFAULT_WINDOW) -> datetime | None:
+    """An Exchange time -> an aware UTC datetime inside ``window`` (the time contract,
+    :mod:`itc_common_utilities.timestamps`): epoch seconds or milliseconds (by magnitude: below 1e11 is
+    seconds) as a number, a numeric string or DynamoDB ``{"N": ...}``, or ISO 8601 text with a zone.
+    Rejects ``bad_timestamp`` (not a time) or ``implausible_timestamp`` (outside ``window``)."""
+    return source_time(plain(value) if type(value) is dict else value, field, window)
 
 
 def person_name(value: Any, field: str) -> str | None:

@@ -138,8 +138,8 @@ def test_given_a_whole_record_as_json_text_or_dynamo_map_when_built_then_it_is_r
     (build_case, {"documentId": "d", "version": True}, "bad_type", "version"),
     (build_case, {"documentId": "d", "version": 2**40}, "bad_type", "version"),
     (build_case, {"documentId": ["d"], "version": 1}, "bad_type", "documentId"),
-    (build_case, {"documentId": "d", "version": 1, "createdTs": -5}, "bad_timestamp", "createdTs"),
-    (build_case, {"documentId": "d", "version": 1, "createdTs": 10**17}, "bad_timestamp", "createdTs"),
+    (build_case, {"documentId": "d", "version": 1, "createdTs": -5}, "implausible_timestamp", "createdTs"),
+    (build_case, {"documentId": "d", "version": 1, "createdTs": 10**17}, "implausible_timestamp", "createdTs"),
     (build_case, {"documentId": "d", "version": 1, "createdTs": "yesterday"}, "bad_timestamp", "createdTs"),
     (build_case, {"documentId": "d", "version": 1, "sendingFirm": "not json"}, "bad_type", "sendingFirm"),
     (build_case, {"documentId": "d", "version": 1, "sendingFirm": {"firmName": 7}}, "bad_type", "firmName"),
@@ -181,7 +181,14 @@ def test_given_dynamo_typed_values_when_unwrapped_then_numbers_sets_and_nulls_be
     assert plain({"S": "x", "N": "1"}) == {"S": "x", "N": "1"}  # two keys: a plain object
 
 
-def test_given_iso_timestamps_with_and_without_zone_when_built_then_they_are_utc() -> None:
-    for value in ("2025-11-01T03:30:00Z", "2025-10-31T23:30:00-04:00", "2025-11-01T03:30:00"):
+def test_given_iso_timestamps_with_a_zone_when_built_then_they_are_utc() -> None:
+    for value in ("2025-11-01T03:30:00Z", "2025-10-31T23:30:00-04:00"):
         assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": value})[2] == datetime(
             2025, 11, 1, 3, 30, tzinfo=UTC)
+
+
+def test_given_iso_text_without_a_zone_when_built_then_it_is_rejected_as_ambiguous() -> None:
+    with pytest.raises(RecordRejected) as info:
+        build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})
+    assert info.value.reason_code == "bad_timestamp"
+    assert "without a time zone is ambiguous" in info.value.detail

@@ -97,7 +97,7 @@ def _rejected(**changes: Any) -> RecordRejected:
     ("BI Per Person Limit", 1e13, "bad_currency"),
     ("Date of Loss", "2026-02-30", "bad_date"),
     ("Date of Loss", "10/31/2026", "bad_date"),
-    ("Date of Loss", "0202-01-01", "bad_date"),
+    ("Date of Loss", "0202-01-01", "implausible_timestamp"),
     ("Request Created Datetime", "yesterday", "bad_timestamp"),
     ("Request Created Datetime", "2026-10-31T12:00:00", "bad_timestamp"),
     ("Request Created Datetime", "2026-10-31T25:00:00Z", "bad_timestamp"),
