@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from itc_common_utilities.migrations import apply_migrations
 from scripts.paths import SQL_SCRIPTS
+from scripts.stack.demo_prices import seed_demo_prices
 
 
 @pytest.fixture
@@ -44,3 +45,16 @@ def migrated_db_dsn(empty_db_dsn: str) -> str:
     finally:
         conn.close()
     return empty_db_dsn
+
+
+@pytest.fixture
+def priced_db_dsn(migrated_db_dsn: str) -> str:
+    """:func:`migrated_db_dsn` with the demo price list seeded, as `itc demo` leaves it (migrations
+    create no price; a run whose open months have no price fails its quality checks)."""
+    conn = psycopg2.connect(migrated_db_dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            seed_demo_prices(cur)
+    finally:
+        conn.close()
+    return migrated_db_dsn

@@ -45,20 +45,20 @@ def verifyplus_dataset() -> VerifyPlusDataset:
 
 
 @pytest.fixture
-def db(migrated_db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
-    conn = psycopg2.connect(migrated_db_dsn)
+def db(priced_db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
+    conn = psycopg2.connect(priced_db_dsn)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def stack_env(migrated_db_dsn: str, moto_url: str, verifyplus_dataset: VerifyPlusDataset,
+def stack_env(priced_db_dsn: str, moto_url: str, verifyplus_dataset: VerifyPlusDataset,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The environment `itc run` reads, pointing at this test's moto, simulator and database."""
     with QuickbaseSimulator(verifyplus_dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
                             table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
                             page_cap=40) as sim:
-        state = local_stack.StackState(database_url=migrated_db_dsn)
+        state = local_stack.StackState(database_url=priced_db_dsn)
         env = local_stack.stack_env(state) | {"AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url,
                                               "LOG_LEVEL": "WARNING"}
         for name, value in env.items():

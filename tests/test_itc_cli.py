@@ -124,3 +124,37 @@ def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_
     assert seen[("demand", "load")] == seen[("verifyplus", "load")] == "itc_loader"
     assert seen[("orchestrator", "refresh")] == "itc_refresher"
     assert seen[("orchestrator", "migrate")] == seen[("demand", "extract")] == "postgres"
+
+
+def test_given_a_quality_warning_and_an_error_when_status_runs_then_both_are_shown_and_only_the_error_fails(
+        db_dsn: str) -> None:
+    """GIVEN the last quality run recorded a passed check and a row-count warning
+    WHEN `itc status` runs THEN it shows the warning, counts it apart, and exits 0;
+    GIVEN a later run with an error-level failure as well THEN it shows FAILED and exits 1."""
+    import psycopg2
+
+    swing = "raw.cases went from 10 rows (load 1) to 2 (load 2), -80.0%: more than ref.settings " \
+            "row_count_warning_share 0.2"
+    with psycopg2.connect(db_dsn) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, detail, level) "
+                    "VALUES ('q1', 'freshness', 'demand', true, NULL, 'error'), "
+                    "('q1', 'row_count_change', 'demand.documents', false, %s, 'warning')", (swing,))
+    conn.close()
+    env = {"ITC_DATABASE_URL": db_dsn}
+    result = itc("status", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = " ".join(result.stdout.split())
+    assert "1/2 passed, 1 warning(s)" in out
+    assert f"WARNING row_count_change demand.documents: {swing}" in out
+
+    with psycopg2.connect(db_dsn) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, detail, level, "
+                    "checked_at) VALUES ('q2', 'usage_months', '1970-01 demand_uploaded', false, 'in 1970', "
+                    "'error', now() + interval '1 second'), ('q2', 'row_count_change', 'demand.documents', false, "
+                    "%s, 'warning', now() + interval '1 second')", (swing,))
+    conn.close()
+    result = itc("status", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = " ".join(result.stdout.split())
+    assert "0/2 passed, 1 warning(s)" in out
+    assert "FAILED usage_months 1970-01 demand_uploaded: in 1970" in out and "WARNING row_count_change" in out

@@ -404,9 +404,9 @@ def cmd_status(_: argparse.Namespace) -> int:
         loads = cur.fetchall()
         cur.execute("SELECT view_name, max(refreshed_at) FROM ops.view_refreshes GROUP BY 1 ORDER BY 1")
         refreshes = cur.fetchall()
-        cur.execute("SELECT check_name, subject, passed, detail, checked_at FROM ops.quality_results "
+        cur.execute("SELECT check_name, subject, passed, detail, checked_at, level FROM ops.quality_results "
                     "WHERE check_run_id = (SELECT check_run_id FROM ops.quality_results "
-                    "ORDER BY checked_at DESC, result_id DESC LIMIT 1) ORDER BY passed, check_name, subject")
+                    "ORDER BY checked_at DESC, result_id DESC LIMIT 1) ORDER BY passed, level, check_name, subject")
         checks = cur.fetchall()
     console.print(f"warehouse: {migrations} migrations applied; scripts in {SQL_SCRIPTS.relative_to(REPORTS.parent)}")
     table = Table(title="Loads", title_justify="left")
@@ -421,15 +421,19 @@ def cmd_status(_: argparse.Namespace) -> int:
     last = max((r[1] for r in refreshes), default=None)
     console.print(f"last refresh: {last.strftime('%Y-%m-%d %H:%M UTC') if last else 'never'} "
                   f"({len(refreshes)} view(s))")
-    failed_checks = [c for c in checks if not c[2]]
+    failed_checks = [c for c in checks if not c[2] and c[5] == "error"]  # a failed warning does not fail the run
+    warned = len([c for c in checks if not c[2]]) - len(failed_checks)
     if not checks:
         console.print("quality: no check has run yet")
     else:
         console.print(f"quality ({checks[0][4].strftime('%Y-%m-%d %H:%M UTC')}): "
-                      f"{len(checks) - len(failed_checks)}/{len(checks)} passed", highlight=False)
-        for name, subject, _p, detail, _at in failed_checks:
+                      f"{len(checks) - len(failed_checks) - warned}/{len(checks)} passed, {warned} warning(s)",
+                      highlight=False)
+        for name, subject, passed, detail, _at, level in checks:
             text = escape(f"{name} {subject}: {detail or ''}")
-            console.print(f"  [red]FAILED[/] {text}", highlight=False)
+            if not passed:
+                console.print("  [red]FAILED[/] " if level == "error" else "  [yellow]WARNING[/] ", text,
+                              sep="", highlight=False)
     return 1 if failed_checks else 0
 
 

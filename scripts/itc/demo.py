@@ -1,7 +1,8 @@
 """``itc demo``: the whole job on the local stack, from nothing to an invoice and a dashboard.
 
 1. start the stack (embedded PostgreSQL, moto server, Quickbase simulator serving ``--verifyplus``
-   synthetic requests), point the environment at it, apply the SQL scripts;
+   synthetic requests), point the environment at it, apply the SQL scripts and seed the demo price
+   list (``scripts/stack/demo_prices.py``: migrations create no price, a real warehouse has finance's);
 2. seed the Exchange tables in moto with ``--demands`` synthetic demands (same seed and months);
 3. ingest (both extracts), then the load state machine once per new manifest (load → refresh →
    quality), then refresh and quality;
@@ -32,6 +33,7 @@ from scripts.itc import commands, dashboard, jobs
 from scripts.itc.env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
 from scripts.itc.errors import MissingPieceError
 from scripts.stack import local_stack
+from scripts.stack.demo_prices import seed_demo_prices
 from scripts.stack.service_logins import set_service_passwords
 
 START_MONTH = "2026-08"
@@ -87,6 +89,20 @@ def seed_exchange(demands: int, seed: int) -> SeededExchange:
     )
 
 
+def prepare_warehouse(dsn: str) -> tuple[list[str], int]:
+    """Apply the SQL scripts, then seed the demo prices into an empty price list (committed).
+    Returns the scripts applied now and the prices inserted (0 when the list already had prices)."""
+    conn = psycopg2.connect(dsn)
+    try:
+        applied = apply_migrations(conn, SQL_SCRIPTS)
+        with conn.cursor() as cur:
+            priced = seed_demo_prices(cur)
+        conn.commit()
+    finally:
+        conn.close()
+    return applied, priced
+
+
 def run(args: argparse.Namespace) -> int:
     commands._quiet_lambda_logs()
     verifyplus = args.verifyplus if args.verifyplus is not None else max(args.demands // 2, 1)
@@ -99,13 +115,11 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"stack: postgres :{state.database_url.rsplit(':', 1)[-1].split('/')[0]}, "
                   + ", ".join(f"{n} {s.url}" for n, s in state.services.items()), highlight=False)
 
-    conn = psycopg2.connect(os.environ["ITC_DATABASE_URL"])
-    try:
-        applied = apply_migrations(conn, SQL_SCRIPTS)
-    finally:
-        conn.close()
+    applied, priced = prepare_warehouse(os.environ["ITC_DATABASE_URL"])
     set_service_passwords(os.environ["ITC_ADMIN_DATABASE_URL"])
     console.print(f"warehouse: {len(applied)} SQL script(s) applied" if applied else "warehouse: up to date")
+    if priced:
+        console.print(f"warehouse: {priced} demo price(s) seeded (made up; finance enters the real ones)")
 
     ensure_bucket(s3_client(), os.environ["ITC_LANDING_BUCKET"])
     started = time.perf_counter()
@@ -132,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.print("[dim]the local stack keeps running: `itc status`, `itc invoice --month …`, "
                       "`itc stack down`[/]")
-    return 1 if report.quality_failures else 0
+    return 1 if report.failures or report.quality_failures else 0
 
 
 def _rel(path: Path | None) -> Path | None:

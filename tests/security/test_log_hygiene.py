@@ -44,14 +44,14 @@ def module_handler(component: str) -> Any:
 
 
 def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then_no_secret_or_phi(
-        migrated_db_dsn: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        priced_db_dsn: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """GIVEN secrets (Quickbase token, role passwords, AWS key) and synthetic PHI
     WHEN extract → load (itc_loader) → refresh → quality (itc_refresher) run, and then a wrong token, a
     wrong password and a missing privilege fail THEN no log line or error message contains any of them."""
     token, aws_secret = "qbtok-" + secrets.token_hex(16), "awssecret-" + secrets.token_hex(16)
-    service_logins.set_service_passwords(migrated_db_dsn)
-    loader_dsn = service_logins.local_login_dsn(migrated_db_dsn, "itc_loader")
-    refresher_dsn = service_logins.local_login_dsn(migrated_db_dsn, "itc_refresher")
+    service_logins.set_service_passwords(priced_db_dsn)
+    loader_dsn = service_logins.local_login_dsn(priced_db_dsn, "itc_loader")
+    refresher_dsn = service_logins.local_login_dsn(priced_db_dsn, "itc_refresher")
     passwords = [service_logins.local_password(r) for r in ("itc_loader", "itc_refresher")]
     dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
                                                 months=demo.MONTHS))
@@ -107,7 +107,7 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
         assert secret not in corpus, "a secret reached the logs or an error message"
     assert not DSN_WITH_PASSWORD.search(corpus), "a DSN with a password reached the logs or an error message"
 
-    phi = phi_values(migrated_db_dsn)
+    phi = phi_values(priced_db_dsn)
     assert len(phi) > 50, "the synthetic data must hold PHI to look for"
     leaked = sorted(v for v in phi if v in corpus)
     assert leaked == [], f"{len(leaked)} PHI value(s) reached the logs or error messages"

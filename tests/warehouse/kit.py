@@ -3,7 +3,8 @@
 The ``add_*`` helpers do not use the pipelines' code: the curated/analytics rules (tests/warehouse/) and
 the orchestrator's refresh and quality checks (lambdas/orchestrator/tests/) are tested on raw rows alone.
 They take an open psycopg2 cursor and leave committing to the caller; :func:`rows` reads inside the
-caller's transaction, :func:`read` reads and ends it (for tests that only look).
+caller's transaction, :func:`read` reads and ends it (for tests that only look). A migrated database
+has no price: :func:`add_demo_prices` puts the demo price list in (``scripts/stack/demo_prices.py``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ def add_request(cur: Any, request_id: int, created: datetime | None, *, firm: st
            "reporting_policy_number": "POL-1", "_load_id": 1, "_source_key": "test"}
     row.update(cols)
     _insert(cur, "raw.verifyplus", row)
+
+
+def add_demo_prices(cur: Any) -> None:
+    """The demo price list (demand_uploaded 25.00, demand_archived 5.00 from 2020; verifyplus_request
+    35.00 from 2020, 40.00 from 2026), as ``itc demo`` seeds it."""
+    from scripts.stack.demo_prices import seed_demo_prices
+
+    seed_demo_prices(cur)
 
 
 def refresh_all(conn: Any) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
-from tests.warehouse.kit import add_demand, add_request, ny, refresh_all, rows
+from tests.warehouse.kit import add_demand, add_demo_prices, add_request, ny, refresh_all, rows
 
 
 def _summary(db):
@@ -77,9 +77,10 @@ def test_given_duplicate_and_excluded_requests_when_summarised_then_only_billabl
 
 
 def test_given_a_price_change_when_invoiced_then_each_month_uses_the_price_in_force_on_its_first_day(db):
-    """GIVEN verifyplus_request at 35.00 until 2026-01-01 then 40.00 (the seeded demo prices)
+    """GIVEN verifyplus_request at 35.00 until 2026-01-01 then 40.00 (the demo prices)
     WHEN December 2025 and January 2026 requests are invoiced THEN 35.00 and 40.00 are used."""
     with db.cursor() as cur:
+        add_demo_prices(cur)
         add_request(cur, 1, ny(2025, 12, 31, 23, 59))
         add_request(cur, 2, ny(2025, 12, 15))
         add_request(cur, 3, ny(2026, 1, 1, 0, 1))
@@ -92,20 +93,49 @@ def test_given_a_price_change_when_invoiced_then_each_month_uses_the_price_in_fo
 
 def test_given_an_overlapping_price_when_inserted_then_refused_with_a_clear_message(db):
     """GIVEN the open-ended demand_uploaded price WHEN finance inserts another from 2025-06-01 THEN it is refused."""
+    with db.cursor() as cur:
+        add_demo_prices(cur)
     with db.cursor() as cur, pytest.raises(psycopg2.Error, match="overlaps price_id"):
         cur.execute("INSERT INTO ref.price_list (product, unit_price, effective_from) "
                     "VALUES ('demand_uploaded', 30, DATE '2025-06-01')")
 
 
 def test_given_no_price_in_force_when_invoiced_then_amount_is_null_and_close_refuses(db):
-    """GIVEN demand_archived has no price before 2020
-        WHEN a 2019 month is invoiced and closed THEN the close is refused."""
+    """GIVEN the demo prices, which start in 2020
+        WHEN a 2019 month with an upload, an archive and a request is invoiced and closed
+        THEN its lines have no amount and the close is refused naming the month and every unpriced product."""
     with db.cursor() as cur:
-        add_demand(cur, "D1", uploaded_at=None, archived_at=ny(2019, 5, 5))
+        add_demo_prices(cur)
+        add_demand(cur, "D1", uploaded_at=ny(2019, 5, 4), archived_at=ny(2019, 5, 5))
+        add_request(cur, 1, ny(2019, 5, 6))
     refresh_all(db)
-    assert _lines(db, "2019-05") == [("2019-05", "Acme Law", "demand_archived", "usage", 1, None, None, "open")]
-    with db.cursor() as cur, pytest.raises(psycopg2.Error, match="no price in force for product demand_archived"):
+    assert _lines(db, "2019-05") == [
+        ("2019-05", "Acme Law", "demand_archived", "usage", 1, None, None, "open"),
+        ("2019-05", "Acme Law", "demand_uploaded", "usage", 1, None, None, "open"),
+        ("2019-05", "Acme Law", "verifyplus_request", "usage", 1, None, None, "open"),
+    ]
+    refused = ("close_month: month 2019-05 has usage with no price in force: demand_archived in 2019-05, "
+               "demand_uploaded in 2019-05, verifyplus_request in 2019-05 (add the prices to ref.price_list)")
+    with db.cursor() as cur, pytest.raises(psycopg2.Error) as caught:
         cur.execute("SELECT analytics.close_month('2019-05', 'finance')")
+    assert caught.value.diag.message_primary == refused
+    db.rollback()
+    assert rows(db, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
+
+
+def test_given_a_migrated_warehouse_then_it_has_no_price_and_a_month_with_usage_cannot_close(db):
+    """GIVEN a freshly migrated warehouse (no demo prices: migrations create none) and one March 2025 upload
+    WHEN its price list is read and March is closed
+    THEN ref.price_list is empty and the close is refused naming March and demand_uploaded."""
+    assert rows(db, "SELECT count(*) FROM ref.price_list") == [(0,)]
+    with db.cursor() as cur:
+        add_demand(cur, "A1", uploaded_at=ny(2025, 3, 5))
+    refresh_all(db)
+    with db.cursor() as cur, pytest.raises(psycopg2.Error) as caught:
+        cur.execute("SELECT analytics.close_month('2025-03', 'finance')")
+    assert caught.value.diag.message_primary == (
+        "close_month: month 2025-03 has usage with no price in force: demand_uploaded in 2025-03 "
+        "(add the prices to ref.price_list)")
 
 
 def test_given_a_closed_month_when_sources_change_then_closed_lines_stay_and_adjustments_go_on_the_next_invoice(db):
@@ -114,6 +144,7 @@ def test_given_a_closed_month_when_sources_change_then_closed_lines_stay_and_adj
     THEN March's lines are unchanged, April's invoice shows its usage plus +1 (A) and +1 (B) March adjustments;
     and after April is closed, a removed March demand shows as a -1 adjustment on May's invoice."""
     with db.cursor() as cur:
+        add_demo_prices(cur)
         add_demand(cur, "A1", firm="Firm A", uploaded_at=ny(2025, 3, 5))
         add_demand(cur, "A2", firm="Firm A", uploaded_at=ny(2025, 3, 6))
     refresh_all(db)
@@ -154,8 +185,9 @@ def test_given_a_closed_month_when_sources_change_then_closed_lines_stay_and_adj
 
 
 def _close_march_2025_with_one_demand(db):
-    """One demand uploaded in March 2025 (New York), views refreshed, March closed by 'finance'."""
+    """One demand uploaded in March 2025 (New York), demo prices, views refreshed, March closed by 'finance'."""
     with db.cursor() as cur:
+        add_demo_prices(cur)
         add_demand(cur, "A1", uploaded_at=ny(2025, 3, 5))
     refresh_all(db)
     with db.cursor() as cur:

@@ -4,6 +4,10 @@
 -- price they were closed with anyway). Ranges are [effective_from, effective_to): effective_to is
 -- the first day the price no longer applies (null = open-ended); ranges of one product may not
 -- overlap. The unit price of a billing month is the price in force on the month's first day.
+-- The migrations create NO price: a new warehouse has an empty price list until finance enters the
+-- contract prices (README "Operate"), and until then an open month with usage fails the quality
+-- checks and cannot be closed. The local demo seeds made-up prices of its own
+-- (scripts/stack/demo_prices.py), never a migration.
 CREATE TABLE ref.products (
     product     text PRIMARY KEY CHECK (product ~ '^[a-z][a-z0-9_]*$'),
     description text NOT NULL,
@@ -65,13 +69,6 @@ $$;
 COMMENT ON FUNCTION ref.check_price_overlap() IS 'Trigger: refuses a price whose date range overlaps another price of the same product.';
 CREATE TRIGGER price_list_no_overlap BEFORE INSERT OR UPDATE ON ref.price_list
     FOR EACH ROW EXECUTE FUNCTION ref.check_price_overlap();
-
--- Demo prices (finance replaces them with the contract prices).
-INSERT INTO ref.price_list (product, unit_price, currency, effective_from, effective_to, note) VALUES
-    ('demand_uploaded',    25.00, 'USD', DATE '2020-01-01', NULL, 'demo price'),
-    ('demand_archived',     5.00, 'USD', DATE '2020-01-01', NULL, 'demo price'),
-    ('verifyplus_request', 35.00, 'USD', DATE '2020-01-01', DATE '2026-01-01', 'demo price'),
-    ('verifyplus_request', 40.00, 'USD', DATE '2026-01-01', NULL, 'demo price increase');
 
 CREATE FUNCTION ref.unit_price(p_product text, p_billing_month text)
 RETURNS TABLE (unit_price numeric, currency char(3), price_id bigint)

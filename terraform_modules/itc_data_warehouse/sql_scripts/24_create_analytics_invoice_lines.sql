@@ -156,7 +156,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     done        analytics.closed_months%ROWTYPE;
     month_end   timestamptz;
-    unpriced    record;
+    unpriced    text;
     n_lines     integer;
     total       numeric(14,2);
 BEGIN
@@ -186,11 +186,13 @@ BEGIN
         RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    SELECT product, service_month INTO unpriced FROM analytics.invoice_lines
-    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'close_month: no price in force for product % in % (add one to ref.price_list)',
-            unpriced.product, unpriced.service_month
+    SELECT string_agg(DISTINCT product || ' in ' || service_month, ', '
+                      ORDER BY product || ' in ' || service_month) INTO unpriced
+    FROM analytics.invoice_lines
+    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL;
+    IF unpriced IS NOT NULL THEN
+        RAISE EXCEPTION 'close_month: month % has usage with no price in force: % (add the prices to ref.price_list)',
+            p_month, unpriced
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
 
@@ -206,4 +208,4 @@ BEGIN
     RETURN n_lines;
 END;
 $$;
-COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, a product without a price, month already closed. Refresh the views first so the lines are current.';
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the lines are current.';

@@ -676,6 +676,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_
 -- The business time zone decides billing months: a timestamp's billing month is its calendar
 -- month in this zone (ref.billing_month), NEVER in the session's TimeZone. The orchestrator keeps
 -- it equal to ITC_BUSINESS_TZ when that variable is set (see the orchestrator README).
+-- The quality checks read two more: usage billed before service_start_month (or after the current
+-- month) fails them, and a raw table whose row count moved by more than row_count_warning_share
+-- since the previous load of its source is reported as a warning.
 CREATE TABLE ref.settings (
     key         text        PRIMARY KEY,
     value       text        NOT NULL,
@@ -683,8 +686,8 @@ CREATE TABLE ref.settings (
     updated_at  timestamptz NOT NULL DEFAULT now(),
     updated_by  text        NOT NULL DEFAULT current_user
 );
-COMMENT ON TABLE ref.settings IS 'Business settings read by the warehouse SQL (business time zone, Verify+ SLA target). Maintained by finance/operations; refresh the views after a change.';
-COMMENT ON COLUMN ref.settings.key IS 'Setting name (business_time_zone, verifyplus_sla_target_days).';
+COMMENT ON TABLE ref.settings IS 'Business settings read by the warehouse SQL and the quality checks (business time zone, Verify+ SLA target, service start month, row-count warning share). Maintained by finance/operations; refresh the views after a change.';
+COMMENT ON COLUMN ref.settings.key IS 'Setting name (business_time_zone, verifyplus_sla_target_days, service_start_month, row_count_warning_share).';
 COMMENT ON COLUMN ref.settings.value IS 'Setting value, as text; validated per key on write.';
 COMMENT ON COLUMN ref.settings.description IS 'What the setting means.';
 COMMENT ON COLUMN ref.settings.updated_at IS 'When the value was last written.';
@@ -698,9 +701,14 @@ BEGIN
         RAISE EXCEPTION 'ref.settings business_time_zone: % is not a time zone name PostgreSQL knows (e.g. America/New_York)', NEW.value
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NEW.key = 'verifyplus_sla_target_days'
+    IF NEW.key IN ('verifyplus_sla_target_days', 'row_count_warning_share')
        AND (NEW.value !~ '^[0-9]+(\.[0-9]+)?$' OR NEW.value::numeric <= 0) THEN
-        RAISE EXCEPTION 'ref.settings verifyplus_sla_target_days: % is not a positive number of days', NEW.value
+        RAISE EXCEPTION 'ref.settings %: % is not a positive number of %', NEW.key, NEW.value,
+            CASE NEW.key WHEN 'verifyplus_sla_target_days' THEN 'days' ELSE 'rows as a share (0.2 = 20 percent)' END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NEW.key = 'service_start_month' AND NEW.value !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
+        RAISE EXCEPTION 'ref.settings service_start_month: % is not a month YYYY-MM (e.g. 2019-01)', NEW.value
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     NEW.updated_at := now();
@@ -708,7 +716,7 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-COMMENT ON FUNCTION ref.validate_setting() IS 'Trigger: rejects an unknown time zone or a non-positive SLA target with a message naming the setting.';
+COMMENT ON FUNCTION ref.validate_setting() IS 'Trigger: rejects an unknown time zone, a non-positive SLA target or row-count share, or a service start that is not YYYY-MM, with a message naming the setting.';
 CREATE TRIGGER settings_validate BEFORE INSERT OR UPDATE ON ref.settings
     FOR EACH ROW EXECUTE FUNCTION ref.validate_setting();
 
@@ -716,7 +724,11 @@ INSERT INTO ref.settings (key, value, description) VALUES
     ('business_time_zone', 'America/New_York',
      'Billing months are calendar months in this IANA time zone (ITC_BUSINESS_TZ).'),
     ('verifyplus_sla_target_days', '3',
-     'Verify+ service level: a billable request should close within this many days of its creation.');
+     'Verify+ service level: a billable request should close within this many days of its creation.'),
+    ('service_start_month', '2019-01',
+     'First billing month with usage (YYYY-MM): usage billed in an earlier month fails the quality checks (a timestamp read in the wrong unit lands in 1970).'),
+    ('row_count_warning_share', '0.2',
+     'A raw table whose row count moved by more than this share (0.2 = 20 percent) since the previous succeeded load of its source is reported as a quality warning.');
 
 CREATE FUNCTION ref.business_time_zone() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -741,7 +753,19 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'verifyplus_sla_target_days'), 3)
 $$;
 COMMENT ON FUNCTION ref.verifyplus_sla_target_days() IS 'Verify+ SLA target in days (ref.settings verifyplus_sla_target_days; 3 when unset).';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('20_create_ref_settings.sql', '83a6eca3b70dccfe8724381aebe6610f6adbb9991b0035c658c5c125aae2dc95');
+
+CREATE FUNCTION ref.service_start_month() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'service_start_month'), '2019-01')
+$$;
+COMMENT ON FUNCTION ref.service_start_month() IS 'First billing month with usage, YYYY-MM (ref.settings service_start_month; 2019-01 when unset).';
+
+CREATE FUNCTION ref.row_count_warning_share() RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'row_count_warning_share'), 0.2)
+$$;
+COMMENT ON FUNCTION ref.row_count_warning_share() IS 'Row-count change between two succeeded loads of a source above which a quality warning is recorded, as a share (ref.settings row_count_warning_share; 0.2 when unset).';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('20_create_ref_settings.sql', '85b9e4ebaa8423eddb2671ee7586cfbc88157c0e90456695cd3d875f868c1ce0');
 
 -- ==== 21_create_ref_price_list.sql ====
 -- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
@@ -750,6 +774,10 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('20_create_ref_sett
 -- price they were closed with anyway). Ranges are [effective_from, effective_to): effective_to is
 -- the first day the price no longer applies (null = open-ended); ranges of one product may not
 -- overlap. The unit price of a billing month is the price in force on the month's first day.
+-- The migrations create NO price: a new warehouse has an empty price list until finance enters the
+-- contract prices (README "Operate"), and until then an open month with usage fails the quality
+-- checks and cannot be closed. The local demo seeds made-up prices of its own
+-- (scripts/stack/demo_prices.py), never a migration.
 CREATE TABLE ref.products (
     product     text PRIMARY KEY CHECK (product ~ '^[a-z][a-z0-9_]*$'),
     description text NOT NULL,
@@ -812,13 +840,6 @@ COMMENT ON FUNCTION ref.check_price_overlap() IS 'Trigger: refuses a price whose
 CREATE TRIGGER price_list_no_overlap BEFORE INSERT OR UPDATE ON ref.price_list
     FOR EACH ROW EXECUTE FUNCTION ref.check_price_overlap();
 
--- Demo prices (finance replaces them with the contract prices).
-INSERT INTO ref.price_list (product, unit_price, currency, effective_from, effective_to, note) VALUES
-    ('demand_uploaded',    25.00, 'USD', DATE '2020-01-01', NULL, 'demo price'),
-    ('demand_archived',     5.00, 'USD', DATE '2020-01-01', NULL, 'demo price'),
-    ('verifyplus_request', 35.00, 'USD', DATE '2020-01-01', DATE '2026-01-01', 'demo price'),
-    ('verifyplus_request', 40.00, 'USD', DATE '2026-01-01', NULL, 'demo price increase');
-
 CREATE FUNCTION ref.unit_price(p_product text, p_billing_month text)
 RETURNS TABLE (unit_price numeric, currency char(3), price_id bigint)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -829,7 +850,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       AND (p.effective_to IS NULL OR p.effective_to > to_date(p_billing_month || '-01', 'YYYY-MM-DD'))
 $$;
 COMMENT ON FUNCTION ref.unit_price(text, text) IS 'The price of a product in force in a billing month (on its first day); no row when none.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', 'f888180a55d3ded485895824dc5dbef951530129cfcb789bccb3371a600760b1');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', '6bb59d0231f680187ac3e1869c7ae83135a2d7cf69c1e55425e529e1d4f630af');
 
 -- ==== 22_create_analytics_demands_summary_view.sql ====
 -- analytics.demands_summary: the core invoicing KPI (DESIGN.md §5). Per billing month (YYYY-MM,
@@ -1088,7 +1109,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     done        analytics.closed_months%ROWTYPE;
     month_end   timestamptz;
-    unpriced    record;
+    unpriced    text;
     n_lines     integer;
     total       numeric(14,2);
 BEGIN
@@ -1118,11 +1139,13 @@ BEGIN
         RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    SELECT product, service_month INTO unpriced FROM analytics.invoice_lines
-    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'close_month: no price in force for product % in % (add one to ref.price_list)',
-            unpriced.product, unpriced.service_month
+    SELECT string_agg(DISTINCT product || ' in ' || service_month, ', '
+                      ORDER BY product || ' in ' || service_month) INTO unpriced
+    FROM analytics.invoice_lines
+    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL;
+    IF unpriced IS NOT NULL THEN
+        RAISE EXCEPTION 'close_month: month % has usage with no price in force: % (add the prices to ref.price_list)',
+            p_month, unpriced
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
 
@@ -1138,8 +1161,8 @@ BEGIN
     RETURN n_lines;
 END;
 $$;
-COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, a product without a price, month already closed. Refresh the views first so the lines are current.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_analytics_invoice_lines.sql', '77459c7ce46b32127e28ca0964fd457e460806ba9eb5078e4650c4817d8416bb');
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the lines are current.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_analytics_invoice_lines.sql', '0f1bd5400c41daeacdac6b4e1ceddeaacce84bba3191a1464a4bfdfd4d992ac5');
 
 -- ==== 30_create_roles.sql ====
 -- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
@@ -1379,7 +1402,8 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 --   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
 --                  them: all DDL, DROP, REFRESH.
 --   itc_loader     raw: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
---                  ops.load_runs: SELECT, INSERT, UPDATE; ops.rejected_records: SELECT, INSERT;
+--                  ops.load_runs: SELECT, INSERT, UPDATE; ops.latest_loads: SELECT;
+--                  ops.rejected_records: SELECT, INSERT;
 --                  TEMPORARY on the database (COPY staging tables).
 --   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
 --                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
@@ -1497,8 +1521,8 @@ BEGIN
         GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
         GRANT SELECT ON ops.load_runs TO itc_refresher;
     END IF;
-    IF to_regclass('ops.latest_loads') IS NOT NULL THEN
-        GRANT SELECT ON ops.latest_loads TO itc_refresher;
+    IF to_regclass('ops.latest_loads') IS NOT NULL THEN  -- the loader's ordering guard reads it too
+        GRANT SELECT ON ops.latest_loads TO itc_refresher, itc_loader;
     END IF;
     IF to_regclass('ops.rejected_records') IS NOT NULL THEN
         GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;
@@ -1544,7 +1568,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '2672bccb7933914bc8a85a6af43f59ac70c12032558d9e949093e026c5e15412');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '7ac163fbcd617e6c933ec54558350ddccd14de384726aa9121faaa3fe381f0bd');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
@@ -1649,9 +1673,38 @@ FROM ops.load_runs AS r
 WHERE r.status = 'succeeded'
 ORDER BY r.source, r.finished_at DESC, r.load_id DESC;
 
-COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status and the dashboard. SELECT: itc_refresher (and the owner).';
+COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status, the dashboard and the loads'' ordering guard. SELECT: itc_refresher, itc_loader (and the owner).';
 CALL ops.copy_column_comments('ops.load_runs', 'ops.latest_loads');
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('43_create_ops_latest_loads_view.sql', '87344c43ea6292a2465d9635a0b090620cb8b9b73618b30e9aaad222d0726baf');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('43_create_ops_latest_loads_view.sql', '46923229ae12f03a76bb8c198eb5bf3ffbecd8e8d2a37a7b69bd494418fddabb');
+
+-- ==== 44_add_load_guards.sql ====
+-- Load guards (docs/CONTRACTS.md "Load guards"): a load refused by a guard is recorded 'failed' with
+-- the guard's message in error; a load forced past the guards records who forced it and why. A forced
+-- load may reload a manifest that was loaded already (restoring an older snapshot after a bad load), so
+-- the one-succeeded-load-per-manifest rule holds for unforced loads only.
+ALTER TABLE ops.load_runs
+    ADD COLUMN forced_by    text,
+    ADD COLUMN force_reason text,
+    ADD CONSTRAINT load_runs_force_has_reason_ck
+        CHECK ((forced_by IS NULL AND force_reason IS NULL)
+               OR (btrim(forced_by) <> '' AND btrim(force_reason) <> ''));
+COMMENT ON COLUMN ops.load_runs.forced_by IS 'Who forced this load past the load guards (itc replay --force, or "force": {"by"} in the load event); NULL for a guarded load.';
+COMMENT ON COLUMN ops.load_runs.force_reason IS 'Why the load was forced (e.g. restoring the last good snapshot after a bad load); set exactly when forced_by is.';
+
+DROP INDEX ops.load_runs_succeeded_manifest_uq;
+CREATE UNIQUE INDEX load_runs_succeeded_manifest_uq
+    ON ops.load_runs (source, manifest_sha256) WHERE status = 'succeeded' AND forced_by IS NULL;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('44_add_load_guards.sql', '11db33492c560627c381e44bc02f4b405f60f4e55d0419aa8b613a999a24460b');
+
+-- ==== 45_add_quality_result_level.sql ====
+-- Quality result levels: an ERROR fails the quality run (QualityCheckError, the load state machine
+-- alerts); a WARNING is recorded and shown by `itc status` but the run still succeeds (today: a raw
+-- table whose row count moved by more than ref.settings row_count_warning_share since the previous
+-- succeeded load of its source). Rows written before this script are errors, as they were treated.
+ALTER TABLE ops.quality_results
+    ADD COLUMN level text NOT NULL DEFAULT 'error' CHECK (level IN ('error', 'warning'));
+COMMENT ON COLUMN ops.quality_results.level IS 'error: a failure fails the quality run (the state machine alerts); warning: a failure is recorded and shown by itc status, the run still succeeds.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('45_add_quality_result_level.sql', '69fa2ed2e3fcacb7c546b43fceb0a6c761837d755fc8ef3ee3d48c0483714691');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN

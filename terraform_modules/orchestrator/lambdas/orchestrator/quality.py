@@ -1,21 +1,30 @@
 """Data quality checks run after each load and refresh; results go to ``ops.quality_results``.
 
-Checks (each result row names the check and its subject):
+Checks (each result row names the check and its subject; level ``error`` unless said):
 
 - ``views_populated``      every curated/analytics materialized view has been refreshed at least once;
 - ``freshness``            per source: the last succeeded load finished within ``freshness_hours``;
 - ``manifest_counts``      per source and snapshot table of the last succeeded load: manifest records
                            = loaded + rejected, and the raw table holds exactly the rows that load gave;
+- ``row_count_change``     WARNING level. Per source and snapshot table: the rows of the last succeeded
+                           load moved by at most ref.settings ``row_count_warning_share`` (default 0.2)
+                           from the previous succeeded load of that source;
 - ``curated_key_unique``   per materialized view: its key is unique and never null;
 - ``summary_totals``       analytics.demands_summary / verifyplus_monthly add up to the curated counts;
-- ``invoice_amounts``      every invoice line: amount = quantity × unit price, an open line has a price
-                           and it is the one in force in its service month;
+- ``usage_months``         no usage is billed in a month before ref.settings ``service_start_month``
+                           (default 2019-01) or after the current month in the business time zone:
+                           one failure per month and product (a time read in the wrong unit lands in 1970);
+- ``open_month_prices``    every open invoice month with usage has a price in force for each product;
+- ``invoice_amounts``      every invoice line: amount = quantity × unit price, and a priced open line
+                           is at the price in force in its service month;
 - ``business_time_zone``   (when expected) ref.settings' business time zone is the configured one.
 
-:func:`run_quality_checks` stores every result (committed), emits CloudWatch embedded-metric lines
-(namespace ``ITC``: ``QualityCheckFailures`` per Check, ``DataFreshnessHours`` per Source), and raises
-:class:`QualityCheckError` naming the failed checks — so the state machine alerts — unless
-``raise_on_failure=False`` (the CLI's summary). Checks read keys and counts only, never PHI columns.
+Levels (``ops.quality_results.level``): a failed ``error`` fails the run; a failed ``warning`` is
+stored and shown by ``itc status`` but the run still passes. :func:`run_quality_checks` stores every
+result (committed), emits CloudWatch embedded-metric lines (namespace ``ITC``: ``QualityCheckFailures``
+per error-level Check, ``QualityCheckWarnings`` per warning-level Check, ``DataFreshnessHours`` per
+Source), and raises :class:`QualityCheckError` naming the failed errors — so the state machine alerts
+— unless ``raise_on_failure=False`` (the CLI's summary). Checks read keys and counts only, never PHI.
 """
 
 from __future__ import annotations
@@ -54,6 +63,9 @@ VIEW_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+ERROR, WARNING = "error", "warning"
+
+
 @dataclass
 class CheckResult:
     check: str
@@ -61,6 +73,15 @@ class CheckResult:
     passed: bool
     observed: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
+    level: str = ERROR  # what a failure means: ERROR fails the run, WARNING is only reported
+
+    @property
+    def failed_error(self) -> bool:
+        return not self.passed and self.level == ERROR
+
+    @property
+    def failed_warning(self) -> bool:
+        return not self.passed and self.level == WARNING
 
 
 class QualityCheckError(TerminalError):
@@ -144,6 +165,51 @@ def check_manifest_counts(cur: psycopg2.extensions.cursor, sources: Iterable[str
     return results
 
 
+_LAST_TWO_LOADS = """
+SELECT l.load_id, l.table_counts, p.load_id, p.table_counts, ref.row_count_warning_share()
+FROM ops.latest_loads AS l
+JOIN LATERAL (SELECT r.load_id, r.table_counts FROM ops.load_runs AS r
+              WHERE r.source = l.source AND r.status = 'succeeded' AND r.load_id <> l.load_id
+              ORDER BY r.finished_at DESC, r.load_id DESC LIMIT 1) AS p ON true
+WHERE l.source = %s
+"""
+
+
+def _rows_of(counts: dict[str, Any]) -> int:
+    """Raw rows a load gave one table (``rows``; ``loaded`` in counts recorded without it)."""
+    return int(counts.get("rows", counts.get("loaded", 0)))
+
+
+def check_row_count_changes(cur: psycopg2.extensions.cursor, sources: Iterable[str]) -> list[CheckResult]:
+    """WARNING level: per table, the last succeeded load's rows against the previous succeeded load's."""
+    results = []
+    for source in sources:
+        cur.execute(_LAST_TWO_LOADS, (source,))
+        row = cur.fetchone()
+        if row is None:
+            continue  # fewer than two succeeded loads: nothing to compare
+        load_id, counts, previous_id, previous_counts, share = row
+        share = float(share)
+        for table, now_counts in sorted((counts or {}).items()):
+            if table not in (previous_counts or {}):
+                continue
+            before, after = _rows_of(previous_counts[table]), _rows_of(now_counts)
+            change = abs(after - before) / before if before else (0.0 if after == 0 else float("inf"))
+            passed = change <= share
+            raw_table = RAW_TABLES.get(source, {}).get(table, table)
+            moved = f"{(after - before) / before:+.1%}" if before else "from none"
+            results.append(CheckResult(
+                "row_count_change", f"{source}.{table}", passed,
+                {"load_id": load_id, "rows": after, "previous_load_id": previous_id, "previous_rows": before,
+                 "change": None if change == float("inf") else round(change, 4), "warning_share": share},
+                None if passed else f"{raw_table} went from {before:,} rows (load {previous_id}) to {after:,} "
+                                    f"(load {load_id}), {moved}: more than ref.settings row_count_warning_share "
+                                    f"{share:g}",
+                level=WARNING,
+            ))
+    return results
+
+
 def check_curated_keys(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
     results = []
     for view, keys in VIEW_KEYS.items():
@@ -192,12 +258,62 @@ def check_summary_totals(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
     return results
 
 
+_USAGE_OUTSIDE_SERVICE = """
+SELECT u.service_month, u.product, sum(u.quantity), p.unit,
+       u.service_month < ref.service_start_month() AS too_early
+FROM analytics.usage_quantities AS u
+JOIN ref.products AS p ON p.product = u.product
+WHERE u.service_month < ref.service_start_month() OR u.service_month > ref.billing_month(now())
+GROUP BY 1, 2, 4, 5
+ORDER BY 1, 2
+"""
+
+
+def check_usage_months(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    """Usage billed before the service start month or after the current month: one failure per month and product."""
+    cur.execute("SELECT ref.service_start_month(), ref.billing_month(now()), ref.business_time_zone()")
+    start, current, zone = cur.fetchone()
+    window = {"service_start_month": start, "current_month": current}
+    cur.execute(_USAGE_OUTSIDE_SERVICE)
+    results = []
+    for month, product, quantity, unit, too_early in cur.fetchall():
+        why = (f"before the service start month {start} (ref.settings service_start_month)" if too_early
+               else f"after the current month {current} ({zone})")
+        results.append(CheckResult(
+            "usage_months", f"{month} {product}", False,
+            {"month": month, "product": product, "quantity": int(quantity), **window},
+            f"{int(quantity):,} {product} {unit}(s) billed in {month}, {why}: check the source timestamps",
+        ))
+    return results or [CheckResult("usage_months", "analytics.usage_quantities", True, window)]
+
+
+_UNPRICED_OPEN_MONTHS = """
+SELECT billing_month, string_agg(DISTINCT product, ', ' ORDER BY product), count(*), sum(quantity)
+FROM analytics.invoice_lines
+WHERE status = 'open' AND unit_price IS NULL
+GROUP BY 1
+ORDER BY 1
+"""
+
+
+def check_open_month_prices(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    """Every open month with usage has a price in force for each of its products: one failure per month."""
+    cur.execute(_UNPRICED_OPEN_MONTHS)
+    results = [
+        CheckResult("open_month_prices", month, False,
+                    {"month": month, "products": products.split(", "), "lines": lines, "quantity": int(quantity)},
+                    f"open month {month} has usage with no price in force for {products} ({lines} line(s)): "
+                    "add the prices to ref.price_list")
+        for month, products, lines, quantity in cur.fetchall()
+    ]
+    return results or [CheckResult("open_month_prices", "analytics.invoice_lines", True)]
+
+
 _INVOICE_PROBLEMS = """
 SELECT
     count(*)                                                                       AS lines,
     count(*) FILTER (WHERE amount IS DISTINCT FROM round(quantity * unit_price, 2)) AS wrong_amount,
-    count(*) FILTER (WHERE status = 'open' AND unit_price IS NULL)                  AS unpriced,
-    count(*) FILTER (WHERE status = 'open' AND unit_price IS DISTINCT FROM
+    count(*) FILTER (WHERE status = 'open' AND unit_price IS NOT NULL AND unit_price IS DISTINCT FROM
                      (SELECT p.unit_price FROM ref.unit_price(l.product, l.service_month) p))
                                                                                    AS wrong_price,
     coalesce(sum(amount), 0)                                                       AS total_amount
@@ -206,17 +322,16 @@ FROM analytics.invoice_lines l
 
 
 def check_invoice_amounts(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    """Amounts add up and priced open lines carry the price in force (unpriced months: open_month_prices)."""
     cur.execute(_INVOICE_PROBLEMS)
-    lines, wrong_amount, unpriced, wrong_price, total = cur.fetchone()
+    lines, wrong_amount, wrong_price, total = cur.fetchone()
     problems = []
     if wrong_amount:
         problems.append(f"{wrong_amount} line(s) whose amount is not quantity x unit price")
-    if unpriced:
-        problems.append(f"{unpriced} open line(s) with no price in force (add it to ref.price_list)")
-    if wrong_price - unpriced:
-        problems.append(f"{wrong_price - unpriced} open line(s) not at the price in force in their month")
-    observed = {"lines": lines, "wrong_amount": wrong_amount, "unpriced": unpriced,
-                "wrong_price": wrong_price - unpriced, "total_amount": str(total)}
+    if wrong_price:
+        problems.append(f"{wrong_price} open line(s) not at the price in force in their month")
+    observed = {"lines": lines, "wrong_amount": wrong_amount, "wrong_price": wrong_price,
+                "total_amount": str(total)}
     return [CheckResult("invoice_amounts", "analytics.invoice_lines", not problems, observed,
                         "; ".join(problems) or None)]
 
@@ -234,12 +349,14 @@ def check_business_time_zone(cur: psycopg2.extensions.cursor, expected: str) -> 
 
 
 def _emit_metrics(results: list[CheckResult], namespace: str, service: str) -> None:
-    """QualityCheckFailures per check and DataFreshnessHours per source, as EMF lines."""
-    failures: dict[str, int] = {}
+    """QualityCheckFailures per error-level check (what the alarm sums), QualityCheckWarnings per
+    warning-level check, and DataFreshnessHours per source, as EMF lines."""
+    counts: dict[tuple[str, str], int] = {}
     for r in results:
-        failures[r.check] = failures.get(r.check, 0) + (0 if r.passed else 1)
-    for check, count in sorted(failures.items()):
-        metrics.emit("QualityCheckFailures", count, {"Check": check, "service": service}, metric_namespace=namespace)
+        name = "QualityCheckWarnings" if r.level == WARNING else "QualityCheckFailures"
+        counts[(name, r.check)] = counts.get((name, r.check), 0) + (0 if r.passed else 1)
+    for (name, check), count in sorted(counts.items()):
+        metrics.emit(name, count, {"Check": check, "service": service}, metric_namespace=namespace)
     for r in results:
         if r.check == "freshness" and "hours" in r.observed:
             metrics.emit("DataFreshnessHours", r.observed["hours"], {"Source": r.subject, "service": service},
@@ -260,8 +377,9 @@ def run_quality_checks(
 ) -> dict[str, Any]:
     """Run every check, store the results in ops.quality_results (committed) and return a summary.
 
-    Returns ``{"check_run_id", "passed", "checks", "failed", "results": [CheckResult as dict, ...]}``.
-    Raises :class:`QualityCheckError` (terminal) when a check fails and ``raise_on_failure``.
+    Returns ``{"check_run_id", "passed", "checks", "failed", "warnings", "results": [CheckResult as dict, ...]}``:
+    ``passed`` and ``failed`` count error-level results only; ``warnings`` lists the failed warnings.
+    Raises :class:`QualityCheckError` (terminal) when an error-level check fails and ``raise_on_failure``.
     """
     log = logger or setup_logger("orchestrator")
     run_id = check_run_id or uuid.uuid4().hex
@@ -275,25 +393,30 @@ def run_quality_checks(
                 results += populated
                 results += check_freshness(cur, sources, freshness_hours)
                 results += check_manifest_counts(cur, sources)
+                results += check_row_count_changes(cur, sources)
                 if all(r.passed for r in populated):  # the view checks cannot read an unpopulated view
                     results += check_curated_keys(cur)
                     results += check_summary_totals(cur)
+                    results += check_usage_months(cur)
+                    results += check_open_month_prices(cur)
                     results += check_invoice_amounts(cur)
                 if expected_time_zone:
                     results += check_business_time_zone(cur, expected_time_zone)
             with translate_errors("storing the quality results"):
                 for r in results:
                     cur.execute(
-                        "INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, observed, detail) "
-                        "VALUES (%s, %s, %s, %s, %s, %s)",
-                        (run_id, r.check, r.subject, r.passed, json.dumps(r.observed, default=str), r.detail),
+                        "INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, observed, detail, "
+                        "level) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (run_id, r.check, r.subject, r.passed, json.dumps(r.observed, default=str), r.detail,
+                         r.level),
                     )
                 conn.commit()
     except BaseException:
         if not conn.closed:
             conn.rollback()
         raise
-    failed = [r for r in results if not r.passed]
+    failed = [r for r in results if r.failed_error]
+    warnings = [r for r in results if r.failed_warning]
     if emit_metrics:
         _emit_metrics(results, metrics_namespace, getattr(log, "service", "orchestrator"))
     summary = {
@@ -301,11 +424,15 @@ def run_quality_checks(
         "passed": not failed,
         "checks": len(results),
         "failed": [f"{r.check}:{r.subject}" for r in failed],
+        "warnings": [f"{r.check}:{r.subject}" for r in warnings],
         "results": [asdict(r) for r in results],
     }
     for r in failed:
         log.error("quality check failed", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
-    log.info("quality checks finished", extra={"check_run_id": run_id, "checks": len(results), "failed": len(failed)})
+    for r in warnings:
+        log.warning("quality warning", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
+    log.info("quality checks finished", extra={"check_run_id": run_id, "checks": len(results), "failed": len(failed),
+                                               "warnings": len(warnings)})
     if failed and raise_on_failure:
         shown = "; ".join(f"{r.check} [{r.subject}]: {r.detail}" for r in failed[:5])
         more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
@@ -317,8 +444,11 @@ CHECKS: dict[str, Callable[..., list[CheckResult]]] = {
     "views_populated": check_views_populated,
     "freshness": check_freshness,
     "manifest_counts": check_manifest_counts,
+    "row_count_change": check_row_count_changes,
     "curated_key_unique": check_curated_keys,
     "summary_totals": check_summary_totals,
+    "usage_months": check_usage_months,
+    "open_month_prices": check_open_month_prices,
     "invoice_amounts": check_invoice_amounts,
     "business_time_zone": check_business_time_zone,
 }
