@@ -98,9 +98,8 @@ def test_given_analytics_not_refreshed_after_curated_when_checked_then_summary_t
     assert summary["failed"] == ["summary_totals:demands_uploaded"]
 
 
-def test_given_a_closed_line_with_a_wrong_amount_when_checked_then_invoice_amounts_fail(db):
-    """GIVEN a frozen invoice line whose amount is not quantity x price WHEN checked THEN invoice_amounts fails."""
-    _good_warehouse(db)
+def _freeze_a_line_with_a_wrong_amount(db):
+    """January 2025 closed with one line: 2 x 25.00 billed as 999 (committed)."""
     with db.cursor() as cur:
         cur.execute("INSERT INTO analytics.closed_months (billing_month, closed_by, line_count, total_amount) "
                     "VALUES ('2025-01', 'test', 1, 999)")
@@ -108,6 +107,12 @@ def test_given_a_closed_line_with_a_wrong_amount_when_checked_then_invoice_amoun
                     "line_type, quantity, unit_price, currency, amount) "
                     "VALUES ('2025-01', '2025-01', 'Acme Law', 'demand_uploaded', 'usage', 2, 25, 'USD', 999)")
     db.commit()
+
+
+def test_given_a_closed_line_with_a_wrong_amount_when_checked_then_invoice_amounts_fail(db):
+    """GIVEN a frozen invoice line whose amount is not quantity x price WHEN checked THEN invoice_amounts fails."""
+    _good_warehouse(db)
+    _freeze_a_line_with_a_wrong_amount(db)
     summary = run_quality_checks(db, sources=(), raise_on_failure=False, emit_metrics=False)
     assert summary["failed"] == ["invoice_amounts:analytics.invoice_lines"]
     detail = rows(db, "SELECT detail FROM ops.quality_results WHERE check_name = 'invoice_amounts'")[0][0]
@@ -250,13 +255,7 @@ def test_given_unpriced_lines_and_a_wrong_amount_when_checked_then_the_invoice_m
     WHEN checked THEN invoice_amounts says '1 line(s) whose amount is not quantity x unit price' and nothing
     else (it used to add '-4 open line(s) not at the price in force')."""
     _good_warehouse(db, priced=False)
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO analytics.closed_months (billing_month, closed_by, line_count, total_amount) "
-                    "VALUES ('2025-01', 'test', 1, 999)")
-        cur.execute("INSERT INTO analytics.closed_invoice_lines (billing_month, service_month, firm_name, product, "
-                    "line_type, quantity, unit_price, currency, amount) "
-                    "VALUES ('2025-01', '2025-01', 'Acme Law', 'demand_uploaded', 'usage', 2, 25, 'USD', 999)")
-    db.commit()
+    _freeze_a_line_with_a_wrong_amount(db)
     summary = run_quality_checks(db, sources=(), raise_on_failure=False, emit_metrics=False)
     assert "invoice_amounts:analytics.invoice_lines" in summary["failed"]
     assert _detail(db, "invoice_amounts", "analytics.invoice_lines") == [
