@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -21,11 +22,13 @@ from itc_common_utilities.phi import REDACTED
 from itc_common_utilities.s3 import ObjectRef
 from scripts.synthetic.exchange import (
     ExchangeConfig,
+    expected_counts,
     expected_record_counts,
     fill_dynamodb,
     iter_demands,
     write_snapshot,
 )
+from tests.warehouse.kit import NY, refresh_all
 
 BUCKET = "itc-test-landing"
 RAW = {"documents": "raw.cases", "documents_metadata": "raw.metadata", "templates": "raw.templates",
@@ -243,3 +246,100 @@ def test_given_a_load_whose_connection_is_killed_mid_copy_then_previous_data_sta
     conn.close()
     assert rerun.status == "loaded"
     assert query(db_dsn, "SELECT count(*) FROM raw.metadata")[0][0] == rerun.tables["documents_metadata"].loaded
+
+
+# ------------------------------------------------------------------------------------ the time contract
+
+def _summary(dsn: str) -> dict[tuple[str, str], tuple[int, int]]:
+    conn = psycopg2.connect(dsn)
+    try:
+        refresh_all(conn)
+    finally:
+        conn.close()
+    return {(month, firm): (uploaded, archived) for month, firm, uploaded, archived in query(
+        dsn, "SELECT billing_month, sending_firm_name, uploaded_count, archived_count FROM analytics.demands_summary")}
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "mixed"])
+def test_given_a_synthetic_exchange_in_each_time_unit_when_loaded_then_demands_summary_is_its_answer_key(
+        aws: dict[str, Any], db_dsn: str, unit: str) -> None:
+    """GIVEN synthetic Exchange data whose times are epoch seconds (the original's form), milliseconds or a
+    per-value mix WHEN landed, loaded and refreshed THEN analytics.demands_summary is exactly the generator's
+    answer key: every demand in its New York month, none in 1970."""
+    config = ExchangeConfig(demands=300, seed=17, malformed_share=0, time_unit=unit)
+    manifest = write_snapshot(config, run_id=f"unit-{unit}", s3_client=aws["s3"], bucket=BUCKET)
+
+    [result] = main.handler({"bucket": BUCKET, "key": manifest.key})["loads"]
+
+    assert (result["status"], result["rejected"]) == ("loaded", 0)
+    expected = {key: (c.uploaded, c.archived) for key, c in expected_counts(config).items()}
+    assert _summary(db_dsn) == expected
+    assert min(month for month, _ in expected) == "2026-07"
+
+
+LATE_OCT = datetime(2026, 10, 31, tzinfo=NY)  # New York midnight starting the month's last day
+
+
+def _at(hour: int, minute: int, second: int = 0) -> datetime:
+    return LATE_OCT.replace(hour=hour, minute=minute, second=second)
+
+
+def _land(aws: dict[str, Any], run_id: str, tables: dict[str, list[dict[str, Any]]]) -> str:
+    from itc_common_utilities.manifest import Manifest, data_key
+    from itc_common_utilities.s3 import JsonlGzS3Writer, write_manifest
+
+    files = []
+    for table in ("documents", "documents_metadata", "templates", "documents_audit"):
+        with JsonlGzS3Writer(aws["s3"], BUCKET, data_key("demand", run_id, table)) as writer:
+            for record in tables.get(table, []):
+                writer.write(record)
+        files.append(writer.manifest_file(table))
+    return write_manifest(aws["s3"], BUCKET, Manifest("demand", run_id, "2026-11-25T05:00:00+00:00", tuple(files)))
+
+
+def test_given_uploads_late_on_october_31_new_york_in_seconds_and_ms_and_implausible_times_when_loaded_then_october(
+        aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN demands uploaded 22:00-23:59 New York on 2026-10-31 (= 02:00-03:59 UTC on 1 November) in epoch
+    seconds and in epoch milliseconds, one at 00:00 on 1 November, and three with implausible times (1730412 s
+    = 1970, a negative one, one two days ahead) WHEN loaded and refreshed THEN the late ones are billed in
+    October, the midnight one in November, and the implausible ones are rejected as implausible_timestamp with
+    a message naming the field, the reading and the window - never billed."""
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # this snapshot is mostly edge cases on purpose
+    created = {
+        "s-2200": int(_at(22, 0).timestamp()),
+        "s-2359": int(_at(23, 59, 59).timestamp()),
+        "ms-2330": int(_at(23, 30).timestamp()) * 1000 + 123,
+        "ms-2359": int(_at(23, 59, 59).timestamp()) * 1000 + 999,
+        "s-nov": int(_at(0, 0).timestamp()) + 86_400,
+        "bad-1970": 1730412,
+        "bad-negative": -1730412000,
+        "bad-future": int((datetime.now(UTC) + timedelta(days=2)).timestamp()),
+    }
+    archived = {"s-2200": int(_at(23, 45).timestamp()) * 1000, "ms-2330": int(_at(23, 50).timestamp())}
+    documents = [{"documentId": doc, "version": 1, "createdTs": ts, "sendingFirm": {"firmName": "Boundary Law "}}
+                 for doc, ts in created.items()]
+    metadata = [{"documentId": doc, "documentType": "DEMAND", "createdTs": ts, "demandTemplateId": "",
+                 "documentStatusHistory": [{"documentStatus": "DocumentArchived", "timestamp": archived[doc]}]
+                 if doc in archived else []} for doc, ts in created.items()]
+    audits = [{"auditRecordId": f"aud-{doc}", "documentId": doc, "createdTs": ts, "actionType": "DemandArchived"}
+              for doc, ts in archived.items()]
+    key = _land(aws, "edge-1", {"documents": documents, "documents_metadata": metadata, "documents_audit": audits,
+                                "templates": [{"templateId": "tpl-1", "version": 1, "templateName": "Standard"}]})
+
+    [result] = main.handler({"bucket": BUCKET, "key": key})["loads"]
+
+    assert result["status"] == "loaded"
+    assert _summary(db_dsn) == {("2026-10", "Boundary Law"): (4, 2), ("2026-11", "Boundary Law"): (1, 0)}
+    rejected = query(db_dsn, "SELECT table_name, record_key, reason_code, field_name, offending_value, detail "
+                             "FROM ops.rejected_records ORDER BY table_name, line_number")
+    assert [(r[0], r[2], r[3]) for r in rejected] == [("documents", "implausible_timestamp", "createdTs")] * 3 + [
+        ("documents_metadata", "implausible_timestamp", "createdTs")] * 3
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    window = f"is outside the plausible window 2015-01-01T00:00:00Z .. {tomorrow:%Y-%m-%d}T"
+    details = {r[4]: r[5] for r in rejected}
+    assert details["1730412"].startswith(f"createdTs read as epoch seconds = 1970-01-21T00:40:12Z {window}")
+    assert details["-1730412000"].startswith(f"createdTs read as epoch seconds = 1915-03-03T02:00:00Z {window}")
+    assert details[str(created["bad-future"])].startswith("createdTs read as epoch seconds = ")
+    assert query(db_dsn, "SELECT count(*) FROM raw.metadata WHERE uploaded_at < '2015-01-01'") == [(0,)]
+    assert query(db_dsn, "SELECT audit_record_id, created_at FROM raw.audit ORDER BY 1") == [
+        ("aud-ms-2330", _at(23, 50)), ("aud-s-2200", _at(23, 45))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from scripts.synthetic.exchange import (
     template_rows,
     write_snapshot,
 )
+from scripts.synthetic.exchange import main as exchange_main
 
 CONFIG = ExchangeConfig(demands=600, seed=11, firms=8, months=3, malformed_share=0.05, big_string_chars=150_000)
 SPECS = {s.snapshot_table: s for s in DEMAND_SPECS}
@@ -121,3 +123,55 @@ def test_given_a_dynamodb_when_filled_then_each_table_holds_the_generated_items(
     assert written == expected_record_counts(config, dynamo=True)
     for table, name in (("documents", "exchange-gen-documents"), ("documents_audit", "exchange-gen-documents-audit")):
         assert dynamodb.scan(TableName=name, Select="COUNT")["Count"] == written[table]
+
+
+def _number(value: Any) -> int | None:
+    """An epoch number as a record carries it (plain or DynamoDB ``{"N": ...}``), else None."""
+    if isinstance(value, dict) and "N" in value:
+        return int(value["N"])
+    return value if type(value) is int and value > 0 else None
+
+
+def _epoch_times(config: ExchangeConfig) -> list[int]:
+    """Every epoch-number time the records carry (createdTs, status-history timestamps)."""
+    out: list[int] = []
+    for _, record in iter_records(config):
+        plain = {k: json.loads(v) if isinstance(v, str) and v.startswith(("[", "{")) else v for k, v in record.items()}
+        history = plain.get("documentStatusHistory") or []
+        history = history.get("L", []) if isinstance(history, dict) else history
+        entries = [h.get("M", h) for h in history]
+        values = [plain.get("createdTs")] + [h.get("timestamp") for h in entries]
+        out += [n for n in map(_number, values) if n is not None]
+    return out
+
+
+UNITS = [("s", True, False), ("ms", False, True), ("mixed", True, True)]
+
+
+@pytest.mark.parametrize(("unit", "seconds", "millis"), UNITS)
+def test_given_a_time_unit_when_generated_then_times_are_in_that_unit_and_the_answer_key_is_the_same(
+        unit: str, seconds: bool, millis: bool) -> None:
+    """GIVEN time_unit s (the default), ms or mixed WHEN records are generated THEN their epoch times are
+    seconds (< 1e11), milliseconds, or both within one snapshot, and expected_counts does not change."""
+    config = ExchangeConfig(demands=200, seed=3, malformed_share=0, time_unit=unit)
+    times = _epoch_times(config)
+    assert times
+    assert any(t < 10**11 for t in times) is seconds
+    assert any(t >= 10**11 for t in times) is millis
+    assert expected_counts(config) == expected_counts(ExchangeConfig(demands=200, seed=3, malformed_share=0))
+
+
+def test_given_the_defaults_then_the_unit_is_seconds_and_a_bad_unit_is_refused() -> None:
+    assert ExchangeConfig().time_unit == "s"
+    with pytest.raises(ValueError, match="time_unit must be one of s, ms, mixed"):
+        ExchangeConfig(time_unit="us")
+
+
+def test_given_the_cli_time_unit_flag_when_a_snapshot_is_written_then_its_times_use_that_unit(tmp_path: Path) -> None:
+    import gzip
+
+    assert exchange_main(["snapshot", "--demands", "20", "--malformed-share", "0", "--time-unit", "ms",
+                          "--out", str(tmp_path), "--run-id", "cli-ms"]) == 0
+    lines = gzip.decompress((tmp_path / "demand/run=cli-ms/documents.jsonl.gz").read_bytes()).splitlines()
+    created = [json.loads(line)["createdTs"] for line in lines]
+    assert all(c >= 10**11 for c in created if isinstance(c, int))

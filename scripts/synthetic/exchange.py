@@ -22,8 +22,11 @@ What the data contains:
 - documents: 1–``max_versions`` versions per demand; earlier versions may name another firm (the
   LATEST version's firm is the billing firm), firm names sometimes carry trailing spaces (billing
   right-strips them), quotes and SQL-looking text; case managers with duplicates and blank names.
-- documents-metadata: ``createdTs`` (= upload time; epoch ms, sometimes ISO 8601 text with the New
-  York offset), uploads spread over ``months`` calendar months in America/New_York with a share
+- times (``createdTs`` of documents, metadata and audits, status-history ``timestamp``) are epoch
+  SECONDS by default (the form the original system read), or epoch milliseconds, or a per-value mix
+  (``time_unit="s" | "ms" | "mixed"``, CLI ``--time-unit``); the answer keys are the same in all three.
+- documents-metadata: ``createdTs`` (= upload time; an epoch number, sometimes ISO 8601 text with the
+  New York offset), uploads spread over ``months`` calendar months in America/New_York with a share
   placed on month boundaries (23:xx on the last day / 00:xx on the first day, New York time),
   ``DocumentReceived`` entries, archived demands with one or two ``DocumentArchived`` entries (the
   last by time wins; entries not always in time order), template ids that are client-level, missing
@@ -39,7 +42,7 @@ What the data contains:
   200,000 in DynamoDB, whose items are limited to 400 KB). Builders reject these; the business counts
   exclude such demands. A few malformed template and audit records are added too (no effect on counts).
 
-CLI: ``python -m scripts.synthetic.exchange snapshot --demands 1000 --out .local/snap`` or
+CLI: ``python -m scripts.synthetic.exchange snapshot --demands 1000 --out .local/snap [--time-unit ms]`` or
 ``python -m scripts.synthetic.exchange dynamodb --demands 1000 --endpoint-url http://127.0.0.1:5000``.
 """
 
@@ -81,6 +84,7 @@ _FIRM_WORDS = ("Injury Law", "& Associates", "Trial Lawyers", "Legal Group", "La
 _NASTY_FIRMS = ("O'Brien & Sons \"LLP\"", "Robert'); DROP TABLE raw.cases;--", "Tab\tand\\backslash Law")
 _DEFECTS = ("missing_key", "bad_type", "bad_timestamp", "nul_byte", "too_long")
 _DEFECT_WEIGHTS = (0.3, 0.25, 0.25, 0.18, 0.02)
+TIME_UNITS = ("s", "ms", "mixed")
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,15 @@ class ExchangeConfig:
     malformed_share: float = 0.01
     big_string_chars: int = 1_100_000
     other_audit_share: float = 0.3          # DynamoDB fill only: non-archive audit records
+    time_unit: str = "s"                    # epoch "s" (the original's form), "ms", or "mixed" per value
 
     def __post_init__(self) -> None:
         if self.demands < 0 or self.firms < 1 or self.months < 1 or self.templates < 1 or self.max_versions < 1:
             raise ValueError("demands must be >= 0 and firms, months, templates, max_versions >= 1")
         if self.first_month.day != 1:
             raise ValueError("first_month must be the first day of a month")
+        if self.time_unit not in TIME_UNITS:
+            raise ValueError(f"time_unit must be one of {', '.join(TIME_UNITS)} (got {self.time_unit!r})")
 
 
 @dataclass(frozen=True)
@@ -234,7 +241,17 @@ def _person(rng: random.Random) -> dict[str, str]:
     return {"firstName": rng.choice(_FIRST), "lastName": rng.choice(_LAST)}
 
 
-def _document(d: Demand, version: int, firm: int, rng: random.Random) -> dict[str, Any]:
+def epoch(ms: int, unit: str) -> int:
+    """An epoch-ms model time as the records carry it: seconds (floored), milliseconds, or per value
+    (``mixed``: odd milliseconds stay milliseconds, even ones become seconds; no random draw, so the rest
+    of the data is the same whatever the unit). Flooring to the second never moves a time across a New
+    York month boundary (those fall on whole seconds), so the answer keys do not depend on the unit."""
+    if unit == "ms" or (unit == "mixed" and ms % 2):
+        return ms
+    return ms // 1000
+
+
+def _document(d: Demand, version: int, firm: int, rng: random.Random, unit: str) -> dict[str, Any]:
     managers = [_person(rng) for _ in range(rng.randint(0, 3))]
     if managers and rng.random() < 0.3:
         managers.append(dict(managers[0]))  # a duplicate
@@ -243,7 +260,7 @@ def _document(d: Demand, version: int, firm: int, rng: random.Random) -> dict[st
     name = firm_name(firm) + ("  " if rng.random() < 0.15 else "")
     return {
         "documentId": d.document_id, "customerId": f"cust-{firm:05d}", "version": version,
-        "createdTs": d.uploaded_ms - (len(d.versions) - version) * 3_600_000,
+        "createdTs": epoch(d.uploaded_ms - (len(d.versions) - version) * 3_600_000, unit),
         "sendingFirm": {"firmName": name, "primaryContact": _person(rng), "attorney": _person(rng),
                         "caseManagers": managers},
         "claimInfo": {"claimCoverage": rng.choice(("BI", "PD", "UM")), "claimNumber": f"CLM-{rng.randrange(10**9)}",
@@ -260,15 +277,15 @@ def _iso_ny(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).astimezone(BUSINESS_TZ).isoformat(timespec="milliseconds")
 
 
-def _metadata(d: Demand, rng: random.Random) -> dict[str, Any]:
-    history = [{"documentStatus": "DocumentCreated", "timestamp": d.uploaded_ms}]
-    history += [{"documentStatus": "DocumentReceived", "timestamp": t} for t in d.received_ms]
-    history += [{"documentStatus": "DocumentArchived", "timestamp": t} for t in d.archived_ms]
+def _metadata(d: Demand, rng: random.Random, unit: str) -> dict[str, Any]:
+    history = [{"documentStatus": "DocumentCreated", "timestamp": epoch(d.uploaded_ms, unit)}]
+    history += [{"documentStatus": "DocumentReceived", "timestamp": epoch(t, unit)} for t in d.received_ms]
+    history += [{"documentStatus": "DocumentArchived", "timestamp": epoch(t, unit)} for t in d.archived_ms]
     if rng.random() < 0.2:
         rng.shuffle(history)
     record: dict[str, Any] = {
         "documentId": d.document_id, "documentType": "DEMAND",
-        "createdTs": _iso_ny(d.uploaded_ms) if rng.random() < 0.1 else d.uploaded_ms,
+        "createdTs": _iso_ny(d.uploaded_ms) if rng.random() < 0.1 else epoch(d.uploaded_ms, unit),
         "demandIsDeliverable": rng.random() < 0.9, "documentStatusHistory": history,
     }
     if d.template_id is not None:
@@ -278,11 +295,11 @@ def _metadata(d: Demand, rng: random.Random) -> dict[str, Any]:
     return record
 
 
-def _audits(d: Demand, rng: random.Random, *, others: bool, other_share: float) -> list[dict[str, Any]]:
+def _audits(d: Demand, rng: random.Random, *, others: bool, other_share: float, unit: str) -> list[dict[str, Any]]:
     out = []
     for k, when in enumerate(d.archived_ms):
         rec: dict[str, Any] = {"auditRecordId": f"aud-{d.number:08d}-{k}", "documentId": d.document_id,
-                               "createdTs": when, "actionType": "DemandArchived"}
+                               "createdTs": epoch(when, unit), "actionType": "DemandArchived"}
         roll = rng.random()
         if roll < 0.8:
             rec["payload"] = {"archiveReason": rng.choice(_REASONS),
@@ -292,7 +309,7 @@ def _audits(d: Demand, rng: random.Random, *, others: bool, other_share: float) 
         out.append(rec)
     if others and rng.random() < other_share:
         out.append({"auditRecordId": f"aud-{d.number:08d}-v", "documentId": d.document_id,
-                    "createdTs": d.uploaded_ms + 1000, "actionType": "DemandViewed"})
+                    "createdTs": epoch(d.uploaded_ms + 1000, unit), "actionType": "DemandViewed"})
     return out
 
 
@@ -362,15 +379,15 @@ def iter_records(config: ExchangeConfig, *, dynamo: bool = False) -> Iterator[tu
     for d in iter_demands(config):
         rng = random.Random((config.seed << 33) ^ (d.number * 40503))
         for version, firm in enumerate(d.versions, start=1):
-            rec = _document(d, version, firm, rng)
+            rec = _document(d, version, firm, rng, config.time_unit)
             if d.malformed == "documents":
                 rec = _corrupt(rec, d.defect or "bad_type", dynamo=dynamo, big=big)
             yield "documents", _shape(rec, rng, config, dynamo=dynamo)
-        rec = _metadata(d, rng)
+        rec = _metadata(d, rng, config.time_unit)
         if d.malformed == "metadata":
             rec = _corrupt(rec, d.defect or "bad_type", dynamo=dynamo, big=big)
         yield "documents_metadata", _shape(rec, rng, config, dynamo=dynamo)
-        for audit in _audits(d, rng, others=dynamo, other_share=config.other_audit_share):
+        for audit in _audits(d, rng, others=dynamo, other_share=config.other_audit_share, unit=config.time_unit):
             yield "documents_audit", _shape(audit, rng, config, dynamo=dynamo)
 
 
@@ -539,9 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", default="synthetic-1")
     parser.add_argument("--endpoint-url", default=None)
     parser.add_argument("--env", default="local")
+    parser.add_argument("--time-unit", choices=TIME_UNITS, default="s",
+                        help="epoch unit of the records' times: s (default, the original's form), ms, or mixed")
     args = parser.parse_args(argv)
     config = ExchangeConfig(demands=args.demands, seed=args.seed, firms=args.firms, months=args.months,
-                            malformed_share=args.malformed_share)
+                            malformed_share=args.malformed_share, time_unit=args.time_unit)
     if args.target == "snapshot":
         manifest = write_snapshot(config, run_id=args.run_id, directory=args.out)
         print(json.dumps({"manifest": str(args.out / manifest.key),

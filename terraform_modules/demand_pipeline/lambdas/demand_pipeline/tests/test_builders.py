@@ -191,4 +191,4 @@ def test_given_iso_text_without_a_zone_when_built_then_it_is_rejected_as_ambiguo
     with pytest.raises(RecordRejected) as info:
         build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})
     assert info.value.reason_code == "bad_timestamp"
-    assert "without a time zone is ambiguous" in info.value.detail
+    assert "without a time zone, which is ambiguous" in info.value.detail

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.timestamps import TimeWindow
 from verifyplus_pipeline.database_handler import COLUMNS, MAX_TEXT_CHARS, build_row, record_key
 from verifyplus_pipeline.fields import REPORT_FIELDS, snake_case
 
@@ -153,3 +154,40 @@ def test_given_an_offset_in_new_york_when_built_then_the_instant_is_preserved():
     row = _row(_record(**{"Request Created Datetime": "2026-10-31T23:30:00-04:00"}))
     assert row["request_created_datetime"] == datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
     assert row["request_created_datetime"].tzinfo == timezone(timedelta(hours=-4))
+
+
+WINDOW = TimeWindow.default(now=datetime(2026, 12, 1, 12, 0, tzinfo=UTC))  # 2015-01-01 .. 2026-12-02T12:00Z
+
+
+@pytest.mark.parametrize("label, value, shown", [
+    ("Request Created Datetime", "2014-12-31T23:59:59Z", "2014-12-31T23:59:59Z"),
+    ("Request Created Datetime", "2026-12-02T08:00:01-04:00", "2026-12-02T12:00:01Z"),
+    ("Verify Close Datetime", "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z"),
+])
+def test_given_a_datetime_outside_the_window_when_built_then_implausible_with_the_window_in_the_message(
+        label, value, shown):
+    """GIVEN a Verify+ datetime before 2015 or after now + 1 day WHEN built THEN implausible_timestamp (not billed)."""
+    with pytest.raises(RecordRejected) as info:
+        build_row(_record(**{label: value}), WINDOW)
+    assert (info.value.reason_code, info.value.field, info.value.value) == ("implausible_timestamp", label, value)
+    assert info.value.detail == (f"{label} read as ISO 8601 = {shown} is outside the plausible window "
+                                 "2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
+
+
+def test_given_a_datetime_at_the_window_end_when_built_then_it_is_kept():
+    row = dict(zip(COLUMNS, build_row(_record(**{"Request Created Datetime": "2026-12-02T12:00:00Z"}), WINDOW),
+                   strict=True))
+    assert row["request_created_datetime"] == datetime(2026, 12, 2, 12, tzinfo=UTC)
+
+
+def test_given_dates_of_loss_years_back_then_they_are_kept_and_a_future_one_is_rejected_without_showing_it():
+    """GIVEN a date of loss in 2012 (plausible) and one after the window's end WHEN built THEN the first loads,
+    the second is implausible_timestamp with a message that does not show the date (a date of loss is PHI)."""
+    row = dict(zip(COLUMNS, build_row(_record(**{"Date of Loss": "2012-03-04"}), WINDOW), strict=True))
+    assert row["date_of_loss"] == date(2012, 3, 4)
+    with pytest.raises(RecordRejected) as info:
+        build_row(_record(**{"Date of Loss": "2026-12-25"}), WINDOW)
+    assert info.value.reason_code == "implausible_timestamp"
+    assert info.value.detail == ("Date of Loss: the date is after the window's end 2026-12-02 "
+                                 "(plausible dates: 1900-01-01 .. 2026-12-02)")
+    assert "12-25" not in info.value.detail

@@ -1,0 +1,94 @@
+"""The Exchange time contract in the builders: seconds, milliseconds and ISO mixed per value, the window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from demand_pipeline.builders import (
+    AUDIT_COLUMNS,
+    CASE_COLUMNS,
+    METADATA_COLUMNS,
+    build_audit,
+    build_case,
+    build_metadata,
+)
+from demand_pipeline.tests.shapes import SHAPES
+from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.timestamps import TimeWindow
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+WINDOW = TimeWindow.default(now=NOW)
+LATE_OCTOBER_NY = datetime(2026, 11, 1, 3, 30, tzinfo=UTC)  # 2026-10-31T23:30 New York
+S = int(LATE_OCTOBER_NY.timestamp())
+HOUR = 3600
+
+
+def metadata(**changes: Any) -> dict[str, Any]:
+    return {"documentId": "doc-1", "documentType": "DEMAND", "createdTs": S, **changes}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("created", [S, S * 1000, str(S), str(S * 1000), "2026-10-31T23:30:00-04:00"])
+def test_given_2330_new_york_on_october_31_in_any_unit_and_shape_when_built_then_it_is_0330_utc_november_1(
+        shape: str, created: Any) -> None:
+    """GIVEN a demand uploaded 2026-10-31 23:30 New York, as epoch seconds, milliseconds or ISO, in every record
+    shape WHEN built THEN every time column holds 2026-11-01T03:30Z (the warehouse bills it in October)."""
+    case = dict(zip(CASE_COLUMNS, build_case(SHAPES[shape](
+        {"documentId": "d", "version": 1, "createdTs": created}), WINDOW), strict=True))
+    meta = dict(zip(METADATA_COLUMNS, build_metadata(SHAPES[shape](metadata(
+        createdTs=created, documentStatusHistory=[{"documentStatus": "DocumentArchived", "timestamp": created}])),
+        WINDOW), strict=True))
+    audit = dict(zip(AUDIT_COLUMNS, build_audit(SHAPES[shape](
+        {"auditRecordId": "a", "documentId": "d", "createdTs": created}), WINDOW), strict=True))
+    assert case["created_at"] == meta["uploaded_at"] == meta["archived_at"] == audit["created_at"] == LATE_OCTOBER_NY
+
+
+def test_given_one_history_mixing_seconds_milliseconds_and_iso_when_built_then_each_value_is_read_by_its_own_form(
+        ) -> None:
+    """GIVEN a status history whose entries use seconds, milliseconds, numeric text, DynamoDB N and ISO
+    WHEN built THEN first received and last archived are picked across the forms."""
+    history = [
+        {"documentStatus": "DocumentReceived", "timestamp": (S + 2 * HOUR) * 1000},       # ms
+        {"documentStatus": "DocumentReceived", "timestamp": S + HOUR},                    # s: the first
+        {"documentStatus": "DocumentArchived", "timestamp": {"N": str(S + 5 * HOUR)}},    # DynamoDB s: the last
+        {"documentStatus": "DocumentArchived", "timestamp": "2026-11-01T06:30:00Z"},      # ISO (S + 3 h)
+        {"documentStatus": "DocumentArchived", "timestamp": str((S + 4 * HOUR) * 1000)},  # ms as text
+    ]
+    row = dict(zip(METADATA_COLUMNS, build_metadata(metadata(documentStatusHistory=history), WINDOW), strict=True))
+    assert row["received_at"] == LATE_OCTOBER_NY + timedelta(hours=1)
+    assert row["archived_at"] == LATE_OCTOBER_NY + timedelta(hours=5)
+    assert [h["timestamp"] for h in row["status_history"]] == [
+        (LATE_OCTOBER_NY + timedelta(hours=h)).isoformat() for h in (2, 1, 5, 3, 4)]
+
+
+@pytest.mark.parametrize(("field", "record"), [
+    ("createdTs", metadata(createdTs=1730412)),
+    ("createdTs", metadata(createdTs=-1)),
+    ("createdTs", metadata(createdTs={"N": "1730412000000000"})),  # microseconds
+    ("documentStatusHistory.timestamp", metadata(documentStatusHistory=[
+        {"documentStatus": "DocumentArchived", "timestamp": int((NOW + timedelta(days=2)).timestamp())}])),
+])
+def test_given_an_implausible_time_when_built_then_the_record_is_rejected_not_billed(
+        field: str, record: dict[str, Any]) -> None:
+    """GIVEN a 1970, negative, microsecond or beyond-now+1-day time WHEN built THEN implausible_timestamp."""
+    with pytest.raises(RecordRejected) as info:
+        build_metadata(record, WINDOW)
+    assert (info.value.reason_code, info.value.field) == ("implausible_timestamp", field)
+    assert info.value.detail.endswith("is outside the plausible window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
+
+
+def test_given_1730412_seconds_when_built_then_the_message_says_how_it_was_read() -> None:
+    with pytest.raises(RecordRejected) as info:
+        build_case({"documentId": "d", "version": 1, "createdTs": 1730412}, WINDOW)
+    assert info.value.detail == ("createdTs read as epoch seconds = 1970-01-21T00:40:12Z is outside the plausible "
+                                 "window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
+    assert info.value.value == 1730412
+
+
+def test_given_no_window_when_built_then_the_default_window_still_rejects_1970() -> None:
+    with pytest.raises(RecordRejected) as info:
+        build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": 1730412})
+    assert info.value.reason_code == "implausible_timestamp"
