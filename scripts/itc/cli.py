@@ -156,8 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output-dir", default=str(REPORTS))
     p.set_defaults(func=commands.cmd_invoice)
 
-    p = sub.add_parser("replay", help="load a landing snapshot again (a no-op if already loaded)")
+    p = sub.add_parser("replay", help="load a landing snapshot again (a no-op if already loaded, unless --force)")
     p.add_argument("manifest_url", help="s3://bucket/<source>/run=<run_id>/_manifest.json")
+    p.add_argument("--force", action="store_true",
+                   help="load it past the load guards, and reload it if it was loaded already (needs --reason)")
+    p.add_argument("--reason", default=None, help="why the load is forced (recorded in ops.load_runs)")
+    p.add_argument("--forced-by", default=os.environ.get("ITC_FORCED_BY") or getpass.getuser(),
+                   help="who forces the load (default: ITC_FORCED_BY or the OS user)")
     p.set_defaults(func=commands.cmd_replay)
 
     p = sub.add_parser("stack", help="start/stop the local stand-ins (PostgreSQL, moto, Quickbase simulator)")

@@ -315,6 +315,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     source = key.split("/", 1)[0]
     if source not in SOURCES:
         raise ItcError(f"{args.manifest_url}: the key must start with {' or '.join(s + '/' for s in SOURCES)}")
+    force = getattr(args, "force", False)
+    if force and not (args.reason or "").strip():
+        raise ItcError("--force needs --reason \"why\": it is recorded in ops.load_runs with who forced the load")
+    if not force and getattr(args, "reason", None):
+        raise ItcError("--reason goes with --force")
     apply_stack_defaults(local_stack.running_state())
     _quiet_lambda_logs()
     s3 = s3_client()
@@ -330,7 +335,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     with warehouse() as conn:
         before = jobs.loaded_manifest_keys(conn, parts.netloc)
     report = RunReport()
-    summary = jobs.load(manifest)
+    summary = jobs.load(manifest, force={"reason": args.reason, "by": args.forced_by} if force else None)
     report.loads.append((manifest, summary))
     jobs.refresh()
     _quality(report, final=True)
@@ -338,11 +343,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         cur.execute("SELECT load_id, loaded, rejected, deleted FROM ops.load_runs WHERE status = 'succeeded' "
                     "AND manifest_key = %s AND manifest_bucket = %s ORDER BY load_id DESC LIMIT 1", (key, parts.netloc))
         row = cur.fetchone()
-    if key in before:
-        console.print(f"{manifest.url} was already loaded (load {row[0] if row else '?'}): nothing changed")
+    if key in before and not force:
+        console.print(f"{manifest.url} was already loaded (load {row[0] if row else '?'}): nothing changed "
+                      "(--force --reason \"...\" reloads it)")
     elif row:
+        forced = f", forced by {args.forced_by}" if force else ""
         console.print(f"loaded {manifest.url}: load {row[0]}, {row[1]:,} loaded, {row[2]:,} rejected, "
-                      f"{row[3]:,} deleted", highlight=False)
+                      f"{row[3]:,} deleted{forced}", highlight=False)
     if report.quality_failures:
         console.print("[bold red]quality checks failed:[/] " + escape("; ".join(report.quality_failures)),
                       highlight=False)

@@ -221,12 +221,18 @@ def object_created_event(manifest: ManifestObject) -> dict[str, Any]:
     }
 
 
-def load(manifest: ManifestObject) -> dict[str, Any]:
-    """The load state machine's Load task: the source's pipeline, mode load, on the manifest's event."""
+def load(manifest: ManifestObject, *, force: dict[str, str] | None = None) -> dict[str, Any]:
+    """The load state machine's Load task: the source's pipeline, mode load, on the manifest's event.
+
+    ``force`` (``{"reason": ..., "by": ...}``) is the event's ``force``: the one override of the load
+    guards, which also reloads a manifest that was loaded already (docs/CONTRACTS.md "Load guards").
+    """
     if manifest.source not in SOURCES:
         raise ItcError(f"{manifest.url}: the key must start with one of {', '.join(SOURCES)}/")
     event = object_created_event(manifest)
     event["mode"] = "load"
+    if force is not None:
+        event["force"] = force
     return handler(manifest.source)(event, None)
 
 

@@ -80,7 +80,7 @@ class SyntheticConfig:
     firms: int = 12
     months: int = 3
     start_month: str = "2026-08"  # YYYY-MM, first billing month (America/New_York)
-    malformed_share: float = 0.02
+    malformed_share: float = 0.005  # a normal day: under the loads' ITC_MAX_REJECT_SHARE (0.01)
     hostile_share: float = 0.03
     duplicate_share: float = 0.05
     excluded_share: float = 0.04
@@ -351,7 +351,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--firms", type=int, default=12)
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--start-month", default="2026-08")
-    parser.add_argument("--malformed-share", type=float, default=0.02)
+    parser.add_argument("--malformed-share", type=float, default=SyntheticConfig.malformed_share)
 
 
 def dataset_from_arguments(args: argparse.Namespace) -> VerifyPlusDataset:

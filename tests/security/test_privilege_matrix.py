@@ -144,6 +144,8 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
             allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
         elif obj.qualified == "ops.load_runs":
             allowed = {"SELECT", "INSERT", "UPDATE"}
+        elif obj.qualified == "ops.latest_loads":  # the ordering guard
+            allowed = {"SELECT"}
         elif obj.qualified == "ops.rejected_records":
             allowed = {"SELECT", "INSERT"}
     elif role == "itc_refresher":

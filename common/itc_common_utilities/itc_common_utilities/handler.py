@@ -13,6 +13,9 @@ same four things:
      environment (argument → environment → default). Each name must be a field of the Lambda's settings;
      a text value is parsed as the environment variable's text would be.
    - **run_id**: the log correlation id (``run_id`` of the event, else the Lambda request id).
+   - **force**: ``{"reason": "...", "by": "..."}``, a load only, of one manifest: the one override of
+     the load guards (:mod:`itc_common_utilities.loader.guards`); it also reloads a manifest loaded
+     already (the restore path). Both keys are required and non-empty.
 
 2. It builds its settings with ``invocation.overrides``.
 3. It calls plain functions with plain clients: ``boto3.client(...)`` (which honours
@@ -37,6 +40,7 @@ import boto3
 
 from itc_common_utilities.db import connect
 from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.loader.guards import Force, forcing
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
@@ -74,6 +78,7 @@ class Invocation:
     overrides: dict[str, Any] = field(default_factory=dict)
     run_id: str = "local"
     objects: tuple[ObjectRef, ...] = ()  # the S3 objects of an ``object_mode`` (load) event
+    force: Force | None = None  # the load guards' override (a load of one manifest only)
 
     def bad(self, problem: str) -> BadEventError:
         return BadEventError(self.service, problem)
@@ -111,9 +116,21 @@ def parse_event(event: Any, *, service: str, modes: Iterable[str], settings: Ite
         raise BadEventError(service, f"'mode' must be one of {', '.join(modes)} (got {mode!r})")
     overrides = _overrides(service, event.get("overrides"), tuple(settings))
     objects = _objects(service, mode, event) if mode == object_mode else ()
+    force = _force(service, mode, event, objects) if "force" in event else None
     run_id = event.get("run_id") or getattr(context, "aws_request_id", None) or "local"
     return Invocation(service=service, mode=mode, event=event, overrides=overrides, run_id=str(run_id),
-                      objects=objects)
+                      objects=objects, force=force)
+
+
+def _force(service: str, mode: str, event: Mapping[str, Any], objects: tuple[ObjectRef, ...]) -> Force:
+    if not objects:
+        raise BadEventError(service, f"'force' applies to a load of one manifest, not to mode {mode!r}")
+    if len(objects) != 1:
+        raise BadEventError(service, f"'force' applies to one manifest; the event names {len(objects)} objects")
+    try:
+        return Force.from_event(event["force"])
+    except ValueError as exc:
+        raise BadEventError(service, str(exc)) from None
 
 
 def _objects(service: str, mode: str, event: Mapping[str, Any]) -> tuple[ObjectRef, ...]:
@@ -162,8 +179,9 @@ def load_result(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 def load_manifests(invocation: Invocation, *, source: str, logger: Any,
                    load_one: Callable[[Any, Any, ObjectRef], Mapping[str, Any]]) -> dict[str, Any]:
     """Load each ``<source>`` manifest the event names: ``load_one(conn, s3_client, ref)`` on its own
-    connection (``itc-<source>-load``), the snapshot's run id as the log correlation id. Any other key
-    is listed as ignored. Returns :func:`load_result`."""
+    connection (``itc-<source>-load``), the snapshot's run id as the log correlation id, with the event's
+    ``force`` (:func:`~itc_common_utilities.loader.guards.forcing`). Any other key is listed as ignored.
+    Returns :func:`load_result`."""
     db_settings = load_settings(DatabaseSettings)
     s3 = boto3.client("s3")
     results: list[Mapping[str, Any]] = []
@@ -175,7 +193,8 @@ def load_manifests(invocation: Invocation, *, source: str, logger: Any,
         set_run_id(logger, snapshot_run_id_of(ref.key))
         conn = connect(db_settings, application_name=f"itc-{source}-load")
         try:
-            results.append(load_one(conn, s3, ref))
+            with forcing(invocation.force):
+                results.append(load_one(conn, s3, ref))
         finally:
             conn.close()
     return load_result(results)

@@ -55,6 +55,13 @@ def parse_positive_float(text: str) -> float:
     return value
 
 
+def parse_share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError("expected a share between 0 and 1")
+    return value
+
+
 def env_field(
     env: str,
     *,
@@ -197,3 +204,29 @@ def load_time_window(overrides: Mapping[str, Any] | None = None, environ: Mappin
                      *, now: datetime | None = None) -> TimeWindow:
     """The plausible window of one load, from :class:`TimeWindowSettings` (raises :class:`SettingsError`)."""
     return load_settings(TimeWindowSettings, overrides, environ).window(now)
+
+
+@dataclass(frozen=True)
+class LoadGuardSettings:
+    """The limits of the load guards (docs/CONTRACTS.md "Load guards"), read by every snapshot load.
+
+    A load that would delete more than ``max_delete_share`` of a raw table's rows, or reject more than
+    ``max_reject_share`` of a table's records, is refused (unless forced); a load waits at most
+    ``lock_wait_seconds`` for its source's lock (well inside the 900 s Lambda timeout), then fails with
+    a ``TransientError`` that Step Functions retries.
+    """
+
+    max_delete_share: float = env_field("ITC_MAX_DELETE_SHARE", default=0.05, parse=parse_share)
+    max_reject_share: float = env_field("ITC_MAX_REJECT_SHARE", default=0.01, parse=parse_share)
+    lock_wait_seconds: float = env_field("ITC_LOCK_WAIT_SECONDS", default=60.0, parse=parse_positive_float)
+
+    def __post_init__(self) -> None:  # arguments skip the parsers: check them here, naming the variable
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            try:
+                f.metadata["parse"](str(value))
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{f.metadata['env']}={value!r} is not valid: {exc}") from None
+        if self.lock_wait_seconds > 600:
+            raise SettingsError(f"ITC_LOCK_WAIT_SECONDS={self.lock_wait_seconds!r} is not valid: at most 600 "
+                                f"(the wait must end well inside the 900 s Lambda timeout)")

@@ -7,14 +7,17 @@ own; the demand and Verify+ pipelines test their own builders through it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itc_common_utilities.loader import RecordRejected, TableSpec
 from itc_common_utilities.s3 import ObjectRef, write_snapshot
+from itc_common_utilities.settings import LoadGuardSettings
 
 BUCKET = "landing"
-EXTRACTED_AT = datetime(2026, 11, 1, tzinfo=UTC).isoformat()
+EXTRACTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
+_LANDED = itertools.count()  # each landed snapshot is extracted a second after the one before (the ordering guard)
 
 
 def build_template(rec: dict[str, Any]) -> tuple[Any, ...]:
@@ -39,11 +42,17 @@ AUDIT = TableSpec("documents_audit", "raw.audit", ("audit_record_id", "document_
                                                    "archive_reason", "archive_comments"),
                   ("audit_record_id",), build_audit, record_key=lambda r: r.get("auditRecordId"))
 SPECS = (TEMPLATES, AUDIT)
+# for tests of the engine's mechanics (upsert + delete, quarantine) on snapshots of a few records, where one
+# record is a large share; the guards themselves, with their defaults, are tested in test_loader_guards.py
+UNGUARDED_SHARES = LoadGuardSettings(max_delete_share=1.0, max_reject_share=1.0)
 
 
-def land(s3: Any, run_id: str, tables: dict[str, list[Any]], *, source: str = "demand") -> ObjectRef:
-    """Land a snapshot of ``tables`` (files + manifest) in ``BUCKET``; the manifest's reference."""
-    return write_snapshot(s3, BUCKET, source, run_id, tables, extracted_at=EXTRACTED_AT)
+def land(s3: Any, run_id: str, tables: dict[str, list[Any]], *, source: str = "demand",
+         extracted_at: datetime | None = None) -> ObjectRef:
+    """Land a snapshot of ``tables`` (files + manifest) in ``BUCKET``; the manifest's reference. Unless
+    ``extracted_at`` is given, each snapshot is extracted a second after the one landed before it."""
+    extracted_at = extracted_at or EXTRACTED_AT + timedelta(seconds=next(_LANDED))
+    return write_snapshot(s3, BUCKET, source, run_id, tables, extracted_at=extracted_at.isoformat())
 
 
 def templates(n: int, name: str = "Standard") -> list[dict[str, Any]]:

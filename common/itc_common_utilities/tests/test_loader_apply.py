@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from common_testkit import SPECS, TEMPLATES, audits, land, rows, templates
+from common_testkit import SPECS, TEMPLATES, UNGUARDED_SHARES, audits, land, rows, templates
 
-from itc_common_utilities.loader import ApplyMode, TableSpec, load_snapshot
+from itc_common_utilities.loader import ApplyMode, Force, TableSpec, load_snapshot
 from itc_common_utilities.loader.apply import plan_table
 
 
@@ -18,7 +18,7 @@ def test_given_a_newer_snapshot_when_loaded_then_changed_rows_update_missing_key
     newer = templates(3)  # t3 disappears
     newer[1]["templateName"] = "Renamed"
     second = load_snapshot(db, s3, land(s3, "r2", {"templates": newer, "documents_audit": audits(2)}),
-                           SPECS, source="demand")
+                           SPECS, source="demand", guards=UNGUARDED_SHARES)  # 1 of 4 rows deleted
 
     assert rows(db, "SELECT template_id, template_name, _load_id FROM raw.templates ORDER BY 1") == [
         ("t0", "Standard 0", first.load_id), ("t1", "Renamed", second.load_id), ("t2", "Standard 2", first.load_id)]
@@ -26,11 +26,12 @@ def test_given_a_newer_snapshot_when_loaded_then_changed_rows_update_missing_key
     assert (counts.written, counts.unchanged, counts.deleted) == (1, 2, 1)
 
 
-def test_given_an_empty_file_when_loaded_then_the_table_is_emptied(db: Any, s3: Any) -> None:
+def test_given_an_empty_file_when_loaded_with_force_then_the_table_is_emptied(db: Any, s3: Any) -> None:
+    """(Unforced, the empty-table and delete guards refuse it: test_loader_guards.py.)"""
     load_snapshot(db, s3, land(s3, "r1", {"templates": templates(3), "documents_audit": audits(1)}),
                   SPECS, source="demand")
     result = load_snapshot(db, s3, land(s3, "r2", {"templates": [], "documents_audit": audits(1)}),
-                           SPECS, source="demand")
+                           SPECS, source="demand", force=Force("the templates were really all removed", "test"))
     assert result.tables["templates"].deleted == 3
     assert rows(db, "SELECT count(*) FROM raw.templates") == [(0,)]
 

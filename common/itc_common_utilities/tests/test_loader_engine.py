@@ -11,7 +11,7 @@ import pytest
 from common_testkit import AUDIT, SPECS, TEMPLATES, audits, build_template, land, rows, table_digest, templates
 
 from itc_common_utilities.errors import TerminalError, TransientError
-from itc_common_utilities.loader import LoadResult, TableSpec, load_snapshot
+from itc_common_utilities.loader import LoadRefusedError, LoadResult, TableSpec, load_snapshot
 from itc_common_utilities.s3 import ObjectRef
 
 
@@ -49,8 +49,11 @@ def test_given_a_loaded_manifest_when_delivered_three_times_then_contents_are_id
     assert rows(db, "SELECT count(*) FROM ops.load_runs") == [(1,)]
 
 
-def test_given_two_loads_of_one_source_at_once_when_run_then_both_finish_and_the_last_snapshot_wins(
+def test_given_two_loads_of_one_source_at_once_when_run_then_they_queue_and_the_newest_snapshot_wins(
         db_dsn: str, s3: Any) -> None:
+    """GIVEN two snapshots of one source (r1 extracted after r0) loaded at the same time WHEN both run THEN
+    they queue on the source's lock: r0 first loads and r1 replaces it, or r1 first loads and r0 is
+    refused by the ordering guard; either way the warehouse holds r1."""
     refs = [land(s3, f"r{i}", {"templates": templates(50 + i), "documents_audit": audits(5)}) for i in range(2)]
     results: list[Any] = []
     errors: list[BaseException] = []
@@ -69,11 +72,11 @@ def test_given_two_loads_of_one_source_at_once_when_run_then_both_finish_and_the
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert not errors
-    assert sorted(r.status for r in results) == ["loaded", "loaded"]
+    assert all(isinstance(e, LoadRefusedError) and "refusing to load snapshot r0" in str(e) for e in errors)
+    assert sorted(r.run_id for r in results) == (["r1"] if errors else ["r0", "r1"])
     conn = psycopg2.connect(db_dsn)
-    last = max(results, key=lambda r: r.load_id)
-    assert rows(conn, "SELECT count(*) FROM raw.templates") == [(last.tables["templates"].records,)]
+    assert rows(conn, "SELECT count(*) FROM raw.templates") == [(51,)]  # r1's templates
+    assert rows(conn, "SELECT run_id FROM ops.latest_loads") == [("r1",)]
     conn.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common_testkit import SPECS, audits, land, rows, templates
+from common_testkit import SPECS, UNGUARDED_SHARES, audits, land, rows, templates
 
 from itc_common_utilities.loader import load_snapshot
 from itc_common_utilities.phi import REDACTED
@@ -23,7 +23,7 @@ def test_given_bad_records_when_loaded_then_they_are_quarantined_with_reasons_an
                               "payload": {"archiveReason": "x", "archiveComments": "Jane\x00Doe"}}]
     ref = land(s3, "r1", {"templates": recs, "documents_audit": bad_audit})
 
-    result = load_snapshot(db, s3, ref, SPECS, source="demand")
+    result = load_snapshot(db, s3, ref, SPECS, source="demand", guards=UNGUARDED_SHARES)  # 5 of 8 rejected
 
     assert (result.tables["templates"].loaded, result.tables["templates"].rejected) == (3, 5)
     assert rows(db, "SELECT template_name FROM raw.templates WHERE template_id = 't1'") == [("Standard 1",)]
@@ -48,7 +48,7 @@ def test_given_a_duplicate_key_in_a_later_snapshot_when_upserted_then_the_first_
     recs[0]["templateName"] = "first t0"
 
     result = load_snapshot(db, s3, land(s3, "r2", {"templates": recs, "documents_audit": audits(1)}),
-                           SPECS, source="demand")
+                           SPECS, source="demand", guards=UNGUARDED_SHARES)  # 1 of 3 rejected
 
     assert rows(db, "SELECT template_name FROM raw.templates WHERE template_id = 't0'") == [("first t0",)]
     assert (result.tables["templates"].loaded, result.tables["templates"].rejected) == (2, 1)

@@ -8,7 +8,8 @@
 --   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
 --                  them: all DDL, DROP, REFRESH.
 --   itc_loader     raw: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
---                  ops.load_runs: SELECT, INSERT, UPDATE; ops.rejected_records: SELECT, INSERT;
+--                  ops.load_runs: SELECT, INSERT, UPDATE; ops.latest_loads: SELECT;
+--                  ops.rejected_records: SELECT, INSERT;
 --                  TEMPORARY on the database (COPY staging tables).
 --   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
 --                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
@@ -126,8 +127,8 @@ BEGIN
         GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
         GRANT SELECT ON ops.load_runs TO itc_refresher;
     END IF;
-    IF to_regclass('ops.latest_loads') IS NOT NULL THEN
-        GRANT SELECT ON ops.latest_loads TO itc_refresher;
+    IF to_regclass('ops.latest_loads') IS NOT NULL THEN  -- the loader's ordering guard reads it too
+        GRANT SELECT ON ops.latest_loads TO itc_refresher, itc_loader;
     END IF;
     IF to_regclass('ops.rejected_records') IS NOT NULL THEN
         GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;

@@ -33,6 +33,14 @@ What one call does (design and measurements: docs/adr/0004-load-engine.md):
    so raw mirrors exactly what loaded), reconcile (manifest records = loaded + rejected, counted in
    the database), record the load in ``ops.load_runs``, commit.
 
+5. The load guards (:mod:`.guards`), inside the transaction before it commits: a snapshot not extracted
+   after the source's latest succeeded load is refused before any file is read; a table that would lose
+   more than ``ITC_MAX_DELETE_SHARE`` of its raw rows, has more than ``ITC_MAX_REJECT_SHARE`` of its
+   records rejected, or is empty in a demand snapshot is refused after the apply
+   (:class:`LoadRefusedError`, terminal). :class:`Force` (who, why) is the one override, recorded in
+   ``ops.load_runs``; a forced load also reloads a manifest that was loaded already. The wait for the
+   source's lock is bounded by ``ITC_LOCK_WAIT_SECONDS`` (then ``TransientError``).
+
 On failure the transaction is rolled back, a ``failed`` ``ops.load_runs`` row is written in a short
 transaction of its own (the error text: no secrets, no record values), and the error is re-raised:
 manifest/snapshot errors as they are (terminal), database errors as
@@ -52,16 +60,19 @@ where spare cores exist.
 
 One module per job: :mod:`.spec` (specs, results, the plan), :mod:`.read` (manifest checks, streaming
 a file into COPY), :mod:`.render` (records → COPY text), :mod:`.rejects`, :mod:`.workers` (the
-forked parallel build), :mod:`.apply` (plan, insert/upsert/delete, reconcile), :mod:`.engine`
-(:func:`load_snapshot`).
+forked parallel build), :mod:`.apply` (plan, insert/upsert/delete, reconcile), :mod:`.guards` (the
+load guards, the bounded lock wait, force), :mod:`.engine` (:func:`load_snapshot`).
 """
 
 from itc_common_utilities.loader.engine import load_snapshot
+from itc_common_utilities.loader.guards import Force, LoadRefusedError
 from itc_common_utilities.loader.spec import ApplyMode, LoadResult, RecordRejected, TableCounts, TableSpec
 from itc_common_utilities.loader.workers import load_workers
 
 __all__ = [
     "ApplyMode",
+    "Force",
+    "LoadRefusedError",
     "LoadResult",
     "RecordRejected",
     "TableCounts",

@@ -54,7 +54,9 @@ def apply_file(cur: psycopg2.extensions.cursor, staged: StagedFile, load_id: int
     """Apply one staged file, flush its rejects, reconcile; the table's counts."""
     t0 = time.perf_counter()
     spec, plan = staged.spec, staged.plan
-    rows = written = deleted = 0
+    rows = written = deleted = rows_before = 0
+    if plan.raw_has_rows:  # what the delete guard measures against (a non-empty raw table is always staged)
+        rows_before = _count(cur, sql.SQL("SELECT count(*) FROM {raw}").format(raw=spec.raw))
     if plan.mode is ApplyMode.STAGING:
         rows, written, deleted = _apply_staging(cur, spec, plan, load_id=load_id, source_key=staged.expected.key,
                                                 rejects=staged.rejects)
@@ -63,8 +65,8 @@ def apply_file(cur: psycopg2.extensions.cursor, staged: StagedFile, load_id: int
     if plan.mode is ApplyMode.DIRECT:  # written straight into the empty raw table: one row per loaded record
         rows = written = loaded
     return TableCounts(records=staged.expected.records, loaded=loaded, rejected=rejected, rows=rows,
-                       written=written, unchanged=rows - written, deleted=deleted, read_ms=staged.read_ms,
-                       apply_ms=int((time.perf_counter() - t0) * 1000))
+                       written=written, unchanged=rows - written, deleted=deleted, rows_before=rows_before,
+                       read_ms=staged.read_ms, apply_ms=int((time.perf_counter() - t0) * 1000))
 
 
 def _apply_staging(cur: psycopg2.extensions.cursor, spec: TableSpec, plan: TablePlan, *, load_id: int,

@@ -20,15 +20,16 @@ import psycopg2
 import psycopg2.extensions
 
 from itc_common_utilities import metrics
-from itc_common_utilities.db import advisory_xact_lock
 from itc_common_utilities.errors import TerminalError, TransientError, classify_error, safe_error_text
 from itc_common_utilities.loader.apply import StagedFile, apply_file, create_staging, plan_table
+from itc_common_utilities.loader.guards import Force, check_order, current_force, refusal, table_refusals, wait_for_lock
 from itc_common_utilities.loader.read import check_specs, copy_file, copy_file_direct
 from itc_common_utilities.loader.spec import ApplyMode, LoadResult, TableCounts, TablePlan, TableSpec
 from itc_common_utilities.loader.workers import load_workers
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.manifest import ManifestError
 from itc_common_utilities.s3 import LoadedManifest, ObjectRef, SnapshotFileError, read_manifest
+from itc_common_utilities.settings import LoadGuardSettings, load_settings
 
 _FIND_SUCCEEDED = (
     "SELECT load_id FROM ops.load_runs WHERE source = %s AND manifest_sha256 = %s AND status = 'succeeded'"
@@ -36,10 +37,15 @@ _FIND_SUCCEEDED = (
 _INSERT_RUN = """
 INSERT INTO ops.load_runs (source, run_id, manifest_bucket, manifest_key, manifest_version_id, manifest_sha256,
                            extracted_at, status, started_at, records, loaded, rejected, deleted, table_counts,
-                           error)
+                           error, forced_by, force_reason)
 VALUES (%(source)s, %(run_id)s, %(bucket)s, %(key)s, %(version_id)s, %(sha256)s, %(extracted_at)s, %(status)s,
-        %(started_at)s, %(records)s, %(loaded)s, %(rejected)s, %(deleted)s, %(table_counts)s, %(error)s)
+        %(started_at)s, %(records)s, %(loaded)s, %(rejected)s, %(deleted)s, %(table_counts)s, %(error)s,
+        %(forced_by)s, %(force_reason)s)
 RETURNING load_id
+"""
+_REJECT_REASONS = """
+SELECT reason_code, count(DISTINCT line_number) FROM ops.rejected_records
+ WHERE load_id = %s AND table_name = %s GROUP BY reason_code
 """
 _FINISH_RUN = """
 UPDATE ops.load_runs SET finished_at = clock_timestamp(), records = %s, loaded = %s, rejected = %s, deleted = %s,
@@ -54,14 +60,18 @@ def _ms(since: float) -> int:
 
 def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef,
                   specs: Sequence[TableSpec], *, source: str, logger: Any = None, workers: int | None = None,
-                  ) -> LoadResult:
+                  force: Force | None = None, guards: LoadGuardSettings | None = None) -> LoadResult:
     """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see the package doc).
 
     ``workers`` (default ``ITC_LOAD_WORKERS``, else 1) > 1 spreads parse/build/render over that many
     forked processes: worth it only with as many spare cores (not in a 512 MB Lambda, which has a
-    fraction of one vCPU).
+    fraction of one vCPU). ``guards``: the load guards' limits (default :class:`LoadGuardSettings` from
+    the environment). ``force`` (default: the load event's, :func:`~.guards.forcing`) skips the guards
+    and reloads a manifest that was loaded already (:mod:`.guards`).
     """
     workers = workers or load_workers()
+    guards = guards or load_settings(LoadGuardSettings)
+    force = force or current_force()
     log = logger or setup_logger(f"{source}_pipeline")
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -70,26 +80,32 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
     check_specs(loaded_manifest, specs, source)
     context = {"source": source, "run_id": manifest.run_id, "manifest_key": ref.key,
                "manifest_sha256": loaded_manifest.sha256}
+    if force is not None:
+        context["forced_by"] = force.by
 
     if conn.autocommit:
         raise TerminalError("load_snapshot needs a connection with autocommit off (it runs one transaction)")
     try:
         with conn.cursor() as cur:
-            previous = _previous_load(cur, source, loaded_manifest.sha256)  # fast path: no lock wait
+            # a forced load reloads a manifest loaded already (the restore path); otherwise that is a no-op
+            previous = None if force else _previous_load(cur, source, loaded_manifest.sha256)  # fast: no lock wait
             if previous is None:
-                advisory_xact_lock(cur, f"load:{source}")
-                previous = _previous_load(cur, source, loaded_manifest.sha256)  # a load may just have finished
+                wait_for_lock(cur, source, guards.lock_wait_seconds)
+                previous = None if force else _previous_load(cur, source, loaded_manifest.sha256)  # one just ended?
             if previous is not None:
                 conn.rollback()
                 log.info("snapshot already loaded: no-op", extra={**context, "previous_load_id": previous})
                 return LoadResult("skipped", source, manifest.run_id, ref.key, loaded_manifest.sha256, previous,
                                   duration_ms=_ms(started))
+            if force is None:
+                check_order(cur, source=source, run_id=manifest.run_id, extracted_at=manifest.extracted_at)
             result = _load_locked(cur, s3_client, loaded_manifest, specs=specs, source=source,
-                                  started_at=started_at, log=log, context=context, workers=workers)
+                                  started_at=started_at, log=log, context=context, workers=workers, guards=guards,
+                                  force=force)
         conn.commit()
     except BaseException as exc:
         _record_failure(conn, loaded_manifest, source=source, started_at=started_at, exc=exc, log=log,
-                        context=context)
+                        context=context, force=force)
         if isinstance(exc, ManifestError | SnapshotFileError | TransientError | TerminalError):
             raise
         if isinstance(exc, psycopg2.Error):
@@ -112,7 +128,7 @@ def _previous_load(cur: psycopg2.extensions.cursor, source: str, sha256: str) ->
 
 
 def _run_row(loaded_manifest: LoadedManifest, *, source: str, status: str, started_at: datetime, records: int,
-             error: str | None) -> dict[str, Any]:
+             error: str | None, force: Force | None) -> dict[str, Any]:
     """The parameters of :data:`_INSERT_RUN` for one ``ops.load_runs`` row."""
     manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
     return {
@@ -120,15 +136,17 @@ def _run_row(loaded_manifest: LoadedManifest, *, source: str, status: str, start
         "version_id": loaded_manifest.version_id, "sha256": loaded_manifest.sha256,
         "extracted_at": manifest.extracted_at, "status": status, "started_at": started_at,
         "records": records, "loaded": 0, "rejected": 0, "deleted": 0, "table_counts": "{}", "error": error,
+        "forced_by": force.by if force else None, "force_reason": force.reason if force else None,
     }
 
 
 def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifest: LoadedManifest, *,
                  specs: Sequence[TableSpec], source: str, started_at: datetime, log: Any,
-                 context: dict[str, Any], workers: int) -> LoadResult:
-    """The load inside the transaction (committed by the caller)."""
+                 context: dict[str, Any], workers: int, guards: LoadGuardSettings,
+                 force: Force | None) -> LoadResult:
+    """The load inside the transaction (committed by the caller): read, apply, the guards, record."""
     cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status="succeeded", started_at=started_at,
-                                      records=0, error=None))
+                                      records=0, error=None, force=force))
     load_id = int(cur.fetchone()[0])
     # 1. read every file into its COPY target and check it against the manifest
     staged: list[StagedFile] = []
@@ -137,12 +155,21 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
         for index, spec in enumerate(specs):
             staged.append(_read_file(cur, s3_client, loaded_manifest, spec, plan_table(cur, spec, index),
                                      load_id=load_id, source=source, log=log, context=context, workers=workers))
-        # 2. apply each table, reconcile, record
+        # 2. apply each table, reconcile; 3. the guards
+        refusals: list[str] = []
         for table in staged:
-            tables[table.spec.snapshot_table] = apply_file(cur, table, load_id)
+            counts = tables[table.spec.snapshot_table] = apply_file(cur, table, load_id)
+            refusals += table_refusals(table.spec, counts, source=source, guards=guards,
+                                       reject_reasons=lambda name=table.spec.snapshot_table: _reject_reasons(
+                                           cur, load_id, name))
     finally:
         for table in staged:
             table.rejects.spool.close()
+    if refusals and force is None:
+        raise refusal(refusals)
+    if refusals:
+        log.warning("load guards overridden by force", extra={**context, "force_reason": force.reason,
+                                                               "refusals": refusals})
     manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
     result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, load_id, tables)
     cur.execute(_FINISH_RUN, (result.records, result.loaded, result.rejected, result.deleted,
@@ -174,8 +201,15 @@ def _read_file(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifest:
     return StagedFile(spec, expected, plan, rejects, _ms(t0))
 
 
+def _reject_reasons(cur: psycopg2.extensions.cursor, load_id: int, table: str) -> dict[str, int]:
+    """How many of the table's records this load rejected, per reason code."""
+    cur.execute(_REJECT_REASONS, (load_id, table))
+    return {str(reason): int(n) for reason, n in cur.fetchall()}
+
+
 def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: LoadedManifest, *, source: str,
-                    started_at: datetime, exc: BaseException, log: Any, context: dict[str, Any]) -> None:
+                    started_at: datetime, exc: BaseException, log: Any, context: dict[str, Any],
+                    force: Force | None) -> None:
     """Roll back, then write a ``failed`` load row in a short transaction of its own (best effort)."""
     error = safe_error_text(exc)
     log.error("snapshot load failed; rolled back", extra={**context, "error": error})
@@ -187,7 +221,7 @@ def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: Loade
         with conn.cursor() as cur:
             cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status="failed", started_at=started_at,
                                               records=sum(f.records for f in loaded_manifest.manifest.files),
-                                              error=error))
+                                              error=error, force=force))
         conn.commit()
     except psycopg2.Error as record_exc:  # the original error matters more; say why this one failed
         log.warning("cannot record the failed load", extra={**context, "error": safe_error_text(record_exc)})

@@ -105,6 +105,7 @@ class TableCounts:
     written: int = 0       # raw rows inserted or changed
     unchanged: int = 0     # raw rows already identical
     deleted: int = 0       # raw rows deleted because the snapshot no longer has their key
+    rows_before: int = 0   # raw rows before this load (what the delete guard measures deletes against)
     read_ms: int = 0
     apply_ms: int = 0
 

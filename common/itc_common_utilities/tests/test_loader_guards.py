@@ -1,0 +1,277 @@
+"""The load guards (loader/guards.py) at real PostgreSQL: each refuses with the message a user sees and
+changes nothing; each setting moves its threshold; force (who, why) passes, is recorded and reloads a
+manifest loaded already; the wait for the source's lock ends in a TransientError; a bad force is a bad
+event."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import psycopg2
+import pytest
+from common_testkit import EXTRACTED_AT, SPECS, audits, land, rows, table_digest, templates
+
+from itc_common_utilities.errors import TransientError
+from itc_common_utilities.handler import BadEventError, parse_event
+from itc_common_utilities.loader import Force, LoadRefusedError, load_snapshot
+from itc_common_utilities.settings import LoadGuardSettings, SettingsError, load_settings
+
+FORCE = Force(reason="restoring the last good snapshot after a bad load", by="ops@example.com")
+
+
+def _state(conn: Any) -> list[Any]:
+    """What a refused load must leave as it was: the raw rows, the rejects, the succeeded loads."""
+    state = [table_digest(conn, "raw.templates", "template_id"), table_digest(conn, "raw.audit", "audit_record_id"),
+             rows(conn, "SELECT count(*) FROM ops.rejected_records"),
+             rows(conn, "SELECT load_id FROM ops.load_runs WHERE status = 'succeeded' ORDER BY 1")]
+    conn.rollback()
+    return state
+
+
+def _last_failure(conn: Any) -> list[Any]:
+    return rows(conn, "SELECT status, error, forced_by FROM ops.load_runs ORDER BY load_id DESC LIMIT 1")
+
+
+def _templates_with_bad(n: int, bad: int) -> list[Any]:
+    recs: list[Any] = templates(n - bad)
+    recs += [{"templateId": f"bad{i}", "version": "seven"} for i in range(bad)]
+    return recs
+
+
+# ------------------------------------------------------------------------------------------- deletes
+
+def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_refused_and_nothing_changes(
+        db: Any, s3: Any) -> None:
+    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(40), "documents_audit": audits(2)}), SPECS,
+                  source="demand")
+    before = _state(db)
+
+    with pytest.raises(LoadRefusedError) as refused:
+        load_snapshot(db, s3, land(s3, "r2", {"templates": templates(37), "documents_audit": audits(2)}), SPECS,
+                      source="demand")
+
+    message = ("demand: refusing to delete 3 of 40 rows (7.5%) of raw.templates; the limit is "
+               "ITC_MAX_DELETE_SHARE=0.05. If this snapshot is right, load it with force and a reason.")
+    assert str(refused.value) == message
+    assert _state(db) == before
+    assert _last_failure(db) == [("failed", f"LoadRefusedError: {message}", None)]
+
+
+def test_given_the_delete_share_setting_when_a_snapshot_deletes_under_or_over_it_then_it_moves_the_threshold(
+        db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(40), "documents_audit": audits(2)}), SPECS,
+                  source="demand")
+    # 2 of 40 = 5.0%: not over the default limit
+    assert load_snapshot(db, s3, land(s3, "r2", {"templates": templates(38), "documents_audit": audits(2)}), SPECS,
+                         source="demand").tables["templates"].deleted == 2
+    monkeypatch.setenv("ITC_MAX_DELETE_SHARE", "0.1")  # 3 of 38 = 7.9%: over the default, under this one
+    assert load_snapshot(db, s3, land(s3, "r3", {"templates": templates(35), "documents_audit": audits(2)}), SPECS,
+                         source="demand").tables["templates"].deleted == 3
+    with pytest.raises(LoadRefusedError, match=r"refusing to delete 1 of 35 rows \(2\.9%\) of raw\.templates; the "
+                                               r"limit is ITC_MAX_DELETE_SHARE=0\.01\."):
+        load_snapshot(db, s3, land(s3, "r4", {"templates": templates(34), "documents_audit": audits(2)}), SPECS,
+                      source="demand", guards=LoadGuardSettings(max_delete_share=0.01))  # the argument wins
+
+
+# ------------------------------------------------------------------------------------------- rejects
+
+def test_given_a_snapshot_with_over_1_percent_rejects_when_loaded_then_refused_with_reasons_and_nothing_changes(
+        db: Any, s3: Any) -> None:
+    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(100), "documents_audit": audits(2)}), SPECS,
+                  source="demand")
+    before = _state(db)
+
+    with pytest.raises(LoadRefusedError) as refused:
+        load_snapshot(db, s3, land(s3, "r2", {"templates": _templates_with_bad(100, 2),
+                                              "documents_audit": audits(2)}), SPECS, source="demand")
+
+    assert str(refused.value) == (
+        "demand: refusing to load templates: 2 of 100 records rejected (2.0%; bad_type 2) for raw.templates; the "
+        "limit is ITC_MAX_REJECT_SHARE=0.01. If this snapshot is right, load it with force and a reason.")
+    assert _state(db) == before  # the refused load's rejects went with it
+
+
+def test_given_the_reject_share_setting_when_a_snapshot_rejects_under_or_over_it_then_it_moves_the_threshold(
+        db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 of 100 = 1.0%: not over the default limit
+    assert load_snapshot(db, s3, land(s3, "r1", {"templates": _templates_with_bad(100, 1),
+                                                 "documents_audit": audits(2)}), SPECS,
+                         source="demand").tables["templates"].rejected == 1
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0.05")  # 4 of 100: over the default, under this one
+    assert load_snapshot(db, s3, land(s3, "r2", {"templates": _templates_with_bad(100, 4),
+                                                 "documents_audit": audits(2)}), SPECS,
+                         source="demand").tables["templates"].rejected == 4
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0")
+    with pytest.raises(LoadRefusedError, match=r"1 of 100 records rejected \(1\.0%; bad_type 1\) for "
+                                               r"raw\.templates; the limit is ITC_MAX_REJECT_SHARE=0\."):
+        load_snapshot(db, s3, land(s3, "r3", {"templates": _templates_with_bad(100, 1),
+                                              "documents_audit": audits(2)}), SPECS, source="demand")
+
+
+# --------------------------------------------------------------------------------------------- empty
+
+def test_given_a_demand_snapshot_with_an_empty_table_when_loaded_then_refused_even_into_an_empty_warehouse(
+        db: Any, s3: Any) -> None:
+    with pytest.raises(LoadRefusedError) as refused:
+        load_snapshot(db, s3, land(s3, "r1", {"templates": [], "documents_audit": audits(2)}), SPECS,
+                      source="demand")
+
+    assert str(refused.value) == (
+        "demand: refusing to load an empty templates table (0 records for raw.templates, which has 0 rows): a "
+        "demand snapshot never has an empty table (a failed scan or a recreated table). If this snapshot is "
+        "right, load it with force and a reason.")
+    assert rows(db, "SELECT count(*) FROM raw.audit") == [(0,)]
+    assert rows(db, "SELECT status FROM ops.load_runs") == [("failed",)]
+
+
+def test_given_a_verifyplus_snapshot_with_an_empty_table_into_an_empty_warehouse_when_loaded_then_it_loads(
+        db: Any, s3: Any) -> None:
+    """(Verify+ refuses an empty report at extract unless ITC_QB_ALLOW_EMPTY; over loaded rows the delete
+    guard refuses it.)"""
+    ref = land(s3, "r1", {"templates": [], "documents_audit": audits(2)}, source="verifyplus")
+    assert load_snapshot(db, s3, ref, SPECS, source="verifyplus").status == "loaded"
+
+
+# ------------------------------------------------------------------------------------------ ordering
+
+def test_given_a_snapshot_not_newer_than_the_last_load_when_loaded_then_refused_before_reading_it(
+        db: Any, s3: Any) -> None:
+    newer = land(s3, "r2", {"templates": templates(3), "documents_audit": audits(2)},
+                 extracted_at=EXTRACTED_AT + timedelta(days=2))
+    first = load_snapshot(db, s3, newer, SPECS, source="demand")
+    before = _state(db)
+
+    with pytest.raises(LoadRefusedError) as refused:
+        load_snapshot(db, s3, land(s3, "r1", {"templates": templates(3), "documents_audit": audits(2)},
+                                   extracted_at=EXTRACTED_AT + timedelta(days=1)), SPECS, source="demand")
+    with pytest.raises(LoadRefusedError, match="refusing to load snapshot r2b .* is not newer than"):
+        load_snapshot(db, s3, land(s3, "r2b", {"templates": templates(3), "documents_audit": audits(2)},
+                                   extracted_at=EXTRACTED_AT + timedelta(days=2)), SPECS, source="demand")
+
+    assert str(refused.value) == (
+        "demand: refusing to load snapshot r1 (extracted at 2026-11-02T00:00:00+00:00): it is not newer than the "
+        f"last loaded snapshot r2 (load {first.load_id}, extracted at 2026-11-03T00:00:00+00:00); loading it would "
+        "rewind the warehouse. To restore an older snapshot on purpose, load it with force and a reason.")
+    assert _state(db) == before
+
+
+# --------------------------------------------------------------------------------------------- force
+
+def test_given_force_with_a_reason_when_a_guarded_snapshot_is_loaded_then_it_loads_and_who_and_why_are_recorded(
+        db: Any, s3: Any) -> None:
+    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(10), "documents_audit": audits(2)}), SPECS,
+                  source="demand")
+
+    result = load_snapshot(db, s3, land(s3, "r2", {"templates": templates(2), "documents_audit": audits(2)}), SPECS,
+                           source="demand", force=FORCE)
+
+    assert (result.status, result.tables["templates"].deleted) == ("loaded", 8)
+    assert rows(db, "SELECT run_id, status, forced_by, force_reason FROM ops.load_runs ORDER BY load_id") == [
+        ("r1", "succeeded", None, None),
+        ("r2", "succeeded", "ops@example.com", "restoring the last good snapshot after a bad load")]
+
+
+def test_given_a_bad_snapshot_forced_in_when_the_good_manifest_is_replayed_with_force_then_it_is_reloaded(
+        db: Any, s3: Any) -> None:
+    good = land(s3, "good", {"templates": templates(10), "documents_audit": audits(3)})
+    load_snapshot(db, s3, good, SPECS, source="demand")
+    contents = ("SELECT template_id, version, template_name, default_demand_config FROM raw.templates ORDER BY 1",
+                "SELECT audit_record_id, document_id, archive_comments FROM raw.audit ORDER BY 1")
+    good_rows = [rows(db, query) for query in contents]
+    load_snapshot(db, s3, land(s3, "bad", {"templates": templates(4), "documents_audit": audits(1)}), SPECS,
+                  source="demand", force=Force("the new scan looked right at the time", "ops"))
+
+    assert load_snapshot(db, s3, good, SPECS, source="demand").status == "skipped"  # unforced: a no-op
+    restored = load_snapshot(db, s3, good, SPECS, source="demand", force=FORCE)
+
+    assert restored.status == "loaded"
+    assert [rows(db, query) for query in contents] == good_rows
+    assert (restored.tables["templates"].written, restored.tables["templates"].unchanged) == (6, 4)
+    assert rows(db, "SELECT run_id, forced_by FROM ops.load_runs WHERE status = 'succeeded' ORDER BY load_id") == [
+        ("good", None), ("bad", "ops"), ("good", "ops@example.com")]
+    assert rows(db, "SELECT run_id FROM ops.latest_loads") == [("good",)]
+
+
+# ------------------------------------------------------------------------------------------ the lock
+
+def test_given_another_load_holding_the_source_lock_when_the_wait_runs_out_then_transient_error_and_a_failed_row(
+        db: Any, db_dsn: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    holder = psycopg2.connect(db_dsn)
+    try:
+        with holder.cursor() as cur:  # what a running demand load holds
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('itc'), hashtext('load:demand'))")
+        monkeypatch.setenv("ITC_LOCK_WAIT_SECONDS", "1")
+        with pytest.raises(TransientError) as waited:
+            load_snapshot(db, s3, land(s3, "r1", {"templates": templates(3), "documents_audit": audits(1)}), SPECS,
+                          source="demand")
+    finally:
+        holder.close()
+
+    assert type(waited.value) is TransientError  # the class name Step Functions' Retry matches
+    assert str(waited.value) == (
+        "demand: waited 1 s for the load lock of source demand (another demand load holds it) and gave up; the "
+        "limit is ITC_LOCK_WAIT_SECONDS=1. A retry waits again.")
+    assert rows(db, "SELECT status, error FROM ops.load_runs") == [("failed", f"TransientError: {waited.value}")]
+    assert rows(db, "SELECT count(*) FROM raw.templates") == [(0,)]
+    # the lock is free again: the retry loads
+    assert load_snapshot(db, s3, land(s3, "r2", {"templates": templates(3), "documents_audit": audits(1)}), SPECS,
+                         source="demand").status == "loaded"
+
+
+# ---------------------------------------------------------------------------------- settings, events
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"ITC_MAX_DELETE_SHARE": "1.5"}, "ITC_MAX_DELETE_SHARE='1.5' is not valid: expected a share between 0 and 1"),
+    ({"ITC_MAX_REJECT_SHARE": "lots"}, "ITC_MAX_REJECT_SHARE='lots' is not valid: could not convert string to "
+                                       "float: 'lots'"),
+    ({"ITC_LOCK_WAIT_SECONDS": "0"}, "ITC_LOCK_WAIT_SECONDS='0' is not valid: expected a positive number"),
+    ({"ITC_LOCK_WAIT_SECONDS": "900"}, "ITC_LOCK_WAIT_SECONDS=900.0 is not valid: at most 600 (the wait must end "
+                                       "well inside the 900 s Lambda timeout)"),
+])
+def test_given_a_bad_guard_setting_when_loaded_then_the_error_names_the_variable(environ: dict[str, str],
+                                                                                 message: str) -> None:
+    with pytest.raises(SettingsError) as bad:
+        load_settings(LoadGuardSettings, environ=environ)
+    assert str(bad.value) == message
+
+
+def test_given_no_guard_settings_then_the_defaults_and_an_argument_is_checked_too() -> None:
+    assert load_settings(LoadGuardSettings, environ={}) == LoadGuardSettings(0.05, 0.01, 60.0)
+    with pytest.raises(SettingsError, match=r"^ITC_MAX_REJECT_SHARE=-0\.1 is not valid: expected a share"):
+        load_settings(LoadGuardSettings, {"max_reject_share": -0.1}, environ={})
+
+
+_LOAD = {"mode": "load", "bucket": "landing", "key": "demand/run=r1/_manifest.json"}
+
+
+@pytest.mark.parametrize(("force", "problem"), [
+    ({"by": "ops"}, "'force' needs a 'reason': why this snapshot must be loaded past the load guards"),
+    ({"reason": "   ", "by": "ops"}, "'force' needs a 'reason': why this snapshot must be loaded past the load guards"),
+    ({"reason": "restore"}, "'force' needs 'by': who forces the load"),
+    ("yes", "'force' must be a JSON object {'reason', 'by'} (got str)"),
+    ({"reason": "restore", "by": "ops", "skip": "ordering"}, "'force' has unknown key(s) skip (known: by, reason)"),
+])
+def test_given_a_force_without_a_reason_or_who_when_the_event_is_read_then_bad_event(force: Any, problem: str) -> None:
+    with pytest.raises(BadEventError) as bad:
+        parse_event({**_LOAD, "force": force}, service="demand_pipeline", modes=["extract", "load"], settings=[],
+                    object_mode="load")
+    assert str(bad.value) == f"demand_pipeline: bad event: {problem}"
+
+
+def test_given_force_on_an_extract_or_on_two_manifests_when_the_event_is_read_then_bad_event() -> None:
+    force = {"reason": "restore", "by": "ops"}
+    with pytest.raises(BadEventError, match=r"'force' applies to a load of one manifest, not to mode 'extract'"):
+        parse_event({"mode": "extract", "force": force}, service="demand_pipeline", modes=["extract", "load"],
+                    settings=[], object_mode="load")
+    two = {"Records": [{"s3": {"bucket": {"name": "landing"}, "object": {"key": f"demand/run=r{i}/_manifest.json"}}}
+                       for i in range(2)], "force": force}
+    with pytest.raises(BadEventError, match=r"'force' applies to one manifest; the event names 2 objects"):
+        parse_event(two, service="demand_pipeline", modes=["extract", "load"], settings=[], object_mode="load")
+
+
+def test_given_a_force_with_reason_and_who_when_the_event_is_read_then_the_invocation_carries_it() -> None:
+    invocation = parse_event({**_LOAD, "force": {"reason": " restore r1 ", "by": "ops"}}, service="demand_pipeline",
+                             modes=["extract", "load"], settings=[], object_mode="load")
+    assert invocation.force == Force(reason="restore r1", by="ops")
+    assert parse_event(_LOAD, service="demand_pipeline", modes=["load"], settings=[], object_mode="load").force is None
