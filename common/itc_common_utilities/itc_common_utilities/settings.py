@@ -150,6 +150,10 @@ class DatabaseSettings:
             raise SettingsError(f"ITC_DB_SSLMODE={self.sslmode!r} is not a libpq sslmode")
 
 
+WINDOW_START = "2015-01-01"  # the plausible window of source times: its default start ...
+WINDOW_FUTURE_DAYS = 1       # ... and how many days after a load's start it ends (the time contract)
+
+
 def parse_window_start(text: str) -> datetime:
     """``2015-01-01`` (a UTC midnight) or a zoned ISO 8601 time."""
     try:
@@ -178,8 +182,9 @@ class TimeWindowSettings:
     ``implausible_timestamp``. Read by both pipelines' loads, once per load.
     """
 
-    start: str = env_field("ITC_TIME_WINDOW_START", default="2015-01-01")
-    future_days: int = env_field("ITC_TIME_WINDOW_FUTURE_DAYS", default=1, parse=parse_non_negative_int)
+    start: str = env_field("ITC_TIME_WINDOW_START", default=WINDOW_START)
+    future_days: int = env_field("ITC_TIME_WINDOW_FUTURE_DAYS", default=WINDOW_FUTURE_DAYS,
+                                 parse=parse_non_negative_int)
 
     def __post_init__(self) -> None:
         try:

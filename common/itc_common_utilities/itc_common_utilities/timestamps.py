@@ -36,11 +36,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from itc_common_utilities.loader.spec import RecordRejected
+from itc_common_utilities.settings import WINDOW_FUTURE_DAYS, WINDOW_START, parse_window_start
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS_THRESHOLD = 100_000_000_000  # |n| < 1e11: epoch seconds; otherwise epoch milliseconds
-DEFAULT_START = datetime(2015, 1, 1, tzinfo=UTC)
-DEFAULT_FUTURE_DAYS = 1
+DEFAULT_START = parse_window_start(WINDOW_START)  # 2015-01-01T00:00Z
+DEFAULT_FUTURE_DAYS = WINDOW_FUTURE_DAYS
 BAD = "bad_timestamp"
 IMPLAUSIBLE = "implausible_timestamp"
 _NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
