@@ -48,6 +48,33 @@ def migrated_db_dsn(empty_db_dsn: str) -> str:
 
 
 @pytest.fixture
+def local_sources(priced_db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The local stack in-process, for tests that run `itc` as a user does (in a subprocess): a moto
+    server (real HTTP, a thread) with the landing bucket and 120 synthetic demands in the Exchange
+    tables, the Quickbase simulator serving 60 Verify+ requests, and a migrated warehouse with the
+    demo prices whose service logins have their local passwords. The environment points at all three (also set in
+    this process); the test gets it as a dict to pass to its subprocesses."""
+    from scripts.itc import demo
+    from scripts.stack import local_stack
+    from scripts.stack.quickbase_simulator import QuickbaseSimulator
+    from scripts.stack.service_logins import set_service_passwords
+    from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
+
+    set_service_passwords(priced_db_dsn)
+    dataset = VerifyPlusDataset(SyntheticConfig(records=60, seed=5, start_month=demo.START_MONTH, months=demo.MONTHS))
+    with local_stack.threaded_moto() as moto_url, QuickbaseSimulator(
+            dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
+            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID) as sim:
+        env = local_stack.stack_env(local_stack.StackState(database_url=priced_db_dsn)) | {
+            "AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        boto3.client("s3").create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
+        demo.seed_exchange(120, 5)
+        yield env
+
+
+@pytest.fixture
 def priced_db_dsn(migrated_db_dsn: str) -> str:
     """:func:`migrated_db_dsn` with the demo price list seeded, as `itc demo` leaves it (migrations
     create no price; a run whose open months have no price fails its quality checks)."""

@@ -31,7 +31,7 @@ from scripts.itc.env import (
     s3_client,
     warehouse,
 )
-from scripts.itc.errors import ItcError, MissingPieceError, first_line
+from scripts.itc.errors import ItcError, MissingPieceError, expected_errors, first_line
 from scripts.itc.jobs import ManifestObject
 from scripts.stack import local_stack
 
@@ -45,7 +45,13 @@ class RunReport:
     extracts: dict[str, dict[str, Any]] = field(default_factory=dict)
     loads: list[tuple[ManifestObject, dict[str, Any]]] = field(default_factory=list)
     quality_failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # steps that failed (one line each); the rest went on
     timings: dict[str, float] = field(default_factory=dict)
+
+    def landed(self) -> list[str]:
+        """What this run still put in the warehouse, one phrase per source."""
+        return [f"{source}: {sum(1 for m, _ in self.loads if m.source == source)} snapshot(s) loaded"
+                for source in SOURCES if any(m.source == source for m, _ in self.loads)]
 
 
 def _quiet_lambda_logs() -> None:
@@ -63,13 +69,28 @@ def _timed(report: RunReport, name: str, fn: Callable[[], Any]) -> Any:
 
 # ---------------------------------------------------------------------------------- the job
 
+def _step(report: RunReport, progress: Progress, task: Any, label: str, fn: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run one step the way its state machine branch does: a failure is recorded (one line), the task
+    says FAILED, and the other steps go on. Anything unexpected (a bug) still propagates."""
+    try:
+        return True, fn()
+    except expected_errors() as exc:
+        report.failures.append(first_line(exc))
+        progress.update(task, description=f"[red]{label}: FAILED[/]")
+        return False, None
+
+
 def ingest(sources: tuple[str, ...], run_id: str, report: RunReport, progress: Progress) -> None:
-    """The ingest state machine: one extract per source (here one after the other)."""
+    """The ingest state machine: one extract per source (here one after the other), each isolated in its
+    branch: one source's failure does not stop the other's extract."""
     for source in sources:
         task = progress.add_task(f"extract {source}", total=None)
-        report.extracts[source] = _timed(report, f"extract {source}", lambda s=source: jobs.extract(s, run_id))
-        progress.update(task, total=1, completed=1,
-                        description=f"extract {source}: {_records_of(report.extracts[source]):,} records")
+        ok, summary = _step(report, progress, task, f"extract {source}",
+                            lambda s=source: _timed(report, f"extract {s}", lambda: jobs.extract(s, run_id)))
+        if ok:
+            report.extracts[source] = summary
+            progress.update(task, total=1, completed=1,
+                            description=f"extract {source}: {_records_of(summary):,} records")
 
 
 def load_new(conn: psycopg2.extensions.connection, sources: tuple[str, ...], report: RunReport,
@@ -81,10 +102,12 @@ def load_new(conn: psycopg2.extensions.connection, sources: tuple[str, ...], rep
     for n, manifest in enumerate(manifests, start=1):
         progress.update(task, description=f"load {n}/{len(manifests)}: {manifest.source} "
                                           f"{manifest.key.split('/')[1]} → refresh → quality")
-        summary = _timed(report, "load", lambda m=manifest: jobs.load(m))
-        report.loads.append((manifest, summary))
-        _timed(report, "refresh", jobs.refresh)
-        _quality(report, final=False)
+        ok, summary = _step(report, progress, task, f"load {manifest.source}",
+                            lambda m=manifest: _timed(report, "load", lambda: jobs.load(m)))
+        if ok:  # each manifest is its own load execution: a failed one does not stop the next
+            report.loads.append((manifest, summary))
+            _step(report, progress, task, "refresh", lambda: _timed(report, "refresh", jobs.refresh))
+            _quality(report, final=False)
         progress.advance(task)
     if manifests:
         progress.update(task, description=f"loaded {len(manifests)} new snapshot(s): "
@@ -110,6 +133,8 @@ def _quality(report: RunReport, *, final: bool) -> None:
             report.quality_failures = []
     except QualityCheckError as exc:
         report.quality_failures = [first_line(exc)]
+    except expected_errors() as exc:  # the checks could not run (not a failed check): a failed step
+        report.failures.append(first_line(exc))
 
 
 def run_job(sources: tuple[str, ...], run_id: str) -> RunReport:
@@ -120,7 +145,7 @@ def run_job(sources: tuple[str, ...], run_id: str) -> RunReport:
         with warehouse() as conn:
             load_new(conn, sources, report, progress)
         task = progress.add_task("refresh + quality", total=None)
-        _timed(report, "refresh", jobs.refresh)
+        _step(report, progress, task, "refresh", lambda: _timed(report, "refresh", jobs.refresh))
         _quality(report, final=True)
         progress.update(task, total=1, completed=1)
     return report
@@ -169,6 +194,10 @@ def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, mo
     for label, path in (("invoice", invoice_path), ("dashboard", dashboard_path)):
         if path:
             console.print(f"{label}: [bold]{path}[/]", highlight=False)
+    for failure in report.failures:
+        console.print("[bold red]failed:[/] " + escape(failure), highlight=False)
+    if report.failures:
+        console.print("still landed: " + escape("; ".join(report.landed()) or "nothing"), highlight=False)
     if report.quality_failures:
         console.print("[bold red]quality checks failed:[/] " + escape("; ".join(report.quality_failures)),
                       highlight=False)
@@ -303,7 +332,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     report = run_job(_sources(args.source), args.run_id or jobs.new_run_id())
     with warehouse() as conn:
         print_summary(conn, report, month=None, invoice_path=None, dashboard_path=None)
-    return 1 if report.quality_failures else 0
+    return 1 if report.failures or report.quality_failures else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

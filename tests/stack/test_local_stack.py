@@ -8,19 +8,13 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import psycopg2
 import pytest
 
-from scripts.itc import demo
 from scripts.paths import REPO
-from scripts.stack import local_pg, local_stack, service_logins
-from scripts.stack.quickbase_simulator import QuickbaseSimulator
-from scripts.stack.testdb import create_database, drop_database
-from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
+from scripts.stack import local_pg, service_logins
 
 SERVICE_ROLES = ("itc_loader", "itc_refresher")
 
@@ -122,15 +116,6 @@ def test_given_the_venv_under_a_0700_folder_when_root_needs_the_binaries_then_a_
         shutil.rmtree(service_dir)
 
 
-@pytest.fixture
-def warehouse(pg_server_dsn: str) -> Iterator[str]:
-    """A database migrated by the runner (as `itc migrate` does), service passwords set once."""
-    name, dsn = create_database(pg_server_dsn, migrate=True)
-    service_logins.set_service_passwords(dsn)
-    yield dsn
-    drop_database(pg_server_dsn, name)
-
-
 def _role_versions(dsn: str) -> dict[str, str]:
     """The row version of each service login in pg_authid: an ALTER ROLE changes it."""
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
@@ -140,46 +125,62 @@ def _role_versions(dsn: str) -> dict[str, str]:
     return rows
 
 
+def itc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scripts.itc", *args], cwd=REPO, env={**os.environ},
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
 @pytest.mark.slow
 def test_given_two_itc_runs_at_once_one_per_source_then_both_succeed_and_no_login_is_altered(
-        warehouse: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        local_sources: dict[str, str]) -> None:
     """GIVEN the local stack, both sources seeded and loaded once WHEN `itc run --source demand` and
-    `itc run --source verifyplus` start together (the daily schedule lands both manifests within seconds)
-    THEN both exit 0, each source has a succeeded load, and no service login was altered meanwhile
-    (credentials are set once, at `itc stack up` and after migrations, never per handler call)."""
-    dataset = VerifyPlusDataset(SyntheticConfig(records=60, seed=5, start_month=demo.START_MONTH, months=demo.MONTHS))
-    with local_stack.threaded_moto() as moto_url, QuickbaseSimulator(
-            dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
-            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID) as sim:
-        env = local_stack.stack_env(local_stack.StackState(database_url=warehouse)) | {
-            "AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        boto3.client("s3").create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
-        demo.seed_exchange(120, 5)
-        first = subprocess.run([sys.executable, "-m", "scripts.itc", "run"], cwd=REPO, env={**os.environ},
-                               capture_output=True, text=True, timeout=300)  # yesterday's run: both sources
-        assert first.returncode == 0, first.stderr + first.stdout
-        before = _role_versions(warehouse)
+    `itc run --source verifyplus` start together (the daily schedule lands both manifests within
+    seconds) THEN both exit 0, each source has a succeeded load, and no service login was altered
+    meanwhile (credentials are set once, at `itc stack up` and after migrations, never per call)."""
+    warehouse = local_sources["ITC_DATABASE_URL"]
+    first = itc("run")  # yesterday's run: both sources
+    assert first.returncode == 0, first.stderr + first.stdout
+    before = _role_versions(warehouse)
 
-        runs = {source: subprocess.Popen([sys.executable, "-m", "scripts.itc", "run", "--source", source],
-                                         cwd=REPO, env={**os.environ}, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True)
-                for source in ("demand", "verifyplus")}
-        results = {source: (p.wait(timeout=300), p.stderr.read() + p.stdout.read())
-                   for source, p in runs.items()}
-        for p in runs.values():
-            p.stdout.close()
-            p.stderr.close()
+    runs = {source: subprocess.Popen([sys.executable, "-m", "scripts.itc", "run", "--source", source],
+                                     cwd=REPO, env={**os.environ}, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+            for source in ("demand", "verifyplus")}
+    results = {source: (p.wait(timeout=300), p.stderr.read() + p.stdout.read()) for source, p in runs.items()}
+    for p in runs.values():
+        p.stdout.close()
+        p.stderr.close()
 
     assert results["demand"][0] == 0, results["demand"][1]
     assert results["verifyplus"][0] == 0, results["verifyplus"][1]
     assert _role_versions(warehouse) == before
-    with psycopg2.connect(warehouse) as conn, conn.cursor() as cur:
+    assert _succeeded_loads(warehouse) == {"demand": 2, "verifyplus": 2}
+
+
+@pytest.mark.slow
+def test_given_a_failing_verifyplus_extract_when_itc_runs_then_the_demand_snapshot_still_lands(
+        local_sources: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN Quickbase refusing the token WHEN `itc run` runs both sources THEN, like the ingest state
+    machine, the demand snapshot is still extracted and loaded, and the command exits 1 naming what
+    failed and what still landed."""
+    monkeypatch.setenv("ITC_QB_TOKEN", "not-the-token")
+
+    result = itc("run")
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "failed: verifyplus extract" in out
+    assert "401" in out and "not-the-token" not in out
+    assert "still landed: demand: 1 snapshot(s) loaded" in out
+    assert _succeeded_loads(local_sources["ITC_DATABASE_URL"]) == {"demand": 1}
+
+
+def _succeeded_loads(dsn: str) -> dict[str, int]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT source, count(*) FROM ops.load_runs WHERE status = 'succeeded' GROUP BY source")
         loads = dict(cur.fetchall())
     conn.close()
-    assert loads == {"demand": 2, "verifyplus": 2}
+    return loads
 
 
 def test_given_a_password_change_that_fails_then_the_server_log_keeps_no_verifier(
