@@ -71,7 +71,8 @@ def table_hashes(dsn: str) -> dict[str, tuple[int, str]]:
 
 
 def test_given_exchange_tables_when_extracted_and_loaded_then_warehouse_counts_equal_source_counts(
-        aws: dict[str, Any], db_dsn: str) -> None:
+        aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # malformed records on purpose: the quarantine, not the guard
     config = ExchangeConfig(demands=300, seed=21, malformed_share=0.04, big_string_chars=150_000)
     fill_dynamodb(config, aws["ddb"], env="rt")
     source = expected_record_counts(config, dynamo=True)
@@ -95,7 +96,8 @@ def test_given_exchange_tables_when_extracted_and_loaded_then_warehouse_counts_e
 
 
 def test_given_the_same_manifest_delivered_three_times_then_table_contents_are_identical(
-        aws: dict[str, Any], db_dsn: str) -> None:
+        aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # malformed records on purpose: the quarantine, not the guard
     config = ExchangeConfig(demands=200, seed=4, malformed_share=0.03)
     manifest = write_snapshot(config, run_id="dup-1", s3_client=aws["s3"], bucket=BUCKET)
     event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": manifest.key}}}]}
@@ -113,7 +115,8 @@ def test_given_the_same_manifest_delivered_three_times_then_table_contents_are_i
 
 
 def test_given_malformed_records_when_loaded_then_each_is_quarantined_with_a_reason_and_no_phi(
-        aws: dict[str, Any], db_dsn: str) -> None:
+        aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # malformed records on purpose: the quarantine, not the guard
     config = ExchangeConfig(demands=400, seed=9, malformed_share=0.08, big_string_chars=300_000)
     manifest = write_snapshot(config, run_id="bad-1", s3_client=aws["s3"], bucket=BUCKET)
 
@@ -135,15 +138,19 @@ def test_given_malformed_records_when_loaded_then_each_is_quarantined_with_a_rea
     assert all(r[3] == REDACTED for r in nul_rows)
 
 
-def _snapshot(aws: dict[str, Any], run_id: str, seed: int, demands: int = 150) -> ObjectRef:
-    manifest = write_snapshot(ExchangeConfig(demands=demands, seed=seed, malformed_share=0.02), run_id=run_id,
-                              s3_client=aws["s3"], bucket=BUCKET)
+def _snapshot(aws: dict[str, Any], run_id: str, seed: int, demands: int = 150, hour: int | None = None) -> ObjectRef:
+    """A clean snapshot (no malformed record), extracted ``hour`` (default ``seed``) hours into 25 November 2026."""
+    extracted_at = (datetime(2026, 11, 25, tzinfo=UTC) + timedelta(hours=seed if hour is None else hour)).isoformat()
+    manifest = write_snapshot(ExchangeConfig(demands=demands, seed=seed, malformed_share=0), run_id=run_id,
+                              s3_client=aws["s3"], bucket=BUCKET, extracted_at=extracted_at)
     return ObjectRef(BUCKET, manifest.key)
 
 
 def test_given_two_loads_at_once_when_run_in_threads_then_neither_deadlocks_and_both_land(
         aws: dict[str, Any], db_dsn: str) -> None:
-    """GIVEN two demand snapshots and a Verify+-shaped load WHEN all three run at once THEN all finish."""
+    """GIVEN two demand snapshots (c-2 extracted after c-1) and a Verify+-shaped load WHEN all three run at
+    once THEN all finish: the Verify+ one loads beside them, the demand ones queue on their source's lock
+    (c-1 then c-2 both load, or c-2 first and c-1 is refused by the ordering guard); raw holds c-2."""
     refs = [_snapshot(aws, "c-1", 1), _snapshot(aws, "c-2", 2)]
     vp_spec = TableSpec("requests", "raw.verifyplus", ("request_id", "firm_name"), ("request_id",),
                         lambda rec: (rec["id"], rec["firm"]))
@@ -177,11 +184,12 @@ def test_given_two_loads_at_once_when_run_in_threads_then_neither_deadlocks_and_
     for t in threads:
         t.join(timeout=300)
 
-    assert not errors and not any(t.is_alive() for t in threads)
-    assert sorted(r.status for r in results) == ["loaded"] * 3
+    assert not any(t.is_alive() for t in threads)
+    assert all(type(e).__name__ == "LoadRefusedError" and "refusing to load snapshot c-1" in str(e) for e in errors)
+    assert sorted(r.run_id for r in results) == (["c-2", "c-3"] if errors else ["c-1", "c-2", "c-3"])
     assert query(db_dsn, "SELECT count(*) FROM raw.verifyplus") == [(500,)]
-    last_demand = max((r for r in results if r.source == "demand"), key=lambda r: r.load_id)
-    assert query(db_dsn, "SELECT count(*) FROM raw.cases")[0][0] == last_demand.tables["documents"].loaded
+    c2 = next(r for r in results if r.run_id == "c-2")
+    assert query(db_dsn, "SELECT count(*) FROM raw.cases")[0][0] == c2.tables["documents"].loaded
     assert query(db_dsn, "SELECT DISTINCT _load_id FROM raw.verifyplus") == [(
         next(r.load_id for r in results if r.source == "verifyplus"),)]
 
@@ -218,7 +226,7 @@ def test_given_a_load_whose_connection_is_killed_mid_copy_then_previous_data_sta
     load(conn, aws["s3"], first)
     conn.close()
     before = table_hashes(db_dsn)
-    second = _snapshot(aws, "k-2", 32, demands=2500)
+    second = _snapshot(aws, "k-2", 31, demands=2500, hour=32)  # the same Exchange, grown (no delete)
     release, reached = threading.Event(), threading.Event()
     stalling = _StallingS3(aws["s3"], "documents.jsonl.gz", release, reached)
     conn = psycopg2.connect(db_dsn, application_name="itc-kill-me")

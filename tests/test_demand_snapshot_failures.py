@@ -64,10 +64,12 @@ CORRUPTIONS = {
 @pytest.mark.parametrize("how", list(CORRUPTIONS))
 def test_given_a_corrupt_file_when_loaded_then_nothing_changes_and_the_error_names_it(
         s3: Any, db_dsn: str, how: str) -> None:
-    good = write_snapshot(ExchangeConfig(demands=120, seed=1), run_id="good", s3_client=s3, bucket=BUCKET)
+    good = write_snapshot(ExchangeConfig(demands=120, seed=1, malformed_share=0), run_id="good", s3_client=s3,
+                          bucket=BUCKET)
     assert [r["status"] for r in main.handler({"bucket": BUCKET, "key": good.key})["loads"]] == ["loaded"]
     before = snapshot_state(db_dsn)
-    bad = write_snapshot(ExchangeConfig(demands=160, seed=2), run_id="bad", s3_client=s3, bucket=BUCKET)
+    bad = write_snapshot(ExchangeConfig(demands=160, seed=2), run_id="bad", s3_client=s3, bucket=BUCKET,
+                         extracted_at="2026-11-26T05:00:00+00:00")  # a day later: past the ordering guard
     transform, words = CORRUPTIONS[how]
     rewrite(s3, bad.file_for("documents").key, transform)
 

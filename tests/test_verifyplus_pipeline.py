@@ -78,7 +78,8 @@ def test_given_10007_records_in_pages_of_1000_when_extracted_and_loaded_then_eve
     THEN all 11 pages are read, every good record is in raw.verifyplus, every malformed one is in
     ops.rejected_records with the generator's reason, and the billable counts per New York month and
     firm equal the generator's answer key."""
-    dataset = VerifyPlusDataset(SyntheticConfig(records=10_007, seed=21, malformed_share=0.02))
+    # 0.8% malformed: a day at scale that stays under the reject guard (ITC_MAX_REJECT_SHARE=0.01)
+    dataset = VerifyPlusDataset(SyntheticConfig(records=10_007, seed=21, malformed_share=0.008))
     with QuickbaseSimulator(dataset, page_cap=1000) as sim:
         summary = extract(sim, s3, "paging", qb_page_size=5000)
     assert summary["records"] == summary["total_records"] == 10_007 and summary["pages"] == 11
@@ -234,15 +235,16 @@ def test_given_an_empty_report_when_extracting_then_it_refuses_to_land_a_snapsho
 
 
 def test_given_a_newer_snapshot_without_some_requests_when_loaded_then_raw_mirrors_it(s3, db_dsn):
-    """GIVEN yesterday's 1,000 requests loaded WHEN today's report holds only the first 900 THEN the
-    load deletes the 100 that are gone, keeps the rest, and a replay of yesterday's manifest is a no-op."""
+    """GIVEN yesterday's 1,000 requests loaded WHEN today's report holds only the first 960 THEN the
+    load deletes the 40 that are gone (4%, under ITC_MAX_DELETE_SHARE), keeps the rest, and a replay of
+    yesterday's manifest is a no-op."""
     with QuickbaseSimulator(VerifyPlusDataset(records=1_000, seed=30, malformed_share=0)) as sim:
         extract(sim, s3, "day1")
-    with QuickbaseSimulator(VerifyPlusDataset(records=900, seed=30, malformed_share=0)) as sim:
+    with QuickbaseSimulator(VerifyPlusDataset(records=960, seed=30, malformed_share=0)) as sim:
         extract(sim, s3, "day2")
     assert load(db_dsn, s3, "day1")["loaded"] == 1_000
     second = load(db_dsn, s3, "day2")
-    assert second["deleted"] == 100 and second["tables"]["requests"]["unchanged"] == 900
+    assert second["deleted"] == 40 and second["tables"]["requests"]["unchanged"] == 960
     assert query(db_dsn, "SELECT count(*), max(request_id) FROM raw.verifyplus") == [
-        (900, VerifyPlusDataset(records=900, seed=30).request_id(899))]
+        (960, VerifyPlusDataset(records=960, seed=30).request_id(959))]
     assert load(db_dsn, s3, "day1")["status"] == "skipped"

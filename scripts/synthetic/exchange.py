@@ -104,7 +104,7 @@ class ExchangeConfig:
     boundary_share: float = 0.08            # uploads on a month boundary in New York time
     dynamo_share: float = 0.2               # records in raw DynamoDB typed form (snapshot path)
     json_string_share: float = 0.15         # records whose nested objects are JSON text
-    malformed_share: float = 0.01
+    malformed_share: float = 0.003  # a normal day: rejects stay under the loads' ITC_MAX_REJECT_SHARE (0.01)
     big_string_chars: int = 1_100_000
     other_audit_share: float = 0.3          # DynamoDB fill only: non-archive audit records
     time_unit: str = "s"                    # epoch "s" (the original's form), "ms", or "mixed" per value
@@ -551,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--firms", type=int, default=12)
     parser.add_argument("--months", type=int, default=4)
-    parser.add_argument("--malformed-share", type=float, default=0.01)
+    parser.add_argument("--malformed-share", type=float, default=ExchangeConfig.malformed_share)
     parser.add_argument("--out", type=Path, default=Path(".local/snapshot"))
     parser.add_argument("--run-id", default="synthetic-1")
     parser.add_argument("--endpoint-url", default=None)

@@ -80,7 +80,7 @@ class SyntheticConfig:
     firms: int = 12
     months: int = 3
     start_month: str = "2026-08"  # YYYY-MM, first billing month (America/New_York)
-    malformed_share: float = 0.005  # a normal day: under the loads' ITC_MAX_REJECT_SHARE (0.01)
+    malformed_share: float = 0.003  # a normal day: rejects stay under the loads' ITC_MAX_REJECT_SHARE (0.01)
     hostile_share: float = 0.03
     duplicate_share: float = 0.05
     excluded_share: float = 0.04

@@ -108,10 +108,11 @@ def assert_all_tables_survive(conn: Any) -> None:
             assert cur.fetchone()[0], f"{table} is gone"
 
 
-def test_given_hostile_text_in_every_demand_field_when_loaded_then_verbatim_or_quarantined(s3, db):
+def test_given_hostile_text_in_every_demand_field_when_loaded_then_verbatim_or_quarantined(s3, db, monkeypatch):
     """GIVEN a demand snapshot where each text field of each Exchange table carries each hostile payload
     WHEN the real demand load runs THEN it succeeds, every record is loaded verbatim or rejected with a
     reason, manifest records = loaded + rejected, and no table was dropped."""
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # hostile records on purpose: the quarantine, not the guard
     tables: dict[str, list[dict[str, Any]]] = {t: [] for t in BASE}
     cases = []
     for i, (table, path, raw_table, column) in enumerate(DEMAND_TEXT_FIELDS):
@@ -131,9 +132,11 @@ def test_given_hostile_text_in_every_demand_field_when_loaded_then_verbatim_or_q
     check_cases(db, cases)
 
 
-def test_given_hostile_text_in_every_verifyplus_text_field_when_loaded_then_verbatim_or_quarantined(s3, db):
+def test_given_hostile_text_in_every_verifyplus_text_field_when_loaded_then_verbatim_or_quarantined(
+        s3, db, monkeypatch):
     """GIVEN a Verify+ snapshot where each text field of the report carries each hostile payload
     WHEN the real Verify+ load runs THEN it succeeds and every record is stored verbatim or rejected."""
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # hostile records on purpose: the quarantine, not the guard
     text_fields = [f for f in REPORT_FIELDS if f.kind == "text"]
     assert len(text_fields) >= 20
     records, cases = [], []

@@ -14,7 +14,7 @@ from common_testkit import EXTRACTED_AT, SPECS, audits, land, rows, table_digest
 
 from itc_common_utilities.errors import TransientError
 from itc_common_utilities.handler import BadEventError, parse_event
-from itc_common_utilities.loader import Force, LoadRefusedError, load_snapshot
+from itc_common_utilities.loader import Force, LoadRefusedError, LoadResult, load_snapshot
 from itc_common_utilities.settings import LoadGuardSettings, SettingsError, load_settings
 
 FORCE = Force(reason="restoring the last good snapshot after a bad load", by="ops@example.com")
@@ -33,6 +33,12 @@ def _last_failure(conn: Any) -> list[Any]:
     return rows(conn, "SELECT status, error, forced_by FROM ops.load_runs ORDER BY load_id DESC LIMIT 1")
 
 
+def _load(db: Any, s3: Any, run_id: str, template_records: list[Any], **kwargs: Any) -> LoadResult:
+    """Land and load a demand snapshot of ``template_records`` (and two audits)."""
+    return load_snapshot(db, s3, land(s3, run_id, {"templates": template_records, "documents_audit": audits(2)}),
+                         SPECS, source="demand", **kwargs)
+
+
 def _templates_with_bad(n: int, bad: int) -> list[Any]:
     recs: list[Any] = templates(n - bad)
     recs += [{"templateId": f"bad{i}", "version": "seven"} for i in range(bad)]
@@ -43,13 +49,11 @@ def _templates_with_bad(n: int, bad: int) -> list[Any]:
 
 def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_refused_and_nothing_changes(
         db: Any, s3: Any) -> None:
-    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(40), "documents_audit": audits(2)}), SPECS,
-                  source="demand")
+    _load(db, s3, "r1", templates(40))
     before = _state(db)
 
     with pytest.raises(LoadRefusedError) as refused:
-        load_snapshot(db, s3, land(s3, "r2", {"templates": templates(37), "documents_audit": audits(2)}), SPECS,
-                      source="demand")
+        _load(db, s3, "r2", templates(37))
 
     message = ("demand: refusing to delete 3 of 40 rows (7.5%) of raw.templates; the limit is "
                "ITC_MAX_DELETE_SHARE=0.05. If this snapshot is right, load it with force and a reason.")
@@ -60,31 +64,25 @@ def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_re
 
 def test_given_the_delete_share_setting_when_a_snapshot_deletes_under_or_over_it_then_it_moves_the_threshold(
         db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(40), "documents_audit": audits(2)}), SPECS,
-                  source="demand")
+    _load(db, s3, "r1", templates(40))
     # 2 of 40 = 5.0%: not over the default limit
-    assert load_snapshot(db, s3, land(s3, "r2", {"templates": templates(38), "documents_audit": audits(2)}), SPECS,
-                         source="demand").tables["templates"].deleted == 2
+    assert _load(db, s3, "r2", templates(38)).tables["templates"].deleted == 2
     monkeypatch.setenv("ITC_MAX_DELETE_SHARE", "0.1")  # 3 of 38 = 7.9%: over the default, under this one
-    assert load_snapshot(db, s3, land(s3, "r3", {"templates": templates(35), "documents_audit": audits(2)}), SPECS,
-                         source="demand").tables["templates"].deleted == 3
+    assert _load(db, s3, "r3", templates(35)).tables["templates"].deleted == 3
     with pytest.raises(LoadRefusedError, match=r"refusing to delete 1 of 35 rows \(2\.9%\) of raw\.templates; the "
                                                r"limit is ITC_MAX_DELETE_SHARE=0\.01\."):
-        load_snapshot(db, s3, land(s3, "r4", {"templates": templates(34), "documents_audit": audits(2)}), SPECS,
-                      source="demand", guards=LoadGuardSettings(max_delete_share=0.01))  # the argument wins
+        _load(db, s3, "r4", templates(34), guards=LoadGuardSettings(max_delete_share=0.01))  # the argument wins
 
 
 # ------------------------------------------------------------------------------------------- rejects
 
 def test_given_a_snapshot_with_over_1_percent_rejects_when_loaded_then_refused_with_reasons_and_nothing_changes(
         db: Any, s3: Any) -> None:
-    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(100), "documents_audit": audits(2)}), SPECS,
-                  source="demand")
+    _load(db, s3, "r1", templates(100))
     before = _state(db)
 
     with pytest.raises(LoadRefusedError) as refused:
-        load_snapshot(db, s3, land(s3, "r2", {"templates": _templates_with_bad(100, 2),
-                                              "documents_audit": audits(2)}), SPECS, source="demand")
+        _load(db, s3, "r2", _templates_with_bad(100, 2))
 
     assert str(refused.value) == (
         "demand: refusing to load templates: 2 of 100 records rejected (2.0%; bad_type 2) for raw.templates; the "
@@ -95,18 +93,13 @@ def test_given_a_snapshot_with_over_1_percent_rejects_when_loaded_then_refused_w
 def test_given_the_reject_share_setting_when_a_snapshot_rejects_under_or_over_it_then_it_moves_the_threshold(
         db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # 1 of 100 = 1.0%: not over the default limit
-    assert load_snapshot(db, s3, land(s3, "r1", {"templates": _templates_with_bad(100, 1),
-                                                 "documents_audit": audits(2)}), SPECS,
-                         source="demand").tables["templates"].rejected == 1
+    assert _load(db, s3, "r1", _templates_with_bad(100, 1)).tables["templates"].rejected == 1
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0.05")  # 4 of 100: over the default, under this one
-    assert load_snapshot(db, s3, land(s3, "r2", {"templates": _templates_with_bad(100, 4),
-                                                 "documents_audit": audits(2)}), SPECS,
-                         source="demand").tables["templates"].rejected == 4
+    assert _load(db, s3, "r2", _templates_with_bad(100, 4)).tables["templates"].rejected == 4
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0")
     with pytest.raises(LoadRefusedError, match=r"1 of 100 records rejected \(1\.0%; bad_type 1\) for "
                                                r"raw\.templates; the limit is ITC_MAX_REJECT_SHARE=0\."):
-        load_snapshot(db, s3, land(s3, "r3", {"templates": _templates_with_bad(100, 1),
-                                              "documents_audit": audits(2)}), SPECS, source="demand")
+        _load(db, s3, "r3", _templates_with_bad(100, 1))
 
 
 # --------------------------------------------------------------------------------------------- empty
@@ -114,8 +107,7 @@ def test_given_the_reject_share_setting_when_a_snapshot_rejects_under_or_over_it
 def test_given_a_demand_snapshot_with_an_empty_table_when_loaded_then_refused_even_into_an_empty_warehouse(
         db: Any, s3: Any) -> None:
     with pytest.raises(LoadRefusedError) as refused:
-        load_snapshot(db, s3, land(s3, "r1", {"templates": [], "documents_audit": audits(2)}), SPECS,
-                      source="demand")
+        _load(db, s3, "r1", [])
 
     assert str(refused.value) == (
         "demand: refusing to load an empty templates table (0 records for raw.templates, which has 0 rows): a "
@@ -160,8 +152,7 @@ def test_given_a_snapshot_not_newer_than_the_last_load_when_loaded_then_refused_
 
 def test_given_force_with_a_reason_when_a_guarded_snapshot_is_loaded_then_it_loads_and_who_and_why_are_recorded(
         db: Any, s3: Any) -> None:
-    load_snapshot(db, s3, land(s3, "r1", {"templates": templates(10), "documents_audit": audits(2)}), SPECS,
-                  source="demand")
+    _load(db, s3, "r1", templates(10))
 
     result = load_snapshot(db, s3, land(s3, "r2", {"templates": templates(2), "documents_audit": audits(2)}), SPECS,
                            source="demand", force=FORCE)
