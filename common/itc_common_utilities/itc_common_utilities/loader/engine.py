@@ -22,7 +22,15 @@ import psycopg2.extensions
 from itc_common_utilities import metrics
 from itc_common_utilities.errors import TerminalError, TransientError, classify_error, safe_error_text
 from itc_common_utilities.loader.apply import StagedFile, apply_file, create_staging, plan_table
-from itc_common_utilities.loader.guards import Force, check_order, current_force, refusal, table_refusals, wait_for_lock
+from itc_common_utilities.loader.guards import (
+    Force,
+    LoadRefusedError,
+    check_order,
+    current_force,
+    refusal,
+    table_refusals,
+    wait_for_lock,
+)
 from itc_common_utilities.loader.read import check_specs, copy_file, copy_file_direct
 from itc_common_utilities.loader.spec import ApplyMode, LoadResult, TableCounts, TablePlan, TableSpec
 from itc_common_utilities.loader.workers import load_workers
@@ -97,8 +105,13 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
                 log.info("snapshot already loaded: no-op", extra={**context, "previous_load_id": previous})
                 return LoadResult("skipped", source, manifest.run_id, ref.key, loaded_manifest.sha256, previous,
                                   duration_ms=_ms(started))
-            if force is None:
+            try:
                 check_order(cur, source=source, run_id=manifest.run_id, extracted_at=manifest.extracted_at)
+            except LoadRefusedError as refused:
+                if force is None:
+                    raise
+                log.warning("load guard overridden by force", extra={**context, "force_reason": force.reason,
+                                                                     "refusals": [str(refused)]})
             result = _load_locked(cur, s3_client, loaded_manifest, specs=specs, source=source,
                                   started_at=started_at, log=log, context=context, workers=workers, guards=guards,
                                   force=force)

@@ -33,7 +33,7 @@ from typing import Any
 import psycopg2.errors
 import psycopg2.extensions
 
-from itc_common_utilities.db import ADVISORY_NAMESPACE
+from itc_common_utilities.db import advisory_xact_lock
 from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.loader.spec import TableCounts, TableSpec
 from itc_common_utilities.settings import LoadGuardSettings
@@ -101,7 +101,7 @@ def wait_for_lock(cur: psycopg2.extensions.cursor, source: str, seconds: float) 
     cur.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, round(seconds * 1000))}ms",))
     cur.execute("SAVEPOINT itc_lock_wait")
     try:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (ADVISORY_NAMESPACE, f"load:{source}"))
+        advisory_xact_lock(cur, f"load:{source}")
     except psycopg2.errors.LockNotAvailable:
         cur.execute("ROLLBACK TO SAVEPOINT itc_lock_wait")
         raise TransientError(
