@@ -48,30 +48,61 @@ def migrated_db_dsn(empty_db_dsn: str) -> str:
 
 
 @pytest.fixture
-def local_sources(priced_db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The local stack in-process, for tests that run `itc` as a user does (in a subprocess): a moto
-    server (real HTTP, a thread) with the landing bucket and 120 synthetic demands in the Exchange
-    tables, the Quickbase simulator serving 60 Verify+ requests, and a migrated warehouse with the
-    demo prices whose service logins have their local passwords. The environment points at all three (also set in
-    this process); the test gets it as a dict to pass to its subprocesses."""
+def moto_url() -> Iterator[str]:
+    """A moto server on real HTTP, in a thread of this process (the local stack's AWS stand-in)."""
+    from scripts.stack import local_stack
+
+    with local_stack.threaded_moto() as url:
+        yield url
+
+
+@pytest.fixture
+def verifyplus_dataset() -> Any:
+    """The Verify+ requests the simulator serves (a module may override it): 60, seed 5, the demo's months."""
     from scripts.itc import demo
+    from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
+
+    return VerifyPlusDataset(SyntheticConfig(records=60, seed=5, start_month=demo.START_MONTH, months=demo.MONTHS))
+
+
+@pytest.fixture
+def stack_env(priced_db_dsn: str, moto_url: str, verifyplus_dataset: Any,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The local stack in-process, as `itc` sees it: moto (with the landing bucket), the Quickbase
+    simulator serving ``verifyplus_dataset`` (pages of 40), and a migrated warehouse with the demo's
+    prices whose service logins have their local passwords. The environment points at all three; it
+    is set in this process and given to the test as a dict (for `itc` run in a subprocess)."""
     from scripts.stack import local_stack
     from scripts.stack.quickbase_simulator import QuickbaseSimulator
     from scripts.stack.service_logins import set_service_passwords
-    from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 
     set_service_passwords(priced_db_dsn)
-    dataset = VerifyPlusDataset(SyntheticConfig(records=60, seed=5, start_month=demo.START_MONTH, months=demo.MONTHS))
-    with local_stack.threaded_moto() as moto_url, QuickbaseSimulator(
-            dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
-            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID) as sim:
+    with QuickbaseSimulator(verifyplus_dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
+                            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
+                            page_cap=40) as sim:
         env = local_stack.stack_env(local_stack.StackState(database_url=priced_db_dsn)) | {
             "AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url, "LOG_LEVEL": "WARNING"}
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         boto3.client("s3").create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
-        demo.seed_exchange(120, 5)
         yield env
+
+
+@pytest.fixture
+def stack_db(priced_db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
+    """A connection (as the admin) to the warehouse of :func:`stack_env`."""
+    conn = psycopg2.connect(priced_db_dsn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def local_sources(stack_env: dict[str, str]) -> dict[str, str]:
+    """:func:`stack_env` with 120 synthetic demands (seed 5) in the Exchange tables."""
+    from scripts.itc import demo
+
+    demo.seed_exchange(120, 5)
+    return stack_env
 
 
 @pytest.fixture

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import psycopg2
 import pytest
 
 from itc_common_utilities.manifest import SOURCES
 from scripts.itc import commands, dashboard, demo, jobs
-from scripts.stack import local_stack
-from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from tests.warehouse.kit import read
 
@@ -33,38 +29,9 @@ SEED = 11
 
 
 @pytest.fixture
-def moto_url() -> Iterator[str]:
-    with local_stack.threaded_moto() as url:
-        yield url
-
-
-@pytest.fixture
 def verifyplus_dataset() -> VerifyPlusDataset:
     return VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
                                              months=demo.MONTHS))
-
-
-@pytest.fixture
-def db(priced_db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
-    conn = psycopg2.connect(priced_db_dsn)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def stack_env(priced_db_dsn: str, moto_url: str, verifyplus_dataset: VerifyPlusDataset,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The environment `itc run` reads, pointing at this test's moto, simulator and database."""
-    with QuickbaseSimulator(verifyplus_dataset, token=local_stack.LOCAL_QB_TOKEN, realm=local_stack.LOCAL_QB_REALM,
-                            table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
-                            page_cap=40) as sim:
-        state = local_stack.StackState(database_url=priced_db_dsn)
-        env = local_stack.stack_env(state) | {"AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url,
-                                              "LOG_LEVEL": "WARNING"}
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        boto3.client("s3").create_bucket(Bucket=env["ITC_LANDING_BUCKET"])
-        yield env
 
 
 def expected_verifyplus(dataset: VerifyPlusDataset) -> Counter[tuple[str, str, str]]:
@@ -95,7 +62,7 @@ def invoice_quantities(conn: psycopg2.extensions.connection) -> Counter[tuple[st
 
 
 def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_the_source_counts(
-    stack_env: dict[str, str], db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
+    stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
     tmp_path: Path,
 ) -> None:
     """GIVEN 150 synthetic Exchange demands in moto and 90 synthetic Verify+ requests in the simulator
@@ -110,15 +77,15 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     assert [m.source for m, _ in report.loads] == ["demand", "verifyplus"]
     assert report.quality_failures == []
     expected = expected_demands(seeded) + expected_verifyplus(verifyplus_dataset)
-    assert invoice_quantities(db) == expected
+    assert invoice_quantities(stack_db) == expected
 
     # nothing lost: per source, manifest records = loaded + rejected, and rejections are on file
-    with db.cursor() as cur:
+    with stack_db.cursor() as cur:
         cur.execute("SELECT source, records, loaded, rejected FROM ops.load_runs WHERE status = 'succeeded'")
         runs = {s: (r, lo, rej) for s, r, lo, rej in cur.fetchall()}
         cur.execute("SELECT reason_code, count(*) FROM ops.rejected_records WHERE source = 'verifyplus' GROUP BY 1")
         vp_rejections = dict(cur.fetchall())
-    db.rollback()
+    stack_db.rollback()
     for records, loaded, rejected in runs.values():
         assert records == loaded + rejected
     assert runs["verifyplus"][0] == REQUESTS
@@ -126,7 +93,7 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
 
     # the invoice file holds the same lines as the warehouse for the month
     month = max(m for m, _f, _p in expected)
-    path = commands.write_invoice(db, month, tmp_path)
+    path = commands.write_invoice(stack_db, month, tmp_path)
     with path.open() as fh:
         lines = list(csv.DictReader(fh))
     assert Counter({(r["service_month"], r["firm_name"], r["product"]): int(r["quantity"]) for r in lines}) == \
@@ -134,7 +101,7 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     assert all(r["amount"] for r in lines)  # every line priced
 
     # the dashboard shows the same totals
-    shown = dashboard.collect(db)
+    shown = dashboard.collect(stack_db)
     assert shown.total("uploaded") == sum(n for (_m, _f, p), n in expected.items() if p == "demand_uploaded")
     assert shown.total("archived") == sum(n for (_m, _f, p), n in expected.items() if p == "demand_archived")
     assert shown.billable_total == sum(n for (_m, _f, p), n in expected.items() if p == "verifyplus_request")
@@ -143,14 +110,14 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     first_manifest = report.loads[0][0]
     again = commands.run_job(SOURCES, "e2e-2")
     assert len(again.loads) == 2 and again.quality_failures == []
-    assert invoice_quantities(db) == expected
+    assert invoice_quantities(stack_db) == expected
     replayed = jobs.load(first_manifest)
     assert [r["status"] for r in replayed["loads"]] == ["skipped"]
-    assert invoice_quantities(db) == expected
+    assert invoice_quantities(stack_db) == expected
 
 
 def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_an_adjustment_line(
-    stack_env: dict[str, str], db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
+    stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
     tmp_path: Path,
 ) -> None:
     """GIVEN a loaded warehouse whose September 2026 invoice was closed with `itc invoice --close`
@@ -159,15 +126,15 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
     the next invoice (October), equal to the generator's count difference per firm."""
     before = demo.seed_exchange(DEMANDS, SEED)
     commands.run_job(SOURCES, "close-1")
-    commands.close_month(db, "2026-09", "e2e test")
-    closed_before = invoice_lines(db, "2026-09")
+    commands.close_month(stack_db, "2026-09", "e2e test")
+    closed_before = invoice_lines(stack_db, "2026-09")
     assert closed_before and {r[5] for r in closed_before} == {"closed"}
 
     after = demo.seed_exchange(DEMANDS + 60, SEED)  # demands 0..149 unchanged, 60 more
     report = commands.run_job(("demand",), "close-2")
     assert report.quality_failures == []
 
-    assert invoice_lines(db, "2026-09") == closed_before  # a closed month is never rewritten
+    assert invoice_lines(stack_db, "2026-09") == closed_before  # a closed month is never rewritten
     adjustments = Counter()
     for (month, firm), n in after.expected_uploaded.items():
         if month == "2026-09":
@@ -175,15 +142,15 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
     for (month, firm), n in after.expected_archived.items():
         if month == "2026-09":
             adjustments[(firm, "demand_archived")] += n - before.expected_archived.get((month, firm), 0)
-    with db.cursor() as cur:
+    with stack_db.cursor() as cur:
         cur.execute("SELECT firm_name, product, quantity FROM analytics.invoice_lines "
                     "WHERE billing_month = '2026-10' AND line_type = 'adjustment' AND service_month = '2026-09'")
         shown = Counter({(f, p): int(q) for f, p, q in cur.fetchall()})
-    db.rollback()
+    stack_db.rollback()
     assert +adjustments and shown == +adjustments
 
     # and the October invoice file carries them, marked as adjustments of September
-    path = commands.write_invoice(db, "2026-10", tmp_path)
+    path = commands.write_invoice(stack_db, "2026-10", tmp_path)
     with path.open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["line_type"] == "adjustment"]
     assert {(r["firm_name"], r["product"]): int(r["quantity"]) for r in rows} == dict(+adjustments)

@@ -8,8 +8,6 @@ numbers (analytics.invoice_lines compared before / after). The guards' unit test
 setting, are in common/itc_common_utilities/tests/test_loader_guards.py.
 """
 
-# ruff: noqa: F811 - the stack's fixtures come from test_end_to_end (imported below) and are named as arguments
-
 from __future__ import annotations
 
 import os
@@ -24,7 +22,6 @@ import pytest
 
 from scripts.itc import demo, jobs
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
-from tests.test_end_to_end import db, moto_url, stack_env  # noqa: F401 (fixtures)
 from tests.warehouse.kit import read
 
 pytestmark = pytest.mark.slow
@@ -44,7 +41,7 @@ def verifyplus_dataset() -> VerifyPlusDataset:
 
 @pytest.fixture
 def env(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """test_end_to_end's stack (moto, the Quickbase simulator, a priced warehouse), Verify+ loaded once
+    """The shared stack (moto, the Quickbase simulator, a priced warehouse), Verify+ loaded once
     (so the quality checks `itc replay` runs see both sources), and who forces loads."""
     monkeypatch.setenv("ITC_FORCED_BY", "ops@example.com")
     jobs.extract("verifyplus", "vp-1")
@@ -80,18 +77,18 @@ def itc(*argv: str) -> tuple[int, str]:
 
 
 def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_forced_replay_restores(
-        env: dict[str, str], db: psycopg2.extensions.connection) -> None:
+        env: dict[str, str], stack_db: psycopg2.extensions.connection) -> None:
     """GIVEN a good demand load (150 demands) and its invoice
     WHEN the Exchange loses 60 % of its demands and the next snapshot is loaded
-    THEN the load is refused with the guard's message, raw and the invoice are unchanged and the refused
-    run is recorded failed; AND `itc replay <good> --force --reason …` reloads the good snapshot (not a
-    no-op), recorded with who and why, the invoice the same."""
+    THEN the load is refused with the guard's message, raw and the invoice are unchanged and the run is
+    recorded refused (and not retried by `itc run`); AND `itc replay <good> --force --reason …` reloads
+    the good snapshot (not a no-op), recorded with who and why, the invoice the same."""
     good = land_demands(DEMANDS, "good")
     jobs.load(good)
     jobs.refresh()
-    good_invoice, good_rows = invoice(db), demand_rows(db)
+    good_invoice, good_rows = invoice(stack_db), demand_rows(stack_db)
     assert good_invoice
-    doomed = read(db, "SELECT count(*) FROM raw.cases WHERE document_id >= %s", (f"doc-{60:08d}",))[0][0]
+    doomed = read(stack_db, "SELECT count(*) FROM raw.cases WHERE document_id >= %s", (f"doc-{60:08d}",))[0][0]
 
     bad = land_demands(60, "bad")  # demands 60..149 are gone
     code, said = itc("replay", bad.url)
@@ -101,9 +98,12 @@ def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_
                            f"rows ({100 * doomed / good_rows[0][0]:.1f}%) of raw.cases; the limit is "
                            "ITC_MAX_DELETE_SHARE=0.05.")
     assert said.endswith("If this snapshot is right, load it with force and a reason.")
-    assert (demand_rows(db), invoice(db)) == (good_rows, good_invoice)
-    assert read(db, "SELECT run_id, status, error FROM ops.load_runs WHERE source = 'demand' ORDER BY load_id") == [
-        ("good", "succeeded", None), ("bad", "failed", "LoadRefusedError: " + said[len("error: demand load: "):])]
+    assert (demand_rows(stack_db), invoice(stack_db)) == (good_rows, good_invoice)
+    assert read(stack_db, "SELECT run_id, status, error FROM ops.load_runs WHERE source = 'demand' "
+                          "ORDER BY load_id") == [
+        ("good", "succeeded", None), ("bad", "refused", "LoadRefusedError: " + said[len("error: demand load: "):])]
+    pending = jobs.new_manifests(boto3.client("s3"), stack_db, env["ITC_LANDING_BUCKET"])
+    assert bad.key not in {m.key for m in pending}, "`itc run` would retry the refused snapshot on every run"
 
     code, said = itc("replay", good.url)  # unforced: the manifest was loaded, a no-op
     assert code == 0 and "was already loaded" in said and "--force --reason" in said
@@ -113,14 +113,14 @@ def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_
     code, said = itc("replay", good.url, "--force", "--reason", REASON)
 
     assert code == 0 and said.startswith(f"loaded {good.url}: load ") and "forced by ops@example.com" in said
-    assert (demand_rows(db), invoice(db)) == (good_rows, good_invoice)
-    assert read(db, "SELECT run_id, forced_by, force_reason FROM ops.load_runs WHERE status = 'succeeded' "
+    assert (demand_rows(stack_db), invoice(stack_db)) == (good_rows, good_invoice)
+    assert read(stack_db, "SELECT run_id, forced_by, force_reason FROM ops.load_runs WHERE status = 'succeeded' "
                     "AND source = 'demand' ORDER BY load_id") == [
         ("good", None, None), ("good", "ops@example.com", REASON)]
 
 
 def test_given_a_bad_snapshot_forced_in_when_the_good_one_is_replayed_with_force_then_the_invoice_is_back(
-        env: dict[str, str], db: psycopg2.extensions.connection) -> None:
+        env: dict[str, str], stack_db: psycopg2.extensions.connection) -> None:
     """GIVEN a good load, then a snapshot missing 60 % of the demands forced in (the invoice shrinks)
     WHEN `itc replay <good manifest> --force --reason …` runs
     THEN analytics.invoice_lines is back to its numbers after the good load; a later unforced snapshot of
@@ -128,20 +128,20 @@ def test_given_a_bad_snapshot_forced_in_when_the_good_one_is_replayed_with_force
     good = land_demands(DEMANDS, "good")
     jobs.load(good)
     jobs.refresh()
-    good_invoice = invoice(db)
+    good_invoice = invoice(stack_db)
     bad = land_demands(60, "bad")
     code, _ = itc("replay", bad.url, "--force", "--reason", "we believed the Exchange purge was real")
     assert code == 0
-    assert invoice(db) != good_invoice
-    assert sum(q for *_k, q, _a in invoice(db)) < sum(q for *_k, q, _a in good_invoice)
+    assert invoice(stack_db) != good_invoice
+    assert sum(q for *_k, q, _a in invoice(stack_db)) < sum(q for *_k, q, _a in good_invoice)
 
     code, said = itc("replay", good.url, "--force", "--reason", REASON)
 
     assert code == 0, said
-    assert invoice(db) == good_invoice
-    assert read(db, "SELECT run_id FROM ops.latest_loads WHERE source = 'demand'") == [("good",)]
+    assert invoice(stack_db) == good_invoice
+    assert read(stack_db, "SELECT run_id FROM ops.latest_loads WHERE source = 'demand'") == [("good",)]
     # the Exchange is whole again: the next daily snapshot is newer than both, and loads unforced
     later = land_demands(DEMANDS, "later")
     assert [r["status"] for r in jobs.load(later)["loads"]] == ["loaded"]
     jobs.refresh()
-    assert invoice(db) == good_invoice
+    assert invoice(stack_db) == good_invoice

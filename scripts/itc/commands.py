@@ -418,7 +418,7 @@ def close_month(conn: psycopg2.extensions.connection, month: str, closed_by: str
 
 STATUS_LOADS = """
 SELECT s.source, l.finished_at, l.run_id, l.loaded, l.rejected, l.deleted,
-       (SELECT count(*) FROM ops.load_runs f WHERE f.source = s.source AND f.status = 'failed'
+       (SELECT count(*) FROM ops.load_runs f WHERE f.source = s.source AND f.status IN ('failed', 'refused')
           AND f.finished_at > coalesce(l.finished_at, '-infinity')) AS failed_since,
        (SELECT count(*) FROM ops.rejected_records r WHERE r.source = s.source) AS rejected_total
 FROM (VALUES ('demand'), ('verifyplus')) AS s (source)

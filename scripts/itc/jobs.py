@@ -188,19 +188,35 @@ def list_manifests(s3: Any, bucket: str, sources: tuple[str, ...] = SOURCES) -> 
     return sorted(found, key=lambda m: (m.last_modified, m.key))
 
 
-def loaded_manifest_keys(conn: psycopg2.extensions.connection, bucket: str) -> set[str]:
+def loaded_manifest_keys(conn: psycopg2.extensions.connection, bucket: str, *,
+                         statuses: tuple[str, ...] = ("succeeded",)) -> set[str]:
     with conn.cursor() as cur:
-        cur.execute("SELECT manifest_key FROM ops.load_runs WHERE status = 'succeeded' AND manifest_bucket = %s",
-                    (bucket,))
+        cur.execute("SELECT manifest_key FROM ops.load_runs WHERE status = ANY(%s) AND manifest_bucket = %s",
+                    (list(statuses), bucket))
         keys = {row[0] for row in cur.fetchall()}
     conn.rollback()
     return keys
 
 
+def latest_extracted_at(conn: psycopg2.extensions.connection) -> dict[str, datetime]:
+    """Per source, the extraction time of the snapshot the warehouse holds (ops.latest_loads)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT source, extracted_at FROM ops.latest_loads WHERE extracted_at IS NOT NULL")
+        latest = dict(cur.fetchall())
+    conn.rollback()
+    return latest
+
+
 def new_manifests(s3: Any, conn: psycopg2.extensions.connection, bucket: str,
                   sources: tuple[str, ...] = SOURCES) -> list[ManifestObject]:
-    done = loaded_manifest_keys(conn, bucket)
-    return [m for m in list_manifests(s3, bucket, sources) if m.key not in done]
+    """The manifests to load: never loaded nor refused by a load guard, and written after the snapshot
+    the warehouse holds was extracted. A refused snapshot, or one older than what the warehouse holds
+    (the ordering guard would refuse it), would only be refused again on every run: only a forced
+    ``itc replay`` loads it. A load that failed for another reason (the database was down) is retried."""
+    done = loaded_manifest_keys(conn, bucket, statuses=("succeeded", "refused"))
+    latest = latest_extracted_at(conn)
+    return [m for m in list_manifests(s3, bucket, sources)
+            if m.key not in done and (m.source not in latest or m.last_modified > latest[m.source])]
 
 
 def object_created_event(manifest: ManifestObject) -> dict[str, Any]:

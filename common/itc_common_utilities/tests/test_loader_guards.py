@@ -59,7 +59,7 @@ def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_re
                "ITC_MAX_DELETE_SHARE=0.05. If this snapshot is right, load it with force and a reason.")
     assert str(refused.value) == message
     assert _state(db) == before
-    assert _last_failure(db) == [("failed", f"LoadRefusedError: {message}", None)]
+    assert _last_failure(db) == [("refused", f"LoadRefusedError: {message}", None)]
 
 
 def test_given_the_delete_share_setting_when_a_snapshot_deletes_under_or_over_it_then_it_moves_the_threshold(
@@ -114,7 +114,7 @@ def test_given_a_demand_snapshot_with_an_empty_table_when_loaded_then_refused_ev
         "demand snapshot never has an empty table (a failed scan or a recreated table). If this snapshot is "
         "right, load it with force and a reason.")
     assert rows(db, "SELECT count(*) FROM raw.audit") == [(0,)]
-    assert rows(db, "SELECT status FROM ops.load_runs") == [("failed",)]
+    assert rows(db, "SELECT status FROM ops.load_runs") == [("refused",)]
 
 
 def test_given_a_verifyplus_snapshot_with_an_empty_table_into_an_empty_warehouse_when_loaded_then_it_loads(

@@ -1678,23 +1678,27 @@ CALL ops.copy_column_comments('ops.load_runs', 'ops.latest_loads');
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('43_create_ops_latest_loads_view.sql', '46923229ae12f03a76bb8c198eb5bf3ffbecd8e8d2a37a7b69bd494418fddabb');
 
 -- ==== 44_add_load_guards.sql ====
--- Load guards (docs/CONTRACTS.md "Load guards"): a load refused by a guard is recorded 'failed' with
--- the guard's message in error; a load forced past the guards records who forced it and why. A forced
+-- Load guards (docs/CONTRACTS.md "Load guards"): a load refused by a guard is recorded 'refused' with
+-- the guard's message in error (a refusal is deterministic: `itc run` does not retry a refused
+-- snapshot, only a forced replay loads it); a load forced past the guards records who forced it and why. A forced
 -- load may reload a manifest that was loaded already (restoring an older snapshot after a bad load), so
 -- the one-succeeded-load-per-manifest rule holds for unforced loads only.
 ALTER TABLE ops.load_runs
+    DROP CONSTRAINT load_runs_status_check,
+    ADD CONSTRAINT load_runs_status_check CHECK (status IN ('succeeded', 'failed', 'refused')),
     ADD COLUMN forced_by    text,
     ADD COLUMN force_reason text,
     ADD CONSTRAINT load_runs_force_has_reason_ck
         CHECK ((forced_by IS NULL AND force_reason IS NULL)
                OR (btrim(forced_by) <> '' AND btrim(force_reason) <> ''));
+COMMENT ON COLUMN ops.load_runs.status IS 'succeeded; refused (a load guard refused the snapshot: nothing changed, error says which guard and how to force it); or failed (the load was rolled back; error says why).';
 COMMENT ON COLUMN ops.load_runs.forced_by IS 'Who forced this load past the load guards (itc replay --force, or "force": {"by"} in the load event); NULL for a guarded load.';
 COMMENT ON COLUMN ops.load_runs.force_reason IS 'Why the load was forced (e.g. restoring the last good snapshot after a bad load); set exactly when forced_by is.';
 
 DROP INDEX ops.load_runs_succeeded_manifest_uq;
 CREATE UNIQUE INDEX load_runs_succeeded_manifest_uq
     ON ops.load_runs (source, manifest_sha256) WHERE status = 'succeeded' AND forced_by IS NULL;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('44_add_load_guards.sql', '11db33492c560627c381e44bc02f4b405f60f4e55d0419aa8b613a999a24460b');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('44_add_load_guards.sql', '8e72b1ef6abcbe5f261356956696f14025badb240d9a82bfbdc9c974fc1cc476');
 
 -- ==== 45_add_quality_result_level.sql ====
 -- Quality result levels: an ERROR fails the quality run (QualityCheckError, the load state machine

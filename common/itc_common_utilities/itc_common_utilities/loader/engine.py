@@ -223,7 +223,8 @@ def _reject_reasons(cur: psycopg2.extensions.cursor, load_id: int, table: str) -
 def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: LoadedManifest, *, source: str,
                     started_at: datetime, exc: BaseException, log: Any, context: dict[str, Any],
                     force: Force | None) -> None:
-    """Roll back, then write a ``failed`` load row in a short transaction of its own (best effort)."""
+    """Roll back, then write a ``failed`` (``refused`` for a load guard) load row in a short transaction of
+    its own (best effort)."""
     error = safe_error_text(exc)
     log.error("snapshot load failed; rolled back", extra={**context, "error": error})
     if conn.closed:
@@ -232,7 +233,8 @@ def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: Loade
     try:
         conn.rollback()
         with conn.cursor() as cur:
-            cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status="failed", started_at=started_at,
+            status = "refused" if isinstance(exc, LoadRefusedError) else "failed"
+            cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status=status, started_at=started_at,
                                               records=sum(f.records for f in loaded_manifest.manifest.files),
                                               error=error, force=force))
         conn.commit()
