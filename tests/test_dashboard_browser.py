@@ -123,8 +123,10 @@ def seed_warehouse(conn: psycopg2.extensions.connection) -> None:
             cur.execute(f"REFRESH MATERIALIZED VIEW {view}")
             cur.execute("INSERT INTO ops.view_refreshes (view_name, refreshed_at, duration_ms, concurrent) "
                         "VALUES (%s, '2026-11-01T05:03:00Z', 5, false)", (view,))
-        cur.execute("INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, detail) VALUES "
-                    "('q1', 'freshness', 'demand', true, NULL), ('q1', 'summary_totals', '', false, 'off by one')")
+        cur.execute("INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, detail, level) "
+                    "VALUES ('q1', 'freshness', 'demand', true, NULL, 'error'), "
+                    "('q1', 'summary_totals', '', false, 'off by one', 'error'), "
+                    "('q1', 'row_count_change', 'raw.cases', false, 'went from 10 rows to 2', 'warning')")
 
 
 def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_show_the_warehouse_numbers(
@@ -181,7 +183,8 @@ def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_s
     assert dom.kpis["firms-total"] == "3"
     assert datetime.fromisoformat(dom.kpis["last-refresh"]) == datetime(2026, 11, 1, 5, 3, tzinfo=UTC)
     assert dom.values("td", "rejected", "data-source") == {"demand": 2.0, "verifyplus": 2.0}
-    assert dom.quality["data-failed"] == "1" and dom.quality["data-checks"] == "2"
+    # a warning (a row-count swing) is shown, and is not counted as a failed check
+    assert (dom.quality["data-failed"], dom.quality["data-warnings"], dom.quality["data-checks"]) == ("1", "1", "3")
 
     # and it paints: a screenshot of the page is a real image
     shot = tmp_path / "dashboard.png"

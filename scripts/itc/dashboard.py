@@ -61,7 +61,7 @@ WHERE r.load_id IN (SELECT load_id FROM ops.latest_loads)
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 QUALITY_QUERY = """
-SELECT check_name, subject, passed, detail, checked_at
+SELECT check_name, subject, passed, detail, level
 FROM ops.quality_results
 WHERE check_run_id = (SELECT check_run_id FROM ops.quality_results ORDER BY checked_at DESC, result_id DESC LIMIT 1)
 ORDER BY check_name, subject
@@ -78,7 +78,7 @@ class DashboardData:
     freshness: list[tuple[str, datetime | None, datetime | None, int, int]] = field(default_factory=list)
     refreshes: list[tuple[str, datetime]] = field(default_factory=list)
     rejected: list[tuple[str, str, int]] = field(default_factory=list)  # source, reason, count
-    quality: list[tuple[str, str, bool, str | None]] = field(default_factory=list)
+    quality: list[tuple[str, str, bool, str | None, str]] = field(default_factory=list)  # ..., level
     missing: list[str] = field(default_factory=list)  # relations not in this database
 
     # derived figures, the ones shown as headline KPIs
@@ -160,7 +160,7 @@ def collect(conn: psycopg2.extensions.connection) -> DashboardData:
         cur.execute(REJECTED_QUERY)
         data.rejected = [(s, r, int(n)) for s, r, n in cur.fetchall()]
         cur.execute(QUALITY_QUERY)
-        data.quality = [(c, s, bool(p), d) for c, s, p, d, _at in cur.fetchall()]
+        data.quality = [(c, s, bool(p), d, level) for c, s, p, d, level in cur.fetchall()]
     conn.rollback()
     return data
 
@@ -347,7 +347,7 @@ h1{font-size:1.5rem;margin:0 0 4px}h2{font-size:1.1rem;margin:28px 0 8px}
 .grid{stroke:#e2e8f0}.tick{font-size:11px;fill:#475569}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{border-bottom:1px solid #e2e8f0;padding:4px 8px;text-align:left}td.num{text-align:right}
-.ok{color:#059669}.bad{color:#dc2626;font-weight:600}
+.ok{color:#059669}.bad{color:#dc2626;font-weight:600}.warn{color:#b45309}
 details summary{cursor:pointer;color:#2563eb}
 """
 
@@ -357,7 +357,8 @@ def render(data: DashboardData) -> str:
     by_month = data.demands_by_month()
     by_firm = data.demands_by_firm()
     vp_month = data.verifyplus_by_month()
-    failed_checks = [q for q in data.quality if not q[2]]
+    failed_checks = [q for q in data.quality if not q[2] and q[4] != "warning"]
+    warned_checks = [q for q in data.quality if not q[2] and q[4] == "warning"]
     out: list[str] = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
@@ -452,13 +453,15 @@ def render(data: DashboardData) -> str:
         out.append('<tr><td colspan="3">no rejected records</td></tr>')
     out.append("</tbody></table></div>")
     status = ("no quality run yet" if not data.quality else
-              f"{len(data.quality) - len(failed_checks)} of {len(data.quality)} checks passed")
+              f"{len(data.quality) - len(failed_checks)} of {len(data.quality)} checks passed"
+              + (f", {len(warned_checks)} warning(s)" if warned_checks else ""))
     css = "ok" if data.quality and not failed_checks else "bad"
     out.append(f'<div class="panel"><div class="{css}" id="quality-status" data-failed="{len(failed_checks)}" '
-               f'data-checks="{len(data.quality)}">Quality: {esc(status)}</div>')
-    if failed_checks:
-        out.append("<ul>" + "".join(f"<li>{esc(c)} {esc(s)}: {esc(d or '')}</li>" for c, s, _p, d in failed_checks)
-                   + "</ul>")
+               f'data-warnings="{len(warned_checks)}" data-checks="{len(data.quality)}">Quality: {esc(status)}</div>')
+    if failed_checks or warned_checks:
+        out.append("<ul>" + "".join(f'<li class="{"bad" if q in failed_checks else "warn"}">'
+                                    f"{'' if q in failed_checks else 'warning: '}{esc(q[0])} {esc(q[1])}: "
+                                    f"{esc(q[3] or '')}</li>" for q in failed_checks + warned_checks) + "</ul>")
     out.append("</div></body></html>")
     return "\n".join(out)
 
