@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
     p.add_argument("--month", type=parse_month, default=None, help="invoice month (default: latest complete)")
     p.add_argument("--stop", action="store_true", help="stop the local stack at the end")
+    p.add_argument("--fresh", action="store_true",
+                   help="empty the local warehouse and landing bucket first (another --demands/--seed)")
     p.set_defaults(func=demo.run)
 
     p = sub.add_parser("run", help="extract the sources, then load every new snapshot, refresh, check")

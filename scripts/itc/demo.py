@@ -9,8 +9,10 @@
 4. write ``reports/invoice-YYYY-MM.csv`` (latest complete month with data, or ``--month``) and
    ``reports/dashboard.html``; print the summary.
 
-Re-running is safe: the Exchange tables are rebuilt from the seed, a new snapshot replaces the
-previous one in the warehouse (full-snapshot semantics), and closed months are never rewritten.
+Re-running is safe: the Exchange tables are rebuilt from the seed and a new snapshot of the same data
+loads as a daily snapshot does; closed months are never rewritten. Another ``--demands``/``--seed``
+replaces most demands, which the load guards refuse (as they would in production): ``--fresh``
+empties the local warehouse database and landing bucket first.
 The stack keeps running afterwards (``itc status``, ``itc invoice`` ...) until ``itc stack down``
 (or ``--stop``).
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg2
 
@@ -103,6 +106,28 @@ def prepare_warehouse(dsn: str) -> tuple[list[str], int]:
     return applied, priced
 
 
+def start_fresh(admin_dsn: str, s3: Any, bucket: str) -> None:
+    """An empty warehouse database and landing bucket on the local stack (``itc demo --fresh``): a demo
+    with another dataset replaces every demand, which the load guards rightly refuse to do quietly."""
+    from psycopg2 import sql
+
+    from scripts.stack.testdb import admin_connection, with_dbname
+
+    name = urlsplit(admin_dsn).path.lstrip("/")
+    admin = admin_connection(with_dbname(admin_dsn, "postgres"))
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+    ensure_bucket(s3, bucket)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
+
 def run(args: argparse.Namespace) -> int:
     commands._quiet_lambda_logs()
     verifyplus = args.verifyplus if args.verifyplus is not None else max(args.demands // 2, 1)
@@ -115,6 +140,9 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"stack: postgres :{state.database_url.rsplit(':', 1)[-1].split('/')[0]}, "
                   + ", ".join(f"{n} {s.url}" for n, s in state.services.items()), highlight=False)
 
+    if getattr(args, "fresh", False):
+        start_fresh(os.environ["ITC_ADMIN_DATABASE_URL"], s3_client(), os.environ["ITC_LANDING_BUCKET"])
+        console.print("warehouse and landing bucket emptied (--fresh)")
     applied, priced = prepare_warehouse(os.environ["ITC_DATABASE_URL"])
     set_service_passwords(os.environ["ITC_ADMIN_DATABASE_URL"])
     console.print(f"warehouse: {len(applied)} SQL script(s) applied" if applied else "warehouse: up to date")
@@ -140,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
         dashboard_path = dashboard.write(conn, REPORTS / "dashboard.html")
         commands.print_summary(conn, report, month=month, invoice_path=_rel(invoice_path),
                                    dashboard_path=_rel(dashboard_path))
+    if any("refusing to" in failure for failure in report.failures):
+        console.print("[yellow]the warehouse holds another demo dataset and the load guards refused to replace "
+                      "it: `itc demo --fresh …` starts over with an empty warehouse[/]")
     if args.stop:
         local_stack.down()
         console.print("stack stopped")

@@ -13,8 +13,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from scripts.itc import demo
 from scripts.paths import REPO
 from scripts.stack import local_pg, service_logins
+from scripts.stack.testdb import create_database, drop_database
+from tests.warehouse.kit import add_demand, ny
 
 SERVICE_ROLES = ("itc_loader", "itc_refresher")
 
@@ -201,3 +204,27 @@ def test_given_a_password_change_that_fails_then_the_server_log_keeps_no_verifie
     written = log.read_bytes()[size:].decode(errors="replace")
     assert "itc_no_such_role_for_log_test" in written or written == "", written  # the error may be logged...
     assert "SCRAM-SHA-256$" not in written and "ALTER ROLE" not in written  # ...its statement never
+
+
+def test_given_a_demo_warehouse_and_snapshots_when_the_demo_starts_fresh_then_both_are_empty(
+        pg_server_dsn: str, moto_s3) -> None:
+    """GIVEN a migrated warehouse with demands and a landing bucket with snapshots WHEN `itc demo
+    --fresh` starts over THEN the database is new and empty and the bucket holds nothing."""
+    name, dsn = create_database(pg_server_dsn, migrate=True)
+    try:
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            add_demand(cur, "doc-1", uploaded_at=ny(2026, 10, 1))
+        conn.close()
+        s3 = moto_s3("itc-local-landing")
+        for i in range(3):
+            s3.put_object(Bucket="itc-local-landing", Key=f"demand/run=r{i}/_manifest.json", Body=b"{}")
+
+        demo.start_fresh(dsn, s3, "itc-local-landing")
+
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('raw.cases') IS NULL")
+            assert cur.fetchone()[0] is True
+        conn.close()
+        assert s3.list_objects_v2(Bucket="itc-local-landing").get("KeyCount") == 0
+    finally:
+        drop_database(pg_server_dsn, name)
