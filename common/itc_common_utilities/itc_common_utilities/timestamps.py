@@ -13,8 +13,11 @@ audit ``createdTs``):
   is 1973-03-03, so every time inside the plausible window (2015 onwards, at most a few years ahead)
   is below the threshold in seconds and above it in milliseconds. A value in the wrong unit (or
   microseconds read as milliseconds) lands in 1970 or far in the future and is rejected.
-- ISO 8601 text **with a zone** (``2026-10-31T23:30:00-04:00``, ``...Z``). Zoneless text is rejected
-  (``bad_timestamp``): it is ambiguous (New York or UTC?), and the original system never read text.
+- ISO 8601 text (``2026-10-31T23:30:00-04:00``, ``...Z``). A date and time without a zone
+  (``2026-11-01T03:30:00``) is read as UTC, like every epoch the source stores (the source's clocks
+  are UTC; the billing month is applied afterwards, in New York time). A date alone (``2026-10-31``)
+  is not a time and is rejected (``bad_timestamp``): midnight of which zone would move demands across
+  a month boundary.
 
 **Window** (:class:`TimeWindow`): a time before ``earliest`` (default 2015-01-01T00:00Z) or after
 ``latest`` (default now + 1 day) is rejected as ``implausible_timestamp`` with a message naming the
@@ -45,6 +48,7 @@ DEFAULT_FUTURE_DAYS = WINDOW_FUTURE_DAYS
 BAD = "bad_timestamp"
 IMPLAUSIBLE = "implausible_timestamp"
 _NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+_HAS_TIME = re.compile(r"[T ]\d{2}")
 
 
 def iso_z(moment: datetime) -> str:
@@ -143,8 +147,9 @@ def iso_time(text: str, field: str | None, window: TimeWindow) -> datetime:
     except ValueError:
         raise _bad(field, text, "is neither an epoch number (seconds or milliseconds) nor ISO 8601 text") from None
     if moment.tzinfo is None:
-        raise _bad(field, text, "is ISO 8601 text without a time zone, which is ambiguous "
-                                "(expected e.g. 2026-10-31T23:30:00-04:00 or 2026-11-01T03:30:00Z)")
+        if not _HAS_TIME.search(text):
+            raise _bad(field, text, "is a date without a time (expected e.g. 2026-11-01T03:30:00Z)")
+        return window.check(moment.replace(tzinfo=UTC), field, text, "read as ISO 8601 without a zone (UTC)")
     return window.check(moment.astimezone(UTC), field, text, "read as ISO 8601")
 
 

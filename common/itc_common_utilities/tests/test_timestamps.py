@@ -84,8 +84,7 @@ def test_given_a_time_after_now_plus_one_day_when_read_then_implausible_and_a_ti
 
 @pytest.mark.parametrize(("value", "problem"), [
     ("yesterday", "is neither an epoch number (seconds or milliseconds) nor ISO 8601 text"),
-    ("2026-10-31T23:30:00", "is ISO 8601 text without a time zone, which is ambiguous"),
-    ("2026-10-31", "is ISO 8601 text without a time zone, which is ambiguous"),
+    ("2026-10-31", "is a date without a time"),
     ("1_793_503_800", "is neither an epoch number"),
     (float("nan"), "is not a finite number"),
     (float("inf"), "is not a finite number"),
@@ -147,3 +146,11 @@ def test_given_dates_then_the_window_caps_them_above_and_a_wide_floor_below() ->
     with pytest.raises(RecordRejected) as info:
         WINDOW.check_date(date(1899, 12, 31), "Date of Loss", floor=floor)
     assert "the date is before 1900-01-01" in info.value.detail
+
+
+def test_given_iso_text_without_a_zone_when_read_then_it_is_utc_like_the_epochs() -> None:
+    """GIVEN a date and time with no zone WHEN read THEN it is that time in UTC (the source's clock),
+    so 03:30 on 1 November is 23:30 on 31 October in New York, an October demand."""
+    assert source_time("2026-11-01T03:30:00", "createdTs", WINDOW) == datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
+    assert source_time("2026-11-01 03:30:00.250", "createdTs", WINDOW) == datetime(2026, 11, 1, 3, 30, 0, 250000,
+                                                                                     tzinfo=UTC)

@@ -187,8 +187,10 @@ def test_given_iso_timestamps_with_a_zone_when_built_then_they_are_utc() -> None
             2025, 11, 1, 3, 30, tzinfo=UTC)
 
 
-def test_given_iso_text_without_a_zone_when_built_then_it_is_rejected_as_ambiguous() -> None:
+def test_given_iso_text_without_a_zone_when_built_then_it_is_read_as_utc_and_a_bare_date_is_rejected() -> None:
+    assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})[2] == datetime(
+        2025, 11, 1, 3, 30, tzinfo=UTC)
     with pytest.raises(RecordRejected) as info:
-        build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})
+        build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01"})
     assert info.value.reason_code == "bad_timestamp"
-    assert "without a time zone, which is ambiguous" in info.value.detail
+    assert "is a date without a time" in info.value.detail
