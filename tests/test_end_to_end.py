@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 
 from itc_common_utilities.manifest import SOURCES
-from scripts.itc import commands, dashboard, demo, jobs
+from scripts.itc import commands, dashboard, demo, invoice, jobs
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from tests.warehouse.kit import read
 
@@ -93,7 +93,7 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
 
     # the invoice file holds the same lines as the warehouse for the month
     month = max(m for m, _f, _p in expected)
-    path = commands.write_invoice(stack_db, month, tmp_path)
+    path = invoice.write_invoice(stack_db, month, tmp_path)
     with path.open() as fh:
         lines = list(csv.DictReader(fh))
     assert Counter({(r["service_month"], r["firm_name"], r["product"]): int(r["quantity"]) for r in lines}) == \
@@ -126,7 +126,7 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
     the next invoice (October), equal to the generator's count difference per firm."""
     before = demo.seed_exchange(DEMANDS, SEED)
     commands.run_job(SOURCES, "close-1")
-    commands.close_month(stack_db, "2026-09", "e2e test")
+    invoice.close_month(stack_db, "2026-09", "e2e test")
     closed_before = invoice_lines(stack_db, "2026-09")
     assert closed_before and {r[5] for r in closed_before} == {"closed"}
 
@@ -150,7 +150,7 @@ def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_a
     assert +adjustments and shown == +adjustments
 
     # and the October invoice file carries them, marked as adjustments of September
-    path = commands.write_invoice(stack_db, "2026-10", tmp_path)
+    path = invoice.write_invoice(stack_db, "2026-10", tmp_path)
     with path.open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["line_type"] == "adjustment"]
     assert {(r["firm_name"], r["product"]): int(r["quantity"]) for r in rows} == dict(+adjustments)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg2
 
-from scripts.itc import commands
+from scripts.itc import invoice
 from scripts.itc.jobs import spreadsheet_safe
 from tests.warehouse.kit import add_demand, ny, refresh_all
 
@@ -29,7 +29,7 @@ def test_given_firm_names_that_start_like_formulas_when_the_invoice_is_written_t
                     "WHERE NOT EXISTS (SELECT 1 FROM ref.unit_price('demand_uploaded', '2026-10'))")
     refresh_all(db)
 
-    path = commands.write_invoice(db, "2026-10", tmp_path)
+    path = invoice.write_invoice(db, "2026-10", tmp_path)
 
     with path.open(newline="") as fh:
         lines = list(csv.DictReader(fh))

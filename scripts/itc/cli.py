@@ -29,7 +29,7 @@ from rich.markup import escape
 
 from itc_common_utilities.logger.logger_setup import redact_text
 from itc_common_utilities.migrations import apply_migrations
-from scripts.itc import commands, demo
+from scripts.itc import commands, demo, invoice
 from scripts.itc.env import (
     DATA_DICTIONARY,
     REPORTS,
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--closed-by", default=os.environ.get("ITC_CLOSED_BY") or getpass.getuser(),
                    help="who closes the month (default: ITC_CLOSED_BY or the OS user)")
     p.add_argument("--output-dir", default=str(REPORTS))
-    p.set_defaults(func=commands.cmd_invoice)
+    p.set_defaults(func=invoice.cmd_invoice)
 
     p = sub.add_parser("replay", help="load a landing snapshot again (a no-op if already loaded, unless --force)")
     p.add_argument("manifest_url", help="s3://bucket/<source>/run=<run_id>/_manifest.json")

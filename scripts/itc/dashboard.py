@@ -10,8 +10,6 @@ Every number shown carries stable attributes so tests and scrapers can read it b
 
 from __future__ import annotations
 
-import html
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2.extensions
+
+from scripts.itc.charts import esc, grouped_bar_chart, horizontal_bar_chart, line_chart
 
 TOP_FIRMS = 10
 
@@ -167,11 +167,6 @@ def collect(conn: psycopg2.extensions.connection) -> DashboardData:
 
 # ------------------------------------------------------------------------------------ rendering
 
-COLORS = {"uploaded": "#2563eb", "archived": "#f59e0b", "billable": "#059669", "days": "#7c3aed"}
-
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def fmt_int(value: int) -> str:
@@ -191,135 +186,6 @@ def fmt_age(value: datetime | None, now: datetime) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60} h ago"
     return f"{minutes // 1440} days ago"
-
-
-def nice_step(peak: float, *, ticks: int = 4, integer: bool = True) -> float:
-    """The smallest 1/2/5 x 10^k step such that ``ticks`` steps reach ``peak`` (at least 1 for counts)."""
-    raw = peak / ticks if peak > 0 else 1.0
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    return max(step, 1.0) if integer else step
-
-
-def _tick(value: float) -> str:
-    return fmt_int(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _bar(box: tuple[float, float, float, float], *, name: str, label: str, label_attr: str, value: float) -> str:
-    """One bar (x, y, width, height): its value, series and label in data attributes (the browser test reads them)."""
-    x, y, w, h = box
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
-            f'fill="{COLORS.get(name, "#64748b")}" data-metric="{esc(name)}" {label_attr}="{esc(label)}" '
-            f'data-value="{value:g}"><title>{esc(label)} {esc(name)}: {value:,.0f}</title></rect>')
-
-
-def _legend(series: dict[str, list[float]], x: float, y: float) -> str:
-    """A colour swatch and name per series, left to right from (x, y)."""
-    parts = []
-    for name in series:
-        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLORS.get(name, "#64748b")}"/>')
-        parts.append(f'<text x="{x + 14}" y="{y + 9}" class="tick">{esc(name)}</text>')
-        x += 24 + 8 * len(name)
-    return "".join(parts)
-
-
-def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float]],
-                      *, label_attr: str, width: int = 720, height: int = 260) -> str:
-    """Vertical grouped bars, one group per label; every bar carries its value in data attributes."""
-    left, bottom, top, right = 48, 48, 16, 12
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = 4 * nice_step(max((v for values in series.values() for v in values), default=0))
-    n = max(len(labels), 1)
-    group_w = plot_w / n
-    bar_w = max(min(group_w * 0.8 / max(len(series), 1), 40), 2)
-    parts = [f'<svg id="{esc(chart_id)}" class="chart" role="img" aria-label="{esc(title)}" '
-             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet">',
-             f"<title>{esc(title)}</title>"]
-    for i in range(5):  # grid and y axis ticks
-        y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-                     f"{_tick(peak * i / 4)}</text>")
-    every = max(1, n // 12)
-    for gi, label in enumerate(labels):
-        x0 = left + gi * group_w + (group_w - bar_w * len(series)) / 2
-        for si, (name, values) in enumerate(series.items()):
-            value = values[gi]
-            h = plot_h * value / peak
-            x = x0 + si * bar_w
-            parts.append(_bar((x, top + plot_h - h, bar_w - 1, h), name=name, label=label, label_attr=label_attr,
-                              value=value))
-        if gi % every == 0:
-            cx = left + gi * group_w + group_w / 2
-            short = label if len(label) <= 14 else label[:13] + "…"
-            parts.append(f'<text x="{cx:.1f}" y="{height - bottom + 16}" class="tick" text-anchor="middle">'
-                         f"{esc(short)}</text>")
-    parts.append(_legend(series, left, height - 14))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def horizontal_bar_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float]],
-                         *, label_attr: str, width: int = 720) -> str:
-    """One row per label (long names stay readable), one bar per series; values in data attributes."""
-    left, right, top, row_gap = 190, 60, 8, 10
-    bar_h = 11
-    row_h = bar_h * len(series) + row_gap
-    height = top + row_h * max(len(labels), 1) + 28
-    plot_w = width - left - right
-    peak = 4 * nice_step(max((v for values in series.values() for v in values), default=0))
-    parts = [f'<svg id="{esc(chart_id)}" class="chart" role="img" aria-label="{esc(title)}" '
-             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet">',
-             f"<title>{esc(title)}</title>"]
-    for i in range(5):
-        x = left + plot_w * i / 4
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 28}" class="grid"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 16}" class="tick" text-anchor="middle">'
-                     f"{_tick(peak * i / 4)}</text>")
-    for li, label in enumerate(labels):
-        y0 = top + li * row_h
-        short = label if len(label) <= 30 else label[:29] + "…"
-        parts.append(f'<text x="{left - 8}" y="{y0 + bar_h * len(series) / 2 + 4:.1f}" class="tick" '
-                     f'text-anchor="end">{esc(short)}</text>')
-        for si, (name, values) in enumerate(series.items()):
-            value = values[li]
-            w = plot_w * value / peak
-            y = y0 + si * bar_h
-            parts.append(_bar((left, y, w, bar_h - 1), name=name, label=label, label_attr=label_attr, value=value))
-            parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 2:.1f}" class="tick">{value:,.0f}</text>')
-    parts.append(_legend(series, left, height - 10))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def line_chart(chart_id: str, title: str, points: list[tuple[str, float]], *, metric: str,
-               width: int = 720, height: int = 220) -> str:
-    left, bottom, top, right = 48, 32, 16, 12
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = 4 * nice_step(max((v for _l, v in points), default=0), integer=False)
-    parts = [f'<svg id="{esc(chart_id)}" class="chart" role="img" aria-label="{esc(title)}" '
-             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet">',
-             f"<title>{esc(title)}</title>"]
-    for i in range(5):
-        y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-                     f"{_tick(peak * i / 4)}</text>")
-    slot = plot_w / max(len(points), 1)
-    coords = [(left + (i + 0.5) * slot, top + plot_h - plot_h * v / peak) for i, (_l, v) in enumerate(points)]
-    if coords:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{COLORS["days"]}" stroke-width="2"/>')
-    every = max(1, len(points) // 12)
-    for i, ((label, value), (x, y)) in enumerate(zip(points, coords, strict=True)):
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{COLORS["days"]}" '
-                     f'data-metric="{esc(metric)}" data-month="{esc(label)}" data-value="{value:g}">'
-                     f"<title>{esc(label)}: {value:g}</title></circle>")
-        if i % every == 0:
-            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" class="tick" text-anchor="middle">'
-                         f"{esc(label)}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def kpi(name: str, label: str, value: Any, shown: str | None = None, *, text: bool = False) -> str:

@@ -32,7 +32,7 @@ import psycopg2
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
-from scripts.itc import commands, dashboard, jobs
+from scripts.itc import commands, dashboard, invoice, jobs
 from scripts.itc.env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
 from scripts.itc.errors import MissingPieceError
 from scripts.stack import local_stack
@@ -163,8 +163,8 @@ def run(args: argparse.Namespace) -> int:
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     with warehouse() as conn:
-        month = args.month or commands.latest_complete_month(conn)
-        invoice_path = commands.write_invoice(conn, month, REPORTS) if month else None
+        month = args.month or invoice.latest_complete_month(conn)
+        invoice_path = invoice.write_invoice(conn, month, REPORTS) if month else None
         dashboard_path = dashboard.write(conn, REPORTS / "dashboard.html")
         commands.print_summary(conn, report, month=month, invoice_path=_rel(invoice_path),
                                    dashboard_path=_rel(dashboard_path))

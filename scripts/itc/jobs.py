@@ -270,6 +270,15 @@ def relation_exists(conn: psycopg2.extensions.connection, name: str) -> bool:
     return exists
 
 
+def populated(conn: psycopg2.extensions.connection, name: str) -> bool:
+    """Whether relation ``name`` exists and, if a materialized view, has been refreshed once."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT CASE c.relkind WHEN 'm' THEN c.relispopulated ELSE true END "
+                    "FROM pg_class c WHERE c.oid = to_regclass(%s)", (name,))
+        row = cur.fetchone()
+    return bool(row and row[0])
+
+
 def require_relation(conn: psycopg2.extensions.connection, name: str, owner: str) -> None:
     if not relation_exists(conn, name):
         raise MissingPieceError(f"{name} does not exist in this database: {owner} is not applied "
