@@ -417,7 +417,103 @@ COMMENT ON PROCEDURE ops.copy_column_comments(regclass, regclass) IS
     'Copy the column comments of source to the same-named columns of target (migrations only: a relation built on another keeps its documentation in one place).';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('08_create_copy_column_comments_procedure.sql', '25a27af78e4edc18035c0bdd20e29e80f1fed2369046d37dbc323061e4c2fa6b');
 
--- ==== 09_create_curated_demand_billing_base_view.sql ====
+-- ==== 09_create_ref_settings.sql ====
+-- ref.settings: business settings the SQL layer reads, maintained by finance / operations.
+-- The business time zone decides billing months: a timestamp's billing month is its calendar
+-- month in this zone (ref.billing_month), NEVER in the session's TimeZone. The orchestrator keeps
+-- it equal to ITC_BUSINESS_TZ when that variable is set (see the orchestrator README).
+-- The quality checks read two more: usage billed before service_start_month (or after the current
+-- month) fails them, and a raw table whose row count moved by more than row_count_warning_share
+-- since the previous load of its source is reported as a warning.
+CREATE TABLE ref.settings (
+    key         text        PRIMARY KEY,
+    value       text        NOT NULL,
+    description text        NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    updated_by  text        NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE ref.settings IS 'Business settings read by the warehouse SQL and the quality checks (business time zone, Verify+ SLA target, service start month, row-count warning share). Maintained by finance/operations; refresh the views after a change.';
+COMMENT ON COLUMN ref.settings.key IS 'Setting name (business_time_zone, verifyplus_sla_target_days, service_start_month, row_count_warning_share).';
+COMMENT ON COLUMN ref.settings.value IS 'Setting value, as text; validated per key on write.';
+COMMENT ON COLUMN ref.settings.description IS 'What the setting means.';
+COMMENT ON COLUMN ref.settings.updated_at IS 'When the value was last written.';
+COMMENT ON COLUMN ref.settings.updated_by IS 'Database role that last wrote it.';
+
+CREATE FUNCTION ref.validate_setting() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.key = 'business_time_zone'
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = NEW.value) THEN
+        RAISE EXCEPTION 'ref.settings business_time_zone: % is not a time zone name PostgreSQL knows (e.g. America/New_York)', NEW.value
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NEW.key IN ('verifyplus_sla_target_days', 'row_count_warning_share')
+       AND (NEW.value !~ '^[0-9]+(\.[0-9]+)?$' OR NEW.value::numeric <= 0) THEN
+        RAISE EXCEPTION 'ref.settings %: % is not a positive number of %', NEW.key, NEW.value,
+            CASE NEW.key WHEN 'verifyplus_sla_target_days' THEN 'days' ELSE 'rows as a share (0.2 = 20 percent)' END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NEW.key = 'service_start_month' AND NEW.value !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
+        RAISE EXCEPTION 'ref.settings service_start_month: % is not a month YYYY-MM (e.g. 2019-01)', NEW.value
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    NEW.updated_at := now();
+    NEW.updated_by := current_user;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ref.validate_setting() IS 'Trigger: rejects an unknown time zone, a non-positive SLA target or row-count share, or a service start that is not YYYY-MM, with a message naming the setting.';
+CREATE TRIGGER settings_validate BEFORE INSERT OR UPDATE ON ref.settings
+    FOR EACH ROW EXECUTE FUNCTION ref.validate_setting();
+
+INSERT INTO ref.settings (key, value, description) VALUES
+    ('business_time_zone', 'America/New_York',
+     'Billing months are calendar months in this IANA time zone (ITC_BUSINESS_TZ).'),
+    ('verifyplus_sla_target_days', '3',
+     'Verify+ service level: a billable request should close within this many days of its creation.'),
+    ('service_start_month', '2019-01',
+     'First billing month with usage (YYYY-MM): usage billed in an earlier month fails the quality checks (a timestamp read in the wrong unit lands in 1970).'),
+    ('row_count_warning_share', '0.2',
+     'A raw table whose row count moved by more than this share (0.2 = 20 percent) since the previous succeeded load of its source is reported as a quality warning.');
+
+CREATE FUNCTION ref.business_time_zone() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'business_time_zone'), 'America/New_York')
+$$;
+COMMENT ON FUNCTION ref.business_time_zone() IS 'The business time zone (ref.settings business_time_zone; America/New_York when unset).';
+
+CREATE FUNCTION ref.billing_month(ts timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE ref.business_time_zone(), 'YYYY-MM')
+$$;
+COMMENT ON FUNCTION ref.billing_month(timestamptz) IS 'Billing month (YYYY-MM) of a timestamp: its calendar month in the business time zone, whatever the session TimeZone. Null for null.';
+
+CREATE FUNCTION ref.month_start(billing_month text) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_date(billing_month || '-01', 'YYYY-MM-DD')::timestamp AT TIME ZONE ref.business_time_zone()
+$$;
+COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-MM) starts: midnight on its first day in the business time zone.';
+
+CREATE FUNCTION ref.verifyplus_sla_target_days() RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'verifyplus_sla_target_days'), 3)
+$$;
+COMMENT ON FUNCTION ref.verifyplus_sla_target_days() IS 'Verify+ SLA target in days (ref.settings verifyplus_sla_target_days; 3 when unset).';
+
+CREATE FUNCTION ref.service_start_month() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'service_start_month'), '2019-01')
+$$;
+COMMENT ON FUNCTION ref.service_start_month() IS 'First billing month with usage, YYYY-MM (ref.settings service_start_month; 2019-01 when unset).';
+
+CREATE FUNCTION ref.row_count_warning_share() RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'row_count_warning_share'), 0.2)
+$$;
+COMMENT ON FUNCTION ref.row_count_warning_share() IS 'Row-count change between two succeeded loads of a source above which a quality warning is recorded, as a share (ref.settings row_count_warning_share; 0.2 when unset).';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_ref_settings.sql', '85b9e4ebaa8423eddb2671ee7586cfbc88157c0e90456695cd3d875f868c1ce0');
+
+-- ==== 10_create_curated_demand_billing_base_view.sql ====
 -- curated.demand_billing_base: the demand billing rule (DESIGN.md §5), defined once; both
 -- curated.demands_uploaded and curated.demands_archived select from it. One row per document:
 --   * the LATEST version of each document (highest raw.cases.version) joined with its metadata;
@@ -499,9 +595,9 @@ COMMENT ON COLUMN curated.demand_billing_base.version_created_at IS 'When the la
 COMMENT ON COLUMN curated.demand_billing_base.uploaded_at IS 'When the demand was uploaded; null if never (possible for an archived demand). Its month in the business time zone is the billing month of demand_uploaded. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Its month in the business time zone is the billing month of demand_archived. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_curated_demand_billing_base_view.sql', 'd18882ae787ff690b80784474ebd79ed365d6efd8632218c2bc9787f18d6bf4b');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demand_billing_base_view.sql', 'd18882ae787ff690b80784474ebd79ed365d6efd8632218c2bc9787f18d6bf4b');
 
--- ==== 10_create_curated_demands_uploaded_view.sql ====
+-- ==== 11_create_curated_demands_uploaded_view.sql ====
 -- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
 -- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
@@ -517,9 +613,9 @@ CREATE INDEX demands_uploaded_uploaded_idx ON curated.demands_uploaded (uploaded
 
 COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
 CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_uploaded');
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demands_uploaded_view.sql', 'd5136da69472ebd63c68a1c4811ee63204c770c455e949b294870ef3feafc048');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_uploaded_view.sql', 'd5136da69472ebd63c68a1c4811ee63204c770c455e949b294870ef3feafc048');
 
--- ==== 11_create_curated_demands_archived_view.sql ====
+-- ==== 12_create_curated_demands_archived_view.sql ====
 -- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule, as for curated.demands_uploaded)
 -- that have an archive time (raw.metadata.archived_at, the last DocumentArchived status), plus the
@@ -552,9 +648,9 @@ CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_ar
 COMMENT ON COLUMN curated.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
 COMMENT ON COLUMN curated.demands_archived.archive_comments IS 'Free-text archive comments from the latest DemandArchived audit record; '''' when missing (PHI: free text may name the client).';
 COMMENT ON COLUMN curated.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_archived_view.sql', 'f7a7f93d566eaa8afbc604032cf76491e4bb9cccd6368e876bda0c0f774d7d30');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_demands_archived_view.sql', 'f7a7f93d566eaa8afbc604032cf76491e4bb9cccd6368e876bda0c0f774d7d30');
 
--- ==== 12_create_curated_verifyplus_view.sql ====
+-- ==== 13_create_curated_verifyplus_view.sql ====
 -- curated.verifyplus: the Verify+ requests, typed (raw.verifyplus is already typed by the load),
 -- one row per request, with the derived figures the analytics layer uses:
 --   * firm_name right-stripped (as the demand firm names), flags null -> false (unchecked);
@@ -669,103 +765,7 @@ COMMENT ON COLUMN curated.verifyplus.reporting_insured IS 'Quickbase "Reporting 
 COMMENT ON COLUMN curated.verifyplus.close_datetime IS 'When verification closed: the manual override when set, else Verify Close Datetime; null while open. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_verifyplus_view.sql', '257d43bed4666491f752fa82101d32778c034576ae3f4dde41c4dfd393744b58');
-
--- ==== 20_create_ref_settings.sql ====
--- ref.settings: business settings the SQL layer reads, maintained by finance / operations.
--- The business time zone decides billing months: a timestamp's billing month is its calendar
--- month in this zone (ref.billing_month), NEVER in the session's TimeZone. The orchestrator keeps
--- it equal to ITC_BUSINESS_TZ when that variable is set (see the orchestrator README).
--- The quality checks read two more: usage billed before service_start_month (or after the current
--- month) fails them, and a raw table whose row count moved by more than row_count_warning_share
--- since the previous load of its source is reported as a warning.
-CREATE TABLE ref.settings (
-    key         text        PRIMARY KEY,
-    value       text        NOT NULL,
-    description text        NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now(),
-    updated_by  text        NOT NULL DEFAULT current_user
-);
-COMMENT ON TABLE ref.settings IS 'Business settings read by the warehouse SQL and the quality checks (business time zone, Verify+ SLA target, service start month, row-count warning share). Maintained by finance/operations; refresh the views after a change.';
-COMMENT ON COLUMN ref.settings.key IS 'Setting name (business_time_zone, verifyplus_sla_target_days, service_start_month, row_count_warning_share).';
-COMMENT ON COLUMN ref.settings.value IS 'Setting value, as text; validated per key on write.';
-COMMENT ON COLUMN ref.settings.description IS 'What the setting means.';
-COMMENT ON COLUMN ref.settings.updated_at IS 'When the value was last written.';
-COMMENT ON COLUMN ref.settings.updated_by IS 'Database role that last wrote it.';
-
-CREATE FUNCTION ref.validate_setting() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.key = 'business_time_zone'
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = NEW.value) THEN
-        RAISE EXCEPTION 'ref.settings business_time_zone: % is not a time zone name PostgreSQL knows (e.g. America/New_York)', NEW.value
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NEW.key IN ('verifyplus_sla_target_days', 'row_count_warning_share')
-       AND (NEW.value !~ '^[0-9]+(\.[0-9]+)?$' OR NEW.value::numeric <= 0) THEN
-        RAISE EXCEPTION 'ref.settings %: % is not a positive number of %', NEW.key, NEW.value,
-            CASE NEW.key WHEN 'verifyplus_sla_target_days' THEN 'days' ELSE 'rows as a share (0.2 = 20 percent)' END
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NEW.key = 'service_start_month' AND NEW.value !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
-        RAISE EXCEPTION 'ref.settings service_start_month: % is not a month YYYY-MM (e.g. 2019-01)', NEW.value
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    NEW.updated_at := now();
-    NEW.updated_by := current_user;
-    RETURN NEW;
-END;
-$$;
-COMMENT ON FUNCTION ref.validate_setting() IS 'Trigger: rejects an unknown time zone, a non-positive SLA target or row-count share, or a service start that is not YYYY-MM, with a message naming the setting.';
-CREATE TRIGGER settings_validate BEFORE INSERT OR UPDATE ON ref.settings
-    FOR EACH ROW EXECUTE FUNCTION ref.validate_setting();
-
-INSERT INTO ref.settings (key, value, description) VALUES
-    ('business_time_zone', 'America/New_York',
-     'Billing months are calendar months in this IANA time zone (ITC_BUSINESS_TZ).'),
-    ('verifyplus_sla_target_days', '3',
-     'Verify+ service level: a billable request should close within this many days of its creation.'),
-    ('service_start_month', '2019-01',
-     'First billing month with usage (YYYY-MM): usage billed in an earlier month fails the quality checks (a timestamp read in the wrong unit lands in 1970).'),
-    ('row_count_warning_share', '0.2',
-     'A raw table whose row count moved by more than this share (0.2 = 20 percent) since the previous succeeded load of its source is reported as a quality warning.');
-
-CREATE FUNCTION ref.business_time_zone() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'business_time_zone'), 'America/New_York')
-$$;
-COMMENT ON FUNCTION ref.business_time_zone() IS 'The business time zone (ref.settings business_time_zone; America/New_York when unset).';
-
-CREATE FUNCTION ref.billing_month(ts timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT to_char(ts AT TIME ZONE ref.business_time_zone(), 'YYYY-MM')
-$$;
-COMMENT ON FUNCTION ref.billing_month(timestamptz) IS 'Billing month (YYYY-MM) of a timestamp: its calendar month in the business time zone, whatever the session TimeZone. Null for null.';
-
-CREATE FUNCTION ref.month_start(billing_month text) RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT to_date(billing_month || '-01', 'YYYY-MM-DD')::timestamp AT TIME ZONE ref.business_time_zone()
-$$;
-COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-MM) starts: midnight on its first day in the business time zone.';
-
-CREATE FUNCTION ref.verifyplus_sla_target_days() RETURNS numeric
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'verifyplus_sla_target_days'), 3)
-$$;
-COMMENT ON FUNCTION ref.verifyplus_sla_target_days() IS 'Verify+ SLA target in days (ref.settings verifyplus_sla_target_days; 3 when unset).';
-
-CREATE FUNCTION ref.service_start_month() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'service_start_month'), '2019-01')
-$$;
-COMMENT ON FUNCTION ref.service_start_month() IS 'First billing month with usage, YYYY-MM (ref.settings service_start_month; 2019-01 when unset).';
-
-CREATE FUNCTION ref.row_count_warning_share() RETURNS numeric
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'row_count_warning_share'), 0.2)
-$$;
-COMMENT ON FUNCTION ref.row_count_warning_share() IS 'Row-count change between two succeeded loads of a source above which a quality warning is recorded, as a share (ref.settings row_count_warning_share; 0.2 when unset).';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('20_create_ref_settings.sql', '85b9e4ebaa8423eddb2671ee7586cfbc88157c0e90456695cd3d875f868c1ce0');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '257d43bed4666491f752fa82101d32778c034576ae3f4dde41c4dfd393744b58');
 
 -- ==== 21_create_ref_price_list.sql ====
 -- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
@@ -950,7 +950,7 @@ COMMENT ON COLUMN analytics.verifyplus_monthly.sla_target_days IS 'The SLA targe
 COMMENT ON COLUMN analytics.verifyplus_monthly.share_closed_within_target IS 'closed_within_target / closed_requests (0..1, 4 decimals); null when none closed. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('23_create_analytics_verifyplus_monthly_view.sql', '4a38364456a8e49fa07de284e7b00a8a20bed57e908842634ce9e962ccfed00d');
 
--- ==== 24_create_analytics_invoice_lines.sql ====
+-- ==== 26_create_analytics_invoice_lines.sql ====
 -- Invoicing: usage quantities, invoice lines, and month close (DESIGN.md §5).
 --
 -- analytics.usage_quantities: per service month, firm and product, the billable quantity, live
@@ -1162,7 +1162,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the lines are current.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_analytics_invoice_lines.sql', '0f1bd5400c41daeacdac6b4e1ceddeaacce84bba3191a1464a4bfdfd4d992ac5');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytics_invoice_lines.sql', '0f1bd5400c41daeacdac6b4e1ceddeaacce84bba3191a1464a4bfdfd4d992ac5');
 
 -- ==== 30_create_roles.sql ====
 -- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
@@ -1709,6 +1709,127 @@ ALTER TABLE ops.quality_results
     ADD COLUMN level text NOT NULL DEFAULT 'error' CHECK (level IN ('error', 'warning'));
 COMMENT ON COLUMN ops.quality_results.level IS 'error: a failure fails the quality run (the state machine alerts); warning: a failure is recorded and shown by itc status, the run still succeeds.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('45_add_quality_result_level.sql', '69fa2ed2e3fcacb7c546b43fceb0a6c761837d755fc8ef3ee3d48c0483714691');
+
+-- ==== 46_create_analytics_data_freshness.sql ====
+-- analytics.data_freshness (issue 15): what data the analytics layer shows, readable by analysts.
+-- Analysts have no privilege on ops (itc status says "permission denied for schema ops"); this plain
+-- view is owned by itc_migrator (security baseline) and a view reads its tables with its OWNER's
+-- rights, so analytics_read_only sees these rows without any ops privilege. It exposes times, counts,
+-- source/relation/check names only: no S3 key, no error text, no PHI.
+--
+-- One row per item, kind:
+--   'source'   one row per source system (demand, verifyplus; a source never loaded has a row with
+--              status 'never loaded'): its latest succeeded load (ops.latest_loads), the snapshot's
+--              extraction time, and complete_through:
+--                  complete_through = (extracted_at in the business time zone)::date - 1
+--              the last calendar day in the business time zone (ref.business_time_zone()) that had
+--              fully ended when the snapshot was extracted. A snapshot extracted at 06:00 New York on
+--              2 November is complete through 1 November; rows of 2 November may still be missing.
+--   'relation' one row per materialized view of curated and analytics (what the refresh rebuilds; the
+--              plain views on top of them are always live): its last refresh (ops.view_refreshes)
+--              and the row count then.
+--   'quality'  one row: the latest quality run (ops.quality_results): when, how many checks passed,
+--              failed (error level) and warned, and which.
+-- The dashboard and the reports print it ("data as of ...").
+CREATE VIEW analytics.data_freshness AS
+WITH sources (name) AS (
+    -- the sources ops.load_runs.source admits (its CHECK constraint)
+    VALUES ('demand'), ('verifyplus')
+),
+latest_attempt AS (
+    SELECT DISTINCT ON (r.source) r.source, r.status
+    FROM ops.load_runs AS r
+    ORDER BY r.source, r.finished_at DESC, r.load_id DESC
+),
+refreshes AS (
+    SELECT DISTINCT ON (f.view_name) f.view_name, f.refreshed_at, f.row_count
+    FROM ops.view_refreshes AS f
+    ORDER BY f.view_name, f.refreshed_at DESC, f.refresh_id DESC
+),
+latest_check_run AS (
+    SELECT q.check_run_id
+    FROM ops.quality_results AS q
+    ORDER BY q.checked_at DESC, q.result_id DESC
+    LIMIT 1
+),
+quality AS (
+    SELECT max(q.checked_at)                                               AS checked_at,
+           count(*) FILTER (WHERE q.passed)                                AS checks_passed,
+           count(*) FILTER (WHERE NOT q.passed AND q.level = 'error')      AS checks_failed,
+           count(*) FILTER (WHERE NOT q.passed AND q.level = 'warning')    AS checks_warned,
+           string_agg(q.check_name || CASE WHEN q.subject <> '' THEN ':' || q.subject ELSE '' END, ', '
+                      ORDER BY q.level, q.check_name, q.subject) FILTER (WHERE NOT q.passed) AS failed_checks
+    FROM ops.quality_results AS q
+    WHERE q.check_run_id = (SELECT check_run_id FROM latest_check_run)
+)
+SELECT
+    'source'::text                                                   AS kind,
+    s.name::text                                                     AS name,
+    coalesce(a.status, 'never loaded')::text                         AS status,
+    l.load_id                                                        AS load_id,
+    l.finished_at                                                    AS last_load_finished_at,
+    l.extracted_at                                                   AS extracted_at,
+    ((l.extracted_at AT TIME ZONE ref.business_time_zone())::date - 1) AS complete_through,
+    (SELECT count(*) FROM ops.load_runs AS f
+     WHERE f.source = s.name AND f.status IN ('failed', 'refused')
+       AND f.finished_at > coalesce(l.finished_at, '-infinity'))     AS failed_loads_since,
+    NULL::timestamptz                                                AS last_refreshed_at,
+    NULL::bigint                                                     AS row_count,
+    NULL::timestamptz                                                AS checked_at,
+    NULL::bigint                                                     AS checks_passed,
+    NULL::bigint                                                     AS checks_failed,
+    NULL::bigint                                                     AS checks_warned,
+    NULL::text                                                       AS failed_checks
+FROM sources AS s
+LEFT JOIN ops.latest_loads AS l ON l.source = s.name
+LEFT JOIN latest_attempt AS a ON a.source = s.name
+UNION ALL
+SELECT
+    'relation',
+    m.schemaname || '.' || m.matviewname,
+    CASE WHEN NOT m.ispopulated THEN 'never refreshed'
+         WHEN f.refreshed_at IS NULL THEN 'refreshed (not recorded)'
+         ELSE 'refreshed' END,
+    NULL, NULL, NULL, NULL, NULL,
+    f.refreshed_at,
+    f.row_count,
+    NULL, NULL, NULL, NULL, NULL
+FROM pg_catalog.pg_matviews AS m
+LEFT JOIN refreshes AS f ON f.view_name = m.schemaname || '.' || m.matviewname
+WHERE m.schemaname IN ('curated', 'analytics')
+UNION ALL
+SELECT
+    'quality',
+    'quality_checks',
+    CASE WHEN q.checked_at IS NULL THEN 'never run'
+         WHEN q.checks_failed > 0 THEN 'failed'
+         WHEN q.checks_warned > 0 THEN 'passed with warnings'
+         ELSE 'passed' END,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    q.checked_at,
+    q.checks_passed,
+    q.checks_failed,
+    q.checks_warned,
+    q.failed_checks
+FROM quality AS q;
+
+COMMENT ON VIEW analytics.data_freshness IS 'What data the analytics layer shows, for analysts (no ops privilege needed): one row per source (latest succeeded load, snapshot extraction time, complete_through date), per materialized view of curated/analytics (last refresh), and one for the latest quality run (passed/failed/warned counts). Read it before trusting a month''s figures; reports print it as their "as of". No PHI.';
+COMMENT ON COLUMN analytics.data_freshness.kind IS 'source (a source system''s latest load), relation (a materialized view''s last refresh) or quality (the latest quality run). Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.name IS 'source: demand (Exchange) or verifyplus (Quickbase); relation: the schema-qualified materialized view (curated.verifyplus, analytics.demands_summary, ...); quality: quality_checks. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.status IS 'source: the status of the latest load attempt (succeeded; failed or refused = the data shown is from an earlier load, see failed_loads_since; never loaded); relation: refreshed, refreshed (not recorded) (populated by hand, no refresh record), never refreshed; quality: passed, passed with warnings, failed, never run. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.load_id IS 'source: the latest succeeded load (ops.load_runs.load_id; billable units carry it as load_id); null for other kinds or a source never loaded. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.last_load_finished_at IS 'source: when the latest succeeded load committed; null when never loaded. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.extracted_at IS 'source: when the loaded snapshot was extracted from the source (its manifest); nothing that happened in the source after this is in the warehouse. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.complete_through IS 'source: the last day whose data is complete: (extracted_at in the business time zone)::date - 1, i.e. the last calendar day in the business time zone (ref.business_time_zone()) that had fully ended before the extraction. Null when never loaded. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.failed_loads_since IS 'source: load attempts failed or refused since the latest succeeded load (0 = the latest attempt succeeded). Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.last_refreshed_at IS 'relation: when the materialized view was last refreshed by the refresh job (ops.view_refreshes); null when never recorded. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.row_count IS 'relation: rows in the materialized view after its last recorded refresh. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.checked_at IS 'quality: when the latest quality run ran (its last check); null when no check has run. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.checks_passed IS 'quality: checks of the latest run that passed. Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.checks_failed IS 'quality: error-level checks of the latest run that failed (the run failed; treat the figures with care). Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.checks_warned IS 'quality: warning-level checks of the latest run that failed (recorded; the run still passed). Not PHI.';
+COMMENT ON COLUMN analytics.data_freshness.failed_checks IS 'quality: the failed and warned checks of the latest run as check:subject, comma-separated (e.g. freshness:verifyplus); null when none. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('46_create_analytics_data_freshness.sql', 'a7011e1ea0050097439a9c9abafaf64b13a6b927848a358eeff2dadae4de21d9');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
