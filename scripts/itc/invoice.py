@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +15,8 @@ from zoneinfo import ZoneInfo
 import psycopg2.extensions
 from rich.table import Table
 
-from scripts.itc import jobs
+from itc_common_utilities.timestamps import iso_z
+from scripts.itc import freshness, jobs
 from scripts.itc.env import apply_stack_defaults, console, warehouse
 from scripts.itc.errors import ItcError, MissingPieceError
 from scripts.stack import local_stack
@@ -52,8 +56,9 @@ def print_invoice(conn: psycopg2.extensions.connection, month: str) -> None:
                     "WHERE billing_month = %s GROUP BY 1, 2 ORDER BY 1, 2", (month,))
         rows = cur.fetchall()
     conn.rollback()
-    status = rows[0][2] if rows else "no lines"
-    table = Table(title=f"Invoice {month} ({status})", title_justify="left")
+    stamp = invoice_stamp(conn, month)
+    table = Table(title=f"Invoice {month} ({stamp.status}{'' if rows else ', no lines'}) · "
+                        f"data as of {stamp.data_as_of or 'never loaded'}", title_justify="left")
     for col in ("product", "line type", "firms", "quantity", "amount"):
         table.add_column(col, justify="left" if col in ("product", "line type") else "right")
     total = 0
@@ -64,6 +69,7 @@ def print_invoice(conn: psycopg2.extensions.connection, month: str) -> None:
         unpriced += no_price
     table.add_row("[bold]total[/]", "", "", "", f"[bold]${total:,.2f}[/]")
     console.print(table)
+    console.print(stamp.freshness.line(), highlight=False)
     if unpriced:
         console.print(f"[bold red]{unpriced} line(s) have no price in force in ref.price_list[/]")
 
@@ -89,7 +95,71 @@ def write_invoice(conn: psycopg2.extensions.connection, month: str, output_dir: 
         conn.rollback()
         raise ItcError(f"no invoice lines for {month}" + (f" (months with lines: {months})" if months else
                                                           " (the warehouse has no invoice lines yet: run `itc run`)"))
-    return jobs.write_csv(output_dir / f"invoice-{month}.csv", columns, rows)
+    stamp = invoice_stamp(conn, month)
+    header, table = stamped_with_totals(columns, rows, stamp)
+    return jobs.write_csv(output_dir / f"invoice-{month}.csv", header, table)
+
+
+@dataclass(frozen=True)
+class InvoiceStamp:
+    """What an invoice shows: its month's status and the time of its data."""
+
+    status: str                      # 'draft' (the month is open) | 'final' (in analytics.closed_months)
+    freshness: freshness.Freshness
+
+    @property
+    def data_as_of(self) -> str:
+        """ISO 8601 UTC (``2026-11-01T05:00:00Z``), empty when nothing was ever loaded."""
+        moment = self.freshness.data_as_of
+        return iso_z(moment) if moment else ""
+
+
+def invoice_stamp(conn: psycopg2.extensions.connection, month: str) -> InvoiceStamp:
+    return InvoiceStamp(freshness.month_status(conn, month), freshness.read(conn, BUSINESS_TZ))
+
+
+LINE_TYPES = ("usage", "adjustment", "price_adjustment")  # what the view holds; the CSV adds these two:
+SUBTOTAL, TOTAL = "subtotal", "total"
+# columns a subtotal/total row carries when every line it adds up has the same value (others stay empty:
+# a sum of quantities or a unit price across products means nothing)
+CARRIED = ("billing_month", "firm_name", "billing_account_id", "currency", "status", "closed_at")
+
+
+def stamped_with_totals(columns: list[str], rows: list[tuple[Any, ...]],
+                        stamp: InvoiceStamp) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The CSV's table: the view's columns and ``invoice_status``, ``data_as_of``; each firm's lines then
+    its subtotal row(s) (``line_type`` 'subtotal', one per currency), and the total row(s) at the end
+    (``line_type`` 'total'). Every row has every column: a reader filtering ``line_type`` in
+    ('usage', 'adjustment', 'price_adjustment') gets exactly the lines. A subtotal or total of lines
+    of which one has no price has no amount (it is not known)."""
+    at = {name: i for i, name in enumerate(columns)}
+    header = [*columns, "invoice_status", "data_as_of"]
+    stamped = (stamp.status, stamp.data_as_of)
+
+    def summary(line_type: str, lines: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+        row: list[Any] = [None] * len(columns)
+        for name in CARRIED:
+            if name in at and (name != "firm_name" or line_type == SUBTOTAL):
+                values = {line[at[name]] for line in lines}
+                row[at[name]] = values.pop() if len(values) == 1 else None
+        amounts = [line[at["amount"]] for line in lines]
+        row[at["amount"]] = None if None in amounts else sum(amounts, Decimal("0"))
+        row[at["line_type"]] = line_type
+        return (*row, *stamped)
+
+    def by_currency(lines: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+        groups: dict[Any, list[tuple[Any, ...]]] = {}
+        for line in lines:
+            groups.setdefault(line[at["currency"]] if "currency" in at else None, []).append(line)
+        return list(groups.values())
+
+    table: list[tuple[Any, ...]] = []
+    for _firm, firm_lines in groupby(rows, key=lambda r: r[at["firm_name"]]):  # the rows come by firm_name
+        lines = list(firm_lines)
+        table.extend((*line, *stamped) for line in lines)
+        table.extend(summary(SUBTOTAL, group) for group in by_currency(lines))
+    table.extend(summary(TOTAL, group) for group in by_currency(rows))
+    return header, table
 
 
 def cmd_invoice(args: argparse.Namespace) -> int:
