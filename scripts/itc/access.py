@@ -1,76 +1,76 @@
 """Analyst access to the warehouse (docs/access.md): grant, renew, revoke, list — each audited.
 
-    python -m scripts.access grant alice --granted-by "Dana Lee (CFO)" --reason "JIRA-123 BI dashboards" --days 90
-    python -m scripts.access revoke alice --revoked-by "Dana Lee (CFO)" --reason "left the team"
-    python -m scripts.access list
+    itc access grant alice --granted-by "Dana Lee (CFO)" --reason "JIRA-123 BI dashboards" --days 90
+    itc access revoke alice --revoked-by "Dana Lee (CFO)" --reason "left the team"
+    itc access list
 
-(``itc access grant|revoke|list`` calls the same functions.) Run as the administrator: the RDS master
-user, or locally the embedded cluster's superuser; ``ITC_ADMIN_DATABASE_URL`` names it, else
-``ITC_DATABASE_URL``, else the embedded PostgreSQL.
+(``python -m scripts.itc.access …`` is the same.) The admin connection (:func:`admin_connection`) is
+``ITC_ADMIN_DATABASE_URL``, else ``ITC_DATABASE_URL``, else the embedded PostgreSQL's superuser
+(:func:`scripts.stack.local_pg.admin_dsn`). Against any server that is not on this machine it must
+verify the server (``sslmode=verify-full``, in the DSN or ``PGSSLMODE``), and ``grant``/``revoke``
+need a login that may create roles (the RDS master user, or a role with CREATEROLE): both are
+checked before anything changes.
 
 - :func:`grant_analyst` creates (or renews) a LOGIN role that expires (``VALID UNTIL``), is a member
   of ``itc_analyst`` only, reads in read-only transactions, and records who approved it and why in
-  ``ops.access_grants`` — in one transaction. It returns the generated password, shown once.
+  ``ops.access_grants`` — in one transaction. It returns the generated password, shown once;
+  :func:`bi_connection` is what the analyst's BI tool connects with (host, port, database, user,
+  ``sslmode=verify-full`` and the CA bundle; never the password).
 - :func:`revoke_analyst` ends the login's sessions, drops it, and records who ordered it and why.
-- :func:`list_access` is the quarterly review: every analyst login with its expiry and its last
-  audit record (a login with no record is flagged).
+- :func:`scripts.itc.access_review.list_access` is the quarterly review (built-in, service and analyst
+  logins; an analyst login with no audit record is flagged).
 
 Passwords never reach the server in clear: :func:`scripts.stack.service_logins.set_password` sends a
 SCRAM-SHA-256 verifier computed here, with statement/error logging off for that transaction where
-the login may switch it off. The local service logins live in :mod:`scripts.stack.service_logins`.
+the login may switch it off. Exit codes (:mod:`scripts.itc.errors`): 2 for an invalid request (nothing
+is changed, no database needed), 1 for a refusal or a database error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import psycopg2
-import psycopg2.errors
+import psycopg2.extensions
 from psycopg2 import sql
 
-from scripts.itc.errors import first_line
+from scripts.itc.access_review import ANALYST_GROUP, list_access, membership_mode, render_table
+from scripts.itc.errors import EXIT_CODES, EXIT_FAILURE, EXIT_USAGE, first_line
 from scripts.stack import local_pg
 from scripts.stack.service_logins import generate_password, set_password
 
-ANALYST_GROUP = "itc_analyst"
 MAX_VALID_DAYS = 366
 USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 RESERVED_PREFIXES = ("itc_", "pg_", "rds")
+LOCAL_HOSTS = ("", "127.0.0.1", "localhost", "::1")
+RDS_CA_BUNDLE = "global-bundle.pem"  # the RDS global CA bundle (docs/access.md says where AWS publishes it)
 
 
 class AccessError(ValueError):
-    """A request the access process refuses; the message says why."""
+    """An invalid request (a usage error, exit 2): the message says why; nothing was changed."""
 
 
-@dataclass(frozen=True)
-class AnalystAccess:
-    username: str
-    can_login: bool
-    valid_until: datetime | None
-    expired: bool
-    granted_by: str | None
-    reason: str | None
-    last_action: str | None
-    recorded_at: datetime | None
-
-    @property
-    def audited(self) -> bool:
-        return self.last_action is not None
+class AccessRefused(AccessError):
+    """A request the server's state or the admin connection rules out (exit 1); nothing was changed."""
 
 
 # ---------------------------------------------------------------------------- analysts
 
 def _role(cur: Any, username: str) -> tuple[bool, bool] | None:
-    """(is a member of itc_analyst, can log in) of an existing role, None when it does not exist."""
+    """(is an analyst login: holds itc_analyst and no admin attribute, can log in) of an existing role,
+    None when it does not exist. A superuser, the RDS master user or a CREATEROLE creator of the group
+    is never taken for an analyst (pg_has_role's MEMBER would say so)."""
     cur.execute(
-        "SELECT pg_has_role(r.oid, %s, 'MEMBER') AND r.oid <> %s::regrole, r.rolcanlogin "
-        "FROM pg_roles r WHERE r.rolname = %s",
-        (ANALYST_GROUP, ANALYST_GROUP, username),
+        "SELECT NOT (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls) "
+        "AND (pg_has_role(r.oid, g.oid, 'USAGE') OR pg_has_role(r.oid, g.oid, %(mode)s)), r.rolcanlogin "
+        "FROM pg_roles r, pg_roles g WHERE r.rolname = %(name)s AND g.rolname = %(group)s",
+        {"mode": membership_mode(cur.connection), "name": username, "group": ANALYST_GROUP},
     )
     row = cur.fetchone()
     return None if row is None else (bool(row[0]), bool(row[1]))
@@ -93,15 +93,27 @@ def _check_text(name: str, value: str) -> str:
     return value.strip()
 
 
-def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, valid_days: int = 90) -> str:
-    """Create (or renew) analyst login ``username`` expiring in ``valid_days``; return its new password."""
+def check_grant(username: str, granted_by: str, reason: str, valid_days: int) -> tuple[str, str]:
+    """Refuse an invalid grant (AccessError) before any connection; return (granted_by, reason) trimmed."""
     _check_username(username)
     granted_by = _check_text("granted_by", granted_by)
     reason = _check_text("reason", reason)
-    if not isinstance(valid_days, int) or not 1 <= valid_days <= MAX_VALID_DAYS:
+    if isinstance(valid_days, bool) or not isinstance(valid_days, int) or not 1 <= valid_days <= MAX_VALID_DAYS:
         raise AccessError(
             f"valid_days must be between 1 and {MAX_VALID_DAYS} (access is reviewed quarterly), got {valid_days!r}"
         )
+    return granted_by, reason
+
+
+def check_revoke(username: str, revoked_by: str, reason: str) -> tuple[str, str]:
+    """Refuse an invalid revocation (AccessError) before any connection; return (revoked_by, reason)."""
+    _check_username(username)
+    return _check_text("revoked_by", revoked_by), _check_text("reason", reason)
+
+
+def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, valid_days: int = 90) -> str:
+    """Create (or renew) analyst login ``username`` expiring in ``valid_days``; return its new password."""
+    granted_by, reason = check_grant(username, granted_by, reason, valid_days)
     password = generate_password()
     ident = sql.Identifier(username)
     with conn, conn.cursor() as cur:
@@ -115,7 +127,7 @@ def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, val
         elif existing[0]:
             action = "renew"
         else:
-            raise AccessError(f"role {username!r} exists and is not an analyst login; refusing to change it")
+            raise AccessRefused(f"role {username!r} exists and is not an analyst login; refusing to change it")
         set_password(cur, username, password)
         cur.execute(sql.SQL("ALTER ROLE {} LOGIN VALID UNTIL {}").format(ident, sql.Literal(valid_until.isoformat())))
         cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(ANALYST_GROUP), ident))
@@ -131,15 +143,13 @@ def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, val
 
 def revoke_analyst(conn: Any, username: str, *, revoked_by: str, reason: str) -> None:
     """End analyst ``username``'s sessions, drop the login, and record who ordered it and why."""
-    _check_username(username)
-    revoked_by = _check_text("revoked_by", revoked_by)
-    reason = _check_text("reason", reason)
+    revoked_by, reason = check_revoke(username, revoked_by, reason)
     with conn, conn.cursor() as cur:
         existing = _role(cur, username)
         if existing is None:
-            raise AccessError(f"no analyst login {username!r} to revoke")
+            raise AccessRefused(f"no analyst login {username!r} to revoke")
         if not existing[0]:
-            raise AccessError(f"role {username!r} is not an analyst login; refusing to drop it")
+            raise AccessRefused(f"role {username!r} is not an analyst login; refusing to drop it")
         cur.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(username)))
         cur.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
@@ -153,69 +163,156 @@ def revoke_analyst(conn: Any, username: str, *, revoked_by: str, reason: str) ->
         )
 
 
-LIST_QUERY = """
-SELECT r.rolname, r.rolcanlogin, r.rolvaliduntil, coalesce(r.rolvaliduntil < now(), false),
-       g.actor, g.reason, g.action, g.recorded_at
-FROM pg_roles AS r
-LEFT JOIN LATERAL (
-    SELECT a.actor, a.reason, a.action, a.recorded_at FROM ops.access_grants AS a
-    WHERE a.username = r.rolname ORDER BY a.recorded_at DESC, a.event_id DESC LIMIT 1
-) AS g ON true
-WHERE pg_has_role(r.oid, %s, 'MEMBER') AND r.rolname <> %s
-ORDER BY r.rolname
-"""
+# ------------------------------------------------------------------- the admin connection
+
+def _is_local(host: str) -> bool:
+    return host in LOCAL_HOSTS or host.startswith("/")
 
 
-def list_access(conn: Any) -> list[AnalystAccess]:
-    """Every login that holds analyst access, with its expiry and its latest audit record."""
-    with conn, conn.cursor() as cur:
-        cur.execute(LIST_QUERY, (ANALYST_GROUP, ANALYST_GROUP))
-        return [AnalystAccess(*row) for row in cur.fetchall()]
+def admin_connection(*, manage_roles: bool) -> psycopg2.extensions.connection:
+    """Connect with the admin DSN (module docstring). Refused (AccessRefused) when a server that is not
+    on this machine would be reached without ``sslmode=verify-full``, or, with ``manage_roles``, when
+    the login may not create roles."""
+    dsn = local_pg.admin_dsn()
+    params = psycopg2.extensions.parse_dsn(dsn)
+    host = params.get("host") or os.environ.get("PGHOST", "")
+    sslmode = params.get("sslmode") or os.environ.get("PGSSLMODE") or "prefer"
+    if not _is_local(host) and sslmode != "verify-full":
+        raise AccessRefused(
+            f"the admin connection to {host} uses sslmode={sslmode}: add sslmode=verify-full and "
+            f"sslrootcert=<path of {RDS_CA_BUNDLE}> to ITC_ADMIN_DATABASE_URL (docs/access.md)")
+    conn = psycopg2.connect(dsn, application_name="itc access")
+    if manage_roles:
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+            user, may = cur.fetchone()
+        conn.rollback()
+        if not may:
+            conn.close()
+            raise AccessRefused(
+                f"the admin connection logs in as {user}, which may not create roles: set ITC_ADMIN_DATABASE_URL "
+                "to the RDS master user or a role with CREATEROLE (docs/access.md)")
+    return conn
+
+
+# --------------------------------------------------------------- what a BI tool connects with
+
+@dataclass(frozen=True)
+class BiConnection:
+    """Where and how an analyst connects: the admin connection's server and database, over verified TLS."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    sslrootcert: str
+    sslmode: str = "verify-full"
+
+    def uri(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        query = urlencode({"sslmode": self.sslmode, "sslrootcert": self.sslrootcert}, safe="/", quote_via=quote)
+        return f"postgresql://{quote(self.user, safe='')}@{host}:{self.port}/{quote(self.dbname, safe='')}?{query}"
+
+    def keywords(self) -> str:
+        pairs = (("host", self.host), ("port", self.port), ("dbname", self.dbname), ("user", self.user),
+                 ("sslmode", self.sslmode), ("sslrootcert", self.sslrootcert))
+        return " ".join(f"{key}={_libpq_value(str(value))}" for key, value in pairs)
+
+
+def _libpq_value(text: str) -> str:
+    if text and not re.search(r"[\s'\\]", text):
+        return text
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def bi_connection(conn: Any, username: str, *, ca_bundle: str | None = None) -> BiConnection:
+    """The BI connection of ``username`` on the admin connection's server. CA bundle: ``ca_bundle``, else
+    the one the admin connection verified the server with, else (this machine) the local TLS cluster's
+    CA, else the RDS global bundle's file name."""
+    params = conn.get_dsn_parameters()
+    verified = params.get("sslrootcert") if params.get("sslmode") in ("verify-ca", "verify-full") else None
+    host = conn.info.host
+    local_ca = str(local_pg.cluster("debian", tls=True).ca_file) if _is_local(host) else None
+    return BiConnection(host, int(conn.info.port), conn.info.dbname, username,
+                        ca_bundle or verified or local_ca or RDS_CA_BUNDLE)
+
+
+def grant_lines(conn: Any, username: str, password: str, days: int, ca_bundle: str | None) -> list[str]:
+    """What ``itc access grant`` prints: the password once, then the connection without it."""
+    bi = bi_connection(conn, username, ca_bundle=ca_bundle)
+    lines = [f"analyst login {username} ready, valid {days} days. Password (shown once, send it through the "
+             f"password manager, never by e-mail):", password, "",
+             "Connect the BI tool with (the tool asks for the password; it is not part of these):",
+             f"  URI:       {bi.uri()}",
+             f"  key=value: {bi.keywords()}"]
+    if os.path.basename(bi.sslrootcert) == RDS_CA_BUNDLE:
+        lines.append(f"  CA bundle: {RDS_CA_BUNDLE}, the RDS global bundle: download it from AWS's page \"Using "
+                     "SSL/TLS to encrypt a connection to a DB instance\" and put its path in sslrootcert "
+                     "(docs/access.md)")
+    else:
+        lines.append(f"  CA bundle: {bi.sslrootcert}")
+    if not conn.info.ssl_in_use:
+        lines.append("  note: the admin connection is not encrypted, so this server may offer no TLS (the local "
+                     "pgserver cluster has none; `python -m scripts.stack.local_pg start --engine debian --tls` "
+                     "starts one that has); RDS always does")
+    return lines
 
 
 # --------------------------------------------------------------------------------- CLI
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="itc access", description="Grant, revoke and review analyst access.")
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="itc access", description="Grant, revoke and review analyst access.",
+                                     epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="action", required=True)
     g = sub.add_parser("grant", help="create or renew an analyst login (prints its password once)")
     g.add_argument("username")
     g.add_argument("--granted-by", required=True, help="who approved the request")
     g.add_argument("--reason", required=True, help="ticket and purpose")
     g.add_argument("--days", type=int, default=90, help="days until the login expires (default 90)")
+    g.add_argument("--ca-bundle", default=None,
+                   help=f"CA bundle path to print in the connection string (default: the admin connection's "
+                        f"sslrootcert, else {RDS_CA_BUNDLE})")
     r = sub.add_parser("revoke", help="drop an analyst login")
     r.add_argument("username")
     r.add_argument("--revoked-by", required=True)
     r.add_argument("--reason", required=True)
-    sub.add_parser("list", help="every analyst login, its expiry and who granted it (quarterly review)")
-    args = parser.parse_args(argv)
-    conn = psycopg2.connect(local_pg.admin_dsn())
+    sub.add_parser("list", help="every login: built-in, service or analyst; expiry, who granted it, what to fix")
+    return parser
+
+
+def _run(conn: Any, args: argparse.Namespace) -> list[str]:
+    if args.action == "grant":
+        password = grant_analyst(conn, args.username, granted_by=args.granted_by, reason=args.reason,
+                                 valid_days=args.days)
+        return grant_lines(conn, args.username, password, args.days, args.ca_bundle)
+    if args.action == "revoke":
+        revoke_analyst(conn, args.username, revoked_by=args.revoked_by, reason=args.reason)
+        return [f"analyst login {args.username} revoked"]
+    return render_table(list_access(conn))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
-        if args.action == "grant":
-            password = grant_analyst(conn, args.username, granted_by=args.granted_by, reason=args.reason,
-                                     valid_days=args.days)
-            print(f"analyst login {args.username} ready, valid {args.days} days. Password (shown once, send it "
-                  f"through the password manager, never by e-mail):\n{password}")
+        if args.action == "grant":  # an invalid request is refused before any connection
+            check_grant(args.username, args.granted_by, args.reason, args.days)
         elif args.action == "revoke":
-            revoke_analyst(conn, args.username, revoked_by=args.revoked_by, reason=args.reason)
-            print(f"analyst login {args.username} revoked")
-        else:
-            rows = list_access(conn)
-            print(f"{'login':<24} {'valid until':<26} {'status':<9} {'granted/renewed by':<24} reason")
-            for a in rows:
-                status = "EXPIRED" if a.expired else ("active" if a.can_login else "disabled")
-                until = a.valid_until.isoformat(timespec="minutes") if a.valid_until else "NEVER (fix!)"
-                who = a.granted_by or "NO AUDIT RECORD"
-                print(f"{a.username:<24} {until:<26} {status:<9} {who:<24} {a.reason or ''}")
-            print(f"{len(rows)} analyst login(s)")
+            check_revoke(args.username, args.revoked_by, args.reason)
+        conn = admin_connection(manage_roles=args.action != "list")
+        try:
+            lines = _run(conn, args)
+        finally:
+            conn.close()
+    except AccessRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except AccessError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except psycopg2.Error as exc:
         print(f"error: {first_line(exc)}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+        return EXIT_FAILURE
+    print("\n".join(lines))
     return 0
 
 

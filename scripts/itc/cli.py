@@ -12,7 +12,9 @@
 Endpoints come from the environment (docs/CONTRACTS.md: ``ITC_DATABASE_URL``, ``AWS_ENDPOINT_URL``,
 ``ITC_LANDING_BUCKET``, ``ITC_EXCHANGE_ENV``, ``ITC_QB_BASE_URL``, ...). A variable that is not set
 is taken from the local stack when it is running (``itc stack up``), so both work unchanged.
-Expected failures print one line ``error: ...`` and exit 1; secrets and DSN passwords never appear.
+Expected failures print one line ``error: ...`` and exit 1; usage errors (an unknown command or option, a
+missing or invalid argument) exit 2 with a message naming the problem (``errors.EXIT_CODES``); secrets
+and DSN passwords never appear.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from scripts.itc.env import (
     parse_month,
     warehouse,
 )
-from scripts.itc.errors import MissingPieceError, expected_errors, first_line
+from scripts.itc.errors import EXIT_CODES, EXIT_FAILURE, EXIT_USAGE, MissingPieceError, expected_errors, first_line
 from scripts.stack import local_stack
 from scripts.stack.service_logins import set_service_passwords
 
@@ -122,12 +124,12 @@ def cmd_access(args: argparse.Namespace) -> int:
     try:
         return access.main(args.access_args or ["--help"])
     except SystemExit as exc:  # argparse's --help / usage errors
-        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:
 
-    parser = argparse.ArgumentParser(prog="itc", description="ITC — Invoice Transactions Collector")
+    parser = argparse.ArgumentParser(prog="itc", description="ITC — Invoice Transactions Collector", epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("migrate", help="apply the numbered SQL scripts").set_defaults(func=cmd_migrate)
@@ -200,7 +202,7 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     except expected_errors() as exc:
         err_console.print(f"[bold red]error:[/] {escape(first_line(exc))}", highlight=False)
-        return 1
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from itc_common_utilities.logger.logger_setup import redact_text
 
+EXIT_FAILURE = 1  # the command ran and failed: one `error:` line says why
+EXIT_USAGE = 2  # the command line is invalid (argparse's own code): nothing ran, the message names the problem
+EXIT_CODES = ("exit status: 0 done; 1 failed (one 'error:' line says why); 2 usage error: an unknown command or "
+              "option, a missing or invalid argument or value (the message names it; nothing was changed); "
+              "130 interrupted")
+
 
 class ItcError(RuntimeError):
     """An expected failure: the CLI prints its message on one line and exits non-zero."""

@@ -11,6 +11,11 @@ import psycopg2
 import pytest
 
 from scripts.itc import access
+from scripts.itc.access_review import render_table
+from scripts.stack import local_pg
+from scripts.stack.service_logins import local_login_dsn
+from tests.security.test_tls import pytestmark as tls_only
+from tests.security.test_tls import tls_server  # noqa: F401  (the TLS-only server fixture, shared)
 from tests.warehouse.kit import read
 
 
@@ -115,25 +120,156 @@ def test_given_analyst_when_revoked_then_login_gone_sessions_ended_and_audited(d
     assert [(r[0], r[1], r[2]) for r in rows][-1] == ("revoke", "Sam (security)", "left the company")
 
 
-def test_given_logins_when_listed_then_review_shows_expiry_approver_and_unaudited_ones(db, analyst_name):
-    """GIVEN an audited analyst, an expired one and a login someone made a member of itc_analyst by hand
-    WHEN access is listed for the quarterly review THEN each appears with its expiry, approver and flags."""
+def test_given_logins_when_listed_then_built_in_and_service_logins_are_labelled_and_only_rogue_analysts_flagged(
+        db, analyst_name):
+    """GIVEN an audited analyst (expired), a login made a member of itc_analyst by hand, one given phi_reader by
+    hand, an ITC service login (itc_*), the superuser and the ITC service logins
+    WHEN access is listed for the quarterly review
+    THEN the analysts show their expiry, approver and findings (NO AUDIT RECORD only on the hand-made ones),
+    postgres is built-in and the itc_* logins are service, neither flagged."""
     access.grant_analyst(db, analyst_name, granted_by="Dana", reason="JIRA-7", valid_days=90)
-    rogue = f"rogue_{uuid.uuid4().hex[:8]}"
+    suffix = uuid.uuid4().hex[:8]
+    rogue, phi, service = f"rogue_{suffix}", f"phi_{suffix}", f"itc_svc_{suffix}"
     with db.cursor() as cur:
         cur.execute(f'CREATE ROLE "{rogue}" LOGIN; GRANT itc_analyst TO "{rogue}"')
+        cur.execute(f'CREATE ROLE "{phi}" LOGIN; GRANT phi_reader TO "{phi}"')
+        cur.execute(f'CREATE ROLE "{service}" LOGIN')
         cur.execute(f"ALTER ROLE \"{analyst_name}\" VALID UNTIL '2020-01-01'")
     db.commit()
     try:
         listed = {a.username: a for a in access.list_access(db)}
-        assert listed[analyst_name].granted_by == "Dana" and listed[analyst_name].reason == "JIRA-7"
-        assert listed[analyst_name].expired is True
-        assert listed[rogue].audited is False and listed[rogue].valid_until is None
-        assert "itc_loader" not in listed and "itc_analyst" not in listed
+        table = "\n".join(render_table(list(listed.values())))
     finally:
         with db.cursor() as cur:
-            cur.execute(f'DROP ROLE "{rogue}"')
+            cur.execute(f'DROP ROLE "{rogue}", "{phi}", "{service}"')
         db.commit()
+    mine = listed[analyst_name]
+    assert (mine.kind, mine.groups, mine.granted_by, mine.reason) == ("analyst", ("itc_analyst",), "Dana", "JIRA-7")
+    assert mine.expired is True and mine.findings == ("EXPIRED: revoke",)
+    assert listed[rogue].kind == "analyst" and listed[rogue].findings == ("NO AUDIT RECORD", "NO EXPIRY")
+    assert listed[phi].groups == ("phi_reader",) and "NO AUDIT RECORD" in listed[phi].findings
+    assert (listed["postgres"].kind, listed["postgres"].groups, listed["postgres"].findings) == ("built-in", (), ())
+    for name in ("itc_loader", "itc_refresher", "itc_migrator", service):
+        assert (listed[name].kind, listed[name].findings) == ("service", ()), name
+    assert listed["itc_loader"].note.startswith("Login of the pipelines' loads")
+    assert "itc_analyst" not in listed and "phi_reader" not in listed
+    lines = {line.split()[0]: line for line in table.splitlines()[1:-1]}
+    assert "NEVER" not in lines["postgres"] and "NO AUDIT RECORD" not in lines["postgres"]
+    assert " built-in " in lines["postgres"] and " service " in lines["itc_loader"]
+    assert "NO AUDIT RECORD, NO EXPIRY" in lines[rogue] and "NO AUDIT RECORD" not in lines[analyst_name]
+
+
+def test_given_a_long_approver_when_listed_then_columns_stay_apart_and_long_values_end_with_an_ellipsis(
+        db, analyst_name):
+    """GIVEN an approver longer than its column WHEN the review table is printed
+    THEN the approver is cut with an ellipsis and the reason starts in its own column, as on every line."""
+    approver = "Maria-Fernanda Montgomery-Smythe (VP Finance); Dana Lee (CFO)"
+    access.grant_analyst(db, analyst_name, granted_by=approver, reason="JIRA-9 board pack", valid_days=30)
+    table = render_table(access.list_access(db))
+    header, line = table[0], next(x for x in table if x.startswith(analyst_name + " "))
+    column = header.index("reason / note")
+    assert line[column:] == "JIRA-9 board pack"
+    assert line[column - 1] == " " and line[:column].rstrip().endswith("…")
+    assert approver not in line and line[header.index("granted/renewed by"):column].startswith("Maria-Fernanda")
+
+
+def test_given_a_role_admin_of_the_analyst_group_without_its_privileges_when_granted_then_refused(db, db_dsn):
+    """GIVEN a login that administers itc_analyst but may not use it (what PostgreSQL 16 gives the CREATEROLE
+    creator of a role, e.g. the RDS master user) WHEN `grant` names it THEN it is refused (not "renewed": its
+    password and settings are untouched) and the review does not count it as an analyst."""
+    if db.server_version < 160000:
+        pytest.skip("ADMIN-only memberships exist from PostgreSQL 16")
+    name = f"admin_{uuid.uuid4().hex[:8]}"
+    with db.cursor() as cur:
+        cur.execute(f'CREATE ROLE "{name}" LOGIN CREATEROLE PASSWORD NULL')
+        cur.execute(f'GRANT itc_analyst TO "{name}" WITH ADMIN TRUE, INHERIT FALSE, SET FALSE')
+    db.commit()
+    try:
+        with pytest.raises(access.AccessRefused, match="exists and is not an analyst login"):
+            access.grant_analyst(db, name, granted_by="Dana", reason="JIRA-1", valid_days=30)
+        listed = {a.username: a for a in access.list_access(db)}
+        assert (listed[name].kind, listed[name].groups, listed[name].findings) == ("other", (), ())
+        with db.cursor() as cur:
+            cur.execute("SELECT a.rolpassword IS NULL, r.rolconfig FROM pg_authid a JOIN pg_roles r USING (oid) "
+                        "WHERE a.rolname = %s", (name,))
+            assert cur.fetchone() == (True, None)
+    finally:
+        db.rollback()
+        with db.cursor() as cur:
+            cur.execute(f'DROP ROLE "{name}"')
+        db.commit()
+
+
+def test_given_an_admin_dsn_that_cannot_create_roles_when_granting_then_refused_naming_the_login(
+        db_dsn, monkeypatch, capsys):
+    """GIVEN ITC_ADMIN_DATABASE_URL logging in as itc_loader WHEN `itc access grant` runs
+    THEN it exits 1 saying that login may not create roles and what to set instead; nothing is created."""
+    monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", local_login_dsn(db_dsn, "itc_loader"))
+    code = access.main(["grant", "jdoe_admin_test", "--granted-by", "Dana", "--reason", "JIRA-1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: the admin connection logs in as itc_loader, which may not create roles")
+    assert "RDS master user or a role with CREATEROLE" in err
+
+
+def test_given_a_remote_admin_dsn_without_verify_full_when_granting_then_refused_before_connecting(
+        monkeypatch, capsys):
+    """GIVEN ITC_ADMIN_DATABASE_URL naming a remote server without sslmode=verify-full (as RDS would be)
+    WHEN `itc access grant` runs THEN it exits 1 before connecting, saying which sslmode and CA to add."""
+    monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", "postgresql://itcadmin@warehouse.example.invalid:5432/itc"
+                                                 "?sslmode=require")
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    code = access.main(["grant", "jdoe", "--granted-by", "Dana", "--reason", "JIRA-1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == ("error: the admin connection to warehouse.example.invalid uses sslmode=require: add "
+                           "sslmode=verify-full and sslrootcert=<path of global-bundle.pem> to "
+                           "ITC_ADMIN_DATABASE_URL (docs/access.md)")
+
+
+@tls_only
+def test_given_the_tls_server_when_granted_then_the_printed_connection_strings_connect_with_verify_full(
+        tls_server, monkeypatch, capsys):  # noqa: F811 (the fixture imported above)
+    """GIVEN the local TLS-only server (like RDS with rds.force_ssl) as the admin connection
+    WHEN `itc access grant` runs
+    THEN it prints the password once, and a URI and a key=value string (host, port, database, user,
+    sslmode=verify-full, the CA file) without the password, each of which connects as the analyst over
+    verified TLS and runs SELECT 1."""
+    admin_dsn = local_pg.cluster("debian", tls=True).dsn(tls_server.dbname)
+    monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", admin_dsn)
+    name = f"bi_{uuid.uuid4().hex[:8]}"
+    assert access.main(["grant", name, "--granted-by", "Dana", "--reason", "JIRA-5 BI", "--days", "7"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    password = lines[1]
+    uri = next(x for x in lines if x.startswith("  URI:")).split(":", 1)[1].strip()
+    keywords = next(x for x in lines if x.startswith("  key=value:")).split(":", 1)[1].strip()
+    try:
+        assert out.count(password) == 1
+        ca = quote(str(tls_server.ca_file))
+        assert uri == (f"postgresql://{name}@127.0.0.1:{local_pg.TLS_PORT}/{tls_server.dbname}"
+                       f"?sslmode=verify-full&sslrootcert={ca}")
+        assert keywords == (f"host=127.0.0.1 port={local_pg.TLS_PORT} dbname={tls_server.dbname} user={name} "
+                            f"sslmode=verify-full sslrootcert={tls_server.ca_file}")
+        for dsn in (uri, keywords):
+            conn = psycopg2.connect(dsn, password=password)
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1, current_user, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())")
+                assert cur.fetchone() == (1, name, True)
+            conn.close()
+    finally:
+        assert access.main(["revoke", name, "--revoked-by", "Dana", "--reason", "test over"]) == 0
+
+
+def test_given_an_rds_endpoint_when_connection_is_described_then_it_names_the_rds_global_bundle():
+    """GIVEN the admin connection's server is an RDS endpoint without a CA file of its own
+    WHEN the BI connection is described THEN sslrootcert is the RDS global bundle and both forms quote safely."""
+    bi = access.BiConnection("itc.abc123.us-east-1.rds.amazonaws.com", 5432, "itc", "jdoe", access.RDS_CA_BUNDLE)
+    assert bi.uri() == ("postgresql://jdoe@itc.abc123.us-east-1.rds.amazonaws.com:5432/itc"
+                        "?sslmode=verify-full&sslrootcert=global-bundle.pem")
+    spaced = access.BiConnection("db", 5432, "itc", "jdoe", r"C:\My Certs\global-bundle.pem")
+    assert spaced.keywords().endswith(r"sslrootcert='C:\\My Certs\\global-bundle.pem'")
+    assert "%20" in spaced.uri() and " " not in spaced.uri()
 
 
 def test_audit_trail_is_append_only(db, analyst_name):
