@@ -1,5 +1,6 @@
 """The KPI dashboard page in a real headless Chromium: it renders offline, has its charts, and shows
-exactly the warehouse's numbers.
+exactly the warehouse's numbers: money per billing month, every tile labelled with its period and
+status, the data's as-of time and each source's freshness, reject reasons in words.
 
 Needs the Debian ``chromium`` package (``make test`` installs it when it can:
 ``scripts/build/system_packages.sh``). When it is missing the test FAILS, saying so: a skipped browser test would hide a
@@ -11,13 +12,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg2
 import pytest
 
+from itc_common_utilities.loader.reject_reasons import reason_in_words
 from scripts.itc import dashboard
+from tests.warehouse.kit import VIEWS_IN_ORDER, add_demo_prices, refresh_all
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +76,10 @@ class DomReader(HTMLParser):
         self.svg_ids: list[str] = []
         self.external: list[str] = []
         self.quality: dict[str, str] = {}
+        self.periods: dict[str, str] = {}  # kpi -> the period its tile names
+        self.reasons: dict[str, set[str]] = {}  # reject reason code -> the words shown for it
+        self.month_labels: dict[str, str] = {}  # month -> its label in the month table
+        self._reason: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -79,6 +87,11 @@ class DomReader(HTMLParser):
             self.svg_ids.append(a.get("id", ""))
         if "data-kpi" in a:
             self.kpis[a["data-kpi"]] = a["data-value"]
+            self.periods[a["data-kpi"]] = a["data-period"]
+        if tag == "td" and "data-reason" in a and "data-metric" not in a:  # the reason's cell, not its count
+            self._reason = a["data-reason"]
+        if tag == "td" and "data-status" in a:
+            self.month_labels[a["data-month"]] = a["data-value"]
         if "data-metric" in a and "data-value" in a:
             self.marks.append({"tag": tag, **a})
         if a.get("id") == "quality-status":
@@ -86,6 +99,11 @@ class DomReader(HTMLParser):
         for attr in ("src", "href"):
             if a.get(attr, "").startswith(("http:", "https:", "//")):
                 self.external.append(a[attr])
+
+    def handle_data(self, data: str) -> None:
+        if self._reason:
+            self.reasons.setdefault(self._reason, set()).add(data)
+            self._reason = None
 
     def values(self, tag: str, metric: str, key: str) -> dict[str, float]:
         return {m[key]: float(m["data-value"]) for m in self.marks
@@ -118,24 +136,29 @@ def seed_warehouse(conn: psycopg2.extensions.connection) -> None:
                                 "duplicate_request, exclude_from_reporting, verify_close_datetime, _load_id, "
                                 "_source_key) VALUES (%s, %s, %s, %s, %s, %s, %s, 'k')",
                                 (rid, firm, created, dup, excl, closed, load_id))
-        for view in ("curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus",
-                     "analytics.demands_summary", "analytics.verifyplus_monthly"):
-            cur.execute(f"REFRESH MATERIALIZED VIEW {view}")
+        add_demo_prices(cur)  # demands 25.00 uploaded, 5.00 archived; Verify+ 40.00 in 2026
+        for view in VIEWS_IN_ORDER:
             cur.execute("INSERT INTO ops.view_refreshes (view_name, refreshed_at, duration_ms, concurrent) "
                         "VALUES (%s, '2026-11-01T05:03:00Z', 5, false)", (view,))
         cur.execute("INSERT INTO ops.quality_results (check_run_id, check_name, subject, passed, detail, level) "
                     "VALUES ('q1', 'freshness', 'demand', true, NULL, 'error'), "
                     "('q1', 'summary_totals', '', false, 'off by one', 'error'), "
                     "('q1', 'row_count_change', 'raw.cases', false, 'went from 10 rows to 2', 'warning')")
+    refresh_all(conn)
+    with conn, conn.cursor() as cur:  # September's invoice is final, October's a draft
+        cur.execute("SELECT analytics.close_month('2026-09', 'finance test')")
 
 
 def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_show_the_warehouse_numbers(
     db: psycopg2.extensions.connection, tmp_path: Path
 ) -> None:
-    """GIVEN a warehouse with known demands, Verify+ requests, loads, rejects and refreshes
+    """GIVEN a warehouse with known demands, Verify+ requests, prices, loads (snapshots extracted 2026-11-01
+    05:00 UTC), rejects and refreshes, September 2026 closed
     WHEN the dashboard is written and opened in headless Chromium (offline, file://)
-    THEN it renders its charts as SVG, loads nothing from the network, and every number it shows
-    equals what the database says."""
+    THEN it renders its charts as SVG, loads nothing from the network, every number it shows equals what
+    the database says, the money per billing month included; each tile names its period ("October 2026
+    (draft)"), the months say draft/final, the change from September is shown, the data's as-of time and
+    each source's complete-through day are printed, and rejects are in words."""
     binary = find_chromium()
     seed_warehouse(db)
     page = dashboard.write(db, tmp_path / "dashboard.html")
@@ -148,7 +171,7 @@ def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_s
     # renders, offline, with its charts
     assert "ITC — KPI dashboard" in dumped.stdout
     assert dom.external == []
-    assert {"chart-demands-month", "chart-demands-firm", "chart-verifyplus-month",
+    assert {"chart-invoice-month", "chart-demands-month", "chart-demands-firm", "chart-verifyplus-month",
             "chart-verifyplus-close"} <= set(dom.svg_ids)
 
     # the numbers the database holds, read independently of the dashboard's own queries
@@ -163,6 +186,8 @@ def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_s
         db_vp = {m: int(n) for m, n in cur.fetchall()}
         cur.execute("SELECT count(*) FROM ops.rejected_records")
         db_rejected = cur.fetchone()[0]
+        cur.execute("SELECT billing_month, sum(amount) FROM analytics.invoice_lines GROUP BY 1")
+        db_money = {m: float(a) for m, a in cur.fetchall()}
     db.rollback()
 
     # the seeded truth: September = d1, d2, d3 (23:30 New York on 30 Sep); October = d4, d5
@@ -176,6 +201,28 @@ def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_s
     # median days to close of billable closed requests: Sep {2} -> 2, Oct {5, 1} -> 3
     assert dom.values("circle", "median-days-to-close", "data-month") == {"2026-09": 2.0, "2026-10": 3.0}
 
+    # money: September 3 uploads x 25 + 1 Verify+ x 40 = 115; October 2 x 25 + 2 archived x 5 + 2 x 40 = 140
+    assert db_money == {"2026-09": 115.0, "2026-10": 140.0}
+    assert dom.values("td", "invoice-total", "data-month") == db_money
+    assert dom.values("rect", "usage", "data-month") == db_money
+    assert dom.values("rect", "adjustments", "data-month") == {"2026-09": 0.0, "2026-10": 0.0}
+    changes = {m["data-month"]: m["data-value"] for m in dom.marks if m["data-metric"] == "invoice-total-change"}
+    assert changes == {"2026-09": "", "2026-10": "0.2174"}  # September: no month before it shown
+    assert dom.month_labels == {"2026-09": "September 2026 (final)", "2026-10": "October 2026 (draft)"}
+    assert (dom.kpis["invoice-total-month"], dom.periods["invoice-total-month"]) == ("140.00", "October 2026 (draft)")
+    assert "+21.7% vs September 2026" in dumped.stdout
+    assert dom.periods["demands-uploaded-total"] == "September 2026 – October 2026 (2 months)"
+    assert all(dom.periods.values()), dom.periods  # every tile names its period
+
+    # what data it shows: the snapshots' extraction time; complete through the day before (New York)
+    assert dom.kpis["data-as-of"] == "2026-11-01T05:00:00Z"
+    assert dom.values("td", "failed-since", "data-source") == {"demand": 0.0, "verifyplus": 0.0}
+    assert 'data-metric="complete-through" data-source="demand" data-value="2026-10-31"' in dumped.stdout
+    # rejects in words, not codes
+    assert dom.reasons == {"bad_timestamp": {reason_in_words("bad_timestamp")},
+                           "missing_key": {reason_in_words("missing_key")}}
+    assert ">bad_timestamp<" not in dumped.stdout
+
     assert dom.kpis["demands-uploaded-total"] == "5"
     assert dom.kpis["demands-archived-total"] == "2"
     assert dom.kpis["verifyplus-billable-total"] == "3"
@@ -187,7 +234,7 @@ def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_s
     assert (dom.quality["data-failed"], dom.quality["data-warnings"], dom.quality["data-checks"]) == ("1", "1", "3")
 
     # and it paints: a screenshot of the page is a real image
-    shot = tmp_path / "dashboard.png"
+    shot = tmp_path / "dashboard.png"  # kept under pytest's --basetemp for a look
     painted = chromium(binary, tmp_path, f"--screenshot={shot}", "--window-size=1200,2200", page.as_uri())
     assert painted.returncode == 0, painted.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
@@ -220,3 +267,35 @@ def test_given_hostile_firm_names_when_rendered_then_they_are_shown_as_text_not_
     dom.feed(html)
     assert dom.values("rect", "uploaded", "data-firm") == {'<script>alert("x")</script>': 3.0,
                                                            "O'Brien & \"Sons\"": 2.0}
+
+
+def test_given_fifteen_months_when_rendered_then_the_last_twelve_are_shown_with_gaps_as_zero_and_their_change(
+) -> None:
+    """GIVEN demands in 15 months (August 2025 – October 2026) except March 2026, and invoice money in October
+    and September 2026 (September closed, a credit in October)
+    WHEN the dashboard is rendered
+    THEN the month table has the 12 months November 2025 – October 2026, March 2026 among them with zero,
+    April's change is not a figure (from zero), October's money is split usage/adjustments, its tiles say
+    "October 2026 (draft)" and the invoice total tile gives the change from September."""
+    months = [f"{2025 + (m > 12)}-{(m - 1) % 12 + 1:02d}" for m in range(8, 23) if m != 15]  # no 2026-03
+    data = dashboard.DashboardData(
+        generated_at=datetime(2026, 11, 2, tzinfo=UTC),
+        demands=[(m, "Acme Law", i + 1, 0) for i, m in enumerate(months)],
+        money=[("2026-09", Decimal("100.00"), Decimal("0"), 0), ("2026-10", Decimal("150.00"), Decimal("-25.00"), 0)],
+        closed={"2026-09"},
+    )
+    dom = DomReader()
+    dom.feed(dashboard.render(data))
+
+    shown = dom.values("td", "month-uploaded", "data-month")
+    assert list(shown) == ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06",
+                           "2026-07", "2026-08", "2026-09", "2026-10"]
+    assert shown["2026-03"] == 0 and shown["2026-10"] == 14
+    assert dom.month_labels["2026-09"] == "September 2026 (final)"
+    changes = {m["data-month"]: m["data-value"] for m in dom.marks if m["data-metric"] == "month-uploaded-change"}
+    assert changes["2026-03"] == "-1.0" and changes["2026-04"] == ""  # to zero, then from zero
+    assert dom.values("td", "invoice-adjustments", "data-month")["2026-10"] == -25.0
+    assert dom.values("rect", "adjustments", "data-month")["2026-10"] == -25.0
+    assert dom.kpis["invoice-total-month"] == "125.00"
+    assert {dom.periods[k] for k in dom.periods if k.endswith("-month")} == {"October 2026 (draft)"}
+    assert dom.periods["demands-uploaded-total"] == "November 2025 – October 2026 (12 months)"

@@ -1,4 +1,5 @@
-"""The dashboard's charts: inline SVG (bars grouped or horizontal, a line), no script, no network.
+"""The dashboard's pieces: table cells and KPI tiles, and charts as inline SVG (bars grouped or horizontal,
+a line), no script, no network.
 
 Every mark carries its series, label and exact value in data attributes (``data-metric``,
 ``data-month``/``data-firm``, ``data-value``), which the browser test reads back.
@@ -8,14 +9,53 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-COLORS = {"uploaded": "#2563eb", "archived": "#f59e0b", "billable": "#059669", "days": "#7c3aed"}
+COLORS = {"uploaded": "#2563eb", "archived": "#f59e0b", "billable": "#059669", "days": "#7c3aed",
+          "usage": "#0891b2", "adjustments": "#db2777"}
 
 
 def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def fmt_age(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "no load yet"
+    minutes = int((now - value).total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // 1440} days ago"
+
+
+def kpi(name: str, label: str, value: Any, shown: str | None = None, *, period: str, change: str = "",
+        text: bool = False) -> str:
+    """A headline tile: what it counts, the period it covers (``October 2026 (draft)``, ``latest loads``),
+    the figure, and its change from the month before when it has one."""
+    return (f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
+            f'<div class="kpi-period">{esc(period)}</div>'
+            f'<div class="kpi-value{" text" if text else ""}" data-kpi="{esc(name)}" data-value="{esc(value)}" '
+            f'data-period="{esc(period)}">{esc(shown or value)}</div>'
+            + (f'<div class="kpi-change" data-change-of="{esc(name)}">{esc(change)}</div>' if change else "")
+            + "</div>")
+
+
+def cell(value: Any, shown: str | None = None, **attrs: str) -> str:
+    extra = "".join(f' data-{k.replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
+    numeric = isinstance(value, int | float | Decimal)
+    return f'<td{extra} data-value="{esc(value)}"{" class=num" if numeric else ""}>{esc(shown or value)}</td>'
 
 
 def nice_step(peak: float, *, ticks: int = 4, integer: bool = True) -> float:
@@ -50,30 +90,39 @@ def _legend(series: dict[str, list[float]], x: float, y: float) -> str:
 
 def grouped_bar_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float]],
                       *, label_attr: str, width: int = 720, height: int = 260) -> str:
-    """Vertical grouped bars, one group per label; every bar carries its value in data attributes."""
-    left, bottom, top, right = 48, 48, 16, 12
+    """Vertical grouped bars, one group per label; every bar carries its value in data attributes. A negative
+    value (a credit) hangs below the zero line; the axis then spans both signs in the same steps."""
+    left, bottom, top, right = 56, 48, 16, 12
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = 4 * nice_step(max((v for values in series.values() for v in values), default=0))
+    values_all = [v for values in series.values() for v in values]
+    high, low = max([0, *values_all]), min([0, *values_all])
+    step = nice_step(high - low)
+    floor_v = math.floor(low / step) * step
+    steps = max(math.ceil((high - floor_v) / step), 1) if low < 0 else 4
+    peak = floor_v + steps * step
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (peak - value) / (peak - floor_v)
     n = max(len(labels), 1)
     group_w = plot_w / n
     bar_w = max(min(group_w * 0.8 / max(len(series), 1), 40), 2)
     parts = [f'<svg id="{esc(chart_id)}" class="chart" role="img" aria-label="{esc(title)}" '
              f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet">',
              f"<title>{esc(title)}</title>"]
-    for i in range(5):  # grid and y axis ticks
-        y = top + plot_h - plot_h * i / 4
+    for i in range(steps + 1):  # grid and y axis ticks
+        y = y_of(floor_v + step * i)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-                     f"{_tick(peak * i / 4)}</text>")
+                     f"{_tick(floor_v + step * i)}</text>")
     every = max(1, n // 12)
     for gi, label in enumerate(labels):
         x0 = left + gi * group_w + (group_w - bar_w * len(series)) / 2
         for si, (name, values) in enumerate(series.items()):
             value = values[gi]
-            h = plot_h * value / peak
+            y_top, y_bottom = y_of(max(value, 0)), y_of(min(value, 0))
             x = x0 + si * bar_w
-            parts.append(_bar((x, top + plot_h - h, bar_w - 1, h), name=name, label=label, label_attr=label_attr,
-                              value=value))
+            parts.append(_bar((x, y_top, bar_w - 1, y_bottom - y_top), name=name, label=label,
+                              label_attr=label_attr, value=value))
         if gi % every == 0:
             cx = left + gi * group_w + group_w / 2
             short = label if len(label) <= 14 else label[:13] + "…"

@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--close", action="store_true", help="close the month: later changes become adjustments")
     p.add_argument("--closed-by", default=os.environ.get("ITC_CLOSED_BY") or getpass.getuser(),
                    help="who closes the month (default: ITC_CLOSED_BY or the OS user)")
+    p.add_argument("--detail", action="store_true", help="also write invoice-YYYY-MM-detail.csv (one line per "
+                   "unit) and statements-YYYY-MM/ (a printable statement page per firm)")
     p.add_argument("--output-dir", default=str(REPORTS))
     p.set_defaults(func=invoice.cmd_invoice)
 

@@ -100,22 +100,26 @@ FROM unnest(%s::text[]) AS s (source) LEFT JOIN ops.latest_loads l ON l.source =
 
 
 def read(conn: psycopg2.extensions.connection, business_tz: str) -> Freshness:
-    """The freshness of the warehouse ``conn`` reads (empty when neither source is readable by the login)."""
-    with conn.cursor() as cur:
-        cur.execute(FRESHNESS_COLUMNS)
-        columns = {r[0] for r in cur.fetchall()}
-        try:
-            if columns:
-                return _from_data_freshness(cur)
-            cur.execute(OPS_LOADS, (list(SOURCES),))
-            sources = [SourceFreshness(s, fin, ext, complete_through(ext, business_tz))
-                       for s, fin, ext in cur.fetchall()]
-            cur.execute("SELECT max(refreshed_at) FROM ops.view_refreshes")
-            return Freshness(sources, cur.fetchone()[0], "ops.latest_loads, ops.view_refreshes")
-        except psycopg2.errors.InsufficientPrivilege:
-            return Freshness(read_from="nothing readable by this login")
-        finally:
-            conn.rollback()
+    """The freshness of the warehouse ``conn`` reads (empty when neither source is readable by the login);
+    the transaction is then ended."""
+    try:
+        with conn.cursor() as cur:
+            return read_with(cur, business_tz)
+    except psycopg2.errors.InsufficientPrivilege:
+        return Freshness(read_from="nothing readable by this login")
+    finally:
+        conn.rollback()
+
+
+def read_with(cur: psycopg2.extensions.cursor, business_tz: str) -> Freshness:
+    """:func:`read` inside the caller's transaction (the dashboard reads everything in one snapshot)."""
+    cur.execute(FRESHNESS_COLUMNS)
+    if cur.fetchall():
+        return _from_data_freshness(cur)
+    cur.execute(OPS_LOADS, (list(SOURCES),))
+    sources = [SourceFreshness(s, fin, ext, complete_through(ext, business_tz)) for s, fin, ext in cur.fetchall()]
+    cur.execute("SELECT max(refreshed_at) FROM ops.view_refreshes")
+    return Freshness(sources, cur.fetchone()[0], "ops.latest_loads, ops.view_refreshes")
 
 
 def _from_data_freshness(cur: psycopg2.extensions.cursor) -> Freshness:

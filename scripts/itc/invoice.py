@@ -167,9 +167,13 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     with warehouse() as conn:
         if args.close:
             close_month(conn, args.month, args.closed_by)
-        path = write_invoice(conn, args.month, Path(args.output_dir))
+        written = [write_invoice(conn, args.month, Path(args.output_dir))]
+        if args.detail:  # the units behind the lines, and a statement page per firm
+            from scripts.itc import statement
+            written += statement.write_all(conn, args.month, Path(args.output_dir), BUSINESS_TZ)
         print_invoice(conn, args.month)
-    console.print(f"wrote {path}")
+    for path in written:
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     return 0
 
 
