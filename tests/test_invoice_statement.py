@@ -30,7 +30,7 @@ LINE_KEY = ("firm_name", "product", "line_type", "service_month", "unit_price")
 def closed_then_changed(db: psycopg2.extensions.connection) -> psycopg2.extensions.connection:
     """September 2026 billed and closed; then two more September uploads of Acme Law arrive, the hostile
     firm's September upload disappears from the source, September's archive price changes (5.00 -> 6.00),
-    and October has its own usage."""
+    and October has its own usage, including a renamed firm billed on one account ("zeta")."""
     with db, db.cursor() as cur:
         add_demo_prices(cur)
         # the load the kit's raw rows name (_load_id 1): the units' lineage and the data's as-of time
@@ -59,6 +59,10 @@ def closed_then_changed(db: psycopg2.extensions.connection) -> psycopg2.extensio
         add_demand(cur, "O2", firm=HOSTILE, uploaded_at=ny(2026, 10, 3), archived_at=ny(2026, 10, 30))
         add_demand(cur, "O3", firm=HOSTILE, uploaded_at=ny(2026, 10, 4))
         add_request(cur, 2, ny(2026, 10, 7), firm="Zeta & Co")
+        add_request(cur, 4, ny(2026, 10, 9), firm="Zeta and Co")  # renamed: one billing account for both
+        cur.execute("INSERT INTO ref.billing_accounts (account_id, account_name) VALUES ('zeta', 'Zeta Holdings')")
+        cur.execute("INSERT INTO ref.billing_account_names (match_kind, match_value, account_id) "
+                    "VALUES ('firm_name', 'Zeta & Co', 'zeta'), ('firm_name', 'Zeta and Co', 'zeta')")
         add_request(cur, 3, ny(2026, 10, 8), firm=HOSTILE)
     refresh_views(db)
     return db
@@ -108,7 +112,9 @@ def test_given_the_adjustments_when_detail_is_written_then_it_names_the_units_ad
     s4 = next(r for r in detail if r["unit_id"] == "S4")
     assert s4["event_at"] == "2026-10-01T03:30:00+00:00"
     assert (s4["load_id"], s4["manifest_key"], s4["manifest_version_id"]) == ("1", MANIFEST, "v1")
-    assert {r["unit_id"] for r in detail if r["product"] == "verifyplus_request"} == {"2", "3"}
+    assert {(r["unit_id"], r["firm_name"], r["billing_account_id"]) for r in detail
+            if r["product"] == "verifyplus_request"} == {("2", "Zeta Holdings", "zeta"), ("3", "'" + HOSTILE, ""),
+                                                         ("4", "Zeta Holdings", "zeta")}
     repriced = sorted((r["unit_id"], r["quantity"], r["unit_price"]) for r in detail
                       if r["line_type"] == "price_adjustment")
     assert repriced == [("S1", "-1", "5.00"), ("S1", "1", "6.00")]
@@ -116,17 +122,21 @@ def test_given_the_adjustments_when_detail_is_written_then_it_names_the_units_ad
 
 def test_given_every_firm_when_the_statements_are_written_then_each_total_is_its_invoice_lines_sum(
         closed_then_changed: psycopg2.extensions.connection, tmp_path: Path) -> None:
-    """GIVEN October's lines: usage, units added to and taken from September, September's archive repriced
-    WHEN the statements are written THEN each firm's page total is the sum of its invoice lines, the
-    repricing shows as a credit at the old price and a bill at the new one under the adjustments."""
+    """GIVEN October's lines: usage, units added to and taken from September, September's archive repriced,
+    a renamed firm mapped to billing account zeta WHEN the statements are written THEN there is one page
+    per account or unmapped firm, each total is the sum of its invoice lines, and the repricing shows as a
+    credit at the old price and a bill at the new one under the adjustments."""
     index = statement.write_statements(closed_then_changed, "2026-10", tmp_path, invoice.BUSINESS_TZ)
-    sums = dict(read(closed_then_changed, "SELECT firm_name, sum(amount) FROM analytics.invoice_lines "
-                                          "WHERE billing_month = '2026-10' GROUP BY 1"))
-    for firm, amount in sums.items():
+    sums = read(closed_then_changed, "SELECT firm_name, billing_account_id, sum(amount) FROM analytics.invoice_lines "
+                                     "WHERE billing_month = '2026-10' GROUP BY 1, 2")
+    assert len(sums) == 3
+    for firm, account, amount in sums:
         dom = StatementDom()
-        dom.feed((index.parent / f"{statement.slug(firm, None)}.html").read_text())
+        dom.feed((index.parent / f"{statement.slug(firm, account)}.html").read_text())
         assert dom.totals == [amount] and dom.text["firm"] == firm
         assert dom.attrs["status"]["data-status"] == "DRAFT"
+        assert dom.attrs["account"]["data-account-id"] == (account or "")
+        assert (f"billing account {account}" if account else "no billing account") in dom.text["account"]
     acme = (index.parent / f"{statement.slug('Acme Law', None)}.html").read_text()
     assert "price change: credit at the old price" in acme and "price change: billed at the new price" in acme
 
@@ -211,11 +221,11 @@ def test_given_a_hostile_firm_name_when_its_statement_is_rendered_in_chromium_th
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
 
     index_dom = chromium(binary, tmp_path, "--dump-dom", index.as_uri()).stdout
-    firms = {r[0] for r in read(closed_then_changed, "SELECT DISTINCT firm_name FROM analytics.invoice_lines "
-                                                     "WHERE billing_month = %s", (month,))}
+    firms = read(closed_then_changed, "SELECT DISTINCT firm_name, billing_account_id FROM analytics.invoice_lines "
+                                      "WHERE billing_month = %s", (month,))
     assert index_dom.count('<tr data-firm="') == len(firms) and "<script" not in index_dom
     assert {p.name for p in index.parent.iterdir()} == {"index.html"} | {
-        f"{statement.slug(f, None)}.html" for f in firms}
+        f"{statement.slug(f, a)}.html" for f, a in firms}
 
 
 def test_given_hostile_and_clashing_names_then_each_slug_is_a_safe_unique_file_name() -> None:
@@ -242,5 +252,5 @@ def test_given_an_invoice_month_when_itc_invoice_detail_runs_then_it_writes_the_
     assert len(_csv(tmp_path / "invoice-2026-10-detail.csv")) == len(
         read(closed_then_changed, "SELECT 1 FROM analytics.invoice_units WHERE billing_month = '2026-10'"))
     pages = sorted(p.name for p in (tmp_path / "statements-2026-10").iterdir())
-    assert "index.html" in pages and len(pages) == 4  # Acme Law, the hostile firm, Zeta & Co, the index
+    assert "index.html" in pages and len(pages) == 4  # Acme Law, the hostile firm, account zeta, the index
     assert "statements-2026-10" in result.stdout
