@@ -158,3 +158,94 @@ def test_given_a_quality_warning_and_an_error_when_status_runs_then_both_are_sho
     out = " ".join(result.stdout.split())
     assert "0/2 passed, 1 warning(s)" in out
     assert "FAILED usage_months 1970-01 demand_uploaded: in 1970" in out and "WARNING row_count_change" in out
+
+
+WIDE = {"COLUMNS": "250"}  # rich wraps table cells to the terminal's width; the words are long
+
+
+def _seed_rejects(dsn: str) -> None:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO ops.load_runs (source, run_id, manifest_bucket, manifest_key, manifest_sha256, "
+                    "extracted_at, status, started_at, finished_at, records, loaded, rejected) VALUES ('demand', 'r1', "
+                    "'landing', 'demand/run=r1/_manifest.json', %s, '2026-11-01T05:00:00Z', 'succeeded', "
+                    "'2026-11-01T05:01:00Z', '2026-11-01T05:02:00Z', 10, 7, 3) RETURNING load_id", ("a" * 64,))
+        load_id = cur.fetchone()[0]
+        for line, reason in ((3, "bad_type"), (4, "bad_type"), (7, "missing_key")):
+            cur.execute("INSERT INTO ops.rejected_records (load_id, source, table_name, source_key, line_number, "
+                        "reason_code) VALUES (%s, 'demand', 't', 'k', %s, %s)", (load_id, line, reason))
+    conn.close()
+
+
+def test_given_rejected_records_when_status_runs_then_it_says_why_in_words_and_what_data_it_shows(
+        db_dsn: str) -> None:
+    """GIVEN the latest demand load rejected two records as bad_type and one as missing_key
+    WHEN `itc status` runs THEN it lists the rejects by reason in plain words (not the codes), with their
+    counts, and says what data the warehouse shows (as of the snapshot's extraction, complete through)."""
+    from itc_common_utilities.loader.reject_reasons import reason_in_words
+
+    _seed_rejects(db_dsn)
+    result = itc("status", env={"ITC_DATABASE_URL": db_dsn, **WIDE})
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"demand │ 2 │ {reason_in_words('bad_type')}" in out
+    assert f"demand │ 1 │ {reason_in_words('missing_key')}" in out
+    assert "bad_type" not in out
+    assert "data as of 2026-11-01T05:00:00Z: demand extracted 2026-11-01T05:00:00Z (complete through 2026-10-31)" in out
+
+
+def test_given_an_analyst_login_when_status_runs_then_it_shows_the_freshness_instead_of_failing_on_ops(
+        db: psycopg2.extensions.connection, db_dsn: str) -> None:
+    """GIVEN an analyst login (no privilege on ops) and a loaded snapshot WHEN `itc status` runs as the analyst
+    THEN it exits 0 and prints what analytics.data_freshness says (not 'permission denied for schema ops')."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    from scripts.itc import access
+
+    _seed_rejects(db_dsn)
+    name = "status_analyst_" + os.urandom(4).hex()
+    password = access.grant_analyst(db, name, granted_by="test lead", reason="status test", valid_days=1)
+    try:
+        parts = urlsplit(db_dsn)
+        dsn = urlunsplit(parts._replace(netloc=f"{name}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"))
+        result = itc("status", env={"ITC_DATABASE_URL": dsn, **WIDE})
+    finally:
+        access.revoke_analyst(db, name, revoked_by="test cleanup", reason="test over")
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "analyst view: read from analytics.data_freshness" in out
+    assert "demand │ succeeded │ 2026-11-01 05:00 UTC │ 2026-10-31" in out
+    assert "permission denied" not in result.stdout + result.stderr
+
+
+def test_given_a_stale_invoice_on_disk_when_the_reports_are_written_after_a_load_then_they_show_the_warehouse_now(
+        db: psycopg2.extensions.connection, tmp_path: Path) -> None:
+    """GIVEN October 2026 open with $120.00 of usage and an old reports/invoice-2026-10.csv on disk
+    WHEN `itc run` writes the reports after its loads THEN the dashboard and the current draft invoice
+    (October) are written, stamped draft and as of the snapshot; once October is closed, the next run
+    rewrites the same file as final (a file on disk never keeps saying something the warehouse does not)."""
+    import csv
+
+    from scripts.itc import commands
+    from tests.test_invoice_csv import seed_october
+
+    seed_october(db)
+    (tmp_path / "invoice-2026-10.csv").write_text("billing_month,amount\n2026-10,5055.00\n")
+    report = commands.RunReport()
+
+    written = commands.write_reports(db, tmp_path, report)
+
+    assert report.failures == []
+    assert (written.month, written.invoice, written.rewritten) == ("2026-10", tmp_path / "invoice-2026-10.csv", [])
+    assert 'data-kpi="data-as-of" data-value="2026-11-01T05:00:00Z"' in written.dashboard.read_text()
+    with written.invoice.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["line_type"], r["amount"], r["invoice_status"], r["data_as_of"]) for r in rows][-1] == (
+        "total", "120.00", "draft", "2026-11-01T05:00:00Z")
+
+    with db, db.cursor() as cur:
+        cur.execute("SELECT analytics.close_month('2026-10', 'finance test')")
+    written = commands.write_reports(db, tmp_path, report)
+    assert (written.month, written.invoice, written.rewritten) == (None, None, [tmp_path / "invoice-2026-10.csv"])
+    with (tmp_path / "invoice-2026-10.csv").open(newline="") as fh:
+        assert {r["invoice_status"] for r in csv.DictReader(fh)} == {"final"}
+    assert report.failures == []

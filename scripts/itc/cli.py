@@ -1,7 +1,7 @@
 """The ``itc`` command: run ITC locally, or against any endpoints the environment names.
 
     python -m scripts.itc demo [--demands N] [--seed S] [--month YYYY-MM]   # the whole job, local stack
-    python -m scripts.itc run [--source demand|verifyplus|all]   # extract + load what is new
+    python -m scripts.itc run [--source demand|verifyplus|all]   # extract + load what is new, rewrite the reports
     python -m scripts.itc status                                 # loads, freshness, refresh, rejects, quality
     python -m scripts.itc invoice --month YYYY-MM [--close]      # reports/invoice-YYYY-MM.csv
     python -m scripts.itc replay s3://bucket/demand/run=.../_manifest.json
@@ -31,7 +31,7 @@ from rich.markup import escape
 
 from itc_common_utilities.logger.logger_setup import redact_text
 from itc_common_utilities.migrations import apply_migrations
-from scripts.itc import commands, demo, invoice
+from scripts.itc import commands, demo, invoice, status
 from scripts.itc.env import (
     DATA_DICTIONARY,
     REPORTS,
@@ -147,10 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="extract the sources, then load every new snapshot, refresh, check")
     p.add_argument("--source", choices=["demand", "verifyplus", "all"], default="all")
     p.add_argument("--run-id", default=None, help="run id of the snapshots (default: a UTC timestamp)")
+    p.add_argument("--reports-dir", default=str(REPORTS), help="where the dashboard and invoice CSVs are rewritten")
     p.set_defaults(func=commands.cmd_run)
 
     sub.add_parser("status", help="last loads, freshness, last refresh, rejects, quality").set_defaults(
-        func=commands.cmd_status)
+        func=status.cmd_status)
 
     p = sub.add_parser("invoice", help="write reports/invoice-YYYY-MM.csv (and close the month)")
     p.add_argument("--month", type=parse_month, required=True)

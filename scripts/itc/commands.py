@@ -1,13 +1,14 @@
-"""The job commands of ``itc``: run, replay, status (the invoice is :mod:`scripts.itc.invoice`)."""
+"""The job commands of ``itc``: run (and the reports it rewrites), replay; ``itc status`` is
+:mod:`scripts.itc.status`, the invoice :mod:`scripts.itc.invoice`."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,6 @@ from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
 from scripts.itc import invoice, jobs
 from scripts.itc.env import (
     REPORTS,
-    SQL_SCRIPTS,
     apply_stack_defaults,
     console,
     landing_bucket,
@@ -245,9 +245,57 @@ def cmd_run(args: argparse.Namespace) -> int:
     if filled:
         console.print(f"[dim]using the local stack for: {', '.join(sorted(filled))}[/]")
     report = run_job(_sources(args.source), args.run_id or jobs.new_run_id())
+    reports_dir = Path(getattr(args, "reports_dir", None) or REPORTS)
     with warehouse() as conn:
-        print_summary(conn, report, month=None, invoice_path=None, dashboard_path=None)
+        written = write_reports(conn, reports_dir, report)
+        print_summary(conn, report, month=written.month, invoice_path=written.invoice,
+                      dashboard_path=written.dashboard)
+        for path in written.rewritten:
+            console.print(f"invoice rewritten: [bold]{path}[/]", highlight=False)
     return 1 if report.failures or report.quality_failures else 0
+
+
+@dataclass
+class WrittenReports:
+    dashboard: Path | None = None
+    month: str | None = None          # the current draft invoice's month
+    invoice: Path | None = None       # its CSV
+    rewritten: list[Path] = field(default_factory=list)  # other invoice CSVs already on disk, rewritten
+
+
+INVOICE_FILE = re.compile(r"^invoice-(\d{4}-\d{2})\.csv$")
+
+
+def write_reports(conn: psycopg2.extensions.connection, output_dir: Path, report: RunReport) -> WrittenReports:
+    """After the loads: write the dashboard and the current draft invoice's CSV again, and every invoice CSV
+    already in ``output_dir`` (so no report on disk lags the warehouse, each stamped with its as-of time and
+    draft/final). A failure is recorded in the run's report (the command then exits 1), never hidden."""
+    from scripts.itc import dashboard
+
+    written = WrittenReports()
+
+    def attempt(what: str, write: Callable[[], Any]) -> Any:
+        try:
+            return write()
+        except expected_errors() as exc:
+            conn.rollback()
+            report.failures.append(f"{what} not written: {first_line(exc)}")
+            return None
+
+    written.dashboard = attempt("dashboard", lambda: dashboard.write(conn, output_dir / "dashboard.html"))
+    if not jobs.populated(conn, "analytics.demands_summary"):
+        conn.rollback()
+        return written  # nothing was ever refreshed: no invoice to write
+    written.month = attempt("invoice", lambda: invoice.draft_month(conn))
+    if written.month:
+        written.invoice = attempt(f"invoice {written.month}",
+                                  lambda: invoice.write_invoice(conn, written.month, output_dir))
+    on_disk = sorted(m.group(1) for p in output_dir.glob("invoice-*.csv") if (m := INVOICE_FILE.match(p.name)))
+    for month in on_disk:
+        if month != written.month:
+            path = attempt(f"invoice {month}", lambda m=month: invoice.write_invoice(conn, m, output_dir))
+            written.rewritten += [path] if path else []
+    return written
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -301,70 +349,5 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-STATUS_LOADS = """
-SELECT s.source, l.finished_at, l.run_id, l.loaded, l.rejected, l.deleted,
-       (SELECT count(*) FROM ops.load_runs f WHERE f.source = s.source AND f.status IN ('failed', 'refused')
-          AND f.finished_at > coalesce(l.finished_at, '-infinity')) AS failed_since,
-       (SELECT count(*) FROM ops.rejected_records r WHERE r.source = s.source) AS rejected_total
-FROM (VALUES ('demand'), ('verifyplus')) AS s (source)
-LEFT JOIN ops.latest_loads l ON l.source = s.source
-ORDER BY 1
-"""
-
-
-def cmd_status(_: argparse.Namespace) -> int:
-    apply_stack_defaults(local_stack.running_state())
-    now = datetime.now(UTC)
-    with warehouse() as conn, conn.cursor() as cur:
-        try:
-            cur.execute("SELECT count(*) FROM ops.schema_migrations")
-        except psycopg2.errors.UndefinedTable:
-            raise ItcError("this database has no ITC warehouse yet: run `itc migrate` (or `itc demo`)") from None
-        migrations = cur.fetchone()[0]
-        cur.execute(STATUS_LOADS)
-        loads = cur.fetchall()
-        cur.execute("SELECT view_name, max(refreshed_at) FROM ops.view_refreshes GROUP BY 1 ORDER BY 1")
-        refreshes = cur.fetchall()
-        cur.execute("SELECT check_name, subject, passed, detail, checked_at, level FROM ops.quality_results "
-                    "WHERE check_run_id = (SELECT check_run_id FROM ops.quality_results "
-                    "ORDER BY checked_at DESC, result_id DESC LIMIT 1) ORDER BY passed, level, check_name, subject")
-        checks = cur.fetchall()
-    console.print(f"warehouse: {migrations} migrations applied; scripts in {SQL_SCRIPTS.relative_to(REPORTS.parent)}")
-    table = Table(title="Loads", title_justify="left")
-    for col in ("source", "last load", "age", "run id", "loaded", "rejected", "deleted", "failed since",
-                "rejected (all time)"):
-        table.add_column(col)
-    for source, finished, run_id, loaded, rejected, deleted, failed, rejected_total in loads:
-        age = _age(finished, now)
-        table.add_row(source, finished.strftime("%Y-%m-%d %H:%M UTC") if finished else "never", age, run_id or "–",
-                      _n(loaded), _n(rejected), _n(deleted), str(failed), _n(rejected_total))
-    console.print(table)
-    last = max((r[1] for r in refreshes), default=None)
-    console.print(f"last refresh: {last.strftime('%Y-%m-%d %H:%M UTC') if last else 'never'} "
-                  f"({len(refreshes)} view(s))")
-    failed_checks = [c for c in checks if not c[2] and c[5] == "error"]  # a failed warning does not fail the run
-    warned = len([c for c in checks if not c[2]]) - len(failed_checks)
-    if not checks:
-        console.print("quality: no check has run yet")
-    else:
-        console.print(f"quality ({checks[0][4].strftime('%Y-%m-%d %H:%M UTC')}): "
-                      f"{len(checks) - len(failed_checks) - warned}/{len(checks)} passed, {warned} warning(s)",
-                      highlight=False)
-        for name, subject, passed, detail, _at, level in checks:
-            text = escape(f"{name} {subject}: {detail or ''}")
-            if not passed:
-                console.print("  [red]FAILED[/] " if level == "error" else "  [yellow]WARNING[/] ", text,
-                              sep="", highlight=False)
-    return 1 if failed_checks else 0
-
-
 def _n(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
-
-
-def _age(at: datetime | None, now: datetime) -> str:
-    if at is None:
-        return "–"
-    hours = (now - at).total_seconds() / 3600
-    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} days"
-

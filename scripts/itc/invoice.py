@@ -85,6 +85,18 @@ def latest_complete_month(conn: psycopg2.extensions.connection, now: datetime | 
     return complete or latest
 
 
+def draft_month(conn: psycopg2.extensions.connection, now: datetime | None = None) -> str | None:
+    """The current draft invoice: the latest complete month while it is open, else the latest open month with
+    lines (the month in progress once the last complete one is closed); None when no month is open."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT l.billing_month FROM analytics.invoice_lines l WHERE NOT EXISTS "
+                    "(SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = l.billing_month) ORDER BY 1")
+        open_months = [r[0] for r in cur.fetchall()]
+    conn.rollback()
+    complete = latest_complete_month(conn, now)
+    return complete if complete in open_months else (open_months[-1] if open_months else None)
+
+
 def write_invoice(conn: psycopg2.extensions.connection, month: str, output_dir: Path) -> Path:
     columns, rows = invoice_rows(conn, month)
     if not rows:
