@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import psycopg2
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -249,3 +250,20 @@ def test_given_a_stale_invoice_on_disk_when_the_reports_are_written_after_a_load
     with (tmp_path / "invoice-2026-10.csv").open(newline="") as fh:
         assert {r["invoice_status"] for r in csv.DictReader(fh)} == {"final"}
     assert report.failures == []
+
+
+@pytest.mark.slow
+def test_given_the_local_stack_when_itc_run_loads_then_it_says_where_it_wrote_the_dashboard_and_draft_invoice(
+        local_sources: dict[str, str], tmp_path: Path) -> None:
+    """GIVEN the local stack with 120 synthetic demands and 60 Verify+ requests WHEN `itc run --reports-dir D`
+    loads them THEN it exits 0, writes D/dashboard.html and the current draft invoice D/invoice-M.csv, names
+    both, and prints that invoice's table stamped draft with the data's as-of time."""
+    result = subprocess.run([sys.executable, "-m", "scripts.itc", "run", "--reports-dir", str(tmp_path)], cwd=REPO,
+                            env={**os.environ, **WIDE}, capture_output=True, text=True, timeout=300, check=False)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout + result.stderr
+    invoices = sorted(tmp_path.glob("invoice-*.csv"))
+    assert len(invoices) == 1 and (tmp_path / "dashboard.html").is_file()
+    month = invoices[0].stem.removeprefix("invoice-")
+    assert f"invoice: {invoices[0]}" in out and f"dashboard: {tmp_path / 'dashboard.html'}" in out
+    assert f"Invoice {month} (draft) · data as of 20" in out
