@@ -246,9 +246,9 @@ def grant_lines(conn: Any, username: str, password: str, days: int, ca_bundle: s
              f"  URI:       {bi.uri()}",
              f"  key=value: {bi.keywords()}"]
     if os.path.basename(bi.sslrootcert) == RDS_CA_BUNDLE:
-        lines.append(f"  CA bundle: {RDS_CA_BUNDLE}, the RDS global bundle: download it from AWS's page \"Using "
-                     "SSL/TLS to encrypt a connection to a DB instance\" and put its path in sslrootcert "
-                     "(docs/access.md)")
+        lines.append(f"  CA bundle: {bi.sslrootcert} is the RDS global bundle: download {RDS_CA_BUNDLE} from AWS's "
+                     "page \"Using SSL/TLS to encrypt a connection to a DB instance or cluster\" and put its path "
+                     "in sslrootcert (docs/access.md)")
     else:
         lines.append(f"  CA bundle: {bi.sslrootcert}")
     if not conn.info.ssl_in_use:

@@ -8,6 +8,9 @@ Each login is one of four kinds, decided here once:
 - ``analyst``: holds an analyst or PHI group (``itc_analyst``, ``phi_reader``) — directly or through
   another role, with the group's privileges usable (inherited or ``SET ROLE``-able). Such a login
   needs an audit record in ``ops.access_grants`` and an expiry; without them it is flagged.
+- ``finance``: holds the finance group ``itc_finance`` (prices, billing accounts, month close) and no
+  analyst or PHI group; granted by hand with the finance owner's approval, so it is listed for the
+  review but not flagged.
 - ``service``: an ITC service login (:data:`scripts.stack.service_logins.SERVICE_LOGINS`, or any
   ``itc_*`` login: the prefix is reserved for the roles of ``30_create_roles.sql`` and ``grant`` refuses
   it) that holds no analyst or PHI group. Its note is the role's comment from the roles script.
@@ -25,12 +28,14 @@ from scripts.stack.service_logins import SERVICE_LOGINS
 
 ANALYST_GROUP = "itc_analyst"
 PHI_GROUP = "phi_reader"
+FINANCE_GROUP = "itc_finance"
 ACCESS_GROUPS = (ANALYST_GROUP, PHI_GROUP)
+REVIEWED_GROUPS = (*ACCESS_GROUPS, FINANCE_GROUP)
 SERVICE_PREFIX = "itc_"
 BUILT_IN_NAMES = ("postgres", "rdsadmin")
 BUILT_IN_PREFIXES = ("rds", "pg_")
 
-# Logins, and any other role that holds an access group (the groups themselves left out). A superuser
+# Logins, and any other role that holds a reviewed group (the NOLOGIN groups themselves left out). A superuser
 # is a member of every role for pg_has_role, so it holds no group here: it is a built-in login.
 # %(mode)s: 'SET' from PostgreSQL 16 (a CREATEROLE creator's implicit ADMIN-only grant confers nothing),
 # 'MEMBER' before (membership always allowed SET ROLE).
@@ -50,7 +55,7 @@ SELECT * FROM (
         SELECT a.actor, a.reason, a.action, a.recorded_at FROM ops.access_grants AS a
         WHERE a.username = r.rolname ORDER BY a.recorded_at DESC, a.event_id DESC LIMIT 1
     ) AS a ON true
-    WHERE r.rolname <> ALL(%(groups)s)
+    WHERE r.rolcanlogin OR r.rolname <> ALL(%(groups)s)
 ) AS l(rolname, can_login, valid_until, expired, admin, groups, note, actor, reason, action, recorded_at)
 WHERE can_login OR cardinality(groups) > 0
 ORDER BY rolname
@@ -60,7 +65,7 @@ ORDER BY rolname
 @dataclass(frozen=True)
 class LoginAccess:
     username: str
-    kind: str  # built-in | analyst | service | other
+    kind: str  # built-in | analyst | finance | service | other
     groups: tuple[str, ...]
     can_login: bool
     valid_until: datetime | None
@@ -95,11 +100,13 @@ class LoginAccess:
 
 
 def login_kind(name: str, *, admin: bool, groups: tuple[str, ...]) -> str:
-    """built-in, analyst, service or other (the module's docstring says why)."""
+    """built-in, analyst, finance, service or other (the module's docstring says why)."""
     if admin or name in BUILT_IN_NAMES or name.startswith(BUILT_IN_PREFIXES):
         return "built-in"
-    if groups:
+    if set(groups) & set(ACCESS_GROUPS):
         return "analyst"
+    if groups:
+        return "finance"
     if name in SERVICE_LOGINS or name.startswith(SERVICE_PREFIX):
         return "service"
     return "other"
@@ -114,7 +121,7 @@ def list_access(conn: Any) -> list[LoginAccess]:
     """Every login of the server (and any role holding an access group), its kind, groups, expiry and
     latest audit record — the quarterly review's list."""
     with conn, conn.cursor() as cur:
-        cur.execute(LIST_QUERY, {"groups": list(ACCESS_GROUPS), "mode": membership_mode(conn)})
+        cur.execute(LIST_QUERY, {"groups": list(REVIEWED_GROUPS), "mode": membership_mode(conn)})
         rows = cur.fetchall()
     out = []
     for name, can_login, until, expired, admin, held, note, actor, reason, action, recorded_at in rows:
@@ -136,6 +143,10 @@ def cell(text: str, width: int) -> str:
     return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
+NOTES = {"built-in": "superuser / RDS master", "finance": "finance group, granted by hand (approval in its ticket)",
+         "other": "holds no analyst, PHI or finance group"}
+
+
 def _until(a: LoginAccess) -> str:
     if a.valid_until is not None:
         return a.valid_until.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
@@ -149,7 +160,7 @@ def render_table(rows: list[LoginAccess]) -> list[str]:
         if a.kind == "analyst":
             who, why = a.granted_by or "-", a.reason or "-"
         else:
-            who, why = "-", a.note or ("superuser / RDS master" if a.kind == "built-in" else "-")
+            who, why = "-", a.note or NOTES.get(a.kind, "-")
         values = (a.username, a.kind, ", ".join(a.groups) or "-", _until(a), a.status,
                   ", ".join(a.findings) or "ok", who, why)
         lines.append(" ".join(cell(v, width) for v, (_, width) in zip(values, COLUMNS, strict=True)).rstrip())

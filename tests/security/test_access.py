@@ -272,6 +272,26 @@ def test_given_an_rds_endpoint_when_connection_is_described_then_it_names_the_rd
     assert "%20" in spaced.uri() and " " not in spaced.uri()
 
 
+def test_given_a_finance_login_when_listed_then_it_is_labelled_finance_and_not_flagged(db):
+    """GIVEN a person login given the finance group itc_finance by hand (no analyst or PHI group)
+    WHEN access is listed THEN it shows as finance with its group, not flagged; the group itself is not listed."""
+    with db.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = 'itc_finance'")
+        if cur.fetchone() is None:
+            pytest.skip("the itc_finance group is not created by this checkout's roles script")
+        name = f"fin_{uuid.uuid4().hex[:8]}"
+        cur.execute(f'CREATE ROLE "{name}" LOGIN; GRANT itc_finance TO "{name}"')
+    db.commit()
+    try:
+        listed = {a.username: a for a in access.list_access(db)}
+    finally:
+        with db.cursor() as cur:
+            cur.execute(f'DROP ROLE "{name}"')
+        db.commit()
+    assert (listed[name].kind, listed[name].groups, listed[name].findings) == ("finance", ("itc_finance",), ())
+    assert "itc_finance" not in listed
+
+
 def test_audit_trail_is_append_only(db, analyst_name):
     """GIVEN an audit row WHEN someone updates or deletes it (even the owner) THEN it is refused."""
     access.grant_analyst(db, analyst_name, granted_by="Dana", reason="JIRA-1", valid_days=10)
