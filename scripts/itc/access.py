@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     except AccessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except psycopg2.Error as exc:
+    except (psycopg2.Error, local_pg.LocalPgError) as exc:
         print(f"error: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
     print("\n".join(lines))
