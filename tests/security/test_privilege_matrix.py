@@ -74,7 +74,8 @@ def secured_warehouse(empty_db_dsn: str) -> Iterator[SecuredWarehouse]:
 
 @pytest.fixture
 def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]:
-    """DSN per login: the three service logins, an analyst, and an analyst who also holds phi_reader."""
+    """DSN per login: the three service logins, an analyst, an analyst who also holds phi_reader, and a
+    finance login (a member of itc_finance)."""
     admin = secured_warehouse.admin_dsn
     service_logins.set_service_passwords(admin)
     dsns = {role: service_logins.local_login_dsn(admin, role) for role in service_logins.SERVICE_LOGINS}
@@ -86,27 +87,36 @@ def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]
             password = access.grant_analyst(conn, user, granted_by="security tests", reason="privilege matrix",
                                             valid_days=1)
             dsns[user] = login_dsn(admin, user, password)
+        finance, finance_password = f"finance_{suffix}", uuid.uuid4().hex
         with conn, conn.cursor() as cur:
             cur.execute(f'GRANT phi_reader TO "{phi_analyst}"')
+            cur.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE itc_finance").format(
+                sql.Identifier(finance), sql.Literal(finance_password)))
         yield {"itc_migrator": dsns["itc_migrator"], "itc_loader": dsns["itc_loader"],
                "itc_refresher": dsns["itc_refresher"], "analyst": dsns[analyst],
-               "analyst+phi_reader": dsns[phi_analyst]}
+               "analyst+phi_reader": dsns[phi_analyst], "finance": login_dsn(admin, finance, finance_password)}
     finally:
         for user in (analyst, phi_analyst):
             access.revoke_analyst(conn, user, revoked_by="security tests", reason="test over")
+        with conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(finance)))
         conn.close()
 
 
 # ------------------------------------------------------------------------------------------ the policy
 
 SCHEMAS = ("raw", "curated", "curated_deid", "analytics", "ref", "ops")
-ROLES = ("itc_migrator", "itc_loader", "itc_refresher", "analyst", "analyst+phi_reader")
+ROLES = ("itc_migrator", "itc_loader", "itc_refresher", "analyst", "analyst+phi_reader", "finance")
 ACTIONS = ("SELECT", "PHI", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP", "REFRESH", "REFRESH_FN")
 LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE": "T", "DROP": "X",
           "REFRESH": "R", "REFRESH_FN": "F"}
 # tables whose TRUNCATE (CASCADE) their own triggers refuse, even to the owner: the append-only records,
 # and ref.products, which closed invoice lines reference
-APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "ops.access_grants", "ref.products"}
+APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "analytics.closed_billable_units",
+               "ops.access_grants", "ops.finance_audit", "ref.products"}
+# what finance edits (every change audited in ops.finance_audit)
+FINANCE_WRITES = {"ref.price_list": {"INSERT", "UPDATE"}, "ref.billing_accounts": {"INSERT", "UPDATE"},
+                  "ref.billing_account_names": {"INSERT", "UPDATE", "DELETE"}}
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,9 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
             allowed = {"SELECT"}
         if role == "analyst+phi_reader" and obj.schema in ("raw", "curated"):
             allowed = {"SELECT", "PHI"}
+    elif role == "finance":
+        if obj.schema in ("analytics", "ref") or obj.qualified == "ops.finance_audit":
+            allowed = {"SELECT", *FINANCE_WRITES.get(obj.qualified, set())}
     return "ok" if action in allowed else "denied"
 
 
@@ -170,12 +183,13 @@ EXPECTED_CREATE = {  # role -> schemas it may create objects in
 }
 # itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (script 41)
 EXPECTED_TEMP = {"itc_migrator": True, "itc_loader": True, "itc_refresher": False, "analyst": False,
-                 "analyst+phi_reader": False}
+                 "analyst+phi_reader": False, "finance": False}
 EXPECTED_SET_ROLE = {  # role -> which of these it may SET ROLE to
     "itc_migrator": set(), "itc_loader": set(), "itc_refresher": {"all_read_only"},
-    "analyst": {"itc_analyst"}, "analyst+phi_reader": {"itc_analyst", "phi_reader"},
+    "analyst": {"itc_analyst"}, "analyst+phi_reader": {"itc_analyst", "phi_reader"}, "finance": {"itc_finance"},
 }
-SET_ROLE_TARGETS = ("itc_migrator", "itc_loader", "phi_reader", "itc_analyst", "all_read_only")
+CLOSES_MONTHS = {"itc_migrator", "finance"}
+SET_ROLE_TARGETS = ("itc_migrator", "itc_loader", "phi_reader", "itc_analyst", "itc_finance", "all_read_only")
 
 
 def discover(conn: psycopg2.extensions.connection) -> list[Obj]:
@@ -293,6 +307,11 @@ def test_privilege_matrix_every_login_every_object_every_act(role_logins, secure
                     extras[(role, f"SET ROLE {target}")] = got
                     if got != want:
                         mismatches.append(f"{role} SET ROLE {target}: expected {want}, got {got}")
+                want = "ok" if role in CLOSES_MONTHS else "denied"
+                got = attempt(cur, "SELECT analytics.close_month('2001-01', 'privilege matrix')")
+                extras[(role, "EXECUTE close_month")] = got
+                if got != want:
+                    mismatches.append(f"{role} EXECUTE analytics.close_month: expected {want}, got {got}")
             conn.rollback()
         finally:
             conn.close()
@@ -327,7 +346,7 @@ def render(objects, results, creates, extras, mismatches: int) -> str:
         label = f"CREATE in {schema}"
         lines.append(f"{label:<{width + 6}}" + "".join(
             f"{'yes' if creates[(r, schema)] == 'ok' else 'no':<20}" for r in ROLES))
-    for key in ["TEMP", *[f"SET ROLE {t}" for t in SET_ROLE_TARGETS]]:
+    for key in ["TEMP", *[f"SET ROLE {t}" for t in SET_ROLE_TARGETS], "EXECUTE close_month"]:
         lines.append(f"{key:<{width + 6}}" + "".join(
             f"{'yes' if extras[(r, key)] == 'ok' else 'no':<20}" for r in ROLES))
     tried = len(results) + len(creates) + len(extras)

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from orchestrator.refresh import view_order
+
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
 
@@ -23,6 +25,8 @@ VIEWS_IN_ORDER = (
     "curated.verifyplus",
     "analytics.demands_summary",
     "analytics.verifyplus_monthly",
+    "analytics.billable_unit_events",
+    "analytics.billable_unit_counts",
 )
 
 
@@ -84,9 +88,9 @@ def add_demo_prices(cur: Any) -> None:
 
 
 def refresh_all(conn: Any) -> None:
-    """Plain (non-concurrent) refresh of every view in dependency order, then commit."""
+    """Plain (non-concurrent) refresh of every view in dependency order (the orchestrator's), then commit."""
     with conn.cursor() as cur:
-        for view in VIEWS_IN_ORDER:
+        for view in view_order(cur):
             cur.execute(f"REFRESH MATERIALIZED VIEW {view}")
     conn.commit()
 

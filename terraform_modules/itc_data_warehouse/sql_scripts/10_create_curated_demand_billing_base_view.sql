@@ -10,6 +10,8 @@
 -- A plain view: the planner inlines it, so each materialized view's own filter (uploaded_at /
 -- archived_at not null) reaches raw.metadata as before. It holds PHI: phi_reader reads it, the
 -- read-only groups its non-PHI columns (ops.phi_columns), analysts nothing.
+-- Lineage: load_id / source_key are those of the raw.metadata row, which carries the billed times
+-- (the load that last changed it; an unchanged row keeps its lineage across loads).
 CREATE VIEW curated.demand_billing_base AS
 WITH latest_case AS (
     SELECT DISTINCT ON (c.document_id) c.*
@@ -46,7 +48,9 @@ SELECT
     c.created_at                                     AS version_created_at,
     m.uploaded_at,
     m.received_at,
-    m.archived_at
+    m.archived_at,
+    m._load_id                                       AS load_id,
+    m._source_key                                    AS source_key
 FROM latest_case AS c
 JOIN raw.metadata AS m ON m.document_id = c.document_id
 LEFT JOIN latest_template AS t ON t.template_id = nullif(m.demand_template_id, '')
@@ -79,3 +83,5 @@ COMMENT ON COLUMN curated.demand_billing_base.version_created_at IS 'When the la
 COMMENT ON COLUMN curated.demand_billing_base.uploaded_at IS 'When the demand was uploaded; null if never (possible for an archived demand). Its month in the business time zone is the billing month of demand_uploaded. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Its month in the business time zone is the billing month of demand_archived. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the document''s raw.metadata row, which holds the billed upload/archive times. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';

@@ -16,7 +16,8 @@ SELECT
     b.*,
     coalesce(a.archive_reason, '')                   AS archive_reason,
     coalesce(a.archive_comments, '')                 AS archive_comments,
-    a.audit_record_id                                AS archive_audit_record_id
+    a.audit_record_id                                AS archive_audit_record_id,
+    ref.billing_month(b.archived_at)                 AS billing_month
 FROM curated.demand_billing_base AS b
 LEFT JOIN latest_archive_audit AS a ON a.document_id = b.document_id
 WHERE b.archived_at IS NOT NULL
@@ -24,9 +25,11 @@ WITH NO DATA;
 
 CREATE UNIQUE INDEX demands_archived_document_uq ON curated.demands_archived (document_id);
 CREATE INDEX demands_archived_archived_idx ON curated.demands_archived (archived_at);
+CREATE INDEX demands_archived_month_idx ON curated.demands_archived (billing_month);
 
 COMMENT ON MATERIALIZED VIEW curated.demands_archived IS 'Billable archived demands: latest version of each Exchange document with an archive time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. With the latest DemandArchived audit record''s reason and comments. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
 CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_archived');
 COMMENT ON COLUMN curated.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
 COMMENT ON COLUMN curated.demands_archived.archive_comments IS 'Free-text archive comments from the latest DemandArchived audit record; '''' when missing (PHI: free text may name the client).';
 COMMENT ON COLUMN curated.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
+COMMENT ON COLUMN curated.demands_archived.billing_month IS 'Billing month of the archive, YYYY-MM: the calendar month of archived_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed. Not PHI.';

@@ -4,7 +4,9 @@
 --   * close_datetime = Verify Close Datetime Overide when set, else Verify Close Datetime;
 --   * days_to_close  = close_datetime - request_created_datetime, in days;
 --   * is_billable    = not a duplicate and not excluded from reporting (DESIGN.md Appendix A).
--- extra_fields (unknown report fields, possibly PHI) and lineage columns stay in raw.
+--   * billing_month  = the request's billing month (ref.billing_month of request_created_datetime);
+--   * load_id, source_key: lineage of the raw row (the load that last changed it).
+-- extra_fields (unknown report fields, possibly PHI) stays in raw.
 CREATE MATERIALIZED VIEW curated.verifyplus AS
 SELECT
     v.request_id,
@@ -55,12 +57,16 @@ SELECT
     v.reporting_insured,
     coalesce(v.verify_close_datetime_override, v.verify_close_datetime) AS close_datetime,
     round((extract(epoch FROM coalesce(v.verify_close_datetime_override, v.verify_close_datetime) - v.request_created_datetime) / 86400.0)::numeric, 2) AS days_to_close,
-    NOT coalesce(v.duplicate_request, false) AND NOT coalesce(v.exclude_from_reporting, false) AS is_billable
+    NOT coalesce(v.duplicate_request, false) AND NOT coalesce(v.exclude_from_reporting, false) AS is_billable,
+    ref.billing_month(v.request_created_datetime) AS billing_month,
+    v._load_id AS load_id,
+    v._source_key AS source_key
 FROM raw.verifyplus AS v
 WITH NO DATA;
 
 CREATE UNIQUE INDEX verifyplus_request_uq ON curated.verifyplus (request_id);
 CREATE INDEX verifyplus_created_idx ON curated.verifyplus (request_created_datetime);
+CREATE INDEX verifyplus_month_idx ON curated.verifyplus (billing_month);
 
 COMMENT ON MATERIALIZED VIEW curated.verifyplus IS 'Verify+ policy-limit requests, typed, one row per request, with close time, days to close and billable flag. Holds PHI (policy data, claim numbers, client names): read through the de-identified views unless you hold the PHI role.';
 COMMENT ON COLUMN curated.verifyplus.request_id IS 'Quickbase "Request ID": Verify+ request identifier (Quickbase key). Not PHI.';
@@ -112,3 +118,6 @@ COMMENT ON COLUMN curated.verifyplus.reporting_insured IS 'Quickbase "Reporting 
 COMMENT ON COLUMN curated.verifyplus.close_datetime IS 'When verification closed: the manual override when set, else Verify Close Datetime; null while open. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.billing_month IS 'Billing month of the request, YYYY-MM: the calendar month of request_created_datetime in the business time zone (ref.billing_month), whatever the session TimeZone; null when the creation time is unknown. Indexed. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the request''s raw.verifyplus row. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';

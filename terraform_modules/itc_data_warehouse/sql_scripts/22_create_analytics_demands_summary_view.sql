@@ -5,14 +5,14 @@
 -- No PHI: counts per firm only.
 CREATE MATERIALIZED VIEW analytics.demands_summary AS
 WITH uploaded AS (
-    SELECT ref.billing_month(u.uploaded_at) AS billing_month,
+    SELECT u.billing_month,
            coalesce(u.sending_firm_name, '(no firm name)') AS sending_firm_name,
            count(*) AS n
     FROM curated.demands_uploaded AS u
     GROUP BY 1, 2
 ),
 archived AS (
-    SELECT ref.billing_month(a.archived_at) AS billing_month,
+    SELECT a.billing_month,
            coalesce(a.sending_firm_name, '(no firm name)') AS sending_firm_name,
            count(*) AS n
     FROM curated.demands_archived AS a

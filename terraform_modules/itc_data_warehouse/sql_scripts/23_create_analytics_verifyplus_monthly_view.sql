@@ -8,7 +8,7 @@ CREATE MATERIALIZED VIEW analytics.verifyplus_monthly AS
 WITH target AS (SELECT ref.verifyplus_sla_target_days() AS days),
 monthly AS (
     SELECT
-        ref.billing_month(v.request_created_datetime)                            AS billing_month,
+        v.billing_month                                                          AS billing_month,
         coalesce(v.firm_name, '(no firm name)')                                  AS firm_name,
         count(*)                                                                 AS total_requests,
         count(*) FILTER (WHERE v.is_billable)                                    AS billable_requests,

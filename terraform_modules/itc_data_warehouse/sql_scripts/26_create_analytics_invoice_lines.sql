@@ -1,83 +1,135 @@
--- Invoicing: usage quantities, invoice lines, and month close (DESIGN.md §5).
+-- Invoicing (DESIGN.md §5, issue 14): invoice lines built from the unit ledger, month close.
 --
--- analytics.usage_quantities: per service month, firm and product, the billable quantity, live
---   from the analytics views (demand_uploaded, demand_archived, verifyplus_request).
--- analytics.invoice_lines: what each monthly invoice holds, per billing_month (the invoice),
---   firm and product, quantity x the unit price in force in the SERVICE month -> amount:
---   * an OPEN month (not closed): its usage lines, computed live (line_type 'usage', status 'open');
---   * a CLOSED month (analytics.close_month): exactly the lines frozen at close (status 'closed'),
---     never rewritten;
---   * ADJUSTMENTS: when the live quantity of a closed service month later differs from what its
---     closed lines billed (usage + earlier adjustments), the difference appears as a line_type
---     'adjustment' line on the NEXT invoice to be closed: billing_month = the month after the
---     latest closed month, service_month = the closed month it adjusts, priced at that service
---     month's unit price. Closing that month freezes the adjustment with it.
---   Zero-quantity lines are not shown. A line with no price in force has null unit_price/amount;
---   close_month refuses to close such a month and the quality checks fail on it.
--- analytics.close_month(month, closed_by): freezes a month; closing twice is an error.
--- No PHI: quantities per firm and product.
+-- analytics.invoice_units: ONE ROW PER UNIT BEHIND EACH INVOICE LINE (+1, or -1 for a unit taken
+--   back), and analytics.invoice_lines: the lines, exactly the sums of those units:
+--   * an OPEN month (not closed): its usage units, live from analytics.billable_units (line_type
+--     'usage', billing_month = service_month), priced at the unit price in force in the service month;
+--   * a CLOSED month (analytics.close_month): exactly the units and lines frozen at close (status
+--     'closed', analytics.closed_billable_units / closed_invoice_lines), never rewritten;
+--   * PENDING ADJUSTMENTS (analytics.pending_adjustment_units) to closed service months, on the NEXT invoice to close (billing_month =
+--     the month after the latest closed month), comparing what the closed invoices billed per unit
+--     with the live ledger:
+--       'adjustment'        a unit billed since it was closed: +1 at the current price; a billed unit
+--                           no longer in the ledger (or now billed to another account/firm, or in
+--                           another month): -1 at the price it was billed at;
+--       'price_adjustment'  a unit still billed whose price in force changed since it was billed: -1 at
+--                           the price billed and +1 at the current price (credit and re-bill).
+--     Closing that month freezes its adjustments with it. Adjustments are looked for only where a
+--     closed line's quantity or price differs from the ledger's; a line whose units net to zero is
+--     not shown (nor are its units).
+--   A line with no price in force has null unit_price/amount; close_month refuses to close such a
+--   month and the quality checks fail on it.
+-- analytics.usage_quantities: the ledger's counts per service month, firm and product.
+-- analytics.close_month(month, closed_by): freezes a month's units and lines; closing twice is an error.
+-- No PHI: ids, firm names, times, quantities and prices.
 
 CREATE VIEW analytics.usage_quantities AS
-SELECT s.billing_month AS service_month, s.sending_firm_name AS firm_name,
-       'demand_uploaded'::text AS product, s.uploaded_count AS quantity
-FROM analytics.demands_summary AS s
-WHERE s.uploaded_count <> 0
-UNION ALL
-SELECT s.billing_month, s.sending_firm_name, 'demand_archived', s.archived_count
-FROM analytics.demands_summary AS s
-WHERE s.archived_count <> 0
-UNION ALL
-SELECT v.billing_month, v.firm_name, 'verifyplus_request', v.billable_requests
-FROM analytics.verifyplus_monthly AS v
-WHERE v.billable_requests <> 0;
+SELECT c.service_month, coalesce(a.account_name, c.source_firm_name) AS firm_name, a.account_id AS billing_account_id,
+       c.product, sum(c.units)::bigint AS quantity
+FROM analytics.billable_unit_counts AS c
+LEFT JOIN LATERAL ref.billing_account(c.firm_match_key, nullif(c.customer_key, '')) AS a ON true
+GROUP BY c.service_month, coalesce(a.account_name, c.source_firm_name), a.account_id, c.product;
 
-COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm and product, live from analytics.demands_summary and analytics.verifyplus_monthly (as of their last refresh). No PHI.';
+COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm (billing account) and product: the number of analytics.billable_units of each (summed from analytics.billable_unit_counts; units as of the last refresh, accounts live). No PHI.';
 COMMENT ON COLUMN analytics.usage_quantities.service_month IS 'Month the usage happened (YYYY-MM, business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.billing_account_id IS 'Billing account; null when the firm is not mapped. Not PHI.';
 COMMENT ON COLUMN analytics.usage_quantities.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (non-zero). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (> 0). Not PHI.';
 
 CREATE TABLE analytics.closed_months (
-    billing_month text        PRIMARY KEY CHECK (billing_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
-    closed_at     timestamptz NOT NULL DEFAULT now(),
-    closed_by     text        NOT NULL CHECK (btrim(closed_by) <> ''),
-    line_count    integer     NOT NULL,
-    total_amount  numeric(14,2) NOT NULL
+    billing_month   text          PRIMARY KEY CHECK (billing_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+    closed_at       timestamptz   NOT NULL DEFAULT now(),
+    closed_by       text          NOT NULL CHECK (btrim(closed_by) <> ''),
+    closed_by_login text          NOT NULL,
+    line_count      integer       NOT NULL,
+    unit_count      bigint        NOT NULL,
+    total_amount    numeric(14,2) NOT NULL
 );
-COMMENT ON TABLE analytics.closed_months IS 'Invoice months that are closed (analytics.close_month): their lines are frozen in analytics.closed_invoice_lines. No PHI.';
+COMMENT ON TABLE analytics.closed_months IS 'Invoice months that are closed (analytics.close_month): their units and lines are frozen in analytics.closed_billable_units and analytics.closed_invoice_lines. Written only by close_month. No PHI.';
 COMMENT ON COLUMN analytics.closed_months.billing_month IS 'The closed invoice month, YYYY-MM. Not PHI.';
 COMMENT ON COLUMN analytics.closed_months.closed_at IS 'When it was closed. Not PHI.';
-COMMENT ON COLUMN analytics.closed_months.closed_by IS 'Who closed it (name given to close_month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.closed_by IS 'Who closed it (the name given to close_month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.closed_by_login IS 'The database login that closed it (session_user, set by close_month, not by the caller). Not PHI.';
 COMMENT ON COLUMN analytics.closed_months.line_count IS 'Invoice lines frozen at close. Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.unit_count IS 'Unit rows frozen at close (analytics.closed_billable_units). Not PHI.';
 COMMENT ON COLUMN analytics.closed_months.total_amount IS 'Sum of the frozen lines'' amounts (all currencies added; one currency in practice). Not PHI.';
 
 CREATE TABLE analytics.closed_invoice_lines (
-    line_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    billing_month text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
-    service_month text          NOT NULL,
-    firm_name     text          NOT NULL,
-    product       text          NOT NULL REFERENCES ref.products (product),
-    line_type     text          NOT NULL CHECK (line_type IN ('usage', 'adjustment')),
-    quantity      bigint        NOT NULL,
-    unit_price    numeric(12,2) NOT NULL,
-    currency      char(3)       NOT NULL,
-    amount        numeric(14,2) NOT NULL,
-    closed_at     timestamptz   NOT NULL DEFAULT now(),
-    UNIQUE (billing_month, service_month, firm_name, product, line_type)
+    line_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    billing_month      text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
+    service_month      text          NOT NULL,
+    firm_name          text          NOT NULL,
+    billing_account_id text,
+    product            text          NOT NULL REFERENCES ref.products (product),
+    line_type          text          NOT NULL CHECK (line_type IN ('usage', 'adjustment', 'price_adjustment')),
+    quantity           bigint        NOT NULL,
+    unit_price         numeric(12,2) NOT NULL,
+    currency           char(3)       NOT NULL,
+    amount             numeric(14,2) NOT NULL,
+    closed_at          timestamptz   NOT NULL DEFAULT now(),
+    UNIQUE NULLS NOT DISTINCT (billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price)
 );
-CREATE INDEX closed_invoice_lines_service_idx ON analytics.closed_invoice_lines (service_month, firm_name, product);
-COMMENT ON TABLE analytics.closed_invoice_lines IS 'Invoice lines frozen when their month was closed; immutable (updates and deletes are refused). No PHI.';
+CREATE INDEX closed_invoice_lines_service_idx ON analytics.closed_invoice_lines (service_month, product, firm_name);
+COMMENT ON TABLE analytics.closed_invoice_lines IS 'Invoice lines frozen when their month was closed: the sums of analytics.closed_billable_units; immutable (updates and deletes are refused). No PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.line_id IS 'Row identifier. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.billing_month IS 'Invoice month the line was billed on (a closed month). Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.service_month IS 'Month of the usage billed; earlier than billing_month for an adjustment. Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.billing_account_id IS 'Billing account (ref.billing_accounts); null when the firm was not mapped. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.line_type IS 'usage (the month''s own usage) or adjustment (a later change to a closed month). Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.quantity IS 'Units billed (negative for a downward adjustment). Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.unit_price IS 'Unit price in force in the service month at close time. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.line_type IS 'usage (the month''s own usage), adjustment (units added to or taken from a closed month after its close) or price_adjustment (units of a closed month re-priced: credit at the old price, re-bill at the new). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.quantity IS 'Units billed (negative for units taken back or credited). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.unit_price IS 'Unit price of the line. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.currency IS 'ISO 4217 currency. Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.amount IS 'quantity x unit_price. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.amount IS 'quantity x unit_price, rounded to cents. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.closed_at IS 'When the line was frozen. Not PHI.';
+
+CREATE TABLE analytics.closed_billable_units (
+    billing_month       text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
+    service_month       text          NOT NULL,
+    firm_name           text          NOT NULL,
+    billing_account_id  text,
+    product             text          NOT NULL REFERENCES ref.products (product),
+    line_type           text          NOT NULL CHECK (line_type IN ('usage', 'adjustment', 'price_adjustment')),
+    unit_price          numeric(12,2) NOT NULL,
+    currency            char(3)       NOT NULL,
+    unit_id             text          NOT NULL,
+    quantity            smallint      NOT NULL CHECK (quantity IN (-1, 1)),
+    event_at            timestamptz,
+    source_firm_name    text,
+    customer_id         text,
+    load_id             bigint,
+    source_key          text,
+    manifest_key        text,
+    manifest_version_id text,
+    manifest_sha256     text,
+    extracted_at        timestamptz,
+    closed_at           timestamptz   NOT NULL DEFAULT now()
+);
+CREATE INDEX closed_billable_units_month_idx ON analytics.closed_billable_units (billing_month);
+CREATE INDEX closed_billable_units_unit_idx ON analytics.closed_billable_units (service_month, product, unit_id);
+COMMENT ON TABLE analytics.closed_billable_units IS 'The units behind every closed invoice line, frozen at close with their account, price and lineage: a closed invoice is reproduced from them exactly, whatever later loads change. Immutable. No PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.billing_month IS 'Invoice month the unit was billed on (a closed month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.service_month IS 'Month of the usage. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.billing_account_id IS 'Billing account; null when the firm was not mapped. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.product IS 'Product (ref.products). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.line_type IS 'Line the unit is on: usage, adjustment or price_adjustment. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.unit_price IS 'Price the unit was billed (or credited) at. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.currency IS 'ISO 4217 currency. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.unit_id IS 'Document id (demands) or Verify+ request id. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.quantity IS '+1 billed, -1 taken back or credited. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.event_at IS 'The billed event''s time (upload, archive, request creation). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.source_firm_name IS 'Firm name in the source when billed. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.customer_id IS 'Exchange customerId when billed (demands). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.load_id IS 'Lineage: load that wrote the unit''s raw row. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.source_key IS 'Lineage: S3 key of the snapshot file. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.manifest_key IS 'Lineage: S3 key of the snapshot manifest. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.manifest_version_id IS 'Lineage: S3 object version of the manifest. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.manifest_sha256 IS 'Lineage: sha256 of the manifest. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.extracted_at IS 'Lineage: when the snapshot was extracted. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.closed_at IS 'When the unit was frozen. Not PHI.';
 
 CREATE FUNCTION analytics.refuse_closed_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -88,75 +140,195 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION analytics.refuse_closed_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of closed invoice data.';
-CREATE TRIGGER closed_invoice_lines_immutable BEFORE UPDATE OR DELETE ON analytics.closed_invoice_lines
-    FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change();
-CREATE TRIGGER closed_invoice_lines_no_truncate BEFORE TRUNCATE ON analytics.closed_invoice_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change();
-CREATE TRIGGER closed_months_immutable BEFORE UPDATE OR DELETE ON analytics.closed_months
-    FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change();
-CREATE TRIGGER closed_months_no_truncate BEFORE TRUNCATE ON analytics.closed_months
-    FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change();
+DO $triggers$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['closed_months', 'closed_invoice_lines', 'closed_billable_units'] LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON analytics.%I '
+                       'FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change()', t || '_immutable', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON analytics.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change()', t || '_no_truncate', t);
+    END LOOP;
+END
+$triggers$;
 
-CREATE VIEW analytics.invoice_lines AS
-WITH next_invoice AS (
+CREATE VIEW analytics.pending_adjustment_units AS
+WITH live_groups AS (
+    SELECT q.service_month, q.firm_name, q.billing_account_id, q.product, q.quantity
+    FROM analytics.usage_quantities AS q
+    WHERE q.service_month IN (SELECT c.billing_month FROM analytics.closed_months AS c)
+),
+billed_groups AS (
+    SELECT l.service_month, l.firm_name, l.billing_account_id, l.product,
+           sum(l.quantity) AS quantity, array_agg(DISTINCT l.unit_price) AS prices
+    FROM analytics.closed_invoice_lines AS l
+    GROUP BY l.service_month, l.firm_name, l.billing_account_id, l.product
+),
+-- a closed line (service month, firm, account, product) whose live quantity differs from what was
+-- billed, or that was billed at a price no longer in force
+changed AS MATERIALIZED (
+    SELECT coalesce(g.service_month, b.service_month) AS service_month,
+           coalesce(g.firm_name, b.firm_name) AS firm_name,
+           coalesce(g.billing_account_id, b.billing_account_id) AS billing_account_id,
+           coalesce(g.product, b.product) AS product
+    FROM live_groups AS g
+    FULL OUTER JOIN billed_groups AS b
+        ON b.service_month = g.service_month AND b.firm_name = g.firm_name AND b.product = g.product
+       AND b.billing_account_id IS NOT DISTINCT FROM g.billing_account_id
+    LEFT JOIN LATERAL ref.unit_price(coalesce(g.product, b.product), coalesce(g.service_month, b.service_month)) AS p ON true
+    WHERE coalesce(g.quantity, 0) <> coalesce(b.quantity, 0)
+       OR EXISTS (SELECT 1 FROM unnest(b.prices) AS billed_price WHERE billed_price IS DISTINCT FROM p.unit_price)
+),
+live_units AS MATERIALIZED (
+    SELECT u.*, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency
+    FROM analytics.billable_units AS u
+    JOIN changed AS c
+        ON c.service_month = u.service_month AND c.firm_name = u.firm_name AND c.product = u.product
+       AND c.billing_account_id IS NOT DISTINCT FROM u.billing_account_id
+    LEFT JOIN LATERAL ref.unit_price(u.product, u.service_month) AS p ON true
+    WHERE u.service_month IN (SELECT c.service_month FROM changed AS c)
+),
+billed_units AS MATERIALIZED (  -- per unit and price: the net of what closed invoices billed (+1 when billed)
+    SELECT * FROM (
+        SELECT DISTINCT ON (b.service_month, b.firm_name, b.billing_account_id, b.product, b.unit_id, b.unit_price)
+               b.*, sum(b.quantity) OVER (PARTITION BY b.service_month, b.firm_name, b.billing_account_id,
+                                                       b.product, b.unit_id, b.unit_price) AS net
+        FROM analytics.closed_billable_units AS b
+        JOIN changed AS c
+            ON c.service_month = b.service_month AND c.firm_name = b.firm_name AND c.product = b.product
+           AND c.billing_account_id IS NOT DISTINCT FROM b.billing_account_id
+        ORDER BY b.service_month, b.firm_name, b.billing_account_id, b.product, b.unit_id, b.unit_price,
+                 b.quantity DESC, b.closed_at DESC
+    ) AS n
+    WHERE n.net <> 0
+),
+adjustments AS (
+    -- billed since the close
+    SELECT 'adjustment'::text AS line_type, l.service_month, l.firm_name, l.billing_account_id, l.product,
+           l.unit_price, l.currency, l.unit_id, 1 AS quantity, l.event_at, l.source_firm_name, l.customer_id,
+           l.load_id, l.source_key, l.manifest_key, l.manifest_version_id, l.manifest_sha256, l.extracted_at
+    FROM live_units AS l
+    WHERE NOT EXISTS (SELECT 1 FROM billed_units AS b
+                      WHERE b.service_month = l.service_month AND b.firm_name = l.firm_name AND b.product = l.product
+                        AND b.billing_account_id IS NOT DISTINCT FROM l.billing_account_id AND b.unit_id = l.unit_id)
+    UNION ALL
+    -- billed, no longer in the ledger under this month, firm and account: taken back at the price billed
+    SELECT 'adjustment', b.service_month, b.firm_name, b.billing_account_id, b.product,
+           b.unit_price, b.currency, b.unit_id, -1, b.event_at, b.source_firm_name, b.customer_id,
+           b.load_id, b.source_key, b.manifest_key, b.manifest_version_id, b.manifest_sha256, b.extracted_at
+    FROM billed_units AS b
+    WHERE NOT EXISTS (SELECT 1 FROM live_units AS l
+                      WHERE b.service_month = l.service_month AND b.firm_name = l.firm_name AND b.product = l.product
+                        AND b.billing_account_id IS NOT DISTINCT FROM l.billing_account_id AND b.unit_id = l.unit_id)
+    UNION ALL
+    -- still billed, at a price no longer in force: credit at the price billed, re-bill at the current one
+    SELECT 'price_adjustment', b.service_month, b.firm_name, b.billing_account_id, b.product,
+           x.unit_price, x.currency, b.unit_id, x.quantity, b.event_at, b.source_firm_name, b.customer_id,
+           b.load_id, b.source_key, b.manifest_key, b.manifest_version_id, b.manifest_sha256, b.extracted_at
+    FROM billed_units AS b
+    JOIN live_units AS l
+        ON b.service_month = l.service_month AND b.firm_name = l.firm_name AND b.product = l.product
+       AND b.billing_account_id IS NOT DISTINCT FROM l.billing_account_id AND b.unit_id = l.unit_id
+    CROSS JOIN LATERAL (VALUES (b.unit_price, b.currency, -1), (l.unit_price, l.currency, 1)) AS x (unit_price, currency, quantity)
+    WHERE b.unit_price IS DISTINCT FROM l.unit_price
+),
+with_line AS (
+    SELECT a.*, sum(a.quantity) OVER (PARTITION BY a.line_type, a.service_month, a.firm_name, a.billing_account_id,
+                                                   a.product, a.unit_price) AS line_quantity
+    FROM adjustments AS a
+)
+SELECT n.billing_month, w.service_month, w.firm_name, w.billing_account_id, w.product, w.line_type,
+       w.unit_price, w.currency, w.unit_id, w.quantity, w.event_at, w.source_firm_name, w.customer_id, w.load_id,
+       w.source_key, w.manifest_key, w.manifest_version_id, w.manifest_sha256, w.extracted_at
+FROM with_line AS w
+CROSS JOIN (
     SELECT to_char(to_date(max(c.billing_month) || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM') AS billing_month
     FROM analytics.closed_months AS c
-),
-billed AS (
-    SELECT l.service_month, l.firm_name, l.product, sum(l.quantity) AS quantity
-    FROM analytics.closed_invoice_lines AS l
-    GROUP BY 1, 2, 3
-),
-open_lines AS (
-    SELECT u.service_month AS billing_month, u.service_month, u.firm_name, u.product,
-           'usage'::text AS line_type, u.quantity
-    FROM analytics.usage_quantities AS u
-    WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = u.service_month)
-    UNION ALL
-    SELECT n.billing_month, d.service_month, d.firm_name, d.product, 'adjustment', d.quantity
-    FROM (
-        SELECT coalesce(u.service_month, b.service_month) AS service_month,
-               coalesce(u.firm_name, b.firm_name)         AS firm_name,
-               coalesce(u.product, b.product)             AS product,
-               coalesce(u.quantity, 0) - coalesce(b.quantity, 0) AS quantity
-        FROM analytics.usage_quantities AS u
-        FULL OUTER JOIN billed AS b
-            ON b.service_month = u.service_month AND b.firm_name = u.firm_name AND b.product = u.product
-    ) AS d
-    CROSS JOIN next_invoice AS n
-    WHERE d.quantity <> 0
-      AND EXISTS (SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = d.service_month)
-)
-SELECT o.billing_month, o.service_month, o.firm_name, o.product, o.line_type,
-       o.quantity::bigint AS quantity, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
-       round(o.quantity * p.unit_price, 2)::numeric(14,2) AS amount,
-       'open'::text AS status, NULL::timestamptz AS closed_at
-FROM open_lines AS o
-LEFT JOIN LATERAL ref.unit_price(o.product, o.service_month) AS p ON true
+) AS n
+WHERE w.line_quantity <> 0;
+
+COMMENT ON VIEW analytics.pending_adjustment_units IS 'Changes to closed months not yet billed, one row per unit: units billed since the close (+1, current price), units taken back (-1, price billed), units re-priced (price_adjustment: -1 at the price billed, +1 at the current price). On the next invoice to close (billing_month = the month after the latest closed month). Only lines that net to a change are shown. No PHI.';
+CALL ops.copy_column_comments('analytics.closed_billable_units', 'analytics.pending_adjustment_units');
+COMMENT ON COLUMN analytics.pending_adjustment_units.billing_month IS 'The next invoice to close (the month after the latest closed month). Not PHI.';
+
+CREATE VIEW analytics.invoice_units AS
+SELECT u.service_month AS billing_month, u.service_month, u.firm_name, u.billing_account_id, u.product,
+       'usage'::text AS line_type, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
+       u.unit_id, 1 AS quantity, u.event_at, 'open'::text AS status, NULL::timestamptz AS closed_at,
+       u.source_firm_name, u.customer_id, u.load_id, u.source_key, u.manifest_key, u.manifest_version_id,
+       u.manifest_sha256, u.extracted_at
+FROM analytics.billable_units AS u
+LEFT JOIN LATERAL ref.unit_price(u.product, u.service_month) AS p ON true
+WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months AS c WHERE c.billing_month = u.service_month)
 UNION ALL
-SELECT l.billing_month, l.service_month, l.firm_name, l.product, l.line_type,
+SELECT a.billing_month, a.service_month, a.firm_name, a.billing_account_id, a.product, a.line_type,
+       a.unit_price, a.currency, a.unit_id, a.quantity, a.event_at, 'open', NULL,
+       a.source_firm_name, a.customer_id, a.load_id, a.source_key, a.manifest_key, a.manifest_version_id,
+       a.manifest_sha256, a.extracted_at
+FROM analytics.pending_adjustment_units AS a
+UNION ALL
+SELECT b.billing_month, b.service_month, b.firm_name, b.billing_account_id, b.product, b.line_type,
+       b.unit_price, b.currency, b.unit_id, b.quantity, b.event_at, 'closed', b.closed_at,
+       b.source_firm_name, b.customer_id, b.load_id, b.source_key, b.manifest_key, b.manifest_version_id,
+       b.manifest_sha256, b.extracted_at
+FROM analytics.closed_billable_units AS b;
+
+COMMENT ON VIEW analytics.invoice_units IS 'The units behind every invoice line (one row per unit per line; +1, or -1 for a unit taken back or credited): open months'' usage live from analytics.billable_units, pending adjustments to closed months (analytics.pending_adjustment_units) on the next invoice, and the frozen units of closed months. Its quantities summed per (billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price) are analytics.invoice_lines. Filter on billing_month. No PHI.';
+CALL ops.copy_column_comments('analytics.closed_billable_units', 'analytics.invoice_units');
+COMMENT ON COLUMN analytics.invoice_units.billing_month IS 'Invoice the unit is on, YYYY-MM. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_units.unit_price IS 'Price of the unit''s line: the price in force in the service month (open usage and re-bills), or the price it was billed at (units taken back, credits, closed units); null when no price is in force. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_units.status IS 'open (live, may still change) or closed (frozen by analytics.close_month). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_units.closed_at IS 'When the unit was frozen; null while open. Not PHI.';
+
+-- the same lines as grouping analytics.invoice_units, but usage is summed from the per-firm counts
+-- (analytics.usage_quantities) instead of counting units, so reading the lines stays cheap
+CREATE VIEW analytics.invoice_lines AS
+SELECT q.service_month AS billing_month, q.service_month, q.firm_name, q.billing_account_id, q.product,
+       'usage'::text AS line_type, q.quantity, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
+       round(q.quantity * p.unit_price, 2)::numeric(14,2) AS amount, 'open'::text AS status,
+       NULL::timestamptz AS closed_at
+FROM analytics.usage_quantities AS q
+LEFT JOIN LATERAL ref.unit_price(q.product, q.service_month) AS p ON true
+WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months AS c WHERE c.billing_month = q.service_month)
+UNION ALL
+SELECT a.billing_month, a.service_month, a.firm_name, a.billing_account_id, a.product, a.line_type,
+       sum(a.quantity)::bigint, a.unit_price, a.currency, round(sum(a.quantity) * a.unit_price, 2)::numeric(14,2),
+       'open', NULL
+FROM analytics.pending_adjustment_units AS a
+GROUP BY a.billing_month, a.service_month, a.firm_name, a.billing_account_id, a.product, a.line_type,
+         a.unit_price, a.currency
+UNION ALL
+SELECT l.billing_month, l.service_month, l.firm_name, l.billing_account_id, l.product, l.line_type,
        l.quantity, l.unit_price, l.currency, l.amount, 'closed', l.closed_at
 FROM analytics.closed_invoice_lines AS l;
 
-COMMENT ON VIEW analytics.invoice_lines IS 'Invoice lines per billing month, firm and product: live usage for open months, the frozen lines of closed months, and adjustment lines (on the next invoice to close) for later changes to closed months. amount = quantity x unit price in force in the service month. No PHI.';
+COMMENT ON VIEW analytics.invoice_lines IS 'Invoice lines per billing month, firm (billing account), product, line type and unit price: the sums of analytics.invoice_units (usage summed from analytics.usage_quantities). Open months: live usage; closed months: the lines frozen at close; adjustments (units added/taken back) and price adjustments (credit and re-bill) to closed months go on the next invoice to close. amount = quantity x unit_price. No PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.billing_month IS 'Invoice the line belongs to, YYYY-MM. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.service_month IS 'Month of the usage billed (= billing_month for usage lines; the closed month adjusted for adjustment lines). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.firm_name IS 'Name billed: the billing account''s name, else the source firm name. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.billing_account_id IS 'Billing account (ref.billing_accounts); null when the firm is not mapped. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.line_type IS 'usage, or adjustment (a change to a closed month found after it was closed). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.quantity IS 'Units (negative for a downward adjustment). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.unit_price IS 'Unit price in force in the service month (ref.price_list); null when none is (the month cannot be closed). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.line_type IS 'usage; adjustment (units added to or taken from a closed month since its close); price_adjustment (units of a closed month re-priced: a credit line at the old price and a re-bill line at the new). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.quantity IS 'Units (negative for units taken back or credited); the sum of its analytics.invoice_units. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.unit_price IS 'Unit price of the line (ref.price_list in force in the service month, or the price credited); null when none is in force (the month cannot be closed). Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.currency IS 'ISO 4217 currency. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.amount IS 'quantity x unit_price, rounded to cents. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.status IS 'open (live, may still change) or closed (frozen by analytics.close_month). Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.closed_at IS 'When the line was frozen; null while open. Not PHI.';
 
+-- SECURITY DEFINER: finance (itc_finance) closes months without any write privilege on the closed
+-- tables; the function records the caller's login itself.
 CREATE FUNCTION analytics.close_month(p_month text, p_closed_by text) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     done        analytics.closed_months%ROWTYPE;
     month_end   timestamptz;
     unpriced    text;
+    n_units     bigint;
     n_lines     integer;
     total       numeric(14,2);
 BEGIN
@@ -181,31 +353,45 @@ BEGIN
             p_month, ref.business_time_zone(), month_end
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid IN ('analytics.demands_summary'::regclass, 'analytics.verifyplus_monthly'::regclass)
-               AND NOT relispopulated) THEN
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = 'analytics.billable_unit_events'::regclass AND NOT relispopulated) THEN
         RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    SELECT string_agg(DISTINCT product || ' in ' || service_month, ', '
-                      ORDER BY product || ' in ' || service_month) INTO unpriced
-    FROM analytics.invoice_lines
-    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL;
+    CREATE TEMPORARY TABLE close_month_units ON COMMIT DROP AS
+    SELECT * FROM analytics.invoice_units WHERE billing_month = p_month AND status = 'open';
+    SELECT string_agg(DISTINCT product || ' in ' || service_month, ', ' ORDER BY product || ' in ' || service_month)
+    INTO unpriced FROM close_month_units WHERE unit_price IS NULL;
     IF unpriced IS NOT NULL THEN
         RAISE EXCEPTION 'close_month: month % has usage with no price in force: % (add the prices to ref.price_list)',
             p_month, unpriced
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
 
+    INSERT INTO analytics.closed_billable_units
+        (billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price, currency,
+         unit_id, quantity, event_at, source_firm_name, customer_id, load_id, source_key, manifest_key,
+         manifest_version_id, manifest_sha256, extracted_at)
+    SELECT billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price, currency,
+           unit_id, quantity, event_at, source_firm_name, customer_id, load_id, source_key, manifest_key,
+           manifest_version_id, manifest_sha256, extracted_at
+    FROM close_month_units;
+    GET DIAGNOSTICS n_units = ROW_COUNT;
+    -- the lines are the sums of the units just frozen (one snapshot: lines = units, always)
     INSERT INTO analytics.closed_invoice_lines
-        (billing_month, service_month, firm_name, product, line_type, quantity, unit_price, currency, amount)
-    SELECT billing_month, service_month, firm_name, product, line_type, quantity, unit_price, currency, amount
-    FROM analytics.invoice_lines
-    WHERE billing_month = p_month AND status = 'open';
+        (billing_month, service_month, firm_name, billing_account_id, product, line_type, quantity, unit_price,
+         currency, amount)
+    SELECT billing_month, service_month, firm_name, billing_account_id, product, line_type, sum(quantity),
+           unit_price, currency, round(sum(quantity) * unit_price, 2)
+    FROM analytics.closed_billable_units
+    WHERE billing_month = p_month
+    GROUP BY billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price, currency;
     GET DIAGNOSTICS n_lines = ROW_COUNT;
     SELECT coalesce(sum(amount), 0) INTO total FROM analytics.closed_invoice_lines WHERE billing_month = p_month;
-    INSERT INTO analytics.closed_months (billing_month, closed_by, line_count, total_amount)
-    VALUES (p_month, btrim(p_closed_by), n_lines, total);
+    INSERT INTO analytics.closed_months (billing_month, closed_by, closed_by_login, line_count, unit_count, total_amount)
+    VALUES (p_month, btrim(p_closed_by), session_user, n_lines, n_units, total);
+    DROP TABLE close_month_units;
     RETURN n_lines;
 END;
 $$;
-COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the lines are current.';
+REVOKE ALL ON FUNCTION analytics.close_month(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';

@@ -13,6 +13,9 @@
 --   all_read_only              = raw_read_only + curated_read_only + analytics_read_only
 --   phi_reader                 the ONLY group that reads PHI columns (raw and curated, all columns)
 --   itc_analyst                analysts: analytics + de-identified curated; no PHI, no writes, no ops
+--   itc_finance                finance: reads analytics and ref; edits prices and billing accounts;
+--                              closes months (analytics.close_month); reads the finance audit trail;
+--                              no raw, no curated, no PHI. Every change it makes is audited (script 27).
 -- LOGIN roles (pipelines never connect as the owner or the master user):
 --   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
 --   itc_loader     the two pipelines' loads: read/write raw, append ops load records, TEMP staging
@@ -32,6 +35,7 @@ BEGIN
             ('all_read_only', false, 'Group: raw_read_only + curated_read_only + analytics_read_only (no PHI).'),
             ('phi_reader', false, 'Group: the only role that reads PHI/PII columns (raw and curated). Granted per person, reviewed quarterly (docs/access.md).'),
             ('itc_analyst', false, 'Group of the analyst logins: analytics + de-identified curated; no PHI, no writes, no ops internals.'),
+            ('itc_finance', false, 'Group of the finance logins: reads analytics and ref, edits prices and billing accounts, closes months, reads ops.finance_audit; no raw, curated or PHI. Every change audited.'),
             ('itc_migrator', true, 'Login: owner of every object of the ITC schemas; runs migrations (DDL).'),
             ('itc_loader', true, 'Login of the pipelines'' loads: read/write raw, append to ops load records, TEMP staging; no DDL, no PHI outside raw.'),
             ('itc_refresher', true, 'Login of the orchestrator: refreshes materialized views through ops.refresh_materialized_view, runs quality checks; no PHI, no raw writes.')
@@ -49,6 +53,7 @@ BEGIN
     GRANT curated_read_only, analytics_read_only TO curated_analytics_read_only;
     GRANT raw_read_only, curated_read_only, analytics_read_only TO all_read_only;
     GRANT analytics_read_only, curated_deid_read_only TO itc_analyst;
+    GRANT analytics_read_only TO itc_finance;
     -- the refresher's quality checks read counts and keys: non-PHI columns of every layer
     GRANT all_read_only TO itc_refresher;
 

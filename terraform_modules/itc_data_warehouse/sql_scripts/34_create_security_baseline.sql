@@ -19,6 +19,9 @@
 --                  (tables, views, and their STABLE/IMMUTABLE helper functions).
 --   phi_reader     SELECT on every column of raw and curated.
 --   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only.
+--   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
+--                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
+--                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
 --   PUBLIC         nothing: no CONNECT/TEMPORARY on the database, nothing in the ITC schemas, no
 --                  CREATE in schema public.
 CREATE PROCEDURE ops.apply_security_baseline()
@@ -29,7 +32,7 @@ DECLARE
     managed constant text[] := ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'];
     grantees constant text := 'PUBLIC, raw_read_only, curated_deid_read_only, curated_read_only, '
         'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-        'itc_loader, itc_refresher';
+        'itc_finance, itc_loader, itc_refresher';
     obj record;
     owner_role text;
 BEGIN
@@ -81,7 +84,7 @@ BEGIN
     GRANT USAGE ON SCHEMA curated TO curated_read_only, phi_reader;
     GRANT USAGE ON SCHEMA curated_deid TO curated_deid_read_only;
     GRANT USAGE ON SCHEMA analytics, ref TO analytics_read_only;
-    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher;
+    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher, itc_finance;
 
     -- 4. raw and curated: the loader writes raw; phi_reader reads everything; the read-only groups
     --    read the columns the PHI catalogue does not list
@@ -122,6 +125,18 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
     END LOOP;
 
+    --    finance: prices, billing accounts, month close (audited by script 27's triggers)
+    IF to_regclass('ref.billing_account_names') IS NOT NULL THEN
+        GRANT INSERT, UPDATE ON ref.price_list, ref.billing_accounts TO itc_finance;
+        GRANT INSERT, UPDATE, DELETE ON ref.billing_account_names TO itc_finance;
+    END IF;
+    IF to_regprocedure('analytics.close_month(text, text)') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION analytics.close_month(text, text) TO itc_finance;
+    END IF;
+    IF to_regclass('ops.finance_audit') IS NOT NULL THEN
+        GRANT SELECT ON ops.finance_audit TO itc_finance;
+    END IF;
+
     -- 7. ops: what each pipeline records
     IF to_regclass('ops.load_runs') IS NOT NULL THEN
         GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
@@ -150,7 +165,7 @@ BEGIN
         EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO raw_read_only, curated_deid_read_only, curated_read_only, '
                        'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-                       'itc_migrator, itc_loader, itc_refresher', current_database());
+                       'itc_finance, itc_migrator, itc_loader, itc_refresher', current_database());
         EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO itc_loader', current_database());
         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
     EXCEPTION WHEN insufficient_privilege THEN

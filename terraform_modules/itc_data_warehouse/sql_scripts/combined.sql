@@ -526,6 +526,8 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_ref_sett
 -- A plain view: the planner inlines it, so each materialized view's own filter (uploaded_at /
 -- archived_at not null) reaches raw.metadata as before. It holds PHI: phi_reader reads it, the
 -- read-only groups its non-PHI columns (ops.phi_columns), analysts nothing.
+-- Lineage: load_id / source_key are those of the raw.metadata row, which carries the billed times
+-- (the load that last changed it; an unchanged row keeps its lineage across loads).
 CREATE VIEW curated.demand_billing_base AS
 WITH latest_case AS (
     SELECT DISTINCT ON (c.document_id) c.*
@@ -562,7 +564,9 @@ SELECT
     c.created_at                                     AS version_created_at,
     m.uploaded_at,
     m.received_at,
-    m.archived_at
+    m.archived_at,
+    m._load_id                                       AS load_id,
+    m._source_key                                    AS source_key
 FROM latest_case AS c
 JOIN raw.metadata AS m ON m.document_id = c.document_id
 LEFT JOIN latest_template AS t ON t.template_id = nullif(m.demand_template_id, '')
@@ -595,25 +599,30 @@ COMMENT ON COLUMN curated.demand_billing_base.version_created_at IS 'When the la
 COMMENT ON COLUMN curated.demand_billing_base.uploaded_at IS 'When the demand was uploaded; null if never (possible for an archived demand). Its month in the business time zone is the billing month of demand_uploaded. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.received_at IS 'When the carrier acknowledged receipt; null if not yet. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Its month in the business time zone is the billing month of demand_archived. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demand_billing_base_view.sql', 'd18882ae787ff690b80784474ebd79ed365d6efd8632218c2bc9787f18d6bf4b');
+COMMENT ON COLUMN curated.demand_billing_base.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the document''s raw.metadata row, which holds the billed upload/archive times. Not PHI.';
+COMMENT ON COLUMN curated.demand_billing_base.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demand_billing_base_view.sql', '4041af9b49392addd94851e5e4dad892dc80102e60f238178f5e445d493ec7d2');
 
 -- ==== 11_create_curated_demands_uploaded_view.sql ====
 -- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
 -- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
--- (raw.metadata.uploaded_at is not null).
+-- (raw.metadata.uploaded_at is not null), with the billing month of the upload (ref.billing_month:
+-- the calendar month of uploaded_at in the business time zone), stored and indexed for analysts.
 CREATE MATERIALIZED VIEW curated.demands_uploaded AS
-SELECT b.*
+SELECT b.*, ref.billing_month(b.uploaded_at) AS billing_month
 FROM curated.demand_billing_base AS b
 WHERE b.uploaded_at IS NOT NULL
 WITH NO DATA;
 
 CREATE UNIQUE INDEX demands_uploaded_document_uq ON curated.demands_uploaded (document_id);
 CREATE INDEX demands_uploaded_uploaded_idx ON curated.demands_uploaded (uploaded_at);
+CREATE INDEX demands_uploaded_month_idx ON curated.demands_uploaded (billing_month);
 
 COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
 CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_uploaded');
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_uploaded_view.sql', 'd5136da69472ebd63c68a1c4811ee63204c770c455e949b294870ef3feafc048');
+COMMENT ON COLUMN curated.demands_uploaded.billing_month IS 'Billing month of the upload, YYYY-MM: the calendar month of uploaded_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed: filter on it (or on uploaded_at >= ref.month_start(...)). Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_uploaded_view.sql', '39a9f3381b62372134065638aebd40253d1bb8f7be423429f2f54c14320da6b6');
 
 -- ==== 12_create_curated_demands_archived_view.sql ====
 -- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document:
@@ -634,7 +643,8 @@ SELECT
     b.*,
     coalesce(a.archive_reason, '')                   AS archive_reason,
     coalesce(a.archive_comments, '')                 AS archive_comments,
-    a.audit_record_id                                AS archive_audit_record_id
+    a.audit_record_id                                AS archive_audit_record_id,
+    ref.billing_month(b.archived_at)                 AS billing_month
 FROM curated.demand_billing_base AS b
 LEFT JOIN latest_archive_audit AS a ON a.document_id = b.document_id
 WHERE b.archived_at IS NOT NULL
@@ -642,13 +652,15 @@ WITH NO DATA;
 
 CREATE UNIQUE INDEX demands_archived_document_uq ON curated.demands_archived (document_id);
 CREATE INDEX demands_archived_archived_idx ON curated.demands_archived (archived_at);
+CREATE INDEX demands_archived_month_idx ON curated.demands_archived (billing_month);
 
 COMMENT ON MATERIALIZED VIEW curated.demands_archived IS 'Billable archived demands: latest version of each Exchange document with an archive time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. With the latest DemandArchived audit record''s reason and comments. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
 CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_archived');
 COMMENT ON COLUMN curated.demands_archived.archive_reason IS 'Archive reason from the latest DemandArchived audit record; '''' when missing. Not PHI (a reason code chosen from a list).';
 COMMENT ON COLUMN curated.demands_archived.archive_comments IS 'Free-text archive comments from the latest DemandArchived audit record; '''' when missing (PHI: free text may name the client).';
 COMMENT ON COLUMN curated.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_demands_archived_view.sql', 'f7a7f93d566eaa8afbc604032cf76491e4bb9cccd6368e876bda0c0f774d7d30');
+COMMENT ON COLUMN curated.demands_archived.billing_month IS 'Billing month of the archive, YYYY-MM: the calendar month of archived_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_demands_archived_view.sql', '3f6d6326498606d8371f54f7db065efbcf4edf7f373638a0f72fe36f9894da78');
 
 -- ==== 13_create_curated_verifyplus_view.sql ====
 -- curated.verifyplus: the Verify+ requests, typed (raw.verifyplus is already typed by the load),
@@ -657,7 +669,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_
 --   * close_datetime = Verify Close Datetime Overide when set, else Verify Close Datetime;
 --   * days_to_close  = close_datetime - request_created_datetime, in days;
 --   * is_billable    = not a duplicate and not excluded from reporting (DESIGN.md Appendix A).
--- extra_fields (unknown report fields, possibly PHI) and lineage columns stay in raw.
+--   * billing_month  = the request's billing month (ref.billing_month of request_created_datetime);
+--   * load_id, source_key: lineage of the raw row (the load that last changed it).
+-- extra_fields (unknown report fields, possibly PHI) stays in raw.
 CREATE MATERIALIZED VIEW curated.verifyplus AS
 SELECT
     v.request_id,
@@ -708,12 +722,16 @@ SELECT
     v.reporting_insured,
     coalesce(v.verify_close_datetime_override, v.verify_close_datetime) AS close_datetime,
     round((extract(epoch FROM coalesce(v.verify_close_datetime_override, v.verify_close_datetime) - v.request_created_datetime) / 86400.0)::numeric, 2) AS days_to_close,
-    NOT coalesce(v.duplicate_request, false) AND NOT coalesce(v.exclude_from_reporting, false) AS is_billable
+    NOT coalesce(v.duplicate_request, false) AND NOT coalesce(v.exclude_from_reporting, false) AS is_billable,
+    ref.billing_month(v.request_created_datetime) AS billing_month,
+    v._load_id AS load_id,
+    v._source_key AS source_key
 FROM raw.verifyplus AS v
 WITH NO DATA;
 
 CREATE UNIQUE INDEX verifyplus_request_uq ON curated.verifyplus (request_id);
 CREATE INDEX verifyplus_created_idx ON curated.verifyplus (request_created_datetime);
+CREATE INDEX verifyplus_month_idx ON curated.verifyplus (billing_month);
 
 COMMENT ON MATERIALIZED VIEW curated.verifyplus IS 'Verify+ policy-limit requests, typed, one row per request, with close time, days to close and billable flag. Holds PHI (policy data, claim numbers, client names): read through the de-identified views unless you hold the PHI role.';
 COMMENT ON COLUMN curated.verifyplus.request_id IS 'Quickbase "Request ID": Verify+ request identifier (Quickbase key). Not PHI.';
@@ -765,13 +783,17 @@ COMMENT ON COLUMN curated.verifyplus.reporting_insured IS 'Quickbase "Reporting 
 COMMENT ON COLUMN curated.verifyplus.close_datetime IS 'When verification closed: the manual override when set, else Verify Close Datetime; null while open. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.days_to_close IS 'Days from request creation to close_datetime (fractional, 2 decimals); null while open. Used for the SLA figures. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is billed: neither a duplicate nor excluded from reporting. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '257d43bed4666491f752fa82101d32778c034576ae3f4dde41c4dfd393744b58');
+COMMENT ON COLUMN curated.verifyplus.billing_month IS 'Billing month of the request, YYYY-MM: the calendar month of request_created_datetime in the business time zone (ref.billing_month), whatever the session TimeZone; null when the creation time is unknown. Indexed. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the request''s raw.verifyplus row. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '15e445dba4802943d92f4ff70848840b534eb1651c8a8343b32f8b79faeba586');
 
 -- ==== 21_create_ref_price_list.sql ====
 -- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
 -- MAINTAINED BY FINANCE: to change a price, end the current row (set effective_to) and insert a new
--- row from that date; never edit the price of a period already invoiced (closed months keep the
--- price they were closed with anyway). Ranges are [effective_from, effective_to): effective_to is
+-- row from that date. A closed month keeps the lines it was closed with; re-pricing a period that
+-- was already invoiced bills the difference as price_adjustment lines (credit at the old price,
+-- re-bill at the new) on the next invoice (script 26). Every change is audited (script 27). Ranges are [effective_from, effective_to): effective_to is
 -- the first day the price no longer applies (null = open-ended); ranges of one product may not
 -- overlap. The unit price of a billing month is the price in force on the month's first day.
 -- The migrations create NO price: a new warehouse has an empty price list until finance enters the
@@ -850,7 +872,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       AND (p.effective_to IS NULL OR p.effective_to > to_date(p_billing_month || '-01', 'YYYY-MM-DD'))
 $$;
 COMMENT ON FUNCTION ref.unit_price(text, text) IS 'The price of a product in force in a billing month (on its first day); no row when none.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', '6bb59d0231f680187ac3e1869c7ae83135a2d7cf69c1e55425e529e1d4f630af');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', '633fc9335ea2b0902ddb4a57d8ce330c1ce2e9891df92bdf9b575e3b1e6cd90c');
 
 -- ==== 22_create_analytics_demands_summary_view.sql ====
 -- analytics.demands_summary: the core invoicing KPI (DESIGN.md §5). Per billing month (YYYY-MM,
@@ -860,14 +882,14 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_pric
 -- No PHI: counts per firm only.
 CREATE MATERIALIZED VIEW analytics.demands_summary AS
 WITH uploaded AS (
-    SELECT ref.billing_month(u.uploaded_at) AS billing_month,
+    SELECT u.billing_month,
            coalesce(u.sending_firm_name, '(no firm name)') AS sending_firm_name,
            count(*) AS n
     FROM curated.demands_uploaded AS u
     GROUP BY 1, 2
 ),
 archived AS (
-    SELECT ref.billing_month(a.archived_at) AS billing_month,
+    SELECT a.billing_month,
            coalesce(a.sending_firm_name, '(no firm name)') AS sending_firm_name,
            count(*) AS n
     FROM curated.demands_archived AS a
@@ -890,7 +912,7 @@ COMMENT ON COLUMN analytics.demands_summary.billing_month IS 'Billing month, YYY
 COMMENT ON COLUMN analytics.demands_summary.sending_firm_name IS 'Sending law firm (right-stripped); ''(no firm name)'' when the demand has none. Not PHI.';
 COMMENT ON COLUMN analytics.demands_summary.uploaded_count IS 'Demands of curated.demands_uploaded uploaded in the month; 0 when none. Not PHI.';
 COMMENT ON COLUMN analytics.demands_summary.archived_count IS 'Demands of curated.demands_archived archived in the month; 0 when none. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('22_create_analytics_demands_summary_view.sql', '293ad4b7022af6191b7a67710259068271feb4aaa3378bc01f7b7430a26c77e7');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('22_create_analytics_demands_summary_view.sql', '23dd0ec067b29ee4c62b694de0ebb84a2e2480d60e22977350406e2cb52b6723');
 
 -- ==== 23_create_analytics_verifyplus_monthly_view.sql ====
 -- analytics.verifyplus_monthly: Verify+ volume and service level per billing month (month of
@@ -903,7 +925,7 @@ CREATE MATERIALIZED VIEW analytics.verifyplus_monthly AS
 WITH target AS (SELECT ref.verifyplus_sla_target_days() AS days),
 monthly AS (
     SELECT
-        ref.billing_month(v.request_created_datetime)                            AS billing_month,
+        v.billing_month                                                          AS billing_month,
         coalesce(v.firm_name, '(no firm name)')                                  AS firm_name,
         count(*)                                                                 AS total_requests,
         count(*) FILTER (WHERE v.is_billable)                                    AS billable_requests,
@@ -948,89 +970,304 @@ COMMENT ON COLUMN analytics.verifyplus_monthly.median_days_to_close IS 'Median d
 COMMENT ON COLUMN analytics.verifyplus_monthly.closed_within_target IS 'Closed billable requests that closed within sla_target_days. Not PHI.';
 COMMENT ON COLUMN analytics.verifyplus_monthly.sla_target_days IS 'The SLA target in days used (ref.settings verifyplus_sla_target_days at refresh time). Not PHI.';
 COMMENT ON COLUMN analytics.verifyplus_monthly.share_closed_within_target IS 'closed_within_target / closed_requests (0..1, 4 decimals); null when none closed. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('23_create_analytics_verifyplus_monthly_view.sql', '4a38364456a8e49fa07de284e7b00a8a20bed57e908842634ce9e962ccfed00d');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('23_create_analytics_verifyplus_monthly_view.sql', '82640ce4dc9af399017d1762203146627e483a3469d2ea749891a5352ac820dd');
+
+-- ==== 24_create_ref_billing_accounts.sql ====
+-- ref.billing_accounts and ref.billing_account_names: who an invoice is addressed to.
+-- MAINTAINED BY FINANCE (role itc_finance). A firm that renames itself, or appears under two
+-- spellings, or sends demands under an Exchange customerId, is billed on ONE account when its names
+-- and/or customer ids are mapped to that account. Resolution of a billable unit (analytics.billable_units):
+--   1. its Exchange customerId, when mapped (match_kind 'customer_id', exact after trimming);
+--   2. else its firm name, when mapped (match_kind 'firm_name', compared by ref.firm_match_key:
+--      case, surrounding and repeated whitespace ignored);
+--   3. else it is billed under its own firm name, with no account, as before accounts existed
+--      (the quality checks warn about such firms while they have usage on an open invoice).
+-- Mappings apply live (no refresh needed); a change that moves units of a closed month to another
+-- account appears as adjustment lines on the next invoice. Every change is audited (script 27).
+CREATE FUNCTION ref.firm_match_key(name text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(lower(regexp_replace(btrim(name), '\s+', ' ', 'g')), '')
+$$;
+COMMENT ON FUNCTION ref.firm_match_key(text) IS 'The form in which firm names are matched to billing accounts: lower case, whitespace trimmed and collapsed; null for an empty name.';
+
+CREATE TABLE ref.billing_accounts (
+    account_id   text        PRIMARY KEY CHECK (account_id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+    account_name text        NOT NULL UNIQUE CHECK (account_name = btrim(account_name) AND account_name <> ''),
+    note         text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    created_by   text        NOT NULL DEFAULT session_user
+);
+COMMENT ON TABLE ref.billing_accounts IS 'Billing accounts (maintained by finance): the customer an invoice is addressed to. Firm names and Exchange customer ids are mapped to an account in ref.billing_account_names. No PHI.';
+COMMENT ON COLUMN ref.billing_accounts.account_id IS 'Stable account key: lower-case letters, digits, . _ - (e.g. smith-law). Never reused. Not PHI.';
+COMMENT ON COLUMN ref.billing_accounts.account_name IS 'Name the invoice is addressed to (shown as firm_name on the account''s invoice lines). Not PHI.';
+COMMENT ON COLUMN ref.billing_accounts.note IS 'Free note for finance (no PHI). Not PHI.';
+COMMENT ON COLUMN ref.billing_accounts.created_at IS 'When the account was created. Not PHI.';
+COMMENT ON COLUMN ref.billing_accounts.created_by IS 'Login that created it. Not PHI.';
+
+CREATE TABLE ref.billing_account_names (
+    match_kind  text        NOT NULL CHECK (match_kind IN ('firm_name', 'customer_id')),
+    match_value text        NOT NULL CHECK (btrim(match_value) <> ''),
+    match_key   text        GENERATED ALWAYS AS (
+                                CASE match_kind WHEN 'firm_name' THEN ref.firm_match_key(match_value)
+                                                ELSE btrim(match_value) END) STORED,
+    account_id  text        NOT NULL REFERENCES ref.billing_accounts (account_id),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  text        NOT NULL DEFAULT session_user,
+    PRIMARY KEY (match_kind, match_key)
+);
+CREATE INDEX billing_account_names_account_idx ON ref.billing_account_names (account_id);
+COMMENT ON TABLE ref.billing_account_names IS 'Which firm names and Exchange customer ids bill on which account (maintained by finance). A customer id mapping wins over a firm name mapping; a name matches whatever its case and spacing; one name or id maps to one account. No PHI.';
+COMMENT ON COLUMN ref.billing_account_names.match_kind IS 'firm_name (demand sending firm or Verify+ firm name) or customer_id (Exchange customerId of a demand). Not PHI.';
+COMMENT ON COLUMN ref.billing_account_names.match_value IS 'The firm name or customer id as entered. Not PHI.';
+COMMENT ON COLUMN ref.billing_account_names.match_key IS 'What is matched: ref.firm_match_key(match_value) for a firm name, the trimmed id for a customer id. Generated. Not PHI.';
+COMMENT ON COLUMN ref.billing_account_names.account_id IS 'The account (ref.billing_accounts) the name or id bills on. Not PHI.';
+COMMENT ON COLUMN ref.billing_account_names.created_at IS 'When the mapping was entered. Not PHI.';
+COMMENT ON COLUMN ref.billing_account_names.created_by IS 'Login that entered it. Not PHI.';
+
+CREATE FUNCTION ref.billing_account(p_firm_match_key text, p_customer_id text)
+RETURNS TABLE (account_id text, account_name text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT a.account_id, a.account_name
+    FROM ref.billing_accounts AS a
+    WHERE a.account_id = coalesce(
+        (SELECT n.account_id FROM ref.billing_account_names AS n
+         WHERE n.match_kind = 'customer_id' AND n.match_key = btrim(p_customer_id)),
+        (SELECT n.account_id FROM ref.billing_account_names AS n
+         WHERE n.match_kind = 'firm_name' AND n.match_key = p_firm_match_key))
+$$;
+COMMENT ON FUNCTION ref.billing_account(text, text) IS 'The billing-account rule, defined once: the account of a unit from its firm match key (ref.firm_match_key of its firm name) and Exchange customer id - the customer id''s mapping, else the firm name''s; no row when neither is mapped (the unit bills under its own firm name).';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_ref_billing_accounts.sql', '3b7ad564cc3038db3827547c722472f08c82502fda944ea3a480d361e0df36b1');
+
+-- ==== 25_create_analytics_billable_units.sql ====
+-- The unit ledger (issue 14): ONE ROW PER BILLED UNIT, the record behind every invoice line.
+--   analytics.billable_unit_events (materialized, refreshed with the other views): each billable
+--     unit with the firm identity and lineage it came from - an uploaded demand (curated.demands_uploaded,
+--     month of uploaded_at), an archived demand (curated.demands_archived, month of archived_at), a
+--     billable Verify+ request (curated.verifyplus, is_billable, month of request_created_datetime;
+--     requests with no creation time have no month and are not billed: the quality checks report them).
+--     Lineage: the load that last wrote the unit's raw row, its snapshot file, and that load's manifest
+--     (S3 key, object version, sha256) and extraction time, so every unit traces to its snapshot.
+--   analytics.billable_unit_counts (materialized): their counts per service month, product and firm
+--     identity, from which usage lines are summed without counting units on every query.
+--   analytics.billable_units (a plain view): the units with their billing account resolved LIVE by
+--     ref.billing_account (script 24), so a mapping applies without a refresh.
+-- analytics.invoice_lines' usage lines are exactly the sums of analytics.billable_units (script 26).
+-- No PHI: document ids, request ids, firm names, customer ids, times and lineage only.
+CREATE MATERIALIZED VIEW analytics.billable_unit_events AS
+WITH units AS (
+    SELECT 'demand_uploaded'::text AS product, u.document_id AS unit_id, u.billing_month AS service_month,
+           u.uploaded_at AS event_at, coalesce(u.sending_firm_name, '(no firm name)') AS source_firm_name,
+           nullif(btrim(u.customer_id), '') AS customer_id, u.load_id, u.source_key
+    FROM curated.demands_uploaded AS u
+    UNION ALL
+    SELECT 'demand_archived', a.document_id, a.billing_month, a.archived_at,
+           coalesce(a.sending_firm_name, '(no firm name)'), nullif(btrim(a.customer_id), ''), a.load_id, a.source_key
+    FROM curated.demands_archived AS a
+    UNION ALL
+    SELECT 'verifyplus_request', v.request_id::text, v.billing_month, v.request_created_datetime,
+           coalesce(v.firm_name, '(no firm name)'), NULL::text, v.load_id, v.source_key
+    FROM curated.verifyplus AS v
+    WHERE v.is_billable AND v.request_created_datetime IS NOT NULL
+)
+SELECT u.product, u.unit_id, u.service_month, u.event_at, u.source_firm_name,
+       ref.firm_match_key(u.source_firm_name) AS firm_match_key, u.customer_id,
+       u.load_id, u.source_key, r.manifest_key, r.manifest_version_id, r.manifest_sha256, r.extracted_at
+FROM units AS u
+LEFT JOIN ops.load_runs AS r ON r.load_id = u.load_id
+WITH NO DATA;
+
+CREATE UNIQUE INDEX billable_unit_events_uq ON analytics.billable_unit_events (product, unit_id);
+CREATE INDEX billable_unit_events_month_idx ON analytics.billable_unit_events (service_month);
+
+COMMENT ON MATERIALIZED VIEW analytics.billable_unit_events IS 'Every billable unit (uploaded demand, archived demand, billable Verify+ request) with its service month, firm identity and lineage, as of the last refresh; no billing account. Read analytics.billable_units, which adds the account. No PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.product IS 'Product billed (ref.products): demand_uploaded, demand_archived or verifyplus_request. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.unit_id IS 'The unit: the Exchange document id of a demand, the Quickbase request id of a Verify+ request (as text). With product, unique. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.service_month IS 'Month the unit was used, YYYY-MM in the business time zone: month of the upload, the archive or the request''s creation. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.event_at IS 'The billed event''s time: uploaded_at, archived_at or request_created_datetime. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.source_firm_name IS 'Firm name in the source (demand sending firm / Verify+ firm, right-stripped); ''(no firm name)'' when none. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.firm_match_key IS 'ref.firm_match_key(source_firm_name): what a firm_name billing-account mapping matches. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.customer_id IS 'Exchange customerId of a demand (null for Verify+ and when absent). Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.load_id IS 'Lineage: the load (ops.load_runs) that last wrote the unit''s raw row. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.source_key IS 'Lineage: S3 key of the snapshot file the raw row came from. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.manifest_key IS 'Lineage: S3 key of that load''s snapshot manifest. Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.manifest_version_id IS 'Lineage: S3 object version of the manifest (the exact snapshot). Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.manifest_sha256 IS 'Lineage: sha256 of the manifest bytes (the snapshot identity). Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_events.extracted_at IS 'Lineage: when that snapshot was extracted from the source. Not PHI.';
+
+-- per service month, product and firm identity: the unit counts the usage lines are built from (a few
+-- rows per firm and month, so invoice lines never have to count millions of units)
+CREATE MATERIALIZED VIEW analytics.billable_unit_counts AS
+SELECT e.service_month, e.product, e.source_firm_name, e.firm_match_key, coalesce(e.customer_id, '') AS customer_key,
+       count(*)::bigint AS units
+FROM analytics.billable_unit_events AS e
+GROUP BY e.service_month, e.product, e.source_firm_name, e.firm_match_key, coalesce(e.customer_id, '')
+WITH NO DATA;
+
+CREATE UNIQUE INDEX billable_unit_counts_uq
+    ON analytics.billable_unit_counts (service_month, product, source_firm_name, customer_key);
+
+COMMENT ON MATERIALIZED VIEW analytics.billable_unit_counts IS 'Counts of analytics.billable_unit_events per service month, product and firm identity (source firm name, customer id), as of the last refresh: what the usage invoice lines are summed from (analytics.usage_quantities). No PHI.';
+CALL ops.copy_column_comments('analytics.billable_unit_events', 'analytics.billable_unit_counts');
+COMMENT ON COLUMN analytics.billable_unit_counts.customer_key IS 'Exchange customerId of the demands counted; empty when none (Verify+, or absent). Not PHI.';
+COMMENT ON COLUMN analytics.billable_unit_counts.units IS 'Billable units of that month, product and firm identity. Not PHI.';
+
+CREATE VIEW analytics.billable_units AS
+SELECT e.product,
+       e.unit_id,
+       e.service_month,
+       e.event_at,
+       coalesce(a.account_name, e.source_firm_name) AS firm_name,
+       a.account_id                                 AS billing_account_id,
+       e.source_firm_name,
+       e.customer_id,
+       e.load_id,
+       e.source_key,
+       e.manifest_key,
+       e.manifest_version_id,
+       e.manifest_sha256,
+       e.extracted_at
+FROM analytics.billable_unit_events AS e
+LEFT JOIN LATERAL ref.billing_account(e.firm_match_key, e.customer_id) AS a ON true;
+
+COMMENT ON VIEW analytics.billable_units IS 'The unit ledger: one row per billable unit (uploaded demand, archived demand, billable Verify+ request) with the account it bills on and the load and snapshot it came from. Usage invoice lines are exactly its counts per service month, firm_name (+ billing_account_id) and product. Accounts resolve live (ref.billing_account): customer id mapping, else firm name mapping, else the firm''s own name. No PHI.';
+CALL ops.copy_column_comments('analytics.billable_unit_events', 'analytics.billable_units');
+COMMENT ON COLUMN analytics.billable_units.firm_name IS 'Name billed: the billing account''s name when the unit''s customer id or firm name is mapped (ref.billing_account_names), else the source firm name. Invoice lines group by it. Not PHI.';
+COMMENT ON COLUMN analytics.billable_units.billing_account_id IS 'Billing account (ref.billing_accounts) the unit bills on; null when its firm is not mapped. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('25_create_analytics_billable_units.sql', '305ac0cab28077df85582026f59477d0fb6cfd1298281b44b2c7a04a621465d6');
 
 -- ==== 26_create_analytics_invoice_lines.sql ====
--- Invoicing: usage quantities, invoice lines, and month close (DESIGN.md §5).
+-- Invoicing (DESIGN.md §5, issue 14): invoice lines built from the unit ledger, month close.
 --
--- analytics.usage_quantities: per service month, firm and product, the billable quantity, live
---   from the analytics views (demand_uploaded, demand_archived, verifyplus_request).
--- analytics.invoice_lines: what each monthly invoice holds, per billing_month (the invoice),
---   firm and product, quantity x the unit price in force in the SERVICE month -> amount:
---   * an OPEN month (not closed): its usage lines, computed live (line_type 'usage', status 'open');
---   * a CLOSED month (analytics.close_month): exactly the lines frozen at close (status 'closed'),
---     never rewritten;
---   * ADJUSTMENTS: when the live quantity of a closed service month later differs from what its
---     closed lines billed (usage + earlier adjustments), the difference appears as a line_type
---     'adjustment' line on the NEXT invoice to be closed: billing_month = the month after the
---     latest closed month, service_month = the closed month it adjusts, priced at that service
---     month's unit price. Closing that month freezes the adjustment with it.
---   Zero-quantity lines are not shown. A line with no price in force has null unit_price/amount;
---   close_month refuses to close such a month and the quality checks fail on it.
--- analytics.close_month(month, closed_by): freezes a month; closing twice is an error.
--- No PHI: quantities per firm and product.
+-- analytics.invoice_units: ONE ROW PER UNIT BEHIND EACH INVOICE LINE (+1, or -1 for a unit taken
+--   back), and analytics.invoice_lines: the lines, exactly the sums of those units:
+--   * an OPEN month (not closed): its usage units, live from analytics.billable_units (line_type
+--     'usage', billing_month = service_month), priced at the unit price in force in the service month;
+--   * a CLOSED month (analytics.close_month): exactly the units and lines frozen at close (status
+--     'closed', analytics.closed_billable_units / closed_invoice_lines), never rewritten;
+--   * PENDING ADJUSTMENTS (analytics.pending_adjustment_units) to closed service months, on the NEXT invoice to close (billing_month =
+--     the month after the latest closed month), comparing what the closed invoices billed per unit
+--     with the live ledger:
+--       'adjustment'        a unit billed since it was closed: +1 at the current price; a billed unit
+--                           no longer in the ledger (or now billed to another account/firm, or in
+--                           another month): -1 at the price it was billed at;
+--       'price_adjustment'  a unit still billed whose price in force changed since it was billed: -1 at
+--                           the price billed and +1 at the current price (credit and re-bill).
+--     Closing that month freezes its adjustments with it. Adjustments are looked for only where a
+--     closed line's quantity or price differs from the ledger's; a line whose units net to zero is
+--     not shown (nor are its units).
+--   A line with no price in force has null unit_price/amount; close_month refuses to close such a
+--   month and the quality checks fail on it.
+-- analytics.usage_quantities: the ledger's counts per service month, firm and product.
+-- analytics.close_month(month, closed_by): freezes a month's units and lines; closing twice is an error.
+-- No PHI: ids, firm names, times, quantities and prices.
 
 CREATE VIEW analytics.usage_quantities AS
-SELECT s.billing_month AS service_month, s.sending_firm_name AS firm_name,
-       'demand_uploaded'::text AS product, s.uploaded_count AS quantity
-FROM analytics.demands_summary AS s
-WHERE s.uploaded_count <> 0
-UNION ALL
-SELECT s.billing_month, s.sending_firm_name, 'demand_archived', s.archived_count
-FROM analytics.demands_summary AS s
-WHERE s.archived_count <> 0
-UNION ALL
-SELECT v.billing_month, v.firm_name, 'verifyplus_request', v.billable_requests
-FROM analytics.verifyplus_monthly AS v
-WHERE v.billable_requests <> 0;
+SELECT c.service_month, coalesce(a.account_name, c.source_firm_name) AS firm_name, a.account_id AS billing_account_id,
+       c.product, sum(c.units)::bigint AS quantity
+FROM analytics.billable_unit_counts AS c
+LEFT JOIN LATERAL ref.billing_account(c.firm_match_key, nullif(c.customer_key, '')) AS a ON true
+GROUP BY c.service_month, coalesce(a.account_name, c.source_firm_name), a.account_id, c.product;
 
-COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm and product, live from analytics.demands_summary and analytics.verifyplus_monthly (as of their last refresh). No PHI.';
+COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm (billing account) and product: the number of analytics.billable_units of each (summed from analytics.billable_unit_counts; units as of the last refresh, accounts live). No PHI.';
 COMMENT ON COLUMN analytics.usage_quantities.service_month IS 'Month the usage happened (YYYY-MM, business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.billing_account_id IS 'Billing account; null when the firm is not mapped. Not PHI.';
 COMMENT ON COLUMN analytics.usage_quantities.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (non-zero). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (> 0). Not PHI.';
 
 CREATE TABLE analytics.closed_months (
-    billing_month text        PRIMARY KEY CHECK (billing_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
-    closed_at     timestamptz NOT NULL DEFAULT now(),
-    closed_by     text        NOT NULL CHECK (btrim(closed_by) <> ''),
-    line_count    integer     NOT NULL,
-    total_amount  numeric(14,2) NOT NULL
+    billing_month   text          PRIMARY KEY CHECK (billing_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+    closed_at       timestamptz   NOT NULL DEFAULT now(),
+    closed_by       text          NOT NULL CHECK (btrim(closed_by) <> ''),
+    closed_by_login text          NOT NULL,
+    line_count      integer       NOT NULL,
+    unit_count      bigint        NOT NULL,
+    total_amount    numeric(14,2) NOT NULL
 );
-COMMENT ON TABLE analytics.closed_months IS 'Invoice months that are closed (analytics.close_month): their lines are frozen in analytics.closed_invoice_lines. No PHI.';
+COMMENT ON TABLE analytics.closed_months IS 'Invoice months that are closed (analytics.close_month): their units and lines are frozen in analytics.closed_billable_units and analytics.closed_invoice_lines. Written only by close_month. No PHI.';
 COMMENT ON COLUMN analytics.closed_months.billing_month IS 'The closed invoice month, YYYY-MM. Not PHI.';
 COMMENT ON COLUMN analytics.closed_months.closed_at IS 'When it was closed. Not PHI.';
-COMMENT ON COLUMN analytics.closed_months.closed_by IS 'Who closed it (name given to close_month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.closed_by IS 'Who closed it (the name given to close_month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.closed_by_login IS 'The database login that closed it (session_user, set by close_month, not by the caller). Not PHI.';
 COMMENT ON COLUMN analytics.closed_months.line_count IS 'Invoice lines frozen at close. Not PHI.';
+COMMENT ON COLUMN analytics.closed_months.unit_count IS 'Unit rows frozen at close (analytics.closed_billable_units). Not PHI.';
 COMMENT ON COLUMN analytics.closed_months.total_amount IS 'Sum of the frozen lines'' amounts (all currencies added; one currency in practice). Not PHI.';
 
 CREATE TABLE analytics.closed_invoice_lines (
-    line_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    billing_month text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
-    service_month text          NOT NULL,
-    firm_name     text          NOT NULL,
-    product       text          NOT NULL REFERENCES ref.products (product),
-    line_type     text          NOT NULL CHECK (line_type IN ('usage', 'adjustment')),
-    quantity      bigint        NOT NULL,
-    unit_price    numeric(12,2) NOT NULL,
-    currency      char(3)       NOT NULL,
-    amount        numeric(14,2) NOT NULL,
-    closed_at     timestamptz   NOT NULL DEFAULT now(),
-    UNIQUE (billing_month, service_month, firm_name, product, line_type)
+    line_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    billing_month      text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
+    service_month      text          NOT NULL,
+    firm_name          text          NOT NULL,
+    billing_account_id text,
+    product            text          NOT NULL REFERENCES ref.products (product),
+    line_type          text          NOT NULL CHECK (line_type IN ('usage', 'adjustment', 'price_adjustment')),
+    quantity           bigint        NOT NULL,
+    unit_price         numeric(12,2) NOT NULL,
+    currency           char(3)       NOT NULL,
+    amount             numeric(14,2) NOT NULL,
+    closed_at          timestamptz   NOT NULL DEFAULT now(),
+    UNIQUE NULLS NOT DISTINCT (billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price)
 );
-CREATE INDEX closed_invoice_lines_service_idx ON analytics.closed_invoice_lines (service_month, firm_name, product);
-COMMENT ON TABLE analytics.closed_invoice_lines IS 'Invoice lines frozen when their month was closed; immutable (updates and deletes are refused). No PHI.';
+CREATE INDEX closed_invoice_lines_service_idx ON analytics.closed_invoice_lines (service_month, product, firm_name);
+COMMENT ON TABLE analytics.closed_invoice_lines IS 'Invoice lines frozen when their month was closed: the sums of analytics.closed_billable_units; immutable (updates and deletes are refused). No PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.line_id IS 'Row identifier. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.billing_month IS 'Invoice month the line was billed on (a closed month). Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.service_month IS 'Month of the usage billed; earlier than billing_month for an adjustment. Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.billing_account_id IS 'Billing account (ref.billing_accounts); null when the firm was not mapped. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.line_type IS 'usage (the month''s own usage) or adjustment (a later change to a closed month). Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.quantity IS 'Units billed (negative for a downward adjustment). Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.unit_price IS 'Unit price in force in the service month at close time. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.line_type IS 'usage (the month''s own usage), adjustment (units added to or taken from a closed month after its close) or price_adjustment (units of a closed month re-priced: credit at the old price, re-bill at the new). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.quantity IS 'Units billed (negative for units taken back or credited). Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.unit_price IS 'Unit price of the line. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.currency IS 'ISO 4217 currency. Not PHI.';
-COMMENT ON COLUMN analytics.closed_invoice_lines.amount IS 'quantity x unit_price. Not PHI.';
+COMMENT ON COLUMN analytics.closed_invoice_lines.amount IS 'quantity x unit_price, rounded to cents. Not PHI.';
 COMMENT ON COLUMN analytics.closed_invoice_lines.closed_at IS 'When the line was frozen. Not PHI.';
+
+CREATE TABLE analytics.closed_billable_units (
+    billing_month       text          NOT NULL REFERENCES analytics.closed_months (billing_month) DEFERRABLE INITIALLY DEFERRED,
+    service_month       text          NOT NULL,
+    firm_name           text          NOT NULL,
+    billing_account_id  text,
+    product             text          NOT NULL REFERENCES ref.products (product),
+    line_type           text          NOT NULL CHECK (line_type IN ('usage', 'adjustment', 'price_adjustment')),
+    unit_price          numeric(12,2) NOT NULL,
+    currency            char(3)       NOT NULL,
+    unit_id             text          NOT NULL,
+    quantity            smallint      NOT NULL CHECK (quantity IN (-1, 1)),
+    event_at            timestamptz,
+    source_firm_name    text,
+    customer_id         text,
+    load_id             bigint,
+    source_key          text,
+    manifest_key        text,
+    manifest_version_id text,
+    manifest_sha256     text,
+    extracted_at        timestamptz,
+    closed_at           timestamptz   NOT NULL DEFAULT now()
+);
+CREATE INDEX closed_billable_units_month_idx ON analytics.closed_billable_units (billing_month);
+CREATE INDEX closed_billable_units_unit_idx ON analytics.closed_billable_units (service_month, product, unit_id);
+COMMENT ON TABLE analytics.closed_billable_units IS 'The units behind every closed invoice line, frozen at close with their account, price and lineage: a closed invoice is reproduced from them exactly, whatever later loads change. Immutable. No PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.billing_month IS 'Invoice month the unit was billed on (a closed month). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.service_month IS 'Month of the usage. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.billing_account_id IS 'Billing account; null when the firm was not mapped. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.product IS 'Product (ref.products). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.line_type IS 'Line the unit is on: usage, adjustment or price_adjustment. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.unit_price IS 'Price the unit was billed (or credited) at. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.currency IS 'ISO 4217 currency. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.unit_id IS 'Document id (demands) or Verify+ request id. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.quantity IS '+1 billed, -1 taken back or credited. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.event_at IS 'The billed event''s time (upload, archive, request creation). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.source_firm_name IS 'Firm name in the source when billed. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.customer_id IS 'Exchange customerId when billed (demands). Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.load_id IS 'Lineage: load that wrote the unit''s raw row. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.source_key IS 'Lineage: S3 key of the snapshot file. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.manifest_key IS 'Lineage: S3 key of the snapshot manifest. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.manifest_version_id IS 'Lineage: S3 object version of the manifest. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.manifest_sha256 IS 'Lineage: sha256 of the manifest. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.extracted_at IS 'Lineage: when the snapshot was extracted. Not PHI.';
+COMMENT ON COLUMN analytics.closed_billable_units.closed_at IS 'When the unit was frozen. Not PHI.';
 
 CREATE FUNCTION analytics.refuse_closed_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -1041,75 +1278,195 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION analytics.refuse_closed_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of closed invoice data.';
-CREATE TRIGGER closed_invoice_lines_immutable BEFORE UPDATE OR DELETE ON analytics.closed_invoice_lines
-    FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change();
-CREATE TRIGGER closed_invoice_lines_no_truncate BEFORE TRUNCATE ON analytics.closed_invoice_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change();
-CREATE TRIGGER closed_months_immutable BEFORE UPDATE OR DELETE ON analytics.closed_months
-    FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change();
-CREATE TRIGGER closed_months_no_truncate BEFORE TRUNCATE ON analytics.closed_months
-    FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change();
+DO $triggers$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['closed_months', 'closed_invoice_lines', 'closed_billable_units'] LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON analytics.%I '
+                       'FOR EACH ROW EXECUTE FUNCTION analytics.refuse_closed_change()', t || '_immutable', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON analytics.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION analytics.refuse_closed_change()', t || '_no_truncate', t);
+    END LOOP;
+END
+$triggers$;
 
-CREATE VIEW analytics.invoice_lines AS
-WITH next_invoice AS (
+CREATE VIEW analytics.pending_adjustment_units AS
+WITH live_groups AS (
+    SELECT q.service_month, q.firm_name, q.billing_account_id, q.product, q.quantity
+    FROM analytics.usage_quantities AS q
+    WHERE q.service_month IN (SELECT c.billing_month FROM analytics.closed_months AS c)
+),
+billed_groups AS (
+    SELECT l.service_month, l.firm_name, l.billing_account_id, l.product,
+           sum(l.quantity) AS quantity, array_agg(DISTINCT l.unit_price) AS prices
+    FROM analytics.closed_invoice_lines AS l
+    GROUP BY l.service_month, l.firm_name, l.billing_account_id, l.product
+),
+-- a closed line (service month, firm, account, product) whose live quantity differs from what was
+-- billed, or that was billed at a price no longer in force
+changed AS MATERIALIZED (
+    SELECT coalesce(g.service_month, b.service_month) AS service_month,
+           coalesce(g.firm_name, b.firm_name) AS firm_name,
+           coalesce(g.billing_account_id, b.billing_account_id) AS billing_account_id,
+           coalesce(g.product, b.product) AS product
+    FROM live_groups AS g
+    FULL OUTER JOIN billed_groups AS b
+        ON b.service_month = g.service_month AND b.firm_name = g.firm_name AND b.product = g.product
+       AND b.billing_account_id IS NOT DISTINCT FROM g.billing_account_id
+    LEFT JOIN LATERAL ref.unit_price(coalesce(g.product, b.product), coalesce(g.service_month, b.service_month)) AS p ON true
+    WHERE coalesce(g.quantity, 0) <> coalesce(b.quantity, 0)
+       OR EXISTS (SELECT 1 FROM unnest(b.prices) AS billed_price WHERE billed_price IS DISTINCT FROM p.unit_price)
+),
+live_units AS MATERIALIZED (
+    SELECT u.*, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency
+    FROM analytics.billable_units AS u
+    JOIN changed AS c
+        ON c.service_month = u.service_month AND c.firm_name = u.firm_name AND c.product = u.product
+       AND c.billing_account_id IS NOT DISTINCT FROM u.billing_account_id
+    LEFT JOIN LATERAL ref.unit_price(u.product, u.service_month) AS p ON true
+    WHERE u.service_month IN (SELECT c.service_month FROM changed AS c)
+),
+billed_units AS MATERIALIZED (  -- per unit and price: the net of what closed invoices billed (+1 when billed)
+    SELECT * FROM (
+        SELECT DISTINCT ON (b.service_month, b.firm_name, b.billing_account_id, b.product, b.unit_id, b.unit_price)
+               b.*, sum(b.quantity) OVER (PARTITION BY b.service_month, b.firm_name, b.billing_account_id,
+                                                       b.product, b.unit_id, b.unit_price) AS net
+        FROM analytics.closed_billable_units AS b
+        JOIN changed AS c
+            ON c.service_month = b.service_month AND c.firm_name = b.firm_name AND c.product = b.product
+           AND c.billing_account_id IS NOT DISTINCT FROM b.billing_account_id
+        ORDER BY b.service_month, b.firm_name, b.billing_account_id, b.product, b.unit_id, b.unit_price,
+                 b.quantity DESC, b.closed_at DESC
+    ) AS n
+    WHERE n.net <> 0
+),
+adjustments AS (
+    -- billed since the close
+    SELECT 'adjustment'::text AS line_type, l.service_month, l.firm_name, l.billing_account_id, l.product,
+           l.unit_price, l.currency, l.unit_id, 1 AS quantity, l.event_at, l.source_firm_name, l.customer_id,
+           l.load_id, l.source_key, l.manifest_key, l.manifest_version_id, l.manifest_sha256, l.extracted_at
+    FROM live_units AS l
+    WHERE NOT EXISTS (SELECT 1 FROM billed_units AS b
+                      WHERE b.service_month = l.service_month AND b.firm_name = l.firm_name AND b.product = l.product
+                        AND b.billing_account_id IS NOT DISTINCT FROM l.billing_account_id AND b.unit_id = l.unit_id)
+    UNION ALL
+    -- billed, no longer in the ledger under this month, firm and account: taken back at the price billed
+    SELECT 'adjustment', b.service_month, b.firm_name, b.billing_account_id, b.product,
+           b.unit_price, b.currency, b.unit_id, -1, b.event_at, b.source_firm_name, b.customer_id,
+           b.load_id, b.source_key, b.manifest_key, b.manifest_version_id, b.manifest_sha256, b.extracted_at
+    FROM billed_units AS b
+    WHERE NOT EXISTS (SELECT 1 FROM live_units AS l
+                      WHERE b.service_month = l.service_month AND b.firm_name = l.firm_name AND b.product = l.product
+                        AND b.billing_account_id IS NOT DISTINCT FROM l.billing_account_id AND b.unit_id = l.unit_id)
+    UNION ALL
+    -- still billed, at a price no longer in force: credit at the price billed, re-bill at the current one
+    SELECT 'price_adjustment', b.service_month, b.firm_name, b.billing_account_id, b.product,
+           x.unit_price, x.currency, b.unit_id, x.quantity, b.event_at, b.source_firm_name, b.customer_id,
+           b.load_id, b.source_key, b.manifest_key, b.manifest_version_id, b.manifest_sha256, b.extracted_at
+    FROM billed_units AS b
+    JOIN live_units AS l
+        ON b.service_month = l.service_month AND b.firm_name = l.firm_name AND b.product = l.product
+       AND b.billing_account_id IS NOT DISTINCT FROM l.billing_account_id AND b.unit_id = l.unit_id
+    CROSS JOIN LATERAL (VALUES (b.unit_price, b.currency, -1), (l.unit_price, l.currency, 1)) AS x (unit_price, currency, quantity)
+    WHERE b.unit_price IS DISTINCT FROM l.unit_price
+),
+with_line AS (
+    SELECT a.*, sum(a.quantity) OVER (PARTITION BY a.line_type, a.service_month, a.firm_name, a.billing_account_id,
+                                                   a.product, a.unit_price) AS line_quantity
+    FROM adjustments AS a
+)
+SELECT n.billing_month, w.service_month, w.firm_name, w.billing_account_id, w.product, w.line_type,
+       w.unit_price, w.currency, w.unit_id, w.quantity, w.event_at, w.source_firm_name, w.customer_id, w.load_id,
+       w.source_key, w.manifest_key, w.manifest_version_id, w.manifest_sha256, w.extracted_at
+FROM with_line AS w
+CROSS JOIN (
     SELECT to_char(to_date(max(c.billing_month) || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM') AS billing_month
     FROM analytics.closed_months AS c
-),
-billed AS (
-    SELECT l.service_month, l.firm_name, l.product, sum(l.quantity) AS quantity
-    FROM analytics.closed_invoice_lines AS l
-    GROUP BY 1, 2, 3
-),
-open_lines AS (
-    SELECT u.service_month AS billing_month, u.service_month, u.firm_name, u.product,
-           'usage'::text AS line_type, u.quantity
-    FROM analytics.usage_quantities AS u
-    WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = u.service_month)
-    UNION ALL
-    SELECT n.billing_month, d.service_month, d.firm_name, d.product, 'adjustment', d.quantity
-    FROM (
-        SELECT coalesce(u.service_month, b.service_month) AS service_month,
-               coalesce(u.firm_name, b.firm_name)         AS firm_name,
-               coalesce(u.product, b.product)             AS product,
-               coalesce(u.quantity, 0) - coalesce(b.quantity, 0) AS quantity
-        FROM analytics.usage_quantities AS u
-        FULL OUTER JOIN billed AS b
-            ON b.service_month = u.service_month AND b.firm_name = u.firm_name AND b.product = u.product
-    ) AS d
-    CROSS JOIN next_invoice AS n
-    WHERE d.quantity <> 0
-      AND EXISTS (SELECT 1 FROM analytics.closed_months c WHERE c.billing_month = d.service_month)
-)
-SELECT o.billing_month, o.service_month, o.firm_name, o.product, o.line_type,
-       o.quantity::bigint AS quantity, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
-       round(o.quantity * p.unit_price, 2)::numeric(14,2) AS amount,
-       'open'::text AS status, NULL::timestamptz AS closed_at
-FROM open_lines AS o
-LEFT JOIN LATERAL ref.unit_price(o.product, o.service_month) AS p ON true
+) AS n
+WHERE w.line_quantity <> 0;
+
+COMMENT ON VIEW analytics.pending_adjustment_units IS 'Changes to closed months not yet billed, one row per unit: units billed since the close (+1, current price), units taken back (-1, price billed), units re-priced (price_adjustment: -1 at the price billed, +1 at the current price). On the next invoice to close (billing_month = the month after the latest closed month). Only lines that net to a change are shown. No PHI.';
+CALL ops.copy_column_comments('analytics.closed_billable_units', 'analytics.pending_adjustment_units');
+COMMENT ON COLUMN analytics.pending_adjustment_units.billing_month IS 'The next invoice to close (the month after the latest closed month). Not PHI.';
+
+CREATE VIEW analytics.invoice_units AS
+SELECT u.service_month AS billing_month, u.service_month, u.firm_name, u.billing_account_id, u.product,
+       'usage'::text AS line_type, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
+       u.unit_id, 1 AS quantity, u.event_at, 'open'::text AS status, NULL::timestamptz AS closed_at,
+       u.source_firm_name, u.customer_id, u.load_id, u.source_key, u.manifest_key, u.manifest_version_id,
+       u.manifest_sha256, u.extracted_at
+FROM analytics.billable_units AS u
+LEFT JOIN LATERAL ref.unit_price(u.product, u.service_month) AS p ON true
+WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months AS c WHERE c.billing_month = u.service_month)
 UNION ALL
-SELECT l.billing_month, l.service_month, l.firm_name, l.product, l.line_type,
+SELECT a.billing_month, a.service_month, a.firm_name, a.billing_account_id, a.product, a.line_type,
+       a.unit_price, a.currency, a.unit_id, a.quantity, a.event_at, 'open', NULL,
+       a.source_firm_name, a.customer_id, a.load_id, a.source_key, a.manifest_key, a.manifest_version_id,
+       a.manifest_sha256, a.extracted_at
+FROM analytics.pending_adjustment_units AS a
+UNION ALL
+SELECT b.billing_month, b.service_month, b.firm_name, b.billing_account_id, b.product, b.line_type,
+       b.unit_price, b.currency, b.unit_id, b.quantity, b.event_at, 'closed', b.closed_at,
+       b.source_firm_name, b.customer_id, b.load_id, b.source_key, b.manifest_key, b.manifest_version_id,
+       b.manifest_sha256, b.extracted_at
+FROM analytics.closed_billable_units AS b;
+
+COMMENT ON VIEW analytics.invoice_units IS 'The units behind every invoice line (one row per unit per line; +1, or -1 for a unit taken back or credited): open months'' usage live from analytics.billable_units, pending adjustments to closed months (analytics.pending_adjustment_units) on the next invoice, and the frozen units of closed months. Its quantities summed per (billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price) are analytics.invoice_lines. Filter on billing_month. No PHI.';
+CALL ops.copy_column_comments('analytics.closed_billable_units', 'analytics.invoice_units');
+COMMENT ON COLUMN analytics.invoice_units.billing_month IS 'Invoice the unit is on, YYYY-MM. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_units.unit_price IS 'Price of the unit''s line: the price in force in the service month (open usage and re-bills), or the price it was billed at (units taken back, credits, closed units); null when no price is in force. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_units.status IS 'open (live, may still change) or closed (frozen by analytics.close_month). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_units.closed_at IS 'When the unit was frozen; null while open. Not PHI.';
+
+-- the same lines as grouping analytics.invoice_units, but usage is summed from the per-firm counts
+-- (analytics.usage_quantities) instead of counting units, so reading the lines stays cheap
+CREATE VIEW analytics.invoice_lines AS
+SELECT q.service_month AS billing_month, q.service_month, q.firm_name, q.billing_account_id, q.product,
+       'usage'::text AS line_type, q.quantity, p.unit_price, coalesce(p.currency, 'USD')::char(3) AS currency,
+       round(q.quantity * p.unit_price, 2)::numeric(14,2) AS amount, 'open'::text AS status,
+       NULL::timestamptz AS closed_at
+FROM analytics.usage_quantities AS q
+LEFT JOIN LATERAL ref.unit_price(q.product, q.service_month) AS p ON true
+WHERE NOT EXISTS (SELECT 1 FROM analytics.closed_months AS c WHERE c.billing_month = q.service_month)
+UNION ALL
+SELECT a.billing_month, a.service_month, a.firm_name, a.billing_account_id, a.product, a.line_type,
+       sum(a.quantity)::bigint, a.unit_price, a.currency, round(sum(a.quantity) * a.unit_price, 2)::numeric(14,2),
+       'open', NULL
+FROM analytics.pending_adjustment_units AS a
+GROUP BY a.billing_month, a.service_month, a.firm_name, a.billing_account_id, a.product, a.line_type,
+         a.unit_price, a.currency
+UNION ALL
+SELECT l.billing_month, l.service_month, l.firm_name, l.billing_account_id, l.product, l.line_type,
        l.quantity, l.unit_price, l.currency, l.amount, 'closed', l.closed_at
 FROM analytics.closed_invoice_lines AS l;
 
-COMMENT ON VIEW analytics.invoice_lines IS 'Invoice lines per billing month, firm and product: live usage for open months, the frozen lines of closed months, and adjustment lines (on the next invoice to close) for later changes to closed months. amount = quantity x unit price in force in the service month. No PHI.';
+COMMENT ON VIEW analytics.invoice_lines IS 'Invoice lines per billing month, firm (billing account), product, line type and unit price: the sums of analytics.invoice_units (usage summed from analytics.usage_quantities). Open months: live usage; closed months: the lines frozen at close; adjustments (units added/taken back) and price adjustments (credit and re-bill) to closed months go on the next invoice to close. amount = quantity x unit_price. No PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.billing_month IS 'Invoice the line belongs to, YYYY-MM. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.service_month IS 'Month of the usage billed (= billing_month for usage lines; the closed month adjusted for adjustment lines). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.firm_name IS 'Firm billed. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.firm_name IS 'Name billed: the billing account''s name, else the source firm name. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.billing_account_id IS 'Billing account (ref.billing_accounts); null when the firm is not mapped. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.line_type IS 'usage, or adjustment (a change to a closed month found after it was closed). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.quantity IS 'Units (negative for a downward adjustment). Not PHI.';
-COMMENT ON COLUMN analytics.invoice_lines.unit_price IS 'Unit price in force in the service month (ref.price_list); null when none is (the month cannot be closed). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.line_type IS 'usage; adjustment (units added to or taken from a closed month since its close); price_adjustment (units of a closed month re-priced: a credit line at the old price and a re-bill line at the new). Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.quantity IS 'Units (negative for units taken back or credited); the sum of its analytics.invoice_units. Not PHI.';
+COMMENT ON COLUMN analytics.invoice_lines.unit_price IS 'Unit price of the line (ref.price_list in force in the service month, or the price credited); null when none is in force (the month cannot be closed). Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.currency IS 'ISO 4217 currency. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.amount IS 'quantity x unit_price, rounded to cents. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.status IS 'open (live, may still change) or closed (frozen by analytics.close_month). Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.closed_at IS 'When the line was frozen; null while open. Not PHI.';
 
+-- SECURITY DEFINER: finance (itc_finance) closes months without any write privilege on the closed
+-- tables; the function records the caller's login itself.
 CREATE FUNCTION analytics.close_month(p_month text, p_closed_by text) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     done        analytics.closed_months%ROWTYPE;
     month_end   timestamptz;
     unpriced    text;
+    n_units     bigint;
     n_lines     integer;
     total       numeric(14,2);
 BEGIN
@@ -1134,35 +1491,160 @@ BEGIN
             p_month, ref.business_time_zone(), month_end
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid IN ('analytics.demands_summary'::regclass, 'analytics.verifyplus_monthly'::regclass)
-               AND NOT relispopulated) THEN
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = 'analytics.billable_unit_events'::regclass AND NOT relispopulated) THEN
         RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    SELECT string_agg(DISTINCT product || ' in ' || service_month, ', '
-                      ORDER BY product || ' in ' || service_month) INTO unpriced
-    FROM analytics.invoice_lines
-    WHERE billing_month = p_month AND status = 'open' AND unit_price IS NULL;
+    CREATE TEMPORARY TABLE close_month_units ON COMMIT DROP AS
+    SELECT * FROM analytics.invoice_units WHERE billing_month = p_month AND status = 'open';
+    SELECT string_agg(DISTINCT product || ' in ' || service_month, ', ' ORDER BY product || ' in ' || service_month)
+    INTO unpriced FROM close_month_units WHERE unit_price IS NULL;
     IF unpriced IS NOT NULL THEN
         RAISE EXCEPTION 'close_month: month % has usage with no price in force: % (add the prices to ref.price_list)',
             p_month, unpriced
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
 
+    INSERT INTO analytics.closed_billable_units
+        (billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price, currency,
+         unit_id, quantity, event_at, source_firm_name, customer_id, load_id, source_key, manifest_key,
+         manifest_version_id, manifest_sha256, extracted_at)
+    SELECT billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price, currency,
+           unit_id, quantity, event_at, source_firm_name, customer_id, load_id, source_key, manifest_key,
+           manifest_version_id, manifest_sha256, extracted_at
+    FROM close_month_units;
+    GET DIAGNOSTICS n_units = ROW_COUNT;
+    -- the lines are the sums of the units just frozen (one snapshot: lines = units, always)
     INSERT INTO analytics.closed_invoice_lines
-        (billing_month, service_month, firm_name, product, line_type, quantity, unit_price, currency, amount)
-    SELECT billing_month, service_month, firm_name, product, line_type, quantity, unit_price, currency, amount
-    FROM analytics.invoice_lines
-    WHERE billing_month = p_month AND status = 'open';
+        (billing_month, service_month, firm_name, billing_account_id, product, line_type, quantity, unit_price,
+         currency, amount)
+    SELECT billing_month, service_month, firm_name, billing_account_id, product, line_type, sum(quantity),
+           unit_price, currency, round(sum(quantity) * unit_price, 2)
+    FROM analytics.closed_billable_units
+    WHERE billing_month = p_month
+    GROUP BY billing_month, service_month, firm_name, billing_account_id, product, line_type, unit_price, currency;
     GET DIAGNOSTICS n_lines = ROW_COUNT;
     SELECT coalesce(sum(amount), 0) INTO total FROM analytics.closed_invoice_lines WHERE billing_month = p_month;
-    INSERT INTO analytics.closed_months (billing_month, closed_by, line_count, total_amount)
-    VALUES (p_month, btrim(p_closed_by), n_lines, total);
+    INSERT INTO analytics.closed_months (billing_month, closed_by, closed_by_login, line_count, unit_count, total_amount)
+    VALUES (p_month, btrim(p_closed_by), session_user, n_lines, n_units, total);
+    DROP TABLE close_month_units;
     RETURN n_lines;
 END;
 $$;
-COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open lines (usage + pending adjustments) into analytics.closed_invoice_lines and returns how many. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the lines are current.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytics_invoice_lines.sql', '0f1bd5400c41daeacdac6b4e1ceddeaacce84bba3191a1464a4bfdfd4d992ac5');
+REVOKE ALL ON FUNCTION analytics.close_month(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytics_invoice_lines.sql', '61910ec982cbae0e222194410746cdde5678aa4d6b87963c346be17c933e4a18');
+
+-- ==== 27_create_finance_audit.sql ====
+-- The finance audit trail (issue 14): every change to prices, billing accounts, their names and the
+-- settings, and every month close - who (the database login, session_user), when, what (the row
+-- before and after). Written by triggers that run as the owner (SECURITY DEFINER), so finance
+-- (itc_finance) needs no privilege on it to be audited and cannot write it directly; the login and
+-- the time are set by the database, never taken from the caller. Append-only. Finance reads it.
+-- Rows of ref tables also get created_at/created_by stamped by the database on insert.
+CREATE TABLE ops.finance_audit (
+    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL DEFAULT now(),
+    login       text        NOT NULL DEFAULT session_user,
+    action      text        NOT NULL CHECK (action IN ('insert', 'update', 'delete', 'close')),
+    object      text        NOT NULL,
+    object_key  text,
+    old_row     jsonb,
+    new_row     jsonb
+);
+CREATE INDEX finance_audit_object_idx ON ops.finance_audit (object, occurred_at DESC);
+COMMENT ON TABLE ops.finance_audit IS 'Audit trail of finance data: each insert/update/delete of ref.price_list, ref.billing_accounts, ref.billing_account_names and ref.settings, and each month close, with the login, the time and the row before/after. Append-only; written by triggers. No PHI.';
+COMMENT ON COLUMN ops.finance_audit.event_id IS 'Event identifier (order of events). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.occurred_at IS 'When the change happened (transaction time, set by the database). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.login IS 'The database login that made it (session_user, set by the database). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.action IS 'insert, update, delete, or close (a month closed by analytics.close_month). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.object IS 'Table changed (schema.table). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.object_key IS 'Key of the row changed (price_id, account_id, kind:value, setting key, billing month). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.old_row IS 'The row before the change (update, delete). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.new_row IS 'The row after the change (insert, update, close). Not PHI.';
+
+CREATE FUNCTION ops.stamp_finance_audit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.occurred_at := now();
+    NEW.login := session_user;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ops.stamp_finance_audit() IS 'Trigger: the audit row''s time and login are the database''s, whatever the insert says.';
+CREATE TRIGGER finance_audit_stamp BEFORE INSERT ON ops.finance_audit
+    FOR EACH ROW EXECUTE FUNCTION ops.stamp_finance_audit();
+
+CREATE FUNCTION ops.refuse_finance_audit_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ops.finance_audit is an append-only audit trail: % is refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+COMMENT ON FUNCTION ops.refuse_finance_audit_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of the finance audit trail.';
+CREATE TRIGGER finance_audit_append_only BEFORE UPDATE OR DELETE ON ops.finance_audit
+    FOR EACH ROW EXECUTE FUNCTION ops.refuse_finance_audit_change();
+CREATE TRIGGER finance_audit_no_truncate BEFORE TRUNCATE ON ops.finance_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION ops.refuse_finance_audit_change();
+
+-- TG_ARGV[0]: the column(s) that key the row, joined by ':' (e.g. 'match_kind:match_value')
+CREATE FUNCTION ops.audit_finance_change() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    row_json jsonb := CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END;
+    row_key  text;
+BEGIN
+    SELECT string_agg(row_json ->> k, ':' ORDER BY ord) INTO row_key
+    FROM unnest(string_to_array(TG_ARGV[0], ':')) WITH ORDINALITY AS t (k, ord);
+    INSERT INTO ops.finance_audit (action, object, object_key, old_row, new_row)
+    VALUES (CASE WHEN TG_TABLE_NAME = 'closed_months' THEN 'close' ELSE lower(TG_OP) END,
+            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, row_key,
+            CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END,
+            CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END);
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION ops.audit_finance_change() FROM PUBLIC;
+COMMENT ON FUNCTION ops.audit_finance_change() IS 'Trigger (runs as the owner): records a change of finance data in ops.finance_audit; TG_ARGV[0] names the key column(s), '':''-separated.';
+
+CREATE FUNCTION ref.stamp_created() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.created_at := now();
+    NEW.created_by := session_user;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ref.stamp_created() IS 'Trigger: created_at and created_by of a new finance row are the database''s time and login, whatever the insert says.';
+
+DO $audit$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('ref', 'price_list', 'price_id', true),
+        ('ref', 'billing_accounts', 'account_id', true),
+        ('ref', 'billing_account_names', 'match_kind:match_value', true),
+        ('ref', 'settings', 'key', false),
+        ('analytics', 'closed_months', 'billing_month', false)
+    ) AS v (schema_name, table_name, key_columns, stamp)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I.%I FOR EACH ROW EXECUTE FUNCTION ops.audit_finance_change(%L)',
+                       t.table_name || '_audit',
+                       CASE WHEN t.table_name = 'closed_months' THEN 'INSERT' ELSE 'INSERT OR UPDATE OR DELETE' END,
+                       t.schema_name, t.table_name, t.key_columns);
+        IF t.stamp THEN
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I.%I FOR EACH ROW EXECUTE FUNCTION ref.stamp_created()',
+                           t.table_name || '_stamp_created', t.schema_name, t.table_name);
+        END IF;
+    END LOOP;
+END
+$audit$;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_audit.sql', 'c746869c4b009f76fbe44274677e616725a0710da4fb0a2a1041a01da4b6d606');
 
 -- ==== 30_create_roles.sql ====
 -- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
@@ -1180,6 +1662,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytic
 --   all_read_only              = raw_read_only + curated_read_only + analytics_read_only
 --   phi_reader                 the ONLY group that reads PHI columns (raw and curated, all columns)
 --   itc_analyst                analysts: analytics + de-identified curated; no PHI, no writes, no ops
+--   itc_finance                finance: reads analytics and ref; edits prices and billing accounts;
+--                              closes months (analytics.close_month); reads the finance audit trail;
+--                              no raw, no curated, no PHI. Every change it makes is audited (script 27).
 -- LOGIN roles (pipelines never connect as the owner or the master user):
 --   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
 --   itc_loader     the two pipelines' loads: read/write raw, append ops load records, TEMP staging
@@ -1199,6 +1684,7 @@ BEGIN
             ('all_read_only', false, 'Group: raw_read_only + curated_read_only + analytics_read_only (no PHI).'),
             ('phi_reader', false, 'Group: the only role that reads PHI/PII columns (raw and curated). Granted per person, reviewed quarterly (docs/access.md).'),
             ('itc_analyst', false, 'Group of the analyst logins: analytics + de-identified curated; no PHI, no writes, no ops internals.'),
+            ('itc_finance', false, 'Group of the finance logins: reads analytics and ref, edits prices and billing accounts, closes months, reads ops.finance_audit; no raw, curated or PHI. Every change audited.'),
             ('itc_migrator', true, 'Login: owner of every object of the ITC schemas; runs migrations (DDL).'),
             ('itc_loader', true, 'Login of the pipelines'' loads: read/write raw, append to ops load records, TEMP staging; no DDL, no PHI outside raw.'),
             ('itc_refresher', true, 'Login of the orchestrator: refreshes materialized views through ops.refresh_materialized_view, runs quality checks; no PHI, no raw writes.')
@@ -1216,6 +1702,7 @@ BEGIN
     GRANT curated_read_only, analytics_read_only TO curated_analytics_read_only;
     GRANT raw_read_only, curated_read_only, analytics_read_only TO all_read_only;
     GRANT analytics_read_only, curated_deid_read_only TO itc_analyst;
+    GRANT analytics_read_only TO itc_finance;
     -- the refresher's quality checks read counts and keys: non-PHI columns of every layer
     GRANT all_read_only TO itc_refresher;
 
@@ -1231,7 +1718,7 @@ BEGIN
     END IF;
 END
 $roles$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', '680c5a6bb051b6ede5b2e0943f6e90b6bdd030f7b94e893cb392cf490bdbd541');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', '0fff1f92a35184c5e803f0c1d98c90c26ffb342d13fcf51eb5fd7bbedae9a333');
 
 -- ==== 31_create_phi_catalogue.sql ====
 -- The PHI/PII catalogue inside the warehouse: the same list as
@@ -1413,6 +1900,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 --                  (tables, views, and their STABLE/IMMUTABLE helper functions).
 --   phi_reader     SELECT on every column of raw and curated.
 --   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only.
+--   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
+--                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
+--                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
 --   PUBLIC         nothing: no CONNECT/TEMPORARY on the database, nothing in the ITC schemas, no
 --                  CREATE in schema public.
 CREATE PROCEDURE ops.apply_security_baseline()
@@ -1423,7 +1913,7 @@ DECLARE
     managed constant text[] := ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'];
     grantees constant text := 'PUBLIC, raw_read_only, curated_deid_read_only, curated_read_only, '
         'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-        'itc_loader, itc_refresher';
+        'itc_finance, itc_loader, itc_refresher';
     obj record;
     owner_role text;
 BEGIN
@@ -1475,7 +1965,7 @@ BEGIN
     GRANT USAGE ON SCHEMA curated TO curated_read_only, phi_reader;
     GRANT USAGE ON SCHEMA curated_deid TO curated_deid_read_only;
     GRANT USAGE ON SCHEMA analytics, ref TO analytics_read_only;
-    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher;
+    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher, itc_finance;
 
     -- 4. raw and curated: the loader writes raw; phi_reader reads everything; the read-only groups
     --    read the columns the PHI catalogue does not list
@@ -1516,6 +2006,18 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
     END LOOP;
 
+    --    finance: prices, billing accounts, month close (audited by script 27's triggers)
+    IF to_regclass('ref.billing_account_names') IS NOT NULL THEN
+        GRANT INSERT, UPDATE ON ref.price_list, ref.billing_accounts TO itc_finance;
+        GRANT INSERT, UPDATE, DELETE ON ref.billing_account_names TO itc_finance;
+    END IF;
+    IF to_regprocedure('analytics.close_month(text, text)') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION analytics.close_month(text, text) TO itc_finance;
+    END IF;
+    IF to_regclass('ops.finance_audit') IS NOT NULL THEN
+        GRANT SELECT ON ops.finance_audit TO itc_finance;
+    END IF;
+
     -- 7. ops: what each pipeline records
     IF to_regclass('ops.load_runs') IS NOT NULL THEN
         GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
@@ -1544,7 +2046,7 @@ BEGIN
         EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO raw_read_only, curated_deid_read_only, curated_read_only, '
                        'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-                       'itc_migrator, itc_loader, itc_refresher', current_database());
+                       'itc_finance, itc_migrator, itc_loader, itc_refresher', current_database());
         EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO itc_loader', current_database());
         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
     EXCEPTION WHEN insufficient_privilege THEN
@@ -1568,7 +2070,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '7ac163fbcd617e6c933ec54558350ddccd14de384726aa9121faaa3fe381f0bd');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '367745f8ab8b088ad4ca483e72467214e8199c539abafef5e4f35ae2d490b244');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom

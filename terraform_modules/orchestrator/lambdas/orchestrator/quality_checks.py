@@ -11,13 +11,16 @@ Checks (each result row names the check and its subject; level ``error`` unless 
                            load moved by at most ref.settings ``row_count_warning_share`` (default 0.2)
                            from the previous succeeded load of that source;
 - ``curated_key_unique``   per materialized view: its key is unique and never null;
-- ``summary_totals``       analytics.demands_summary / verifyplus_monthly add up to the curated counts;
+- ``summary_totals``       analytics.demands_summary / verifyplus_monthly add up to the curated counts,
+                           and the unit ledger (analytics.billable_unit_events) to the summaries;
 - ``usage_months``         no usage is billed in a month before ref.settings ``service_start_month``
                            (default 2019-01) or after the current month in the business time zone:
                            one failure per month and product (a time read in the wrong unit lands in 1970);
 - ``open_month_prices``    every open invoice month with usage has a price in force for each product;
 - ``invoice_amounts``      every invoice line: amount = quantity × unit price, and a priced open line
                            is at the price in force in its service month;
+- ``unmapped_firms``       WARNING level. Firms on an open invoice that have no billing account mapping
+                           (ref.billing_account_names) and so bill under their own name;
 - ``business_time_zone``   (when expected) ref.settings' business time zone is the configured one.
 
 A result's ``level`` says what its failure means: ``error`` fails the quality run, ``warning`` is only
@@ -221,6 +224,13 @@ _SUMMARY_TOTALS = (
     ("verifyplus_billable",
      "SELECT coalesce(sum(billable_requests), 0) FROM analytics.verifyplus_monthly",
      "SELECT count(*) FROM curated.verifyplus WHERE request_created_datetime IS NOT NULL AND is_billable"),
+    # the unit ledger behind the invoices holds exactly the units the summaries count
+    *((f"billable_units {product}",
+       f"SELECT count(*) FROM analytics.billable_unit_events WHERE product = '{product}'", count_sql)
+      for product, count_sql in (
+          ("demand_uploaded", "SELECT coalesce(sum(uploaded_count), 0) FROM analytics.demands_summary"),
+          ("demand_archived", "SELECT coalesce(sum(archived_count), 0) FROM analytics.demands_summary"),
+          ("verifyplus_request", "SELECT coalesce(sum(billable_requests), 0) FROM analytics.verifyplus_monthly"))),
 )
 
 
@@ -292,7 +302,7 @@ _INVOICE_PROBLEMS = """
 SELECT
     count(*)                                                                       AS lines,
     count(*) FILTER (WHERE amount IS DISTINCT FROM round(quantity * unit_price, 2)) AS wrong_amount,
-    count(*) FILTER (WHERE status = 'open' AND unit_price IS NOT NULL AND unit_price IS DISTINCT FROM
+    count(*) FILTER (WHERE status = 'open' AND quantity > 0 AND unit_price IS NOT NULL AND unit_price IS DISTINCT FROM
                      (SELECT p.unit_price FROM ref.unit_price(l.product, l.service_month) p))
                                                                                    AS wrong_price,
     coalesce(sum(amount), 0)                                                       AS total_amount
@@ -301,7 +311,10 @@ FROM analytics.invoice_lines l
 
 
 def check_invoice_amounts(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
-    """Amounts add up and priced open lines carry the price in force (unpriced months: open_month_prices)."""
+    """Amounts add up and priced open lines carry the price in force (unpriced months: open_month_prices).
+
+    A negative open line (units taken back, or credited by a price adjustment) is at the price its units
+    were billed at, so only positive open lines are compared with the price in force."""
     cur.execute(_INVOICE_PROBLEMS)
     lines, wrong_amount, wrong_price, total = cur.fetchone()
     problems = []
@@ -313,6 +326,34 @@ def check_invoice_amounts(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
                 "total_amount": str(total)}
     return [CheckResult("invoice_amounts", "analytics.invoice_lines", not problems, observed,
                         "; ".join(problems) or None)]
+
+
+_UNMAPPED_FIRMS = """
+SELECT firm_name, sum(quantity) FILTER (WHERE quantity > 0), string_agg(DISTINCT billing_month, ', ')
+FROM analytics.invoice_lines
+WHERE status = 'open' AND billing_account_id IS NULL
+GROUP BY firm_name
+ORDER BY firm_name
+"""
+UNMAPPED_FIRMS_LISTED = 20
+
+
+def check_unmapped_firms(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    """WARNING: firms on an open invoice that bill under their own name (no ref.billing_accounts mapping)."""
+    cur.execute(_UNMAPPED_FIRMS)
+    firms = cur.fetchall()
+    if not firms:
+        return [CheckResult("unmapped_firms", "ref.billing_account_names", True, {"firms": 0}, level=WARNING)]
+    names = [name for name, _qty, _months in firms]
+    shown = ", ".join(names[:UNMAPPED_FIRMS_LISTED]) + (f" and {len(names) - UNMAPPED_FIRMS_LISTED} more"
+                                                         if len(names) > UNMAPPED_FIRMS_LISTED else "")
+    return [CheckResult(
+        "unmapped_firms", "ref.billing_account_names", False,
+        {"firms": len(names), "names": names[:UNMAPPED_FIRMS_LISTED]},
+        f"{len(names)} firm(s) on an open invoice bill under their own name, with no billing account: {shown} "
+        "(map them in ref.billing_account_names so a rename does not split their invoice)",
+        level=WARNING,
+    )]
 
 
 def check_business_time_zone(cur: psycopg2.extensions.cursor, expected: str) -> list[CheckResult]:
@@ -334,5 +375,6 @@ CHECKS: dict[str, Callable[..., list[CheckResult]]] = {
     "usage_months": check_usage_months,
     "open_month_prices": check_open_month_prices,
     "invoice_amounts": check_invoice_amounts,
+    "unmapped_firms": check_unmapped_firms,
     "business_time_zone": check_business_time_zone,
 }

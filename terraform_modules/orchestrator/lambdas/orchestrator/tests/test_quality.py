@@ -101,8 +101,8 @@ def test_given_analytics_not_refreshed_after_curated_when_checked_then_summary_t
 def _freeze_a_line_with_a_wrong_amount(db):
     """January 2025 closed with one line: 2 x 25.00 billed as 999 (committed)."""
     with db.cursor() as cur:
-        cur.execute("INSERT INTO analytics.closed_months (billing_month, closed_by, line_count, total_amount) "
-                    "VALUES ('2025-01', 'test', 1, 999)")
+        cur.execute("INSERT INTO analytics.closed_months (billing_month, closed_by, closed_by_login, line_count, "
+                    "unit_count, total_amount) VALUES ('2025-01', 'test', 'test', 1, 2, 999)")
         cur.execute("INSERT INTO analytics.closed_invoice_lines (billing_month, service_month, firm_name, product, "
                     "line_type, quantity, unit_price, currency, amount) "
                     "VALUES ('2025-01', '2025-01', 'Acme Law', 'demand_uploaded', 'usage', 2, 25, 'USD', 999)")

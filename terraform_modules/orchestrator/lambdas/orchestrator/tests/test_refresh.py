@@ -11,7 +11,8 @@ from orchestrator.refresh import refresh_views, view_order
 from tests.warehouse.kit import add_demand, ny, rows
 
 ALL_VIEWS = {"curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus",
-             "analytics.demands_summary", "analytics.verifyplus_monthly"}
+             "analytics.demands_summary", "analytics.verifyplus_monthly", "analytics.billable_unit_events",
+             "analytics.billable_unit_counts"}
 
 
 def test_given_the_warehouse_when_ordering_views_then_each_comes_after_the_views_it_reads(db):
@@ -22,11 +23,14 @@ def test_given_the_warehouse_when_ordering_views_then_each_comes_after_the_views
     assert order.index("analytics.demands_summary") > order.index("curated.demands_uploaded")
     assert order.index("analytics.demands_summary") > order.index("curated.demands_archived")
     assert order.index("analytics.verifyplus_monthly") > order.index("curated.verifyplus")
+    assert order.index("analytics.billable_unit_events") > max(
+        order.index(v) for v in ("curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus"))
+    assert order.index("analytics.billable_unit_counts") > order.index("analytics.billable_unit_events")
 
 
 def test_given_never_populated_views_when_refreshed_twice_then_plain_first_concurrent_after_and_recorded(db):
     """GIVEN views never populated and one uploaded demand WHEN refreshed twice
-    THEN the first refresh is plain, the second CONCURRENTLY, rows are counted, ops.view_refreshes has 10 rows."""
+    THEN the first refresh is plain, the second CONCURRENTLY, rows are counted, ops.view_refreshes has 14 rows."""
     with db.cursor() as cur:
         add_demand(cur, "D1", uploaded_at=ny(2025, 3, 2))
     db.commit()
@@ -38,7 +42,7 @@ def test_given_never_populated_views_when_refreshed_twice_then_plain_first_concu
     assert rows(db, "SELECT view_name, row_count, concurrent FROM ops.view_refreshes "
                     "WHERE view_name = 'analytics.demands_summary' ORDER BY refresh_id") == [
         ("analytics.demands_summary", 1, False), ("analytics.demands_summary", 1, True)]
-    assert rows(db, "SELECT count(*) FROM ops.view_refreshes") == [(10,)]
+    assert rows(db, "SELECT count(*) FROM ops.view_refreshes") == [(14,)]
 
 
 def test_given_a_load_holding_its_lock_when_refreshing_then_no_deadlock_and_uncommitted_rows_unseen(db, db_dsn):
