@@ -10,6 +10,7 @@ product.
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from collections import Counter
 from pathlib import Path
 
@@ -61,6 +62,16 @@ def invoice_quantities(conn: psycopg2.extensions.connection) -> Counter[tuple[st
     return +Counter({(m, f, p): int(q) for m, f, p, q in rows})
 
 
+def ledger_quantities(conn: psycopg2.extensions.connection, relation: str) -> Counter[tuple[str, str, str]]:
+    """Units per (service month, firm, product) counted in the unit ledger ``relation``."""
+    column = "quantity" if relation == "analytics.invoice_units" else "1"
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT service_month, firm_name, product, sum({column}) FROM {relation} GROUP BY 1, 2, 3")
+        rows = cur.fetchall()
+    conn.rollback()
+    return +Counter({(m, f, p): int(q) for m, f, p, q in rows})
+
+
 def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_the_source_counts(
     stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
     tmp_path: Path,
@@ -68,7 +79,7 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     """GIVEN 150 synthetic Exchange demands in moto and 90 synthetic Verify+ requests in the simulator
     WHEN `itc run` extracts both, loads each new snapshot, refreshes and checks quality
     THEN every invoice line's quantity equals the count computed here from the generators, per
-    month, firm and product; rejected records are quarantined, not lost; the quality checks pass;
+    month, firm and product, and so do the unit ledger's units (analytics.billable_units, invoice_units); rejected records are quarantined, not lost; the quality checks pass;
     and the invoice CSV holds the same lines. A second run and a replay change nothing."""
     seeded = demo.seed_exchange(DEMANDS, SEED)
 
@@ -78,6 +89,9 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     assert report.quality_failures == []
     expected = expected_demands(seeded) + expected_verifyplus(verifyplus_dataset)
     assert invoice_quantities(stack_db) == expected
+    # the unit ledger behind the lines: one unit per billed demand/request, summing to the same answer key
+    assert ledger_quantities(stack_db, "analytics.billable_units") == expected
+    assert ledger_quantities(stack_db, "analytics.invoice_units") == expected
 
     # nothing lost: per source, manifest records = loaded + rejected, and rejections are on file
     with stack_db.cursor() as cur:
@@ -95,10 +109,15 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     month = max(m for m, _f, _p in expected)
     path = invoice.write_invoice(stack_db, month, tmp_path)
     with path.open() as fh:
-        lines = list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    lines = [r for r in rows if r["line_type"] in ("usage", "adjustment", "price_adjustment")]
     assert Counter({(r["service_month"], r["firm_name"], r["product"]): int(r["quantity"]) for r in lines}) == \
         Counter({k: v for k, v in expected.items() if k[0] == month})
     assert all(r["amount"] for r in lines)  # every line priced
+    # below the lines: a subtotal per firm and one total, equal to the lines' amounts
+    assert [r["line_type"] for r in rows if r not in lines][-1] == "total"
+    assert Decimal(rows[-1]["amount"]) == sum(Decimal(r["amount"]) for r in lines)
+    assert {r["invoice_status"] for r in rows} == {"draft"}
 
     # the dashboard shows the same totals
     shown = dashboard.collect(stack_db)
