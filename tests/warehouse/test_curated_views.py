@@ -150,3 +150,26 @@ def test_given_curated_views_when_listed_then_every_one_has_a_unique_index_for_c
           AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL)
     """)
     assert missing == []
+
+
+def test_given_the_deidentified_views_then_each_has_an_indexed_billing_month_in_the_business_time_zone(db):
+    """GIVEN a demand uploaded at 23:30 on 31 October 2025 in New York (already November in UTC) and a Verify+
+    request created at the same instant WHEN analysts filter the de-identified views on billing_month = '2025-10'
+    THEN both are in October whatever the session time zone, and the filter uses the month index underneath."""
+    with db.cursor() as cur:
+        add_demand(cur, "D1", uploaded_at=ny(2025, 10, 31, 23, 30), archived_at=ny(2025, 10, 31, 23, 30))
+        add_request(cur, 1, ny(2025, 10, 31, 23, 30))
+    refresh_all(db)
+    with db.cursor() as cur:
+        cur.execute("SET TimeZone = 'UTC'")
+        found = {}
+        for view, key in (("demands_uploaded", "document_id"), ("demands_archived", "document_id"),
+                          ("verifyplus", "request_id")):
+            cur.execute(f"SELECT {key}::text FROM curated_deid.{view} WHERE billing_month = '2025-10'")
+            found[view] = [r[0] for r in cur.fetchall()]
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute(f"EXPLAIN SELECT {key} FROM curated_deid.{view} WHERE billing_month = '2025-10'")
+            plan = " ".join(r[0] for r in cur.fetchall())
+            assert f"{view}_month_idx" in plan, plan
+    db.rollback()
+    assert found == {"demands_uploaded": ["D1"], "demands_archived": ["D1"], "verifyplus": ["1"]}
