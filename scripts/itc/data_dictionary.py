@@ -73,10 +73,36 @@ host=<db_instance_address> port=5432 dbname=itc user=<login> sslmode=verify-full
 What an analyst login can read: the `analytics` schema and the de-identified curated views; it
 cannot read `raw`, PHI columns, or write anything. Columns marked **PHI** or **PII** below are readable only
 by members of the PHI role (granted per person, audited by pgAudit). Ask the data platform team
-for access; never share a login.
+for access; never share a login. Worked queries for the usual questions: [analysts.md](analysts.md).
+"""
 
-Billing months (`month`, `YYYY-MM`) are calendar months in the business time zone
-(America/New_York), whatever time zone your BI tool's session uses.
+MONTHS = """\
+## Months and time zones
+
+A billing month (`billing_month`, `service_month`, `YYYY-MM`) is a calendar month in the **business
+time zone** (America/New_York, `ref.business_time_zone()`), whatever `TimeZone` your BI tool's
+session uses: a demand uploaded at 23:30 on 31 October in New York is an October demand, although
+it is 1 November in UTC. `ref.billing_month(t)` gives the billing month of a timestamp;
+`ref.month_start('2026-10')` the instant the month starts (midnight on its first day, New York);
+`analytics.months` is the calendar (`month_start`, `month_end`, draft/final, complete).
+
+Worked example, October 2026's billable Verify+ requests. In a UTC session a plain date range takes
+the evening of 30 September (New York) and loses the evening of 31 October:
+
+```sql
+-- wrong: a UTC month
+SELECT count(*) FROM curated_deid.verifyplus
+WHERE is_billable AND request_created_datetime >= '2026-10-01' AND request_created_datetime < '2026-11-01';
+-- right, and uses the index on the creation time
+SELECT count(*) FROM curated_deid.verifyplus
+WHERE is_billable AND request_created_datetime >= ref.month_start('2026-10')
+                  AND request_created_datetime <  ref.month_start('2026-11');
+-- right, through the indexed billing_month column
+SELECT count(*) FROM curated_deid.verifyplus WHERE is_billable AND billing_month = '2026-10';
+```
+
+`WHERE ref.billing_month(request_created_datetime) = '2026-10'` is right too but computes the month
+of every row (no index). Data freshness (what the figures include): `analytics.data_freshness`.
 """
 
 
@@ -134,6 +160,7 @@ def render(conn: psycopg2.extensions.connection) -> str:
         "comment in a new numbered SQL script, migrate, and run `python -m scripts.itc docs`.",
         "",
         CONNECTING,
+        MONTHS,
         "## Contents",
         "",
     ]
