@@ -11,6 +11,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from tests.warehouse.kit import refresh_all
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -89,10 +91,7 @@ def test_given_a_closed_month_when_it_is_closed_again_then_the_error_says_it_is_
     """GIVEN a refreshed warehouse and October 2026 closed once with `itc invoice --close`
     WHEN `itc invoice --month 2026-10 --close` runs again
     THEN it refuses with one line saying the month is already closed (later changes become adjustments)."""
-    with db, db.cursor() as cur:
-        for view in ("curated.demands_uploaded", "curated.demands_archived", "curated.verifyplus",
-                     "analytics.demands_summary", "analytics.verifyplus_monthly"):
-            cur.execute(f"REFRESH MATERIALIZED VIEW {view}")
+    refresh_all(db)
     env = {"ITC_DATABASE_URL": db_dsn, "ITC_CLOSED_BY": "finance test"}
     first = itc("invoice", "--month", "2026-10", "--close", "--output-dir", str(tmp_path), env=env)
     # an empty month closes (0 lines) but has no lines to write: the CLI says so
