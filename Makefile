@@ -56,8 +56,9 @@ test: venv ## run every test (real PostgreSQL, moto, the Quickbase simulator); i
 	@PYTHON=$(PYTHON) bash scripts/build/system_packages.sh test
 	@$(PY) -m pytest -q
 
-lint: venv ## ruff over all Python
+lint: venv ## ruff over all Python; zizmor and actionlint over .github/workflows (pinned, in .local/)
 	@$(VENV)/bin/ruff check .
+	@PYTHON=$(PYTHON) bash scripts/build/workflow_lint.sh
 
 fmt: venv ## format Python with ruff and Terraform with terraform fmt
 	@$(VENV)/bin/ruff check --fix . ; $(VENV)/bin/ruff format .
