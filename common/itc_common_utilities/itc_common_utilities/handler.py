@@ -8,7 +8,9 @@ same four things:
    - **mode**: an explicit ``"mode"`` wins. Without one, an event that names S3 objects (an S3
      notification, an EventBridge "Object Created" event, an SQS message carrying either, or a direct
      ``{"bucket", "key"}``) means ``object_mode``: ``load`` for the pipelines; the orchestrator has
-     none, so it always needs a ``mode``.
+     none, so it always needs a ``mode``. A function deployed for one step (``ITC_FUNCTION_MODE``,
+     e.g. the pipeline's ``extract`` function and its ``load`` function, each with its own role) refuses
+     every other mode: an extract function never loads, a load function never extracts.
    - **overrides**: an optional JSON object ``{"<settings field>": value}`` that wins over the
      environment (argument → environment → default). Each name must be a field of the Lambda's settings;
      a text value is parsed as the environment variable's text would be.
@@ -31,6 +33,7 @@ it), with one message form: ``<service>: bad event: <what was wrong>``.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,12 +47,16 @@ from itc_common_utilities.loader.guards import Force, forcing
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
-from itc_common_utilities.settings import DatabaseSettings, load_settings
+from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings
 
 __all__ = [
-    "BadEventError", "Invocation", "handle", "is_manifest_of", "is_object_event", "load_manifests", "load_result",
+    "FUNCTION_MODE_VARIABLE", "BadEventError", "Invocation", "deployed_mode",
+    "handle", "is_manifest_of", "is_object_event", "load_manifests", "load_result",
     "parse_event", "snapshot_run_id_of",
 ]
+
+
+FUNCTION_MODE_VARIABLE = "ITC_FUNCTION_MODE"
 
 
 class BadEventError(TerminalError):
@@ -96,13 +103,27 @@ class Invocation:
             raise self.bad(f"'run_id': {exc}") from None
 
 
+def deployed_mode(service: str, modes: Iterable[str], environ: Mapping[str, str] | None = None) -> str | None:
+    """The one mode this function is deployed for (``ITC_FUNCTION_MODE``), or None when it runs every mode
+    (local tooling, tests). A value that is not one of ``modes`` is a :class:`SettingsError` naming it."""
+    value = (os.environ if environ is None else environ).get(FUNCTION_MODE_VARIABLE, "").strip()
+    if not value:
+        return None
+    modes = tuple(modes)
+    if value not in modes:
+        raise SettingsError(f"{service}: {FUNCTION_MODE_VARIABLE}={value!r} is not valid: "
+                            f"expected one of {', '.join(modes)}")
+    return value
+
+
 def parse_event(event: Any, *, service: str, modes: Iterable[str], settings: Iterable[type],
-                object_mode: str | None = None, context: Any = None) -> Invocation:
+                object_mode: str | None = None, context: Any = None, fixed_mode: str | None = None) -> Invocation:
     """Read ``event`` into an :class:`Invocation`; anything unreadable raises :class:`BadEventError`.
 
     ``modes``: the modes this Lambda has; ``settings``: its settings dataclasses (the fields
     ``overrides`` may name); ``object_mode``: the mode of an S3 object event without a ``mode``, whose
-    event must name S3 objects (read into ``Invocation.objects``).
+    event must name S3 objects (read into ``Invocation.objects``); ``fixed_mode``: the one mode this
+    function is deployed for (:func:`deployed_mode`): any other is refused before anything else is read.
     """
     modes = tuple(modes)
     if not isinstance(event, Mapping):
@@ -114,6 +135,9 @@ def parse_event(event: Any, *, service: str, modes: Iterable[str], settings: Ite
         raise BadEventError(service, f"no 'mode' (expected one of {', '.join(modes)})")
     if mode not in modes:
         raise BadEventError(service, f"'mode' must be one of {', '.join(modes)} (got {mode!r})")
+    if fixed_mode is not None and mode != fixed_mode:
+        raise BadEventError(service, f"this function runs mode {fixed_mode!r} only ({FUNCTION_MODE_VARIABLE}); "
+                                     f"it refuses mode {mode!r}")
     overrides = _overrides(service, event.get("overrides"), tuple(settings))
     objects = _objects(service, mode, event) if mode == object_mode else ()
     force = _force(service, mode, event, objects) if "force" in event else None
@@ -212,9 +236,10 @@ def handle(event: Any, context: Any, *, service: str, logger: Any, settings: Ite
            runs: Mapping[str, Callable[[Invocation], dict[str, Any]]],
            object_mode: str | None = None) -> dict[str, Any]:
     """The handler of every ITC Lambda: read the event (:func:`parse_event`), set the log correlation id,
-    run the mode's function (``runs[mode]``) and return its JSON dict."""
+    run the mode's function (``runs[mode]``) and return its JSON dict. A function deployed for one mode
+    (``ITC_FUNCTION_MODE``) refuses the others."""
     invocation = parse_event(event, service=service, modes=runs, settings=settings, object_mode=object_mode,
-                             context=context)
+                             context=context, fixed_mode=deployed_mode(service, runs))
     set_run_id(logger, invocation.run_id)
     logger.info(f"{service} invoked", extra={"mode": invocation.mode})
     return runs[invocation.mode](invocation)
