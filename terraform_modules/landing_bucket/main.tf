@@ -92,6 +92,14 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = aws_s3_bucket.this.id
   target_bucket = aws_s3_bucket.access_logs.id
   target_prefix = "s3/${local.bucket_name}/"
+
+  # S3 refuses a logging target the logging service may not write (InvalidTargetBucketForLogging):
+  # the access-log bucket's policy granting logging.s3.amazonaws.com (access_logs.tf) and its owner
+  # enforcement must exist first, or a first apply fails (found by `make tf-apply-local`).
+  depends_on = [
+    aws_s3_bucket_policy.access_logs,
+    aws_s3_bucket_ownership_controls.access_logs,
+  ]
 }
 
 # Every object event goes to EventBridge; the orchestrator's load rule picks the manifests.
