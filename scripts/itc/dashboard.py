@@ -143,6 +143,10 @@ class DashboardData:
         return sum(getattr(m, metric) for m in self.months())
 
     @property
+    def billable_total(self) -> int:
+        return self.total("billable")
+
+    @property
     def share_within_target(self) -> float | None:
         rows = self.shown(self.verifyplus)
         closed = sum(row[3] for row in rows)
