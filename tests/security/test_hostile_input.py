@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from demand_pipeline.load import load as load_demand
+from itc_common_utilities.phi import REJECT_VALUE_FIELDS, is_phi
 from itc_common_utilities.s3 import write_snapshot
 from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.fields import REPORT_FIELDS
@@ -181,3 +182,55 @@ def check_cases(conn: Any, cases: list[tuple[str, str, str, str, str]]) -> None:
         cur.execute("SELECT DISTINCT reason_code FROM ops.rejected_records")
         assert {r[0] for r in cur.fetchall()} <= {"nul_byte", "too_long"}
     conn.rollback()
+
+
+CLAIMANT = "Zebulon Quixote-Marchbanks"
+
+
+def test_given_a_malformed_claim_info_carrying_a_claimant_name_when_loaded_then_no_phi_in_rejects_or_logs(
+        s3, db, monkeypatch, capsys):
+    """GIVEN documents whose ``claimInfo`` is malformed and carries a claimant name (as text, as a list,
+    and a claimant whose name is an object) WHEN the real demand load runs THEN each record is rejected
+    with a reason naming the field and the problem, the name appears nowhere in ops.rejected_records nor
+    in anything the load wrote to stdout/stderr (its logs), and the value is shown as its type and length."""
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")
+    malformed = {
+        "as-text": f"Claimant: {CLAIMANT}, claim CL-9",
+        "as-list": [CLAIMANT, "CL-9"],
+        "name-object": {"claimant": {"firstName": {"full": CLAIMANT}, "lastName": "x"}},
+    }
+    tables: dict[str, list[dict[str, Any]]] = {t: [copy.deepcopy(BASE[t])] for t in BASE}
+    for table in tables:
+        tables[table][0][KEY_FIELD[table]] = "good-1"
+    for key, claim in malformed.items():
+        record = copy.deepcopy(BASE["documents"])
+        record.update(documentId=key, claimInfo=claim)
+        tables["documents"].append(record)
+    ref = write_snapshot(s3, BUCKET, "demand", "claiminfo", tables)
+
+    result = load_demand(db, s3, ref).to_dict()
+
+    assert (result["status"], result["rejected"]) == ("loaded", 3)
+    with db.cursor() as cur:
+        cur.execute("SELECT record_key, reason_code, field_name, offending_value, detail FROM ops.rejected_records "
+                    "ORDER BY record_key")
+        assert cur.fetchall() == [
+            ("as-list/1", "bad_type", "claimInfo", "array, 2 items", "claimInfo must be an object, got list"),
+            ("as-text/1", "bad_type", "claimInfo", "string, 48 chars", "claimInfo must be an object, got str"),
+            ("name-object/1", "bad_type", "claimant", "object, 1 keys", "claimant must be text, got dict"),
+        ]
+        cur.execute("SELECT count(*) FROM ops.rejected_records r WHERE row_to_json(r)::text ILIKE %s",
+                    (f"%{CLAIMANT.split()[1]}%",))
+        assert cur.fetchone()[0] == 0
+    db.rollback()
+    out = capsys.readouterr()
+    assert CLAIMANT.split()[1] not in out.out + out.err
+
+
+def test_every_allow_listed_verifyplus_label_is_an_id_time_flag_or_count():
+    """GIVEN the Verify+ labels on the reject-value allow-list THEN each is a report field of a structured
+    kind (no text, currency or user field) whose column the PHI catalogue does not list."""
+    listed = [f for f in REPORT_FIELDS if f.label in REJECT_VALUE_FIELDS]
+    assert len(listed) >= 15
+    assert all(f.kind in ("int", "datetime", "date", "checkbox", "numeric") for f in listed), listed
+    assert not any(is_phi("raw.verifyplus", f.column) for f in listed)

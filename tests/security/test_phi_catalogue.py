@@ -10,7 +10,14 @@ import psycopg2
 import pytest
 
 from itc_common_utilities.migrations import apply_migrations
-from itc_common_utilities.phi import CATALOGUE, PHI_COLUMNS, is_phi, redact_value
+from itc_common_utilities.phi import (
+    CATALOGUE,
+    PHI_COLUMNS,
+    PHI_SOURCE_FIELDS,
+    REJECT_VALUE_FIELDS,
+    is_phi,
+    redact_value,
+)
 from scripts.paths import SQL_SCRIPTS
 
 SAYS_PHI = re.compile(r"\b(PHI|PII)\b")
@@ -125,10 +132,24 @@ def test_given_new_script_when_runner_applies_it_then_baseline_owns_and_grants_n
         assert cur.fetchone() == (True, False, True, True, False)
 
 
-def test_redaction_uses_the_catalogue():
-    """GIVEN a rejected PHI value and a non-PHI value WHEN redacted for ops.rejected_records
-    THEN the PHI value is replaced and the other kept (NUL bytes made visible)."""
+def test_redaction_stores_values_only_for_the_allow_list():
+    """GIVEN rejected values WHEN redacted for ops.rejected_records THEN a scalar of an allow-listed
+    field (ids, timestamps, flags, counts) is kept (NUL bytes made visible), and anything else, PHI or
+    merely not listed, is reduced to its JSON type and length."""
     assert is_phi("raw.cases", "claimant_name")
-    assert redact_value("raw.cases", "claimant_name", "Jane Roe") == "[REDACTED PHI]"
-    assert redact_value("raw.verifyplus", "Reporting Policy Number", "POL-1") == "[REDACTED PHI]"
-    assert redact_value("raw.cases", "loss_state", "N\x00Y") == "N\\0Y"
+    assert redact_value("raw.cases", "claimant_name", "Jane Roe") == "string, 8 chars"
+    assert redact_value("raw.verifyplus", "Reporting Policy Number", "POL-1") == "string, 5 chars"
+    assert redact_value("raw.cases", "claimInfo", "Claimant Jane Roe") == "string, 17 chars"  # not listed
+    assert redact_value("raw.cases", "claimInfo", {"claimant": "Jane Roe"}) == "object, 1 keys"
+    assert redact_value("raw.cases", "documentId", ["Jane", "Roe"]) == "array, 2 items"  # listed, not a scalar
+    assert redact_value("raw.cases", "documentId", "d\x00-1") == "d\\0-1"
+    assert redact_value("raw.cases", "createdTs", 99999999999999) == "99999999999999"
+    assert redact_value("raw.templates", "template_id,version", "t1/1") == "t1/1"
+    assert redact_value("raw.templates", "template_id,template_name", "t1/x") == "string, 4 chars"
+
+
+def test_no_catalogued_field_or_column_is_on_the_reject_value_allow_list():
+    """GIVEN the allow-list of fields whose rejected values may be stored THEN none of them is a PHI
+    source field or a catalogued column of any table (the catalogue wins)."""
+    catalogued = {c.column for c in CATALOGUE} | set(PHI_SOURCE_FIELDS)
+    assert REJECT_VALUE_FIELDS.isdisjoint(catalogued), sorted(REJECT_VALUE_FIELDS & catalogued)

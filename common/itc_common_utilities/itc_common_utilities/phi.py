@@ -7,7 +7,10 @@ Everything that decides who may see a value, or whether a value may be written t
   from it by ``ops.apply_security_baseline()`` (script 34): the ``*_read_only`` groups get column
   privileges on every raw/curated column that is NOT listed, only ``phi_reader`` reads the listed ones;
 - the de-identified views (schema ``curated_deid``) leave every listed column out;
-- the loaders redact these fields in rejected records (:func:`redact_value`);
+- the loaders store a rejected value in ``ops.rejected_records`` only for a field on
+  :data:`REJECT_VALUE_FIELDS`, the allow-list of non-PHI fields defined next to this list (ids,
+  timestamps, flags, counts: none of it catalogued); for any other field only the value's JSON type
+  and length (:func:`redact_value`);
 - ``tests/security/test_phi_catalogue.py`` fails when this list, ``ops.phi_columns``, the column
   comments (the data dictionary: a comment saying PHI or PII) and the grants disagree, so a new PHI
   column cannot be exposed silently: add it here, to a new ``ops.phi_columns`` script, and say so in
@@ -21,8 +24,7 @@ other people (firm contacts, attorneys, case managers, adjusters).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-REDACTED = "[REDACTED PHI]"
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -98,17 +100,64 @@ PHI_SOURCE_FIELDS: frozenset[str] = frozenset({
 })
 
 
+# Source fields (snapshot record names) and raw columns whose rejected VALUE may be stored in
+# ops.rejected_records: ids, versions, timestamps, flags and counts that map to columns this catalogue
+# does not list. Everything else (names, free text, codes, policy data, matter and client ids, and any
+# field not named here) is stored as its JSON type and length only. tests/security/test_phi_catalogue.py
+# fails when a catalogued field or column is added here.
+REJECT_VALUE_FIELDS: frozenset[str] = frozenset({
+    # Exchange (source fields)
+    "documentId", "version", "customerId", "createdTs", "auditRecordId", "templateId", "demandTemplateId",
+    "demandIsDeliverable", "documentStatusHistory.timestamp",
+    # Exchange (raw columns, named by the loader's missing_key / nul_byte / duplicate_key rejects)
+    "document_id", "customer_id", "audit_record_id", "template_id", "demand_template_id",
+    # Verify+ (Quickbase labels and raw columns)
+    "Request ID", "request_id", "Request Created Datetime", "Verify Start Datetime", "Customer Close Datetime",
+    "Verify Close Datetime", "Verify Close Datetime Overide", "Claim Set Up Start Date", "Claim Set Up Close Date",
+    "Exclude From Reporting", "Duplicate Request", "Created Previous Business Day", "Claim Days to Close",
+    "Verify Time Open", "Number of Claimants", "Number of Attempts", "Number of Attempted Calls",
+    "Number of Attempted Emails",
+})
+_JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "boolean"), (str, "string"), ((int, float, Decimal), "number"), (dict, "object"),
+    ((list, tuple), "array"), (bytes, "bytes"))
+
+
 def is_phi(table: str, column: str) -> bool:
     """True when ``table.column`` (raw table, or source field name) holds PHI/PII."""
     return column in PHI_COLUMNS.get(table, frozenset()) or column in PHI_SOURCE_FIELDS
 
 
+def may_store_value(table: str, field: str | None) -> bool:
+    """Whether a rejected value of ``field`` may be stored as itself: every part of it (a duplicate
+    key names ``col1,col2``) is on :data:`REJECT_VALUE_FIELDS` and none is PHI."""
+    if not field:
+        return False
+    parts = field.split(",")
+    return all(p in REJECT_VALUE_FIELDS and not is_phi(table, p) for p in parts)
+
+
+def describe_value(value: object) -> str:
+    """A value's JSON type and length, never the value: ``"string, 23 chars"``, ``"object, 2 keys"``."""
+    kind = next((name for types, name in _JSON_TYPES if isinstance(value, types)), type(value).__name__)
+    if isinstance(value, str | bytes):
+        return f"{kind}, {len(value)} chars"
+    if isinstance(value, dict):
+        return f"{kind}, {len(value)} keys"
+    if isinstance(value, list | tuple):
+        return f"{kind}, {len(value)} items"
+    if kind == "number":
+        return f"{kind}, {len(str(value))} chars"
+    return kind
+
+
 def redact_value(table: str, field: str | None, value: object, *, limit: int = 200) -> str | None:
-    """What may be stored about an offending value: redacted when PHI, else truncated text."""
+    """What may be stored about an offending value: the value itself (truncated) for a scalar of an
+    allow-listed field (:func:`may_store_value`), else only its JSON type and length."""
     if value is None:
         return None
-    if field is not None and is_phi(table, field):
-        return REDACTED
-    text = value if isinstance(value, str) else repr(value)
+    if not may_store_value(table, field) or not isinstance(value, str | int | float | bool | Decimal):
+        return describe_value(value)
+    text = value if isinstance(value, str) else str(value)
     text = text.replace("\x00", "\\0")
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"

@@ -3,8 +3,11 @@
 A record the builder rejects (:class:`~itc_common_utilities.loader.spec.RecordRejected`), a row with
 an empty natural key (``missing_key``), a value with a NUL byte (``nul_byte``) or a second record
 with the same natural key (``duplicate_key``) goes to ``ops.rejected_records`` with the file's S3
-key and version, the line number, the reason, the field and the offending value through
-:func:`~itc_common_utilities.phi.redact_value`.
+key and version, the line number, the reason and the field. The offending value itself is stored only
+for a field on the non-PHI allow-list (:data:`~itc_common_utilities.phi.REJECT_VALUE_FIELDS`: ids,
+timestamps, flags, counts); for any other field only its JSON type and length (``"string, 23 chars"``),
+see :func:`~itc_common_utilities.phi.redact_value`. ``detail`` names the field and the problem, never
+the value.
 
 - :class:`RejectSpool`: the rejects of one file, spooled as COPY text (memory bounded whatever their
   number) and flushed into ``ops.rejected_records`` inside the load's transaction.
