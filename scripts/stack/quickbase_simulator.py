@@ -20,7 +20,8 @@ API (``POST /_admin/faults`` with a :class:`Fault` as JSON; ``DELETE /_admin/fau
 ``Retry-After: seconds``), ``slow`` (sleep ``seconds`` before answering: beyond the client timeout),
 ``truncate`` (cut the JSON body in half), ``shift_count`` (``delta`` new records appear at the front
 of the report from this request on: ``totalRecords`` changes between pages), ``short_page`` (the page
-claims ``numRecords`` it does not hold).
+claims ``numRecords`` it does not hold), ``oversized`` (a hostile server: a 200 answer of ``size`` bytes
+of valid JSON, streamed without ``Content-Length``, so a client can only refuse it while reading).
 
 In process (tests)::
 
@@ -59,7 +60,7 @@ DEFAULT_REALM = "itc-local.quickbase.com"
 DEFAULT_TABLE_ID = "bq7vrfy2x"
 DEFAULT_REPORT_ID = "12"
 DEFAULT_TOKEN = "local-simulator-token"  # noqa: S105 - the simulator's own local token, not a secret
-FAULT_KINDS = ("status", "rate_limit", "slow", "truncate", "shift_count", "short_page")
+FAULT_KINDS = ("status", "rate_limit", "slow", "truncate", "shift_count", "short_page", "oversized")
 _BUILTIN_FIELDS = (("Date Created", "timestamp"), ("Date Modified", "timestamp"), ("Record ID#", "recordid"),
                    ("Record Owner", "user"), ("Last Modified By", "user"))
 _QB_TYPE = {"int": "numeric", "datetime": "timestamp"}
@@ -76,6 +77,7 @@ class Fault:
     status: int = 503
     seconds: float = 0.0  # slow: delay; rate_limit: Retry-After
     delta: int = 1  # shift_count: records added at the front of the report
+    size: int = 256 << 20  # oversized: bytes of the hostile body
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -90,6 +92,7 @@ class Stats:
     by_endpoint: dict[str, int] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
     faults_fired: int = 0
+    oversized_bytes_sent: int = 0  # how much of an oversized body the client read before it hung up
 
 
 class _Reply(Exception):
@@ -278,6 +281,27 @@ class _Handler(BaseHTTPRequestHandler):
         with sim._lock:
             sim.stats.by_status[str(status)] = sim.stats.by_status.get(str(status), 0) + 1
 
+    def _send_oversized(self, size: int) -> None:
+        """``{"pad": "xxx…"}`` of ``size`` bytes, streamed with no Content-Length (ends when the connection closes)."""
+        chunk = b"x" * (64 * 1024)
+        sent = 0
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b'{"pad": "')
+            while sent < size:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+            self.wfile.write(b'"}')
+        except (BrokenPipeError, ConnectionResetError):  # the client refused it mid-stream, as it should
+            pass
+        finally:
+            self.close_connection = True
+            with self.sim._lock:
+                self.sim.stats.oversized_bytes_sent += sent
+
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -309,6 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
                              {"Retry-After": _num(sim.rate_limit_retry_after)})
             fault = sim._take_fault(endpoint)
             truncate = False
+            if fault is not None and fault.kind == "oversized":
+                self._send_oversized(fault.size)
+                return
             if fault is not None:
                 truncate = self._apply_fault(fault)
             body = self._answer(endpoint, parts, query)

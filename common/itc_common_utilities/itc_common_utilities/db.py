@@ -1,7 +1,8 @@
 """PostgreSQL access shared by every ITC component.
 
 - :func:`connect` opens a psycopg2 connection from a DSN, or from a Secrets Manager secret ARN (or
-  an RDS IAM auth token) plus host, with ``sslmode`` and a statement timeout.
+  an RDS IAM auth token) plus host, with ``sslmode``, a statement timeout and a ``connect_timeout``
+  (``ITC_DB_CONNECT_TIMEOUT_S``, default 10 s).
 - :func:`copy_rows` streams rows from an iterator into ``COPY ... FROM STDIN`` (text format) without
   materialising them.
 - :func:`advisory_xact_lock` serialises work on one key (a source, the refresh) for a transaction.
@@ -13,6 +14,7 @@ Error messages never contain the DSN or password. Driver errors surface as the t
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +26,10 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from itc_common_utilities.errors import TerminalError, translate_errors
-from itc_common_utilities.settings import DatabaseSettings
+from itc_common_utilities.settings import DatabaseSettings, SettingsError, parse_positive_int
+
+CONNECT_TIMEOUT_ENV = "ITC_DB_CONNECT_TIMEOUT_S"
+DEFAULT_CONNECT_TIMEOUT_S = 10
 
 
 def _secret_credentials(secrets_client: Any, secret_arn: str) -> tuple[str, str]:
@@ -41,6 +46,18 @@ def _aws_client(service: str, region: str | None) -> Any:
     import boto3
 
     return boto3.client(service, region_name=region) if region else boto3.client(service)
+
+
+def connect_timeout_s(settings: DatabaseSettings | None = None) -> int:
+    """libpq ``connect_timeout`` of every connection :func:`connect` opens: ``ITC_DB_CONNECT_TIMEOUT_S``
+    (default 10 s), so an unreachable database fails the step in seconds instead of hanging it."""
+    if settings is not None:
+        return settings.connect_timeout_s
+    text = os.environ.get(CONNECT_TIMEOUT_ENV) or str(DEFAULT_CONNECT_TIMEOUT_S)
+    try:
+        return parse_positive_int(text)
+    except ValueError as exc:
+        raise SettingsError(f"{CONNECT_TIMEOUT_ENV}={text!r} is not valid: {exc}") from None
 
 
 def connect(
@@ -83,6 +100,8 @@ def connect(
             secrets_client = secrets_client or _aws_client("secretsmanager", settings.region)
             kwargs["user"], kwargs["password"] = _secret_credentials(secrets_client, settings.secret_arn)
     with translate_errors("connecting to the warehouse"):
+        if "connect_timeout" not in psycopg2.extensions.parse_dsn(dsn or ""):  # a DSN's own timeout wins
+            kwargs["connect_timeout"] = connect_timeout_s(settings)
         conn = psycopg2.connect(dsn or "", **kwargs)
     conn.autocommit = autocommit
     return conn

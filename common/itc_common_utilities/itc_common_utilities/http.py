@@ -3,7 +3,8 @@
 :func:`request_json` retries 429, 5xx, timeouts and dropped connections with tenacity, waiting what
 ``Retry-After`` asks (capped) or else exponential backoff with jitter. Any other 4xx, or a body that
 is not JSON, fails at once with :class:`HttpError`, whose message names the method, the path and the
-status but never headers (tokens) or query values.
+status but never headers (tokens) or query values. ``max_body_bytes`` bounds the response body: a
+larger one (by ``Content-Length`` or while streaming it) fails at once, unread beyond the limit.
 """
 
 from __future__ import annotations
@@ -34,6 +35,28 @@ class HttpError(Exception):
         super().__init__(message)
         self.status = status
         self.transient = transient
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _read_body(response: requests.Response, max_body_bytes: int | None) -> None:
+    """Read the (streamed) body into ``response.content``, refusing it past ``max_body_bytes``."""
+    if max_body_bytes is None:
+        return
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_body_bytes:
+        response.close()
+        raise _BodyTooLarge(f"declares {declared} bytes")
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > max_body_bytes:
+            response.close()
+            raise _BodyTooLarge(f"sent more than {max_body_bytes} bytes")
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # requests' own cache of the body: .json() reads it
 
 
 class _RetryableResponse(Exception):
@@ -80,9 +103,12 @@ def request_json(
     max_wait_s: float = 60.0,
     backoff_s: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
+    max_body_bytes: int | None = None,
+    limit_name: str = "max_body_bytes",
     **kwargs: Any,
 ) -> Any:
-    """Send the request with retries and return the decoded JSON body."""
+    """Send the request with retries and return the decoded JSON body (at most ``max_body_bytes``,
+    named ``limit_name`` in the error)."""
     what = _describe(method, url)
     fallback = wait_random_exponential(multiplier=backoff_s, max=max_wait_s)
 
@@ -95,7 +121,8 @@ def request_json(
         return fallback(state)
 
     def attempt() -> tuple[requests.Response, Any]:
-        response = session.request(method, url, timeout=timeout, **kwargs)
+        response = session.request(method, url, timeout=timeout, stream=max_body_bytes is not None, **kwargs)
+        _read_body(response, max_body_bytes)
         if response.status_code in RETRY_STATUS:
             raise _RetryableResponse(response)
         if response.status_code >= 400:
@@ -128,6 +155,9 @@ def request_json(
         raise HttpError(f"{what} timed out after {attempts()} attempts", transient=True) from None
     except requests.ConnectionError:
         raise HttpError(f"{what} could not connect after {attempts()} attempts", transient=True) from None
+    except _BodyTooLarge as exc:
+        raise HttpError(f"{what} answered a body over {limit_name}={max_body_bytes} bytes ({exc}); refused "
+                        "while streaming") from None
     if response.status_code >= 400:
         raise HttpError(f"{what} answered HTTP {response.status_code}: {_short_reason(response)}",
                         response.status_code)

@@ -26,6 +26,7 @@ import orjson
 from botocore.exceptions import ClientError
 
 from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.limits import SnapshotLimits, snapshot_limits
 from itc_common_utilities.manifest import Manifest, ManifestError, ManifestFile, data_key, manifest_key, sha256_hex
 
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size (all parts but the last)
@@ -151,16 +152,33 @@ class _HashingReader(io.RawIOBase):
 class JsonlGzReader:
     """Iterate ``(line_number, line_bytes)`` of a gzip JSON Lines stream; then read the file stats."""
 
-    def __init__(self, raw: Any, *, name: str) -> None:
+    def __init__(self, raw: Any, *, name: str, limits: SnapshotLimits | None = None,
+                 compressed_bytes: int | None = None) -> None:
         self.name = name
         self._hashing = _HashingReader(raw)
         self.records = 0
+        self.limits = limits or SnapshotLimits()  # ITC_MAX_LINE_BYTES / ITC_MAX_DECOMPRESSION_RATIO (limits.py)
+        self.compressed_bytes = compressed_bytes  # the object's size (S3 ContentLength), for the ratio
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         buffered = io.BufferedReader(self._hashing, buffer_size=1 << 20)
+        max_line = self.limits.max_line_bytes
+        max_out = None if self.compressed_bytes is None else self.limits.max_decompressed_bytes(self.compressed_bytes)
+        out = 0
         try:
             with gzip.GzipFile(fileobj=buffered, mode="rb") as lines:
-                for number, line in enumerate(lines, start=1):
+                number = 0
+                while line := lines.readline(max_line + 2):  # a line of max_line bytes + "\r\n" is fine
+                    number += 1
+                    out += len(line)
+                    if len(line.rstrip(b"\r\n")) > max_line:
+                        raise SnapshotFileError(f"{self.name}: line {number} is longer than ITC_MAX_LINE_BYTES="
+                                                f"{max_line} bytes; refused before reading it whole")
+                    if max_out is not None and out > max_out:
+                        raise SnapshotFileError(
+                            f"{self.name}: decompresses to more than {max_out} bytes, over ITC_MAX_DECOMPRESSION_"
+                            f"RATIO={self.limits.max_decompression_ratio} x its {self.compressed_bytes} compressed "
+                            f"bytes (a gzip bomb?); refused at line {number}")
                     self.records = number
                     yield number, line
                 # drain anything after the last gzip member so the hash covers the whole object
@@ -245,12 +263,17 @@ class LoadedManifest:
     ref: ObjectRef
 
 
-def read_manifest(s3_client: Any, ref: ObjectRef) -> LoadedManifest:
+def read_manifest(s3_client: Any, ref: ObjectRef, *, limits: SnapshotLimits | None = None) -> LoadedManifest:
     kwargs: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
     if ref.version_id:
         kwargs["VersionId"] = ref.version_id
     obj = s3_client.get_object(**kwargs)
-    data = obj["Body"].read()
+    limit = (limits or snapshot_limits()).max_manifest_bytes
+    data = obj["Body"].read(limit + 1) if obj.get("ContentLength", 0) <= limit else None  # never read a big one
+    if data is None or len(data) > limit:
+        obj["Body"].close()
+        raise ManifestError(f"s3://{ref.bucket}/{ref.key}: the manifest is larger than ITC_MAX_MANIFEST_BYTES="
+                            f"{limit} bytes; refused unread")
     try:
         manifest = Manifest.from_bytes(data)
     except ManifestError as exc:

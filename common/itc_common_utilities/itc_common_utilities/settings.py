@@ -138,6 +138,7 @@ class DatabaseSettings:
     statement_timeout_ms: int = env_field(
         "ITC_DB_STATEMENT_TIMEOUT_MS", default=15 * 60 * 1000, parse=parse_positive_int
     )
+    connect_timeout_s: int = env_field("ITC_DB_CONNECT_TIMEOUT_S", default=10, parse=parse_positive_int)  # db.py
     region: str | None = env_field("AWS_REGION", default=None)
 
     def __post_init__(self) -> None:

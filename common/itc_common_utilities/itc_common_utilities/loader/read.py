@@ -1,7 +1,8 @@
 """Reading a snapshot: the manifest against the specs, and each file streamed into its COPY target.
 
 - :func:`check_specs`: the manifest is for this source and lists exactly the specs' tables.
-- :func:`copy_file`: stream one gzip JSON Lines file from S3 (hashed as it is read) through the
+- :func:`copy_file`: stream one gzip JSON Lines file from S3 (hashed as it is read, within the input
+  limits of :mod:`itc_common_utilities.limits`) through the
   renderer into the COPY target of its :class:`~itc_common_utilities.loader.spec.TablePlan` (the
   raw table in ``DIRECT`` mode, the TEMP staging table in ``STAGING`` mode), then check the file
   against the manifest (bytes, sha256, record count). :func:`copy_file_direct` runs it under a
@@ -17,6 +18,7 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from itc_common_utilities.db import copy_lines
+from itc_common_utilities.limits import SnapshotLimits, snapshot_limits
 from itc_common_utilities.loader.rejects import RejectSpool
 from itc_common_utilities.loader.render import copy_text, direct_suffix
 from itc_common_utilities.loader.spec import LINE, ApplyMode, TablePlan, TableSpec
@@ -46,10 +48,16 @@ def check_specs(loaded: LoadedManifest, specs: Sequence[TableSpec], source: str)
 
 
 def copy_file(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec: TableSpec, plan: TablePlan, *,
-              expected: ManifestFile, load_id: int, source: str, workers: int = 1) -> RejectSpool:
-    """Stream one file into the plan's COPY target and verify it; its rejects (not yet flushed)."""
+              expected: ManifestFile, load_id: int, source: str, workers: int = 1,
+              limits: SnapshotLimits | None = None) -> RejectSpool:
+    """Stream one file into the plan's COPY target and verify it; its rejects (not yet flushed).
+
+    ``limits`` (default: the environment's, :mod:`itc_common_utilities.limits`): a line longer than
+    ``ITC_MAX_LINE_BYTES`` or a file decompressing past ``ITC_MAX_DECOMPRESSION_RATIO`` x its size is
+    refused (:class:`~itc_common_utilities.s3.SnapshotFileError`) while it streams, and the load with it."""
     obj = s3_client.get_object(Bucket=bucket, Key=expected.key)
-    reader = JsonlGzReader(obj["Body"], name=expected.key)
+    reader = JsonlGzReader(obj["Body"], name=expected.key, limits=limits or snapshot_limits(),
+                           compressed_bytes=obj.get("ContentLength"))
     rejects = RejectSpool(load_id, source, spec.snapshot_table, spec.raw_table, expected.key, obj.get("VersionId"))
     if plan.mode is ApplyMode.DIRECT:
         target, columns, suffix = spec.raw, (*spec.columns, "_load_id", "_source_key"), direct_suffix(

@@ -95,8 +95,10 @@ class QuickbaseReport:
 
     def __init__(self, session: requests.Session, *, base_url: str, table_id: str, report_id: str,
                  page_size: int = 1000, timeout_s: float = 30.0, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, log: Any = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, log: Any = None,
+                 max_response_bytes: int = 64 << 20) -> None:
         self.session = session
+        self.max_response_bytes = max_response_bytes  # ITC_QB_MAX_RESPONSE_BYTES
         self.base_url = base_url.rstrip("/")
         self.table_id, self.report_id = table_id, report_id
         self.page_size = page_size
@@ -112,7 +114,8 @@ class QuickbaseReport:
                    report_id=settings.qb_report_id, page_size=settings.qb_page_size,
                    timeout_s=settings.qb_timeout_s,
                    retry=RetryPolicy(settings.qb_max_attempts, settings.qb_backoff_s, settings.qb_max_wait_s,
-                                     settings.qb_max_total_s), **kwargs)
+                                     settings.qb_max_total_s),
+                   max_response_bytes=settings.qb_max_response_bytes, **kwargs)
 
     # ----------------------------------------------------------------------------------- calls
     def _counting_sleep(self, seconds: float) -> None:
@@ -126,7 +129,7 @@ class QuickbaseReport:
                 self.session, method, f"{self.base_url}{path}", timeout=self.timeout,
                 max_attempts=self.retry.max_attempts, max_total_s=self.retry.max_total_s,
                 max_wait_s=self.retry.max_wait_s, backoff_s=self.retry.backoff_s, sleep=self._counting_sleep,
-                **kwargs)
+                max_body_bytes=self.max_response_bytes, limit_name="ITC_QB_MAX_RESPONSE_BYTES", **kwargs)
         except HttpError as exc:
             if exc.status == 401:
                 raise TerminalError(f"Quickbase refused {what} with HTTP 401 ({_after_colon(exc)}): check the "

@@ -37,6 +37,7 @@ class ExtractSettings:
     qb_backoff_s: float = env_field("ITC_QB_BACKOFF_S", default=0.5, parse=parse_positive_float)
     qb_max_wait_s: float = env_field("ITC_QB_MAX_WAIT_S", default=60.0, parse=parse_positive_float)
     qb_max_total_s: float = env_field("ITC_QB_MAX_TOTAL_S", default=300.0, parse=parse_positive_float)
+    qb_max_response_bytes: int = env_field("ITC_QB_MAX_RESPONSE_BYTES", default=64 << 20, parse=parse_positive_int)
     allow_empty: bool = env_field("ITC_QB_ALLOW_EMPTY", default=False, parse=parse_bool)
     env: str = env_field("ITC_ENV", default="local")
     user_agent: str = USER_AGENT
