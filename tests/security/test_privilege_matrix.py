@@ -20,6 +20,7 @@ from psycopg2 import errorcodes, sql
 
 from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import PHI_COLUMNS
+from orchestrator.refresh import view_order
 from scripts.itc import access
 from scripts.paths import LOCAL, SQL_SCRIPTS
 from scripts.stack import service_logins
@@ -63,10 +64,8 @@ def secured_warehouse(empty_db_dsn: str) -> Iterator[SecuredWarehouse]:
                 "INSERT INTO raw.metadata (document_id, uploaded_at, _load_id, _source_key) "
                 "VALUES ('doc-1', now(), %s, 'k')", (load_id,),
             )
-            cur.execute("SELECT schemaname, matviewname FROM pg_matviews "
-                        "WHERE schemaname IN ('curated', 'analytics') ORDER BY schemaname = 'analytics', 2")
-            for schema, view in cur.fetchall():
-                cur.execute(f'REFRESH MATERIALIZED VIEW "{schema}"."{view}"')
+            for view in view_order(cur):
+                cur.execute(f"REFRESH MATERIALIZED VIEW {view}")
     finally:
         conn.close()
     yield SecuredWarehouse(urlsplit(dsn).path.lstrip("/"), dsn)

@@ -1,6 +1,6 @@
 -- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
 -- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
--- them. No passwords here: local logins get theirs from `scripts/access.py` (a generated secret under
+-- them. No passwords here: local logins get theirs from `scripts/stack/service_logins.py` (a generated secret under
 -- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets
 -- Manager secret. Privileges on objects are granted by ops.apply_security_baseline() (script 34).
 --

@@ -1,5 +1,5 @@
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
--- and why. Written by scripts/access.py (`itc access grant|revoke|list`) in the same transaction as
+-- and why. Written by scripts/itc/access.py (`itc access grant|revoke|list`) in the same transaction as
 -- the CREATE/ALTER/DROP ROLE it records. Append-only: updates and deletes are refused.
 CREATE TABLE ops.access_grants (
     event_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

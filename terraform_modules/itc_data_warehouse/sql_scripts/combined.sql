@@ -1649,7 +1649,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_
 -- ==== 30_create_roles.sql ====
 -- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
 -- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
--- them. No passwords here: local logins get theirs from `scripts/access.py` (a generated secret under
+-- them. No passwords here: local logins get theirs from `scripts/stack/service_logins.py` (a generated secret under
 -- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets
 -- Manager secret. Privileges on objects are granted by ops.apply_security_baseline() (script 34).
 --
@@ -1718,7 +1718,7 @@ BEGIN
     END IF;
 END
 $roles$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', '0fff1f92a35184c5e803f0c1d98c90c26ffb342d13fcf51eb5fd7bbedae9a333');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', 'adf8ac0e32752d304d734752210606beb6fd5ee33cd7df9754ee039792d0809d');
 
 -- ==== 31_create_phi_catalogue.sql ====
 -- The PHI/PII catalogue inside the warehouse: the same list as
@@ -2074,7 +2074,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
--- and why. Written by scripts/access.py (`itc access grant|revoke|list`) in the same transaction as
+-- and why. Written by scripts/itc/access.py (`itc access grant|revoke|list`) in the same transaction as
 -- the CREATE/ALTER/DROP ROLE it records. Append-only: updates and deletes are refused.
 CREATE TABLE ops.access_grants (
     event_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -2114,7 +2114,7 @@ CREATE TRIGGER access_grants_no_truncate BEFORE TRUNCATE ON ops.access_grants
     FOR EACH STATEMENT EXECUTE FUNCTION ops.refuse_access_grants_change();
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('40_create_access_grants_table.sql', '7f6a4f3bc821437a40509a878ea734fb840f5ace99e590120a0ded7b26b2c6d3');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('40_create_access_grants_table.sql', 'c1aee4d2abd1fab99d9ccb8060bfb3c108c43c3ad83e23204e93e3b2a0433721');
 
 -- ==== 41_grant_temporary_to_migrator.sql ====
 -- REFRESH MATERIALIZED VIEW CONCURRENTLY builds its diff in a temporary table, as the view's OWNER.
