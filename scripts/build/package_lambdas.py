@@ -9,7 +9,10 @@ For each Lambda it writes into ``dist/``:
   (``requirements.lock.txt``, exported from its ``poetry.lock``) installed for python3.12 on
   arm64 (manylinux aarch64 wheels, ``--only-binary=:all:``), the ``itc_common_utilities``
   package copied from ``common/``, and the RDS CA bundle at ``python/rds-ca/global-bundle.pem``
-  when one is given (``--rds-ca-bundle`` or ``ITC_RDS_CA_BUNDLE``).
+  when one is given (``--rds-ca-bundle`` or ``ITC_RDS_CA_BUNDLE``). A deployment build
+  (``--deployment`` or ``ITC_DEPLOYMENT_BUILD=1``) refuses to start without it (exit 2, nothing
+  built): a deployed Lambda connects with ``sslmode=verify-full`` and needs it. A local build only
+  warns.
 * ``manifest.json``: size, sha256 and base64 sha256 (Terraform's ``filebase64sha256``) of every
   zip, and the inputs it was built from.
 
@@ -283,7 +286,19 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("ITC_RDS_CA_BUNDLE") or None,
         help="PEM file to ship at /opt/python/rds-ca/global-bundle.pem (env ITC_RDS_CA_BUNDLE)",
     )
+    parser.add_argument(
+        "--deployment",
+        action="store_true",
+        default=os.environ.get("ITC_DEPLOYMENT_BUILD", "").lower() in ("1", "true", "yes"),
+        help="layers meant for deployment: the RDS CA bundle is required (env ITC_DEPLOYMENT_BUILD=1)",
+    )
     args = parser.parse_args(argv)
+    if args.deployment and args.platform != "lambda":
+        parser.error("--deployment builds the Lambda platform's layers; --platform host is never deployed")
+    if args.deployment and not args.rds_ca_bundle:
+        parser.error("a deployment build (--deployment / ITC_DEPLOYMENT_BUILD=1) needs the RDS CA bundle: "
+                     f"give --rds-ca-bundle or ITC_RDS_CA_BUNDLE (shipped at /opt/{RDS_CA_PATH_IN_LAYER}); "
+                     "nothing was built")  # fmt: skip
 
     arch = "aarch64" if args.platform == "lambda" else host_arch()
     python_version = args.python_version or (
@@ -318,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         "platform": f"manylinux_{arch}",
         "python_version": python_version,
         "rds_ca_bundle_sha256": _sha256_file(rds_ca) if rds_ca else None,
+        "deployment": args.deployment,
         "inputs": {name: _sha256_file(specs[name].requirements) for name in (args.names or list(specs))},
         "zips": built,
     }
@@ -333,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     if rds_ca is None and args.platform == "lambda":
         print("note: no RDS CA bundle given (--rds-ca-bundle / ITC_RDS_CA_BUNDLE): the layers lack "
               f"/opt/{RDS_CA_PATH_IN_LAYER}; a deployed Lambda with ITC_DB_SSLMODE=verify-full needs it "
-              "(the layer Dockerfiles and lambda-layer.yml add it)", file=sys.stderr)  # fmt: skip
+              "(the layer Dockerfiles and lambda-layer.yml add it; --deployment makes it required)",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 

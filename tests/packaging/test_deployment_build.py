@@ -1,0 +1,70 @@
+"""A layer meant for deployment carries the RDS CA bundle, or its build fails before anything is built.
+
+A deployed Lambda connects to RDS with sslmode=verify-full and reads the bundle at
+/opt/python/rds-ca/global-bundle.pem; a local `make package` may go without it (it warns)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from scripts.build import package_lambdas
+
+LAMBDA = "orchestrator"
+BUNDLE_TEXT = "-----BEGIN CERTIFICATE-----\nTEST RDS CA (not a real certificate)\n-----END CERTIFICATE-----\n"
+
+
+def _refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        package_lambdas.main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_given_a_deployment_build_without_the_rds_ca_bundle_then_it_exits_2_saying_so_and_builds_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    monkeypatch.delenv("ITC_RDS_CA_BUNDLE", raising=False)
+    argv = ["--lambda", LAMBDA, "--layer-only", "--dist", str(tmp_path / "dist")]
+    if how == "flag":
+        argv.append("--deployment")
+    else:
+        monkeypatch.setenv("ITC_DEPLOYMENT_BUILD", "1")
+
+    error = _refused(capsys, argv)
+
+    assert "a deployment build (--deployment / ITC_DEPLOYMENT_BUILD=1) needs the RDS CA bundle" in error
+    assert "nothing was built" in error
+    assert not (tmp_path / "dist").exists()
+
+
+def test_given_a_deployment_build_for_the_host_platform_then_it_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text(BUNDLE_TEXT)
+    error = _refused(capsys, ["--deployment", "--platform", "host", "--rds-ca-bundle", str(bundle),
+                              "--dist", str(tmp_path / "dist")])  # fmt: skip
+    assert "--platform host is never deployed" in error
+
+
+def test_given_a_deployment_build_with_the_bundle_then_the_layer_carries_it_and_the_manifest_says_deployment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ITC_DEPLOYMENT_BUILD", raising=False)
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text(BUNDLE_TEXT)
+    dist = tmp_path / "dist"
+
+    assert package_lambdas.main(["--deployment", "--lambda", LAMBDA, "--layer-only", "--rds-ca-bundle", str(bundle),
+                                 "--dist", str(dist)]) == 0  # fmt: skip
+
+    with zipfile.ZipFile(dist / f"{LAMBDA}-layer.zip") as layer:
+        assert layer.read(package_lambdas.RDS_CA_PATH_IN_LAYER).decode() == BUNDLE_TEXT
+    manifest = json.loads((dist / "manifest.json").read_text())
+    assert manifest["deployment"] is True
+    assert manifest["rds_ca_bundle_sha256"] == package_lambdas._sha256_file(bundle)
