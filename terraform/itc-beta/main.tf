@@ -29,11 +29,30 @@ locals {
     client_security_group_id = module.warehouse.db_client_security_group_id
   }
 
+  # The Exchange account (from the Exchange role's ARN): the VPC endpoints let the demand extract
+  # reach its DynamoDB tables and assume its role; no role means the tables are in this account.
+  exchange_account_id = var.exchange_role_arn == null ? null : regex("^arn:[a-z-]+:iam::([0-9]{12}):", var.exchange_role_arn)[0]
+  exchange_region     = coalesce(var.exchange_region, var.aws_region)
+
+  # Who may write / read / administer the landing bucket: the extract roles write, the load roles
+  # read (through S3 with the landing key).
+  landing_writer_role_arns = [module.demand_pipeline.extract_role_arn, module.verifyplus_pipeline.extract_role_arn]
+  landing_reader_role_arns = [module.demand_pipeline.load_role_arn, module.verifyplus_pipeline.load_role_arn]
+  # Default admin: the role applying this configuration (it must keep changing the bucket's policy,
+  # lifecycle and lock settings on later applies).
+  landing_admin_role_arn = coalesce(var.landing_admin_role_arn, data.aws_iam_session_context.current.issuer_arn)
+
   landing = {
     bucket_name = module.landing_bucket.bucket_name
     bucket_arn  = module.landing_bucket.bucket_arn
     kms_key_arn = module.landing_bucket.bucket_kms_key_arn
   }
+}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
 }
 
 module "vpc" {
@@ -46,6 +65,9 @@ module "vpc" {
   private_subnet_cidrs    = var.private_subnet_cidrs
   single_nat_gateway      = var.single_nat_gateway
   flow_log_retention_days = var.log_retention_days
+  exchange_account_id     = local.exchange_account_id
+  quickbase_domains       = distinct([var.qb_api_host, var.qb_realm])
+  additional_aws_regions  = local.exchange_region == var.aws_region ? [] : [local.exchange_region]
 
   tags = local.tags
 }
@@ -95,14 +117,13 @@ module "monitoring" {
   tags = local.tags
 }
 
-# The orchestration key: landing objects (PHI), the orchestrator's log groups, queues, environment,
-# state machine data and schedule. One key for the landing bucket and the orchestrator, as before
-# the bucket had its own module, so snapshots landed earlier stay readable.
+# The orchestration key: the orchestrator's log groups, queues, environment, state machine data and
+# schedule. The landing bucket has its own key (landing_bucket module), usable by the pipelines only.
 module "orchestration_key" {
   source = "../../terraform_modules/kms_key"
 
   name                  = "${local.name_prefix}-orchestration"
-  description           = "${local.name_prefix} orchestration: landing bucket, logs, queues, state machines"
+  description           = "${local.name_prefix} orchestration: logs, queues, state machines"
   allow_cloudwatch_logs = true
   service_principals = [
     { sid = "EventBridgeDeadLettersForThisAccount", service = "events", actions = ["kms:Decrypt", "kms:GenerateDataKey"] },
@@ -114,8 +135,14 @@ module "orchestration_key" {
 module "landing_bucket" {
   source = "../../terraform_modules/landing_bucket"
 
-  name_prefix = local.name_prefix
-  kms_key_arn = module.orchestration_key.key_arn
+  name_prefix            = local.name_prefix
+  writer_role_arns       = local.landing_writer_role_arns
+  reader_role_arns       = local.landing_reader_role_arns
+  break_glass_role_arn   = var.landing_break_glass_role_arn
+  admin_role_arn         = local.landing_admin_role_arn
+  replay_window_days     = var.landing_replay_window_days
+  retention_days         = var.landing_retention_days
+  organization_trail_arn = var.landing_organization_trail_arn
 
   tags = local.tags
 }

@@ -137,6 +137,12 @@ variable "qb_realm" {
   type        = string
 }
 
+variable "qb_api_host" {
+  description = "Host name of the Quickbase REST API; with qb_realm the only names outside AWS the VPC may resolve (DNS Firewall)."
+  type        = string
+  default     = "api.quickbase.com"
+}
+
 variable "qb_table_id" {
   description = "Quickbase table ID of the Verify+ requests."
   type        = string
@@ -154,6 +160,37 @@ variable "qb_token_secret_arn" {
 
 variable "qb_token_kms_key_arn" {
   description = "KMS key of the Quickbase token secret when it is a customer-managed key."
+  type        = string
+  default     = null
+}
+
+# --- landing bucket ----------------------------------------------------------------------------
+variable "landing_admin_role_arn" {
+  description = "Role that alone may delete landing object versions and change the bucket's policy, lifecycle, versioning and Object Lock; null: the role applying this configuration."
+  type        = string
+  default     = null
+}
+
+variable "landing_break_glass_role_arn" {
+  description = "Optional role that may also put objects into the landing bucket (a snapshot dropped in by hand); null: none."
+  type        = string
+  default     = null
+}
+
+variable "landing_replay_window_days" {
+  description = "Replay window: days a landed snapshot stays replayable and locked (Object Lock GOVERNANCE)."
+  type        = number
+  default     = 730
+}
+
+variable "landing_retention_days" {
+  description = "Days a landed snapshot is kept (lifecycle expiry); at least landing_replay_window_days."
+  type        = number
+  default     = 730
+}
+
+variable "landing_organization_trail_arn" {
+  description = "ARN of an organisation trail that already records the landing bucket's S3 data events; null: the landing_bucket module creates its own trail."
   type        = string
   default     = null
 }

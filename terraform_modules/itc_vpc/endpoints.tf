@@ -1,4 +1,31 @@
-# Gateway endpoints keep S3 (landing bucket) and DynamoDB traffic off the NAT gateway.
+# Gateway endpoints keep S3 (landing bucket) and DynamoDB traffic off the NAT gateway. Every
+# endpoint's policy allows requests to this account's resources only (aws:ResourceAccount), so a
+# function cannot copy data to, or read from, a bucket or table of another account through it; the
+# Exchange account is added where the demand extract needs it (DynamoDB tables, STS AssumeRole of
+# the Exchange role).
+locals {
+  exchange_accounts = var.exchange_account_id == null ? [] : [var.exchange_account_id]
+
+  # Accounts whose resources each endpoint may reach.
+  endpoint_resource_accounts = merge(
+    { for s in concat(["s3", "dynamodb"], tolist(var.interface_endpoint_services)) : s => [local.account_id] },
+    { dynamodb = distinct(concat([local.account_id], local.exchange_accounts)) },
+    contains(var.interface_endpoint_services, "sts") ? { sts = distinct(concat([local.account_id], local.exchange_accounts)) } : {},
+  )
+
+  endpoint_policies = { for s, accounts in local.endpoint_resource_accounts : s => jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "OnlyTheseAccountsResources"
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "*"
+      Resource  = "*"
+      Condition = { StringEquals = { "aws:ResourceAccount" = accounts } }
+    }]
+  }) }
+}
+
 resource "aws_vpc_endpoint" "gateway" {
   for_each = toset(["s3", "dynamodb"])
 
@@ -6,6 +33,7 @@ resource "aws_vpc_endpoint" "gateway" {
   service_name      = "com.amazonaws.${local.region}.${each.key}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = aws_route_table.private[*].id
+  policy            = local.endpoint_policies[each.key]
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
 }
@@ -38,6 +66,7 @@ resource "aws_vpc_endpoint" "interface" {
   subnet_ids          = aws_subnet.private[*].id
   security_group_ids  = [aws_security_group.endpoints.id]
   private_dns_enabled = true
+  policy              = local.endpoint_policies[each.key]
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
 }

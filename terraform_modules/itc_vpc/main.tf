@@ -1,9 +1,11 @@
+data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
+  dns_suffix = data.aws_partition.current.dns_suffix
   nat_count  = var.single_nat_gateway ? 1 : length(var.availability_zones)
 }
 
@@ -55,6 +57,7 @@ resource "aws_route_table" "public" {
   tags = merge(var.tags, { Name = "${var.name_prefix}-public" })
 }
 
+# The default route of the public subnets (NAT gateways only) to the internet gateway.
 resource "aws_route" "public_internet" {
   route_table_id         = aws_route_table.public.id
   destination_cidr_block = "0.0.0.0/0"
@@ -97,6 +100,9 @@ resource "aws_route_table" "private" {
   tags = merge(var.tags, { Name = "${var.name_prefix}-private-${var.availability_zones[count.index]}" })
 }
 
+# The private subnets' default route goes through the NAT gateway: it carries the Verify+ extract's
+# HTTPS to Quickbase, the only destination outside AWS; which names may be resolved at all is the
+# DNS Firewall's (dns_firewall.tf), and which ports the security groups' (HTTPS only).
 resource "aws_route" "private_nat" {
   count = length(aws_route_table.private)
 

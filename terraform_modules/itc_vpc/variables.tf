@@ -88,3 +88,36 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "exchange_account_id" {
+  description = "AWS account of the Exchange DynamoDB tables the demand extract reads (through the Exchange role): the DynamoDB gateway endpoint and the STS endpoint also allow that account's resources. null: the tables are in this account."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.exchange_account_id == null || can(regex("^[0-9]{12}$", var.exchange_account_id))
+    error_message = "exchange_account_id must be null or a 12-digit AWS account id."
+  }
+}
+
+variable "quickbase_domains" {
+  description = "Host names the VPC may resolve outside AWS: the Quickbase API (`api.quickbase.com`) and the realm host name (e.g. `yourcompany.quickbase.com`). Exact names, no wildcards; every other name outside this region's AWS service domains is blocked by the DNS Firewall."
+  type        = list(string)
+  default     = ["api.quickbase.com"]
+
+  validation {
+    condition     = length(var.quickbase_domains) > 0 && alltrue([for d in var.quickbase_domains : can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,}$", d))])
+    error_message = "quickbase_domains must list exact lowercase host names such as api.quickbase.com (no wildcards, no trailing dot)."
+  }
+}
+
+variable "additional_aws_regions" {
+  description = "Other regions whose AWS service names the VPC may resolve (e.g. the Exchange tables' region when it differs); this region's are always allowed."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.additional_aws_regions : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", r))])
+    error_message = "additional_aws_regions must be region names such as us-west-2."
+  }
+}

@@ -10,13 +10,37 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   dns_suffix = data.aws_partition.current.dns_suffix
 
+  # With principal_grants the account keeps administration only (IAM policies alone can no longer
+  # grant encrypt/decrypt, nor kms:CreateGrant); PutKeyPolicy stays with the account, so root can
+  # always rewrite the policy to recover. Without them, IAM policies of the account decide (kms:*).
+  restricted_use = length(var.principal_grants) > 0
+  administration_actions = [
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:Get*", "kms:List*",
+    "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
+    "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+  ]
+
   account_administration = {
     Sid       = "AccountAdministration"
     Effect    = "Allow"
     Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-    Action    = "kms:*"
+    Action    = local.restricted_use ? local.administration_actions : ["kms:*"]
     Resource  = "*"
   }
+
+  # Named IAM principals of this account, optionally only through one AWS service (kms:ViaService).
+  principals = [for g in var.principal_grants : merge({
+    Sid       = g.sid
+    Effect    = "Allow"
+    Principal = { AWS = g.principal_arns }
+    Action    = g.actions
+    Resource  = "*"
+    }, g.via_service == null ? {} : {
+    Condition = {
+      StringEquals = { "kms:ViaService" = "${g.via_service}.${local.region}.${local.dns_suffix}" }
+    }
+  })]
 
   # Log groups of this account (and region) only, named by the encryption context CloudWatch Logs sends.
   cloudwatch_logs = [for _ in var.allow_cloudwatch_logs ? [1] : [] : {
@@ -52,7 +76,7 @@ resource "aws_kms_key" "this" {
 
   policy = jsonencode({
     Version   = "2012-10-17"
-    Statement = concat([local.account_administration], local.cloudwatch_logs, local.services)
+    Statement = concat([local.account_administration], local.cloudwatch_logs, local.services, local.principals)
   })
 
   tags = merge(var.tags, { Name = var.name })

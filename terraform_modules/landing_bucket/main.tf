@@ -1,23 +1,28 @@
-# The landing bucket: immutable snapshots and their manifests, and the bucket of its S3 server
-# access logs (access_logs.tf). The key is an input (the environment shares it with the
-# orchestrator, which encrypted the bucket before the split).
+# The landing bucket: immutable snapshots and their manifests under Object Lock, its own KMS key
+# (kms.tf), who may write and administer it (access_control.tf), the CloudTrail data events
+# (cloudtrail.tf) and the bucket of its S3 server access logs (access_logs.tf).
+data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  partition              = data.aws_partition.current.partition
   region                 = data.aws_region.current.name
   account_id             = data.aws_caller_identity.current.account_id
   bucket_name            = coalesce(var.bucket_name, "${var.name_prefix}-landing-${local.account_id}-${local.region}")
+  bucket_arn             = "arn:${local.partition}:s3:::${local.bucket_name}"
   access_log_bucket_name = "${local.bucket_name}-access-logs"
 }
 
 # ---------------------------------------------------------------------------------------------
 # Landing bucket: immutable snapshots s3://<landing>/<source>/run=<run_id>/<table>.jsonl.gz and
-# their _manifest.json. PHI: KMS, versioned, TLS only, never public, expired after the retention.
+# their _manifest.json. PHI: KMS, versioned, TLS only, never public, locked for the replay window,
+# expired after the retention. Object Lock can only be switched on when the bucket is created.
 # ---------------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication of PHI snapshots is a prod DR decision; snapshots are re-extractable from the sources and the warehouse has its own backups/PITR.
-  bucket = local.bucket_name
+  bucket              = local.bucket_name
+  object_lock_enabled = true
 
   tags = merge(var.tags, { Name = local.bucket_name, DataClassification = "PHI" })
 }
@@ -46,13 +51,28 @@ resource "aws_s3_bucket_versioning" "this" {
   }
 }
 
+# A snapshot cannot be overwritten, deleted or shortened (without s3:BypassGovernanceRetention, which
+# the bucket policy leaves to the admin role) for the replay window after it landed.
+resource "aws_s3_bucket_object_lock_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    default_retention {
+      mode = "GOVERNANCE"
+      days = var.replay_window_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = var.kms_key_arn
+      kms_master_key_id = module.kms.key_arn
     }
     bucket_key_enabled = true
   }
@@ -85,6 +105,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # A snapshot must stay replayable for as long as it is locked.
+  lifecycle {
+    precondition {
+      condition     = var.retention_days >= var.replay_window_days
+      error_message = "retention_days (lifecycle expiry) must be at least replay_window_days (the Object Lock retention)."
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
@@ -114,13 +142,13 @@ locals {
   deny_statements = [
     { sid = "DenyInsecureTransport", actions = ["s3:*"], objects_only = false, test = "Bool", variable = "aws:SecureTransport", values = ["false"] },
     { sid = "DenyOutdatedTls", actions = ["s3:*"], objects_only = false, test = "NumericLessThan", variable = "s3:TlsVersion", values = ["1.2"] },
-    { sid = "DenyUnencryptedOrForeignKeyUploads", actions = ["s3:PutObject"], objects_only = true, test = "StringNotEqualsIfExists", variable = "s3:x-amz-server-side-encryption-aws-kms-key-id", values = [var.kms_key_arn] },
+    { sid = "DenyUnencryptedOrForeignKeyUploads", actions = ["s3:PutObject"], objects_only = true, test = "StringNotEqualsIfExists", variable = "s3:x-amz-server-side-encryption-aws-kms-key-id", values = [module.kms.key_arn] },
     { sid = "DenyNonKmsUploads", actions = ["s3:PutObject"], objects_only = true, test = "StringNotEqualsIfExists", variable = "s3:x-amz-server-side-encryption", values = ["aws:kms"] },
   ]
 }
 
 data "aws_iam_policy_document" "deny" {
-  for_each = { this = aws_s3_bucket.this.arn, access_logs = aws_s3_bucket.access_logs.arn }
+  for_each = { this = aws_s3_bucket.this.arn, access_logs = aws_s3_bucket.access_logs.arn, trail = local.trail_bucket_arn }
 
   dynamic "statement" {
     for_each = each.key == "this" ? local.deny_statements : slice(local.deny_statements, 0, 1)
@@ -145,9 +173,14 @@ data "aws_iam_policy_document" "deny" {
   }
 }
 
+# TLS and KMS denies (above) plus who may write and administer (access_control.tf).
+data "aws_iam_policy_document" "this" {
+  source_policy_documents = [data.aws_iam_policy_document.deny["this"].json, data.aws_iam_policy_document.access_control.json]
+}
+
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = data.aws_iam_policy_document.deny["this"].json
+  policy = data.aws_iam_policy_document.this.json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

@@ -19,18 +19,83 @@ variable "bucket_name" {
   }
 }
 
-variable "kms_key_arn" {
-  description = "ARN of the customer-managed KMS key encrypting the landing objects (SSE-KMS, bucket key); uploads under any other key are denied."
+variable "writer_role_arns" {
+  description = "IAM role ARNs of the extract steps: the only principals (with break_glass_role_arn) that may put objects into the landing bucket; they get kms:GenerateDataKey/Decrypt on the landing key through S3."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.writer_role_arns) > 0 && alltrue([for a in var.writer_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", a))])
+    error_message = "writer_role_arns must list at least one IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}
+
+variable "reader_role_arns" {
+  description = "IAM role ARNs of the load steps: they get kms:Decrypt on the landing key through S3 (their S3 read is in their own role policy)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.reader_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", a))])
+    error_message = "reader_role_arns must be IAM role ARNs (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}
+
+variable "break_glass_role_arn" {
+  description = "Optional IAM role ARN that may also put objects (a hand-dropped snapshot, an emergency re-land) and read them; null (the default) means none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.break_glass_role_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", var.break_glass_role_arn))
+    error_message = "break_glass_role_arn must be null or an IAM role ARN."
+  }
+}
+
+variable "admin_role_arn" {
+  description = "IAM role ARN (the deploy role) that alone may delete object versions, bypass governance retention and change the bucket's policy, lifecycle, versioning, Object Lock and encryption configuration. Wildcards are allowed (ArnLike), e.g. an SSO role `arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*`."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN."
+    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", var.admin_role_arn))
+    error_message = "admin_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}
+
+variable "replay_window_days" {
+  description = "The replay window: days a landed snapshot stays replayable and therefore locked (Object Lock GOVERNANCE default retention). retention_days must not be shorter."
+  type        = number
+  default     = 730
+
+  validation {
+    condition     = var.replay_window_days >= 1 && var.replay_window_days <= 3653 && floor(var.replay_window_days) == var.replay_window_days
+    error_message = "replay_window_days must be a whole number of days between 1 and 3653."
+  }
+}
+
+variable "organization_trail_arn" {
+  description = "ARN of an organisation (or account) CloudTrail trail that already records S3 data events (read and write) for this bucket; null (the default) creates a trail in this module that does."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.organization_trail_arn == null || can(regex("^arn:[a-z-]+:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/.+$", var.organization_trail_arn))
+    error_message = "organization_trail_arn must be null or a CloudTrail trail ARN."
+  }
+}
+
+variable "trail_log_retention_days" {
+  description = "Days the module's CloudTrail data-event logs are kept (audit trail; unused with organization_trail_arn)."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = var.trail_log_retention_days >= 365
+    error_message = "trail_log_retention_days must be at least 365."
   }
 }
 
 variable "retention_days" {
-  description = "Days a landed snapshot (PHI) is kept before it expires; snapshots are the replayable bronze layer."
+  description = "Days a landed snapshot (PHI) is kept before it expires (lifecycle); at least replay_window_days, during which it is locked."
   type        = number
   default     = 730
 

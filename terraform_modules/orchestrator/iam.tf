@@ -1,20 +1,11 @@
 # The functions' roles (their log group, the module key, the dead-letter queue, and the refresher's
 # warehouse login) are in the lambda_function module; here what each needs beyond that.
 
-# refresh / quality read manifests (freshness, reconciliation); nothing writes from here.
-data "aws_iam_policy_document" "landing_read" {
-  statement {
-    sid       = "LandingReadOnly"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
-    resources = [var.landing.bucket_arn, "${var.landing.bucket_arn}/*"]
-  }
-
-  statement {
-    sid       = "LandingKey"
-    actions   = ["kms:Decrypt"]
-    resources = [var.landing.kms_key_arn]
-  }
-}
+# The orchestrator does not read the landing bucket (refresh and quality work on the warehouse;
+# manifest counts come from ops.load_runs), so it has no landing read and no use of the landing
+# key (issue 11). Deliberately empty: main.tf still merges this document into the orchestrator's
+# role policy; delete both together.
+data "aws_iam_policy_document" "landing_read" {}
 
 # migrate connects as the schema owner through the RDS-managed master secret.
 data "aws_iam_policy_document" "master_secret" {

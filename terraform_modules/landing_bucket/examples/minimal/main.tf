@@ -17,8 +17,11 @@ provider "aws" {
 module "landing_bucket" {
   source = "../.."
 
-  name_prefix = "itc-example"
-  kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000003"
+  name_prefix        = "itc-example"
+  writer_role_arns   = ["arn:aws:iam::111122223333:role/itc-example-demand-extract", "arn:aws:iam::111122223333:role/itc-example-verifyplus-extract"]
+  reader_role_arns   = ["arn:aws:iam::111122223333:role/itc-example-demand-load", "arn:aws:iam::111122223333:role/itc-example-verifyplus-load"]
+  admin_role_arn     = "arn:aws:iam::111122223333:role/itc-example-deploy"
+  replay_window_days = 730
 
   tags = { Project = "itc", Environment = "example" }
 }

@@ -1,0 +1,183 @@
+# ---------------------------------------------------------------------------------------------
+# CloudTrail S3 data events of the landing bucket (every object read and write, by whom), unless
+# organization_trail_arn says an organisation trail already records them: then nothing here.
+# The trail writes to its own versioned, KMS-encrypted bucket with log file validation.
+# Management events (PutBucketPolicy, ...) are the account's management trail's concern.
+# ---------------------------------------------------------------------------------------------
+locals {
+  own_trail        = var.organization_trail_arn == null ? 1 : 0
+  trail_name       = "${var.name_prefix}-landing-data-events"
+  trail_arn        = "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}"
+  trail_bucket_arn = "arn:${local.partition}:s3:::${local.bucket_name}-trail"
+}
+
+module "trail_kms" {
+  source = "../kms_key"
+  count  = local.own_trail
+
+  name        = "${var.name_prefix}-landing-trail"
+  description = "${var.name_prefix} CloudTrail data events of the landing bucket"
+  service_principals = [
+    { sid = "CloudTrailEncryptLogsForThisAccount", service = "cloudtrail", actions = ["kms:GenerateDataKey*", "kms:DescribeKey"] },
+  ]
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket" "trail" {
+  #checkov:skip=CKV_AWS_18:This bucket holds the audit log itself (CloudTrail, log file validation on); server access logs of it would be a log of the log, and reads of it are in the management trail.
+  #checkov:skip=CKV_AWS_144:Audit logs stay in the region of the bucket they describe; cross-region replication is a prod DR decision.
+  count = local.own_trail
+
+  bucket = "${local.bucket_name}-trail"
+
+  tags = merge(var.tags, { Name = "${local.bucket_name}-trail" })
+}
+
+resource "aws_s3_bucket_ownership_controls" "trail" {
+  count  = local.own_trail
+  bucket = aws_s3_bucket.trail[0].id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "trail" {
+  count                   = local.own_trail
+  bucket                  = aws_s3_bucket.trail[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "trail" {
+  count  = local.own_trail
+  bucket = aws_s3_bucket.trail[0].id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "trail" {
+  count  = local.own_trail
+  bucket = aws_s3_bucket.trail[0].id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = module.trail_kms[0].key_arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "trail" {
+  count  = local.own_trail
+  bucket = aws_s3_bucket.trail[0].id
+
+  rule {
+    id     = "audit-retention"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = var.trail_log_retention_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.trail]
+}
+
+resource "aws_s3_bucket_notification" "trail" {
+  count       = local.own_trail
+  bucket      = aws_s3_bucket.trail[0].id
+  eventbridge = true
+}
+
+# CloudTrail of this trail only (aws:SourceArn) may check the ACL and write under AWSLogs/<account>/.
+data "aws_iam_policy_document" "trail" {
+  dynamic "statement" {
+    for_each = {
+      CloudTrailAclCheck = { actions = ["s3:GetBucketAcl"], resource = local.trail_bucket_arn, acl = [] }
+      CloudTrailWrite    = { actions = ["s3:PutObject"], resource = "${local.trail_bucket_arn}/AWSLogs/${local.account_id}/*", acl = ["bucket-owner-full-control"] }
+    }
+
+    content {
+      sid       = statement.key
+      actions   = statement.value.actions
+      resources = [statement.value.resource]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
+
+      dynamic "condition" {
+        for_each = length(statement.value.acl) > 0 ? [statement.value.acl] : []
+
+        content {
+          test     = "StringEquals"
+          variable = "s3:x-amz-acl"
+          values   = condition.value
+        }
+      }
+    }
+  }
+
+  # DenyInsecureTransport (main.tf), after the statements above.
+  override_policy_documents = [data.aws_iam_policy_document.deny["trail"].json]
+}
+
+resource "aws_s3_bucket_policy" "trail" {
+  count  = local.own_trail
+  bucket = aws_s3_bucket.trail[0].id
+  policy = data.aws_iam_policy_document.trail.json
+
+  depends_on = [aws_s3_bucket_public_access_block.trail]
+}
+
+resource "aws_cloudtrail" "this" {
+  #checkov:skip=CKV_AWS_67:A data-event trail for one regional bucket; the multi-region management trail is the account's (or the organisation's).
+  #checkov:skip=CKV_AWS_252:Nobody subscribes to per-file delivery notices; the log bucket sends its object events to EventBridge.
+  #checkov:skip=CKV2_AWS_10:The data events are the audit record, kept in S3 with log file validation; CloudWatch Logs delivery would only be a second copy (alarming on them is a monitoring decision).
+  count = local.own_trail
+
+  name                          = local.trail_name
+  s3_bucket_name                = aws_s3_bucket.trail[0].id
+  kms_key_id                    = module.trail_kms[0].key_arn
+  enable_log_file_validation    = true
+  include_global_service_events = false
+  is_multi_region_trail         = false
+
+  event_selector {
+    read_write_type           = "All"
+    include_management_events = false
+
+    data_resource {
+      type   = "AWS::S3::Object"
+      values = ["${local.bucket_arn}/"]
+    }
+  }
+
+  tags = merge(var.tags, { Name = local.trail_name })
+
+  depends_on = [aws_s3_bucket_policy.trail]
+}
