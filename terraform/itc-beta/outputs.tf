@@ -52,3 +52,8 @@ output "dashboard_name" {
   description = "CloudWatch dashboard of the environment."
   value       = module.monitoring.dashboard_name
 }
+
+output "qb_token_secret_arn" {
+  description = "Secrets Manager secret the Verify+ extract reads the Quickbase token from (customer-managed key); put the token in it (README)."
+  value       = module.verifyplus_pipeline.qb_token_secret_arn
+}

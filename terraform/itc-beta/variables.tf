@@ -154,12 +154,13 @@ variable "qb_report_id" {
 }
 
 variable "qb_token_secret_arn" {
-  description = "ARN of the Secrets Manager secret holding the Quickbase user token (created by hand, see README)."
+  description = "ARN of an existing Secrets Manager secret holding the Quickbase user token, with qb_token_kms_key_arn; null (default): the verifyplus_pipeline module creates the secret under a customer-managed key and you put the token in it (README step 2)."
   type        = string
+  default     = null
 }
 
 variable "qb_token_kms_key_arn" {
-  description = "KMS key of the Quickbase token secret when it is a customer-managed key."
+  description = "Customer-managed KMS key of the existing secret qb_token_secret_arn (required with it)."
   type        = string
   default     = null
 }

@@ -4,11 +4,11 @@ data "aws_iam_policy_document" "quickbase" {
   statement {
     sid       = "QuickbaseTokenSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.qb_token_secret_arn]
+    resources = [local.qb_token_secret_arn]
   }
 
   dynamic "statement" {
-    for_each = var.qb_token_kms_key_arn == null ? [] : [var.qb_token_kms_key_arn]
+    for_each = local.qb_token_kms_key_arn == null ? [] : [local.qb_token_kms_key_arn]
 
     content {
       sid       = "QuickbaseTokenKey"

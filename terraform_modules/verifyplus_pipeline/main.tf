@@ -20,7 +20,7 @@ locals {
     ITC_QB_REALM                 = var.qb_realm
     ITC_QB_TABLE_ID              = var.qb_table_id
     ITC_QB_REPORT_ID             = var.qb_report_id
-    ITC_QB_TOKEN_SECRET_ARN      = var.qb_token_secret_arn
+    ITC_QB_TOKEN_SECRET_ARN      = local.qb_token_secret_arn
     ITC_QB_PAGE_SIZE             = tostring(var.qb_page_size)
     ITC_QB_TIMEOUT_S             = tostring(var.qb_timeout_seconds)
   } : k => v if v != null }

@@ -163,17 +163,18 @@ variable "qb_report_id" {
 }
 
 variable "qb_token_secret_arn" {
-  description = "ARN of the Secrets Manager secret holding the Quickbase user token (ITC_QB_TOKEN_SECRET_ARN). Created outside Terraform so the token never enters state."
+  description = "ARN of an existing Secrets Manager secret holding the Quickbase user token (ITC_QB_TOKEN_SECRET_ARN), encrypted with qb_token_kms_key_arn; null (default): the module creates the secret, without a value, under a customer-managed key of its own (quickbase_secret.tf). The token never enters state."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.qb_token_secret_arn))
+    condition     = var.qb_token_secret_arn == null || can(regex("^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.qb_token_secret_arn))
     error_message = "qb_token_secret_arn must be a Secrets Manager secret ARN."
   }
 }
 
 variable "qb_token_kms_key_arn" {
-  description = "ARN of the customer-managed KMS key encrypting the Quickbase token secret; null when it uses the AWS-managed key."
+  description = "ARN of the customer-managed KMS key encrypting the existing secret qb_token_secret_arn (required with it: a secret on the AWS-managed key is refused); null when the module creates the secret."
   type        = string
   default     = null
 }
