@@ -175,6 +175,9 @@ class LambdaScript:
         self.calls.append((name, payload))
         queue = self.answers.get(name, [])
         answer = queue.pop(0) if queue else {"result": {"ok": True, "function": name, "mode": payload.get("mode")}}
+        if "raw" in answer:  # a whole error output, as the Lambda runtime writes it (stackTrace and all)
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(answer["raw"]).encode()
         if "error" in answer:
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": answer["error"], "errorMessage": answer.get("message", "")}).encode()

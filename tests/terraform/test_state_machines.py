@@ -18,14 +18,17 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.terraform.conftest import (
     EVENTS,
     ORCHESTRATOR,
+    REGION,
     STATE_MACHINES,
     module_text,
     render,
@@ -169,17 +172,27 @@ def test_failures_alert_then_fail(name: str) -> None:
     doc, values = rendered(name)
     states = dict(iter_states(doc))
 
-    def assert_alerts_then_fails(target: str) -> None:
-        notify = states[target]
-        assert notify["Resource"].startswith(SNS_PUBLISH), target
-        assert notify["Parameters"]["TopicArn"] == values["alert_topic_arn"]
-        assert states[notify["Next"]]["Type"] == "Fail"
+    def assert_alerts_then_fails(target: str, seen: frozenset[str] = frozenset()) -> None:
+        """Every path from ``target`` (through the Pass/Choice/Map states that describe the failure)
+        publishes to the alert topic and then fails."""
+        assert target not in seen, f"a loop through {target}"
+        state = states[target]
+        if state["Type"] == "Task":
+            assert state["Resource"].startswith(SNS_PUBLISH), target
+            assert state["Parameters"]["TopicArn"] == values["alert_topic_arn"]
+            assert states[state["Next"]]["Type"] == "Fail"
+            return
+        assert state["Type"] in ("Pass", "Choice", "Map"), f"{target}: a failure reaches a {state['Type']}"
+        nexts = [r["Next"] for r in state.get("Choices", [])] + [state[k] for k in ("Next", "Default") if k in state]
+        assert nexts, f"{target} ends before alerting"
+        for name in nexts:
+            assert_alerts_then_fails(name, seen | {target})
 
     catch_targets = {c["Next"] for s in states.values() for c in s.get("Catch", [])}
     assert catch_targets, "no Catch anywhere"
     for target in catch_targets:
-        if states[target]["Type"] == "Pass":
-            assert states[target]["Parameters"]["failed"] is True and states[target].get("End") is True, target
+        if states[target].get("End") is True:
+            assert states[target]["Parameters"]["failed"] is True, target
             parallel = next(s for s in doc["States"].values() if s["Type"] == "Parallel"
                             and any(target in b["States"] for b in s["Branches"]))
             choice = doc["States"][parallel["Next"]]
@@ -220,7 +233,8 @@ def test_templates_exist_for_every_state_machine_the_module_renders() -> None:
 # --------------------------------------------------------------------------------------------
 def execute(aws: dict[str, Any], machine: str, payload: dict[str, Any]) -> dict[str, Any]:
     sfn = aws["sfn"]
-    arn = sfn.start_execution(stateMachineArn=aws["machines"][machine], input=json.dumps(payload))["executionArn"]
+    arn = sfn.start_execution(stateMachineArn=aws["machines"][machine], name=f"{machine}-{uuid.uuid4().hex[:12]}",
+                              input=json.dumps(payload))["executionArn"]
     for _ in range(600):  # a safety net against a hung interpreter, not a timing assertion
         described = sfn.describe_execution(executionArn=arn)
         if described["status"] != "RUNNING":
@@ -269,8 +283,8 @@ def test_given_a_transient_error_once_when_ingest_runs_then_it_retries_and_succe
 
 def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands_sns_alert_and_failed(aws):
     """GIVEN the demand extract fails with TerminalError WHEN ingest runs
-    THEN it is not retried, the Verify+ extract still runs to the end, the alert topic receives the failed
-    source with its error and the execution id, and the execution FAILED."""
+    THEN it is not retried, the Verify+ extract still runs to the end, the alert topic receives the run id,
+    the execution id and per source: the failed step, its error class and the one-line reason; FAILED."""
     aws["script"].answers["demand_pipeline"] = [{"error": "TerminalError", "message": "ITC_EXCHANGE_ENV is missing"}]
     result = execute(aws, "ingest", {"run_id": "r-3"})
     assert result["status"] == "FAILED"
@@ -279,12 +293,13 @@ def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands
     assert calls.count("verifyplus_pipeline") == 1
     [alert] = alerts(aws)
     assert alert["state_machine"] == "ingest"
+    assert alert["run_id"] == "r-3"
     assert alert["execution"] == result["executionArn"]
-    by_source = alert["extracts"]
-    assert by_source["demand"]["failed"] is True
-    assert by_source["demand"]["error"] == "TerminalError"
-    assert "ITC_EXCHANGE_ENV is missing" in by_source["demand"]["cause"]
-    assert by_source["verifyplus"]["failed"] is False
+    assert alert["extracts"] == [
+        {"source": "demand", "failed": True, "step": "ExtractDemand", "error": "TerminalError",
+         "reason": "ITC_EXCHANGE_ENV is missing"},
+        {"source": "verifyplus", "failed": False},
+    ]
 
 
 @pytest.mark.parametrize(("key", "pipeline"), [
@@ -327,9 +342,9 @@ def test_given_a_failed_quality_check_when_load_runs_then_sns_alert_and_failed(a
     assert aws["script"].modes()[-1] == ("orchestrator", "quality")
     assert len(aws["script"].calls) == 3
     [alert] = alerts(aws)
-    assert alert["state_machine"] == "load"
-    assert alert["error"] == "QualityCheckError"
-    assert "freshness [verifyplus]" in alert["cause"]
+    assert alert == {"state_machine": "load", "run_id": execution_name(result), "execution": result["executionArn"],
+                     "started_at": alert["started_at"], "step": "QualityChecks", "error": "QualityCheckError",
+                     "reason": "1 quality check(s) failed: freshness [verifyplus]: no load"}
 
 
 def test_given_a_key_of_no_known_source_when_load_runs_then_nothing_is_invoked_and_an_alert_is_sent(aws):
@@ -338,4 +353,86 @@ def test_given_a_key_of_no_known_source_when_load_runs_then_nothing_is_invoked_a
     assert result["status"] == "FAILED"
     assert aws["script"].calls == []
     [alert] = alerts(aws)
-    assert alert["error"] == "UnknownSource"
+    assert (alert["step"], alert["error"]) == ("RouteBySource", "UnknownSource")
+    assert alert["reason"] == "The event is not an Object Created event of a key under demand/ or verifyplus/."
+
+
+# --------------------------------------------------------------------------------------------
+# Alerts without payloads: the fixed structure, never the Cause text (issue 11 item 9)
+# --------------------------------------------------------------------------------------------
+SOURCE_LINE = 'File "/var/task/demand_pipeline/builders/case_builder.py", line 51: claimant = "Jane Roe"'
+ALERT_KEYS = {"state_machine", "run_id", "execution", "started_at", "step", "error", "reason"}
+
+
+def function_name(source: str, step: str) -> str:
+    """The (scripted) function a state machine invokes for ``source``'s ``step``: one function per step
+    when the module deploys them apart (``demand_load``), else the pipeline's (``demand_pipeline``)."""
+    names = {f["FunctionName"] for f in boto3.client("lambda", region_name=REGION).list_functions()["Functions"]}
+    return f"{source}_{step}" if f"{source}_{step}" in names else f"{source}_pipeline"
+
+
+def execution_name(described: dict[str, Any]) -> str:
+    return described["executionArn"].rsplit(":", 1)[1]
+
+
+def raw_alerts(aws: dict[str, Any]) -> list[str]:
+    messages = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10).get("Messages", [])
+    return [m["Body"] for m in messages]
+
+
+def test_given_a_lambda_error_with_a_stack_trace_when_load_fails_then_the_alert_has_no_source_or_trace(aws):
+    """GIVEN the demand load fails with an error output whose stack trace quotes a source line holding a
+    claimant's name WHEN load runs THEN the SNS message is exactly run id, execution, step, error class and
+    the one-line reason: no stack trace, no source line, no name."""
+    aws["script"].answers[function_name("demand", "load")] = [{"raw": {
+        "errorType": "SnapshotFileError", "errorMessage": "demand/run=1/documents.jsonl.gz: line 7 is not JSON",
+        "stackTrace": [SOURCE_LINE, '  raise SnapshotFileError(f"{name}: line {number} is not JSON")']}}]
+
+    result = execute(aws, "load", manifest_event("demand/run=1/_manifest.json"))
+
+    assert result["status"] == "FAILED"
+    [body] = raw_alerts(aws)
+    alert = json.loads(body)
+    assert set(alert) == ALERT_KEYS
+    assert (alert["run_id"], alert["step"], alert["error"]) == (execution_name(result), "LoadDemand",
+                                                                "SnapshotFileError")
+    assert alert["reason"] == "demand/run=1/documents.jsonl.gz: line 7 is not JSON"
+    assert "Jane Roe" not in body and "stackTrace" not in body and "case_builder" not in body
+
+
+@pytest.mark.parametrize("raw", [
+    {"errorType": "Sandbox.Timedout", "stackTrace": [SOURCE_LINE]},        # no errorMessage
+    {"errorType": "Weird", "errorMessage": {"claimant": "Jane Roe"}},     # not a one-line text
+])
+def test_given_an_error_without_a_readable_message_when_refresh_fails_then_a_fixed_reason(aws, raw):
+    """GIVEN the refresh fails with an error output that has no text message WHEN load runs THEN the
+    alert's reason is a fixed sentence naming the step and the error class, and nothing of the output."""
+    aws["script"].answers["orchestrator"] = [{"raw": raw}]
+
+    execute(aws, "load", manifest_event("verifyplus/run=2/_manifest.json"))
+
+    [body] = raw_alerts(aws)
+    alert = json.loads(body)
+    assert set(alert) == ALERT_KEYS
+    assert alert["step"] == "RefreshViews" and alert["error"] == raw["errorType"]
+    assert alert["reason"] == f"RefreshViews failed with {raw['errorType']}; the details are in the execution history"
+    assert "Jane Roe" not in body
+
+
+def test_given_a_stack_trace_in_an_extract_error_when_ingest_fails_then_the_alert_has_no_source_or_trace(aws):
+    """GIVEN the Verify+ extract fails with a stack trace quoting a source line WHEN ingest runs THEN the
+    alert names the run, and per source the step, error class and reason only."""
+    aws["script"].answers[function_name("verifyplus", "extract")] = [{"raw": {
+        "errorType": "TerminalError", "errorMessage": "Quickbase refused reading the report fields with HTTP 401",
+        "stackTrace": [SOURCE_LINE]}}]
+
+    execute(aws, "ingest", {"run_id": "r-9"})
+
+    [body] = raw_alerts(aws)
+    alert = json.loads(body)
+    assert set(alert) == {"state_machine", "run_id", "execution", "started_at", "extracts"}
+    assert alert["run_id"] == "r-9"
+    assert alert["extracts"][1] == {"source": "verifyplus", "failed": True, "step": "ExtractVerifyplus",
+                                    "error": "TerminalError",
+                                    "reason": "Quickbase refused reading the report fields with HTTP 401"}
+    assert "Jane Roe" not in body and "stackTrace" not in body

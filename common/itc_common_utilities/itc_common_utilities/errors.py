@@ -7,6 +7,8 @@
 - :func:`classify_error` / :func:`translate_errors` map driver errors onto the two.
 - :func:`safe_error_text` is the one error text fit for logs and ``ops.load_runs.error``: no secrets,
   no record values.
+- :func:`alert_reason` / :func:`redact_for_alert`: what a Lambda's error message may say, since Step
+  Functions publishes it in the SNS alert (issue 11 item 9): one line, no secrets, no quoted values.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ import psycopg2.errorcodes
 from itc_common_utilities.logger.logger_setup import redact_text
 
 __all__ = [
+    "ALERT_REASON_LIMIT",
     "ERROR_TEXT_LIMIT",
     "TerminalError",
     "TransientError",
+    "alert_reason",
     "classify_error",
+    "redact_for_alert",
     "safe_error_text",
     "translate_errors",
 ]
@@ -95,3 +100,35 @@ def translate_errors(action: str) -> Iterator[None]:
         raise
     except psycopg2.Error as exc:
         raise classify_error(exc)(f"{action} failed: {safe_error_text(exc)}") from exc
+
+
+ALERT_REASON_LIMIT = 300
+# Packages whose exception messages are written to name things, never values (docs/CONTRACTS.md):
+# their quoted names (keys, settings) stay; any other exception's quoted literals are masked.
+OWN_PACKAGES = frozenset({"itc_common_utilities", "demand_pipeline", "verifyplus_pipeline", "orchestrator"})
+_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+
+
+def alert_reason(exc: BaseException) -> str:
+    """The one-line reason an alert may carry: :func:`safe_error_text` without the class name (the alert
+    has it apart), every line joined into one, quoted literals of a foreign exception (``int('Jane')``
+    → ``invalid literal … : «value»``) masked, at most :data:`ALERT_REASON_LIMIT` characters."""
+    text = safe_error_text(exc)
+    prefix = f"{type(exc).__name__}"
+    if text.startswith(prefix + ": "):
+        text = text[len(prefix) + 2:]
+    if type(exc).__module__.split(".")[0] not in OWN_PACKAGES:
+        text = _LITERAL.sub("«value»", text)
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if len(text) <= ALERT_REASON_LIMIT else text[: ALERT_REASON_LIMIT - 1] + "…"
+
+
+def redact_for_alert(exc: Exception) -> Exception:
+    """``exc`` with its message replaced by :func:`alert_reason`, keeping its class (Step Functions
+    retries on the class name and the alert shows it): the same object when its message is its args,
+    else a :func:`classify_error` error of that reason. The handler raises this instead of ``exc``."""
+    reason = alert_reason(exc)
+    if type(exc).__str__ is BaseException.__str__ and not isinstance(exc, psycopg2.Error):
+        exc.args = (reason,)
+        return exc
+    return classify_error(exc)(f"{type(exc).__name__}: {reason}")

@@ -28,6 +28,10 @@ same four things:
 
 An event a handler cannot read raises :class:`BadEventError`, a :class:`TerminalError` (no retry fixes
 it), with one message form: ``<service>: bad event: <what was wrong>``.
+
+Whatever a handler raises leaves it redacted (:func:`~itc_common_utilities.errors.redact_for_alert`):
+same class, one line, no secrets, no quoted values of a foreign exception. Step Functions publishes
+that message, and only it, in the SNS alert (never the Cause text or its stack trace).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from typing import Any
 import boto3
 
 from itc_common_utilities.db import connect
-from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.errors import TerminalError, redact_for_alert
 from itc_common_utilities.loader.guards import Force, forcing
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
@@ -237,9 +241,12 @@ def handle(event: Any, context: Any, *, service: str, logger: Any, settings: Ite
            object_mode: str | None = None) -> dict[str, Any]:
     """The handler of every ITC Lambda: read the event (:func:`parse_event`), set the log correlation id,
     run the mode's function (``runs[mode]``) and return its JSON dict. A function deployed for one mode
-    (``ITC_FUNCTION_MODE``) refuses the others."""
-    invocation = parse_event(event, service=service, modes=runs, settings=settings, object_mode=object_mode,
-                             context=context, fixed_mode=deployed_mode(service, runs))
-    set_run_id(logger, invocation.run_id)
-    logger.info(f"{service} invoked", extra={"mode": invocation.mode})
-    return runs[invocation.mode](invocation)
+    (``ITC_FUNCTION_MODE``) refuses the others. Any error leaves redacted (:func:`redact_for_alert`)."""
+    try:
+        invocation = parse_event(event, service=service, modes=runs, settings=settings, object_mode=object_mode,
+                                 context=context, fixed_mode=deployed_mode(service, runs))
+        set_run_id(logger, invocation.run_id)
+        logger.info(f"{service} invoked", extra={"mode": invocation.mode})
+        return runs[invocation.mode](invocation)
+    except Exception as exc:  # noqa: BLE001 - not swallowed: re-raised, same class, message redacted
+        raise redact_for_alert(exc) from None
