@@ -56,3 +56,13 @@ def db(db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
     conn = psycopg2.connect(db_dsn)
     yield conn
     conn.close()
+
+
+@pytest.fixture(autouse=True)
+def manifest_mac_key_id(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test signs and verifies landing manifests with the local HMAC key's alias, as the local stack
+    does; each moto fixture creates the key (``itc_common_utilities.signature.ensure_mac_key``)."""
+    from itc_common_utilities.signature import LOCAL_MAC_KEY_ALIAS, MAC_KEY_ENV
+
+    monkeypatch.setenv(MAC_KEY_ENV, LOCAL_MAC_KEY_ALIAS)
+    return LOCAL_MAC_KEY_ALIAS

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from itc_common_utilities.migrations import apply_migrations
+from itc_common_utilities.signature import ensure_mac_key
 from scripts.paths import SQL_SCRIPTS
 from scripts.stack.demo_prices import seed_demo_prices
 
@@ -24,6 +25,8 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
+        ensure_mac_key(boto3.client("kms"))
+
         def with_bucket(bucket: str) -> Any:
             client = boto3.client("s3")
             client.create_bucket(Bucket=bucket)

@@ -1,7 +1,8 @@
 """The local stack of ``itc demo`` / ``itc stack up``: stand-ins for everything ITC talks to.
 
 - the embedded PostgreSQL 16 (:mod:`scripts.stack.local_pg`), port 54329;
-- a moto server (AWS emulator: S3 landing bucket, the Exchange DynamoDB tables), port 54330;
+- a moto server (AWS emulator: S3 landing bucket, the Exchange DynamoDB tables, the KMS HMAC key that
+  signs landing manifests), port 54330;
 - the Quickbase API simulator (:mod:`scripts.stack.quickbase_simulator`), port 54331.
 
 Each background service runs in its own process group on 127.0.0.1; its pid and port are kept in
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from itc_common_utilities.signature import LOCAL_MAC_KEY_ALIAS, MAC_KEY_ENV, ensure_mac_key
 from scripts.paths import LOCAL, REPO
 from scripts.stack.service_logins import set_service_passwords
 
@@ -199,6 +201,7 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
     if moto:
         _ensure(state, "moto", moto_port(),
                 [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(moto_port())])
+        ensure_local_mac_key(state.services["moto"].url)
     if simulator:
         if not simulator_available():
             raise StackError("the Quickbase simulator (scripts/stack/quickbase_simulator.py) is not in this checkout")
@@ -259,6 +262,7 @@ def stack_env(state: StackState) -> dict[str, str]:
         "ITC_QB_REPORT_ID": LOCAL_QB_REPORT_ID,
         "ITC_QB_TOKEN": LOCAL_QB_TOKEN,
         "ITC_DB_SSLMODE": "prefer",
+        MAC_KEY_ENV: LOCAL_MAC_KEY_ALIAS,  # created in moto by ensure_local_mac_key
     }
     if state.database_url:
         # the embedded cluster's superuser: migrations and `itc access` use it; the pipelines'
@@ -270,6 +274,16 @@ def stack_env(state: StackState) -> dict[str, str]:
     if "quickbase" in state.services:
         env["ITC_QB_BASE_URL"] = state.services["quickbase"].url
     return env
+
+
+def ensure_local_mac_key(moto_url: str) -> str:
+    """The HMAC key that signs landing manifests (``ITC_MANIFEST_MAC_KEY_ID``), in the moto server at
+    ``moto_url``: created when missing (moto forgets it when it restarts); returns its alias."""
+    import boto3
+
+    kms = boto3.client("kms", endpoint_url=moto_url, region_name=LOCAL_REGION, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")  # noqa: S106 - moto's fixed local credentials
+    return ensure_mac_key(kms)
 
 
 def running_state() -> StackState | None:
@@ -304,6 +318,7 @@ def threaded_moto() -> Iterator[str]:
         requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
 
     reset()
+    ensure_local_mac_key(url)
     try:
         yield url
     finally:

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.limits import SnapshotLimits, snapshot_limits
 from itc_common_utilities.manifest import Manifest, ManifestError, ManifestFile, data_key, manifest_key, sha256_hex
+from itc_common_utilities.signature import ManifestMac
 
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size (all parts but the last)
 
@@ -231,10 +232,12 @@ def refuse_existing_snapshot(s3_client: Any, bucket: str, source: str, run_id: s
         raise TerminalError(f"s3://{bucket}/{key} already exists: snapshots are immutable, use a new run id")
 
 
-def write_manifest(s3_client: Any, bucket: str, manifest: Manifest, **extra_args: Any) -> str:
-    """Write the manifest (last, after every data file) and return its key."""
-    s3_client.put_object(Bucket=bucket, Key=manifest.key, Body=manifest.to_bytes(),
-                         ContentType="application/json", **extra_args)
+def write_manifest(s3_client: Any, bucket: str, manifest: Manifest, *, mac: ManifestMac | None = None,
+                   **extra_args: Any) -> str:
+    """Write the manifest signed by ``mac`` (default: the key of ``ITC_MANIFEST_MAC_KEY_ID``,
+    :mod:`itc_common_utilities.signature`), last, after every data file; return its key."""
+    body = (mac or ManifestMac.from_environment()).sign(manifest)
+    s3_client.put_object(Bucket=bucket, Key=manifest.key, Body=body, ContentType="application/json", **extra_args)
     return manifest.key
 
 

@@ -38,6 +38,7 @@ from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.manifest import ManifestError
 from itc_common_utilities.s3 import LoadedManifest, ObjectRef, SnapshotFileError, read_manifest
 from itc_common_utilities.settings import LoadGuardSettings, load_settings
+from itc_common_utilities.signature import ManifestMac, ManifestSignatureError, verify_snapshot_manifest
 
 _FIND_SUCCEEDED = (
     "SELECT load_id FROM ops.load_runs WHERE source = %s AND manifest_sha256 = %s AND status = 'succeeded'"
@@ -68,18 +69,22 @@ def _ms(since: float) -> int:
 
 def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef,
                   specs: Sequence[TableSpec], *, source: str, logger: Any = None, workers: int | None = None,
-                  force: Force | None = None, guards: LoadGuardSettings | None = None) -> LoadResult:
+                  force: Force | None = None, guards: LoadGuardSettings | None = None,
+                  mac: ManifestMac | None = None) -> LoadResult:
     """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see the package doc).
 
     ``workers`` (default ``ITC_LOAD_WORKERS``, else 1) > 1 spreads parse/build/render over that many
     forked processes: worth it only with as many spare cores (not in a 512 MB Lambda, which has a
     fraction of one vCPU). ``guards``: the load guards' limits (default :class:`LoadGuardSettings` from
     the environment). ``force`` (default: the load event's, :func:`~.guards.forcing`) skips the guards
-    and reloads a manifest that was loaded already (:mod:`.guards`).
+    and reloads a manifest that was loaded already (:mod:`.guards`). ``mac``: the key that verifies the
+    manifest's signature before anything else (default: ``ITC_MANIFEST_MAC_KEY_ID``,
+    :mod:`itc_common_utilities.signature`); an unsigned or altered manifest is refused, forced or not.
     """
     workers = workers or load_workers()
     guards = guards or load_settings(LoadGuardSettings)
     force = force or current_force()
+    mac = mac or ManifestMac.from_environment()
     log = logger or setup_logger(f"{source}_pipeline")
     started = time.perf_counter()
     started_at = datetime.now(UTC)
@@ -94,6 +99,8 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
     if conn.autocommit:
         raise TerminalError("load_snapshot needs a connection with autocommit off (it runs one transaction)")
     try:
+        # first of all, forced or not: a manifest not signed by an extract is refused before any file is read
+        verify_snapshot_manifest(s3_client, mac, loaded_manifest)
         with conn.cursor() as cur:
             # a forced load reloads a manifest loaded already (the restore path); otherwise that is a no-op
             previous = None if force else _previous_load(cur, source, loaded_manifest.sha256)  # fast: no lock wait
@@ -119,6 +126,8 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
     except BaseException as exc:
         _record_failure(conn, loaded_manifest, source=source, started_at=started_at, exc=exc, log=log,
                         context=context, force=force)
+        if isinstance(exc, ManifestSignatureError):  # a forged or altered manifest: the alarm's metric
+            metrics.emit("ManifestsRefused", 1, {"Source": source, "Reason": "signature"})
         if isinstance(exc, ManifestError | SnapshotFileError | TransientError | TerminalError):
             raise
         if isinstance(exc, psycopg2.Error):
@@ -233,7 +242,7 @@ def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: Loade
     try:
         conn.rollback()
         with conn.cursor() as cur:
-            status = "refused" if isinstance(exc, LoadRefusedError) else "failed"
+            status = "refused" if isinstance(exc, LoadRefusedError | ManifestSignatureError) else "failed"
             cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status=status, started_at=started_at,
                                               records=sum(f.records for f in loaded_manifest.manifest.files),
                                               error=error, force=force))

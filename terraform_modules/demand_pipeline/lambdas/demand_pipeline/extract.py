@@ -29,6 +29,7 @@ from demand_pipeline.builders.values import deep_plain
 from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
+from itc_common_utilities.signature import ManifestMac
 
 SOURCE = "demand"
 THROTTLE_CODES = frozenset({
@@ -141,9 +142,10 @@ def scan_table(client: Any, table: str, *, segments: int, page_limit: int,
 
 def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_names: dict[str, str],
             segments: int, page_limit: int, logger: Any, s3_extra_args: dict[str, Any] | None = None,
-            ) -> dict[str, Any]:
+            mac: ManifestMac | None = None) -> dict[str, Any]:
     """Scan every table into the landing snapshot of ``run_id`` and write its manifest last. A run id
-    that already has a manifest is refused: snapshots are immutable."""
+    that already has a manifest is refused: snapshots are immutable. ``mac`` signs the manifest (default: the
+    key of ``ITC_MANIFEST_MAC_KEY_ID``, :mod:`itc_common_utilities.signature`)."""
     validate_run_id(run_id)
     refuse_existing_snapshot(s3_client, bucket, SOURCE, run_id)
     started = time.perf_counter()
@@ -165,7 +167,7 @@ def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_na
                                               "rows": writer.records, "bytes": writer.bytes,
                                               "duration_ms": duration_ms})
     manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at, files=tuple(files))
-    manifest_key = write_manifest(s3_client, bucket, manifest, **(s3_extra_args or {}))
+    manifest_key = write_manifest(s3_client, bucket, manifest, mac=mac, **(s3_extra_args or {}))
     summary = {"mode": "extract", "source": SOURCE, "run_id": run_id, "bucket": bucket,
                "manifest_key": manifest_key, "tables": tables,
                "records": sum(t["records"] for t in tables.values()),

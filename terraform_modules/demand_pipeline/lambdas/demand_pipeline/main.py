@@ -25,6 +25,7 @@ from demand_pipeline.load import SOURCE, load
 from demand_pipeline.settings import DemandSettings, load_demand_settings
 from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
+from itc_common_utilities.signature import ManifestMac
 
 SERVICE = "demand_pipeline"
 logger = setup_logger(SERVICE)
@@ -45,9 +46,10 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     run_id = invocation.snapshot_run_id()
     settings = load_demand_settings(invocation.overrides)
     set_run_id(logger, run_id)
+    mac = ManifestMac.from_environment()  # before the scan: a missing key fails now, not after it
     return extract(exchange_client(settings), boto3.client("s3"), bucket=settings.landing_bucket,
                    run_id=run_id, table_names=settings.table_names(), segments=settings.scan_segments,
-                   page_limit=settings.scan_page_limit, logger=logger)
+                   page_limit=settings.scan_page_limit, logger=logger, mac=mac)
 
 
 def run_load(invocation: Invocation) -> dict[str, Any]:

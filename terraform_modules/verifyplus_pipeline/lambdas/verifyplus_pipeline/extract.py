@@ -18,6 +18,7 @@ import orjson
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
+from itc_common_utilities.signature import ManifestMac
 from verifyplus_pipeline.api_handler import QuickbaseReport, logger
 
 SOURCE = "verifyplus"
@@ -25,12 +26,13 @@ TABLE = "requests"
 
 
 def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id: str, *,
-                   allow_empty: bool = False, log: Any = None) -> dict[str, Any]:
+                   allow_empty: bool = False, log: Any = None, mac: ManifestMac | None = None) -> dict[str, Any]:
     """Land every record of ``report`` and the manifest; return a small summary (keys, counts, timings).
 
     A report that returns no record at all is refused unless ``allow_empty``: a full snapshot
     replaces the source's rows, so landing an empty one (a revoked permission, a changed report
-    filter) would delete every Verify+ request from the warehouse.
+    filter) would delete every Verify+ request from the warehouse. ``mac`` signs the manifest (default: the
+    key of ``ITC_MANIFEST_MAC_KEY_ID``, :mod:`itc_common_utilities.signature`).
     """
     log = log or logger
     validate_run_id(run_id)
@@ -53,7 +55,7 @@ def extract_report(report: QuickbaseReport, s3_client: Any, bucket: str, run_id:
                                 "(set ITC_QB_ALLOW_EMPTY=true if the report is really empty)")
     manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at,
                         files=(writer.manifest_file(TABLE),))
-    mkey = write_manifest(s3_client, bucket, manifest)
+    mkey = write_manifest(s3_client, bucket, manifest, mac=mac)
     stats = report.stats
     summary = {
         "mode": "extract", "source": SOURCE, "run_id": run_id, "bucket": bucket, "data_key": key,

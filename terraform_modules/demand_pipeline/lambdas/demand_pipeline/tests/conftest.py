@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from demand_pipeline.tests.shapes import dynamo_item
+from itc_common_utilities.signature import ensure_mac_key
 
 BUCKET = "itc-local-landing"  # the bucket the sample events name
 KEYS = {
@@ -39,6 +40,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
                 BillingMode="PAY_PER_REQUEST")
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
+        ensure_mac_key(boto3.client("kms"))
         yield {"ddb": ddb, "s3": s3}
 
 
