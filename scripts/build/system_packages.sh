@@ -3,7 +3,8 @@
 #
 #   bash scripts/build/system_packages.sh venv   # Python's venv/ensurepip (Debian's python3-venv)
 #   bash scripts/build/system_packages.sh test   # + Chromium (dashboard browser test),
-#                                                #   PostgreSQL and openssl (the TLS tests' engine)
+#                                                #   PostgreSQL, pgAudit and openssl (the TLS and
+#                                                #   PHI-audit tests' engine)
 #
 # Root with apt-get: installs what is missing. Anyone else: stops with the exact command to run.
 # Never a silent skip: a test that needs one of these fails rather than skipping it.
@@ -18,6 +19,9 @@ if [ "${1:-test}" = test ]; then
     || command -v google-chrome >/dev/null 2>&1 || command -v google-chrome-stable >/dev/null 2>&1 \
     || need+=(chromium)
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
+  # pgAudit for that engine (the PHI read audit test); Debian's PostgreSQL is 15 when none is installed yet
+  pg_major="$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"
+  compgen -G '/usr/lib/postgresql/*/lib/pgaudit.so' >/dev/null || need+=("postgresql-${pg_major:-15}-pgaudit")
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
 fi
 [ "${#need[@]}" -eq 0 ] && exit 0

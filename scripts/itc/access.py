@@ -1,6 +1,7 @@
 """Analyst access to the warehouse (docs/access.md): grant, renew, revoke, list — each audited.
 
     itc access grant alice --granted-by "Dana Lee (CFO)" --reason "JIRA-123 BI dashboards" --days 90
+    itc access grant bob --phi --granted-by "Dana Lee (CFO)" --reason "JIRA-124 claim audit" --days 30
     itc access revoke alice --revoked-by "Dana Lee (CFO)" --reason "left the team"
     itc access list
 
@@ -15,7 +16,11 @@ checked before anything changes.
   of ``itc_analyst`` only, reads in read-only transactions, and records who approved it and why in
   ``ops.access_grants`` — in one transaction. It returns the generated password, shown once;
   :func:`bi_connection` is what the analyst's BI tool connects with (host, port, database, user,
-  ``sslmode=verify-full`` and the CA bundle; never the password).
+  ``sslmode=verify-full`` and the CA bundle; never the password). With ``phi`` (``--phi``) the login
+  also gets ``phi_reader`` (PHI columns of raw and curated; every such read is logged by pgAudit, SQL
+  script 48), for at most :data:`MAX_PHI_VALID_DAYS`, recorded with ``role_granted`` ``phi_reader``; a
+  renewal without ``--phi`` takes PHI access away again. ``recorded_by``/``recorded_at`` are set by the
+  database (SQL script 49), never by this code.
 - :func:`revoke_analyst` ends the login's sessions, drops it, and records who ordered it and why.
 - :func:`scripts.itc.access_review.list_access` is the quarterly review (built-in, service and analyst
   logins; an analyst login with no audit record is flagged).
@@ -40,12 +45,13 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from scripts.itc.access_review import ANALYST_GROUP, list_access, membership_mode, render_table
+from scripts.itc.access_review import ANALYST_GROUP, PHI_GROUP, list_access, membership_mode, render_table
 from scripts.itc.errors import EXIT_CODES, EXIT_FAILURE, EXIT_USAGE, first_line
 from scripts.stack import local_pg
 from scripts.stack.service_logins import generate_password, set_password
 
 MAX_VALID_DAYS = 366
+MAX_PHI_VALID_DAYS = 90  # PHI access expires within a quarter, before its review
 USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 RESERVED_PREFIXES = ("itc_", "pg_", "rds")
 LOCAL_HOSTS = ("", "127.0.0.1", "localhost", "::1")
@@ -93,7 +99,8 @@ def _check_text(name: str, value: str) -> str:
     return value.strip()
 
 
-def check_grant(username: str, granted_by: str, reason: str, valid_days: int) -> tuple[str, str]:
+def check_grant(username: str, granted_by: str, reason: str, valid_days: int, *,
+                phi: bool = False) -> tuple[str, str]:
     """Refuse an invalid grant (AccessError) before any connection; return (granted_by, reason) trimmed."""
     _check_username(username)
     granted_by = _check_text("granted_by", granted_by)
@@ -102,6 +109,8 @@ def check_grant(username: str, granted_by: str, reason: str, valid_days: int) ->
         raise AccessError(
             f"valid_days must be between 1 and {MAX_VALID_DAYS} (access is reviewed quarterly), got {valid_days!r}"
         )
+    if phi and valid_days > MAX_PHI_VALID_DAYS:
+        raise AccessError(f"a PHI grant (--phi) may last at most {MAX_PHI_VALID_DAYS} days, got {valid_days}")
     return granted_by, reason
 
 
@@ -111,9 +120,11 @@ def check_revoke(username: str, revoked_by: str, reason: str) -> tuple[str, str]
     return _check_text("revoked_by", revoked_by), _check_text("reason", reason)
 
 
-def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, valid_days: int = 90) -> str:
-    """Create (or renew) analyst login ``username`` expiring in ``valid_days``; return its new password."""
-    granted_by, reason = check_grant(username, granted_by, reason, valid_days)
+def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, valid_days: int = 90,
+                  phi: bool = False) -> str:
+    """Create (or renew) analyst login ``username`` expiring in ``valid_days`` (with ``phi``: a member of
+    phi_reader too; without: not); return its new password."""
+    granted_by, reason = check_grant(username, granted_by, reason, valid_days, phi=phi)
     password = generate_password()
     ident = sql.Identifier(username)
     with conn, conn.cursor() as cur:
@@ -131,12 +142,13 @@ def grant_analyst(conn: Any, username: str, *, granted_by: str, reason: str, val
         set_password(cur, username, password)
         cur.execute(sql.SQL("ALTER ROLE {} LOGIN VALID UNTIL {}").format(ident, sql.Literal(valid_until.isoformat())))
         cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(ANALYST_GROUP), ident))
+        cur.execute(sql.SQL("GRANT {} TO {}" if phi else "REVOKE {} FROM {}").format(sql.Identifier(PHI_GROUP), ident))
         cur.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ident))
         cur.execute(sql.SQL("ALTER ROLE {} SET idle_in_transaction_session_timeout = '15min'").format(ident))
         cur.execute(
             "INSERT INTO ops.access_grants (username, action, role_granted, actor, reason, valid_until) "
             "VALUES (%s, %s, %s, %s, %s, %s)",
-            (username, action, ANALYST_GROUP, granted_by, reason, valid_until),
+            (username, action, PHI_GROUP if phi else ANALYST_GROUP, granted_by, reason, valid_until),
         )
     return password
 
@@ -269,6 +281,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--granted-by", required=True, help="who approved the request")
     g.add_argument("--reason", required=True, help="ticket and purpose")
     g.add_argument("--days", type=int, default=90, help="days until the login expires (default 90)")
+    g.add_argument("--phi", action="store_true",
+                   help=f"also grant phi_reader (PHI columns, every read audited), at most {MAX_PHI_VALID_DAYS} "
+                        "days; a grant without it takes PHI access away")
     g.add_argument("--ca-bundle", default=None,
                    help=f"CA bundle path to print in the connection string (default: the admin connection's "
                         f"sslrootcert, else {RDS_CA_BUNDLE})")
@@ -283,8 +298,10 @@ def _parser() -> argparse.ArgumentParser:
 def _run(conn: Any, args: argparse.Namespace) -> list[str]:
     if args.action == "grant":
         password = grant_analyst(conn, args.username, granted_by=args.granted_by, reason=args.reason,
-                                 valid_days=args.days)
-        return grant_lines(conn, args.username, password, args.days, args.ca_bundle)
+                                 valid_days=args.days, phi=args.phi)
+        phi_note = [f"  PHI: {args.username} also reads PHI columns (phi_reader) until the login expires; every PHI "
+                    "read is audited (pgAudit)"] if args.phi else []
+        return grant_lines(conn, args.username, password, args.days, args.ca_bundle) + phi_note
     if args.action == "revoke":
         revoke_analyst(conn, args.username, revoked_by=args.revoked_by, reason=args.reason)
         return [f"analyst login {args.username} revoked"]
@@ -295,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "grant":  # an invalid request is refused before any connection
-            check_grant(args.username, args.granted_by, args.reason, args.days)
+            check_grant(args.username, args.granted_by, args.reason, args.days, phi=args.phi)
         elif args.action == "revoke":
             check_revoke(args.username, args.revoked_by, args.reason)
         conn = admin_connection(manage_roles=args.action != "list")

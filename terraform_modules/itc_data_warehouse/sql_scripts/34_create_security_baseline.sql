@@ -182,6 +182,11 @@ BEGIN
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA curated_deid GRANT SELECT ON TABLES TO curated_deid_read_only', owner_role);
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
     END LOOP;
+
+    -- 10. pgAudit object auditing of PHI reads (script 48, once it exists): itc_auditor's grants
+    IF to_regprocedure('ops.apply_phi_audit_grants()') IS NOT NULL THEN
+        CALL ops.apply_phi_audit_grants();
+    END IF;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_security_baseline() FROM PUBLIC;

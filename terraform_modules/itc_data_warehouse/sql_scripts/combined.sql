@@ -2063,6 +2063,11 @@ BEGIN
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA curated_deid GRANT SELECT ON TABLES TO curated_deid_read_only', owner_role);
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
     END LOOP;
+
+    -- 10. pgAudit object auditing of PHI reads (script 48, once it exists): itc_auditor's grants
+    IF to_regprocedure('ops.apply_phi_audit_grants()') IS NOT NULL THEN
+        CALL ops.apply_phi_audit_grants();
+    END IF;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_security_baseline() FROM PUBLIC;
@@ -2070,7 +2075,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '367745f8ab8b088ad4ca483e72467214e8199c539abafef5e4f35ae2d490b244');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '7f0abd0eb6ba3649e01aa7720b04b8d814f8038e3c4730d3af1ae3f2d8031fb9');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
@@ -2646,6 +2651,112 @@ COMMENT ON COLUMN analytics.monthly_growth.previous_value IS 'The previous calen
 COMMENT ON COLUMN analytics.monthly_growth.change IS 'value - previous_value. Not PHI.';
 COMMENT ON COLUMN analytics.monthly_growth.change_pct IS 'Change in percent of previous_value (1 decimal); null when previous_value is 0 or null. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('47_create_analytics_metric_layer.sql', 'e1a43fb5771ff13cd265c8e19b93beff67e92f543bbb8eeffea50251150db9ff');
+
+-- ==== 48_configure_pgaudit_object_audit.sql ====
+-- Audited PHI reads (issue 11 item 4): pgAudit OBJECT auditing. pgAudit logs a statement as
+-- "AUDIT: OBJECT,..." when the role named by the server setting pgaudit.role holds a privilege on
+-- what the statement touches, down to the column. itc_auditor is that role: a NOLOGIN role nobody is
+-- a member of, holding SELECT on exactly the PHI/PII columns of the catalogue (ops.phi_columns) and
+-- on every view or materialized view that reads one (pgAudit checks the role's relation and column
+-- privileges only; it needs no schema USAGE). So a read of a PHI column is logged (who, what
+-- statement, which relation) and a read of anything else is not (no noise, no PHI-free log flood).
+-- The RDS parameter group preloads pgaudit and sets pgaudit.role = itc_auditor
+-- (terraform_modules/itc_data_warehouse/parameters.tf); script 42 creates the extension where the
+-- server offers it. Without pgAudit (the embedded local PostgreSQL) the grants are harmless.
+--
+-- ops.apply_phi_audit_grants() rebuilds itc_auditor's grants from the catalogue; the security baseline
+-- (ops.apply_security_baseline, script 34, run after every migration) calls it, so a PHI column or a
+-- view over one that a later script adds is audited as soon as it exists.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'itc_auditor') THEN
+        CREATE ROLE itc_auditor NOLOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+    END IF;
+END
+$$;
+COMMENT ON ROLE itc_auditor IS 'pgAudit object-audit role (pgaudit.role): NOLOGIN, no members; holds SELECT on the PHI/PII columns of ops.phi_columns and the views reading them, so every PHI read is logged as AUDIT OBJECT. Grants rebuilt by ops.apply_phi_audit_grants().';
+
+CREATE PROCEDURE ops.apply_phi_audit_grants()
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $proc$
+DECLARE
+    auditor constant regrole := 'itc_auditor'::regrole;
+    obj record;
+BEGIN
+    -- 1. start from nothing: drop whatever itc_auditor holds (a column taken out of the catalogue
+    --    stops being audited)
+    FOR obj IN SELECT c.oid::regclass AS rel, a.attname
+               FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+               WHERE a.attacl IS NOT NULL AND a.attnum > 0
+                 AND EXISTS (SELECT 1 FROM aclexplode(a.attacl) AS x WHERE x.grantee = auditor) LOOP
+        EXECUTE format('REVOKE ALL (%I) ON %s FROM itc_auditor', obj.attname, obj.rel);
+    END LOOP;
+    FOR obj IN SELECT c.oid::regclass AS rel FROM pg_class AS c
+               WHERE c.relacl IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) AS x WHERE x.grantee = auditor) LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM itc_auditor', obj.rel);
+    END LOOP;
+
+    -- 2. the catalogued PHI/PII columns that exist
+    FOR obj IN SELECT a.attrelid::regclass AS rel, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+               FROM ops.phi_columns AS p
+               JOIN pg_attribute AS a ON a.attrelid = to_regclass(format('%I.%I', p.table_schema, p.table_name))
+                                     AND a.attname = p.column_name AND a.attnum > 0 AND NOT a.attisdropped
+               GROUP BY a.attrelid LOOP
+        EXECUTE format('GRANT SELECT (%s) ON %s TO itc_auditor', obj.cols, obj.rel);
+    END LOOP;
+
+    -- 3. every other view and materialized view whose query reads one of those columns (in any schema):
+    --    all of it, so reading PHI through an uncatalogued view is logged under the view's name too. A
+    --    catalogued relation (curated.demands_uploaded) keeps its column grants only: a read of its
+    --    non-PHI columns, or of a de-identified view over them, is not a PHI read.
+    FOR obj IN SELECT DISTINCT v.oid::regclass AS rel
+               FROM ops.phi_columns AS p
+               JOIN pg_attribute AS a ON a.attrelid = to_regclass(format('%I.%I', p.table_schema, p.table_name))
+                                     AND a.attname = p.column_name AND a.attnum > 0 AND NOT a.attisdropped
+               JOIN pg_depend AS d ON d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+                                  AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+               JOIN pg_rewrite AS r ON r.oid = d.objid
+               JOIN pg_class AS v ON v.oid = r.ev_class AND v.oid <> a.attrelid AND v.relkind IN ('v', 'm')
+               WHERE NOT EXISTS (SELECT 1 FROM ops.phi_columns AS q
+                                 WHERE to_regclass(format('%I.%I', q.table_schema, q.table_name)) = v.oid) LOOP
+        EXECUTE format('GRANT SELECT ON %s TO itc_auditor', obj.rel);
+    END LOOP;
+END
+$proc$;
+REVOKE ALL ON PROCEDURE ops.apply_phi_audit_grants() FROM PUBLIC;
+COMMENT ON PROCEDURE ops.apply_phi_audit_grants() IS
+    'Rebuild the pgAudit object-audit grants of itc_auditor (pgaudit.role): SELECT on every catalogued PHI/PII column (ops.phi_columns) and on every view reading one. Idempotent; called by ops.apply_security_baseline().';
+
+CALL ops.apply_security_baseline();  -- which now calls ops.apply_phi_audit_grants()
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('48_configure_pgaudit_object_audit.sql', '5c5b10a881377d9f6d9643436306cde2e684319ce330fd75205ee2d6ee823c74');
+
+-- ==== 49_stamp_access_grants.sql ====
+-- Trail integrity (issue 11 item 7): who recorded an access change, and when, is set by the database,
+-- not by the caller. The columns' defaults (script 40) could be overridden by an INSERT naming them; this
+-- BEFORE INSERT trigger overwrites them with the session's login (session_user: unchanged by SET ROLE)
+-- and the transaction time, whatever the INSERT says. The trail stays append-only (script 40).
+CREATE FUNCTION ops.stamp_access_grant() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.recorded_by := session_user;
+    NEW.recorded_at := now();
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ops.stamp_access_grant() IS 'Trigger: sets ops.access_grants.recorded_by to the session''s login and recorded_at to now(), overriding what an INSERT says.';
+CREATE TRIGGER access_grants_stamp BEFORE INSERT ON ops.access_grants
+    FOR EACH ROW EXECUTE FUNCTION ops.stamp_access_grant();
+
+COMMENT ON COLUMN ops.access_grants.role_granted IS 'Group role the login was granted: itc_analyst, or phi_reader for a PHI grant (itc access grant --phi; such a login holds itc_analyst too).';
+COMMENT ON COLUMN ops.access_grants.recorded_at IS 'When the change was made: set by the database (trigger access_grants_stamp), never by the caller.';
+COMMENT ON COLUMN ops.access_grants.recorded_by IS 'The login (session user) that executed the change: set by the database (trigger access_grants_stamp), never by the caller.';
+
+CALL ops.apply_security_baseline();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_grants.sql', 'b43614f9ebeeec06e48ccafa417ba2d76d74fbd5cade2c8f1bf912639a062118');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
