@@ -42,13 +42,14 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from scripts.stack.quickbase_faults import Fault, Stats
 from scripts.synthetic.verifyplus import (
     SyntheticConfig,
     VerifyPlusDataset,
@@ -60,39 +61,9 @@ DEFAULT_REALM = "itc-local.quickbase.com"
 DEFAULT_TABLE_ID = "bq7vrfy2x"
 DEFAULT_REPORT_ID = "12"
 DEFAULT_TOKEN = "local-simulator-token"  # noqa: S105 - the simulator's own local token, not a secret
-FAULT_KINDS = ("status", "rate_limit", "slow", "truncate", "shift_count", "short_page", "oversized")
 _BUILTIN_FIELDS = (("Date Created", "timestamp"), ("Date Modified", "timestamp"), ("Record ID#", "recordid"),
                    ("Record Owner", "user"), ("Last Modified By", "user"))
 _QB_TYPE = {"int": "numeric", "datetime": "timestamp"}
-
-
-@dataclass
-class Fault:
-    """One injected fault: fires on the next ``times`` matching requests after skipping ``after``."""
-
-    kind: str
-    endpoint: str = "run"  # run | fields | report | any
-    times: int = 1
-    after: int = 0
-    status: int = 503
-    seconds: float = 0.0  # slow: delay; rate_limit: Retry-After
-    delta: int = 1  # shift_count: records added at the front of the report
-    size: int = 256 << 20  # oversized: bytes of the hostile body
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"fault kind {self.kind!r} is not one of {', '.join(FAULT_KINDS)}")
-        if self.endpoint not in ("run", "fields", "report", "any"):
-            raise ValueError(f"fault endpoint {self.endpoint!r} is not run, fields, report or any")
-
-
-@dataclass
-class Stats:
-    requests: int = 0
-    by_endpoint: dict[str, int] = field(default_factory=dict)
-    by_status: dict[str, int] = field(default_factory=dict)
-    faults_fired: int = 0
-    oversized_bytes_sent: int = 0  # how much of an oversized body the client read before it hung up
 
 
 class _Reply(Exception):
