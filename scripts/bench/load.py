@@ -90,7 +90,34 @@ def reload_snapshot(root: Path, manifest: Any) -> str:
     extracted_at = (datetime.fromisoformat(manifest.extracted_at) + timedelta(days=1)).isoformat()  # the next day's
     reloaded = Manifest(manifest.source, run_id, extracted_at, tuple(files))
     (root / reloaded.key).write_bytes(reloaded.to_bytes())
+    sign_manifest(root, run_id)
     return run_id
+
+
+def start_manifest_key() -> None:
+    """A moto server (until exit) holding the HMAC key that signs the bench's manifests, as the local stack
+    does; the load children verify with it (``AWS_ENDPOINT_URL``, ``ITC_MANIFEST_MAC_KEY_ID``)."""
+    import atexit
+    import contextlib
+
+    from itc_common_utilities.signature import MAC_KEY_ENV
+    from scripts.stack import local_stack
+
+    stack = contextlib.ExitStack()
+    atexit.register(stack.close)
+    url = stack.enter_context(local_stack.threaded_moto())
+    os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": local_stack.LOCAL_REGION,
+                       MAC_KEY_ENV: local_stack.ensure_local_mac_key(url)})
+
+
+def sign_manifest(root: Path, run_id: str) -> None:
+    """Sign the cached snapshot's manifest with this run's key (a cached one was signed by an earlier key)."""
+    from itc_common_utilities.manifest import Manifest, manifest_key
+    from itc_common_utilities.signature import ManifestMac
+
+    path = root / manifest_key("demand", run_id)
+    path.write_bytes(ManifestMac.from_environment().sign(Manifest.from_bytes(path.read_bytes())))
 
 
 def fresh_database(server_dsn: str, name: str) -> str:
@@ -204,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     server_dsn = local_pg.admin_dsn("postgres")
     print(f"demand load benchmark: {args.demands:,} demands (seed {args.seed})", flush=True)
     root, manifest, gen_seconds = ensure_snapshot(args.demands, args.seed)
+    start_manifest_key()
+    sign_manifest(root, RUN_ID)
     size = sum(f.bytes for f in manifest.files)
     records = sum(f.records for f in manifest.files)
     print(f"  snapshot: {records:,} records, {size / 1e6:,.1f} MB gzip in {root.relative_to(REPO)}"
