@@ -94,16 +94,20 @@ module "monitoring" {
   alert_emails = var.alert_emails
 
   lambda_function_names = {
-    demand_pipeline     = module.demand_pipeline.function_name
-    verifyplus_pipeline = module.verifyplus_pipeline.function_name
-    orchestrator        = module.orchestrator.function_name
-    migrate             = module.orchestrator.migrate_function_name
+    demand_extract     = module.demand_pipeline.extract_function_name
+    demand_load        = module.demand_pipeline.load_function_name
+    verifyplus_extract = module.verifyplus_pipeline.extract_function_name
+    verifyplus_load    = module.verifyplus_pipeline.load_function_name
+    orchestrator       = module.orchestrator.function_name
+    migrate            = module.orchestrator.migrate_function_name
   }
   lambda_timeouts_seconds = {
-    demand_pipeline     = module.demand_pipeline.function_timeout_seconds
-    verifyplus_pipeline = module.verifyplus_pipeline.function_timeout_seconds
-    orchestrator        = module.orchestrator.function_timeout_seconds
-    migrate             = module.orchestrator.migrate_function_timeout_seconds
+    demand_extract     = module.demand_pipeline.extract_function_timeout_seconds
+    demand_load        = module.demand_pipeline.load_function_timeout_seconds
+    verifyplus_extract = module.verifyplus_pipeline.extract_function_timeout_seconds
+    verifyplus_load    = module.verifyplus_pipeline.load_function_timeout_seconds
+    orchestrator       = module.orchestrator.function_timeout_seconds
+    migrate            = module.orchestrator.migrate_function_timeout_seconds
   }
   state_machine_arns = module.orchestrator.state_machine_arns
   dlq_names = {
@@ -208,12 +212,16 @@ module "orchestrator" {
     kms_key_arn            = module.warehouse.kms_key_arn
   })
 
-  demand_function_arn                 = module.demand_pipeline.function_arn
-  demand_function_timeout_seconds     = module.demand_pipeline.function_timeout_seconds
-  verifyplus_function_arn             = module.verifyplus_pipeline.function_arn
-  verifyplus_function_timeout_seconds = module.verifyplus_pipeline.function_timeout_seconds
-  alert_topic_arn                     = module.monitoring.alert_topic_arn
-  alert_topic_kms_key_arn             = module.monitoring.alert_topic_kms_key_arn
+  demand_extract_function_arn                 = module.demand_pipeline.extract_function_arn
+  demand_extract_function_timeout_seconds     = module.demand_pipeline.extract_function_timeout_seconds
+  demand_load_function_arn                    = module.demand_pipeline.load_function_arn
+  demand_load_function_timeout_seconds        = module.demand_pipeline.load_function_timeout_seconds
+  verifyplus_extract_function_arn             = module.verifyplus_pipeline.extract_function_arn
+  verifyplus_extract_function_timeout_seconds = module.verifyplus_pipeline.extract_function_timeout_seconds
+  verifyplus_load_function_arn                = module.verifyplus_pipeline.load_function_arn
+  verifyplus_load_function_timeout_seconds    = module.verifyplus_pipeline.load_function_timeout_seconds
+  alert_topic_arn                             = module.monitoring.alert_topic_arn
+  alert_topic_kms_key_arn                     = module.monitoring.alert_topic_kms_key_arn
 
   ingest_schedule_expression = var.ingest_schedule_expression
   ingest_schedule_timezone   = "America/New_York"

@@ -39,8 +39,8 @@ output "migrate_function_name" {
 }
 
 output "demand_pipeline_role_arn" {
-  description = "Role to trust in the Exchange account's read role."
-  value       = module.demand_pipeline.role_arn
+  description = "Role to trust in the Exchange account's read role: the demand extract function's (the load role cannot assume it)."
+  value       = module.demand_pipeline.extract_role_arn
 }
 
 output "alert_topic_arn" {

@@ -8,12 +8,12 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
 }
 
-# The function's own key: its log group, its dead-letter queue and its environment variables.
+# The pipeline's own key: both functions' log groups, their dead-letter queue and environments.
 module "kms" {
   source = "../kms_key"
 
-  name                  = local.function_name
-  description           = "${local.function_name}: logs, dead-letter queue and environment"
+  name                  = local.key_name
+  description           = "${local.key_name}: logs, dead-letter queue and environment"
   allow_cloudwatch_logs = true
 
   tags = var.tags

@@ -19,7 +19,7 @@ variable "environment" {
 }
 
 variable "package_path" {
-  description = "Path of the code zip built by `make package` (dist/demand_pipeline.zip)."
+  description = "Path of the code zip built by `make package` (dist/demand_pipeline.zip); deployed twice, as the extract and the load function."
   type        = string
 }
 
@@ -29,7 +29,7 @@ variable "layer_package_path" {
 }
 
 variable "memory_size_mb" {
-  description = "Lambda memory in MB (a 1M-demand snapshot loads within 512 MB)."
+  description = "Memory of each function in MB (a 1M-demand snapshot loads within 512 MB)."
   type        = number
   default     = 1024
 
@@ -51,7 +51,7 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (caps load on the source and the warehouse)."
+  description = "Reserved concurrent executions of each function (caps load on the source and the warehouse)."
   type        = number
   default     = 2
 
@@ -84,7 +84,7 @@ variable "log_level" {
 }
 
 variable "network" {
-  description = "Where the function runs (itc_vpc outputs): the VPC (its CIDR for HTTPS to the interface endpoints), the private subnets, and the prefix lists of the S3 and DynamoDB gateway endpoints."
+  description = "Where the functions run (itc_vpc outputs): the VPC (its CIDR for HTTPS to the interface endpoints), the private subnets, and the prefix lists of the S3 and DynamoDB gateway endpoints."
   type = object({
     vpc_id                  = string
     vpc_cidr_block          = string
@@ -100,13 +100,13 @@ variable "network" {
 }
 
 variable "https_egress_cidr_blocks" {
-  description = "Extra CIDRs the function may reach over HTTPS through the NAT gateway (e.g. when the Exchange tables are in another region)."
+  description = "Extra CIDRs the extract function may reach over HTTPS through the NAT gateway (e.g. when the Exchange tables are in another region)."
   type        = list(string)
   default     = []
 }
 
 variable "landing" {
-  description = "The landing bucket (landing_bucket outputs): name (ITC_LANDING_BUCKET), ARN and the KMS key encrypting its objects; the function writes and reads its own prefix."
+  description = "The landing bucket (landing_bucket outputs): name (ITC_LANDING_BUCKET), ARN and the KMS key encrypting its objects; the extract writes demand/, the load reads it."
   type = object({
     bucket_name = string
     bucket_arn  = string
@@ -115,7 +115,7 @@ variable "landing" {
 }
 
 variable "database" {
-  description = "The warehouse (itc_data_warehouse outputs): host, port and database name (ITC_DB_HOST/PORT/NAME), DBI resource id (rds-db:connect as db_user) and the client security group the function joins."
+  description = "The warehouse (itc_data_warehouse outputs): host, port and database name (ITC_DB_HOST/PORT/NAME), DBI resource id (rds-db:connect as db_user) and the client security group the load function joins (the extract does not)."
   type = object({
     host                     = string
     port                     = optional(number, 5432)
@@ -126,9 +126,20 @@ variable "database" {
 }
 
 variable "db_user" {
-  description = "Database login role of the loader, authenticated with IAM (ITC_DB_USER)."
+  description = "Database login of the load function, authenticated with IAM (ITC_DB_USER): the per-source loader login, DML on the demand raw tables and its own ops rows only."
   type        = string
-  default     = "itc_loader"
+  default     = "itc_loader_demand"
+}
+
+variable "manifest_mac_key_arn" {
+  description = "ARN of the KMS HMAC key signing snapshot manifests (ITC_MANIFEST_MAC_KEY_ID): the extract may GenerateMac, the load may VerifyMac; null passes none (the functions then refuse to run until it is set)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.manifest_mac_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.manifest_mac_key_arn))
+    error_message = "manifest_mac_key_arn must be a KMS key ARN."
+  }
 }
 
 variable "db_statement_timeout_ms" {

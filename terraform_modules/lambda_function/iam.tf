@@ -36,8 +36,13 @@ resource "aws_iam_role_policy_attachment" "xray" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
 }
 
+locals {
+  landing_read  = try(var.landing_prefix_access.access, null) == "read" ? var.landing_prefix_access : null
+  landing_write = try(var.landing_prefix_access.access, null) == "write" ? var.landing_prefix_access : null
+}
+
 # What every function needs (its own log group, its key, its dead-letter queue), plus the landing
-# prefix and warehouse login it is given.
+# prefix (read or write) and warehouse login it is given.
 data "aws_iam_policy_document" "base" {
   statement {
     sid       = "OwnLogGroup"
@@ -57,6 +62,8 @@ data "aws_iam_policy_document" "base" {
     resources = [local.dead_letter_queue_arn]
   }
 
+  # The landing prefix: an extract writes it (and may look for an existing manifest, so an extract into
+  # a landed run id is refused); a load reads it. Neither gets the other's actions.
   dynamic "statement" {
     for_each = var.landing_prefix_access == null ? [] : [var.landing_prefix_access]
 
@@ -74,21 +81,53 @@ data "aws_iam_policy_document" "base" {
   }
 
   dynamic "statement" {
-    for_each = var.landing_prefix_access == null ? [] : [var.landing_prefix_access]
+    for_each = local.landing_read == null ? [] : [local.landing_read]
 
     content {
-      sid       = "LandingReadWriteOwnPrefix"
-      actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+      sid       = "LandingReadOwnPrefix"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
       resources = ["${statement.value.bucket_arn}/${statement.value.prefix}/*"]
     }
   }
 
   dynamic "statement" {
-    for_each = var.landing_prefix_access == null ? [] : [var.landing_prefix_access]
+    for_each = local.landing_read == null ? [] : [local.landing_read]
 
     content {
-      sid       = "LandingKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      sid       = "LandingKeyDecrypt"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value.kms_key_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.landing_write == null ? [] : [local.landing_write]
+
+    content {
+      sid       = "LandingWriteOwnPrefix"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = ["${statement.value.bucket_arn}/${statement.value.prefix}/*"]
+    }
+  }
+
+  # HEAD of the run's manifest only (refuse_existing_snapshot): manifests carry counts and hashes, no records.
+  dynamic "statement" {
+    for_each = local.landing_write == null ? [] : [local.landing_write]
+
+    content {
+      sid       = "LandingHeadOwnManifests"
+      actions   = ["s3:GetObject"]
+      resources = ["${statement.value.bucket_arn}/${statement.value.prefix}/run=*/_manifest.json"]
+    }
+  }
+
+  # Decrypt too: a multipart upload under SSE-KMS needs it to assemble the parts.
+  dynamic "statement" {
+    for_each = local.landing_write == null ? [] : [local.landing_write]
+
+    content {
+      sid       = "LandingKeyEncrypt"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value.kms_key_arn]
     }
   }

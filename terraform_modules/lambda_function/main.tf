@@ -2,7 +2,8 @@
 # KMS-encrypted log group with retention, X-Ray, reserved concurrency, a dead-letter queue that is
 # also the on-failure destination of asynchronous invocations, an execution role (iam.tf) and a
 # security group (security_group.tf). A second function running the same code can share the
-# layer, security group and queue of the first through `shared_resources`.
+# layer and queue (and the security group, unless it needs other egress) of the first through
+# `shared_resources`.
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -12,10 +13,11 @@ locals {
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
 
-  own_resources = var.shared_resources == null ? 1 : 0
+  own_resources      = var.shared_resources == null ? 1 : 0
+  own_security_group = var.shared_resources == null || !var.share_security_group
 
   layer_version_arn     = var.shared_resources == null ? aws_lambda_layer_version.this[0].arn : var.shared_resources.layer_version_arn
-  security_group_id     = var.shared_resources == null ? aws_security_group.this[0].id : var.shared_resources.security_group_id
+  security_group_id     = local.own_security_group ? aws_security_group.this[0].id : var.shared_resources.security_group_id
   dead_letter_queue_arn = var.shared_resources == null ? aws_sqs_queue.dlq[0].arn : var.shared_resources.dead_letter_queue_arn
 }
 
@@ -62,7 +64,7 @@ resource "aws_lambda_function" "this" {
 
   vpc_config {
     subnet_ids         = var.subnet_ids
-    security_group_ids = concat(aws_security_group.this[*].id, var.shared_resources[*].security_group_id, var.additional_security_group_ids)
+    security_group_ids = concat(aws_security_group.this[*].id, local.own_security_group ? [] : [var.shared_resources.security_group_id], var.additional_security_group_ids)
   }
 
   tracing_config {

@@ -1,5 +1,5 @@
 resource "aws_security_group" "this" {
-  count = local.own_resources
+  count = local.own_security_group ? 1 : 0
 
   name        = var.name
   description = coalesce(var.security_group_description, "${var.name}: HTTPS to VPC endpoints only")
@@ -9,7 +9,7 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "endpoints" {
-  count = local.own_resources
+  count = local.own_security_group ? 1 : 0
 
   security_group_id = aws_security_group.this[0].id
   description       = "HTTPS to interface VPC endpoints (STS, Secrets Manager, Logs, KMS)"
@@ -22,7 +22,7 @@ resource "aws_vpc_security_group_egress_rule" "endpoints" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "gateway_endpoints" {
-  for_each = var.shared_resources == null ? var.gateway_prefix_list_ids : {}
+  for_each = local.own_security_group ? var.gateway_prefix_list_ids : {}
 
   security_group_id = aws_security_group.this[0].id
   description       = "HTTPS to the ${each.key} gateway endpoint"
@@ -35,7 +35,7 @@ resource "aws_vpc_security_group_egress_rule" "gateway_endpoints" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "https_extra" {
-  for_each = var.shared_resources == null ? toset(var.https_egress_cidr_blocks) : []
+  for_each = local.own_security_group ? toset(var.https_egress_cidr_blocks) : []
 
   security_group_id = aws_security_group.this[0].id
   description       = "HTTPS through the NAT gateway to ${each.value}"

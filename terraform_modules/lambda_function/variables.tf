@@ -139,17 +139,23 @@ variable "https_egress_cidr_blocks" {
 }
 
 variable "landing_prefix_access" {
-  description = "Read/write access to one prefix of the landing bucket: `s3:ListBucket` under `<prefix>/`, Get/Put of `<prefix>/*` objects and the bucket key; null grants none."
+  description = "Access to one prefix of the landing bucket, `s3:ListBucket` under `<prefix>/` and: `read` (a load) Get of `<prefix>/*` objects and kms:Decrypt of the bucket key; `write` (an extract) Put of `<prefix>/*` objects, HEAD of its `run=*/_manifest.json` and the bucket key to encrypt. null grants none."
   type = object({
     bucket_arn  = string
     prefix      = string
     kms_key_arn = string
+    access      = string
   })
   default = null
 
   validation {
     condition     = var.landing_prefix_access == null || can(regex("^[a-z0-9_-]+$", var.landing_prefix_access.prefix))
     error_message = "landing_prefix_access.prefix must be one path segment (lowercase letters, digits, '-', '_'), without wildcards."
+  }
+
+  validation {
+    condition     = var.landing_prefix_access == null || contains(["read", "write"], try(var.landing_prefix_access.access, ""))
+    error_message = "landing_prefix_access.access must be read (a load) or write (an extract)."
   }
 }
 
@@ -169,13 +175,19 @@ variable "additional_policy_json" {
 }
 
 variable "shared_resources" {
-  description = "Layer version, security group and dead-letter queue of another function running the same code (its outputs) to use instead of creating this function's own; null creates them."
+  description = "Layer version, security group and dead-letter queue of another function running the same code (its outputs) to use instead of creating this function's own; null creates them. With share_security_group = false the function still gets its own security group."
   type = object({
     layer_version_arn     = string
     security_group_id     = string
     dead_letter_queue_arn = string
   })
   default = null
+}
+
+variable "share_security_group" {
+  description = "Whether a function given shared_resources also uses their security group (true) or gets its own (false: e.g. a load function that must not have its extract's egress)."
+  type        = bool
+  default     = true
 }
 
 variable "tags" {

@@ -2,22 +2,23 @@ locals {
   # The exact variables of the .asl.json templates (docs/CONTRACTS.md); tests/terraform parses
   # these maps to check every Task targets one of these functions.
   # Each function's task timeout is that function's own timeout (read from its module).
+  # Each step invokes its own function: ingest the extract functions, load the load functions.
   ingest_template_vars = {
-    demand_function_arn                 = var.demand_function_arn
-    demand_function_timeout_seconds     = var.demand_function_timeout_seconds
-    verifyplus_function_arn             = var.verifyplus_function_arn
-    verifyplus_function_timeout_seconds = var.verifyplus_function_timeout_seconds
-    alert_topic_arn                     = var.alert_topic_arn
+    demand_extract_function_arn                 = var.demand_extract_function_arn
+    demand_extract_function_timeout_seconds     = var.demand_extract_function_timeout_seconds
+    verifyplus_extract_function_arn             = var.verifyplus_extract_function_arn
+    verifyplus_extract_function_timeout_seconds = var.verifyplus_extract_function_timeout_seconds
+    alert_topic_arn                             = var.alert_topic_arn
   }
 
   load_template_vars = {
-    demand_function_arn                   = var.demand_function_arn
-    demand_function_timeout_seconds       = var.demand_function_timeout_seconds
-    verifyplus_function_arn               = var.verifyplus_function_arn
-    verifyplus_function_timeout_seconds   = var.verifyplus_function_timeout_seconds
-    orchestrator_function_arn             = module.orchestrator.function_arn
-    orchestrator_function_timeout_seconds = module.orchestrator.function_timeout_seconds
-    alert_topic_arn                       = var.alert_topic_arn
+    demand_load_function_arn                 = var.demand_load_function_arn
+    demand_load_function_timeout_seconds     = var.demand_load_function_timeout_seconds
+    verifyplus_load_function_arn             = var.verifyplus_load_function_arn
+    verifyplus_load_function_timeout_seconds = var.verifyplus_load_function_timeout_seconds
+    orchestrator_function_arn                = module.orchestrator.function_arn
+    orchestrator_function_timeout_seconds    = module.orchestrator.function_timeout_seconds
+    alert_topic_arn                          = var.alert_topic_arn
   }
 
   state_machines = {
@@ -26,8 +27,10 @@ locals {
   }
 
   invoked_function_arns = [
-    var.demand_function_arn,
-    var.verifyplus_function_arn,
+    var.demand_extract_function_arn,
+    var.verifyplus_extract_function_arn,
+    var.demand_load_function_arn,
+    var.verifyplus_load_function_arn,
     module.orchestrator.function_arn,
   ]
 }

@@ -149,33 +149,63 @@ variable "business_timezone" {
   default     = "America/New_York"
 }
 
-variable "demand_function_arn" {
-  description = "ARN of the demand pipeline Lambda (ingest and load state machines)."
+variable "demand_extract_function_arn" {
+  description = "ARN of the demand extract Lambda (demand_pipeline's extract_function_arn: the ingest state machine invokes it)."
   type        = string
 }
 
-variable "demand_function_timeout_seconds" {
-  description = "Timeout of the demand pipeline Lambda (its module's function_timeout_seconds output): the TimeoutSeconds of the state machine tasks invoking it."
+variable "demand_extract_function_timeout_seconds" {
+  description = "Timeout of the demand extract Lambda (its module's extract_function_timeout_seconds output): the TimeoutSeconds of the state machine task invoking it."
   type        = number
 
   validation {
-    condition     = var.demand_function_timeout_seconds >= 30 && var.demand_function_timeout_seconds <= 900
-    error_message = "demand_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
+    condition     = var.demand_extract_function_timeout_seconds >= 30 && var.demand_extract_function_timeout_seconds <= 900
+    error_message = "demand_extract_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
   }
 }
 
-variable "verifyplus_function_arn" {
-  description = "ARN of the Verify+ pipeline Lambda (ingest and load state machines)."
+variable "demand_load_function_arn" {
+  description = "ARN of the demand load Lambda (demand_pipeline's load_function_arn: the load state machine invokes it)."
   type        = string
 }
 
-variable "verifyplus_function_timeout_seconds" {
-  description = "Timeout of the Verify+ pipeline Lambda (its module's function_timeout_seconds output): the TimeoutSeconds of the state machine tasks invoking it."
+variable "demand_load_function_timeout_seconds" {
+  description = "Timeout of the demand load Lambda (its module's load_function_timeout_seconds output): the TimeoutSeconds of the state machine task invoking it."
   type        = number
 
   validation {
-    condition     = var.verifyplus_function_timeout_seconds >= 30 && var.verifyplus_function_timeout_seconds <= 900
-    error_message = "verifyplus_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
+    condition     = var.demand_load_function_timeout_seconds >= 30 && var.demand_load_function_timeout_seconds <= 900
+    error_message = "demand_load_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
+  }
+}
+
+variable "verifyplus_extract_function_arn" {
+  description = "ARN of the Verify+ extract Lambda (verifyplus_pipeline's extract_function_arn: the ingest state machine invokes it)."
+  type        = string
+}
+
+variable "verifyplus_extract_function_timeout_seconds" {
+  description = "Timeout of the Verify+ extract Lambda (its module's extract_function_timeout_seconds output): the TimeoutSeconds of the state machine task invoking it."
+  type        = number
+
+  validation {
+    condition     = var.verifyplus_extract_function_timeout_seconds >= 30 && var.verifyplus_extract_function_timeout_seconds <= 900
+    error_message = "verifyplus_extract_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
+  }
+}
+
+variable "verifyplus_load_function_arn" {
+  description = "ARN of the Verify+ load Lambda (verifyplus_pipeline's load_function_arn: the load state machine invokes it)."
+  type        = string
+}
+
+variable "verifyplus_load_function_timeout_seconds" {
+  description = "Timeout of the Verify+ load Lambda (its module's load_function_timeout_seconds output): the TimeoutSeconds of the state machine task invoking it."
+  type        = number
+
+  validation {
+    condition     = var.verifyplus_load_function_timeout_seconds >= 30 && var.verifyplus_load_function_timeout_seconds <= 900
+    error_message = "verifyplus_load_function_timeout_seconds must be between 30 and 900 (a Lambda timeout)."
   }
 }
 

@@ -1,6 +1,7 @@
-# The function's role, with its log group, key, queue, landing prefix `verifyplus/` and warehouse
-# login (itc_loader), is in the lambda_function module; here only what reads the Quickbase token.
-data "aws_iam_policy_document" "quickbase" {
+# Each function's role, with its log group, key, queue, landing prefix `verifyplus/` (extract: write,
+# load: read) and, for the load only, its warehouse login (itc_loader_verifyplus), is in the
+# lambda_function module; here what reads the Quickbase token (extract only) and the manifest key.
+data "aws_iam_policy_document" "extract" {
   statement {
     sid       = "QuickbaseTokenSecret"
     actions   = ["secretsmanager:GetSecretValue"]
@@ -13,6 +14,31 @@ data "aws_iam_policy_document" "quickbase" {
     content {
       sid       = "QuickbaseTokenKey"
       actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
+  # The extract signs the manifest it writes (issue 11 item 2).
+  dynamic "statement" {
+    for_each = var.manifest_mac_key_arn == null ? [] : [var.manifest_mac_key_arn]
+
+    content {
+      sid       = "SignManifest"
+      actions   = ["kms:GenerateMac"]
+      resources = [statement.value]
+    }
+  }
+}
+
+# The load verifies the manifest's signature before reading any file; nothing else beyond the module's
+# (passed only with a key: see main.tf).
+data "aws_iam_policy_document" "load" {
+  dynamic "statement" {
+    for_each = var.manifest_mac_key_arn == null ? [] : [var.manifest_mac_key_arn]
+
+    content {
+      sid       = "VerifyManifest"
+      actions   = ["kms:VerifyMac"]
       resources = [statement.value]
     }
   }

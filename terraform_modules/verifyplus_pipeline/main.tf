@@ -1,42 +1,87 @@
 locals {
-  function_name = "${var.name_prefix}-verifyplus-pipeline"
+  name_prefix           = "${var.name_prefix}-verifyplus"
+  extract_function_name = "${local.name_prefix}-extract"
+  load_function_name    = "${local.name_prefix}-load"
+  key_name              = "${local.name_prefix}-pipeline"
 
-  # Names exactly as docs/CONTRACTS.md; no secret is ever passed as a value.
-  environment = { for k, v in {
+  # Names exactly as docs/CONTRACTS.md; no secret is ever passed as a value. Each function gets only
+  # what its step reads: the extract no database settings, the load no Quickbase settings.
+  common_environment = {
     ITC_ENV                      = var.environment
     LOG_LEVEL                    = var.log_level
     POWERTOOLS_SERVICE_NAME      = "verifyplus_pipeline"
     POWERTOOLS_METRICS_NAMESPACE = "ITC"
-    ITC_DB_HOST                  = var.database.host
-    ITC_DB_PORT                  = tostring(var.database.port)
-    ITC_DB_NAME                  = var.database.name
-    ITC_DB_USER                  = var.db_user
-    ITC_DB_IAM_AUTH              = "true"
-    ITC_DB_SSLMODE               = "verify-full"
-    ITC_DB_SSLROOTCERT           = "/opt/python/rds-ca/global-bundle.pem"
-    ITC_DB_STATEMENT_TIMEOUT_MS  = tostring(var.db_statement_timeout_ms)
-    ITC_LANDING_BUCKET           = var.landing.bucket_name
-    ITC_QB_BASE_URL              = var.qb_base_url
-    ITC_QB_REALM                 = var.qb_realm
-    ITC_QB_TABLE_ID              = var.qb_table_id
-    ITC_QB_REPORT_ID             = var.qb_report_id
-    ITC_QB_TOKEN_SECRET_ARN      = local.qb_token_secret_arn
-    ITC_QB_PAGE_SIZE             = tostring(var.qb_page_size)
-    ITC_QB_TIMEOUT_S             = tostring(var.qb_timeout_seconds)
-  } : k => v if v != null }
+  }
+
+  extract_environment = merge(local.common_environment, { for k, v in {
+    ITC_FUNCTION_MODE       = "extract"
+    ITC_LANDING_BUCKET      = var.landing.bucket_name
+    ITC_MANIFEST_MAC_KEY_ID = var.manifest_mac_key_arn
+    ITC_QB_BASE_URL         = var.qb_base_url
+    ITC_QB_REALM            = var.qb_realm
+    ITC_QB_TABLE_ID         = var.qb_table_id
+    ITC_QB_REPORT_ID        = var.qb_report_id
+    ITC_QB_TOKEN_SECRET_ARN = local.qb_token_secret_arn
+    ITC_QB_PAGE_SIZE        = tostring(var.qb_page_size)
+    ITC_QB_TIMEOUT_S        = tostring(var.qb_timeout_seconds)
+  } : k => v if v != null })
+
+  load_environment = merge(local.common_environment, { for k, v in {
+    ITC_FUNCTION_MODE           = "load"
+    ITC_MANIFEST_MAC_KEY_ID     = var.manifest_mac_key_arn
+    ITC_DB_HOST                 = var.database.host
+    ITC_DB_PORT                 = tostring(var.database.port)
+    ITC_DB_NAME                 = var.database.name
+    ITC_DB_USER                 = var.db_user
+    ITC_DB_IAM_AUTH             = "true"
+    ITC_DB_SSLMODE              = "verify-full"
+    ITC_DB_SSLROOTCERT          = "/opt/python/rds-ca/global-bundle.pem"
+    ITC_DB_STATEMENT_TIMEOUT_MS = tostring(var.db_statement_timeout_ms)
+  } : k => v if v != null })
 }
 
-# The function, its log group, layer, dead-letter queue, role and security group
-# (terraform_modules/lambda_function); its scoped permissions are in iam.tf, its key in kms.tf.
-module "function" {
+# Two functions from one code package, each with its own role (terraform_modules/lambda_function);
+# the handler refuses any mode but its ITC_FUNCTION_MODE. The extract reads the Quickbase token
+# secret, calls Quickbase through the NAT gateway and writes verifyplus/ of the landing bucket; it is
+# not in the warehouse client security group and has no rds-db:connect, so it cannot reach the
+# database. The load reads verifyplus/ and connects as itc_loader_verifyplus; it cannot read the
+# token secret nor reach the internet. Scoped permissions: iam.tf.
+module "extract" {
   source = "../lambda_function"
 
-  name                  = local.function_name
-  description           = "ITC Verify+ pipeline: extract the Quickbase report to S3, load snapshots into the warehouse"
+  name                  = local.extract_function_name
+  description           = "ITC Verify+ extract: run the Quickbase report into a signed S3 snapshot (no database access)"
   handler               = "verifyplus_pipeline.main.handler"
   package_path          = var.package_path
   layer_package_path    = var.layer_package_path
-  environment_variables = local.environment
+  environment_variables = local.extract_environment
+  memory_size_mb        = var.memory_size_mb
+  timeout_seconds       = var.timeout_seconds
+  reserved_concurrency  = var.reserved_concurrency
+  log_retention_days    = var.log_retention_days
+  kms_key_arn           = module.kms.key_arn
+
+  vpc_id                     = var.network.vpc_id
+  vpc_cidr_block             = var.network.vpc_cidr_block
+  subnet_ids                 = var.network.subnet_ids
+  security_group_description = "${local.extract_function_name}: HTTPS to VPC endpoints, S3 and Quickbase only"
+  gateway_prefix_list_ids    = { s3 = var.network.s3_prefix_list_id }
+  https_egress_cidr_blocks   = var.https_egress_cidr_blocks
+
+  landing_prefix_access  = { bucket_arn = var.landing.bucket_arn, prefix = "verifyplus", kms_key_arn = var.landing.kms_key_arn, access = "write" }
+  additional_policy_json = data.aws_iam_policy_document.extract.json
+
+  tags = var.tags
+}
+
+module "load" {
+  source = "../lambda_function"
+
+  name                  = local.load_function_name
+  description           = "ITC Verify+ load: verify and load Verify+ snapshots into raw as itc_loader_verifyplus"
+  handler               = "verifyplus_pipeline.main.handler"
+  package_path          = var.package_path
+  environment_variables = local.load_environment
   memory_size_mb        = var.memory_size_mb
   timeout_seconds       = var.timeout_seconds
   reserved_concurrency  = var.reserved_concurrency
@@ -47,13 +92,14 @@ module "function" {
   vpc_cidr_block                = var.network.vpc_cidr_block
   subnet_ids                    = var.network.subnet_ids
   additional_security_group_ids = [var.database.client_security_group_id]
-  security_group_description    = "${local.function_name}: HTTPS to VPC endpoints, S3 and Quickbase only"
+  security_group_description    = "${local.load_function_name}: HTTPS to VPC endpoints and S3 only (PostgreSQL through the warehouse client group)"
   gateway_prefix_list_ids       = { s3 = var.network.s3_prefix_list_id }
-  https_egress_cidr_blocks      = var.https_egress_cidr_blocks
+  shared_resources              = module.extract.shared_resources
+  share_security_group          = false
 
-  landing_prefix_access  = { bucket_arn = var.landing.bucket_arn, prefix = "verifyplus", kms_key_arn = var.landing.kms_key_arn }
+  landing_prefix_access  = { bucket_arn = var.landing.bucket_arn, prefix = "verifyplus", kms_key_arn = var.landing.kms_key_arn, access = "read" }
   warehouse_iam_user     = { db_resource_id = var.database.resource_id, db_user = var.db_user }
-  additional_policy_json = data.aws_iam_policy_document.quickbase.json
+  additional_policy_json = var.manifest_mac_key_arn == null ? null : data.aws_iam_policy_document.load.json
 
   tags = var.tags
 }

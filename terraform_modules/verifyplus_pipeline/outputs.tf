@@ -1,49 +1,74 @@
-output "function_name" {
-  description = "Name of the Verify+ pipeline Lambda."
-  value       = module.function.function_name
+output "extract_function_name" {
+  description = "Name of the Verify+ extract Lambda."
+  value       = module.extract.function_name
 }
 
-output "function_arn" {
-  description = "ARN of the Verify+ pipeline Lambda (Step Functions tasks invoke it)."
-  value       = module.function.function_arn
+output "extract_function_arn" {
+  description = "ARN of the Verify+ extract Lambda (the ingest state machine invokes it)."
+  value       = module.extract.function_arn
 }
 
-output "function_timeout_seconds" {
-  description = "Timeout of the Verify+ pipeline Lambda in seconds (the state machine tasks and the duration alarm use it)."
-  value       = module.function.function_timeout_seconds
+output "extract_function_timeout_seconds" {
+  description = "Timeout of the Verify+ extract Lambda in seconds (its state machine task and duration alarm use it)."
+  value       = module.extract.function_timeout_seconds
 }
 
-output "role_arn" {
-  description = "ARN of the function's execution role."
-  value       = module.function.role_arn
+output "load_function_name" {
+  description = "Name of the Verify+ load Lambda."
+  value       = module.load.function_name
 }
 
-output "role_name" {
-  description = "Name of the function's execution role."
-  value       = module.function.role_name
+output "load_function_arn" {
+  description = "ARN of the Verify+ load Lambda (the load state machine invokes it)."
+  value       = module.load.function_arn
 }
 
-output "log_group_name" {
-  description = "Name of the function's log group (EMF metrics are extracted from it)."
-  value       = module.function.log_group_name
+output "load_function_timeout_seconds" {
+  description = "Timeout of the Verify+ load Lambda in seconds (its state machine task and duration alarm use it)."
+  value       = module.load.function_timeout_seconds
+}
+
+output "extract_role_arn" {
+  description = "ARN of the extract function's role: the only Verify+ role that writes verifyplus/ of the landing bucket (landing bucket policy) and reads the Quickbase token secret."
+  value       = module.extract.role_arn
+}
+
+output "extract_role_name" {
+  description = "Name of the extract function's role."
+  value       = module.extract.role_name
+}
+
+output "load_role_arn" {
+  description = "ARN of the load function's role: reads verifyplus/ of the landing bucket, connects as itc_loader_verifyplus."
+  value       = module.load.role_arn
+}
+
+output "load_role_name" {
+  description = "Name of the load function's role."
+  value       = module.load.role_name
+}
+
+output "log_group_names" {
+  description = "Log group names of the functions (EMF metrics are extracted from them), by step."
+  value       = { extract = module.extract.log_group_name, load = module.load.log_group_name }
 }
 
 output "dlq_arn" {
-  description = "ARN of the function's dead-letter queue."
-  value       = module.function.dlq_arn
+  description = "ARN of the dead-letter queue both functions use."
+  value       = module.extract.dlq_arn
 }
 
 output "dlq_name" {
-  description = "Name of the function's dead-letter queue."
-  value       = module.function.dlq_name
+  description = "Name of the dead-letter queue both functions use."
+  value       = module.extract.dlq_name
 }
 
-output "security_group_id" {
-  description = "Security group of the function."
-  value       = module.function.security_group_id
+output "security_group_ids" {
+  description = "Security group of each function, by step (the load's alone sits beside the warehouse client group)."
+  value       = { extract = module.extract.security_group_id, load = module.load.security_group_id }
 }
 
 output "layer_version_arn" {
-  description = "ARN of the dependency layer version."
-  value       = module.function.layer_version_arn
+  description = "ARN of the dependency layer version both functions use."
+  value       = module.extract.layer_version_arn
 }

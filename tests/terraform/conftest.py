@@ -72,7 +72,11 @@ EVENTS = Path(__file__).resolve().parent / "events"
 REGION = "us-east-1"
 
 # Distinct per function, so a Task wearing another function's timeout is caught.
-DUMMY_TIMEOUTS = {"demand": "840", "verifyplus": "870", "orchestrator": "900"}
+DUMMY_TIMEOUTS = {"demand_extract": "840", "demand_load": "850", "verifyplus_extract": "870",
+                  "verifyplus_load": "880", "orchestrator": "900"}
+# The functions the state machines invoke: each pipeline's extract and load function (separate roles),
+# and the orchestrator.
+FUNCTIONS = ("demand_extract", "demand_load", "verifyplus_extract", "verifyplus_load", "orchestrator")
 
 
 def module_text() -> str:
@@ -189,7 +193,7 @@ class LambdaScript:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """moto with executing Step Functions, the three functions (scripted), an alert topic and a queue
+    """moto with executing Step Functions, the five functions (scripted), an alert topic and a queue
     subscribed to it, and both state machines rendered from the module's templatefile variables."""
     from moto import mock_aws
     from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -214,9 +218,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         }))["Role"]["Arn"]
         awslambda = boto3.client("lambda", region_name=REGION)
         arns = {}
-        for name in ("demand_pipeline", "verifyplus_pipeline", "orchestrator"):
-            arns[name.removesuffix("_pipeline")] = awslambda.create_function(
-                FunctionName=name, Runtime="python3.12", Role=role, Handler=f"{name}.main.handler",
+        for name in FUNCTIONS:
+            package = "orchestrator" if name == "orchestrator" else f"{name.split('_')[0]}_pipeline"
+            arns[name] = awslambda.create_function(
+                FunctionName=name, Runtime="python3.12", Role=role, Handler=f"{package}.main.handler",
                 Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
             )["FunctionArn"]
         sns = boto3.client("sns", region_name=REGION)

@@ -39,15 +39,17 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 
 # docs/CONTRACTS.md: the templatefile variables of each state machine.
+# Each step invokes its own function (least privilege per step): ingest the extract functions only,
+# load the load functions only.
 CONTRACT_VARS = {
     "ingest": {
-        "demand_function_arn", "demand_function_timeout_seconds",
-        "verifyplus_function_arn", "verifyplus_function_timeout_seconds",
+        "demand_extract_function_arn", "demand_extract_function_timeout_seconds",
+        "verifyplus_extract_function_arn", "verifyplus_extract_function_timeout_seconds",
         "alert_topic_arn",
     },
     "load": {
-        "demand_function_arn", "demand_function_timeout_seconds",
-        "verifyplus_function_arn", "verifyplus_function_timeout_seconds",
+        "demand_load_function_arn", "demand_load_function_timeout_seconds",
+        "verifyplus_load_function_arn", "verifyplus_load_function_timeout_seconds",
         "orchestrator_function_arn", "orchestrator_function_timeout_seconds",
         "alert_topic_arn",
     },
@@ -211,13 +213,29 @@ def test_ingest_extracts_both_sources_in_one_parallel_state() -> None:
         for branch in parallel[0]["Branches"]
     ]
     assert sorted(branch_functions, key=sorted) == sorted(
-        [{values["demand_function_arn"]}, {values["verifyplus_function_arn"]}], key=sorted)
+        [{values["demand_extract_function_arn"]}, {values["verifyplus_extract_function_arn"]}], key=sorted)
+
+
+@pytest.mark.parametrize(("name", "step", "other"), [("ingest", "extract", "load"), ("load", "load", "extract")])
+def test_each_state_machine_invokes_only_its_steps_functions_in_their_mode(name: str, step: str, other: str) -> None:
+    """GIVEN the rendered definitions WHEN every pipeline Task is inspected THEN ingest calls only the extract
+    functions with mode extract and load only the load functions with mode load: no Task hands a step to
+    the other step's function (whose role could not do it, and whose handler refuses it)."""
+    doc, values = rendered(name)
+    assert not any(k.endswith(f"_{other}_function_arn") for k in values), f"{name} is given {other} functions"
+    for state_name, state in iter_states(doc):
+        if state["Type"] != "Task" or (function := task_function(state)) is None:
+            continue
+        if function == values.get("orchestrator_function_arn"):
+            continue
+        assert function in {values[f"{src}_{step}_function_arn"] for src in ("demand", "verifyplus")}, state_name
+        assert state["Parameters"]["Payload"]["mode"] == step, state_name
 
 
 def test_render_fails_on_a_variable_templatefile_is_not_given() -> None:
     """GIVEN a template naming an unknown ${var} WHEN rendered THEN it errors, as templatefile does."""
     with pytest.raises(KeyError):
-        render('{"FunctionName": "${missing_function_arn}"}', {"demand_function_arn": "x"})
+        render('{"FunctionName": "${missing_function_arn}"}', {"demand_load_function_arn": "x"})
     assert render('{"a": "$${literal}"}', {}) == '{"a": "${literal}"}'
 
 
@@ -258,12 +276,13 @@ def manifest_event(key: str) -> dict[str, Any]:
 
 def test_given_both_extracts_succeed_when_ingest_runs_then_it_succeeds_without_alert(aws):
     """GIVEN both pipelines answer OK WHEN ingest runs with a run id
-    THEN both were invoked once in mode extract with that run id, the execution SUCCEEDED, and no alert was sent."""
+    THEN both extract functions (and no load function) were invoked once in mode extract with that run id,
+    the execution SUCCEEDED, and no alert was sent."""
     result = execute(aws, "ingest", {"run_id": "20261101T050000Z"})
     assert result["status"] == "SUCCEEDED"
     assert sorted(aws["script"].calls, key=lambda c: c[0]) == [
-        ("demand_pipeline", {"mode": "extract", "run_id": "20261101T050000Z"}),
-        ("verifyplus_pipeline", {"mode": "extract", "run_id": "20261101T050000Z"}),
+        ("demand_extract", {"mode": "extract", "run_id": "20261101T050000Z"}),
+        ("verifyplus_extract", {"mode": "extract", "run_id": "20261101T050000Z"}),
     ]
     assert alerts(aws) == []
 
@@ -271,13 +290,13 @@ def test_given_both_extracts_succeed_when_ingest_runs_then_it_succeeds_without_a
 def test_given_a_transient_error_once_when_ingest_runs_then_it_retries_and_succeeds(aws):
     """GIVEN the Verify+ extract fails once with TransientError (Quickbase throttled) WHEN ingest runs
     THEN the extract is retried, the execution SUCCEEDED, and no alert was sent."""
-    aws["script"].answers["verifyplus_pipeline"] = [
+    aws["script"].answers["verifyplus_extract"] = [
         {"error": "TransientError", "message": "Quickbase answered 429 too many times"},
         {"result": {"status": "extracted", "records": 12}},
     ]
     result = execute(aws, "ingest", {"run_id": "r-2"})
     assert result["status"] == "SUCCEEDED"
-    assert [c[0] for c in aws["script"].calls].count("verifyplus_pipeline") == 2
+    assert [c[0] for c in aws["script"].calls].count("verifyplus_extract") == 2
     assert json.loads(result["output"])["extract"]["verifyplus"] == {
         "source": "verifyplus", "failed": False, "summary": {"status": "extracted", "records": 12}}
     assert alerts(aws) == []
@@ -287,12 +306,12 @@ def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands
     """GIVEN the demand extract fails with TerminalError WHEN ingest runs
     THEN it is not retried, the Verify+ extract still runs to the end, the alert topic receives the run id,
     the execution id and per source: the failed step, its error class and the one-line reason; FAILED."""
-    aws["script"].answers["demand_pipeline"] = [{"error": "TerminalError", "message": "ITC_EXCHANGE_ENV is missing"}]
+    aws["script"].answers["demand_extract"] = [{"error": "TerminalError", "message": "ITC_EXCHANGE_ENV is missing"}]
     result = execute(aws, "ingest", {"run_id": "r-3"})
     assert result["status"] == "FAILED"
     calls = [c[0] for c in aws["script"].calls]
-    assert calls.count("demand_pipeline") == 1
-    assert calls.count("verifyplus_pipeline") == 1
+    assert calls.count("demand_extract") == 1
+    assert calls.count("verifyplus_extract") == 1
     [alert] = alerts(aws)
     assert alert["state_machine"] == "ingest"
     assert alert["run_id"] == "r-3"
@@ -305,12 +324,13 @@ def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands
 
 
 @pytest.mark.parametrize(("key", "pipeline"), [
-    ("demand/run=20261101T050000Z/_manifest.json", "demand_pipeline"),
-    ("verifyplus/run=20261101T050000Z/_manifest.json", "verifyplus_pipeline"),
+    ("demand/run=20261101T050000Z/_manifest.json", "demand_load"),
+    ("verifyplus/run=20261101T050000Z/_manifest.json", "verifyplus_load"),
 ])
 def test_given_a_manifest_event_when_load_runs_then_pipeline_load_refresh_quality_in_order(aws, key, pipeline):
     """GIVEN an EventBridge Object Created event of a source's _manifest.json WHEN load runs
-    THEN that source's pipeline loads it (with the event's bucket and key), then refresh, then quality; SUCCEEDED."""
+    THEN that source's load function (no extract function) loads it (with the event's bucket and key), then
+    refresh, then quality; SUCCEEDED."""
     result = execute(aws, "load", manifest_event(key))
     assert result["status"] == "SUCCEEDED"
     assert aws["script"].modes() == [(pipeline, "load"), ("orchestrator", "refresh"), ("orchestrator", "quality")]
@@ -328,7 +348,7 @@ def test_given_a_deadlock_during_refresh_once_when_load_runs_then_refresh_is_ret
     ]
     result = execute(aws, "load", manifest_event("demand/run=1/_manifest.json"))
     assert result["status"] == "SUCCEEDED"
-    assert aws["script"].modes() == [("demand_pipeline", "load"), ("orchestrator", "refresh"),
+    assert aws["script"].modes() == [("demand_load", "load"), ("orchestrator", "refresh"),
                                      ("orchestrator", "refresh"), ("orchestrator", "quality")]
 
 

@@ -56,11 +56,12 @@ module "demand_pipeline" {
   exchange_env         = "beta"
   exchange_role_arn    = "arn:aws:iam::444455556666:role/exchange-itc-read"
   exchange_external_id = "itc-beta"
+  manifest_mac_key_arn = "arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111"
 
   tags = { Project = "itc", Environment = "example" }
 }
 
-output "function_arn" {
-  description = "ARN of the example function."
-  value       = module.demand_pipeline.function_arn
+output "function_arns" {
+  description = "ARNs of the example extract and load functions."
+  value       = { extract = module.demand_pipeline.extract_function_arn, load = module.demand_pipeline.load_function_arn }
 }

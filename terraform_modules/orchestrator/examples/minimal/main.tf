@@ -56,12 +56,16 @@ module "orchestrator" {
     kms_key_arn              = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000001"
   }
 
-  demand_function_arn                 = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-demand-pipeline"
-  demand_function_timeout_seconds     = 900
-  verifyplus_function_arn             = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-verifyplus-pipeline"
-  verifyplus_function_timeout_seconds = 900
-  alert_topic_arn                     = "arn:aws:sns:us-east-1:111122223333:itc-example-alerts"
-  alert_topic_kms_key_arn             = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000002"
+  demand_extract_function_arn                 = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-demand-extract"
+  demand_extract_function_timeout_seconds     = 900
+  demand_load_function_arn                    = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-demand-load"
+  demand_load_function_timeout_seconds        = 900
+  verifyplus_extract_function_arn             = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-verifyplus-extract"
+  verifyplus_extract_function_timeout_seconds = 900
+  verifyplus_load_function_arn                = "arn:aws:lambda:us-east-1:111122223333:function:itc-example-verifyplus-load"
+  verifyplus_load_function_timeout_seconds    = 900
+  alert_topic_arn                             = "arn:aws:sns:us-east-1:111122223333:itc-example-alerts"
+  alert_topic_kms_key_arn                     = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000002"
 
   tags = { Project = "itc", Environment = "example" }
 }

@@ -60,7 +60,7 @@ module "verifyplus_pipeline" {
   tags = { Project = "itc", Environment = "example" }
 }
 
-output "function_arn" {
-  description = "ARN of the example function."
-  value       = module.verifyplus_pipeline.function_arn
+output "function_arns" {
+  description = "ARNs of the example extract and load functions."
+  value       = { extract = module.verifyplus_pipeline.extract_function_arn, load = module.verifyplus_pipeline.load_function_arn }
 }
