@@ -168,6 +168,7 @@ module "demand_pipeline" {
   exchange_region      = var.exchange_region
   exchange_role_arn    = var.exchange_role_arn
   exchange_external_id = var.exchange_external_id
+  manifest_mac_key_arn = module.manifest_mac_key.key_arn
 
   tags = local.tags
 }
@@ -190,6 +191,7 @@ module "verifyplus_pipeline" {
   qb_report_id         = var.qb_report_id
   qb_token_secret_arn  = var.qb_token_secret_arn
   qb_token_kms_key_arn = var.qb_token_kms_key_arn
+  manifest_mac_key_arn = module.manifest_mac_key.key_arn
 
   tags = local.tags
 }

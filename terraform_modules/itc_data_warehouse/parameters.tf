@@ -1,5 +1,5 @@
-# TLS is mandatory and every DDL, role change and write is audited by pgAudit; the statement
-# logs are exported to CloudWatch (see itc_rds.tf).
+# TLS is mandatory and every DDL, role change and write is audited by pgAudit, as is every read of
+# PHI (object auditing, pgaudit.role); the statement logs are exported to CloudWatch (see itc_rds.tf).
 resource "aws_db_parameter_group" "this" {
   name_prefix = "${var.name_prefix}-pg16-"
   family      = "postgres16"
@@ -24,6 +24,13 @@ resource "aws_db_parameter_group" "this" {
   parameter {
     name  = "pgaudit.log_parameter"
     value = "0"
+  }
+
+  # Object auditing of PHI reads: itc_auditor (SQL script 48) holds SELECT on every PHI column and view
+  # over one, so each such read is logged as AUDIT OBJECT; reads of anything else are not.
+  parameter {
+    name  = "pgaudit.role"
+    value = "itc_auditor"
   }
 
   parameter {

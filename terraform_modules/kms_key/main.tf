@@ -14,6 +14,7 @@ locals {
   # grant encrypt/decrypt, nor kms:CreateGrant); PutKeyPolicy stays with the account, so root can
   # always rewrite the policy to recover. Without them, IAM policies of the account decide (kms:*).
   restricted_use = length(var.principal_grants) > 0
+  hmac           = startswith(var.key_spec, "HMAC_")
   administration_actions = [
     "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
     "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:Get*", "kms:List*",
@@ -70,9 +71,11 @@ locals {
 }
 
 resource "aws_kms_key" "this" {
-  description             = var.description
-  enable_key_rotation     = true
-  deletion_window_in_days = var.deletion_window_in_days
+  description              = var.description
+  customer_master_key_spec = var.key_spec
+  key_usage                = local.hmac ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT"
+  enable_key_rotation      = var.key_spec == "SYMMETRIC_DEFAULT" # KMS cannot rotate an HMAC key
+  deletion_window_in_days  = var.deletion_window_in_days
 
   policy = jsonencode({
     Version   = "2012-10-17"

@@ -24,6 +24,17 @@ variable "deletion_window_in_days" {
   }
 }
 
+variable "key_spec" {
+  description = "SYMMETRIC_DEFAULT (encryption, rotated yearly) or an HMAC spec (HMAC_256, ...: GenerateMac/VerifyMac only, no automatic rotation; e.g. the manifest-signing key)."
+  type        = string
+  default     = "SYMMETRIC_DEFAULT"
+
+  validation {
+    condition     = contains(["SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"], var.key_spec)
+    error_message = "key_spec must be SYMMETRIC_DEFAULT or HMAC_224/256/384/512."
+  }
+}
+
 variable "allow_cloudwatch_logs" {
   description = "Let CloudWatch Logs of this region use the key for the log groups of this account."
   type        = bool
