@@ -36,6 +36,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from itc_common_utilities.errors import TerminalError, TransientError
+from itc_common_utilities.limits import snapshot_limits
 from itc_common_utilities.manifest import Manifest, sha256_hex
 from itc_common_utilities.settings import env_field, load_settings
 
@@ -156,7 +157,8 @@ def verify_snapshot_manifest(s3_client: Any, mac: ManifestMac, loaded: Any) -> N
     kwargs: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
     if loaded.version_id:
         kwargs["VersionId"] = loaded.version_id
-    data = s3_client.get_object(**kwargs)["Body"].read()
+    # bounded as the first read was (ITC_MAX_MANIFEST_BYTES): a larger object is not the one parsed
+    data = s3_client.get_object(**kwargs)["Body"].read(snapshot_limits().max_manifest_bytes + 1)
     where = f"s3://{ref.bucket}/{ref.key}"
     if sha256_hex(data) != loaded.sha256:
         raise ManifestSignatureError(f"{where}: the manifest changed while it was being read; refusing it. "
