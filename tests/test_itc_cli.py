@@ -121,7 +121,7 @@ def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_
                 seen[(component, mode)] = cur.fetchone()[0]
             conn.close()
     assert os.environ["ITC_DATABASE_URL"] == db_dsn
-    assert seen[("demand", "load")] == seen[("verifyplus", "load")] == "itc_loader"
+    assert (seen[("demand", "load")], seen[("verifyplus", "load")]) == ("itc_loader_demand", "itc_loader_verifyplus")
     assert seen[("orchestrator", "refresh")] == "itc_refresher"
     assert seen[("orchestrator", "migrate")] == seen[("demand", "extract")] == "postgres"
 

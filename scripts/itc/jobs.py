@@ -98,7 +98,8 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
 
 # what each Lambda logs in as (DESIGN.md §6: pipelines never connect as the owner or master user)
-SERVICE_LOGINS = {"demand": "itc_loader", "verifyplus": "itc_loader", "orchestrator": "itc_refresher"}
+# each source loads as its own login (script 50): DML on its own raw tables and ops rows only
+SERVICE_LOGINS = {"demand": "itc_loader_demand", "verifyplus": "itc_loader_verifyplus", "orchestrator": "itc_refresher"}
 
 
 @contextmanager
@@ -106,7 +107,7 @@ def service_login(component: str, mode: str | None) -> Iterator[None]:
     """Run a handler as its service login, as in AWS, when an admin DSN is known (the local stack).
 
     With ``ITC_ADMIN_DATABASE_URL`` set (the local stack sets it to the embedded superuser), the
-    handler's ``ITC_DATABASE_URL`` is, for the call, a DSN of ``itc_loader`` (loads) or
+    handler's ``ITC_DATABASE_URL`` is, for the call, a DSN of the source's loader login (loads) or
     ``itc_refresher`` (refresh, quality); migrations keep the admin DSN. Otherwise nothing changes.
     """
     admin = os.environ.get("ITC_ADMIN_DATABASE_URL")

@@ -1,4 +1,4 @@
-"""The local stack's service logins (itc_loader, itc_refresher, itc_migrator) and how a password is set.
+"""The local stack's service logins (the loaders, itc_refresher, itc_migrator) and how a password is set.
 
 In AWS the pipelines log in with IAM database authentication; locally each service login gets a
 generated password, kept under ``.local/secrets/<role>.password`` (0600), set on the server once
@@ -26,7 +26,9 @@ from psycopg2 import sql
 from scripts.paths import LOCAL
 
 SECRETS_DIR = LOCAL / "secrets"
-SERVICE_LOGINS = ("itc_loader", "itc_refresher", "itc_migrator")
+# itc_loader_demand / itc_loader_verifyplus: each source's loads (script 50); itc_loader: kept for the tools
+# and tests that still log in as it (no deployed function does)
+SERVICE_LOGINS = ("itc_loader", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "itc_migrator")
 
 
 class ServiceLoginError(ValueError):
@@ -98,7 +100,7 @@ def set_service_passwords(admin_dsn: str) -> list[str]:
 
 
 def local_login_dsn(admin_dsn: str, role: str, *, dbname: str | None = None) -> str:
-    """A DSN logging in as service login ``role`` (itc_loader, itc_refresher, itc_migrator) on the
+    """A DSN logging in as service login ``role`` (one of :data:`SERVICE_LOGINS`) on the
     server of ``admin_dsn``, with its local password; changes nothing on the server (the password is
     set by :func:`set_service_passwords`). The DSN holds a password: never log it."""
     if role not in SERVICE_LOGINS:

@@ -92,6 +92,7 @@ def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]
             cur.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE itc_finance").format(
                 sql.Identifier(finance), sql.Literal(finance_password)))
         yield {"itc_migrator": dsns["itc_migrator"], "itc_loader": dsns["itc_loader"],
+               "itc_loader_demand": dsns["itc_loader_demand"], "itc_loader_verifyplus": dsns["itc_loader_verifyplus"],
                "itc_refresher": dsns["itc_refresher"], "analyst": dsns[analyst],
                "analyst+phi_reader": dsns[phi_analyst], "finance": login_dsn(admin, finance, finance_password)}
     finally:
@@ -105,7 +106,8 @@ def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]
 # ------------------------------------------------------------------------------------------ the policy
 
 SCHEMAS = ("raw", "curated", "curated_deid", "analytics", "ref", "ops")
-ROLES = ("itc_migrator", "itc_loader", "itc_refresher", "analyst", "analyst+phi_reader", "finance")
+ROLES = ("itc_migrator", "itc_loader", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "analyst",
+         "analyst+phi_reader", "finance")
 ACTIONS = ("SELECT", "PHI", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP", "REFRESH", "REFRESH_FN")
 LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE": "T", "DROP": "X",
           "REFRESH": "R", "REFRESH_FN": "F"}
@@ -113,6 +115,10 @@ LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D"
 # and ref.products, which closed invoice lines reference
 APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "analytics.closed_billable_units",
                "ops.access_grants", "ops.finance_audit", "ref.products"}
+# each per-source loader login's own raw tables (script 50); its ops rows are limited to its source by row-level
+# security (ops.load_runs) and a trigger (ops.rejected_records): tests/security/test_loader_logins.py
+SOURCE_LOADER_TABLES = {"itc_loader_demand": {"raw.cases", "raw.metadata", "raw.templates", "raw.audit"},
+                        "itc_loader_verifyplus": {"raw.verifyplus"}}
 # what finance edits (every change audited in ops.finance_audit)
 FINANCE_WRITES = {"ref.price_list": {"INSERT", "UPDATE"}, "ref.billing_accounts": {"INSERT", "UPDATE"},
                   "ref.billing_account_names": {"INSERT", "UPDATE", "DELETE"}}
@@ -157,6 +163,13 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
             allowed = {"SELECT"}
         elif obj.qualified == "ops.rejected_records":
             allowed = {"SELECT", "INSERT"}
+    elif role in SOURCE_LOADER_TABLES:
+        if obj.qualified in SOURCE_LOADER_TABLES[role]:
+            allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
+        elif obj.qualified in ("ops.load_runs", "ops.rejected_records"):  # no UPDATE: ops.finish_load_run
+            allowed = {"SELECT", "INSERT"}
+        elif obj.qualified == "ops.latest_loads":  # the ordering guard
+            allowed = {"SELECT"}
     elif role == "itc_refresher":
         if obj.schema in ("raw", "curated", "curated_deid", "analytics", "ref"):
             allowed = {"SELECT"}
@@ -181,14 +194,16 @@ EXPECTED_CREATE = {  # role -> schemas it may create objects in
     "itc_migrator": set(SCHEMAS),
 }
 # itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (script 41)
-EXPECTED_TEMP = {"itc_migrator": True, "itc_loader": True, "itc_refresher": False, "analyst": False,
-                 "analyst+phi_reader": False, "finance": False}
+EXPECTED_TEMP = {"itc_migrator": True, "itc_loader": True, "itc_loader_demand": True, "itc_loader_verifyplus": True,
+                 "itc_refresher": False, "analyst": False, "analyst+phi_reader": False, "finance": False}
 EXPECTED_SET_ROLE = {  # role -> which of these it may SET ROLE to
-    "itc_migrator": set(), "itc_loader": set(), "itc_refresher": {"all_read_only"},
+    "itc_migrator": set(), "itc_loader": set(), "itc_loader_demand": set(), "itc_loader_verifyplus": set(),
+    "itc_refresher": {"all_read_only"},
     "analyst": {"itc_analyst"}, "analyst+phi_reader": {"itc_analyst", "phi_reader"}, "finance": {"itc_finance"},
 }
 CLOSES_MONTHS = {"itc_migrator", "finance"}
-SET_ROLE_TARGETS = ("itc_migrator", "itc_loader", "phi_reader", "itc_analyst", "itc_finance", "all_read_only")
+SET_ROLE_TARGETS = ("itc_migrator", "itc_loader", "itc_loader_demand", "phi_reader", "itc_analyst", "itc_finance",
+                    "all_read_only")
 
 
 def discover(conn: psycopg2.extensions.connection) -> list[Obj]:
@@ -331,23 +346,23 @@ def render(objects, results, creates, extras, mismatches: int) -> str:
               "S select non-PHI columns  P select PHI columns  I insert  U update  D delete  T truncate  X drop\n"
               "R REFRESH MATERIALIZED VIEW  F refresh via ops.refresh_materialized_view\n")
     width = max(len(o.qualified) for o in objects) + 2
-    head = f"{'object':<{width}}{'kind':<6}" + "".join(f"{r:<20}" for r in ROLES)
+    head = f"{'object':<{width}}{'kind':<6}" + "".join(f"{r:<23}" for r in ROLES)
     lines = [legend, head, "-" * len(head)]
     for obj in objects:
         cells = []
         for role in ROLES:
             done = "".join(LETTER[a] for a in ACTIONS if results.get((role, obj.qualified, a)) == "ok")
-            cells.append(f"{done or '.':<20}")
+            cells.append(f"{done or '.':<23}")
         kind = {"r": "table", "v": "view", "m": "matv"}[obj.kind]
         lines.append(f"{obj.qualified:<{width}}{kind:<6}" + "".join(cells))
     lines.append("")
     for schema in (*SCHEMAS, "public"):
         label = f"CREATE in {schema}"
         lines.append(f"{label:<{width + 6}}" + "".join(
-            f"{'yes' if creates[(r, schema)] == 'ok' else 'no':<20}" for r in ROLES))
+            f"{'yes' if creates[(r, schema)] == 'ok' else 'no':<23}" for r in ROLES))
     for key in ["TEMP", *[f"SET ROLE {t}" for t in SET_ROLE_TARGETS], "EXECUTE close_month"]:
         lines.append(f"{key:<{width + 6}}" + "".join(
-            f"{'yes' if extras[(r, key)] == 'ok' else 'no':<20}" for r in ROLES))
+            f"{'yes' if extras[(r, key)] == 'ok' else 'no':<23}" for r in ROLES))
     tried = len(results) + len(creates) + len(extras)
     verdict = f"{mismatches} outcome(s) DIFFER from the policy" if mismatches else "every outcome matched the policy"
     lines.append(f"\n{tried} acts tried; {verdict}")
@@ -381,7 +396,7 @@ def test_given_the_demand_billing_base_when_each_login_reads_it_then_only_phi_re
     }
 
 
-@pytest.mark.parametrize("role", ["itc_loader", "itc_refresher"])
+@pytest.mark.parametrize("role", ["itc_loader", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher"])
 def test_pipeline_logins_are_not_owners_or_superusers(role, role_logins):
     """GIVEN a pipeline login WHEN it connects THEN it is neither superuser nor owner of anything, nor able to
     create roles or databases (pipelines never connect as the owner or master user)."""

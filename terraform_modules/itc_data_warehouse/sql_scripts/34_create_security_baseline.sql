@@ -187,6 +187,11 @@ BEGIN
     IF to_regprocedure('ops.apply_phi_audit_grants()') IS NOT NULL THEN
         CALL ops.apply_phi_audit_grants();
     END IF;
+
+    -- 11. the per-source loader logins (script 50, once it exists): their own raw tables and ops rows
+    IF to_regprocedure('ops.apply_loader_login_grants()') IS NOT NULL THEN
+        CALL ops.apply_loader_login_grants();
+    END IF;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_security_baseline() FROM PUBLIC;

@@ -56,11 +56,8 @@ _REJECT_REASONS = """
 SELECT reason_code, count(DISTINCT line_number) FROM ops.rejected_records
  WHERE load_id = %s AND table_name = %s GROUP BY reason_code
 """
-_FINISH_RUN = """
-UPDATE ops.load_runs SET finished_at = clock_timestamp(), records = %s, loaded = %s, rejected = %s, deleted = %s,
-       table_counts = %s
- WHERE load_id = %s
-"""
+# ops.finish_load_run (script 50, SECURITY DEFINER): loaders have no UPDATE on ops.load_runs
+_FINISH_RUN = "SELECT ops.finish_load_run(%s, 'succeeded', %s, %s, %s, %s, %s)"
 
 
 def _ms(since: float) -> int:
@@ -194,8 +191,8 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
                                                                "refusals": refusals})
     manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
     result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, load_id, tables)
-    cur.execute(_FINISH_RUN, (result.records, result.loaded, result.rejected, result.deleted,
-                              orjson.dumps({k: v.to_dict() for k, v in tables.items()}).decode(), load_id))
+    cur.execute(_FINISH_RUN, (load_id, result.records, result.loaded, result.rejected, result.deleted,
+                              orjson.dumps({k: v.to_dict() for k, v in tables.items()}).decode()))
     return result
 
 
