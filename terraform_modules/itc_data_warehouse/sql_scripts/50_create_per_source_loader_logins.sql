@@ -56,6 +56,16 @@ CREATE POLICY load_runs_verifyplus_loader ON ops.load_runs TO itc_loader_verifyp
 COMMENT ON POLICY load_runs_verifyplus_loader ON ops.load_runs IS
     'itc_loader_verifyplus reads and inserts verifyplus load runs only.';
 
+-- The one place a login is mapped to the source it loads (NULL: not a per-source loader login).
+CREATE FUNCTION ops.loader_source(login name) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT CASE login WHEN 'itc_loader_demand' THEN 'demand' WHEN 'itc_loader_verifyplus' THEN 'verifyplus' END
+$fn$;
+COMMENT ON FUNCTION ops.loader_source(name) IS
+    'The source a per-source loader login loads (itc_loader_demand: demand, itc_loader_verifyplus: verifyplus); NULL for any other role.';
+
 -- ops.rejected_records is filled with COPY FROM, which row-level security does not support: a trigger
 -- holds each per-source login to its own source and its own load runs (whose lookup the policies above
 -- already limit to its source).
@@ -64,8 +74,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    own text := CASE current_user WHEN 'itc_loader_demand' THEN 'demand'
-                                  WHEN 'itc_loader_verifyplus' THEN 'verifyplus' END;
+    own constant text := ops.loader_source(current_user);
 BEGIN
     IF own IS NULL THEN
         RETURN NEW;
@@ -93,8 +102,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    own text := CASE session_user WHEN 'itc_loader_demand' THEN 'demand'
-                                  WHEN 'itc_loader_verifyplus' THEN 'verifyplus' END;
+    own constant text := ops.loader_source(session_user);
 BEGIN
     -- a run still open is one inserted in this transaction: its finished_at is still the default, the
     -- transaction's start (now()); a finished run, or any earlier one, can never be changed here
@@ -140,6 +148,8 @@ BEGIN
     -- itc_loader runs the same engine (local tools and tests): it finishes runs the same way
     GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)
         TO itc_loader_demand, itc_loader_verifyplus, itc_loader;
+    -- the rejected-records trigger runs as the loader and asks which source it loads
+    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus, itc_loader;
 
     BEGIN
         EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);
