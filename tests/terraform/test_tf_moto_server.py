@@ -99,3 +99,36 @@ def test_given_the_roles_attach_aws_managed_policies_then_they_exist(endpoint: s
     for name in ("service-role/AWSLambdaVPCAccessExecutionRole", "AWSXRayDaemonWriteAccess"):
         policy = iam.get_policy(PolicyArn=f"arn:aws:iam::aws:policy/{name}")["Policy"]
         assert policy["Arn"].endswith(name)
+
+
+def test_given_the_dns_firewall_stand_in_then_a_domain_list_rule_and_association_apply_and_go_away(
+    endpoint: str,
+) -> None:
+    r53 = client(endpoint, "route53resolver")
+    tags = [{"Key": "Project", "Value": "itc"}]
+    domains = r53.create_firewall_domain_list(CreatorRequestId="dl", Name="allow", Tags=tags)["FirewallDomainList"]
+    r53.update_firewall_domains(FirewallDomainListId=domains["Id"], Operation="REPLACE",
+                                Domains=["api.quickbase.com.", "itc-local.quickbase.com."])  # fmt: skip
+    group = r53.create_firewall_rule_group(CreatorRequestId="g", Name="egress")["FirewallRuleGroup"]
+    r53.create_firewall_rule(CreatorRequestId="r", FirewallRuleGroupId=group["Id"], FirewallDomainListId=domains["Id"],
+                             Priority=100, Action="ALLOW", Name="quickbase")  # fmt: skip
+    association = r53.associate_firewall_rule_group(CreatorRequestId="a", FirewallRuleGroupId=group["Id"],
+                                                    VpcId="vpc-1", Priority=101, Name="vpc")  # fmt: skip
+
+    assert r53.list_firewall_domains(FirewallDomainListId=domains["Id"])["Domains"] == [
+        "api.quickbase.com.", "itc-local.quickbase.com."]
+    assert r53.list_tags_for_resource(ResourceArn=domains["Arn"])["Tags"] == tags
+    rules = r53.list_firewall_rules(FirewallRuleGroupId=group["Id"])["FirewallRules"]
+    assert [r["Name"] for r in rules] == ["quickbase"]
+    association_id = association["FirewallRuleGroupAssociation"]["Id"]
+    got = r53.get_firewall_rule_group_association(FirewallRuleGroupAssociationId=association_id)
+    assert got["FirewallRuleGroupAssociation"]["Status"] == "COMPLETE"
+
+    r53.disassociate_firewall_rule_group(FirewallRuleGroupAssociationId=association_id)
+    with pytest.raises(r53.exceptions.ResourceNotFoundException):
+        r53.get_firewall_rule_group_association(FirewallRuleGroupAssociationId=association_id)
+    r53.delete_firewall_rule(FirewallRuleGroupId=group["Id"], FirewallDomainListId=domains["Id"])
+    r53.delete_firewall_rule_group(FirewallRuleGroupId=group["Id"])
+    r53.delete_firewall_domain_list(FirewallDomainListId=domains["Id"])
+    with pytest.raises(r53.exceptions.ResourceNotFoundException):
+        r53.get_firewall_domain_list(FirewallDomainListId=domains["Id"])
