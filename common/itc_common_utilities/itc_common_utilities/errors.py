@@ -102,7 +102,7 @@ def translate_errors(action: str) -> Iterator[None]:
         raise classify_error(exc)(f"{action} failed: {safe_error_text(exc)}") from exc
 
 
-ALERT_REASON_LIMIT = 300
+ALERT_REASON_LIMIT = ERROR_TEXT_LIMIT  # room for a load guard's whole refusal, which a person acts on
 # Packages whose exception messages are written to name things, never values (docs/CONTRACTS.md):
 # their quoted names (keys, settings) stay; any other exception's quoted literals are masked.
 OWN_PACKAGES = frozenset({"itc_common_utilities", "demand_pipeline", "verifyplus_pipeline", "orchestrator"})

@@ -55,8 +55,8 @@ def test_given_a_secret_or_a_huge_message_when_a_handler_fails_then_redacted_and
     handler runs THEN the password is gone and the message is at most ALERT_REASON_LIMIT characters."""
     exc = raised_by(fail(TerminalError("cannot reach postgresql://itc_loader:s3cr3t-pw@db.internal:5432/itc")))
     assert "s3cr3t-pw" not in str(exc) and type(exc) is TerminalError
-    long = raised_by(fail(TerminalError("x" * 10_000)))
-    assert len(str(long)) == ALERT_REASON_LIMIT and str(long).endswith("…")
+    long = raised_by(fail(TerminalError("x" * (ALERT_REASON_LIMIT + 5000))))
+    assert 1000 < len(str(long)) <= ALERT_REASON_LIMIT
 
 
 def test_given_a_database_error_quoting_a_value_when_a_handler_fails_then_terminal_without_the_value(db):
