@@ -64,6 +64,7 @@ _VERIFYPLUS = {
     "um_per_occurrence_limit": ("PHI", "policy data"),
     "firm_contact_name": ("PII", "firm contact's name"),
     "claim_set_up_assignee": ("PII", "Quickbase user (name, e-mail)"),
+    "verify_assignee": ("PII", "staff member's name"),
     "verify_adjuster_name": ("PII", "adjuster's name"),
     "injury_adjuster_name": ("PII", "adjuster's name"),
     "property_adjuster_name": ("PII", "adjuster's name"),

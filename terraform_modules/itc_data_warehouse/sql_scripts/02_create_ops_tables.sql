@@ -69,7 +69,7 @@ COMMENT ON COLUMN ops.rejected_records.line_number IS '1-based line of the recor
 COMMENT ON COLUMN ops.rejected_records.record_key IS 'Natural key of the record when it could be read (e.g. document id).';
 COMMENT ON COLUMN ops.rejected_records.reason_code IS 'Machine-readable reason (missing_key, bad_type, bad_timestamp, nul_byte, too_long, duplicate_key, ...).';
 COMMENT ON COLUMN ops.rejected_records.field_name IS 'The field at fault, when one.';
-COMMENT ON COLUMN ops.rejected_records.offending_value IS 'The offending value, truncated; "[REDACTED PHI]" when the field is PHI.';
+COMMENT ON COLUMN ops.rejected_records.offending_value IS 'The offending value, truncated, only for a field on the allow-list itc_common_utilities.phi.REJECT_VALUE_FIELDS (ids, times, flags, counts); for any other field its JSON type and length (e.g. "string, 48 chars"), never the value.';
 COMMENT ON COLUMN ops.rejected_records.detail IS 'Human-readable explanation.';
 COMMENT ON COLUMN ops.rejected_records.rejected_at IS 'When it was rejected.';
 

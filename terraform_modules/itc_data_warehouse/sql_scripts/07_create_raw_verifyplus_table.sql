@@ -94,7 +94,7 @@ COMMENT ON COLUMN raw.verifyplus.claim_days_to_close IS 'Quickbase "Claim Days t
 COMMENT ON COLUMN raw.verifyplus.injury_adjuster_name IS 'Quickbase "Injury Adjuster Name": Injury adjuster (PII).';
 COMMENT ON COLUMN raw.verifyplus.property_adjuster_name IS 'Quickbase "Property Adjuster Name": Property adjuster (PII).';
 COMMENT ON COLUMN raw.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open.';
-COMMENT ON COLUMN raw.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification.';
+COMMENT ON COLUMN raw.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification (PII).';
 COMMENT ON COLUMN raw.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status.';
 COMMENT ON COLUMN raw.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts.';
 COMMENT ON COLUMN raw.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts.';

@@ -107,7 +107,7 @@ COMMENT ON COLUMN curated.verifyplus.claim_days_to_close IS 'Quickbase "Claim Da
 COMMENT ON COLUMN curated.verifyplus.injury_adjuster_name IS 'Quickbase "Injury Adjuster Name": Injury adjuster (PII).';
 COMMENT ON COLUMN curated.verifyplus.property_adjuster_name IS 'Quickbase "Property Adjuster Name": Property adjuster (PII).';
 COMMENT ON COLUMN curated.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open. Not PHI.';
-COMMENT ON COLUMN curated.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification (PII).';
 COMMENT ON COLUMN curated.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts. Not PHI.';

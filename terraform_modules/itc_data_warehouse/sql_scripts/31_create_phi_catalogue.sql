@@ -41,6 +41,7 @@ INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, re
     ('raw', 'verifyplus', 'um_per_occurrence_limit', 'PHI', 'policy data'),
     ('raw', 'verifyplus', 'firm_contact_name', 'PII', 'firm contact''s name'),
     ('raw', 'verifyplus', 'claim_set_up_assignee', 'PII', 'Quickbase user (name, e-mail)'),
+    ('raw', 'verifyplus', 'verify_assignee', 'PII', 'staff member''s name'),
     ('raw', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name'),

@@ -105,7 +105,7 @@ COMMENT ON COLUMN ops.rejected_records.line_number IS '1-based line of the recor
 COMMENT ON COLUMN ops.rejected_records.record_key IS 'Natural key of the record when it could be read (e.g. document id).';
 COMMENT ON COLUMN ops.rejected_records.reason_code IS 'Machine-readable reason (missing_key, bad_type, bad_timestamp, nul_byte, too_long, duplicate_key, ...).';
 COMMENT ON COLUMN ops.rejected_records.field_name IS 'The field at fault, when one.';
-COMMENT ON COLUMN ops.rejected_records.offending_value IS 'The offending value, truncated; "[REDACTED PHI]" when the field is PHI.';
+COMMENT ON COLUMN ops.rejected_records.offending_value IS 'The offending value, truncated, only for a field on the allow-list itc_common_utilities.phi.REJECT_VALUE_FIELDS (ids, times, flags, counts); for any other field its JSON type and length (e.g. "string, 48 chars"), never the value.';
 COMMENT ON COLUMN ops.rejected_records.detail IS 'Human-readable explanation.';
 COMMENT ON COLUMN ops.rejected_records.rejected_at IS 'When it was rejected.';
 
@@ -146,7 +146,7 @@ COMMENT ON COLUMN ops.view_refreshes.refreshed_at IS 'When the refresh finished.
 COMMENT ON COLUMN ops.view_refreshes.duration_ms IS 'Refresh duration in milliseconds.';
 COMMENT ON COLUMN ops.view_refreshes.row_count IS 'Rows in the view after the refresh.';
 COMMENT ON COLUMN ops.view_refreshes.concurrent IS 'True when refreshed with REFRESH ... CONCURRENTLY (readers not blocked).';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('02_create_ops_tables.sql', '9a0c760e735c8abb60ec77f5fe3633f9a70ba0dca787fcb8c9d943e711924d33');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('02_create_ops_tables.sql', '767df7b7913577114b76b0d473fb4e6d5433e208dab2ccd1d60e3262b68782f8');
 
 -- ==== 03_create_raw_cases_table.sql ====
 -- Exchange documents: one row per document version.
@@ -373,7 +373,7 @@ COMMENT ON COLUMN raw.verifyplus.claim_days_to_close IS 'Quickbase "Claim Days t
 COMMENT ON COLUMN raw.verifyplus.injury_adjuster_name IS 'Quickbase "Injury Adjuster Name": Injury adjuster (PII).';
 COMMENT ON COLUMN raw.verifyplus.property_adjuster_name IS 'Quickbase "Property Adjuster Name": Property adjuster (PII).';
 COMMENT ON COLUMN raw.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open.';
-COMMENT ON COLUMN raw.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification.';
+COMMENT ON COLUMN raw.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification (PII).';
 COMMENT ON COLUMN raw.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status.';
 COMMENT ON COLUMN raw.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts.';
 COMMENT ON COLUMN raw.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts.';
@@ -385,7 +385,7 @@ COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse ha
 COMMENT ON COLUMN raw.verifyplus._load_id IS 'Lineage: ops.load_runs.load_id of the load that wrote this row.';
 COMMENT ON COLUMN raw.verifyplus._source_key IS 'Lineage: S3 key of the snapshot file.';
 COMMENT ON COLUMN raw.verifyplus._loaded_at IS 'Lineage: when this row was written.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('07_create_raw_verifyplus_table.sql', 'c082cbc169771c4354d82ae287d8600ecf19e15120baab6527d52711c4497047');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('07_create_raw_verifyplus_table.sql', 'fa296b1ddbf99913a0cee621e002f618436c0b3593ad7b0755ece018b580fb65');
 
 -- ==== 08_create_copy_column_comments_procedure.sql ====
 -- Column comments are written once, on the relation that defines a column, and copied to the
@@ -772,7 +772,7 @@ COMMENT ON COLUMN curated.verifyplus.claim_days_to_close IS 'Quickbase "Claim Da
 COMMENT ON COLUMN curated.verifyplus.injury_adjuster_name IS 'Quickbase "Injury Adjuster Name": Injury adjuster (PII).';
 COMMENT ON COLUMN curated.verifyplus.property_adjuster_name IS 'Quickbase "Property Adjuster Name": Property adjuster (PII).';
 COMMENT ON COLUMN curated.verifyplus.verify_time_open IS 'Quickbase "Verify Time Open": Time the verification was open. Not PHI.';
-COMMENT ON COLUMN curated.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification. Not PHI.';
+COMMENT ON COLUMN curated.verifyplus.verify_assignee IS 'Quickbase "Verify Assignee": Staff member assigned to verification (PII).';
 COMMENT ON COLUMN curated.verifyplus.documentation_status IS 'Quickbase "Documentation Status": Documentation status. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.number_of_attempts IS 'Quickbase "Number of Attempts": Contact attempts. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.number_of_attempted_calls IS 'Quickbase "Number of Attempted Calls": Call attempts. Not PHI.';
@@ -786,7 +786,7 @@ COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is bi
 COMMENT ON COLUMN curated.verifyplus.billing_month IS 'Billing month of the request, YYYY-MM: the calendar month of request_created_datetime in the business time zone (ref.billing_month), whatever the session TimeZone; null when the creation time is unknown. Indexed. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the request''s raw.verifyplus row. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '15e445dba4802943d92f4ff70848840b534eb1651c8a8343b32f8b79faeba586');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '5fd813101737a05f48a740f4458080e8db8de7332c3ecc8e04c1acb8e6b10362');
 
 -- ==== 21_create_ref_price_list.sql ====
 -- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
@@ -1764,6 +1764,7 @@ INSERT INTO ops.phi_columns (table_schema, table_name, column_name, category, re
     ('raw', 'verifyplus', 'um_per_occurrence_limit', 'PHI', 'policy data'),
     ('raw', 'verifyplus', 'firm_contact_name', 'PII', 'firm contact''s name'),
     ('raw', 'verifyplus', 'claim_set_up_assignee', 'PII', 'Quickbase user (name, e-mail)'),
+    ('raw', 'verifyplus', 'verify_assignee', 'PII', 'staff member''s name'),
     ('raw', 'verifyplus', 'verify_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'injury_adjuster_name', 'PII', 'adjuster''s name'),
     ('raw', 'verifyplus', 'property_adjuster_name', 'PII', 'adjuster''s name'),
@@ -1785,7 +1786,7 @@ WHERE EXISTS (SELECT 1 FROM pg_attribute AS a
 COMMENT ON COLUMN raw.cases.client_id IS 'Case management: client id in the firm''s system (PHI).';
 COMMENT ON COLUMN raw.cases.related_insurance_id IS 'Case management: related insurance id (PHI).';
 COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse has no column for yet, by Quickbase label (reported at load); unreviewed, so treated as PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', 'cced1b2f3aed193f126256d96b59bd552a5a409c91c44cf28d89c1217e82fbdd');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', '6c1d028a27216d1d4d15512659834ebd86a6e9e1642786a683925ef61ec66a74');
 
 -- ==== 32_create_deidentified_views.sql ====
 -- De-identified curated views for analysts (DESIGN.md §6): schema curated_deid, one view per curated
