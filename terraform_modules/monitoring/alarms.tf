@@ -125,6 +125,15 @@ locals {
       }
     },
     {
+      for source in var.sources : "manifests_refused/${source}" => {
+        name        = "${var.name_prefix}-${source}-manifest-refused"
+        description = "A ${source} snapshot manifest failed its KMS signature check (unsigned, altered or forged) and was refused: see ops.load_runs (status refused)."
+        threshold   = 0
+        id          = "refused"
+        expression  = "SELECT SUM(ManifestsRefused) FROM \"${local.ns}\" WHERE Source = '${source}'"
+      }
+    },
+    {
       "quality_check_failures" = {
         name        = "${var.name_prefix}-quality-check-failures"
         description = "A warehouse quality check failed: see ops.quality_results for the Check and its details."
