@@ -124,13 +124,16 @@ def empty_buckets(endpoint: str) -> int:
     access-log bucket holds the logs moto delivered during the apply). Terraform's destroy keeps failing
     on a non-empty bucket on purpose (no force_destroy on audit data); emptying is this harness's job.
     The bucket policies go first: they deny plain-HTTP requests (aws:SecureTransport), which moto
-    enforces, and the harness talks HTTP to it. Returns the number of versions deleted."""
+    enforces, and the harness talks HTTP to it; then access logging, or the destroy's own calls would
+    be logged into the access-log bucket again. Returns the number of versions deleted."""
     import boto3
 
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **_boto_credentials())
     deleted = 0
     for bucket in s3.list_buckets().get("Buckets", []):
         s3.delete_bucket_policy(Bucket=bucket["Name"])
+        # moto delivers access logs for the destroy's own calls too: stop delivery before emptying
+        s3.put_bucket_logging(Bucket=bucket["Name"], BucketLoggingStatus={})
         pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"])
         for page in pages:
             for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
