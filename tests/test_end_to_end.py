@@ -10,8 +10,8 @@ product.
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
@@ -79,7 +79,8 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     """GIVEN 150 synthetic Exchange demands in moto and 90 synthetic Verify+ requests in the simulator
     WHEN `itc run` extracts both, loads each new snapshot, refreshes and checks quality
     THEN every invoice line's quantity equals the count computed here from the generators, per
-    month, firm and product, and so do the unit ledger's units (analytics.billable_units, invoice_units); rejected records are quarantined, not lost; the quality checks pass;
+    month, firm and product, and so do the unit ledger's units (analytics.billable_units, invoice_units);
+    rejected records are quarantined, not lost; the quality checks pass;
     and the invoice CSV holds the same lines. A second run and a replay change nothing."""
     seeded = demo.seed_exchange(DEMANDS, SEED)
 

@@ -52,10 +52,9 @@ module "verifyplus_pipeline" {
     client_security_group_id = "sg-0123456789abcdef0"
   }
 
-  qb_realm            = "example.quickbase.com"
-  qb_table_id         = "bexample01"
-  qb_report_id        = "7"
-  qb_token_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:itc/example/quickbase-token-AbCdEf"
+  qb_realm     = "example.quickbase.com"
+  qb_table_id  = "bexample01"
+  qb_report_id = "7"
 
   tags = { Project = "itc", Environment = "example" }
 }
