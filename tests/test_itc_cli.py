@@ -102,7 +102,8 @@ def test_given_a_closed_month_when_it_is_closed_again_then_the_error_says_it_is_
 
 def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_service_logins(db_dsn, monkeypatch):
     """GIVEN the local stack's admin DSN WHEN itc runs a load / a refresh THEN the handler connects as
-    itc_loader / itc_refresher (never the superuser), and migrations and extracts keep the admin DSN."""
+    itc_loader_demand / itc_loader_verifyplus / itc_refresher (never the superuser), and migrations and
+    extracts keep the admin DSN."""
     import os
 
     import psycopg2

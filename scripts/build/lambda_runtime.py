@@ -31,7 +31,7 @@ LAMBDA_LIKE_ENV = {
     "ITC_DB_HOST": "itc-beta.placeholder.invalid",
     "ITC_DB_PORT": "5432",
     "ITC_DB_NAME": "itc",
-    "ITC_DB_USER": "itc_loader",
+    "ITC_DB_USER": "itc_loader_demand",
     "ITC_DB_IAM_AUTH": "true",
     "ITC_DB_SSLROOTCERT": "/opt/python/rds-ca/global-bundle.pem",
 }

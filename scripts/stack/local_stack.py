@@ -265,8 +265,8 @@ def stack_env(state: StackState) -> dict[str, str]:
         MAC_KEY_ENV: LOCAL_MAC_KEY_ALIAS,  # created in moto by ensure_local_mac_key
     }
     if state.database_url:
-        # the embedded cluster's superuser: migrations and `itc access` use it; the pipelines'
-        # handlers are run as their own service logins (itc_loader, itc_refresher) by itc_jobs
+        # the embedded cluster's superuser: migrations and `itc access` use it; the pipelines' handlers
+        # are run as their own service logins (itc_loader_demand / _verifyplus, itc_refresher) by itc_jobs
         env["ITC_DATABASE_URL"] = state.database_url
         env["ITC_ADMIN_DATABASE_URL"] = state.database_url
     if "moto" in state.services:

@@ -26,9 +26,8 @@ from psycopg2 import sql
 from scripts.paths import LOCAL
 
 SECRETS_DIR = LOCAL / "secrets"
-# itc_loader_demand / itc_loader_verifyplus: each source's loads (script 50); itc_loader: kept for the tools
-# and tests that still log in as it (no deployed function does)
-SERVICE_LOGINS = ("itc_loader", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "itc_migrator")
+# itc_loader_demand / itc_loader_verifyplus: each source's loads (script 50)
+SERVICE_LOGINS = ("itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "itc_migrator")
 
 
 class ServiceLoginError(ValueError):

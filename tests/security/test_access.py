@@ -87,7 +87,8 @@ def test_given_request_without_reason_or_approver_when_granted_then_refused_and_
     assert audit(db, analyst_name) == []
 
 
-@pytest.mark.parametrize("name", ["itc_loader", "phi_reader", "raw_read_only", "postgres", "Robert'); DROP", "ab"])
+@pytest.mark.parametrize("name", ["itc_loader_demand", "phi_reader", "raw_read_only", "postgres", "Robert'); DROP",
+                                  "ab"])
 def test_given_service_or_invalid_name_when_granted_then_refused(db, name):
     """GIVEN a service role, a group, the superuser or a malformed name WHEN granted THEN refused, unchanged."""
     with pytest.raises(access.AccessError):
@@ -149,13 +150,13 @@ def test_given_logins_when_listed_then_built_in_and_service_logins_are_labelled_
     assert listed[rogue].kind == "analyst" and listed[rogue].findings == ("NO AUDIT RECORD", "NO EXPIRY")
     assert listed[phi].groups == ("phi_reader",) and "NO AUDIT RECORD" in listed[phi].findings
     assert (listed["postgres"].kind, listed["postgres"].groups, listed["postgres"].findings) == ("built-in", (), ())
-    for name in ("itc_loader", "itc_refresher", "itc_migrator", service):
+    for name in ("itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "itc_migrator", service):
         assert (listed[name].kind, listed[name].findings) == ("service", ()), name
-    assert listed["itc_loader"].note.startswith("Login of the pipelines' loads")
+    assert listed["itc_loader_demand"].note.startswith("Login of the demand load function")
     assert "itc_analyst" not in listed and "phi_reader" not in listed
     lines = {line.split()[0]: line for line in table.splitlines()[1:-1]}
     assert "NEVER" not in lines["postgres"] and "NO AUDIT RECORD" not in lines["postgres"]
-    assert " built-in " in lines["postgres"] and " service " in lines["itc_loader"]
+    assert " built-in " in lines["postgres"] and " service " in lines["itc_loader_demand"]
     assert "NO AUDIT RECORD, NO EXPIRY" in lines[rogue] and "NO AUDIT RECORD" not in lines[analyst_name]
 
 
@@ -202,13 +203,13 @@ def test_given_a_role_admin_of_the_analyst_group_without_its_privileges_when_gra
 
 def test_given_an_admin_dsn_that_cannot_create_roles_when_granting_then_refused_naming_the_login(
         db_dsn, monkeypatch, capsys):
-    """GIVEN ITC_ADMIN_DATABASE_URL logging in as itc_loader WHEN `itc access grant` runs
+    """GIVEN ITC_ADMIN_DATABASE_URL logging in as itc_loader_demand WHEN `itc access grant` runs
     THEN it exits 1 saying that login may not create roles and what to set instead; nothing is created."""
-    monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", local_login_dsn(db_dsn, "itc_loader"))
+    monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", local_login_dsn(db_dsn, "itc_loader_demand"))
     code = access.main(["grant", "jdoe_admin_test", "--granted-by", "Dana", "--reason", "JIRA-1"])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.startswith("error: the admin connection logs in as itc_loader, which may not create roles")
+    assert err.startswith("error: the admin connection logs in as itc_loader_demand, which may not create roles")
     assert "RDS master user or a role with CREATEROLE" in err
 
 

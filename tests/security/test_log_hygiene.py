@@ -1,12 +1,13 @@
 """Secrets and PHI never reach logs or error messages (issue #7, DESIGN.md §6).
 
 A small full run in process — the Lambda handlers called with their state machines' events: both
-extracts (moto server over HTTP, Quickbase simulator over HTTP), both loads AS itc_loader, refresh and
-quality AS itc_refresher (each logging in with its own password) — plus the failures an operator
-meets (a wrong Quickbase token, a wrong database password, a login refused a privilege). Every log
-line the handlers write and every error message is captured; none may contain the Quickbase token,
-a database password, a DSN with a password, the AWS secret key, or any PHI value of the synthetic
-data (read back from the warehouse's PHI columns after the load)."""
+extracts (moto server over HTTP, Quickbase simulator over HTTP), each load AS its source's login
+(itc_loader_demand, itc_loader_verifyplus), refresh and quality AS itc_refresher (each logging in with
+its own password) — plus the failures an operator meets (a wrong Quickbase token, a wrong database
+password, a login refused a privilege). Every log line the handlers write and every error message is
+captured; none may contain the Quickbase token, a database password, a DSN with a password, the AWS
+secret key, or any PHI value of the synthetic data (read back from the warehouse's PHI columns after
+the load)."""
 
 from __future__ import annotations
 
@@ -46,13 +47,15 @@ def module_handler(component: str) -> Any:
 def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then_no_secret_or_phi(
         priced_db_dsn: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """GIVEN secrets (Quickbase token, role passwords, AWS key) and synthetic PHI
-    WHEN extract → load (itc_loader) → refresh → quality (itc_refresher) run, and then a wrong token, a
+    WHEN extract → load (each source's loader login) → refresh → quality (itc_refresher) run, and then a wrong token, a
     wrong password and a missing privilege fail THEN no log line or error message contains any of them."""
     token, aws_secret = "qbtok-" + secrets.token_hex(16), "awssecret-" + secrets.token_hex(16)
     service_logins.set_service_passwords(priced_db_dsn)
-    loader_dsn = service_logins.local_login_dsn(priced_db_dsn, "itc_loader")
+    loader_dsns = {source: service_logins.local_login_dsn(priced_db_dsn, jobs.SERVICE_LOGINS[source])
+                   for source in SOURCES}
     refresher_dsn = service_logins.local_login_dsn(priced_db_dsn, "itc_refresher")
-    passwords = [service_logins.local_password(r) for r in ("itc_loader", "itc_refresher")]
+    passwords = [service_logins.local_password(r)
+                 for r in (*(jobs.SERVICE_LOGINS[source] for source in SOURCES), "itc_refresher")]
     dataset = VerifyPlusDataset(SyntheticConfig(records=REQUESTS, seed=SEED, start_month=demo.START_MONTH,
                                                 months=demo.MONTHS))
     errors: list[str] = []
@@ -62,7 +65,7 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
     with QuickbaseSimulator(dataset, token=token, realm=local_stack.LOCAL_QB_REALM,
                             table_id=local_stack.LOCAL_QB_TABLE_ID, report_id=local_stack.LOCAL_QB_REPORT_ID,
                             page_cap=20) as sim:
-        env = local_stack.stack_env(local_stack.StackState(database_url=loader_dsn)) | {
+        env = local_stack.stack_env(local_stack.StackState(database_url=loader_dsns["demand"])) | {
             "AWS_ENDPOINT_URL": moto_url, "ITC_QB_BASE_URL": sim.base_url, "ITC_QB_TOKEN": token,
             "AWS_SECRET_ACCESS_KEY": aws_secret, "LOG_LEVEL": "DEBUG"}
         for name, value in env.items():
@@ -76,6 +79,7 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
                 summaries.append(module_handler(source)({"mode": "extract", "run_id": "hygiene-1"}, None))
             for manifest in jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"]):
                 event = jobs.object_created_event(manifest) | {"mode": "load"}
+                monkeypatch.setenv("ITC_DATABASE_URL", loader_dsns[manifest.source])
                 summaries.append(module_handler(manifest.source)(event, None))
             monkeypatch.setenv("ITC_DATABASE_URL", refresher_dsn)
             summaries.append(module_handler("orchestrator")({"mode": "refresh"}, None))
@@ -87,11 +91,12 @@ def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then
             errors += failure(lambda: module_handler("verifyplus")({"mode": "extract", "run_id": "hygiene-2"}, None))
             monkeypatch.setenv("ITC_QB_TOKEN", token)
             wrong_password = "pw-" + secrets.token_hex(12)
-            monkeypatch.setenv("ITC_DATABASE_URL", re.sub(r":[^:@/]+@", f":{wrong_password}@", loader_dsn, count=1))
             manifest = jobs.list_manifests(s3, env["ITC_LANDING_BUCKET"])[0]
+            wrong_dsn = re.sub(r":[^:@/]+@", f":{wrong_password}@", loader_dsns[manifest.source], count=1)
+            monkeypatch.setenv("ITC_DATABASE_URL", wrong_dsn)
             event = jobs.object_created_event(manifest) | {"mode": "load"}
             errors += failure(lambda: module_handler(manifest.source)(event, None))
-            monkeypatch.setenv("ITC_DATABASE_URL", loader_dsn)  # the loader may not refresh
+            monkeypatch.setenv("ITC_DATABASE_URL", loader_dsns["demand"])  # a loader may not refresh
             errors += failure(lambda: module_handler("orchestrator")({"mode": "refresh"}, None))
 
     assert any(load["status"] == "loaded" for s in summaries for load in s.get("loads", []))

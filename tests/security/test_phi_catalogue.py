@@ -111,8 +111,8 @@ def test_given_deid_view_exposing_phi_when_baseline_runs_then_refused_naming_it(
 def test_given_new_script_when_runner_applies_it_then_baseline_owns_and_grants_new_objects(db, db_dsn, tmp_path):
     """GIVEN a migrated warehouse and a new script creating a raw table (one catalogued-later column) and an
     analytics table WHEN the runner applies it THEN itc_migrator owns both, analysts read the analytics
-    table, the loader writes the raw table, and raw_read_only reads its columns (PHI review is the
-    catalogue's job: the data-dictionary test above fails when its comment says PHI)."""
+    table, no loader login writes the raw table until script 50's grants name it, and raw_read_only reads
+    its columns (PHI review is the catalogue's job: the data-dictionary test above fails when its comment says PHI)."""
     scripts = tmp_path / "sql"
     shutil.copytree(SQL_SCRIPTS, scripts)
     (scripts / "90_add_things.sql").write_text(
@@ -126,10 +126,10 @@ def test_given_new_script_when_runner_applies_it_then_baseline_owns_and_grants_n
         assert cur.fetchall() == [("thing_counts", "itc_migrator"), ("things", "itc_migrator")]
         cur.execute("SELECT has_table_privilege('itc_analyst', 'analytics.thing_counts', 'SELECT'),"
                     " has_table_privilege('itc_analyst', 'analytics.thing_counts', 'INSERT'),"
-                    " has_table_privilege('itc_loader', 'raw.things', 'INSERT'),"
+                    " has_table_privilege('itc_loader_demand', 'raw.things', 'INSERT'),"
                     " has_column_privilege('raw_read_only', 'raw.things', 'note', 'SELECT'),"
                     " has_table_privilege('itc_analyst', 'raw.things', 'SELECT')")
-        assert cur.fetchone() == (True, False, True, True, False)
+        assert cur.fetchone() == (True, False, False, True, False)
 
 
 def test_redaction_stores_values_only_for_the_allow_list():

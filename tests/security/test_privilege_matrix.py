@@ -91,7 +91,7 @@ def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]
             cur.execute(f'GRANT phi_reader TO "{phi_analyst}"')
             cur.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE itc_finance").format(
                 sql.Identifier(finance), sql.Literal(finance_password)))
-        yield {"itc_migrator": dsns["itc_migrator"], "itc_loader": dsns["itc_loader"],
+        yield {"itc_migrator": dsns["itc_migrator"],
                "itc_loader_demand": dsns["itc_loader_demand"], "itc_loader_verifyplus": dsns["itc_loader_verifyplus"],
                "itc_refresher": dsns["itc_refresher"], "analyst": dsns[analyst],
                "analyst+phi_reader": dsns[phi_analyst], "finance": login_dsn(admin, finance, finance_password)}
@@ -106,7 +106,7 @@ def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]
 # ------------------------------------------------------------------------------------------ the policy
 
 SCHEMAS = ("raw", "curated", "curated_deid", "analytics", "ref", "ops")
-ROLES = ("itc_migrator", "itc_loader", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "analyst",
+ROLES = ("itc_migrator", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "analyst",
          "analyst+phi_reader", "finance")
 ACTIONS = ("SELECT", "PHI", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP", "REFRESH", "REFRESH_FN")
 LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE": "T", "DROP": "X",
@@ -154,16 +154,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
             return "refused"
         return "ok"
     allowed: set[str] = set()
-    if role == "itc_loader":
-        if obj.schema == "raw":
-            allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
-        elif obj.qualified == "ops.load_runs":
-            allowed = {"SELECT", "INSERT", "UPDATE"}
-        elif obj.qualified == "ops.latest_loads":  # the ordering guard
-            allowed = {"SELECT"}
-        elif obj.qualified == "ops.rejected_records":
-            allowed = {"SELECT", "INSERT"}
-    elif role in SOURCE_LOADER_TABLES:
+    if role in SOURCE_LOADER_TABLES:
         if obj.qualified in SOURCE_LOADER_TABLES[role]:
             allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
         elif obj.qualified in ("ops.load_runs", "ops.rejected_records"):  # no UPDATE: ops.finish_load_run
@@ -194,16 +185,16 @@ EXPECTED_CREATE = {  # role -> schemas it may create objects in
     "itc_migrator": set(SCHEMAS),
 }
 # itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (script 41)
-EXPECTED_TEMP = {"itc_migrator": True, "itc_loader": True, "itc_loader_demand": True, "itc_loader_verifyplus": True,
+EXPECTED_TEMP = {"itc_migrator": True, "itc_loader_demand": True, "itc_loader_verifyplus": True,
                  "itc_refresher": False, "analyst": False, "analyst+phi_reader": False, "finance": False}
 EXPECTED_SET_ROLE = {  # role -> which of these it may SET ROLE to
-    "itc_migrator": set(), "itc_loader": set(), "itc_loader_demand": set(), "itc_loader_verifyplus": set(),
+    "itc_migrator": set(), "itc_loader_demand": set(), "itc_loader_verifyplus": set(),
     "itc_refresher": {"all_read_only"},
     "analyst": {"itc_analyst"}, "analyst+phi_reader": {"itc_analyst", "phi_reader"}, "finance": {"itc_finance"},
 }
 CLOSES_MONTHS = {"itc_migrator", "finance"}
-SET_ROLE_TARGETS = ("itc_migrator", "itc_loader", "itc_loader_demand", "phi_reader", "itc_analyst", "itc_finance",
-                    "all_read_only")
+SET_ROLE_TARGETS = ("itc_migrator", "itc_loader_demand", "itc_loader_verifyplus", "phi_reader", "itc_analyst",
+                    "itc_finance", "all_read_only")
 
 
 def discover(conn: psycopg2.extensions.connection) -> list[Obj]:
@@ -396,7 +387,7 @@ def test_given_the_demand_billing_base_when_each_login_reads_it_then_only_phi_re
     }
 
 
-@pytest.mark.parametrize("role", ["itc_loader", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher"])
+@pytest.mark.parametrize("role", ["itc_loader_demand", "itc_loader_verifyplus", "itc_refresher"])
 def test_pipeline_logins_are_not_owners_or_superusers(role, role_logins):
     """GIVEN a pipeline login WHEN it connects THEN it is neither superuser nor owner of anything, nor able to
     create roles or databases (pipelines never connect as the owner or master user)."""
@@ -409,3 +400,51 @@ def test_pipeline_logins_are_not_owners_or_superusers(role, role_logins):
                     "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)")
         assert cur.fetchone()[0] == 0
     conn.close()
+
+
+# what the security baseline and script 50 gave the legacy login itc_loader before it was retired
+LEGACY_LOADER_GRANTS = """
+GRANT USAGE ON SCHEMA raw, ops TO itc_loader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA raw TO itc_loader;
+GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
+GRANT SELECT ON ops.latest_loads TO itc_loader;
+GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;
+GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb) TO itc_loader;
+ALTER DEFAULT PRIVILEGES FOR ROLE itc_migrator IN SCHEMA raw GRANT ALL ON TABLES TO itc_loader;
+"""
+
+
+def test_given_the_legacy_itc_loader_with_its_old_grants_when_the_baseline_runs_then_it_holds_nothing(db):
+    """GIVEN a cluster migrated before the per-source logins: itc_loader exists with what it was granted
+    (raw DML, ops records, CONNECT/TEMPORARY, default privileges) WHEN the security baseline runs THEN
+    itc_loader holds no privilege in the database (nothing left but DROP OWNED / DROP ROLE), and a new
+    cluster's migrations never create it."""
+    with db.cursor() as cur:
+        cur.execute("SELECT to_regrole('itc_loader') IS NULL")
+        if cur.fetchone()[0]:  # a cluster migrated after the change: create the legacy login (rolled back)
+            cur.execute("CREATE ROLE itc_loader LOGIN")
+        cur.execute(LEGACY_LOADER_GRANTS)
+        cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO itc_loader").format(
+            sql.Identifier(db.info.dbname)))
+        cur.execute("SELECT has_table_privilege('itc_loader', 'raw.cases', 'INSERT')")
+        assert cur.fetchone()[0] is True
+        cur.execute("CALL ops.apply_security_baseline()")
+        cur.execute("""
+            SELECT has_schema_privilege('itc_loader', 'raw', 'USAGE'),
+                   has_schema_privilege('itc_loader', 'ops', 'USAGE'),
+                   has_table_privilege('itc_loader', 'raw.cases', 'INSERT'),
+                   has_table_privilege('itc_loader', 'ops.load_runs', 'SELECT, INSERT, UPDATE'),
+                   has_table_privilege('itc_loader', 'ops.rejected_records', 'INSERT'),
+                   has_function_privilege('itc_loader',
+                       'ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)', 'EXECUTE'),
+                   has_database_privilege('itc_loader', current_database(), 'CONNECT, TEMPORARY')""")
+        assert cur.fetchone() == (False,) * 7
+        cur.execute("SELECT count(*) FROM pg_default_acl, aclexplode(defaclacl) AS a "
+                    "WHERE a.grantee = 'itc_loader'::regrole")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM pg_shdepend WHERE refobjid = 'itc_loader'::regrole "
+                    "AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        assert cur.fetchone()[0] == 0, "a privilege of itc_loader is left in this database"
+    db.rollback()
+    sources = "".join(p.read_text(encoding="utf-8") for p in SQL_SCRIPTS.glob("[0-9]*.sql"))
+    assert "('itc_loader'," not in sources and "CREATE ROLE itc_loader " not in sources

@@ -39,7 +39,7 @@ class TlsServer:
     dbname: str
     loader_password: str
 
-    def url(self, sslmode: str, *, user: str = "itc_loader", password: str | None = None) -> str:
+    def url(self, sslmode: str, *, user: str = "itc_loader_demand", password: str | None = None) -> str:
         secret = password if password is not None else self.loader_password
         return (f"postgresql://{user}:{quote(secret, safe='')}@127.0.0.1:{local_pg.TLS_PORT}/{self.dbname}"
                 f"?sslmode={sslmode}")
@@ -47,7 +47,7 @@ class TlsServer:
 
 @pytest.fixture(scope="module")
 def tls_server() -> Iterator[TlsServer]:
-    """The TLS-only cluster with a migrated warehouse; itc_loader has its local password."""
+    """The TLS-only cluster with a migrated warehouse; itc_loader_demand has its local password."""
     c = local_pg.start("debian", tls=True)
     dbname = f"itc_tls_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(c.dsn("postgres"))
@@ -59,7 +59,7 @@ def tls_server() -> Iterator[TlsServer]:
         apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
-    password = service_logins.local_password("itc_loader")
+    password = service_logins.local_password("itc_loader_demand")
     service_logins.set_service_passwords(c.dsn(dbname))
     try:
         yield TlsServer(c.ca_file, dbname, password)
@@ -71,7 +71,7 @@ def tls_server() -> Iterator[TlsServer]:
 
 
 def test_given_tls_only_server_when_login_without_tls_then_refused(tls_server):
-    """GIVEN the TLS-only server WHEN itc_loader logs in over TCP with sslmode=disable (right password)
+    """GIVEN the TLS-only server WHEN itc_loader_demand logs in over TCP with sslmode=disable (right password)
     THEN the server refuses the connection for lack of encryption, and the error holds no password."""
     with pytest.raises(psycopg2.OperationalError) as refused:
         psycopg2.connect(tls_server.url("disable"))
@@ -81,13 +81,13 @@ def test_given_tls_only_server_when_login_without_tls_then_refused(tls_server):
 
 
 def test_given_generated_ca_when_verify_full_login_then_accepted_and_encrypted(tls_server):
-    """GIVEN the generated CA WHEN itc_loader logs in with sslmode=verify-full THEN the session is TLS 1.2+."""
+    """GIVEN the generated CA WHEN itc_loader_demand logs in with sslmode=verify-full THEN the session is TLS 1.2+."""
     conn = psycopg2.connect(tls_server.url("verify-full"), sslrootcert=str(tls_server.ca_file))
     with conn.cursor() as cur:
         cur.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         ssl, version = cur.fetchone()
         cur.execute("SELECT current_user")
-        assert cur.fetchone()[0] == "itc_loader"
+        assert cur.fetchone()[0] == "itc_loader_demand"
     conn.close()
     assert ssl is True
     assert version in ("TLSv1.2", "TLSv1.3")

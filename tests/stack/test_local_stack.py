@@ -19,7 +19,7 @@ from scripts.stack import local_pg, service_logins
 from scripts.stack.testdb import create_database, drop_database
 from tests.warehouse.kit import add_demand, ny
 
-SERVICE_ROLES = ("itc_loader", "itc_refresher")
+SERVICE_ROLES = ("itc_loader_demand", "itc_loader_verifyplus", "itc_refresher")
 
 
 @pytest.mark.slow

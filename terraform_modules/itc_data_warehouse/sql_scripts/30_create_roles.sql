@@ -18,9 +18,9 @@
 --                              no raw, no curated, no PHI. Every change it makes is audited (script 27).
 -- LOGIN roles (pipelines never connect as the owner or the master user):
 --   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
---   itc_loader     the two pipelines' loads: read/write raw, append ops load records, TEMP staging
 --   itc_refresher  the orchestrator: refreshes the materialized views through the SECURITY DEFINER
 --                  function ops.refresh_materialized_view, runs quality checks on non-PHI columns
+--   (the loads log in as the per-source logins itc_loader_demand / itc_loader_verifyplus: script 50)
 DO $roles$
 DECLARE
     r record;
@@ -37,7 +37,6 @@ BEGIN
             ('itc_analyst', false, 'Group of the analyst logins: analytics + de-identified curated; no PHI, no writes, no ops internals.'),
             ('itc_finance', false, 'Group of the finance logins: reads analytics and ref, edits prices and billing accounts, closes months, reads ops.finance_audit; no raw, curated or PHI. Every change audited.'),
             ('itc_migrator', true, 'Login: owner of every object of the ITC schemas; runs migrations (DDL).'),
-            ('itc_loader', true, 'Login of the pipelines'' loads: read/write raw, append to ops load records, TEMP staging; no DDL, no PHI outside raw.'),
             ('itc_refresher', true, 'Login of the orchestrator: refreshes materialized views through ops.refresh_materialized_view, runs quality checks; no PHI, no raw writes.')
         ) AS t(name, login, note)
     LOOP
@@ -65,7 +64,7 @@ BEGIN
 
     -- RDS: IAM database authentication for the pipeline logins only (the role exists only on RDS)
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
-        GRANT rds_iam TO itc_loader, itc_refresher;
+        GRANT rds_iam TO itc_refresher;
     END IF;
 END
 $roles$;

@@ -7,10 +7,12 @@
 -- Who can do what (tests/security/test_privilege_matrix.py tries every one of these for real):
 --   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
 --                  them: all DDL, DROP, REFRESH.
---   itc_loader     raw: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
---                  ops.load_runs: SELECT, INSERT, UPDATE; ops.latest_loads: SELECT;
---                  ops.rejected_records: SELECT, INSERT;
---                  TEMPORARY on the database (COPY staging tables).
+--   itc_loader_demand      (script 50, ops.apply_loader_login_grants) raw.cases, raw.metadata,
+--                          raw.templates, raw.audit: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
+--   itc_loader_verifyplus  (script 50) raw.verifyplus: SELECT, INSERT, UPDATE, DELETE;
+--                  both: ops.load_runs, ops.rejected_records: SELECT, INSERT of their own source's rows
+--                  only; EXECUTE ops.finish_load_run (no UPDATE); ops.latest_loads: SELECT; TEMPORARY on
+--                  the database (COPY staging tables).
 --   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
 --                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
 --                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
@@ -22,6 +24,11 @@
 --   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
 --                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
 --                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
+--   itc_loader     nothing: the legacy login of both loads, no longer created (script 30). Roles are
+--                  cluster-wide, so a cluster migrated before keeps it: where it exists this procedure
+--                  revokes everything it had (schemas, objects, default privileges, the database,
+--                  rds_iam). Then drop it: in each database of the cluster `DROP OWNED BY itc_loader;`,
+--                  then `DROP ROLE itc_loader;` (docs/access.md).
 --   PUBLIC         nothing: no CONNECT/TEMPORARY on the database, nothing in the ITC schemas, no
 --                  CREATE in schema public.
 CREATE PROCEDURE ops.apply_security_baseline()
@@ -30,9 +37,11 @@ SET search_path = pg_catalog, pg_temp
 AS $proc$
 DECLARE
     managed constant text[] := ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'];
+    -- plus the legacy login itc_loader where it still exists (see the header)
+    legacy_loader constant boolean := to_regrole('itc_loader') IS NOT NULL;
     grantees constant text := 'PUBLIC, raw_read_only, curated_deid_read_only, curated_read_only, '
         'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-        'itc_finance, itc_loader, itc_refresher';
+        'itc_finance, itc_refresher' || CASE WHEN legacy_loader THEN ', itc_loader' ELSE '' END;
     obj record;
     owner_role text;
 BEGIN
@@ -80,15 +89,14 @@ BEGIN
     END LOOP;
 
     -- 3. schemas
-    GRANT USAGE ON SCHEMA raw TO raw_read_only, phi_reader, itc_loader;
+    GRANT USAGE ON SCHEMA raw TO raw_read_only, phi_reader;
     GRANT USAGE ON SCHEMA curated TO curated_read_only, phi_reader;
     GRANT USAGE ON SCHEMA curated_deid TO curated_deid_read_only;
     GRANT USAGE ON SCHEMA analytics, ref TO analytics_read_only;
-    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher, itc_finance;
+    GRANT USAGE ON SCHEMA ops TO itc_refresher, itc_finance;
 
-    -- 4. raw and curated: the loader writes raw; phi_reader reads everything; the read-only groups
-    --    read the columns the PHI catalogue does not list
-    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA raw TO itc_loader;
+    -- 4. raw and curated: phi_reader reads everything; the read-only groups read the columns the PHI
+    --    catalogue does not list (the per-source loader logins write their own raw tables: step 11)
     GRANT SELECT ON ALL TABLES IN SCHEMA raw, curated TO phi_reader;
     FOR obj IN SELECT n.nspname, c.relname,
                       string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns
@@ -138,15 +146,14 @@ BEGIN
     END IF;
 
     -- 7. ops: what each pipeline records
+    --    (the loads' own rows: the per-source loader logins, step 11)
     IF to_regclass('ops.load_runs') IS NOT NULL THEN
-        GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
         GRANT SELECT ON ops.load_runs TO itc_refresher;
     END IF;
-    IF to_regclass('ops.latest_loads') IS NOT NULL THEN  -- the loader's ordering guard reads it too
-        GRANT SELECT ON ops.latest_loads TO itc_refresher, itc_loader;
+    IF to_regclass('ops.latest_loads') IS NOT NULL THEN
+        GRANT SELECT ON ops.latest_loads TO itc_refresher;
     END IF;
     IF to_regclass('ops.rejected_records') IS NOT NULL THEN
-        GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;
         GRANT SELECT ON ops.rejected_records TO itc_refresher;
     END IF;
     IF to_regclass('ops.quality_results') IS NOT NULL THEN
@@ -159,14 +166,17 @@ BEGIN
         GRANT EXECUTE ON FUNCTION ops.refresh_materialized_view(text, boolean) TO itc_refresher;
     END IF;
 
-    -- 8. the database: only ITC roles connect; only the loader creates (temporary) staging tables;
-    --    nobody but the owner creates in schema public. Needs the database owner or a superuser.
+    -- 8. the database: only ITC roles connect; only the loader logins (step 11) and the migrator (script
+    --    41) create (temporary) staging tables; nobody but the owner creates in schema public. Needs the
+    --    database owner or a superuser.
     BEGIN
         EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+        IF legacy_loader THEN
+            EXECUTE format('REVOKE ALL ON DATABASE %I FROM itc_loader', current_database());
+        END IF;
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO raw_read_only, curated_deid_read_only, curated_read_only, '
                        'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-                       'itc_finance, itc_migrator, itc_loader, itc_refresher', current_database());
-        EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO itc_loader', current_database());
+                       'itc_finance, itc_migrator, itc_refresher', current_database());
         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE NOTICE 'database-level privileges left unchanged: % is not the database owner', current_user;
@@ -177,7 +187,9 @@ BEGIN
     --    read-only groups come from the next run of this procedure (until then only phi_reader reads them)
     FOREACH owner_role IN ARRAY ARRAY['itc_migrator', current_user::text] LOOP
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE EXECUTE ON ROUTINES FROM PUBLIC', owner_role);
-        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO itc_loader', owner_role);
+        IF legacy_loader THEN  -- what earlier versions of this procedure gave the legacy login
+            EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw REVOKE ALL ON TABLES FROM itc_loader', owner_role);
+        END IF;
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw, curated GRANT SELECT ON TABLES TO phi_reader', owner_role);
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA curated_deid GRANT SELECT ON TABLES TO curated_deid_read_only', owner_role);
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
@@ -191,6 +203,15 @@ BEGIN
     -- 11. the per-source loader logins (script 50, once it exists): their own raw tables and ops rows
     IF to_regprocedure('ops.apply_loader_login_grants()') IS NOT NULL THEN
         CALL ops.apply_loader_login_grants();
+    END IF;
+
+    -- 12. the legacy login itc_loader, where it still exists: no IAM database authentication either
+    IF legacy_loader THEN
+        IF EXISTS (SELECT 1 FROM pg_auth_members WHERE roleid = to_regrole('rds_iam')
+                   AND member = 'itc_loader'::regrole) THEN
+            REVOKE rds_iam FROM itc_loader;
+        END IF;
+        RAISE NOTICE 'itc_loader is no longer used and now holds no privilege here: DROP OWNED BY itc_loader in each database of the cluster, then DROP ROLE itc_loader';
     END IF;
 END
 $proc$;

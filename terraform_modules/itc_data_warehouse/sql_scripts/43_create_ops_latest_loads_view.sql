@@ -23,5 +23,5 @@ FROM ops.load_runs AS r
 WHERE r.status = 'succeeded'
 ORDER BY r.source, r.finished_at DESC, r.load_id DESC;
 
-COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status, the dashboard and the loads'' ordering guard. SELECT: itc_refresher, itc_loader (and the owner).';
+COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status, the dashboard and the loads'' ordering guard. SELECT: itc_refresher, itc_loader_demand, itc_loader_verifyplus (and the owner).';
 CALL ops.copy_column_comments('ops.load_runs', 'ops.latest_loads');

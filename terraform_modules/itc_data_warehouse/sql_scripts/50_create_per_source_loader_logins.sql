@@ -11,8 +11,8 @@
 --                          ops.latest_loads: SELECT (the ordering guard); TEMPORARY (COPY staging).
 -- No DDL, no TRUNCATE, no other schema, no other source's tables. The grants are applied by
 -- ops.apply_loader_login_grants(), which the security baseline (script 34) calls when it exists.
--- itc_loader (script 30) stays for the local tools and tests that still log in as it, but no deployed
--- function uses it any more: its IAM database authentication (rds_iam) is revoked here.
+-- They replace the legacy login itc_loader, which no script creates any more; where an earlier migration
+-- left it, the security baseline revokes everything it had (script 34's header says how to drop it).
 
 DO $logins$
 DECLARE
@@ -31,16 +31,15 @@ BEGIN
         EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
     END LOOP;
 
-    -- RDS: the load functions authenticate with IAM as their own login; nothing deployed uses itc_loader
+    -- RDS: the load functions authenticate with IAM as their own login
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
         GRANT rds_iam TO itc_loader_demand, itc_loader_verifyplus;
-        REVOKE rds_iam FROM itc_loader;
     END IF;
 END
 $logins$;
 
 -- ops.load_runs: each per-source login sees and inserts its own source's rows only; every other role
--- (itc_loader, itc_refresher, the views' owner) is unchanged. The owner and superusers bypass RLS.
+-- (itc_refresher, the views' owner) is unchanged. The owner and superusers bypass RLS.
 ALTER TABLE ops.load_runs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY load_runs_other_roles ON ops.load_runs
     USING (current_user NOT IN ('itc_loader_demand', 'itc_loader_verifyplus'))
@@ -145,11 +144,10 @@ BEGIN
     GRANT SELECT, INSERT, UPDATE, DELETE ON raw.verifyplus TO itc_loader_verifyplus;
     GRANT SELECT, INSERT ON ops.load_runs, ops.rejected_records TO itc_loader_demand, itc_loader_verifyplus;
     GRANT SELECT ON ops.latest_loads TO itc_loader_demand, itc_loader_verifyplus;
-    -- itc_loader runs the same engine (local tools and tests): it finishes runs the same way
     GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)
-        TO itc_loader_demand, itc_loader_verifyplus, itc_loader;
+        TO itc_loader_demand, itc_loader_verifyplus;
     -- the rejected-records trigger runs as the loader and asks which source it loads
-    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus, itc_loader;
+    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus;
 
     BEGIN
         EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);

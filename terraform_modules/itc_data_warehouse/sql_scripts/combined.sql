@@ -1667,9 +1667,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_
 --                              no raw, no curated, no PHI. Every change it makes is audited (script 27).
 -- LOGIN roles (pipelines never connect as the owner or the master user):
 --   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
---   itc_loader     the two pipelines' loads: read/write raw, append ops load records, TEMP staging
 --   itc_refresher  the orchestrator: refreshes the materialized views through the SECURITY DEFINER
 --                  function ops.refresh_materialized_view, runs quality checks on non-PHI columns
+--   (the loads log in as the per-source logins itc_loader_demand / itc_loader_verifyplus: script 50)
 DO $roles$
 DECLARE
     r record;
@@ -1686,7 +1686,6 @@ BEGIN
             ('itc_analyst', false, 'Group of the analyst logins: analytics + de-identified curated; no PHI, no writes, no ops internals.'),
             ('itc_finance', false, 'Group of the finance logins: reads analytics and ref, edits prices and billing accounts, closes months, reads ops.finance_audit; no raw, curated or PHI. Every change audited.'),
             ('itc_migrator', true, 'Login: owner of every object of the ITC schemas; runs migrations (DDL).'),
-            ('itc_loader', true, 'Login of the pipelines'' loads: read/write raw, append to ops load records, TEMP staging; no DDL, no PHI outside raw.'),
             ('itc_refresher', true, 'Login of the orchestrator: refreshes materialized views through ops.refresh_materialized_view, runs quality checks; no PHI, no raw writes.')
         ) AS t(name, login, note)
     LOOP
@@ -1714,11 +1713,11 @@ BEGIN
 
     -- RDS: IAM database authentication for the pipeline logins only (the role exists only on RDS)
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
-        GRANT rds_iam TO itc_loader, itc_refresher;
+        GRANT rds_iam TO itc_refresher;
     END IF;
 END
 $roles$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', 'adf8ac0e32752d304d734752210606beb6fd5ee33cd7df9754ee039792d0809d');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', '1f06c142bb1d14fbf828b37cfea8b420a4c3d3e8f5647f734d3fe2400e641737');
 
 -- ==== 31_create_phi_catalogue.sql ====
 -- The PHI/PII catalogue inside the warehouse: the same list as
@@ -1889,10 +1888,12 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 -- Who can do what (tests/security/test_privilege_matrix.py tries every one of these for real):
 --   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
 --                  them: all DDL, DROP, REFRESH.
---   itc_loader     raw: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
---                  ops.load_runs: SELECT, INSERT, UPDATE; ops.latest_loads: SELECT;
---                  ops.rejected_records: SELECT, INSERT;
---                  TEMPORARY on the database (COPY staging tables).
+--   itc_loader_demand      (script 50, ops.apply_loader_login_grants) raw.cases, raw.metadata,
+--                          raw.templates, raw.audit: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
+--   itc_loader_verifyplus  (script 50) raw.verifyplus: SELECT, INSERT, UPDATE, DELETE;
+--                  both: ops.load_runs, ops.rejected_records: SELECT, INSERT of their own source's rows
+--                  only; EXECUTE ops.finish_load_run (no UPDATE); ops.latest_loads: SELECT; TEMPORARY on
+--                  the database (COPY staging tables).
 --   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
 --                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
 --                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
@@ -1904,6 +1905,11 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 --   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
 --                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
 --                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
+--   itc_loader     nothing: the legacy login of both loads, no longer created (script 30). Roles are
+--                  cluster-wide, so a cluster migrated before keeps it: where it exists this procedure
+--                  revokes everything it had (schemas, objects, default privileges, the database,
+--                  rds_iam). Then drop it: in each database of the cluster `DROP OWNED BY itc_loader;`,
+--                  then `DROP ROLE itc_loader;` (docs/access.md).
 --   PUBLIC         nothing: no CONNECT/TEMPORARY on the database, nothing in the ITC schemas, no
 --                  CREATE in schema public.
 CREATE PROCEDURE ops.apply_security_baseline()
@@ -1912,9 +1918,11 @@ SET search_path = pg_catalog, pg_temp
 AS $proc$
 DECLARE
     managed constant text[] := ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'];
+    -- plus the legacy login itc_loader where it still exists (see the header)
+    legacy_loader constant boolean := to_regrole('itc_loader') IS NOT NULL;
     grantees constant text := 'PUBLIC, raw_read_only, curated_deid_read_only, curated_read_only, '
         'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-        'itc_finance, itc_loader, itc_refresher';
+        'itc_finance, itc_refresher' || CASE WHEN legacy_loader THEN ', itc_loader' ELSE '' END;
     obj record;
     owner_role text;
 BEGIN
@@ -1962,15 +1970,14 @@ BEGIN
     END LOOP;
 
     -- 3. schemas
-    GRANT USAGE ON SCHEMA raw TO raw_read_only, phi_reader, itc_loader;
+    GRANT USAGE ON SCHEMA raw TO raw_read_only, phi_reader;
     GRANT USAGE ON SCHEMA curated TO curated_read_only, phi_reader;
     GRANT USAGE ON SCHEMA curated_deid TO curated_deid_read_only;
     GRANT USAGE ON SCHEMA analytics, ref TO analytics_read_only;
-    GRANT USAGE ON SCHEMA ops TO itc_loader, itc_refresher, itc_finance;
+    GRANT USAGE ON SCHEMA ops TO itc_refresher, itc_finance;
 
-    -- 4. raw and curated: the loader writes raw; phi_reader reads everything; the read-only groups
-    --    read the columns the PHI catalogue does not list
-    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA raw TO itc_loader;
+    -- 4. raw and curated: phi_reader reads everything; the read-only groups read the columns the PHI
+    --    catalogue does not list (the per-source loader logins write their own raw tables: step 11)
     GRANT SELECT ON ALL TABLES IN SCHEMA raw, curated TO phi_reader;
     FOR obj IN SELECT n.nspname, c.relname,
                       string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns
@@ -2020,15 +2027,14 @@ BEGIN
     END IF;
 
     -- 7. ops: what each pipeline records
+    --    (the loads' own rows: the per-source loader logins, step 11)
     IF to_regclass('ops.load_runs') IS NOT NULL THEN
-        GRANT SELECT, INSERT, UPDATE ON ops.load_runs TO itc_loader;
         GRANT SELECT ON ops.load_runs TO itc_refresher;
     END IF;
-    IF to_regclass('ops.latest_loads') IS NOT NULL THEN  -- the loader's ordering guard reads it too
-        GRANT SELECT ON ops.latest_loads TO itc_refresher, itc_loader;
+    IF to_regclass('ops.latest_loads') IS NOT NULL THEN
+        GRANT SELECT ON ops.latest_loads TO itc_refresher;
     END IF;
     IF to_regclass('ops.rejected_records') IS NOT NULL THEN
-        GRANT SELECT, INSERT ON ops.rejected_records TO itc_loader;
         GRANT SELECT ON ops.rejected_records TO itc_refresher;
     END IF;
     IF to_regclass('ops.quality_results') IS NOT NULL THEN
@@ -2041,14 +2047,17 @@ BEGIN
         GRANT EXECUTE ON FUNCTION ops.refresh_materialized_view(text, boolean) TO itc_refresher;
     END IF;
 
-    -- 8. the database: only ITC roles connect; only the loader creates (temporary) staging tables;
-    --    nobody but the owner creates in schema public. Needs the database owner or a superuser.
+    -- 8. the database: only ITC roles connect; only the loader logins (step 11) and the migrator (script
+    --    41) create (temporary) staging tables; nobody but the owner creates in schema public. Needs the
+    --    database owner or a superuser.
     BEGIN
         EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+        IF legacy_loader THEN
+            EXECUTE format('REVOKE ALL ON DATABASE %I FROM itc_loader', current_database());
+        END IF;
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO raw_read_only, curated_deid_read_only, curated_read_only, '
                        'analytics_read_only, curated_analytics_read_only, all_read_only, phi_reader, itc_analyst, '
-                       'itc_finance, itc_migrator, itc_loader, itc_refresher', current_database());
-        EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO itc_loader', current_database());
+                       'itc_finance, itc_migrator, itc_refresher', current_database());
         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE NOTICE 'database-level privileges left unchanged: % is not the database owner', current_user;
@@ -2059,7 +2068,9 @@ BEGIN
     --    read-only groups come from the next run of this procedure (until then only phi_reader reads them)
     FOREACH owner_role IN ARRAY ARRAY['itc_migrator', current_user::text] LOOP
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I REVOKE EXECUTE ON ROUTINES FROM PUBLIC', owner_role);
-        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO itc_loader', owner_role);
+        IF legacy_loader THEN  -- what earlier versions of this procedure gave the legacy login
+            EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw REVOKE ALL ON TABLES FROM itc_loader', owner_role);
+        END IF;
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA raw, curated GRANT SELECT ON TABLES TO phi_reader', owner_role);
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA curated_deid GRANT SELECT ON TABLES TO curated_deid_read_only', owner_role);
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
@@ -2074,6 +2085,15 @@ BEGIN
     IF to_regprocedure('ops.apply_loader_login_grants()') IS NOT NULL THEN
         CALL ops.apply_loader_login_grants();
     END IF;
+
+    -- 12. the legacy login itc_loader, where it still exists: no IAM database authentication either
+    IF legacy_loader THEN
+        IF EXISTS (SELECT 1 FROM pg_auth_members WHERE roleid = to_regrole('rds_iam')
+                   AND member = 'itc_loader'::regrole) THEN
+            REVOKE rds_iam FROM itc_loader;
+        END IF;
+        RAISE NOTICE 'itc_loader is no longer used and now holds no privilege here: DROP OWNED BY itc_loader in each database of the cluster, then DROP ROLE itc_loader';
+    END IF;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_security_baseline() FROM PUBLIC;
@@ -2081,7 +2101,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '261599aac54eca84a02db072fb5cbae76aeed00251784dcc13effa41df685e99');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '646957a73805e7718ac8a70d1bf5448257b3dc3e449afb12b40df11bacb52deb');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
@@ -2131,7 +2151,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('40_create_access_g
 -- REFRESH MATERIALIZED VIEW CONCURRENTLY builds its diff in a temporary table, as the view's OWNER.
 -- The views are owned by itc_migrator and refreshed through the SECURITY DEFINER function
 -- ops.refresh_materialized_view (script 33), so itc_migrator needs TEMPORARY on the database; the
--- security baseline (script 34) revokes everything from PUBLIC and grants TEMPORARY to itc_loader
+-- security baseline (script 34) revokes everything from PUBLIC and grants TEMPORARY to the loaders
 -- only, which made every refresh after the first fail with "permission denied to create temporary
 -- tables". An explicit grant to itc_migrator is not touched by the baseline's REVOKE ... FROM PUBLIC.
 DO $grant$
@@ -2141,7 +2161,7 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'TEMPORARY for itc_migrator left unchanged: % is not the database owner', current_user;
 END
 $grant$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', '4ba58c2f3bb5c866e5dc5957857d98a3a407074f3ed455b58dbc8caa7cc5eee6');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', '687216b657416d326f37bd2125f44eccbd1fa8cfd2141b5c0779c97caedc27d0');
 
 -- ==== 42_enable_pgaudit.sql ====
 -- pgAudit (DESIGN.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
@@ -2186,9 +2206,9 @@ FROM ops.load_runs AS r
 WHERE r.status = 'succeeded'
 ORDER BY r.source, r.finished_at DESC, r.load_id DESC;
 
-COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status, the dashboard and the loads'' ordering guard. SELECT: itc_refresher, itc_loader (and the owner).';
+COMMENT ON VIEW ops.latest_loads IS 'The latest succeeded load of each source (last finished, then highest load_id): one row per source that has one. Read by the quality checks, itc status, the dashboard and the loads'' ordering guard. SELECT: itc_refresher, itc_loader_demand, itc_loader_verifyplus (and the owner).';
 CALL ops.copy_column_comments('ops.load_runs', 'ops.latest_loads');
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('43_create_ops_latest_loads_view.sql', '46923229ae12f03a76bb8c198eb5bf3ffbecd8e8d2a37a7b69bd494418fddabb');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('43_create_ops_latest_loads_view.sql', '9f571585a99a8e6dcd45f688f6c2208ee47d97db85499ff3a0e048c19a2f0b6e');
 
 -- ==== 44_add_load_guards.sql ====
 -- Load guards (docs/CONTRACTS.md "Load guards"): a load refused by a guard is recorded 'refused' with
@@ -2778,8 +2798,8 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_gr
 --                          ops.latest_loads: SELECT (the ordering guard); TEMPORARY (COPY staging).
 -- No DDL, no TRUNCATE, no other schema, no other source's tables. The grants are applied by
 -- ops.apply_loader_login_grants(), which the security baseline (script 34) calls when it exists.
--- itc_loader (script 30) stays for the local tools and tests that still log in as it, but no deployed
--- function uses it any more: its IAM database authentication (rds_iam) is revoked here.
+-- They replace the legacy login itc_loader, which no script creates any more; where an earlier migration
+-- left it, the security baseline revokes everything it had (script 34's header says how to drop it).
 
 DO $logins$
 DECLARE
@@ -2798,16 +2818,15 @@ BEGIN
         EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
     END LOOP;
 
-    -- RDS: the load functions authenticate with IAM as their own login; nothing deployed uses itc_loader
+    -- RDS: the load functions authenticate with IAM as their own login
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
         GRANT rds_iam TO itc_loader_demand, itc_loader_verifyplus;
-        REVOKE rds_iam FROM itc_loader;
     END IF;
 END
 $logins$;
 
 -- ops.load_runs: each per-source login sees and inserts its own source's rows only; every other role
--- (itc_loader, itc_refresher, the views' owner) is unchanged. The owner and superusers bypass RLS.
+-- (itc_refresher, the views' owner) is unchanged. The owner and superusers bypass RLS.
 ALTER TABLE ops.load_runs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY load_runs_other_roles ON ops.load_runs
     USING (current_user NOT IN ('itc_loader_demand', 'itc_loader_verifyplus'))
@@ -2912,11 +2931,10 @@ BEGIN
     GRANT SELECT, INSERT, UPDATE, DELETE ON raw.verifyplus TO itc_loader_verifyplus;
     GRANT SELECT, INSERT ON ops.load_runs, ops.rejected_records TO itc_loader_demand, itc_loader_verifyplus;
     GRANT SELECT ON ops.latest_loads TO itc_loader_demand, itc_loader_verifyplus;
-    -- itc_loader runs the same engine (local tools and tests): it finishes runs the same way
     GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)
-        TO itc_loader_demand, itc_loader_verifyplus, itc_loader;
+        TO itc_loader_demand, itc_loader_verifyplus;
     -- the rejected-records trigger runs as the loader and asks which source it loads
-    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus, itc_loader;
+    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus;
 
     BEGIN
         EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);
@@ -2930,7 +2948,7 @@ COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
     'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows, TEMPORARY. Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', '0c2f9ad46a1585355fc7062b7ab3a515e9cdd66c3f2af94f5b46a35ee617eec4');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', 'e64b772864afc8fb26d2aa104011df2889c226151cde4372976444bcbc828c9e');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
