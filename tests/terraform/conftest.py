@@ -63,6 +63,17 @@ def run_terraform(cli: dict[str, str], cwd: Path, *args: str) -> subprocess.Comp
     )
 
 
+def plan_json(cli: dict[str, str], root: Path) -> dict[str, Any]:
+    """`terraform init` (offline, the provider mirror), `plan` and `show -json` of the root in ``root``."""
+    init = run_terraform(cli, root, "init", "-backend=false", f"-plugin-dir={cli['plugin_dir']}")
+    assert init.returncode == 0, init.stdout + init.stderr
+    planned = run_terraform(cli, root, "plan", "-refresh=false", "-out=plan.bin")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    shown = run_terraform(cli, root, "show", "-json", "plan.bin")
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
 # --------------------------------------------------------------------------------------------
 # The state machines: the orchestrator module's templatefile calls, rendered like Terraform
 # --------------------------------------------------------------------------------------------

@@ -16,13 +16,13 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.terraform.conftest import MODULES, run_terraform
+from scripts.stack.local_stack import threaded_moto
+from tests.terraform.conftest import MODULES, plan_json
 
 ACCOUNT = "123456789012"  # moto's account
 EXCHANGE_ACCOUNT = "444455556666"
@@ -84,39 +84,19 @@ module "vpc" {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def plan(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`terraform show -json` of the plan of the example root (see the module docstring)."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
+    with threaded_moto() as sts:
         root = tmp_path_factory.mktemp("landing_network")
         # Relative sources keep the modules' own `../kms_key` calls inside the package.
         (root / "main.tf").write_text(ROOT_TF.format(
-            region=REGION, sts=f"http://127.0.0.1:{port}",
+            region=REGION, sts=sts,
             landing=os.path.relpath(MODULES / "landing_bucket", root), vpc=os.path.relpath(MODULES / "itc_vpc", root),
             writers=json.dumps(WRITERS), readers=json.dumps(READERS), break_glass=BREAK_GLASS, admin=ADMIN,
             replay=REPLAY_WINDOW_DAYS, retention=RETENTION_DAYS, org_trail=ORG_TRAIL, exchange=EXCHANGE_ACCOUNT,
             quickbase=json.dumps(QUICKBASE)))
-        plugin_dir = f"-plugin-dir={terraform_cli['plugin_dir']}"
-        init = run_terraform(terraform_cli, root, "init", "-backend=false", plugin_dir)
-        assert init.returncode == 0, init.stdout + init.stderr
-        planned = run_terraform(terraform_cli, root, "plan", "-refresh=false", "-out=plan.bin")
-        assert planned.returncode == 0, planned.stdout + planned.stderr
-        shown = run_terraform(terraform_cli, root, "show", "-json", "plan.bin")
-        assert shown.returncode == 0, shown.stderr
-        yield json.loads(shown.stdout)
-    finally:
-        server.stop()
+        yield plan_json(terraform_cli, root)
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.terraform.conftest import MODULES, run_terraform
-from tests.terraform.test_landing_and_network_controls import ACCOUNT, READERS, REGION, WRITERS, _free_port, planned
+from scripts.stack.local_stack import threaded_moto
+from tests.terraform.conftest import MODULES, plan_json
+from tests.terraform.test_landing_and_network_controls import ACCOUNT, READERS, REGION, WRITERS, planned
 
 ENVIRONMENT = Path(__file__).resolve().parents[2] / "terraform" / "itc-beta"
 PROVIDER = """
@@ -47,28 +48,15 @@ locals {{
 @pytest.fixture(scope="module")
 def key(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The planned values of the manifest-signing key."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
+    with threaded_moto() as sts:
         root = tmp_path_factory.mktemp("manifest_mac")
         block = (ENVIRONMENT / "manifest_mac.tf").read_text()
         source = json.dumps(os.path.relpath(MODULES / "kms_key", root))
         block = block.replace('"../../terraform_modules/kms_key"', source)
-        (root / "main.tf").write_text(PROVIDER.format(region=REGION, sts=f"http://127.0.0.1:{port}",
-                                                      writers=json.dumps(WRITERS), readers=json.dumps(READERS))
-                                      + block)
-        assert run_terraform(terraform_cli, root, "init", "-backend=false",
-                             f"-plugin-dir={terraform_cli['plugin_dir']}").returncode == 0
-        plan = run_terraform(terraform_cli, root, "plan", "-refresh=false", "-out=plan.bin")
-        assert plan.returncode == 0, plan.stdout + plan.stderr
-        shown = run_terraform(terraform_cli, root, "show", "-json", "plan.bin")
-        keys = planned(json.loads(shown.stdout), "module.manifest_mac_key", "aws_kms_key")
+        (root / "main.tf").write_text(PROVIDER.format(region=REGION, sts=sts, writers=json.dumps(WRITERS),
+                                                      readers=json.dumps(READERS)) + block)
+        keys = planned(plan_json(terraform_cli, root), "module.manifest_mac_key", "aws_kms_key")
         yield next(iter(keys.values()))
-    finally:
-        server.stop()
 
 
 def statements(key: dict[str, Any]) -> dict[str, dict[str, Any]]:
