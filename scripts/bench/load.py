@@ -120,10 +120,11 @@ def sign_manifest(root: Path, run_id: str) -> None:
     path.write_bytes(ManifestMac.from_environment().sign(Manifest.from_bytes(path.read_bytes())))
 
 
-def fresh_database(server_dsn: str, name: str) -> str:
+def fresh_database(server_dsn: str, name: str, *, migrate: bool = True) -> str:
+    """A new database ``name`` (+ ``ITC_BENCH_DB_SUFFIX``, so two benches can share a server), migrated unless told."""
     from scripts.stack.testdb import create_database
 
-    return create_database(server_dsn, name=name, migrate=True)[1]
+    return create_database(server_dsn, name=name + os.environ.get("ITC_BENCH_DB_SUFFIX", ""), migrate=migrate)[1]
 
 
 def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
@@ -153,13 +154,11 @@ def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
     print(json.dumps({"seconds": seconds, "result": result.to_dict(), "ru_maxrss_mb": peak_kb / 1024}))
 
 
-def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1) -> dict[str, Any]:
-    """One load in a child process; peak RSS = the child plus its build processes, sampled by psutil."""
+def watch(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO) -> tuple[int, str, str, float]:
+    """Run ``cmd`` to its end; (exit code, stdout, stderr, peak RSS in MB of its process tree, psutil-sampled)."""
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.bench.load", "--child-load", dsn, str(root), run_id,
-                             str(workers)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
@@ -167,13 +166,22 @@ def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1) -> d
             tree = [ps, *ps.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree))
         except psutil.Error:
-            break
+            pass  # a process of the tree ended between the listing and the reading: sample again
         time.sleep(0.05)
     out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"the load child failed ({proc.returncode}):\n{err[-4000:]}")
+    return proc.returncode, out, err, peak / (1 << 20)
+
+
+def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1,
+              env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One ITC load in a child process (``env``: extra environment variables for it, e.g. an engine variant);
+    peak RSS = the child plus its build processes, sampled by psutil."""
+    code, out, err, peak = watch([sys.executable, "-m", "scripts.bench.load", "--child-load", dsn, str(root), run_id,
+                                  str(workers)], env={**os.environ, **(env or {})})
+    if code != 0:
+        raise RuntimeError(f"the load child failed ({code}):\n{err[-4000:]}")
     data = json.loads(out.strip().splitlines()[-1])
-    data["psutil_peak_mb"] = peak / (1 << 20)
+    data["psutil_peak_mb"] = peak
     return data
 
 
@@ -226,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         child_load(*args.child_load)
         return 0
 
+    from scripts.bench import dlt_peer
+    from scripts.bench.views import print_refresh, refresh_all_views
     from scripts.stack import local_pg
 
     server_dsn = local_pg.admin_dsn("postgres")
@@ -240,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ours_dsn = fresh_database(server_dsn, "itc_bench_load")
     first = run_child(ours_dsn, root)
+    refresh = guarded("view refresh", refresh_all_views, ours_dsn)
     replay = run_child(ours_dsn, root)
     parallel = None
     if args.workers > 1:
@@ -256,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     copy_rows = sum(n for _, _, n in files.values())
+    dlt = guarded("dlt peer", dlt_peer.measure, server_dsn, ours_dsn, root, manifest)
 
     ours_rps = rows / first["seconds"]
     copy_rps = copy_rows / copy_seconds
@@ -281,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'replay (no-op) time (s)':<38}{replay['seconds']:>22,.3f}   ≤ {TARGET_REPLAY:.0%} of the load "
           f"= {TARGET_REPLAY * first['seconds']:,.2f}  {'MET' if replay_share <= TARGET_REPLAY else 'MISSED'} "
           f"({replay_share:.2%}, status {replay['result']['status']})")
+    if isinstance(refresh, dict):
+        print_refresh(refresh, first["seconds"], 38)
+    else:
+        print(f"  {'refresh of every view after it (s)':<38}{'NOT MEASURED':>22}   ({refresh})")
     reload_rps = sum(t["rows"] for t in reload["result"]["tables"].values()) / reload["seconds"]
     print(f"  {'daily reload, same rows, new run (s)':<38}{reload['seconds']:>22,.1f}   (no target: the upsert "
           f"path, {reload_rps:,.0f} rows/s, peak RSS {max(reload['psutil_peak_mb'], reload['ru_maxrss_mb']):,.0f} MB,"
@@ -291,7 +307,46 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<22}{t['records']:>12,}{t['loaded']:>12,}{t['rejected']:>10,}"
               f"{t['read_ms'] / 1000:>9.1f}{t['apply_ms'] / 1000:>9.1f}")
     print(f"  rows loaded {rows:,} = rows server-COPYed {copy_rows:,}: {rows == copy_rows}", flush=True)
+    peers = [("ITC, in-process", rows, first["seconds"], peak_mb, None)]
+    if parallel is not None:
+        peers.append((f"ITC, {args.workers} build processes", rows, parallel["seconds"], parallel["psutil_peak_mb"],
+                      None))
+    peers.append(("server-side COPY (the limit)", copy_rows, copy_seconds, None, None))
+    if isinstance(dlt, dict):
+        sub, full = dlt["subset"], dlt["full"]
+        peers.append((f"dlt 1.31 merge, subset ({dlt['skipped']:,} ITC rejects left out)", sub["records"],
+                      sub["seconds"], sub["psutil_peak_mb"], None if sub["ok"] else dlt_peer.outcome(sub)))
+        peers.append(("dlt 1.31 merge, full snapshot", full["records"], full["seconds"], full["psutil_peak_mb"],
+                      dlt_peer.outcome(full)))
+    print_peers(peers, copy_rps)
+    if not isinstance(dlt, dict):
+        print(f"  dlt peer: NOT MEASURED ({dlt})", flush=True)
     return 0
+
+
+def guarded(what: str, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``, or the reason it could not run (a peer or an extra figure never fails the bench)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - printed as NOT MEASURED, the bench goes on
+        from scripts.bench.dlt_peer import PeerUnavailable
+
+        reason = str(exc)[:200] if isinstance(exc, PeerUnavailable) else f"{what} raised {type(exc).__name__}"
+        print(f"  ({what} failed: {reason}; the bench goes on)", file=sys.stderr, flush=True)
+        return reason
+
+
+def print_peers(peers: list[tuple[str, int, float, float | None, str | None]], copy_rps: float) -> None:
+    """The peers side by side: (name, rows, seconds, peak RSS MB or None, outcome or None when it loaded)."""
+    print()
+    print(f"  {'peers, same snapshot, same server':<52}{'rows':>11}{'rows/s':>10}{'peak RSS MB':>13}{'× COPY':>8}")
+    for name, n, seconds, peak, failed in peers:
+        rss = f"{peak:,.0f}" if peak is not None else "(server)"
+        if failed:
+            print(f"  {name:<52}{n:>11,}{'—':>10}{rss:>13}{'—':>8}   {failed} after {seconds:,.1f} s")
+        else:
+            rps = n / seconds
+            print(f"  {name:<52}{n:>11,}{rps:>10,.0f}{rss:>13}{rps / copy_rps:>8.2f}")
 
 
 if __name__ == "__main__":
