@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from demand_pipeline.builders.values import deep_plain
 from itc_common_utilities.errors import TerminalError, TransientError
-from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
+from itc_common_utilities.manifest import Manifest, ManifestFile, data_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
 from itc_common_utilities.signature import ManifestMac
 
@@ -140,17 +140,11 @@ def scan_table(client: Any, table: str, *, segments: int, page_limit: int,
             t.join(timeout=30)
 
 
-def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_names: dict[str, str],
-            segments: int, page_limit: int, logger: Any, s3_extra_args: dict[str, Any] | None = None,
-            mac: ManifestMac | None = None) -> dict[str, Any]:
-    """Scan every table into the landing snapshot of ``run_id`` and write its manifest last. A run id
-    that already has a manifest is refused: snapshots are immutable. ``mac`` signs the manifest (default: the
-    key of ``ITC_MANIFEST_MAC_KEY_ID``, :mod:`itc_common_utilities.signature`)."""
-    validate_run_id(run_id)
-    refuse_existing_snapshot(s3_client, bucket, SOURCE, run_id)
-    started = time.perf_counter()
-    extracted_at = datetime.now(UTC).isoformat()
-    files = []
+def scan_tables(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_names: dict[str, str],
+                segments: int, page_limit: int, logger: Any, s3_extra_args: dict[str, Any] | None = None,
+                ) -> tuple[list[ManifestFile], dict[str, dict[str, int]]]:
+    """Scan each table into its file of the snapshot of ``run_id``; return the manifest entries and per-table stats."""
+    files: list[ManifestFile] = []
     tables: dict[str, dict[str, int]] = {}
     for snapshot_table, dynamo_table in table_names.items():
         t0 = time.perf_counter()
@@ -166,6 +160,13 @@ def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_na
         logger.info("table extracted", extra={"table": snapshot_table, "dynamodb_table": dynamo_table,
                                               "rows": writer.records, "bytes": writer.bytes,
                                               "duration_ms": duration_ms})
+    return files, tables
+
+
+def finish_snapshot(s3_client: Any, *, bucket: str, run_id: str, extracted_at: str, files: list[ManifestFile],
+                    tables: dict[str, dict[str, int]], logger: Any, started: float,
+                    s3_extra_args: dict[str, Any] | None = None, mac: ManifestMac | None = None) -> dict[str, Any]:
+    """Write the snapshot's signed manifest (last, once every table's file is written); return the summary."""
     manifest = Manifest(source=SOURCE, run_id=run_id, extracted_at=extracted_at, files=tuple(files))
     manifest_key = write_manifest(s3_client, bucket, manifest, mac=mac, **(s3_extra_args or {}))
     summary = {"mode": "extract", "source": SOURCE, "run_id": run_id, "bucket": bucket,
@@ -174,3 +175,19 @@ def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_na
                "duration_ms": int((time.perf_counter() - started) * 1000)}
     logger.info("snapshot written", extra={k: v for k, v in summary.items() if k != "tables"})
     return summary
+
+
+def extract(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table_names: dict[str, str],
+            segments: int, page_limit: int, logger: Any, s3_extra_args: dict[str, Any] | None = None,
+            mac: ManifestMac | None = None) -> dict[str, Any]:
+    """Scan every table into the landing snapshot of ``run_id`` and write its manifest last. A run id
+    that already has a manifest is refused: snapshots are immutable. ``mac`` signs the manifest (default: the
+    key of ``ITC_MANIFEST_MAC_KEY_ID``, :mod:`itc_common_utilities.signature`)."""
+    validate_run_id(run_id)
+    refuse_existing_snapshot(s3_client, bucket, SOURCE, run_id)
+    started = time.perf_counter()
+    extracted_at = datetime.now(UTC).isoformat()
+    files, tables = scan_tables(dynamodb, s3_client, bucket=bucket, run_id=run_id, table_names=table_names,
+                                segments=segments, page_limit=page_limit, logger=logger, s3_extra_args=s3_extra_args)
+    return finish_snapshot(s3_client, bucket=bucket, run_id=run_id, extracted_at=extracted_at, files=files,
+                           tables=tables, logger=logger, started=started, s3_extra_args=s3_extra_args, mac=mac)

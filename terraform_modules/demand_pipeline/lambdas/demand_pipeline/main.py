@@ -2,8 +2,10 @@
 
 The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
 
-- ``{"mode": "extract", "run_id": "..."}``: scan the Exchange tables into a landing snapshot (the run id
-  defaults to the current UTC time).
+- ``{"mode": "extract", "run_id": "..."}``: extract the Exchange tables into a landing snapshot (the run id
+  defaults to the current UTC time), each table by a scan or by a DynamoDB export (``ITC_EXTRACT_MODE``). An
+  optional ``"step"`` (``start``, ``poll``, ``convert``, ``finish``: demand_pipeline.extract_run) runs one step
+  of the run, as the ingest state machine does; without it every step runs here.
 - ``{"mode": "load", ...}`` with an S3 notification, an EventBridge "Object Created" event (as the load
   state machine passes it), an SQS message of either, or ``{"bucket", "key"}``: load each manifest's
   snapshot into raw. Without a ``mode`` such an object event means ``load``. A key that is not a demand
@@ -20,7 +22,8 @@ from typing import Any
 
 import boto3
 
-from demand_pipeline.extract import assume_exchange_session, extract
+from demand_pipeline import extract_run
+from demand_pipeline.extract import assume_exchange_session
 from demand_pipeline.load import SOURCE, load
 from demand_pipeline.settings import DemandSettings, load_demand_settings
 from itc_common_utilities.handler import Invocation, handle, load_manifests
@@ -46,10 +49,30 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     run_id = invocation.snapshot_run_id()
     settings = load_demand_settings(invocation.overrides)
     set_run_id(logger, run_id)
-    mac = ManifestMac.from_environment()  # before the scan: a missing key fails now, not after it
-    return extract(exchange_client(settings), boto3.client("s3"), bucket=settings.landing_bucket,
-                   run_id=run_id, table_names=settings.table_names(), segments=settings.scan_segments,
-                   page_limit=settings.scan_page_limit, logger=logger, mac=mac)
+    step = invocation.event.get("step")
+    if step is not None and step not in extract_run.STEPS:
+        raise invocation.bad(f"'step' must be one of {', '.join(extract_run.STEPS)} (got {step!r})")
+    mac = None if step in ("poll", "convert") else ManifestMac.from_environment()  # before any work: fail now
+    owner = ""
+    if step in (None, "start") and settings.tables_in_mode("export"):
+        owner = settings.landing_bucket_owner or boto3.client("sts").get_caller_identity()["Account"]
+    ctx = extract_run.ExtractContext(exchange_client(settings), boto3.client("s3"), settings, run_id, logger,
+                                     bucket_owner=owner, mac=mac)
+    if step is None:
+        return extract_run.run_all(ctx)
+    if step == "start":
+        return extract_run.start(ctx)
+    if step == "finish":
+        return extract_run.finish(ctx, _event_object(invocation, "start"), invocation.event.get("converted") or [])
+    export = _event_object(invocation, "export")
+    return extract_run.poll(ctx, export) if step == "poll" else extract_run.convert(ctx, export)
+
+
+def _event_object(invocation: Invocation, name: str) -> dict[str, Any]:
+    value = invocation.event.get(name)
+    if not isinstance(value, dict):
+        raise invocation.bad(f"step {invocation.event.get('step')!r} needs {name!r}: the start step's output")
+    return value
 
 
 def run_load(invocation: Invocation) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from itc_common_utilities.settings import env_field, load_settings, parse_positive_int
+from itc_common_utilities.settings import SettingsError, env_field, load_settings, parse_positive_int
 
 SNAPSHOT_TABLES: tuple[str, ...] = ("documents", "documents_metadata", "templates", "documents_audit")
 _TABLE_SUFFIX = {
@@ -15,6 +16,33 @@ _TABLE_SUFFIX = {
     "templates": "templates",
     "documents_audit": "documents-audit",
 }
+EXTRACT_MODES = ("scan", "export")
+DEFAULT_EXTRACT_MODE = "scan"
+
+
+def parse_extract_modes(text: str | Mapping[str, Any]) -> dict[str, str]:
+    """``ITC_EXTRACT_MODE``: how each Exchange table is extracted, ``scan`` (the default: a parallel scan in the
+    Lambda) or ``export`` (DynamoDB ExportTableToPointInTime, demand_pipeline.export). One word sets every table
+    (``export``); a JSON object sets tables by name (``{"documents": "export", "documents_audit": "export"}``), the
+    others keep ``scan``."""
+    if isinstance(text, str):
+        stripped = text.strip()
+        if stripped in EXTRACT_MODES:
+            return dict.fromkeys(SNAPSHOT_TABLES, stripped)
+        try:
+            text = json.loads(stripped)
+        except json.JSONDecodeError:
+            raise ValueError(f"expected {' or '.join(EXTRACT_MODES)}, or a JSON object such as "
+                             '{"documents": "export"}') from None
+    if not isinstance(text, Mapping):
+        raise ValueError("expected a JSON object of table -> mode")
+    unknown = sorted(set(text) - set(SNAPSHOT_TABLES))
+    if unknown:
+        raise ValueError(f"unknown table(s) {', '.join(unknown)} (tables: {', '.join(SNAPSHOT_TABLES)})")
+    bad = sorted(t for t, m in text.items() if m not in EXTRACT_MODES)
+    if bad:
+        raise ValueError(f"the mode of {', '.join(bad)} must be {' or '.join(EXTRACT_MODES)}")
+    return {t: str(text.get(t, DEFAULT_EXTRACT_MODE)) for t in SNAPSHOT_TABLES}
 
 
 @dataclass(frozen=True)
@@ -27,10 +55,20 @@ class DemandSettings:
     exchange_external_id: str | None = env_field("ITC_EXCHANGE_EXTERNAL_ID", default=None, secret=True)
     scan_segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int)
     scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int)
+    extract_modes: dict[str, str] = field(default_factory=dict, metadata={
+        "env": "ITC_EXTRACT_MODE", "parse": parse_extract_modes, "secret": False, "required": False})
+    landing_bucket_owner: str | None = env_field("ITC_LANDING_BUCKET_OWNER", default=None)
+    landing_kms_key_arn: str | None = env_field("ITC_LANDING_KMS_KEY_ARN", default=None)
 
     def __post_init__(self) -> None:
-        from itc_common_utilities.settings import SettingsError
-
+        try:  # an override skips the parser: normalise (every table named) and check it here
+            object.__setattr__(self, "extract_modes", parse_extract_modes(self.extract_modes or {}))
+        except ValueError as exc:
+            raise SettingsError(f"ITC_EXTRACT_MODE={self.extract_modes!r} is not valid: {exc}") from None
+        if self.landing_bucket_owner is not None and not (
+                len(self.landing_bucket_owner) == 12 and self.landing_bucket_owner.isdigit()):
+            raise SettingsError(f"ITC_LANDING_BUCKET_OWNER={self.landing_bucket_owner!r} is not valid: expected a "
+                                "12-digit AWS account id")
         if self.scan_segments > 64:
             raise SettingsError("ITC_SCAN_SEGMENTS must be at most 64")
         if self.scan_page_limit > 10_000:
@@ -40,6 +78,10 @@ class DemandSettings:
         """Snapshot table -> Exchange DynamoDB table (``exchange-{env}-...``)."""
         env = self.exchange_env or self.env
         return {table: f"exchange-{env}-{suffix}" for table, suffix in _TABLE_SUFFIX.items()}
+
+    def tables_in_mode(self, mode: str) -> dict[str, str]:
+        """The tables (snapshot table -> Exchange table) extracted in ``mode`` (``scan`` or ``export``)."""
+        return {t: name for t, name in self.table_names().items() if self.extract_modes[t] == mode}
 
 
 def load_demand_settings(overrides: Mapping[str, Any] | None = None) -> DemandSettings:
