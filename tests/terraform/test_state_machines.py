@@ -281,7 +281,7 @@ def test_given_both_extracts_succeed_when_ingest_runs_then_it_succeeds_without_a
     result = execute(aws, "ingest", {"run_id": "20261101T050000Z"})
     assert result["status"] == "SUCCEEDED"
     assert sorted(aws["script"].calls, key=lambda c: c[0]) == [
-        ("demand_extract", {"mode": "extract", "run_id": "20261101T050000Z"}),
+        ("demand_extract", {"mode": "extract", "step": "start", "run_id": "20261101T050000Z"}),
         ("verifyplus_extract", {"mode": "extract", "run_id": "20261101T050000Z"}),
     ]
     assert alerts(aws) == []
