@@ -38,6 +38,8 @@ locals {
   # read (through S3 with the landing key).
   landing_writer_role_arns = [module.demand_pipeline.extract_role_arn, module.verifyplus_pipeline.extract_role_arn]
   landing_reader_role_arns = [module.demand_pipeline.load_role_arn, module.verifyplus_pipeline.load_role_arn]
+  # Cross-account DynamoDB exports are written by the Exchange role that starts them (demand_extract_modes).
+  landing_export_writer_role_arns = var.exchange_role_arn != null && contains(values(var.demand_extract_modes), "export") ? [var.exchange_role_arn] : []
   # Default admin: the role applying this configuration (it must keep changing the bucket's policy,
   # lifecycle and lock settings on later applies).
   landing_admin_role_arn = coalesce(var.landing_admin_role_arn, data.aws_iam_session_context.current.issuer_arn)
@@ -139,14 +141,15 @@ module "orchestration_key" {
 module "landing_bucket" {
   source = "../../terraform_modules/landing_bucket"
 
-  name_prefix            = local.name_prefix
-  writer_role_arns       = local.landing_writer_role_arns
-  reader_role_arns       = local.landing_reader_role_arns
-  break_glass_role_arn   = var.landing_break_glass_role_arn
-  admin_role_arn         = local.landing_admin_role_arn
-  replay_window_days     = var.landing_replay_window_days
-  retention_days         = var.landing_retention_days
-  organization_trail_arn = var.landing_organization_trail_arn
+  name_prefix             = local.name_prefix
+  writer_role_arns        = local.landing_writer_role_arns
+  reader_role_arns        = local.landing_reader_role_arns
+  export_writer_role_arns = local.landing_export_writer_role_arns
+  break_glass_role_arn    = var.landing_break_glass_role_arn
+  admin_role_arn          = local.landing_admin_role_arn
+  replay_window_days      = var.landing_replay_window_days
+  retention_days          = var.landing_retention_days
+  organization_trail_arn  = var.landing_organization_trail_arn
 
   tags = local.tags
 }
@@ -168,6 +171,7 @@ module "demand_pipeline" {
   exchange_region      = var.exchange_region
   exchange_role_arn    = var.exchange_role_arn
   exchange_external_id = var.exchange_external_id
+  extract_modes        = var.demand_extract_modes
   manifest_mac_key_arn = module.manifest_mac_key.key_arn
 
   tags = local.tags

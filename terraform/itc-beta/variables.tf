@@ -126,6 +126,12 @@ variable "exchange_role_arn" {
   default     = null
 }
 
+variable "demand_extract_modes" {
+  description = "Per Exchange table, \"scan\" (default) or \"export\" (DynamoDB ExportTableToPointInTime; the Exchange account enables PITR and lets its role export into the landing bucket: demand pipeline README \"Extract by DynamoDB export\"). Keys: documents, documents_metadata, templates, documents_audit."
+  type        = map(string)
+  default     = {}
+}
+
 variable "exchange_external_id" {
   description = "External ID of the Exchange role's trust policy."
   type        = string

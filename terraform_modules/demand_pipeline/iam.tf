@@ -7,6 +7,11 @@ locals {
     for t in ["documents", "documents-metadata", "templates", "documents-audit"] :
     "arn:${local.partition}:dynamodb:${local.exchange_region}:${local.account_id}:table/exchange-${var.exchange_env}-${t}"
   ]
+
+  # Tables extracted by DynamoDB export (ITC_EXTRACT_MODE; demand_pipeline/export.py).
+  export_tables       = sort([for t, m in var.extract_modes : t if m == "export"])
+  export_table_arns   = [for t in local.export_tables : "arn:${local.partition}:dynamodb:${local.exchange_region}:${local.account_id}:table/exchange-${var.exchange_env}-${replace(t, "_", "-")}"]
+  same_account_export = var.exchange_role_arn == null && length(local.export_tables) > 0
 }
 
 data "aws_iam_policy_document" "extract" {
@@ -29,6 +34,77 @@ data "aws_iam_policy_document" "extract" {
       sid       = "ScanExchangeTables"
       actions   = ["dynamodb:Scan", "dynamodb:DescribeTable"]
       resources = local.exchange_table_arns
+    }
+  }
+
+  # Same-account export: this role starts the export, and DynamoDB writes it into exports/ as this role.
+  # Cross-account (exchange_role_arn set), the Exchange role does both; the landing bucket policy and key
+  # policy let that role write exports/ (landing_bucket export_writer_role_arns; README "Extract by DynamoDB export").
+  dynamic "statement" {
+    for_each = local.same_account_export ? [1] : []
+
+    content {
+      sid       = "ExportExchangeTables"
+      actions   = ["dynamodb:ExportTableToPointInTime", "dynamodb:DescribeTable"]
+      resources = local.export_table_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.same_account_export ? [1] : []
+
+    content {
+      sid       = "DescribeExchangeExports"
+      actions   = ["dynamodb:DescribeExport"]
+      resources = [for a in local.export_table_arns : "${a}/export/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.same_account_export ? [1] : []
+
+    content {
+      sid       = "ExportWritesLandingExports"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = ["${var.landing.bucket_arn}/exports/*"]
+    }
+  }
+
+  # Any export mode: read the exports and the previous snapshot files an incremental export is merged onto,
+  # and record each table's export state.
+  dynamic "statement" {
+    for_each = length(local.export_tables) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadExportsAndPreviousSnapshots"
+      actions   = ["s3:GetObject"]
+      resources = ["${var.landing.bucket_arn}/exports/*", "${var.landing.bucket_arn}/demand/run=*/*.jsonl.gz"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.export_tables) > 0 ? [1] : []
+
+    content {
+      sid       = "ListExports"
+      actions   = ["s3:ListBucket"]
+      resources = [var.landing.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["exports/*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.export_tables) > 0 ? [1] : []
+
+    content {
+      sid       = "RecordExportState"
+      actions   = ["s3:PutObject"]
+      resources = [for t in local.export_tables : "${var.landing.bucket_arn}/exports/${t}/_state.json"]
     }
   }
 

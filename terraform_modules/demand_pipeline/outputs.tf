@@ -72,3 +72,8 @@ output "layer_version_arn" {
   description = "ARN of the dependency layer version both functions use."
   value       = module.extract.layer_version_arn
 }
+
+output "export_tables" {
+  description = "Exchange tables extracted by DynamoDB export (extract_modes); empty when every table is scanned. With exchange_role_arn set, pass that role to the landing bucket's export_writer_role_arns."
+  value       = local.export_tables
+}

@@ -193,6 +193,17 @@ variable "scan_page_limit" {
   default     = 1000
 }
 
+variable "extract_modes" {
+  description = "How each Exchange table is extracted (ITC_EXTRACT_MODE): \"scan\" (a parallel scan in the Lambda, the default for every table not named) or \"export\" (DynamoDB ExportTableToPointInTime into the landing bucket's exports/ prefix; the table needs point-in-time recovery, see the pipeline README \"Extract by DynamoDB export\"). Keys: documents, documents_metadata, templates, documents_audit."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for t, m in var.extract_modes : contains(["documents", "documents_metadata", "templates", "documents_audit"], t) && contains(["scan", "export"], m)])
+    error_message = "extract_modes keys must be documents, documents_metadata, templates or documents_audit, and each value scan or export."
+  }
+}
+
 variable "tags" {
   description = "Tags merged into every resource of the module."
   type        = map(string)

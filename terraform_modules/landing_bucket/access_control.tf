@@ -1,6 +1,7 @@
 # Who may write and administer the landing bucket, as explicit denies on every other principal
 # (merged into the bucket policy in main.tf):
-#   - PutObject: the extract roles (writer_role_arns) and the optional break-glass role only;
+#   - PutObject: the extract roles (writer_role_arns), the optional break-glass role and the DynamoDB export
+#     writers (export_writer_role_arns, allowed under exports/ only) only;
 #   - deleting objects or versions, bypassing or changing retention, and changing the bucket's
 #     policy, lifecycle, versioning, Object Lock, encryption, public access block, logging or
 #     notifications: the admin role only;
@@ -24,7 +25,7 @@ locals {
 
   # sid, actions, resources, and the principals (ArnNotLike aws:PrincipalArn) the deny spares.
   access_denies = [
-    { sid = "DenyPutObjectExceptWriters", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/*"], spared = local.writer_principal_arns },
+    { sid = "DenyPutObjectExceptWriters", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/*"], spared = concat(local.writer_principal_arns, var.export_writer_role_arns) },
     { sid = "DenyDeletesAndConfigurationExceptAdmin", actions = concat(local.admin_only_object_actions, local.admin_only_bucket_actions), resources = [local.bucket_arn, "${local.bucket_arn}/*"], spared = [var.admin_role_arn] },
     { sid = "DenyPolicyChangeExceptAdminOrRoot", actions = ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"], resources = [local.bucket_arn], spared = [var.admin_role_arn, local.account_root_arn] },
   ]
@@ -49,6 +50,24 @@ data "aws_iam_policy_document" "access_control" {
         test     = "ArnNotLike"
         variable = "aws:PrincipalArn"
         values   = statement.value.spared
+      }
+    }
+  }
+
+  # DynamoDB writes an export as the role that started it (export_writer_role_arns, in the Exchange account):
+  # a cross-account principal gets only what this Allow names, so it can write under exports/ and nowhere else.
+  dynamic "statement" {
+    for_each = length(var.export_writer_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DynamoDbExportWritersUnderExports"
+      effect    = "Allow"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"]
+      resources = ["${local.bucket_arn}/exports/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.export_writer_role_arns
       }
     }
   }

@@ -8,6 +8,7 @@ locals {
     for g in [
       { sid = "LandingWritersThroughS3", principal_arns = distinct(concat(var.writer_role_arns, local.break_glass_role_arns)), actions = ["kms:GenerateDataKey", "kms:Decrypt"] },
       { sid = "LandingReadersThroughS3", principal_arns = distinct(var.reader_role_arns), actions = ["kms:Decrypt"] },
+      { sid = "DynamoDbExportWritersThroughS3", principal_arns = distinct(var.export_writer_role_arns), actions = ["kms:GenerateDataKey", "kms:Decrypt"] },
     ] : merge(g, { via_service = "s3" }) if length(g.principal_arns) > 0
   ]
 }

@@ -40,6 +40,17 @@ variable "reader_role_arns" {
   }
 }
 
+variable "export_writer_role_arns" {
+  description = "IAM role ARNs, usually in the Exchange account, that start DynamoDB exports of Exchange tables into this bucket (the demand pipeline's extract_modes = export, with exchange_role_arn): DynamoDB writes the export as that role, so this bucket's policy allows it s3:PutObject, s3:AbortMultipartUpload and s3:PutObjectAcl under exports/ only, and the landing key allows it kms:GenerateDataKey/Decrypt through S3. Empty (the default) when no table is exported cross-account."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.export_writer_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", a))])
+    error_message = "export_writer_role_arns must be IAM role ARNs (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}
+
 variable "break_glass_role_arn" {
   description = "Optional IAM role ARN that may also put objects (a hand-dropped snapshot, an emergency re-land) and read them; null (the default) means none."
   type        = string
