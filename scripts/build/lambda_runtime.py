@@ -6,10 +6,8 @@ Used by ``make bench`` (cold import figures) and by the packaging tests (every z
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -39,21 +37,7 @@ LAMBDA_LIKE_ENV = {
 
 def find_lambda_python(version: str = pl.LAMBDA_PYTHON) -> Path | None:
     """A CPython of the Lambda runtime's minor version on this machine, or None."""
-    candidates = [shutil.which(f"python{version}"), f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
-    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}*/bin/python{version}"), reverse=True)
-    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
-        candidates.insert(0, sys.executable)
-    for candidate in candidates:
-        if not candidate or not Path(candidate).exists():
-            continue
-        probe = subprocess.run(
-            [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return Path(candidate)
-    return None
+    return pl.find_python(version)
 
 
 def lambda_python_or_host() -> tuple[Path, str]:
@@ -64,14 +48,26 @@ def lambda_python_or_host() -> tuple[Path, str]:
     return Path(sys.executable), f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def unpack_lambda_layout(code_zip: Path, layer_zip: Path, root: Path) -> tuple[Path, Path]:
-    """Unpack like Lambda does: code zip → var/task, layer zip → opt (so opt/python/...)."""
+def unpack_lambda_layout(code_zip: Path, layer_zip: Path, root: Path, *, bytecode: bool = True,
+                         read_only: bool = False) -> tuple[Path, Path]:
+    """Unpack like Lambda does: code zip → var/task, layer zip → opt (so opt/python/...). ``bytecode=False``
+    leaves the shipped ``__pycache__`` out (the zips as they were before they carried bytecode);
+    ``read_only`` takes the write bits away, as on Lambda (undo with :func:`make_writable` to delete it)."""
     task, opt = root / "var" / "task", root / "opt"
     for archive, dest in ((code_zip, task), (layer_zip, opt)):
         dest.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(archive) as zf:
-            zf.extractall(dest)
+            zf.extractall(dest, [n for n in zf.namelist() if bytecode or "__pycache__/" not in n])
+    if read_only:
+        for path in (*task.rglob("*"), *opt.rglob("*"), task, opt):
+            path.chmod(path.stat().st_mode & ~0o222)
     return task, opt / "python"
+
+
+def make_writable(root: Path) -> None:
+    """Give the write bits back to an unpacked layout (so a temporary folder can be removed)."""
+    for path in (root, *root.rglob("*")):
+        path.chmod(path.stat().st_mode | 0o200)
 
 
 IMPORT_PROBE = """
@@ -86,6 +82,7 @@ params = list(inspect.signature(handler).parameters)
 outside = sorted({m.__file__ for m in list(sys.modules.values())
                   if getattr(m, "__file__", None) and "site-packages" in m.__file__})
 print(json.dumps({"import_ms": elapsed_ms, "handler_params": params, "modules": len(sys.modules),
+                  "dont_write_bytecode": sys.dont_write_bytecode,
                   "site_packages_files": outside, "sys_path": sys.path}))
 """
 

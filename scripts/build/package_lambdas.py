@@ -16,9 +16,18 @@ For each Lambda it writes into ``dist/``:
 * ``manifest.json``: size, sha256 and base64 sha256 (Terraform's ``filebase64sha256``) of every
   zip, and the inputs it was built from.
 
+Precompiled bytecode: every ``.py`` of both zips ships with its ``__pycache__/<name>.cpython-312.pyc``,
+compiled by a CPython of the target's minor version (bytecode is CPU-independent, not version-independent;
+``find_python`` finds one: this interpreter, ``python3.12`` on PATH or a pyenv install) in
+``unchecked-hash`` mode: Python loads it without looking at the source's mtime or contents, so the
+1980 timestamps of the unzipped files do not matter and nothing is recompiled on Lambda's read-only
+``/var/task`` and ``/opt`` (a cold start no longer compiles every module). The embedded file names are
+the deployed paths (``/var/task/...``, ``/opt/python/...``). Without such an interpreter a local build
+ships no bytecode (with a note) and a deployment build stops (exit 2).
+
 Reproducible: the same inputs give the same bytes. Entries are sorted, every timestamp is
-1980-01-01, permissions are fixed (0644, 0755 for shared objects), no bytecode, no console
-scripts, no installer paths. The deflate output depends on the zlib build, so compare hashes
+1980-01-01, permissions are fixed (0644, 0755 for shared objects), bytecode compiled as above, no
+console scripts, no installer paths. The deflate output depends on the zlib build, so compare hashes
 built with the same Python.
 
 ``--platform host`` builds the layer for this machine's CPU instead (tests and benchmarks only:
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -130,6 +140,69 @@ def _tree(root: Path, prefix: str, *, skip_dirs: set[str], skip_names: set[str])
             yield path, f"{prefix}{path.relative_to(root).as_posix()}"
 
 
+# --------------------------------------------------------------------------- bytecode
+
+_COMPILE = """
+import json, os, py_compile, sys
+workdir, root = sys.argv[1:3]
+out = []
+for source, name in json.load(sys.stdin):
+    folder, _, filename = name.rpartition("/")
+    pyc = f"{folder}/__pycache__/{filename[:-3]}.{sys.implementation.cache_tag}.pyc"
+    try:  # a file that does not compile (a vendored Python 2 example) ships without, as pip would leave it
+        py_compile.compile(source, os.path.join(workdir, pyc), f"{root}/{name}", doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        out.append(pyc)
+    except py_compile.PyCompileError:
+        pass
+print(json.dumps(out))
+"""
+
+
+@functools.cache
+def find_python(version: str = LAMBDA_PYTHON) -> Path | None:
+    """A CPython of minor ``version`` on this machine (this one first, then PATH, /usr, pyenv), or None."""
+    candidates = [sys.executable] if f"{sys.version_info[0]}.{sys.version_info[1]}" == version else []
+    candidates += [shutil.which(f"python{version}"), f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
+    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    candidates += sorted((str(p) for p in Path(pyenv_root).glob(f"versions/{version}*/bin/python{version}")),
+                         reverse=True)  # fmt: skip
+    for candidate in candidates:
+        if not candidate or not Path(candidate).exists():
+            continue
+        probe = subprocess.run([candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True, check=False)  # fmt: skip
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return Path(candidate)
+    return None
+
+
+def bytecode_entries(
+    entries: list[tuple[Path, str]], workdir: Path, *, python: Path, deployed_root: str
+) -> list[tuple[Path, str]]:
+    """Compile every ``.py`` entry with ``python`` (unchecked-hash pycs naming the deployed path under
+    ``deployed_root``); return the ``__pycache__`` entries to add."""
+    jobs = [(str(source), name) for source, name in entries if name.endswith(".py")]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SOURCE_DATE_EPOCH": "315532800"}
+    done = subprocess.run([str(python), "-I", "-c", _COMPILE, str(workdir), deployed_root], input=json.dumps(jobs),
+                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"compiling the bytecode with {python} failed:\n{done.stderr[-2000:]}")
+    return [(workdir / name, name) for name in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def with_bytecode(entries: list[tuple[Path, str]], workdir: Path, *, version: str | None, deployed_root: str
+                  ) -> list[tuple[Path, str]]:  # fmt: skip
+    """``entries`` plus their bytecode compiled by a CPython ``version`` (None: no bytecode; none found: a note)."""
+    python = find_python(version) if version else None
+    if python is None:
+        if version:
+            print(f"note: no python{version} here: the zips ship no bytecode (cold imports compile every module)",
+                  file=sys.stderr)  # fmt: skip
+        return entries
+    return entries + bytecode_entries(entries, workdir, python=python, deployed_root=deployed_root)
+
+
 # --------------------------------------------------------------------------- code zip
 
 
@@ -143,9 +216,11 @@ def code_entries(spec: LambdaSpec) -> list[tuple[Path, str]]:
     return entries
 
 
-def build_code_zip(spec: LambdaSpec, dist: Path) -> Path:
+def build_code_zip(spec: LambdaSpec, dist: Path, *, bytecode: str | None = LAMBDA_PYTHON) -> Path:
+    """The code zip with its bytecode for CPython ``bytecode`` (None: none)."""
     target = dist / f"{spec.name}.zip"
-    write_zip(code_entries(spec), target)
+    with tempfile.TemporaryDirectory(prefix=f"itc-code-{spec.name}-") as tmp:
+        write_zip(with_bytecode(code_entries(spec), Path(tmp), version=bytecode, deployed_root="/var/task"), target)
     return target
 
 
@@ -200,7 +275,8 @@ def layer_entries(
     spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None
 ) -> list[tuple[Path, str]]:
     if not spec.requirements.is_file():
-        raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: run scripts/build/lock_dependencies.py")
+        raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: "
+                                "run scripts/build/lock_dependencies.py")
     site = workdir / "python"
     pip_install(spec.requirements, site, arch=arch, python_version=python_version)
     _scrub_site(site)
@@ -222,13 +298,14 @@ def build_layer_zip(
     arch: str = "aarch64",
     python_version: str = LAMBDA_PYTHON,
     rds_ca_bundle: Path | None = None,
+    bytecode: bool = True,
 ) -> Path:
+    """The layer zip, with its bytecode for CPython ``python_version`` unless told not to."""
     target = dist / f"{spec.name}-layer.zip"
     with tempfile.TemporaryDirectory(prefix=f"itc-layer-{spec.name}-") as tmp:
-        write_zip(
-            layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle),
-            target,
-        )
+        entries = layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle)
+        write_zip(with_bytecode(entries, Path(tmp) / "pyc", version=python_version if bytecode else None,
+                                deployed_root="/opt"), target)
     return target
 
 
@@ -308,13 +385,16 @@ def main(argv: list[str] | None = None) -> int:
     rds_ca = args.rds_ca_bundle.resolve() if args.rds_ca_bundle else None
     if rds_ca is not None and not rds_ca.is_file():
         parser.error(f"--rds-ca-bundle {rds_ca} does not exist")
+    if args.deployment and find_python(python_version) is None:
+        parser.error(f"a deployment build ships bytecode compiled by python{python_version}: none found "
+                     "(PATH, /usr, pyenv); nothing was built")  # fmt: skip
 
     started = time.perf_counter()
     built: list[dict[str, object]] = []
     layers_by_requirements: dict[str, Path] = {}
     for name in args.names or list(specs):
         spec = specs[name]
-        zips = [] if args.layer_only else [build_code_zip(spec, dist)]
+        zips = [] if args.layer_only else [build_code_zip(spec, dist, bytecode=python_version)]
         layer_key = _sha256_file(spec.requirements)
         if layer_key in layers_by_requirements:  # same pins → same bytes: reuse, do not reinstall
             zips.append(dist / f"{spec.name}-layer.zip")
@@ -334,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         "python_version": python_version,
         "rds_ca_bundle_sha256": _sha256_file(rds_ca) if rds_ca else None,
         "deployment": args.deployment,
+        "bytecode": f"unchecked-hash pycs of python{python_version}" if find_python(python_version) else None,
         "inputs": {name: _sha256_file(specs[name].requirements) for name in (args.names or list(specs))},
         "zips": built,
     }

@@ -56,14 +56,15 @@ def test_given_a_built_code_zip_when_unpacked_like_lambda_then_its_handler_impor
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_the_code_zip_then_it_holds_only_the_package_folder_and_no_tests_bytecode_or_project_files(
+def test_given_the_code_zip_then_it_holds_only_the_package_folder_and_no_tests_or_project_files(
     name: str, built: dict[str, dict[str, Path]]
 ) -> None:
     names = _names(built[name]["code"])
 
     assert f"{name}/main.py" in names
     assert all(n.startswith(f"{name}/") for n in names)
-    assert not [n for n in names if "/tests/" in n or n.endswith((".pyc", "pyproject.toml", "poetry.lock", ".txt"))]
+    assert not [n for n in names if "/tests/" in n or n.endswith(("pyproject.toml", "poetry.lock", ".txt"))]
+    assert all(n.endswith(".cpython-312.pyc") and "/__pycache__/" in n for n in names if n.endswith(".pyc"))
 
 
 def test_given_the_orchestrator_code_zip_then_it_carries_every_numbered_migration_for_migrate_mode(
@@ -93,7 +94,8 @@ def test_given_the_arm64_layer_then_every_compiled_module_is_for_aarch64_cp312_a
     assert "python/psycopg2/__init__.py" in names
     assert [n for n in shared_objects if "cpython-312-aarch64-linux-gnu" in n], "no aarch64 extension modules"
     assert not [n for n in shared_objects if "x86_64" in n or "cpython-311" in n or "cpython-313" in n]
-    assert not [n for n in names if n.endswith((".pyc", ".pyo")) or "/__pycache__/" in n or n.startswith("python/bin/")]
+    assert not [n for n in names if n.endswith(".pyo") or n.startswith("python/bin/")]
+    assert all(n.endswith(".cpython-312.pyc") for n in names if "/__pycache__/" in n)
     assert not [n for n in names if "/tests/" in n and n.startswith("python/itc_common_utilities/")]
     if name == "demand_pipeline":
         assert [n for n in shared_objects if n.startswith("python/orjson/")]
