@@ -53,10 +53,16 @@ def _short(text: str) -> str:
     return re.sub(r"\w+://\S+", "<address>", lines[-1] if lines else "no output")[:160]
 
 
+def venv_ready(venv: Path = VENV) -> bool:
+    """Whether the dlt environment exists with the current pins."""
+    stamp = venv / ".requirements.sha256"
+    return (venv / "bin" / "python").exists() and stamp.exists() and stamp.read_text().strip() == _digest()
+
+
 def ensure_venv(venv: Path = VENV) -> Path:
     """The dlt environment's Python, creating (or recreating, when the pins changed) the environment."""
     python, stamp = venv / "bin" / "python", venv / ".requirements.sha256"
-    if python.exists() and stamp.exists() and stamp.read_text().strip() == _digest():
+    if venv_ready(venv):
         return python
     shutil.rmtree(venv, ignore_errors=True)
     steps = ([sys.executable, "-m", "venv", str(venv)],
