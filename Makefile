@@ -79,7 +79,7 @@ package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3
 lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requirements.lock.txt
 	@$(PYTHON) scripts/build/lock_dependencies.py
 
-bench: venv ## print load throughput, memory, replay cost and package figures (no assertions)
+bench: venv ## print the load, view refresh, peers side by side (server COPY, dlt), Verify+ and package figures
 	@$(PY) -m scripts.bench.load
 	@LOG_LEVEL=WARNING $(PY) -m scripts.bench.verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
 	@$(PY) -m scripts.bench.package
