@@ -343,7 +343,7 @@ def print_peers(peers: list[tuple[str, int, float, float | None, str | None]], c
     for name, n, seconds, peak, failed in peers:
         rss = f"{peak:,.0f}" if peak is not None else "(server)"
         if failed:
-            print(f"  {name:<52}{n:>11,}{'—':>10}{rss:>13}{'—':>8}   {failed} after {seconds:,.1f} s")
+            print(f"  {name:<52}{n:>11,}{'—':>10}{rss:>13}{'—':>8}   ({seconds:,.1f} s) {failed}")
         else:
             rps = n / seconds
             print(f"  {name:<52}{n:>11,}{rps:>10,.0f}{rss:>13}{rps / copy_rps:>8.2f}")
