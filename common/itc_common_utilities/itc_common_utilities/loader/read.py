@@ -72,7 +72,7 @@ def copy_file(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec
             if workers > 1:
                 yield from parallel_copy_text(spec, reader, rejects, suffix, workers)
             else:
-                yield from copy_text(spec, reader, rejects, suffix)
+                yield from copy_text(spec, reader.batches(), rejects, suffix, name=reader.name)
         except GeneratorExit:
             raise
         except BaseException as exc:

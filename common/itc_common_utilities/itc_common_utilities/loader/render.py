@@ -20,6 +20,7 @@ import orjson
 
 from itc_common_utilities.db import NulByteError, encode_copy_row, encode_copy_value
 from itc_common_utilities.errors import TerminalError
+from itc_common_utilities.loader.fastrow import fast_enabled
 from itc_common_utilities.loader.rejects import Rejects, safe_record_key
 from itc_common_utilities.loader.spec import RecordRejected, TableSpec
 from itc_common_utilities.s3 import SnapshotFileError
@@ -57,62 +58,37 @@ def _as_text(value: Any) -> str:
         return "\x00"
 
 
-def copy_text(spec: TableSpec, reader: Iterable[tuple[int, bytes]], rejects: Rejects,
+def copy_text(spec: TableSpec, batches: Iterable[tuple[int, Sequence[bytes]]], rejects: Rejects,
               suffix: str | None = None, *, name: str | None = None) -> Iterator[str]:
     """COPY text for every good row, in chunks of many lines; rejects go to ``rejects``.
 
-    One JSON parse, one builder call and one row render per record, no per-row allocation beyond
-    the row itself, and chunked output so the COPY stream handles a few hundred KB at a time
-    instead of one line. The cyclic garbage collector is paused while it runs: parsed records hold
-    no reference cycles and are freed by reference counting, and otherwise the collector would
-    rescan the live objects every few hundred records.
+    ``batches``: ``(first line number, [line bytes, ...])`` blocks (:meth:`JsonlGzReader.batches`).
+    A line goes through the spec's ``fast`` function when it has one (compiled decoding, one COPY
+    line; :mod:`~itc_common_utilities.loader.fastrow`) and ``ITC_LOAD_FAST`` is not off; when that
+    gives up (None), or without one: one JSON parse, one builder call and one row render. Chunked
+    output, so the COPY stream handles a few hundred KB at a time instead of one line. The cyclic
+    garbage collector is paused while it runs: parsed records hold no reference cycles and are freed
+    by reference counting, and otherwise the collector would rescan the live objects every few
+    hundred records.
     """
-    build = spec.build
-    many = spec.many
-    key_idx = tuple(spec.columns.index(c) for c in spec.key_columns)
-    width = len(spec.columns)
-    loads = orjson.loads
-    json_error = orjson.JSONDecodeError
-    name = name or getattr(reader, "name", spec.snapshot_table)
+    fast = spec.fast if spec.fast is not None and fast_enabled() else None
+    name = name or spec.snapshot_table
     chunk: list[str] = []
     size = 0
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for number, line in reader:
-            try:
-                record = loads(line)
-            except json_error as exc:
-                raise SnapshotFileError(f"{name}: line {number} is not JSON ({exc})") from None
-            try:
-                built = build(record)
-                if many:
-                    texts = [_row_text(spec, row, number, key_idx, suffix)
-                             for row in built]  # type: ignore[union-attr]
-                    chunk.extend(texts)
-                    size += sum(map(len, texts))
+        for first, lines in batches:
+            for number, line in enumerate(lines, first):
+                text = fast(line) if fast is not None else None
+                if text is not None:
+                    text = f"{number}\t{text}\n" if suffix is None else text + suffix
                 else:
-                    ok = len(built) == width
-                    if ok:
-                        for i in key_idx:
-                            key = built[i]
-                            if key is None or key == "":
-                                ok = False
-                    if ok:
-                        try:
-                            text = encode_copy_row(built)
-                            text = f"{number}\t{text}" if suffix is None else text[:-1] + suffix
-                        except NulByteError:
-                            text = _row_text(spec, built, number, key_idx, suffix)
-                    else:
-                        text = _row_text(spec, built, number, key_idx, suffix)
-                    chunk.append(text)
-                    size += len(text)
-            except RecordRejected as rej:
-                rejects.add(number, rej.reason_code, field_name=rej.field, value=rej.value, detail=rej.detail,
-                            record_key=rej.record_key if rej.record_key is not None
-                            else safe_record_key(spec, record))
-                continue
+                    text = _built_text(spec, number, line, rejects, suffix, name=name)
+                    if text is None:
+                        continue
+                chunk.append(text)
+                size += len(text)
             if size >= CHUNK_CHARS:
                 yield "".join(chunk)
                 chunk.clear()
@@ -122,3 +98,35 @@ def copy_text(spec: TableSpec, reader: Iterable[tuple[int, bytes]], rejects: Rej
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def _built_text(spec: TableSpec, number: int, line: bytes, rejects: Rejects, suffix: str | None, *,
+                name: str) -> str | None:
+    """The builder's path for one line: its COPY text (several lines for a ``many`` spec), or None when
+    the record was rejected (added to ``rejects``)."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise SnapshotFileError(f"{name}: line {number} is not JSON ({exc})") from None
+    key_idx = spec.key_indexes
+    try:
+        built = spec.build(record)
+        if spec.many:
+            return "".join([_row_text(spec, row, number, key_idx, suffix) for row in built])  # type: ignore[union-attr]
+        ok = len(built) == len(spec.columns)
+        if ok:
+            for i in key_idx:
+                key = built[i]
+                if key is None or key == "":
+                    ok = False
+        if not ok:
+            return _row_text(spec, built, number, key_idx, suffix)
+        try:
+            text = encode_copy_row(built)
+        except NulByteError:
+            return _row_text(spec, built, number, key_idx, suffix)
+        return f"{number}\t{text}" if suffix is None else text[:-1] + suffix
+    except RecordRejected as rej:
+        rejects.add(number, rej.reason_code, field_name=rej.field, value=rej.value, detail=rej.detail,
+                    record_key=rej.record_key if rej.record_key is not None else safe_record_key(spec, record))
+        return None

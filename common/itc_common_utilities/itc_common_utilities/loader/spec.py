@@ -48,6 +48,8 @@ class TableSpec:
     build: Callable[[Any], Sequence[Any] | Iterable[Sequence[Any]]]
     record_key: Callable[[Any], str | None] = _no_key
     many: bool = False  # True: build returns an iterable of rows instead of one row
+    # the fast path (loader/fastrow.py): line bytes -> the COPY row build would give, or None = use build
+    fast: Callable[[bytes], str | None] | None = None
 
     def __post_init__(self) -> None:
         if "." not in self.raw_table:
@@ -57,6 +59,11 @@ class TableSpec:
             raise ValueError(f"{self.snapshot_table}: key columns {missing or '()'} are not among the columns")
         if len(set(self.columns)) != len(self.columns):
             raise ValueError(f"{self.snapshot_table}: a column is listed twice")
+
+    @property
+    def key_indexes(self) -> tuple[int, ...]:
+        """The positions of the natural key's columns in a built row."""
+        return tuple(self.columns.index(c) for c in self.key_columns)
 
     @property
     def raw(self) -> sql.Identifier:

@@ -44,7 +44,7 @@ def _worker_main(spec: TableSpec, suffix: str | None, name: str, conn: Any) -> N
         first, lines = message
         rejects = RejectList(spec.raw_table)
         try:
-            text = "".join(copy_text(spec, enumerate(lines, start=first), rejects, suffix, name=name))
+            text = "".join(copy_text(spec, [(first, lines)], rejects, suffix, name=name))
         except SnapshotFileError as exc:
             conn.send(("snapshot", str(exc)))
             continue

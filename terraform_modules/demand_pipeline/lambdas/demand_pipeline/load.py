@@ -14,6 +14,7 @@ import psycopg2.extensions
 
 from demand_pipeline.builders.audit_builder import AUDIT_COLUMNS, AUDIT_KEY, audit_record_key, build_audit
 from demand_pipeline.builders.case_builder import CASE_COLUMNS, CASE_KEY, build_case, case_record_key
+from demand_pipeline.builders.fast import audit_fast, case_fast, metadata_fast
 from demand_pipeline.builders.metadata_builder import (
     METADATA_COLUMNS,
     METADATA_KEY,
@@ -37,15 +38,16 @@ SOURCE = "demand"
 
 
 def demand_specs(window: TimeWindow = DEFAULT_WINDOW) -> tuple[TableSpec, ...]:
-    """The four tables' specs, their time-reading builders bound to ``window``."""
+    """The four tables' specs, their time-reading builders (and their fast paths, builders/fast.py) bound to
+    ``window``."""
     return (
         TableSpec("templates", "raw.templates", TEMPLATE_COLUMNS, TEMPLATE_KEY, build_template, template_record_key),
         TableSpec("documents", "raw.cases", CASE_COLUMNS, CASE_KEY, partial(build_case, window=window),
-                  case_record_key),
+                  case_record_key, fast=case_fast(window)),
         TableSpec("documents_metadata", "raw.metadata", METADATA_COLUMNS, METADATA_KEY,
-                  partial(build_metadata, window=window), metadata_record_key),
+                  partial(build_metadata, window=window), metadata_record_key, fast=metadata_fast(window)),
         TableSpec("documents_audit", "raw.audit", AUDIT_COLUMNS, AUDIT_KEY, partial(build_audit, window=window),
-                  audit_record_key),
+                  audit_record_key, fast=audit_fast(window)),
     )
 
 

@@ -1,0 +1,111 @@
+"""The load's fast path: a record decoded by compiled code straight into typed structs, one COPY line out.
+
+A :class:`~itc_common_utilities.loader.spec.TableSpec` may carry a ``fast`` function besides its
+``build``: ``fast(line bytes) -> COPY text of the row (no line end) | None``. It handles the common
+form of a record (plain JSON, decoded by msgspec into ``Struct`` types whose types and length limits
+are the builder's) and returns None for anything else: a DynamoDB-typed value, an unexpected type, a
+value over a limit, a NUL, a time outside the window, a missing key. The engine then runs the
+builder on that line (:mod:`~itc_common_utilities.loader.render`), so every reject, with its reason,
+field and detail, still comes from the one builder: the fast path may only ever *accept* a record the
+builder accepts, with the same row. ``ITC_LOAD_FAST=0`` turns it off (the builder for every line);
+tests load hostile snapshots both ways and compare the raw rows and the rejects.
+
+This module holds what every fast function needs: :func:`copy_row` (values → COPY text, escaping
+only when the JSON line had an escape), :class:`Fallback`, :data:`FALLBACK_ERRORS`, :func:`nested`
+(a nested object that arrived as JSON text), :func:`fast_enabled`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from itc_common_utilities.loader.spec import RecordRejected
+
+FAST_ENV = "ITC_LOAD_FAST"
+NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile("[\t\n\r\\\\]").search
+
+
+class Fallback(Exception):
+    """Raised inside a fast function: this record is not in the common form; the builder reads it."""
+
+
+FALLBACK_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, RecordRejected, Fallback)
+
+
+def fast_enabled() -> bool:
+    """``ITC_LOAD_FAST`` (default on; ``0``/``false``/``no``/``off`` = every record through its builder)."""
+    return os.environ.get(FAST_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def copy_row(values: Sequence[str | None], escaped: bool) -> str:
+    """One COPY text row (no line end) from text values (None = NULL).
+
+    ``escaped``: the JSON line held a backslash. Without one, no decoded string can hold a tab, line
+    end or backslash (JSON writes them as escapes), so nothing needs escaping; with one, the values are
+    searched once and escaped only if one of them needs it.
+    """
+    if escaped and _SPECIAL("".join(filter(None, values))):
+        return "\t".join([NULL if v is None else v.translate(_ESCAPES) for v in values])
+    if None in values:
+        return "\t".join([NULL if v is None else v for v in values])
+    return "\t".join(values)  # type: ignore[arg-type]
+
+
+def nested(value: Any, decode: Callable[[str], Any]) -> Any:
+    """A nested value that arrived as JSON text (``"{\\"firmName\\": ...}"``), decoded like the builder's
+    ``obj``/``items`` do: blank text = absent; anything the typed decoder refuses → :class:`Fallback`."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise Fallback from None
+
+
+Form = tuple[Callable[[bytes], Any], Callable[[Any], Sequence[str | None]]]  # (decode, row)
+
+
+def fast_function(plain: Form, typed: Form | None = None, *, writes_json: bool = False,
+                  ) -> Callable[[bytes], str | None]:
+    """``fast(line)``: ``row(decode(line))`` as COPY text, or None when the builder must read the line.
+
+    ``writes_json``: a row value is JSON the row function wrote (it escapes a quote as ``\\"``), so a
+    line whose only escapes are quotes may still give a value with a backslash.
+
+    ``plain`` and ``typed`` (DynamoDB's typed form) are tried in turn, the typed one first when the line
+    looks typed (a ``{"S":`` or ``{"N":`` in it), so a record costs one decode, not two.
+    """
+    plain_first = (plain,) if typed is None else (plain, typed)
+    typed_first = plain_first if typed is None else (typed, plain)
+    special, escapes, null = _SPECIAL, _ESCAPES, NULL
+
+    def fast(line: bytes) -> str | None:
+        escaped = b"\\" in line
+        if escaped and b"\\u0000" in line:  # a NUL: the builder rejects it, naming the field
+            return None
+        for decode, row in typed_first if b'{"S":' in line or b'{"N":' in line else plain_first:
+            try:
+                values = row(decode(line))
+                break
+            except FALLBACK_ERRORS:
+                continue
+        else:
+            return None
+        # copy_row, inlined: this runs once per record
+        # a line whose every escape is \\" cannot give a decoded string a tab, line end or backslash
+        if escaped and (writes_json or line.count(b"\\") != line.count(b'\\"')) \
+                and special("".join(filter(None, values))):
+            return "\t".join([null if v is None else v.translate(escapes) for v in values])
+        if None in values:
+            return "\t".join([null if v is None else v for v in values])
+        return "\t".join(values)  # type: ignore[arg-type]
+
+    return fast

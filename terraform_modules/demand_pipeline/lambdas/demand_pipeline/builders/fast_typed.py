@@ -1,0 +1,254 @@
+"""The fast path for records in DynamoDB's typed form (``{"documentId": {"S": "doc-1"}, "version": {"N": "2"}}``):
+``Struct`` types for the wrappers, and the row of each table from them (:mod:`.fast` has the plain form).
+
+Only whole-record typing with the wrappers the builders expect is taken here: text as ``S``, numbers
+as ``N`` (identifiers and times also as ``S``), flags as ``BOOL``, objects as ``M``, lists as ``L``.
+Any other wrapper (``NULL``, ``SS``, a plain value inside a typed record, a wrapper with two types) makes
+the decode or a check give up, and the builder reads the record (:mod:`.values` holds the rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from msgspec import Struct
+
+from demand_pipeline.builders.metadata_builder import ARCHIVED, RECEIVED
+from demand_pipeline.builders.values import _number
+from itc_common_utilities.loader.fastrow import Fallback
+
+from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, before  # isort: skip
+
+
+class S(Struct, forbid_unknown_fields=True):
+    S: Text
+
+
+class C(Struct, forbid_unknown_fields=True):
+    S: Code
+
+
+class SN(Struct, forbid_unknown_fields=True):  # an identifier or a time: text or a number
+    S: Code | None = None
+    N: str | None = None
+
+
+class B(Struct, forbid_unknown_fields=True):
+    BOOL: bool
+
+
+class Person(Struct):
+    firstName: S | None = None
+    lastName: S | None = None
+
+
+class MPerson(Struct, forbid_unknown_fields=True):
+    M: Person
+
+
+class Firm(Struct):
+    firmName: S | None = None
+    primaryContact: MPerson | None = None
+    attorney: MPerson | None = None
+    caseManagers: LPeople | None = None
+
+
+class LPeople(Struct, forbid_unknown_fields=True):
+    L: list[MPerson]
+
+
+class MFirm(Struct, forbid_unknown_fields=True):
+    M: Firm
+
+
+class Claim(Struct):
+    claimCoverage: S | None = None
+    claimNumber: C | None = None
+    lossState: C | None = None
+    claimant: MPerson | None = None
+
+
+class MClaim(Struct, forbid_unknown_fields=True):
+    M: Claim
+
+
+class Carrier(Struct):
+    carrierCommonName: S | None = None
+
+
+class MCarrier(Struct, forbid_unknown_fields=True):
+    M: Carrier
+
+
+class CaseMeta(Struct):
+    relatedInsuranceId: SN | None = None
+    clientId: SN | None = None
+    matterId: SN | None = None
+    matterTechId: SN | None = None
+    matterName: S | None = None
+
+
+class MCaseMeta(Struct, forbid_unknown_fields=True):
+    M: CaseMeta
+
+
+class Document(Struct):
+    documentId: SN
+    version: SN
+    customerId: SN | None = None
+    createdTs: SN | None = None
+    sendingFirm: MFirm | None = None
+    claimInfo: MClaim | None = None
+    recipientCarrier: MCarrier | None = None
+    caseManagementMetadata: MCaseMeta | None = None
+
+
+class Status(Struct):
+    documentStatus: C | None = None
+    timestamp: SN | None = None
+
+
+class MStatus(Struct, forbid_unknown_fields=True):
+    M: Status
+
+
+class LStatus(Struct, forbid_unknown_fields=True):
+    L: list[MStatus]
+
+
+class Metadata(Struct):
+    documentId: SN
+    documentType: C | None = None
+    createdTs: SN | None = None
+    demandIsDeliverable: B | None = None
+    demandTemplateId: SN | None = None
+    documentStatusHistory: LStatus | None = None
+
+
+class Payload(Struct):
+    archiveReason: S | None = None
+    archiveComments: S | None = None
+
+
+class MPayload(Struct, forbid_unknown_fields=True):
+    M: Payload
+
+
+class Audit(Struct):
+    auditRecordId: SN
+    documentId: SN
+    createdTs: SN | None = None
+    actionType: C | None = None
+    payload: MPayload | None = None
+
+
+_FIRM, _CLAIM, _CARRIER, _META, _PAYLOAD = Firm(), Claim(), Carrier(), CaseMeta(), Payload()
+
+
+def _s(value: S | C | None) -> str | None:
+    return None if value is None else value.S
+
+
+def _scalar(value: SN | None) -> Any:
+    """What the builder's ``plain`` makes of ``{"S": ...}`` / ``{"N": ...}``."""
+    if value is None:
+        return None
+    text, number = value.S, value.N
+    if number is None:
+        if text is None:
+            raise Fallback  # {}: not a wrapper
+        return text
+    if text is not None:
+        raise Fallback  # two types: not a wrapper
+    try:
+        return _number(number)
+    except ValueError:
+        raise Fallback from None
+
+
+def _ident(value: SN | None) -> str | None:
+    plain = _scalar(value)
+    if type(plain) is str:
+        return plain or None
+    if plain is None:
+        return None
+    if type(plain) is not int:
+        raise Fallback  # a fractional number: bad_type
+    return str(plain)
+
+
+def _key(value: SN) -> str:
+    key = _ident(value)
+    if key is None:
+        raise Fallback  # missing_key
+    return key
+
+
+def _name(person: MPerson | None) -> str | None:
+    if person is None:
+        return None
+    p = person.M
+    first = p.firstName.S.strip() if p.firstName is not None else ""
+    last = p.lastName.S.strip() if p.lastName is not None else ""
+    if first and last:
+        return f"{first} {last}"
+    return first or last or None
+
+
+def case_row(iso: Callable[[Any, str], str | None]) -> Callable[[Document], tuple[str | None, ...]]:
+    def row(d: Document) -> tuple[str | None, ...]:
+        firm = d.sendingFirm.M if d.sendingFirm is not None else _FIRM
+        claim = d.claimInfo.M if d.claimInfo is not None else _CLAIM
+        carrier = d.recipientCarrier.M if d.recipientCarrier is not None else _CARRIER
+        meta = d.caseManagementMetadata.M if d.caseManagementMetadata is not None else _META
+        version = _scalar(d.version)
+        if type(version) is not int or not INT32_BOUNDS[0] <= version <= INT32_BOUNDS[1]:
+            raise Fallback
+        managers = None
+        if firm.caseManagers is not None:
+            seen = {name: None for name in map(_name, firm.caseManagers.L) if name is not None}
+            managers = ", ".join(seen) or None
+        return (_key(d.documentId), str(version), _ident(d.customerId), iso(_scalar(d.createdTs), "createdTs"),
+                _s(firm.firmName), _name(firm.primaryContact), _name(firm.attorney), managers,
+                _s(claim.claimCoverage), _s(claim.claimNumber), _s(claim.lossState), _name(claim.claimant),
+                _s(carrier.carrierCommonName), _ident(meta.relatedInsuranceId), _ident(meta.clientId),
+                _ident(meta.matterId), _ident(meta.matterTechId), _s(meta.matterName))
+
+    return row
+
+
+def metadata_row(iso: Callable[[Any, str], str | None]) -> Callable[[Metadata], tuple[str | None, ...]]:
+    field = "documentStatusHistory.timestamp"
+
+    def row(m: Metadata) -> tuple[str | None, ...]:
+        history_text = received = archived = None
+        if m.documentStatusHistory is not None and m.documentStatusHistory.L:
+            history = []
+            for entry in m.documentStatusHistory.L:
+                status, stamp = _s(entry.M.documentStatus), iso(_scalar(entry.M.timestamp), field)
+                history.append({"documentStatus": status, "timestamp": stamp})
+                if stamp is None:
+                    continue
+                if status == RECEIVED:
+                    if received is None or before(stamp, received):
+                        received = stamp
+                elif status == ARCHIVED and (archived is None or before(archived, stamp)):
+                    archived = stamp
+            history_text = orjson.dumps(history).decode()
+        flag = m.demandIsDeliverable
+        return (_key(m.documentId), _s(m.documentType), iso(_scalar(m.createdTs), "createdTs"),
+                None if flag is None else ("t" if flag.BOOL else "f"), _ident(m.demandTemplateId), received,
+                archived, history_text)
+
+    return row
+
+
+def audit_row(iso: Callable[[Any, str], str | None]) -> Callable[[Audit], tuple[str | None, ...]]:
+    def row(a: Audit) -> tuple[str | None, ...]:
+        payload = a.payload.M if a.payload is not None else _PAYLOAD
+        return (_key(a.auditRecordId), _key(a.documentId), iso(_scalar(a.createdTs), "createdTs"),
+                _s(a.actionType), _s(payload.archiveReason), _s(payload.archiveComments))
+
+    return row
