@@ -70,6 +70,7 @@ def nested(value: Any, decode: Callable[[str], Any]) -> Any:
         raise Fallback from None
 
 
+_HEAD = 64  # bytes of a line looked at to guess its form (a wrong guess costs one failed decode)
 Form = tuple[Callable[[bytes], Any], Callable[[Any], Sequence[str | None]]]  # (decode, row)
 
 
@@ -81,7 +82,7 @@ def fast_function(plain: Form, typed: Form | None = None, *, writes_json: bool =
     line whose only escapes are quotes may still give a value with a backslash.
 
     ``plain`` and ``typed`` (DynamoDB's typed form) are tried in turn, the typed one first when the line
-    looks typed (a ``{"S":`` or ``{"N":`` in it), so a record costs one decode, not two.
+    looks typed (a ``{"S":`` or ``{"N":`` in its first bytes), so a record usually costs one decode.
     """
     plain_first = (plain,) if typed is None else (plain, typed)
     typed_first = plain_first if typed is None else (typed, plain)
@@ -91,7 +92,8 @@ def fast_function(plain: Form, typed: Form | None = None, *, writes_json: bool =
         escaped = b"\\" in line
         if escaped and b"\\u0000" in line:  # a NUL: the builder rejects it, naming the field
             return None
-        for decode, row in typed_first if b'{"S":' in line or b'{"N":' in line else plain_first:
+        head = line[:_HEAD]  # a typed record's first value is a wrapper: {"documentId":{"S":"...
+        for decode, row in typed_first if b'{"S":' in head or b'{"N":' in head else plain_first:
             try:
                 values = row(decode(line))
                 break

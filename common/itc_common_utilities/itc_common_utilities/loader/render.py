@@ -25,8 +25,6 @@ from itc_common_utilities.loader.rejects import Rejects, safe_record_key
 from itc_common_utilities.loader.spec import RecordRejected, TableSpec
 from itc_common_utilities.s3 import SnapshotFileError
 
-CHUNK_CHARS = 256 * 1024
-
 
 def direct_suffix(load_id: int, source_key: str) -> str:
     """The end of every direct COPY line: the raw table's lineage columns ``_load_id``, ``_source_key``."""
@@ -65,36 +63,34 @@ def copy_text(spec: TableSpec, batches: Iterable[tuple[int, Sequence[bytes]]], r
     ``batches``: ``(first line number, [line bytes, ...])`` blocks (:meth:`JsonlGzReader.batches`).
     A line goes through the spec's ``fast`` function when it has one (compiled decoding, one COPY
     line; :mod:`~itc_common_utilities.loader.fastrow`) and ``ITC_LOAD_FAST`` is not off; when that
-    gives up (None), or without one: one JSON parse, one builder call and one row render. Chunked
-    output, so the COPY stream handles a few hundred KB at a time instead of one line. The cyclic
+    gives up (None), or without one: one JSON parse, one builder call and one row render. One chunk
+    of COPY text per batch (a block of a few MB), its line ends added by one join. The cyclic
     garbage collector is paused while it runs: parsed records hold no reference cycles and are freed
     by reference counting, and otherwise the collector would rescan the live objects every few
     hundred records.
     """
     fast = spec.fast if spec.fast is not None and fast_enabled() else None
     name = name or spec.snapshot_table
-    chunk: list[str] = []
-    size = 0
+    end = "\n" if suffix is None else suffix  # what ends every line
+    cut = len(end)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for first, lines in batches:
+            rows: list[str] = []  # this batch's lines without their ends: one join per batch adds them
+            append = rows.append
             for number, line in enumerate(lines, first):
                 text = fast(line) if fast is not None else None
-                if text is not None:
-                    text = f"{number}\t{text}\n" if suffix is None else text + suffix
+                if text is None:
+                    built = _built_text(spec, number, line, rejects, suffix, name=name)
+                    if built is not None:
+                        append(built[:-cut])
+                elif suffix is None:
+                    append(f"{number}\t{text}")
                 else:
-                    text = _built_text(spec, number, line, rejects, suffix, name=name)
-                    if text is None:
-                        continue
-                chunk.append(text)
-                size += len(text)
-            if size >= CHUNK_CHARS:
-                yield "".join(chunk)
-                chunk.clear()
-                size = 0
-        if chunk:
-            yield "".join(chunk)
+                    append(text)
+            if rows:
+                yield end.join(rows) + end
     finally:
         if gc_was_enabled:
             gc.enable()

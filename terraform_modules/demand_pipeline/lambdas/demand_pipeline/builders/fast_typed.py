@@ -22,67 +22,67 @@ from itc_common_utilities.loader.fastrow import Fallback
 from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, before  # isort: skip
 
 
-class S(Struct, forbid_unknown_fields=True):
+class S(Struct, forbid_unknown_fields=True, gc=False):
     S: Text
 
 
-class C(Struct, forbid_unknown_fields=True):
+class C(Struct, forbid_unknown_fields=True, gc=False):
     S: Code
 
 
-class SN(Struct, forbid_unknown_fields=True):  # an identifier or a time: text or a number
+class SN(Struct, forbid_unknown_fields=True, gc=False):  # an identifier or a time: text or a number
     S: Code | None = None
     N: str | None = None
 
 
-class B(Struct, forbid_unknown_fields=True):
+class B(Struct, forbid_unknown_fields=True, gc=False):
     BOOL: bool
 
 
-class Person(Struct):
+class Person(Struct, gc=False):
     firstName: S | None = None
     lastName: S | None = None
 
 
-class MPerson(Struct, forbid_unknown_fields=True):
+class MPerson(Struct, forbid_unknown_fields=True, gc=False):
     M: Person
 
 
-class Firm(Struct):
+class Firm(Struct, gc=False):
     firmName: S | None = None
     primaryContact: MPerson | None = None
     attorney: MPerson | None = None
     caseManagers: LPeople | None = None
 
 
-class LPeople(Struct, forbid_unknown_fields=True):
+class LPeople(Struct, forbid_unknown_fields=True, gc=False):
     L: list[MPerson]
 
 
-class MFirm(Struct, forbid_unknown_fields=True):
+class MFirm(Struct, forbid_unknown_fields=True, gc=False):
     M: Firm
 
 
-class Claim(Struct):
+class Claim(Struct, gc=False):
     claimCoverage: S | None = None
     claimNumber: C | None = None
     lossState: C | None = None
     claimant: MPerson | None = None
 
 
-class MClaim(Struct, forbid_unknown_fields=True):
+class MClaim(Struct, forbid_unknown_fields=True, gc=False):
     M: Claim
 
 
-class Carrier(Struct):
+class Carrier(Struct, gc=False):
     carrierCommonName: S | None = None
 
 
-class MCarrier(Struct, forbid_unknown_fields=True):
+class MCarrier(Struct, forbid_unknown_fields=True, gc=False):
     M: Carrier
 
 
-class CaseMeta(Struct):
+class CaseMeta(Struct, gc=False):
     relatedInsuranceId: SN | None = None
     clientId: SN | None = None
     matterId: SN | None = None
@@ -90,11 +90,11 @@ class CaseMeta(Struct):
     matterName: S | None = None
 
 
-class MCaseMeta(Struct, forbid_unknown_fields=True):
+class MCaseMeta(Struct, forbid_unknown_fields=True, gc=False):
     M: CaseMeta
 
 
-class Document(Struct):
+class Document(Struct, gc=False):
     documentId: SN
     version: SN
     customerId: SN | None = None
@@ -105,20 +105,20 @@ class Document(Struct):
     caseManagementMetadata: MCaseMeta | None = None
 
 
-class Status(Struct):
+class Status(Struct, gc=False):
     documentStatus: C | None = None
     timestamp: SN | None = None
 
 
-class MStatus(Struct, forbid_unknown_fields=True):
+class MStatus(Struct, forbid_unknown_fields=True, gc=False):
     M: Status
 
 
-class LStatus(Struct, forbid_unknown_fields=True):
+class LStatus(Struct, forbid_unknown_fields=True, gc=False):
     L: list[MStatus]
 
 
-class Metadata(Struct):
+class Metadata(Struct, gc=False):
     documentId: SN
     documentType: C | None = None
     createdTs: SN | None = None
@@ -127,16 +127,16 @@ class Metadata(Struct):
     documentStatusHistory: LStatus | None = None
 
 
-class Payload(Struct):
+class Payload(Struct, gc=False):
     archiveReason: S | None = None
     archiveComments: S | None = None
 
 
-class MPayload(Struct, forbid_unknown_fields=True):
+class MPayload(Struct, forbid_unknown_fields=True, gc=False):
     M: Payload
 
 
-class Audit(Struct):
+class Audit(Struct, gc=False):
     auditRecordId: SN
     documentId: SN
     createdTs: SN | None = None
