@@ -12,6 +12,14 @@ locals {
   export_tables       = sort([for t, m in var.extract_modes : t if m == "export"])
   export_table_arns   = [for t in local.export_tables : "arn:${local.partition}:dynamodb:${local.exchange_region}:${local.account_id}:table/exchange-${var.exchange_env}-${replace(t, "_", "-")}"]
   same_account_export = var.exchange_role_arn == null && length(local.export_tables) > 0
+  export_statements = concat(local.same_account_export ? [
+    { sid = "ExportExchangeTables", actions = ["dynamodb:ExportTableToPointInTime", "dynamodb:DescribeTable"], resources = local.export_table_arns },
+    { sid = "DescribeExchangeExports", actions = ["dynamodb:DescribeExport"], resources = [for a in local.export_table_arns : "${a}/export/*"] },
+    { sid = "ExportWritesLandingExports", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${var.landing.bucket_arn}/exports/*"] },
+    ] : [], length(local.export_tables) > 0 ? [
+    { sid = "ReadExportsAndPreviousSnapshots", actions = ["s3:GetObject"], resources = ["${var.landing.bucket_arn}/exports/*", "${var.landing.bucket_arn}/demand/run=*/*.jsonl.gz"] },
+    { sid = "RecordExportState", actions = ["s3:PutObject"], resources = [for t in local.export_tables : "${var.landing.bucket_arn}/exports/${t}/_state.json"] },
+  ] : [])
 }
 
 data "aws_iam_policy_document" "extract" {
@@ -37,48 +45,18 @@ data "aws_iam_policy_document" "extract" {
     }
   }
 
-  # Same-account export: this role starts the export, and DynamoDB writes it into exports/ as this role.
-  # Cross-account (exchange_role_arn set), the Exchange role does both; the landing bucket policy and key
-  # policy let that role write exports/ (landing_bucket export_writer_role_arns; README "Extract by DynamoDB export").
+  # Tables in export mode (local.export_statements): same-account, this role starts the export and DynamoDB
+  # writes it into exports/ as this role; cross-account (exchange_role_arn set) the Exchange role does both, and
+  # the landing bucket and key policies let that role write exports/ (landing_bucket export_writer_role_arns;
+  # README "Extract by DynamoDB export"). Either way the extract reads the exports and the previous snapshot
+  # files an incremental export is merged onto, and records each table's export state.
   dynamic "statement" {
-    for_each = local.same_account_export ? [1] : []
+    for_each = local.export_statements
 
     content {
-      sid       = "ExportExchangeTables"
-      actions   = ["dynamodb:ExportTableToPointInTime", "dynamodb:DescribeTable"]
-      resources = local.export_table_arns
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.same_account_export ? [1] : []
-
-    content {
-      sid       = "DescribeExchangeExports"
-      actions   = ["dynamodb:DescribeExport"]
-      resources = [for a in local.export_table_arns : "${a}/export/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.same_account_export ? [1] : []
-
-    content {
-      sid       = "ExportWritesLandingExports"
-      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-      resources = ["${var.landing.bucket_arn}/exports/*"]
-    }
-  }
-
-  # Any export mode: read the exports and the previous snapshot files an incremental export is merged onto,
-  # and record each table's export state.
-  dynamic "statement" {
-    for_each = length(local.export_tables) > 0 ? [1] : []
-
-    content {
-      sid       = "ReadExportsAndPreviousSnapshots"
-      actions   = ["s3:GetObject"]
-      resources = ["${var.landing.bucket_arn}/exports/*", "${var.landing.bucket_arn}/demand/run=*/*.jsonl.gz"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
     }
   }
 
@@ -95,16 +73,6 @@ data "aws_iam_policy_document" "extract" {
         variable = "s3:prefix"
         values   = ["exports/*"]
       }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.export_tables) > 0 ? [1] : []
-
-    content {
-      sid       = "RecordExportState"
-      actions   = ["s3:PutObject"]
-      resources = [for t in local.export_tables : "${var.landing.bucket_arn}/exports/${t}/_state.json"]
     }
   }
 

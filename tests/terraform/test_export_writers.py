@@ -26,23 +26,12 @@ from tests.terraform.test_landing_and_network_controls import (
     denied,
     planned,
 )
+from tests.terraform.test_landing_and_network_controls import ROOT_TF as LANDING_ROOT_TF
 
 EXCHANGE_ROLE = "arn:aws:iam::444455556666:role/exchange-beta-itc-read"
 
-ROOT_TF = """
-provider "aws" {{
-  region                      = "{region}"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {{
-    sts = "{sts}"
-  }}
-}}
-
-module "landing" {{
+# The provider block of test_landing_and_network_controls (moto STS only), then this root's one module call.
+ROOT_TF = LANDING_ROOT_TF[:LANDING_ROOT_TF.index('module "landing"')] + """module "landing" {{
   source                  = "{landing}"
   name_prefix             = "itc-exp"
   writer_role_arns        = {writers}
