@@ -250,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ours_dsn = fresh_database(server_dsn, "itc_bench_load")
     first = run_child(ours_dsn, root)
+    first_digest = raw_digest(ours_dsn)
     refresh = guarded("view refresh", refresh_all_views, ours_dsn)
     replay = run_child(ours_dsn, root)
     parallel = None
@@ -257,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         parallel = run_child(fresh_database(server_dsn, "itc_bench_parallel"), root, workers=args.workers)
     reload = run_child(ours_dsn, root, reload_snapshot(root, manifest))
     rows = sum(t["rows"] for t in first["result"]["tables"].values())
+    # the same load with every record through its builder (docs/adr/0007): its speed, and the same rows?
+    builders_dsn = fresh_database(server_dsn, "itc_bench_builders")
+    builders = run_child(builders_dsn, root, env={"ITC_LOAD_FAST": "0"})
+    same = first_digest == raw_digest(builders_dsn)
 
     folder = Path(tempfile.mkdtemp(prefix="itc-bench-copy-"))
     folder.chmod(0o755)
@@ -307,7 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<22}{t['records']:>12,}{t['loaded']:>12,}{t['rejected']:>10,}"
               f"{t['read_ms'] / 1000:>9.1f}{t['apply_ms'] / 1000:>9.1f}")
     print(f"  rows loaded {rows:,} = rows server-COPYed {copy_rows:,}: {rows == copy_rows}", flush=True)
-    peers = [("ITC, in-process", rows, first["seconds"], peak_mb, None)]
+    print(f"  fast path and builders only (ITC_LOAD_FAST=0) loaded the same raw rows and rejects: {same}", flush=True)
+    peers = [("ITC, in-process", rows, first["seconds"], peak_mb, None),
+             ("ITC, in-process, builders only (ITC_LOAD_FAST=0)", rows, builders["seconds"],
+              max(builders["psutil_peak_mb"], builders["ru_maxrss_mb"]), None)]
     if parallel is not None:
         peers.append((f"ITC, {args.workers} build processes", rows, parallel["seconds"], parallel["psutil_peak_mb"],
                       None))
@@ -322,6 +330,23 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(dlt, dict):
         print(f"  dlt peer: NOT MEASURED ({dlt})", flush=True)
     return 0
+
+
+def raw_digest(dsn: str) -> list[tuple[Any, ...]]:
+    """Per raw table and for the rejects: the row count and an order-free sum of row hashes (load ids, load
+    times and a reject's detail left out: its text names the time window, which ends "now + 1 day"; the
+    tests compare details under a fixed window), to compare two loads of one snapshot without their rows."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    out = []
+    with conn.cursor() as cur:
+        for table in (*RAW.values(), "ops.rejected_records"):
+            cur.execute(f"SELECT count(*), sum(hashtext((to_jsonb(t) - '_load_id' - '_loaded_at' - 'load_id' "
+                        f"- 'rejected_id' - 'rejected_at' - 'detail')::text)::numeric) FROM {table} t")
+            out.append((table, *cur.fetchone()))
+    conn.close()
+    return out
 
 
 def guarded(what: str, fn: Any, *args: Any) -> Any:
