@@ -43,9 +43,9 @@ def _secret_credentials(secrets_client: Any, secret_arn: str) -> tuple[str, str]
 
 
 def _aws_client(service: str, region: str | None) -> Any:
-    import boto3
+    from itc_common_utilities import aws
 
-    return boto3.client(service, region_name=region) if region else boto3.client(service)
+    return aws.client(service, region_name=region) if region else aws.client(service)
 
 
 def connect_timeout_s(settings: DatabaseSettings | None = None) -> int:

@@ -20,7 +20,7 @@ same four things:
      already (the restore path). Both keys are required and non-empty.
 
 2. It builds its settings with ``invocation.overrides``.
-3. It calls plain functions with plain clients: ``boto3.client(...)`` (which honours
+3. It calls plain functions with plain clients: ``aws.client(...)`` (botocore; it honours
    ``AWS_ENDPOINT_URL`` for a local emulator), a database connection.
 4. It returns a small JSON dict ``{"mode": ..., ...}``; a load (:func:`load_manifests`) returns
    ``{"mode": "load", "loads": [<one summary per manifest>]}``, a list even for one manifest; a key
@@ -43,8 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
+from itc_common_utilities import aws
 from itc_common_utilities.db import connect
 from itc_common_utilities.errors import TerminalError, redact_for_alert
 from itc_common_utilities.loader.guards import Force, forcing
@@ -211,7 +210,7 @@ def load_manifests(invocation: Invocation, *, source: str, logger: Any,
     ``force`` (:func:`~itc_common_utilities.loader.guards.forcing`). Any other key is listed as ignored.
     Returns :func:`load_result`."""
     db_settings = load_settings(DatabaseSettings)
-    s3 = boto3.client("s3")
+    s3 = aws.client("s3")
     results: list[Mapping[str, Any]] = []
     for ref in invocation.objects:
         if not is_manifest_of(source, ref):

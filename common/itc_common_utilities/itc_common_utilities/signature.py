@@ -76,9 +76,9 @@ class ManifestMac:
     def from_environment(cls, kms_client: Any = None) -> ManifestMac:
         """The key of ``ITC_MANIFEST_MAC_KEY_ID`` (a ``SettingsError`` names it when unset)."""
         if kms_client is None:
-            import boto3
+            from itc_common_utilities import aws
 
-            kms_client = boto3.client("kms")
+            kms_client = aws.client("kms")
         return cls(kms_client, load_settings(ManifestMacSettings).key_id)
 
     def sign(self, manifest: Manifest) -> bytes:

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
 from demand_pipeline import extract_run
 from demand_pipeline.extract import assume_exchange_session
 from demand_pipeline.load import SOURCE, load
 from demand_pipeline.settings import DemandSettings, load_demand_settings
+from itc_common_utilities import aws
 from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
 from itc_common_utilities.signature import ManifestMac
@@ -40,9 +39,9 @@ def exchange_client(settings: DemandSettings) -> Any:
     if settings.exchange_region:
         kwargs["region_name"] = settings.exchange_region
     if settings.exchange_role_arn:
-        kwargs.update(assume_exchange_session(boto3.client("sts"), settings.exchange_role_arn,
+        kwargs.update(assume_exchange_session(aws.client("sts"), settings.exchange_role_arn,
                                               settings.exchange_external_id))
-    return boto3.client("dynamodb", **kwargs)
+    return aws.client("dynamodb", **kwargs)
 
 
 def run_extract(invocation: Invocation) -> dict[str, Any]:
@@ -55,8 +54,8 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     mac = None if step in ("poll", "convert") else ManifestMac.from_environment()  # before any work: fail now
     owner = ""
     if step in (None, "start") and settings.tables_in_mode("export"):
-        owner = settings.landing_bucket_owner or boto3.client("sts").get_caller_identity()["Account"]
-    ctx = extract_run.ExtractContext(exchange_client(settings), boto3.client("s3"), settings, run_id, logger,
+        owner = settings.landing_bucket_owner or aws.client("sts").get_caller_identity()["Account"]
+    ctx = extract_run.ExtractContext(exchange_client(settings), aws.client("s3"), settings, run_id, logger,
                                      bucket_owner=owner, mac=mac)
     if step is None:
         return extract_run.run_all(ctx)

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
+from itc_common_utilities import aws
 from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
 from itc_common_utilities.settings import load_settings
@@ -40,11 +39,11 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     settings = load_settings(ExtractSettings, invocation.overrides)
     set_run_id(logger, run_id)
     mac = ManifestMac.from_environment()  # before the read: a missing key fails now, not after it
-    secrets = boto3.client("secretsmanager") if settings.qb_token_secret_arn else None
+    secrets = aws.client("secretsmanager") if settings.qb_token_secret_arn else None
     session = build_quickbase_session(settings, resolve_token(settings, secrets))
     try:
         report = QuickbaseReport.from_settings(settings, session, log=logger)
-        return extract_report(report, boto3.client("s3"), settings.landing_bucket, run_id,
+        return extract_report(report, aws.client("s3"), settings.landing_bucket, run_id,
                               allow_empty=settings.allow_empty, log=logger, mac=mac)
     finally:
         session.close()
