@@ -118,3 +118,23 @@ def test_given_a_source_login_when_it_touches_the_other_sources_raw_table_then_p
     """GIVEN a per-source loader login WHEN it reads or deletes the other source's raw table THEN 42501."""
     for statement in (f"SELECT count(*) FROM {table}", f"DELETE FROM {table}"):
         assert refused(logins[role], statement, ()).pgcode == errorcodes.INSUFFICIENT_PRIVILEGE
+
+
+def test_given_a_loader_login_when_it_analyzes_tables_then_only_its_own_raw_tables(logins) -> None:
+    """GIVEN rows written into raw.templates by itc_loader_demand (never analyzed: reltuples -1) WHEN it calls
+    ops.analyze_loaded_table, as every load does before it commits, THEN the planner's row count is there
+    (the refresh after a bulk load plans on it); raw.verifyplus and a non-raw table are refused, naming them."""
+    demand = logins["itc_loader_demand"]
+    with demand.cursor() as cur:
+        cur.execute("INSERT INTO raw.templates (template_id, version, template_name, _load_id, _source_key) "
+                    "SELECT 't' || n, 1, 'name', 1, 'k' FROM generate_series(1, 500) AS n")
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'raw.templates'::regclass")
+        assert cur.fetchone()[0] == -1
+        cur.execute("SELECT ops.analyze_loaded_table('raw.templates')")
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'raw.templates'::regclass")
+        assert cur.fetchone()[0] == 500
+    demand.commit()
+    for table in ("raw.verifyplus", "ops.load_runs"):
+        error = refused(demand, "SELECT ops.analyze_loaded_table(%s)", (table,))
+        assert error.pgcode == errorcodes.INSUFFICIENT_PRIVILEGE
+        assert f'ops.analyze_loaded_table: "{table}" is not a raw table this login loads' in str(error)

@@ -2908,6 +2908,33 @@ COMMENT ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bi
     'Finish a load run opened in the current transaction: its status, counts and finished_at. A per-source loader login finishes runs of its own source only. SECURITY DEFINER: the loaders have no UPDATE on ops.load_runs.';
 
 -- The grants of the two logins, re-applied by the security baseline (script 34) after every migration.
+-- A bulk load leaves the planner without statistics for rows it just wrote until autovacuum's ANALYZE
+-- comes round; the refresh that follows a load would plan its joins on empty-table estimates (measured:
+-- curated.demands_archived ran for over 13 minutes after a 1,000,000-demand first load). The load
+-- analyzes what it wrote, in its own transaction. PostgreSQL 16 lets only a table's owner ANALYZE it
+-- (MAINTAIN arrives in 17), hence this SECURITY DEFINER function, for the loader logins' own raw tables.
+CREATE FUNCTION ops.analyze_loaded_table(table_name text) RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    target regclass;
+BEGIN
+    SELECT c.oid INTO target
+    FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname = 'raw' AND n.nspname || '.' || c.relname = table_name;
+    IF target IS NULL OR NOT has_table_privilege(session_user, target, 'INSERT') THEN
+        RAISE EXCEPTION 'ops.analyze_loaded_table: "%" is not a raw table this login loads', table_name
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    EXECUTE format('ANALYZE %s', target);
+END
+$fn$;
+REVOKE ALL ON FUNCTION ops.analyze_loaded_table(text) FROM PUBLIC;
+COMMENT ON FUNCTION ops.analyze_loaded_table(text) IS
+    'ANALYZE one raw table ("raw.name") the calling login may load (INSERT), as its owner: a load refreshes the planner statistics of what it wrote before it commits. EXECUTE: the per-source loader logins.';
+
 CREATE PROCEDURE ops.apply_loader_login_grants()
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2935,6 +2962,7 @@ BEGIN
         TO itc_loader_demand, itc_loader_verifyplus;
     -- the rejected-records trigger runs as the loader and asks which source it loads
     GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus;
+    GRANT EXECUTE ON FUNCTION ops.analyze_loaded_table(text) TO itc_loader_demand, itc_loader_verifyplus;
 
     BEGIN
         EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);
@@ -2948,7 +2976,7 @@ COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
     'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows, TEMPORARY. Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', 'e64b772864afc8fb26d2aa104011df2889c226151cde4372976444bcbc828c9e');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', 'f9a1464725ff51a4b7b182e940c42a834d6abe654ece3d0d50d025af5a61991b');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN

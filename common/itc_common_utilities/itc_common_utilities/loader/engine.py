@@ -58,6 +58,8 @@ SELECT reason_code, count(DISTINCT line_number) FROM ops.rejected_records
 """
 # ops.finish_load_run (script 50, SECURITY DEFINER): loaders have no UPDATE on ops.load_runs
 _FINISH_RUN = "SELECT ops.finish_load_run(%s, 'succeeded', %s, %s, %s, %s, %s)"
+# ops.analyze_loaded_table (script 50, SECURITY DEFINER): only a table's owner may ANALYZE it in PostgreSQL 16
+_ANALYZE = "SELECT ops.analyze_loaded_table(%s)"
 
 
 def _ms(since: float) -> int:
@@ -189,6 +191,10 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
     if refusals:
         log.warning("load guards overridden by force", extra={**context, "force_reason": force.reason,
                                                                "refusals": refusals})
+    for table in staged:  # fresh planner statistics for what changed, committed with the rows (script 50)
+        counts = tables[table.spec.snapshot_table]
+        if counts.written or counts.deleted:
+            cur.execute(_ANALYZE, (table.spec.raw_table,))
     manifest, ref = loaded_manifest.manifest, loaded_manifest.ref
     result = LoadResult("loaded", source, manifest.run_id, ref.key, loaded_manifest.sha256, load_id, tables)
     cur.execute(_FINISH_RUN, (load_id, result.records, result.loaded, result.rejected, result.deleted,
