@@ -269,16 +269,8 @@ def metadata_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
                 status, when = entry.documentStatus, entry.timestamp
                 if status is None and when is None:
                     raise Fallback  # absent both, or a DynamoDB wrapper
-                stamp = iso(when, field)
-                history.append({"documentStatus": status, "timestamp": stamp})
-                if stamp is None:
-                    continue
-                # ISO texts of one zone, all with or without fractions, compare like the times they name
-                if status == RECEIVED:
-                    if received is None or before(stamp, received):
-                        received = stamp
-                elif status == ARCHIVED and (archived is None or before(archived, stamp)):
-                    archived = stamp
+                history.append({"documentStatus": status, "timestamp": iso(when, field)})
+            received, archived = milestones(history)
             history_text = orjson.dumps(history).decode()
         return (_key(m.documentId), m.documentType, iso(m.createdTs, "createdTs"), _flag(m.demandIsDeliverable),
                 _ident(m.demandTemplateId), received, archived, history_text)
@@ -287,7 +279,25 @@ def metadata_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
                          writes_json=True)
 
 
+def milestones(history: list[dict[str, str | None]]) -> tuple[str | None, str | None]:
+    """(first DocumentReceived, last DocumentArchived) time of a built history, as ``status_history`` picks
+    them (by time, whatever the order; the first of equal times)."""
+    received = archived = None
+    for item in history:
+        stamp = item["timestamp"]
+        if stamp is None:
+            continue
+        status = item["documentStatus"]
+        if status == RECEIVED:
+            if received is None or before(stamp, received):
+                received = stamp
+        elif status == ARCHIVED and (archived is None or before(archived, stamp)):
+            archived = stamp
+    return received, archived
+
+
 def before(a: str, b: str) -> bool:
+    """ISO texts of one zone compare like the times they name when both have fractions or neither does."""
     if len(a) != len(b):  # one with fractions of a second: compare the times, not the texts
         from datetime import datetime
 

@@ -15,11 +15,10 @@ from typing import Any
 import orjson
 from msgspec import Struct
 
-from demand_pipeline.builders.metadata_builder import ARCHIVED, RECEIVED
 from demand_pipeline.builders.values import _number
 from itc_common_utilities.loader.fastrow import Fallback
 
-from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, before  # isort: skip
+from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, milestones  # isort: skip
 
 
 class S(Struct, forbid_unknown_fields=True, gc=False):
@@ -225,17 +224,9 @@ def metadata_row(iso: Callable[[Any, str], str | None]) -> Callable[[Metadata], 
     def row(m: Metadata) -> tuple[str | None, ...]:
         history_text = received = archived = None
         if m.documentStatusHistory is not None and m.documentStatusHistory.L:
-            history = []
-            for entry in m.documentStatusHistory.L:
-                status, stamp = _s(entry.M.documentStatus), iso(_scalar(entry.M.timestamp), field)
-                history.append({"documentStatus": status, "timestamp": stamp})
-                if stamp is None:
-                    continue
-                if status == RECEIVED:
-                    if received is None or before(stamp, received):
-                        received = stamp
-                elif status == ARCHIVED and (archived is None or before(archived, stamp)):
-                    archived = stamp
+            history = [{"documentStatus": _s(entry.M.documentStatus),
+                        "timestamp": iso(_scalar(entry.M.timestamp), field)} for entry in m.documentStatusHistory.L]
+            received, archived = milestones(history)
             history_text = orjson.dumps(history).decode()
         flag = m.demandIsDeliverable
         return (_key(m.documentId), _s(m.documentType), iso(_scalar(m.createdTs), "createdTs"),
