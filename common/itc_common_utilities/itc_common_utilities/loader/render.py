@@ -83,7 +83,7 @@ def copy_text(spec: TableSpec, batches: Iterable[tuple[int, Sequence[bytes]]], r
                 text = fast(line) if fast is not None else None
                 if text is None:
                     built = _built_text(spec, number, line, rejects, suffix, name=name)
-                    if built is not None:
+                    if built:  # None: rejected; "": a ``many`` record that gave no rows
                         append(built[:-cut])
                 elif suffix is None:
                     append(f"{number}\t{text}")
