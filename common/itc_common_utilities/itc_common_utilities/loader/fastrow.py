@@ -10,9 +10,9 @@ field and detail, still comes from the one builder: the fast path may only ever 
 builder accepts, with the same row. ``ITC_LOAD_FAST=0`` turns it off (the builder for every line);
 tests load hostile snapshots both ways and compare the raw rows and the rejects.
 
-This module holds what every fast function needs: :func:`copy_row` (values → COPY text, escaping
-only when the JSON line had an escape), :class:`Fallback`, :data:`FALLBACK_ERRORS`, :func:`nested`
-(a nested object that arrived as JSON text), :func:`fast_enabled`.
+This module holds what every fast function needs: :func:`fast_function` (decode, row, then the COPY
+text, escaping only when the JSON line had an escape), :class:`Fallback`, :data:`FALLBACK_ERRORS`,
+:func:`nested` (a nested object that arrived as JSON text), :func:`fast_enabled`.
 """
 
 from __future__ import annotations
@@ -42,20 +42,6 @@ FALLBACK_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, RecordRejected,
 def fast_enabled() -> bool:
     """``ITC_LOAD_FAST`` (default on; ``0``/``false``/``no``/``off`` = every record through its builder)."""
     return os.environ.get(FAST_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-def copy_row(values: Sequence[str | None], escaped: bool) -> str:
-    """One COPY text row (no line end) from text values (None = NULL).
-
-    ``escaped``: the JSON line held a backslash. Without one, no decoded string can hold a tab, line
-    end or backslash (JSON writes them as escapes), so nothing needs escaping; with one, the values are
-    searched once and escaped only if one of them needs it.
-    """
-    if escaped and _SPECIAL("".join(filter(None, values))):
-        return "\t".join([NULL if v is None else v.translate(_ESCAPES) for v in values])
-    if None in values:
-        return "\t".join([NULL if v is None else v for v in values])
-    return "\t".join(values)  # type: ignore[arg-type]
 
 
 def nested(value: Any, decode: Callable[[str], Any]) -> Any:
@@ -101,8 +87,8 @@ def fast_function(plain: Form, typed: Form | None = None, *, writes_json: bool =
                 continue
         else:
             return None
-        # copy_row, inlined: this runs once per record
-        # a line whose every escape is \\" cannot give a decoded string a tab, line end or backslash
+        # the COPY text (inlined: this runs once per record). A line whose every escape is \\" cannot
+        # give a decoded string a tab, line end or backslash
         if escaped and (writes_json or line.count(b"\\") != line.count(b'\\"')) \
                 and special("".join(filter(None, values))):
             return "\t".join([null if v is None else v.translate(escapes) for v in values])
