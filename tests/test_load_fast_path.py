@@ -8,14 +8,12 @@ Real PostgreSQL (two fresh migrated databases), moto S3, the real demand load.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import orjson
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from demand_pipeline.load import demand_specs, load
 from itc_common_utilities.db import encode_copy_row
@@ -23,7 +21,6 @@ from itc_common_utilities.loader import RecordRejected
 from itc_common_utilities.loader.fastrow import FAST_ENV
 from itc_common_utilities.manifest import Manifest, data_key
 from itc_common_utilities.s3 import JsonlGzS3Writer, ObjectRef, write_manifest
-from itc_common_utilities.signature import ensure_mac_key
 from itc_common_utilities.timestamps import TimeWindow
 from scripts.stack.testdb import create_database, drop_database
 from scripts.synthetic.exchange import ExchangeConfig, iter_records
@@ -88,17 +85,10 @@ HOSTILE: dict[str, list[bytes]] = {
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_MAX_REJECT_SHARE": "0.5"}.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        ensure_mac_key(boto3.client("kms"))
-        yield client
+def s3(moto_s3: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The landing bucket in moto (tests/conftest.py); the hostile snapshot rejects far past a normal day's share."""
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0.5")
+    return moto_s3(BUCKET)
 
 
 def hostile_lines() -> dict[str, list[bytes]]:
