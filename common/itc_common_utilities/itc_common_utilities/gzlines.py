@@ -34,12 +34,11 @@ class GzipLinesError(ValueError):
     """The data is not complete gzip, or breaks a limit (the message says which, with the line)."""
 
 
-def _members(read: Any) -> Iterator[bytes]:
-    """Decompressed blocks of every gzip member of ``read``'s stream (``read(n) -> bytes``)."""
+def _members(read: Any, name: str) -> Iterator[bytes]:
+    """Decompressed blocks of every gzip member of ``read``'s stream (``read(n) -> bytes``), each at most
+    :data:`INFLATE_BYTES` (a block that inflates further is taken in steps: a bomb never inflates whole)."""
     inflater = None
-    started = False
     while block := read(BLOCK_BYTES):
-        started = True
         pending = block
         while pending:
             if inflater is None:
@@ -47,21 +46,17 @@ def _members(read: Any) -> Iterator[bytes]:
             out = inflater.decompress(pending, INFLATE_BYTES)
             if out:
                 yield out
-            pending = inflater.unconsumed_tail
-            while pending and not inflater.eof:  # a bomb: inflate the rest of this block step by step
-                out = inflater.decompress(pending, INFLATE_BYTES)
-                if out:
-                    yield out
-                pending = inflater.unconsumed_tail
             if inflater.eof:  # end of a member: what follows is the next member (or garbage: an error)
-                pending = inflater.unused_data
-                inflater = None
-    if started and inflater is not None:
+                pending, inflater = inflater.unused_data, None
+            else:
+                pending = inflater.unconsumed_tail
+    if inflater is not None:
         out = inflater.flush()
         if out:
             yield out
         if not inflater.eof:
-            raise GzipLinesError("Compressed file ended before the end-of-stream marker was reached")
+            raise GzipLinesError(f"{name}: not a complete gzip file (Compressed file ended before the "
+                                 "end-of-stream marker was reached)")
 
 
 def line_batches(read: Any, *, name: str, max_line_bytes: int, max_bytes: int | None,
@@ -76,7 +71,7 @@ def line_batches(read: Any, *, name: str, max_line_bytes: int, max_bytes: int | 
     out = 0             # decompressed bytes so far
     tail = b""          # the unfinished last line of the previous block
     try:
-        for block in _members(read):
+        for block in _members(read, name):
             out += len(block)
             if max_bytes is not None and out > max_bytes:
                 raise GzipLinesError(too_big(number + 1))
@@ -94,10 +89,6 @@ def line_batches(read: Any, *, name: str, max_line_bytes: int, max_bytes: int | 
                 raise _too_long(name, number + 1, max_line_bytes)
             yield number + 1, [tail]
     except INFLATE_ERRORS as exc:
-        raise GzipLinesError(f"{name}: not a complete gzip file ({exc})") from None
-    except GzipLinesError as exc:
-        if str(exc).startswith(name):
-            raise
         raise GzipLinesError(f"{name}: not a complete gzip file ({exc})") from None
 
 
