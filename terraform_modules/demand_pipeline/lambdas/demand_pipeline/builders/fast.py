@@ -145,16 +145,17 @@ def _key(value: Any) -> str:
     return str(value)
 
 
+def full_name(first: str | None, last: str | None) -> str | None:
+    """``person_name``'s rule: "first last", stripped, empty parts dropped; None if both are empty."""
+    first = first.strip() if first else ""
+    last = last.strip() if last else ""
+    if first and last:
+        return f"{first} {last}"
+    return first or last or None
+
+
 def _name(person: Any) -> str | None:
-    """``person_name``: "first last", stripped, empty parts dropped."""
-    if type(person) is Person:  # the common case first
-        first, last = person.firstName, person.lastName
-        if first and last:
-            first, last = first.strip(), last.strip()
-            if first and last:
-                return f"{first} {last}"
-            return first or last or None
-    elif person is None:
+    if person is None:
         return None
     if type(person) is str:
         person = nested(person, _person)
@@ -163,11 +164,7 @@ def _name(person: Any) -> str | None:
     first, last = person.firstName, person.lastName
     if first is None and last is None:
         raise Fallback  # absent both, or a DynamoDB wrapper
-    first = first.strip() if first else ""
-    last = last.strip() if last else ""
-    if first and last:
-        return f"{first} {last}"
-    return first or last or None
+    return full_name(first, last)
 
 
 _CLOCK = tuple(f"{m:02d}:{sec:02d}+00:00" for m in range(60) for sec in range(60))  # "MM:SS+00:00" of an hour

@@ -18,7 +18,7 @@ from msgspec import Struct
 from demand_pipeline.builders.values import _number
 from itc_common_utilities.loader.fastrow import Fallback
 
-from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, milestones  # isort: skip
+from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, full_name, milestones  # isort: skip
 
 
 class S(Struct, forbid_unknown_fields=True, gc=False):
@@ -189,11 +189,7 @@ def _name(person: MPerson | None) -> str | None:
     if person is None:
         return None
     p = person.M
-    first = p.firstName.S.strip() if p.firstName is not None else ""
-    last = p.lastName.S.strip() if p.lastName is not None else ""
-    if first and last:
-        return f"{first} {last}"
-    return first or last or None
+    return full_name(_s(p.firstName), _s(p.lastName))
 
 
 def case_row(iso: Callable[[Any, str], str | None]) -> Callable[[Document], tuple[str | None, ...]]:
