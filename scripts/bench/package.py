@@ -40,24 +40,25 @@ def _has_bytecode(path: Path) -> bool:
         return any(n.endswith(".pyc") for n in zf.namelist())
 
 
-def _sources_changed_after(path: Path) -> bool:
-    """A source or lock file of a Lambda or of the shared package is newer than the built ``path``."""
-    built = path.stat().st_mtime
+def _newest_source() -> float:
+    """The newest modification time of a Lambda's or the shared package's source or lock file."""
     roots = [REPO / "common" / "itc_common_utilities", *(REPO / "terraform_modules").glob("*/lambdas")]
-    return any(f.stat().st_mtime > built for root in roots for pattern in ("*.py", "requirements.lock.txt")
+    return max(f.stat().st_mtime for root in roots for pattern in ("*.py", "requirements.lock.txt")
                for f in root.rglob(pattern))
 
 
-def _current(path: Path) -> bool:
-    return path.exists() and _has_bytecode(path) and not _sources_changed_after(path)
+def _current(path: Path, newest_source: float) -> bool:
+    """Built, with bytecode, and after every source and lock file changed."""
+    return path.exists() and _has_bytecode(path) and path.stat().st_mtime >= newest_source
 
 
 def _ensure_zips(dist: Path, host_dist: Path, host_python_version: str) -> None:
     names = list(pl.lambdas())
+    newest = _newest_source()
     wanted = [dist / f"{n}.zip" for n in names] + [dist / f"{n}-layer.zip" for n in names]
-    if not all(_current(p) for p in wanted):
+    if not all(_current(p, newest) for p in wanted):
         pl.main(["--dist", str(dist)])
-    if not all(_current(host_dist / f"{n}-layer.zip") for n in names):
+    if not all(_current(host_dist / f"{n}-layer.zip", newest) for n in names):
         pl.main(
             ["--platform", "host", "--python-version", host_python_version, "--layer-only", "--dist", str(host_dist)]
         )
