@@ -123,7 +123,7 @@ def read_with(cur: psycopg2.extensions.cursor, business_tz: str) -> Freshness:
 
 
 def _from_data_freshness(cur: psycopg2.extensions.cursor) -> Freshness:
-    """Read analytics.data_freshness (script 46): a row per source, per materialized view, and the quality run."""
+    """Read analytics.data_freshness: a row per source, per materialized view, and the quality run."""
     cur.execute("SELECT * FROM analytics.data_freshness ORDER BY kind, name")
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -98,7 +98,7 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
 
 # what each Lambda logs in as (DESIGN.md §6: pipelines never connect as the owner or master user)
-# each source loads as its own login (script 50): DML on its own raw tables and ops rows only
+# each source loads as its own login (ops.apply_loader_login_grants): DML on its own raw tables and ops rows only
 SERVICE_LOGINS = {"demand": "itc_loader_demand", "verifyplus": "itc_loader_verifyplus", "orchestrator": "itc_refresher"}
 
 

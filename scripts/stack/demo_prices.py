@@ -1,6 +1,6 @@
 """The demo price list: made-up unit prices for the local demo and the tests, never for a real warehouse.
 
-The migrations create no price (script 21): a real warehouse bills only what finance enters in
+The migrations create no price (ref.price_list starts empty): a real warehouse bills only what finance enters in
 ``ref.price_list`` (README "Operate"). ``itc demo`` seeds these after applying the migrations, and the
 tests that need priced invoices take them from here (``tests/warehouse/kit.py``, ``tests/conftest.py``),
 so there is one demo price list.

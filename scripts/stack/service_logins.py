@@ -26,7 +26,7 @@ from psycopg2 import sql
 from scripts.paths import LOCAL
 
 SECRETS_DIR = LOCAL / "secrets"
-# itc_loader_demand / itc_loader_verifyplus: each source's loads (script 50)
+# itc_loader_demand / itc_loader_verifyplus: each source's loads (50_create_per_source_loader_logins.sql)
 SERVICE_LOGINS = ("itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "itc_migrator")
 
 

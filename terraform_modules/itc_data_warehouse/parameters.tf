@@ -26,7 +26,7 @@ resource "aws_db_parameter_group" "this" {
     value = "0"
   }
 
-  # Object auditing of PHI reads: itc_auditor (SQL script 48) holds SELECT on every PHI column and view
+  # Object auditing of PHI reads: itc_auditor (ops.apply_phi_audit_grants) holds SELECT on every PHI column and view
   # over one, so each such read is logged as AUDIT OBJECT; reads of anything else are not.
   parameter {
     name  = "pgaudit.role"

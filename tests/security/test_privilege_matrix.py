@@ -115,7 +115,7 @@ LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D"
 # and ref.products, which closed invoice lines reference
 APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "analytics.closed_billable_units",
                "ops.access_grants", "ops.finance_audit", "ref.products"}
-# each per-source loader login's own raw tables (script 50); its ops rows are limited to its source by row-level
+# each per-source loader login's own raw tables (ops.apply_loader_login_grants); its ops rows are limited to its source by row-level
 # security (ops.load_runs) and a trigger (ops.rejected_records): tests/security/test_loader_logins.py
 SOURCE_LOADER_TABLES = {"itc_loader_demand": {"raw.cases", "raw.metadata", "raw.templates", "raw.audit"},
                         "itc_loader_verifyplus": {"raw.verifyplus"}}
@@ -184,7 +184,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
 EXPECTED_CREATE = {  # role -> schemas it may create objects in
     "itc_migrator": set(SCHEMAS),
 }
-# itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (script 41)
+# itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (41_grant_temporary_to_migrator.sql)
 EXPECTED_TEMP = {"itc_migrator": True, "itc_loader_demand": True, "itc_loader_verifyplus": True,
                  "itc_refresher": False, "analyst": False, "analyst+phi_reader": False, "finance": False}
 EXPECTED_SET_ROLE = {  # role -> which of these it may SET ROLE to
@@ -402,7 +402,7 @@ def test_pipeline_logins_are_not_owners_or_superusers(role, role_logins):
     conn.close()
 
 
-# what the security baseline and script 50 gave the legacy login itc_loader before it was retired
+# what the security baseline and ops.apply_loader_login_grants gave the legacy login itc_loader before it was retired
 LEGACY_LOADER_GRANTS = """
 GRANT USAGE ON SCHEMA raw, ops TO itc_loader;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA raw TO itc_loader;

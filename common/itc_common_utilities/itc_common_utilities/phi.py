@@ -3,8 +3,8 @@
 Everything that decides who may see a value, or whether a value may be written to a log or to
 ``ops.rejected_records``, reads this list:
 
-- the warehouse holds the same list in ``ops.phi_columns`` (script 31); the grants are generated
-  from it by ``ops.apply_security_baseline()`` (script 34): the ``*_read_only`` groups get column
+- the warehouse holds the same list in ``ops.phi_columns`` (31_create_phi_catalogue.sql); the grants are generated
+  from it by ``ops.apply_security_baseline()`` (34_create_security_baseline.sql): the ``*_read_only`` groups get column
   privileges on every raw/curated column that is NOT listed, only ``phi_reader`` reads the listed ones;
 - the de-identified views (schema ``curated_deid``) leave every listed column out;
 - the loaders store a rejected value in ``ops.rejected_records`` only for a field on

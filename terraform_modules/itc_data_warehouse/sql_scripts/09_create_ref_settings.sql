@@ -1,7 +1,8 @@
 -- ref.settings: business settings the SQL layer reads, maintained by finance / operations.
 -- The business time zone decides billing months: a timestamp's billing month is its calendar
--- month in this zone (ref.billing_month), NEVER in the session's TimeZone. The orchestrator keeps
--- it equal to ITC_BUSINESS_TZ when that variable is set (see the orchestrator README).
+-- month in this zone (ref.billing_month, in 11_create_ref_calendar_functions.sql), NEVER in the
+-- session's TimeZone. The orchestrator keeps it equal to ITC_BUSINESS_TZ when that variable is set
+-- (see the orchestrator README).
 -- The quality checks read two more: usage billed before service_start_month (or after the current
 -- month) fails them, and a raw table whose row count moved by more than row_count_warning_share
 -- since the previous load of its source is reported as a warning.
@@ -61,18 +62,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce((SELECT value FROM ref.settings WHERE key = 'business_time_zone'), 'America/New_York')
 $$;
 COMMENT ON FUNCTION ref.business_time_zone() IS 'The business time zone (ref.settings business_time_zone; America/New_York when unset).';
-
-CREATE FUNCTION ref.billing_month(ts timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT to_char(ts AT TIME ZONE ref.business_time_zone(), 'YYYY-MM')
-$$;
-COMMENT ON FUNCTION ref.billing_month(timestamptz) IS 'Billing month (YYYY-MM) of a timestamp: its calendar month in the business time zone, whatever the session TimeZone. Null for null.';
-
-CREATE FUNCTION ref.month_start(billing_month text) RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT to_date(billing_month || '-01', 'YYYY-MM-DD')::timestamp AT TIME ZONE ref.business_time_zone()
-$$;
-COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-MM) starts: midnight on its first day in the business time zone.';
 
 CREATE FUNCTION ref.verifyplus_sla_target_days() RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE AS $$

@@ -2,7 +2,7 @@
 -- MAINTAINED BY FINANCE: to change a price, end the current row (set effective_to) and insert a new
 -- row from that date. A closed month keeps the lines it was closed with; re-pricing a period that
 -- was already invoiced bills the difference as price_adjustment lines (credit at the old price,
--- re-bill at the new) on the next invoice (script 26). Every change is audited (script 27). Ranges are [effective_from, effective_to): effective_to is
+-- re-bill at the new) on the next invoice (analytics.invoice_lines). Every change is audited (ops.finance_audit). Ranges are [effective_from, effective_to): effective_to is
 -- the first day the price no longer applies (null = open-ended); ranges of one product may not
 -- overlap. The unit price of a billing month is the price in force on the month's first day.
 -- The migrations create NO price: a new warehouse has an empty price list until finance enters the

@@ -8,7 +8,7 @@
 --   3. else it is billed under its own firm name, with no account, as before accounts existed
 --      (the quality checks warn about such firms while they have usage on an open invoice).
 -- Mappings apply live (no refresh needed); a change that moves units of a closed month to another
--- account appears as adjustment lines on the next invoice. Every change is audited (script 27).
+-- account appears as adjustment lines on the next invoice. Every change is audited (ops.finance_audit).
 CREATE FUNCTION ref.firm_match_key(name text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT nullif(lower(regexp_replace(btrim(name), '\s+', ' ', 'g')), '')

@@ -9,8 +9,8 @@
 --   analytics.billable_unit_counts (materialized): their counts per service month, product and firm
 --     identity, from which usage lines are summed without counting units on every query.
 --   analytics.billable_units (a plain view): the units with their billing account resolved LIVE by
---     ref.billing_account (script 24), so a mapping applies without a refresh.
--- analytics.invoice_lines' usage lines are exactly the sums of analytics.billable_units (script 26).
+--     ref.billing_account, so a mapping applies without a refresh.
+-- analytics.invoice_lines' usage lines are exactly the sums of analytics.billable_units.
 -- No PHI: document ids, request ids, firm names, customer ids, times and lineage only.
 CREATE MATERIALIZED VIEW analytics.billable_unit_events AS
 WITH units AS (

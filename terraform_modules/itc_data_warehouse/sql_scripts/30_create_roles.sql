@@ -2,7 +2,7 @@
 -- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
 -- them. No passwords here: local logins get theirs from `scripts/stack/service_logins.py` (a generated secret under
 -- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets
--- Manager secret. Privileges on objects are granted by ops.apply_security_baseline() (script 34).
+-- Manager secret. Privileges on objects are granted by ops.apply_security_baseline().
 --
 -- NOLOGIN groups (the original's per-layer roles, plus the combined ones):
 --   raw_read_only              raw tables, non-PHI columns only
@@ -15,12 +15,12 @@
 --   itc_analyst                analysts: analytics + de-identified curated; no PHI, no writes, no ops
 --   itc_finance                finance: reads analytics and ref; edits prices and billing accounts;
 --                              closes months (analytics.close_month); reads the finance audit trail;
---                              no raw, no curated, no PHI. Every change it makes is audited (script 27).
+--                              no raw, no curated, no PHI. Every change it makes is audited (ops.finance_audit).
 -- LOGIN roles (pipelines never connect as the owner or the master user):
 --   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
 --   itc_refresher  the orchestrator: refreshes the materialized views through the SECURITY DEFINER
 --                  function ops.refresh_materialized_view, runs quality checks on non-PHI columns
---   (the loads log in as the per-source logins itc_loader_demand / itc_loader_verifyplus: script 50)
+--   (the loads log in as the per-source logins itc_loader_demand / itc_loader_verifyplus: ops.apply_loader_login_grants)
 DO $roles$
 DECLARE
     r record;

@@ -1,6 +1,6 @@
 -- The PHI/PII catalogue inside the warehouse: the same list as
 -- common/itc_common_utilities/itc_common_utilities/phi.py (CATALOGUE), which a test keeps equal.
--- ops.apply_security_baseline() (script 34) generates the column grants from it: the read-only
+-- ops.apply_security_baseline() generates the column grants from it: the read-only
 -- groups get every raw/curated column NOT listed here; only phi_reader reads the listed ones.
 -- A new PHI column: add it to phi.py and, in a new script, to this table; say PHI/PII in its comment.
 CREATE TABLE ops.phi_columns (

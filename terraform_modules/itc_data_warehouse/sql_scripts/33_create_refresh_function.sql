@@ -1,7 +1,7 @@
 -- Refreshing without owning: PostgreSQL 16 lets only a materialized view's OWNER refresh it (the
 -- MAINTAIN privilege arrives in 17), and the owner must read every raw column the view reads, PHI
 -- included. Making the refresher a member of the owner would hand it all of that. Instead the owner
--- (itc_migrator, see script 34) owns this SECURITY DEFINER function, and only itc_refresher may
+-- (itc_migrator, see ops.apply_security_baseline) owns this SECURITY DEFINER function, and only itc_refresher may
 -- EXECUTE it: the refresher can refresh the curated/analytics materialized views and nothing else.
 CREATE FUNCTION ops.refresh_materialized_view(view_name text, concurrent boolean DEFAULT true)
 RETURNS boolean

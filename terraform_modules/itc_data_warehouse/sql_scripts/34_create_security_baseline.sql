@@ -7,9 +7,9 @@
 -- Who can do what (tests/security/test_privilege_matrix.py tries every one of these for real):
 --   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
 --                  them: all DDL, DROP, REFRESH.
---   itc_loader_demand      (script 50, ops.apply_loader_login_grants) raw.cases, raw.metadata,
+--   itc_loader_demand      (ops.apply_loader_login_grants) raw.cases, raw.metadata,
 --                          raw.templates, raw.audit: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
---   itc_loader_verifyplus  (script 50) raw.verifyplus: SELECT, INSERT, UPDATE, DELETE;
+--   itc_loader_verifyplus  (idem) raw.verifyplus: SELECT, INSERT, UPDATE, DELETE;
 --                  both: ops.load_runs, ops.rejected_records: SELECT, INSERT of their own source's rows
 --                  only; EXECUTE ops.finish_load_run (no UPDATE); ops.latest_loads: SELECT; TEMPORARY on
 --                  the database (COPY staging tables).
@@ -24,7 +24,7 @@
 --   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
 --                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
 --                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
---   itc_loader     nothing: the legacy login of both loads, no longer created (script 30). Roles are
+--   itc_loader     nothing: the legacy login of both loads, no longer created (30_create_roles.sql). Roles are
 --                  cluster-wide, so a cluster migrated before keeps it: where it exists this procedure
 --                  revokes everything it had (schemas, objects, default privileges, the database,
 --                  rds_iam). Then drop it: in each database of the cluster `DROP OWNED BY itc_loader;`,
@@ -133,7 +133,7 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
     END LOOP;
 
-    --    finance: prices, billing accounts, month close (audited by script 27's triggers)
+    --    finance: prices, billing accounts, month close (audited by the ops.finance_audit triggers)
     IF to_regclass('ref.billing_account_names') IS NOT NULL THEN
         GRANT INSERT, UPDATE ON ref.price_list, ref.billing_accounts TO itc_finance;
         GRANT INSERT, UPDATE, DELETE ON ref.billing_account_names TO itc_finance;
@@ -195,12 +195,12 @@ BEGIN
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
     END LOOP;
 
-    -- 10. pgAudit object auditing of PHI reads (script 48, once it exists): itc_auditor's grants
+    -- 10. pgAudit object auditing of PHI reads (ops.apply_phi_audit_grants, once it exists): itc_auditor's grants
     IF to_regprocedure('ops.apply_phi_audit_grants()') IS NOT NULL THEN
         CALL ops.apply_phi_audit_grants();
     END IF;
 
-    -- 11. the per-source loader logins (script 50, once it exists): their own raw tables and ops rows
+    -- 11. the per-source loader logins (ops.apply_loader_login_grants, once it exists): their own raw tables and ops rows
     IF to_regprocedure('ops.apply_loader_login_grants()') IS NOT NULL THEN
         CALL ops.apply_loader_login_grants();
     END IF;

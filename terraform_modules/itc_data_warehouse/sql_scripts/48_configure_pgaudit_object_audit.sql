@@ -6,11 +6,11 @@
 -- privileges only; it needs no schema USAGE). So a read of a PHI column is logged (who, what
 -- statement, which relation) and a read of anything else is not (no noise, no PHI-free log flood).
 -- The RDS parameter group preloads pgaudit and sets pgaudit.role = itc_auditor
--- (terraform_modules/itc_data_warehouse/parameters.tf); script 42 creates the extension where the
+-- (terraform_modules/itc_data_warehouse/parameters.tf); 42_enable_pgaudit.sql creates the extension where the
 -- server offers it. Without pgAudit (the embedded local PostgreSQL) the grants are harmless.
 --
 -- ops.apply_phi_audit_grants() rebuilds itc_auditor's grants from the catalogue; the security baseline
--- (ops.apply_security_baseline, script 34, run after every migration) calls it, so a PHI column or a
+-- (ops.apply_security_baseline, run after every migration) calls it, so a PHI column or a
 -- view over one that a later script adds is audited as soon as it exists.
 DO $$
 BEGIN

@@ -10,9 +10,9 @@
 --                          runs only (a trigger: COPY FROM does not support row-level security);
 --                          ops.latest_loads: SELECT (the ordering guard); TEMPORARY (COPY staging).
 -- No DDL, no TRUNCATE, no other schema, no other source's tables. The grants are applied by
--- ops.apply_loader_login_grants(), which the security baseline (script 34) calls when it exists.
+-- ops.apply_loader_login_grants(), which the security baseline (ops.apply_security_baseline) calls when it exists.
 -- They replace the legacy login itc_loader, which no script creates any more; where an earlier migration
--- left it, the security baseline revokes everything it had (script 34's header says how to drop it).
+-- left it, the security baseline revokes everything it had (34_create_security_baseline.sql's header says how to drop it).
 
 DO $logins$
 DECLARE
@@ -120,7 +120,7 @@ REVOKE ALL ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint,
 COMMENT ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb) IS
     'Finish a load run opened in the current transaction: its status, counts and finished_at. A per-source loader login finishes runs of its own source only. SECURITY DEFINER: the loaders have no UPDATE on ops.load_runs.';
 
--- The grants of the two logins, re-applied by the security baseline (script 34) after every migration.
+-- The grants of the two logins, re-applied by the security baseline after every migration.
 -- A bulk load leaves the planner without statistics for rows it just wrote until autovacuum's ANALYZE
 -- comes round; the refresh that follows a load would plan its joins on empty-table estimates (measured:
 -- curated.demands_archived ran for over 13 minutes after a 1,000,000-demand first load). The load

@@ -420,8 +420,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('08_create_copy_col
 -- ==== 09_create_ref_settings.sql ====
 -- ref.settings: business settings the SQL layer reads, maintained by finance / operations.
 -- The business time zone decides billing months: a timestamp's billing month is its calendar
--- month in this zone (ref.billing_month), NEVER in the session's TimeZone. The orchestrator keeps
--- it equal to ITC_BUSINESS_TZ when that variable is set (see the orchestrator README).
+-- month in this zone (ref.billing_month, in 11_create_ref_calendar_functions.sql), NEVER in the
+-- session's TimeZone. The orchestrator keeps it equal to ITC_BUSINESS_TZ when that variable is set
+-- (see the orchestrator README).
 -- The quality checks read two more: usage billed before service_start_month (or after the current
 -- month) fails them, and a raw table whose row count moved by more than row_count_warning_share
 -- since the previous load of its source is reported as a warning.
@@ -482,18 +483,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION ref.business_time_zone() IS 'The business time zone (ref.settings business_time_zone; America/New_York when unset).';
 
-CREATE FUNCTION ref.billing_month(ts timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT to_char(ts AT TIME ZONE ref.business_time_zone(), 'YYYY-MM')
-$$;
-COMMENT ON FUNCTION ref.billing_month(timestamptz) IS 'Billing month (YYYY-MM) of a timestamp: its calendar month in the business time zone, whatever the session TimeZone. Null for null.';
-
-CREATE FUNCTION ref.month_start(billing_month text) RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT to_date(billing_month || '-01', 'YYYY-MM-DD')::timestamp AT TIME ZONE ref.business_time_zone()
-$$;
-COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-MM) starts: midnight on its first day in the business time zone.';
-
 CREATE FUNCTION ref.verifyplus_sla_target_days() RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'verifyplus_sla_target_days'), 3)
@@ -511,7 +500,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce((SELECT value::numeric FROM ref.settings WHERE key = 'row_count_warning_share'), 0.2)
 $$;
 COMMENT ON FUNCTION ref.row_count_warning_share() IS 'Row-count change between two succeeded loads of a source above which a quality warning is recorded, as a share (ref.settings row_count_warning_share; 0.2 when unset).';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_ref_settings.sql', '85b9e4ebaa8423eddb2671ee7586cfbc88157c0e90456695cd3d875f868c1ce0');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_ref_settings.sql', '9eb70a71f9f7d71e248a2d0ddae06d1a1c0c0021010a15aca348299fd7e90c8e');
 
 -- ==== 10_create_curated_demand_billing_base_view.sql ====
 -- curated.demand_billing_base: the demand billing rule (DESIGN.md §5), defined once; both
@@ -603,26 +592,25 @@ COMMENT ON COLUMN curated.demand_billing_base.load_id IS 'Lineage: the load (ops
 COMMENT ON COLUMN curated.demand_billing_base.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demand_billing_base_view.sql', '4041af9b49392addd94851e5e4dad892dc80102e60f238178f5e445d493ec7d2');
 
--- ==== 11_create_curated_demands_uploaded_view.sql ====
--- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
--- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
--- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
--- (raw.metadata.uploaded_at is not null), with the billing month of the upload (ref.billing_month:
--- the calendar month of uploaded_at in the business time zone), stored and indexed for analysts.
-CREATE MATERIALIZED VIEW curated.demands_uploaded AS
-SELECT b.*, ref.billing_month(b.uploaded_at) AS billing_month
-FROM curated.demand_billing_base AS b
-WHERE b.uploaded_at IS NOT NULL
-WITH NO DATA;
+-- ==== 11_create_ref_calendar_functions.sql ====
+-- The billing calendar: ref.billing_month(ts) and ref.month_start(billing_month).
+-- A timestamp's billing month is its calendar month in the business time zone
+-- (ref.business_time_zone(), from ref.settings), NEVER in the session's TimeZone; every view that
+-- buckets by month, close_month and the metric layer use these two functions, so the rule is
+-- written once (docs/adr/0005-warehouse-rules-defined-once.md).
 
-CREATE UNIQUE INDEX demands_uploaded_document_uq ON curated.demands_uploaded (document_id);
-CREATE INDEX demands_uploaded_uploaded_idx ON curated.demands_uploaded (uploaded_at);
-CREATE INDEX demands_uploaded_month_idx ON curated.demands_uploaded (billing_month);
+CREATE FUNCTION ref.billing_month(ts timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE ref.business_time_zone(), 'YYYY-MM')
+$$;
+COMMENT ON FUNCTION ref.billing_month(timestamptz) IS 'Billing month (YYYY-MM) of a timestamp: its calendar month in the business time zone, whatever the session TimeZone. Null for null.';
 
-COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
-CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_uploaded');
-COMMENT ON COLUMN curated.demands_uploaded.billing_month IS 'Billing month of the upload, YYYY-MM: the calendar month of uploaded_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed: filter on it (or on uploaded_at >= ref.month_start(...)). Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_curated_demands_uploaded_view.sql', '39a9f3381b62372134065638aebd40253d1bb8f7be423429f2f54c14320da6b6');
+CREATE FUNCTION ref.month_start(billing_month text) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_date(billing_month || '-01', 'YYYY-MM-DD')::timestamp AT TIME ZONE ref.business_time_zone()
+$$;
+COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-MM) starts: midnight on its first day in the business time zone.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_ref_calendar_functions.sql', '3eabc37344e9b7d9766c36f584ec1cd47c8f9034b6ec93f2a1ee8268033adb6a');
 
 -- ==== 12_create_curated_demands_archived_view.sql ====
 -- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document:
@@ -788,12 +776,33 @@ COMMENT ON COLUMN curated.verifyplus.load_id IS 'Lineage: the load (ops.load_run
 COMMENT ON COLUMN curated.verifyplus.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '5fd813101737a05f48a740f4458080e8db8de7332c3ecc8e04c1acb8e6b10362');
 
+-- ==== 14_create_curated_demands_uploaded_view.sql ====
+-- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
+-- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
+-- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
+-- (raw.metadata.uploaded_at is not null), with the billing month of the upload (ref.billing_month:
+-- the calendar month of uploaded_at in the business time zone), stored and indexed for analysts.
+CREATE MATERIALIZED VIEW curated.demands_uploaded AS
+SELECT b.*, ref.billing_month(b.uploaded_at) AS billing_month
+FROM curated.demand_billing_base AS b
+WHERE b.uploaded_at IS NOT NULL
+WITH NO DATA;
+
+CREATE UNIQUE INDEX demands_uploaded_document_uq ON curated.demands_uploaded (document_id);
+CREATE INDEX demands_uploaded_uploaded_idx ON curated.demands_uploaded (uploaded_at);
+CREATE INDEX demands_uploaded_month_idx ON curated.demands_uploaded (billing_month);
+
+COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
+CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_uploaded');
+COMMENT ON COLUMN curated.demands_uploaded.billing_month IS 'Billing month of the upload, YYYY-MM: the calendar month of uploaded_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed: filter on it (or on uploaded_at >= ref.month_start(...)). Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('14_create_curated_demands_uploaded_view.sql', '39a9f3381b62372134065638aebd40253d1bb8f7be423429f2f54c14320da6b6');
+
 -- ==== 21_create_ref_price_list.sql ====
 -- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
 -- MAINTAINED BY FINANCE: to change a price, end the current row (set effective_to) and insert a new
 -- row from that date. A closed month keeps the lines it was closed with; re-pricing a period that
 -- was already invoiced bills the difference as price_adjustment lines (credit at the old price,
--- re-bill at the new) on the next invoice (script 26). Every change is audited (script 27). Ranges are [effective_from, effective_to): effective_to is
+-- re-bill at the new) on the next invoice (analytics.invoice_lines). Every change is audited (ops.finance_audit). Ranges are [effective_from, effective_to): effective_to is
 -- the first day the price no longer applies (null = open-ended); ranges of one product may not
 -- overlap. The unit price of a billing month is the price in force on the month's first day.
 -- The migrations create NO price: a new warehouse has an empty price list until finance enters the
@@ -872,7 +881,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       AND (p.effective_to IS NULL OR p.effective_to > to_date(p_billing_month || '-01', 'YYYY-MM-DD'))
 $$;
 COMMENT ON FUNCTION ref.unit_price(text, text) IS 'The price of a product in force in a billing month (on its first day); no row when none.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', '633fc9335ea2b0902ddb4a57d8ce330c1ce2e9891df92bdf9b575e3b1e6cd90c');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', 'a48c995925a6261d75f55795b6578577991689e5dc4a85f4e220ab3c1131cb1f');
 
 -- ==== 22_create_analytics_demands_summary_view.sql ====
 -- analytics.demands_summary: the core invoicing KPI (DESIGN.md §5). Per billing month (YYYY-MM,
@@ -983,7 +992,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('23_create_analytic
 --   3. else it is billed under its own firm name, with no account, as before accounts existed
 --      (the quality checks warn about such firms while they have usage on an open invoice).
 -- Mappings apply live (no refresh needed); a change that moves units of a closed month to another
--- account appears as adjustment lines on the next invoice. Every change is audited (script 27).
+-- account appears as adjustment lines on the next invoice. Every change is audited (ops.finance_audit).
 CREATE FUNCTION ref.firm_match_key(name text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT nullif(lower(regexp_replace(btrim(name), '\s+', ' ', 'g')), '')
@@ -1036,7 +1045,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
          WHERE n.match_kind = 'firm_name' AND n.match_key = p_firm_match_key))
 $$;
 COMMENT ON FUNCTION ref.billing_account(text, text) IS 'The billing-account rule, defined once: the account of a unit from its firm match key (ref.firm_match_key of its firm name) and Exchange customer id - the customer id''s mapping, else the firm name''s; no row when neither is mapped (the unit bills under its own firm name).';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_ref_billing_accounts.sql', '3b7ad564cc3038db3827547c722472f08c82502fda944ea3a480d361e0df36b1');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_ref_billing_accounts.sql', '23b9251b76809fd94b833bf90cdc5b2e641508ebc0b37ffb248a48ca27d7e592');
 
 -- ==== 25_create_analytics_billable_units.sql ====
 -- The unit ledger (issue 14): ONE ROW PER BILLED UNIT, the record behind every invoice line.
@@ -1050,8 +1059,8 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_ref_bill
 --   analytics.billable_unit_counts (materialized): their counts per service month, product and firm
 --     identity, from which usage lines are summed without counting units on every query.
 --   analytics.billable_units (a plain view): the units with their billing account resolved LIVE by
---     ref.billing_account (script 24), so a mapping applies without a refresh.
--- analytics.invoice_lines' usage lines are exactly the sums of analytics.billable_units (script 26).
+--     ref.billing_account, so a mapping applies without a refresh.
+-- analytics.invoice_lines' usage lines are exactly the sums of analytics.billable_units.
 -- No PHI: document ids, request ids, firm names, customer ids, times and lineage only.
 CREATE MATERIALIZED VIEW analytics.billable_unit_events AS
 WITH units AS (
@@ -1133,47 +1142,18 @@ COMMENT ON VIEW analytics.billable_units IS 'The unit ledger: one row per billab
 CALL ops.copy_column_comments('analytics.billable_unit_events', 'analytics.billable_units');
 COMMENT ON COLUMN analytics.billable_units.firm_name IS 'Name billed: the billing account''s name when the unit''s customer id or firm name is mapped (ref.billing_account_names), else the source firm name. Invoice lines group by it. Not PHI.';
 COMMENT ON COLUMN analytics.billable_units.billing_account_id IS 'Billing account (ref.billing_accounts) the unit bills on; null when its firm is not mapped. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('25_create_analytics_billable_units.sql', '305ac0cab28077df85582026f59477d0fb6cfd1298281b44b2c7a04a621465d6');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('25_create_analytics_billable_units.sql', '14b8e27dd37221435520506b699a519afadc4a05064cd0f6f265c300f66cd248');
 
--- ==== 26_create_analytics_invoice_lines.sql ====
--- Invoicing (DESIGN.md §5, issue 14): invoice lines built from the unit ledger, month close.
+-- ==== 26_create_analytics_closed_month_tables.sql ====
+-- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): the closed-month tables.
 --
--- analytics.invoice_units: ONE ROW PER UNIT BEHIND EACH INVOICE LINE (+1, or -1 for a unit taken
---   back), and analytics.invoice_lines: the lines, exactly the sums of those units:
---   * an OPEN month (not closed): its usage units, live from analytics.billable_units (line_type
---     'usage', billing_month = service_month), priced at the unit price in force in the service month;
---   * a CLOSED month (analytics.close_month): exactly the units and lines frozen at close (status
---     'closed', analytics.closed_billable_units / closed_invoice_lines), never rewritten;
---   * PENDING ADJUSTMENTS (analytics.pending_adjustment_units) to closed service months, on the NEXT invoice to close (billing_month =
---     the month after the latest closed month), comparing what the closed invoices billed per unit
---     with the live ledger:
---       'adjustment'        a unit billed since it was closed: +1 at the current price; a billed unit
---                           no longer in the ledger (or now billed to another account/firm, or in
---                           another month): -1 at the price it was billed at;
---       'price_adjustment'  a unit still billed whose price in force changed since it was billed: -1 at
---                           the price billed and +1 at the current price (credit and re-bill).
---     Closing that month freezes its adjustments with it. Adjustments are looked for only where a
---     closed line's quantity or price differs from the ledger's; a line whose units net to zero is
---     not shown (nor are its units).
---   A line with no price in force has null unit_price/amount; close_month refuses to close such a
---   month and the quality checks fail on it.
--- analytics.usage_quantities: the ledger's counts per service month, firm and product.
--- analytics.close_month(month, closed_by): freezes a month's units and lines; closing twice is an error.
--- No PHI: ids, firm names, times, quantities and prices.
-
-CREATE VIEW analytics.usage_quantities AS
-SELECT c.service_month, coalesce(a.account_name, c.source_firm_name) AS firm_name, a.account_id AS billing_account_id,
-       c.product, sum(c.units)::bigint AS quantity
-FROM analytics.billable_unit_counts AS c
-LEFT JOIN LATERAL ref.billing_account(c.firm_match_key, nullif(c.customer_key, '')) AS a ON true
-GROUP BY c.service_month, coalesce(a.account_name, c.source_firm_name), a.account_id, c.product;
-
-COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm (billing account) and product: the number of analytics.billable_units of each (summed from analytics.billable_unit_counts; units as of the last refresh, accounts live). No PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.service_month IS 'Month the usage happened (YYYY-MM, business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.billing_account_id IS 'Billing account; null when the firm is not mapped. Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.product IS 'Product (ref.products). Not PHI.';
-COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (> 0). Not PHI.';
+-- analytics.close_month freezes a month's units and lines here; later loads never rewrite them:
+--   analytics.closed_months          the closed invoice months (one row per month, who and when)
+--   analytics.closed_invoice_lines   the lines frozen at close (the sums of the units)
+--   analytics.closed_billable_units  the units behind every closed line, with price and lineage
+-- All three are append-only: UPDATE, DELETE and TRUNCATE are refused by
+-- analytics.refuse_closed_change (later changes appear as adjustment lines on the next invoice,
+-- see analytics.pending_adjustment_units). No PHI: ids, firm names, times, quantities and prices.
 
 CREATE TABLE analytics.closed_months (
     billing_month   text          PRIMARY KEY CHECK (billing_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
@@ -1290,6 +1270,157 @@ BEGIN
     END LOOP;
 END
 $triggers$;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytics_closed_month_tables.sql', '8d53ae0c78dd9ae19e2d31df307ebecb7cfe88ddbf4d57f05a1d56737d0ed44b');
+
+-- ==== 27_create_finance_audit.sql ====
+-- The finance audit trail (issue 14): every change to prices, billing accounts, their names and the
+-- settings, and every month close - who (the database login, session_user), when, what (the row
+-- before and after). Written by triggers that run as the owner (SECURITY DEFINER), so finance
+-- (itc_finance) needs no privilege on it to be audited and cannot write it directly; the login and
+-- the time are set by the database, never taken from the caller. Append-only. Finance reads it.
+-- Rows of ref tables also get created_at/created_by stamped by the database on insert.
+CREATE TABLE ops.finance_audit (
+    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL DEFAULT now(),
+    login       text        NOT NULL DEFAULT session_user,
+    action      text        NOT NULL CHECK (action IN ('insert', 'update', 'delete', 'close')),
+    object      text        NOT NULL,
+    object_key  text,
+    old_row     jsonb,
+    new_row     jsonb
+);
+CREATE INDEX finance_audit_object_idx ON ops.finance_audit (object, occurred_at DESC);
+COMMENT ON TABLE ops.finance_audit IS 'Audit trail of finance data: each insert/update/delete of ref.price_list, ref.billing_accounts, ref.billing_account_names and ref.settings, and each month close, with the login, the time and the row before/after. Append-only; written by triggers. No PHI.';
+COMMENT ON COLUMN ops.finance_audit.event_id IS 'Event identifier (order of events). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.occurred_at IS 'When the change happened (transaction time, set by the database). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.login IS 'The database login that made it (session_user, set by the database). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.action IS 'insert, update, delete, or close (a month closed by analytics.close_month). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.object IS 'Table changed (schema.table). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.object_key IS 'Key of the row changed (price_id, account_id, kind:value, setting key, billing month). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.old_row IS 'The row before the change (update, delete). Not PHI.';
+COMMENT ON COLUMN ops.finance_audit.new_row IS 'The row after the change (insert, update, close). Not PHI.';
+
+CREATE FUNCTION ops.stamp_finance_audit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.occurred_at := now();
+    NEW.login := session_user;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ops.stamp_finance_audit() IS 'Trigger: the audit row''s time and login are the database''s, whatever the insert says.';
+CREATE TRIGGER finance_audit_stamp BEFORE INSERT ON ops.finance_audit
+    FOR EACH ROW EXECUTE FUNCTION ops.stamp_finance_audit();
+
+CREATE FUNCTION ops.refuse_finance_audit_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ops.finance_audit is an append-only audit trail: % is refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+COMMENT ON FUNCTION ops.refuse_finance_audit_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of the finance audit trail.';
+CREATE TRIGGER finance_audit_append_only BEFORE UPDATE OR DELETE ON ops.finance_audit
+    FOR EACH ROW EXECUTE FUNCTION ops.refuse_finance_audit_change();
+CREATE TRIGGER finance_audit_no_truncate BEFORE TRUNCATE ON ops.finance_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION ops.refuse_finance_audit_change();
+
+-- TG_ARGV[0]: the column(s) that key the row, joined by ':' (e.g. 'match_kind:match_value')
+CREATE FUNCTION ops.audit_finance_change() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    row_json jsonb := CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END;
+    row_key  text;
+BEGIN
+    SELECT string_agg(row_json ->> k, ':' ORDER BY ord) INTO row_key
+    FROM unnest(string_to_array(TG_ARGV[0], ':')) WITH ORDINALITY AS t (k, ord);
+    INSERT INTO ops.finance_audit (action, object, object_key, old_row, new_row)
+    VALUES (CASE WHEN TG_TABLE_NAME = 'closed_months' THEN 'close' ELSE lower(TG_OP) END,
+            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, row_key,
+            CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END,
+            CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END);
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION ops.audit_finance_change() FROM PUBLIC;
+COMMENT ON FUNCTION ops.audit_finance_change() IS 'Trigger (runs as the owner): records a change of finance data in ops.finance_audit; TG_ARGV[0] names the key column(s), '':''-separated.';
+
+CREATE FUNCTION ref.stamp_created() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.created_at := now();
+    NEW.created_by := session_user;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION ref.stamp_created() IS 'Trigger: created_at and created_by of a new finance row are the database''s time and login, whatever the insert says.';
+
+DO $audit$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('ref', 'price_list', 'price_id', true),
+        ('ref', 'billing_accounts', 'account_id', true),
+        ('ref', 'billing_account_names', 'match_kind:match_value', true),
+        ('ref', 'settings', 'key', false),
+        ('analytics', 'closed_months', 'billing_month', false)
+    ) AS v (schema_name, table_name, key_columns, stamp)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I.%I FOR EACH ROW EXECUTE FUNCTION ops.audit_finance_change(%L)',
+                       t.table_name || '_audit',
+                       CASE WHEN t.table_name = 'closed_months' THEN 'INSERT' ELSE 'INSERT OR UPDATE OR DELETE' END,
+                       t.schema_name, t.table_name, t.key_columns);
+        IF t.stamp THEN
+            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I.%I FOR EACH ROW EXECUTE FUNCTION ref.stamp_created()',
+                           t.table_name || '_stamp_created', t.schema_name, t.table_name);
+        END IF;
+    END LOOP;
+END
+$audit$;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_audit.sql', 'c746869c4b009f76fbe44274677e616725a0710da4fb0a2a1041a01da4b6d606');
+
+-- ==== 28_create_analytics_invoice_views.sql ====
+-- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): the invoice views.
+--
+-- analytics.invoice_units: ONE ROW PER UNIT BEHIND EACH INVOICE LINE (+1, or -1 for a unit taken
+--   back), and analytics.invoice_lines: the lines, exactly the sums of those units:
+--   * an OPEN month (not closed): its usage units, live from analytics.billable_units (line_type
+--     'usage', billing_month = service_month), priced at the unit price in force in the service month;
+--   * a CLOSED month (analytics.close_month): exactly the units and lines frozen at close (status
+--     'closed', analytics.closed_billable_units / closed_invoice_lines), never rewritten;
+--   * PENDING ADJUSTMENTS (analytics.pending_adjustment_units) to closed service months, on the NEXT invoice to close (billing_month =
+--     the month after the latest closed month), comparing what the closed invoices billed per unit
+--     with the live ledger:
+--       'adjustment'        a unit billed since it was closed: +1 at the current price; a billed unit
+--                           no longer in the ledger (or now billed to another account/firm, or in
+--                           another month): -1 at the price it was billed at;
+--       'price_adjustment'  a unit still billed whose price in force changed since it was billed: -1 at
+--                           the price billed and +1 at the current price (credit and re-bill).
+--     Closing that month freezes its adjustments with it. Adjustments are looked for only where a
+--     closed line's quantity or price differs from the ledger's; a line whose units net to zero is
+--     not shown (nor are its units).
+--   A line with no price in force has null unit_price/amount; close_month refuses to close such a
+--   month and the quality checks fail on it.
+-- analytics.usage_quantities: the ledger's counts per service month, firm and product.
+-- No PHI: ids, firm names, times, quantities and prices.
+
+CREATE VIEW analytics.usage_quantities AS
+SELECT c.service_month, coalesce(a.account_name, c.source_firm_name) AS firm_name, a.account_id AS billing_account_id,
+       c.product, sum(c.units)::bigint AS quantity
+FROM analytics.billable_unit_counts AS c
+LEFT JOIN LATERAL ref.billing_account(c.firm_match_key, nullif(c.customer_key, '')) AS a ON true
+GROUP BY c.service_month, coalesce(a.account_name, c.source_firm_name), a.account_id, c.product;
+
+COMMENT ON VIEW analytics.usage_quantities IS 'Billable quantity per service month, firm (billing account) and product: the number of analytics.billable_units of each (summed from analytics.billable_unit_counts; units as of the last refresh, accounts live). No PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.service_month IS 'Month the usage happened (YYYY-MM, business time zone). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.firm_name IS 'Name billed (the billing account''s name, else the source firm name). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.billing_account_id IS 'Billing account; null when the firm is not mapped. Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.product IS 'Product (ref.products). Not PHI.';
+COMMENT ON COLUMN analytics.usage_quantities.quantity IS 'Units used in the month (> 0). Not PHI.';
 
 CREATE VIEW analytics.pending_adjustment_units AS
 WITH live_groups AS (
@@ -1454,6 +1585,13 @@ COMMENT ON COLUMN analytics.invoice_lines.currency IS 'ISO 4217 currency. Not PH
 COMMENT ON COLUMN analytics.invoice_lines.amount IS 'quantity x unit_price, rounded to cents. Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.status IS 'open (live, may still change) or closed (frozen by analytics.close_month). Not PHI.';
 COMMENT ON COLUMN analytics.invoice_lines.closed_at IS 'When the line was frozen; null while open. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('28_create_analytics_invoice_views.sql', '2119481d61d190cf7daff28148d5ad024006d4e069dfb85bab2a2a862936dd58');
+
+-- ==== 29_create_analytics_close_month_function.sql ====
+-- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): analytics.close_month(month,
+-- closed_by) freezes a month's open units (analytics.invoice_units: usage + pending adjustments) into
+-- analytics.closed_billable_units and their sums into analytics.closed_invoice_lines, and records the
+-- month in analytics.closed_months; closing twice is an error. No PHI.
 
 -- SECURITY DEFINER: finance (itc_finance) closes months without any write privilege on the closed
 -- tables; the function records the caller's login itself.
@@ -1533,125 +1671,14 @@ END;
 $$;
 REVOKE ALL ON FUNCTION analytics.close_month(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytics_invoice_lines.sql', '61910ec982cbae0e222194410746cdde5678aa4d6b87963c346be17c933e4a18');
-
--- ==== 27_create_finance_audit.sql ====
--- The finance audit trail (issue 14): every change to prices, billing accounts, their names and the
--- settings, and every month close - who (the database login, session_user), when, what (the row
--- before and after). Written by triggers that run as the owner (SECURITY DEFINER), so finance
--- (itc_finance) needs no privilege on it to be audited and cannot write it directly; the login and
--- the time are set by the database, never taken from the caller. Append-only. Finance reads it.
--- Rows of ref tables also get created_at/created_by stamped by the database on insert.
-CREATE TABLE ops.finance_audit (
-    event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    occurred_at timestamptz NOT NULL DEFAULT now(),
-    login       text        NOT NULL DEFAULT session_user,
-    action      text        NOT NULL CHECK (action IN ('insert', 'update', 'delete', 'close')),
-    object      text        NOT NULL,
-    object_key  text,
-    old_row     jsonb,
-    new_row     jsonb
-);
-CREATE INDEX finance_audit_object_idx ON ops.finance_audit (object, occurred_at DESC);
-COMMENT ON TABLE ops.finance_audit IS 'Audit trail of finance data: each insert/update/delete of ref.price_list, ref.billing_accounts, ref.billing_account_names and ref.settings, and each month close, with the login, the time and the row before/after. Append-only; written by triggers. No PHI.';
-COMMENT ON COLUMN ops.finance_audit.event_id IS 'Event identifier (order of events). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.occurred_at IS 'When the change happened (transaction time, set by the database). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.login IS 'The database login that made it (session_user, set by the database). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.action IS 'insert, update, delete, or close (a month closed by analytics.close_month). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.object IS 'Table changed (schema.table). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.object_key IS 'Key of the row changed (price_id, account_id, kind:value, setting key, billing month). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.old_row IS 'The row before the change (update, delete). Not PHI.';
-COMMENT ON COLUMN ops.finance_audit.new_row IS 'The row after the change (insert, update, close). Not PHI.';
-
-CREATE FUNCTION ops.stamp_finance_audit() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.occurred_at := now();
-    NEW.login := session_user;
-    RETURN NEW;
-END;
-$$;
-COMMENT ON FUNCTION ops.stamp_finance_audit() IS 'Trigger: the audit row''s time and login are the database''s, whatever the insert says.';
-CREATE TRIGGER finance_audit_stamp BEFORE INSERT ON ops.finance_audit
-    FOR EACH ROW EXECUTE FUNCTION ops.stamp_finance_audit();
-
-CREATE FUNCTION ops.refuse_finance_audit_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ops.finance_audit is an append-only audit trail: % is refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
-COMMENT ON FUNCTION ops.refuse_finance_audit_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE of the finance audit trail.';
-CREATE TRIGGER finance_audit_append_only BEFORE UPDATE OR DELETE ON ops.finance_audit
-    FOR EACH ROW EXECUTE FUNCTION ops.refuse_finance_audit_change();
-CREATE TRIGGER finance_audit_no_truncate BEFORE TRUNCATE ON ops.finance_audit
-    FOR EACH STATEMENT EXECUTE FUNCTION ops.refuse_finance_audit_change();
-
--- TG_ARGV[0]: the column(s) that key the row, joined by ':' (e.g. 'match_kind:match_value')
-CREATE FUNCTION ops.audit_finance_change() RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    row_json jsonb := CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END;
-    row_key  text;
-BEGIN
-    SELECT string_agg(row_json ->> k, ':' ORDER BY ord) INTO row_key
-    FROM unnest(string_to_array(TG_ARGV[0], ':')) WITH ORDINALITY AS t (k, ord);
-    INSERT INTO ops.finance_audit (action, object, object_key, old_row, new_row)
-    VALUES (CASE WHEN TG_TABLE_NAME = 'closed_months' THEN 'close' ELSE lower(TG_OP) END,
-            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, row_key,
-            CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END,
-            CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END);
-    RETURN NULL;
-END;
-$$;
-REVOKE ALL ON FUNCTION ops.audit_finance_change() FROM PUBLIC;
-COMMENT ON FUNCTION ops.audit_finance_change() IS 'Trigger (runs as the owner): records a change of finance data in ops.finance_audit; TG_ARGV[0] names the key column(s), '':''-separated.';
-
-CREATE FUNCTION ref.stamp_created() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.created_at := now();
-    NEW.created_by := session_user;
-    RETURN NEW;
-END;
-$$;
-COMMENT ON FUNCTION ref.stamp_created() IS 'Trigger: created_at and created_by of a new finance row are the database''s time and login, whatever the insert says.';
-
-DO $audit$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES
-        ('ref', 'price_list', 'price_id', true),
-        ('ref', 'billing_accounts', 'account_id', true),
-        ('ref', 'billing_account_names', 'match_kind:match_value', true),
-        ('ref', 'settings', 'key', false),
-        ('analytics', 'closed_months', 'billing_month', false)
-    ) AS v (schema_name, table_name, key_columns, stamp)
-    LOOP
-        EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I.%I FOR EACH ROW EXECUTE FUNCTION ops.audit_finance_change(%L)',
-                       t.table_name || '_audit',
-                       CASE WHEN t.table_name = 'closed_months' THEN 'INSERT' ELSE 'INSERT OR UPDATE OR DELETE' END,
-                       t.schema_name, t.table_name, t.key_columns);
-        IF t.stamp THEN
-            EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I.%I FOR EACH ROW EXECUTE FUNCTION ref.stamp_created()',
-                           t.table_name || '_stamp_created', t.schema_name, t.table_name);
-        END IF;
-    END LOOP;
-END
-$audit$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_audit.sql', 'c746869c4b009f76fbe44274677e616725a0710da4fb0a2a1041a01da4b6d606');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('29_create_analytics_close_month_function.sql', 'def8ff47b57ded6103d2e2efa8586ae7a0ecc42bcdb0a904674da04acb2be57c');
 
 -- ==== 30_create_roles.sql ====
 -- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
 -- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
 -- them. No passwords here: local logins get theirs from `scripts/stack/service_logins.py` (a generated secret under
 -- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets
--- Manager secret. Privileges on objects are granted by ops.apply_security_baseline() (script 34).
+-- Manager secret. Privileges on objects are granted by ops.apply_security_baseline().
 --
 -- NOLOGIN groups (the original's per-layer roles, plus the combined ones):
 --   raw_read_only              raw tables, non-PHI columns only
@@ -1664,12 +1691,12 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_
 --   itc_analyst                analysts: analytics + de-identified curated; no PHI, no writes, no ops
 --   itc_finance                finance: reads analytics and ref; edits prices and billing accounts;
 --                              closes months (analytics.close_month); reads the finance audit trail;
---                              no raw, no curated, no PHI. Every change it makes is audited (script 27).
+--                              no raw, no curated, no PHI. Every change it makes is audited (ops.finance_audit).
 -- LOGIN roles (pipelines never connect as the owner or the master user):
 --   itc_migrator   owns every object of the ITC schemas (DDL); applies migrations after bootstrap
 --   itc_refresher  the orchestrator: refreshes the materialized views through the SECURITY DEFINER
 --                  function ops.refresh_materialized_view, runs quality checks on non-PHI columns
---   (the loads log in as the per-source logins itc_loader_demand / itc_loader_verifyplus: script 50)
+--   (the loads log in as the per-source logins itc_loader_demand / itc_loader_verifyplus: ops.apply_loader_login_grants)
 DO $roles$
 DECLARE
     r record;
@@ -1717,12 +1744,12 @@ BEGIN
     END IF;
 END
 $roles$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', '1f06c142bb1d14fbf828b37cfea8b420a4c3d3e8f5647f734d3fe2400e641737');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', 'c490f66634793b8cfcb852372d850727aef2c166839009a230fe1d44c078b412');
 
 -- ==== 31_create_phi_catalogue.sql ====
 -- The PHI/PII catalogue inside the warehouse: the same list as
 -- common/itc_common_utilities/itc_common_utilities/phi.py (CATALOGUE), which a test keeps equal.
--- ops.apply_security_baseline() (script 34) generates the column grants from it: the read-only
+-- ops.apply_security_baseline() generates the column grants from it: the read-only
 -- groups get every raw/curated column NOT listed here; only phi_reader reads the listed ones.
 -- A new PHI column: add it to phi.py and, in a new script, to this table; say PHI/PII in its comment.
 CREATE TABLE ops.phi_columns (
@@ -1785,7 +1812,7 @@ WHERE EXISTS (SELECT 1 FROM pg_attribute AS a
 COMMENT ON COLUMN raw.cases.client_id IS 'Case management: client id in the firm''s system (PHI).';
 COMMENT ON COLUMN raw.cases.related_insurance_id IS 'Case management: related insurance id (PHI).';
 COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse has no column for yet, by Quickbase label (reported at load); unreviewed, so treated as PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', '6c1d028a27216d1d4d15512659834ebd86a6e9e1642786a683925ef61ec66a74');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', '53b9bfd6de4435341d27f548a345d94ad8d950d81daf3190d23a4c9e4db0c43b');
 
 -- ==== 32_create_deidentified_views.sql ====
 -- De-identified curated views for analysts (DESIGN.md §6): schema curated_deid, one view per curated
@@ -1843,7 +1870,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('32_create_deidenti
 -- Refreshing without owning: PostgreSQL 16 lets only a materialized view's OWNER refresh it (the
 -- MAINTAIN privilege arrives in 17), and the owner must read every raw column the view reads, PHI
 -- included. Making the refresher a member of the owner would hand it all of that. Instead the owner
--- (itc_migrator, see script 34) owns this SECURITY DEFINER function, and only itc_refresher may
+-- (itc_migrator, see ops.apply_security_baseline) owns this SECURITY DEFINER function, and only itc_refresher may
 -- EXECUTE it: the refresher can refresh the curated/analytics materialized views and nothing else.
 CREATE FUNCTION ops.refresh_materialized_view(view_name text, concurrent boolean DEFAULT true)
 RETURNS boolean
@@ -1876,7 +1903,7 @@ $fn$;
 REVOKE ALL ON FUNCTION ops.refresh_materialized_view(text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION ops.refresh_materialized_view(text, boolean) IS
     'Refresh one curated/analytics materialized view ("schema.name") as its owner; concurrent=true uses REFRESH CONCURRENTLY when the view is populated. Returns whether it was concurrent. EXECUTE: itc_refresher only.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_function.sql', '0f39f262ed1a8cd4a112b32406877e8ab0e6b2fe237cd7b5a0d2b33dc3325fd6');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_function.sql', 'bdbdc11d6fb9f6568e5549f2f3469faab9dbd09489a876c4232d69f4efd31eb1');
 
 -- ==== 34_create_security_baseline.sql ====
 -- The security baseline: ownership, grants and default privileges of every ITC object, in one
@@ -1888,9 +1915,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 -- Who can do what (tests/security/test_privilege_matrix.py tries every one of these for real):
 --   itc_migrator   owns the schemas raw, curated, curated_deid, analytics, ref, ops and everything in
 --                  them: all DDL, DROP, REFRESH.
---   itc_loader_demand      (script 50, ops.apply_loader_login_grants) raw.cases, raw.metadata,
+--   itc_loader_demand      (ops.apply_loader_login_grants) raw.cases, raw.metadata,
 --                          raw.templates, raw.audit: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, no DDL);
---   itc_loader_verifyplus  (script 50) raw.verifyplus: SELECT, INSERT, UPDATE, DELETE;
+--   itc_loader_verifyplus  (idem) raw.verifyplus: SELECT, INSERT, UPDATE, DELETE;
 --                  both: ops.load_runs, ops.rejected_records: SELECT, INSERT of their own source's rows
 --                  only; EXECUTE ops.finish_load_run (no UPDATE); ops.latest_loads: SELECT; TEMPORARY on
 --                  the database (COPY staging tables).
@@ -1905,7 +1932,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 --   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
 --                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
 --                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
---   itc_loader     nothing: the legacy login of both loads, no longer created (script 30). Roles are
+--   itc_loader     nothing: the legacy login of both loads, no longer created (30_create_roles.sql). Roles are
 --                  cluster-wide, so a cluster migrated before keeps it: where it exists this procedure
 --                  revokes everything it had (schemas, objects, default privileges, the database,
 --                  rds_iam). Then drop it: in each database of the cluster `DROP OWNED BY itc_loader;`,
@@ -2014,7 +2041,7 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
     END LOOP;
 
-    --    finance: prices, billing accounts, month close (audited by script 27's triggers)
+    --    finance: prices, billing accounts, month close (audited by the ops.finance_audit triggers)
     IF to_regclass('ref.billing_account_names') IS NOT NULL THEN
         GRANT INSERT, UPDATE ON ref.price_list, ref.billing_accounts TO itc_finance;
         GRANT INSERT, UPDATE, DELETE ON ref.billing_account_names TO itc_finance;
@@ -2076,12 +2103,12 @@ BEGIN
         EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA analytics, ref GRANT SELECT ON TABLES TO analytics_read_only', owner_role);
     END LOOP;
 
-    -- 10. pgAudit object auditing of PHI reads (script 48, once it exists): itc_auditor's grants
+    -- 10. pgAudit object auditing of PHI reads (ops.apply_phi_audit_grants, once it exists): itc_auditor's grants
     IF to_regprocedure('ops.apply_phi_audit_grants()') IS NOT NULL THEN
         CALL ops.apply_phi_audit_grants();
     END IF;
 
-    -- 11. the per-source loader logins (script 50, once it exists): their own raw tables and ops rows
+    -- 11. the per-source loader logins (ops.apply_loader_login_grants, once it exists): their own raw tables and ops rows
     IF to_regprocedure('ops.apply_loader_login_grants()') IS NOT NULL THEN
         CALL ops.apply_loader_login_grants();
     END IF;
@@ -2101,7 +2128,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '646957a73805e7718ac8a70d1bf5448257b3dc3e449afb12b40df11bacb52deb');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '29ecca760a801850fa6a8f2c534ba1161a91e3710d42a7174b0f7cb506cf26ef');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
@@ -2150,8 +2177,8 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('40_create_access_g
 -- ==== 41_grant_temporary_to_migrator.sql ====
 -- REFRESH MATERIALIZED VIEW CONCURRENTLY builds its diff in a temporary table, as the view's OWNER.
 -- The views are owned by itc_migrator and refreshed through the SECURITY DEFINER function
--- ops.refresh_materialized_view (script 33), so itc_migrator needs TEMPORARY on the database; the
--- security baseline (script 34) revokes everything from PUBLIC and grants TEMPORARY to the loaders
+-- ops.refresh_materialized_view, so itc_migrator needs TEMPORARY on the database; the
+-- security baseline (ops.apply_security_baseline) revokes everything from PUBLIC and grants TEMPORARY to the loaders
 -- only, which made every refresh after the first fail with "permission denied to create temporary
 -- tables". An explicit grant to itc_migrator is not touched by the baseline's REVOKE ... FROM PUBLIC.
 DO $grant$
@@ -2161,7 +2188,7 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'TEMPORARY for itc_migrator left unchanged: % is not the database owner', current_user;
 END
 $grant$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', '687216b657416d326f37bd2125f44eccbd1fa8cfd2141b5c0779c97caedc27d0');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', 'db38a833c7ca06bb47527cbe7f0650455d2026901d86500f81b13b7a7845eb4a');
 
 -- ==== 42_enable_pgaudit.sql ====
 -- pgAudit (DESIGN.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
@@ -2364,319 +2391,22 @@ COMMENT ON COLUMN analytics.data_freshness.checks_warned IS 'quality: warning-le
 COMMENT ON COLUMN analytics.data_freshness.failed_checks IS 'quality: the failed and warned checks of the latest run as check:subject, comma-separated (e.g. freshness:verifyplus); null when none. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('46_create_analytics_data_freshness.sql', 'a7011e1ea0050097439a9c9abafaf64b13a6b927848a358eeff2dadae4de21d9');
 
--- ==== 47_create_analytics_metric_layer.sql ====
--- The analysts' metric layer (issue 15): the figures analysts ask for, defined ONCE in SQL, so no two
--- dashboards compute "revenue", "the SLA" or "growth" differently. Plain views (always live over the
--- materialized views the refresh rebuilds; the refresh and the quality checks need not know them),
--- owned by itc_migrator and readable through analytics_read_only. No PHI: counts, durations, amounts
--- and firm names only. Every month is a billing month: a calendar month in the business time zone
--- (ref.billing_month / ref.month_start), never the session's TimeZone.
+-- ==== 47_create_analytics_firm_key_function.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
 --
---   analytics.firm_key(account, name)    the stable firm key (function)
---   analytics.months                     one row per billing month, service start .. current month
---   analytics.firms / firm_names         one row per firm key / per firm name spelling seen
---   analytics.revenue_by_billing_month   what each invoice bills (usage, adjustments apart)
---   analytics.revenue_by_service_month   what each month's usage is worth (with later adjustments)
---   analytics.verifyplus_sla             Verify+ SLA per month, company-wide and per firm
---   analytics.monthly_growth             month-over-month change, missing months counted as zero
+-- This file: analytics.firm_key(account, name), the stable firm key the firm views group by.
 
--- ---------------------------------------------------------------------------------- the firm key
 CREATE FUNCTION analytics.firm_key(billing_account_id text, firm_name text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(billing_account_id, 'name:' || coalesce(ref.firm_match_key(firm_name), '(no firm name)'))
 $$;
 COMMENT ON FUNCTION analytics.firm_key(text, text) IS 'Stable firm key: the billing account id (ref.billing_accounts) when the firm is mapped to one, else ''name:'' || ref.firm_match_key(firm_name) (lower case, whitespace trimmed and collapsed), so spellings differing only in case or spacing share a key. Use it on invoice lines: analytics.firm_key(billing_account_id, firm_name).';
-
--- ---------------------------------------------------------------------------------- the calendar
--- Grain: one row per billing month from ref.service_start_month() through the current billing month
--- (the month now() falls in, business time zone). month_start/month_end are the instants the month
--- starts and ends (end exclusive): filter an event time with  t >= month_start AND t < month_end,
--- which uses the index on t. A month is complete when it has ended AND every source's latest
--- snapshot is complete through its last day (analytics.data_freshness.complete_through).
-CREATE VIEW analytics.months AS
-WITH bounds AS (
-    SELECT to_date(ref.service_start_month() || '-01', 'YYYY-MM-DD') AS first_month,
-           to_date(ref.billing_month(now()) || '-01', 'YYYY-MM-DD') AS last_month
-),
-calendar AS (
-    SELECT to_char(d, 'YYYY-MM') AS billing_month, d::date AS first_day,
-           to_char(d + interval '1 month', 'YYYY-MM') AS next_month
-    FROM bounds, generate_series(bounds.first_month::timestamp, bounds.last_month::timestamp, interval '1 month') AS d
-),
-sources AS (
-    SELECT min(f.complete_through) AS complete_through, bool_and(f.complete_through IS NOT NULL) AS all_loaded
-    FROM analytics.data_freshness AS f
-    WHERE f.kind = 'source'
-)
-SELECT
-    c.billing_month,
-    c.first_day,
-    (c.first_day + interval '1 month' - interval '1 day')::date                    AS last_day,
-    ref.month_start(c.billing_month)                                               AS month_start,
-    ref.month_start(c.next_month)                                                  AS month_end,
-    c.billing_month = ref.billing_month(now())                                     AS is_current,
-    ref.month_start(c.next_month) <= now()                                         AS has_ended,
-    coalesce(ref.month_start(c.next_month) <= now() AND s.all_loaded
-             AND s.complete_through >= (c.first_day + interval '1 month' - interval '1 day')::date, false)
-                                                                                   AS is_complete,
-    cm.billing_month IS NOT NULL                                                   AS is_closed,
-    CASE WHEN cm.billing_month IS NOT NULL THEN 'final' ELSE 'draft' END           AS invoice_status
-FROM calendar AS c
-CROSS JOIN sources AS s
-LEFT JOIN analytics.closed_months AS cm ON cm.billing_month = c.billing_month;
-
-COMMENT ON VIEW analytics.months IS 'Calendar of billing months. Grain: one row per month from ref.service_start_month() through the current month in the business time zone. Join a monthly figure to it (LEFT JOIN ... ON billing_month) so months without rows show as zero. No PHI.';
-COMMENT ON COLUMN analytics.months.billing_month IS 'Billing month, YYYY-MM: a calendar month in the business time zone (ref.business_time_zone()). Not PHI.';
-COMMENT ON COLUMN analytics.months.first_day IS 'First calendar day of the month (a date, no time zone). Not PHI.';
-COMMENT ON COLUMN analytics.months.last_day IS 'Last calendar day of the month. Not PHI.';
-COMMENT ON COLUMN analytics.months.month_start IS 'Instant the month starts: midnight of its first day in the business time zone (ref.month_start(billing_month)). Not PHI.';
-COMMENT ON COLUMN analytics.months.month_end IS 'Instant the month ends (exclusive) = month_start of the next month. Filter t >= month_start AND t < month_end. Not PHI.';
-COMMENT ON COLUMN analytics.months.is_current IS 'True for the month now() falls in (business time zone): its figures are still growing. Not PHI.';
-COMMENT ON COLUMN analytics.months.has_ended IS 'True when month_end has passed. Not PHI.';
-COMMENT ON COLUMN analytics.months.is_complete IS 'True when the month has ended and every source''s latest snapshot is complete through its last day (analytics.data_freshness.complete_through): its counts will not grow unless the sources change the past. Not PHI.';
-COMMENT ON COLUMN analytics.months.is_closed IS 'True when the invoice month is closed (analytics.closed_months): its invoice lines are frozen. Not PHI.';
-COMMENT ON COLUMN analytics.months.invoice_status IS 'final (closed: the invoice will not change) or draft (open: its lines follow the data). Not PHI.';
-
--- ---------------------------------------------------------------------------------- firms
--- Every firm name seen: each billable unit's source firm name with the account it bills on (the
--- resolution of analytics.billable_units: customer id, else firm name mapping, else none), plus the
--- Verify+ firm names that have no billable unit (only duplicates/excluded requests), resolved by the
--- same rule, ref.billing_account (Verify+ has no customer id). Grain: one row per (firm name spelling, firm key).
-CREATE VIEW analytics.firm_names AS
-WITH seen AS (
-    SELECT u.source_firm_name AS firm_name, u.billing_account_id,
-           u.product IN ('demand_uploaded', 'demand_archived') AS in_demands,
-           u.product = 'verifyplus_request' AS in_verifyplus,
-           u.service_month
-    FROM analytics.billable_units AS u
-    UNION ALL
-    SELECT coalesce(v.firm_name, '(no firm name)'), b.account_id, false, true, v.billing_month
-    FROM curated.verifyplus AS v
-    LEFT JOIN LATERAL ref.billing_account(ref.firm_match_key(coalesce(v.firm_name, '(no firm name)')), NULL) AS b
-           ON true
-    WHERE NOT (v.is_billable AND v.request_created_datetime IS NOT NULL)
-)
-SELECT s.firm_name,
-       analytics.firm_key(s.billing_account_id, s.firm_name) AS firm_key,
-       s.billing_account_id,
-       bool_or(s.in_demands)                                 AS in_demands,
-       bool_or(s.in_verifyplus)                              AS in_verifyplus,
-       min(s.service_month)                                  AS first_month,
-       max(s.service_month)                                  AS last_month
-FROM seen AS s
-GROUP BY s.firm_name, s.billing_account_id;
-
-COMMENT ON VIEW analytics.firm_names IS 'Every firm name spelling seen in the sources (demand sending_firm_name, Verify+ firm_name) with its stable firm key. Grain: one row per (firm_name, firm_key); a name maps to two keys only when some of its demands bill on an account through their customer id and others do not. Join analytics.demands_summary.sending_firm_name or analytics.verifyplus_monthly.firm_name to firm_name to group by firm_key. No PHI.';
-COMMENT ON COLUMN analytics.firm_names.firm_name IS 'The name as the source spells it (right-stripped); ''(no firm name)'' when none. Not PHI.';
-COMMENT ON COLUMN analytics.firm_names.firm_key IS 'Stable firm key (analytics.firm_key): the billing account id when mapped, else name: + the normalised name. Not PHI.';
-COMMENT ON COLUMN analytics.firm_names.billing_account_id IS 'Billing account the name''s units bill on (ref.billing_accounts); null when not mapped. Not PHI.';
-COMMENT ON COLUMN analytics.firm_names.in_demands IS 'True when the name is a demand sending firm (uploaded or archived demands). Not PHI.';
-COMMENT ON COLUMN analytics.firm_names.in_verifyplus IS 'True when the name is a Verify+ firm name. Not PHI.';
-COMMENT ON COLUMN analytics.firm_names.first_month IS 'First billing month with a demand or Verify+ request under this name (null when only Verify+ requests with no creation time). Not PHI.';
-COMMENT ON COLUMN analytics.firm_names.last_month IS 'Last billing month with a demand or Verify+ request under this name. Not PHI.';
-
--- Grain: one row per firm key. The name shown is the billing account's name when mapped, else the
--- first of its spellings in byte order (COLLATE "C": the same on every server).
-CREATE VIEW analytics.firms AS
-SELECT n.firm_key,
-       coalesce(a.account_name,
-                (array_agg(n.firm_name ORDER BY n.firm_name COLLATE "C"))[1]) AS firm_name,
-       n.billing_account_id,
-       array_agg(n.firm_name ORDER BY n.firm_name COLLATE "C")          AS names,
-       bool_or(n.in_demands)                                           AS in_demands,
-       bool_or(n.in_verifyplus)                                        AS in_verifyplus,
-       min(n.first_month)                                              AS first_month,
-       max(n.last_month)                                               AS last_month
-FROM analytics.firm_names AS n
-LEFT JOIN ref.billing_accounts AS a ON a.account_id = n.billing_account_id
-GROUP BY n.firm_key, n.billing_account_id, a.account_name;
-
-COMMENT ON VIEW analytics.firms IS 'Firms with a stable key. Grain: one row per firm_key: a billing account (ref.billing_accounts) for mapped firms, else one normalised firm name (case and spacing ignored). names lists every spelling seen (demand sending_firm_name and Verify+ firm_name). No PHI.';
-COMMENT ON COLUMN analytics.firms.firm_key IS 'Stable firm key (analytics.firm_key): the billing account id, or name: + the normalised firm name when the firm is not mapped to an account. Not PHI.';
-COMMENT ON COLUMN analytics.firms.firm_name IS 'Name to show: the billing account''s name, else the first spelling in byte order (COLLATE "C"). Not PHI.';
-COMMENT ON COLUMN analytics.firms.billing_account_id IS 'Billing account id; null when the firm is not mapped to one. Not PHI.';
-COMMENT ON COLUMN analytics.firms.names IS 'Every spelling of the firm''s name seen in the sources, sorted. Not PHI.';
-COMMENT ON COLUMN analytics.firms.in_demands IS 'True when the firm sends demands on Exchange. Not PHI.';
-COMMENT ON COLUMN analytics.firms.in_verifyplus IS 'True when the firm requests Verify+. Not PHI.';
-COMMENT ON COLUMN analytics.firms.first_month IS 'First billing month with activity. Not PHI.';
-COMMENT ON COLUMN analytics.firms.last_month IS 'Last billing month with activity. Not PHI.';
-
--- ---------------------------------------------------------------------------------- revenue
--- From analytics.invoice_lines only (draft and final alike; status tells which). Currencies: those
--- of the price list and of the lines ('USD' when there are none), so a month without lines shows 0.
-CREATE VIEW analytics.revenue_by_billing_month AS
-WITH currencies AS (
-    SELECT p.currency::char(3) AS currency FROM ref.price_list AS p
-    UNION
-    SELECT l.currency FROM analytics.invoice_lines AS l
-    UNION
-    SELECT 'USD'::char(3) WHERE NOT EXISTS (SELECT 1 FROM ref.price_list)
-),
-lines AS (
-    SELECT l.billing_month, l.currency,
-           sum(l.amount) FILTER (WHERE l.line_type = 'usage')            AS usage_amount,
-           sum(l.amount) FILTER (WHERE l.line_type = 'adjustment')       AS adjustment_amount,
-           sum(l.amount) FILTER (WHERE l.line_type = 'price_adjustment') AS price_adjustment_amount,
-           sum(l.amount)                                                 AS total_amount,
-           count(*)                                                      AS line_count,
-           count(*) FILTER (WHERE l.amount IS NULL)                      AS unpriced_lines
-    FROM analytics.invoice_lines AS l
-    GROUP BY l.billing_month, l.currency
-)
-SELECT m.billing_month,
-       c.currency,
-       coalesce(l.usage_amount, 0)::numeric(14,2)            AS usage_amount,
-       coalesce(l.adjustment_amount, 0)::numeric(14,2)       AS adjustment_amount,
-       coalesce(l.price_adjustment_amount, 0)::numeric(14,2) AS price_adjustment_amount,
-       coalesce(l.total_amount, 0)::numeric(14,2)            AS total_amount,
-       coalesce(l.line_count, 0)                             AS line_count,
-       coalesce(l.unpriced_lines, 0)                         AS unpriced_lines,
-       m.invoice_status
-FROM analytics.months AS m
-CROSS JOIN currencies AS c
-LEFT JOIN lines AS l ON l.billing_month = m.billing_month AND l.currency = c.currency;
-
-COMMENT ON VIEW analytics.revenue_by_billing_month IS 'What each monthly invoice bills. Grain: one row per billing month (analytics.months) and currency; months without lines show 0. = the sum of analytics.invoice_lines.amount of that billing month: usage of the month, plus adjustments to earlier closed months billed on it, shown apart. No PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.billing_month IS 'Invoice month, YYYY-MM (business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.currency IS 'ISO 4217 currency of the amounts. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.usage_amount IS 'Sum of the invoice''s usage lines: the month''s own usage. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.adjustment_amount IS 'Sum of its adjustment lines: units added to or removed from earlier closed months after their close. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.price_adjustment_amount IS 'Sum of its price_adjustment lines: units of earlier closed months re-priced. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.total_amount IS 'usage_amount + adjustment_amount + price_adjustment_amount: the invoice total. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.line_count IS 'Invoice lines of the month. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.unpriced_lines IS 'Lines with no price in force (no amount, not in the totals); > 0 means the totals are short and the month cannot be closed. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_billing_month.invoice_status IS 'final (the month is closed) or draft (open: the figures follow the data). Not PHI.';
-
-CREATE VIEW analytics.revenue_by_service_month AS
-WITH currencies AS (
-    SELECT c.currency FROM analytics.revenue_by_billing_month AS c GROUP BY c.currency
-),
-lines AS (
-    SELECT l.service_month, l.currency,
-           sum(l.amount) FILTER (WHERE l.line_type = 'usage')    AS usage_amount,
-           sum(l.amount) FILTER (WHERE l.line_type <> 'usage')   AS adjustment_amount,
-           sum(l.amount)                                         AS total_amount,
-           count(*) FILTER (WHERE l.amount IS NULL)              AS unpriced_lines
-    FROM analytics.invoice_lines AS l
-    GROUP BY l.service_month, l.currency
-)
-SELECT m.billing_month                                  AS service_month,
-       c.currency,
-       coalesce(l.usage_amount, 0)::numeric(14,2)       AS usage_amount,
-       coalesce(l.adjustment_amount, 0)::numeric(14,2)  AS adjustment_amount,
-       coalesce(l.total_amount, 0)::numeric(14,2)       AS total_amount,
-       coalesce(l.unpriced_lines, 0)                    AS unpriced_lines
-FROM analytics.months AS m
-CROSS JOIN currencies AS c
-LEFT JOIN lines AS l ON l.service_month = m.billing_month AND l.currency = c.currency;
-
-COMMENT ON VIEW analytics.revenue_by_service_month IS 'What each month''s usage is worth. Grain: one row per service month (analytics.months) and currency; months without usage show 0. = the sum of analytics.invoice_lines.amount whose service_month is the month: its usage lines plus every later adjustment (quantity or price) to it, whichever invoice billed them. No PHI.';
-COMMENT ON COLUMN analytics.revenue_by_service_month.service_month IS 'Month the usage happened, YYYY-MM (business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_service_month.currency IS 'ISO 4217 currency of the amounts. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_service_month.usage_amount IS 'Sum of the usage lines of the month (billed on its own invoice). Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_service_month.adjustment_amount IS 'Sum of the adjustment and price_adjustment lines for the month, billed on later invoices. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_service_month.total_amount IS 'usage_amount + adjustment_amount: the month''s usage at its current value. Not PHI.';
-COMMENT ON COLUMN analytics.revenue_by_service_month.unpriced_lines IS 'Lines for the month with no price in force (not in the totals). Not PHI.';
-
--- ---------------------------------------------------------------------------------- Verify+ SLA
--- Over the billable Verify+ requests (the units of analytics.billable_units, so the firm is the one
--- billed), per billing month of their creation: median days to close over those closed, and the
--- share closed within ref.verifyplus_sla_target_days(). The company-wide median is the median of ALL
--- the month's closed requests (GROUPING SETS), never an average of the firms' medians.
-CREATE VIEW analytics.verifyplus_sla AS
-WITH requests AS (
-    SELECT u.service_month AS billing_month,
-           analytics.firm_key(u.billing_account_id, u.firm_name) AS firm_key,
-           v.days_to_close
-    FROM analytics.billable_units AS u
-    JOIN curated.verifyplus AS v ON v.request_id::text = u.unit_id
-    WHERE u.product = 'verifyplus_request'
-),
-target AS (SELECT ref.verifyplus_sla_target_days() AS days),
-figures AS (
-    SELECT r.billing_month, r.firm_key, grouping(r.firm_key) = 1 AS company,
-           count(*)                                                       AS billable_requests,
-           count(r.days_to_close)                                         AS closed_requests,
-           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.days_to_close)::numeric, 2) AS median_days_to_close,
-           count(*) FILTER (WHERE r.days_to_close <= t.days)              AS closed_within_target
-    FROM requests AS r
-    CROSS JOIN target AS t
-    GROUP BY GROUPING SETS ((r.billing_month), (r.billing_month, r.firm_key))
-),
-scoped AS (
-    SELECT m.billing_month, 'company'::text AS scope, NULL::text AS firm_key,
-           coalesce(f.billable_requests, 0) AS billable_requests, coalesce(f.closed_requests, 0) AS closed_requests,
-           f.median_days_to_close, coalesce(f.closed_within_target, 0) AS closed_within_target
-    FROM analytics.months AS m
-    LEFT JOIN figures AS f ON f.billing_month = m.billing_month AND f.company
-    UNION ALL
-    SELECT f.billing_month, 'firm', f.firm_key, f.billable_requests, f.closed_requests, f.median_days_to_close,
-           f.closed_within_target
-    FROM figures AS f
-    WHERE NOT f.company
-)
-SELECT s.billing_month, s.scope, s.firm_key, fm.firm_name, s.billable_requests, s.closed_requests,
-       s.median_days_to_close, s.closed_within_target, t.days AS sla_target_days,
-       round(s.closed_within_target::numeric / nullif(s.closed_requests, 0), 4) AS share_closed_within_target
-FROM scoped AS s
-CROSS JOIN target AS t
-LEFT JOIN analytics.firms AS fm ON fm.firm_key = s.firm_key;
-
-COMMENT ON VIEW analytics.verifyplus_sla IS 'Verify+ service level per billing month of request creation, over billable requests. Grain: one row per month with scope = company (every month of analytics.months, zeros when none) and one per month and firm with scope = firm (months with requests). The company median is the median of all the month''s closed requests, not an average of the firm medians. No PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.billing_month IS 'Billing month of the requests'' creation, YYYY-MM (business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.scope IS 'company (all firms together) or firm (one firm_key). Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.firm_key IS 'Firm (analytics.firms.firm_key) for scope firm; null for scope company. Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.firm_name IS 'Firm name to show (analytics.firms.firm_name); null for scope company. Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.billable_requests IS 'Billable requests created in the month (not duplicate, not excluded). Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.closed_requests IS 'Of those, the closed ones (days_to_close known). Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.median_days_to_close IS 'Median days from creation to close over the closed billable requests (2 decimals); null when none closed. Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.closed_within_target IS 'Closed billable requests that closed within sla_target_days. Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.sla_target_days IS 'The SLA target in days (ref.settings verifyplus_sla_target_days). Not PHI.';
-COMMENT ON COLUMN analytics.verifyplus_sla.share_closed_within_target IS 'closed_within_target / closed_requests (0..1, 4 decimals); null when none closed. Not PHI.';
-
--- ---------------------------------------------------------------------------------- growth
--- Company-wide monthly totals on the calendar (a month without rows is 0, so growth is measured
--- across it), each against the previous calendar month. revenue is the invoiced total per billing
--- month (analytics.revenue_by_billing_month), one series per currency.
-CREATE VIEW analytics.monthly_growth AS
-WITH series AS (
-    SELECT m.billing_month, 'demands_uploaded'::text AS metric, NULL::char(3) AS currency,
-           coalesce(sum(s.uploaded_count), 0)::numeric AS value
-    FROM analytics.months AS m
-    LEFT JOIN analytics.demands_summary AS s ON s.billing_month = m.billing_month
-    GROUP BY m.billing_month
-    UNION ALL
-    SELECT m.billing_month, 'demands_archived', NULL, coalesce(sum(s.archived_count), 0)
-    FROM analytics.months AS m
-    LEFT JOIN analytics.demands_summary AS s ON s.billing_month = m.billing_month
-    GROUP BY m.billing_month
-    UNION ALL
-    SELECT m.billing_month, 'verifyplus_billable', NULL, coalesce(sum(v.billable_requests), 0)
-    FROM analytics.months AS m
-    LEFT JOIN analytics.verifyplus_monthly AS v ON v.billing_month = m.billing_month
-    GROUP BY m.billing_month
-    UNION ALL
-    SELECT r.billing_month, 'revenue', r.currency, r.total_amount
-    FROM analytics.revenue_by_billing_month AS r
-),
-with_previous AS (
-    SELECT s.*, lag(s.value) OVER (PARTITION BY s.metric, s.currency ORDER BY s.billing_month) AS previous_value
-    FROM series AS s
-)
-SELECT w.billing_month, w.metric, w.currency, w.value, w.previous_value,
-       w.value - w.previous_value                                         AS change,
-       round(100 * (w.value - w.previous_value) / nullif(w.previous_value, 0), 1) AS change_pct
-FROM with_previous AS w;
-
-COMMENT ON VIEW analytics.monthly_growth IS 'Month-over-month growth, company-wide. Grain: one row per billing month (analytics.months) and metric (and currency, for revenue). Months with no activity count as 0, so the change is always against the previous calendar month. No PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.billing_month IS 'Billing month, YYYY-MM (business time zone). Not PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.metric IS 'demands_uploaded (analytics.demands_summary), demands_archived (idem), verifyplus_billable (analytics.verifyplus_monthly billable_requests) or revenue (analytics.revenue_by_billing_month total_amount: what the month''s invoice bills). Not PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.currency IS 'Currency of a revenue row; null for the counts. Not PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.value IS 'The month''s value (0 when nothing happened). Not PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.previous_value IS 'The previous calendar month''s value; null for the first month of the calendar. Not PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.change IS 'value - previous_value. Not PHI.';
-COMMENT ON COLUMN analytics.monthly_growth.change_pct IS 'Change in percent of previous_value (1 decimal); null when previous_value is 0 or null. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('47_create_analytics_metric_layer.sql', 'e1a43fb5771ff13cd265c8e19b93beff67e92f543bbb8eeffea50251150db9ff');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('47_create_analytics_firm_key_function.sql', '9ef8b5193c5cbe939d6275111eef49acdd1188054de1c3a0df4170fb845410c1');
 
 -- ==== 48_configure_pgaudit_object_audit.sql ====
 -- Audited PHI reads (issue 11 item 4): pgAudit OBJECT auditing. pgAudit logs a statement as
@@ -2687,11 +2417,11 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('47_create_analytic
 -- privileges only; it needs no schema USAGE). So a read of a PHI column is logged (who, what
 -- statement, which relation) and a read of anything else is not (no noise, no PHI-free log flood).
 -- The RDS parameter group preloads pgaudit and sets pgaudit.role = itc_auditor
--- (terraform_modules/itc_data_warehouse/parameters.tf); script 42 creates the extension where the
+-- (terraform_modules/itc_data_warehouse/parameters.tf); 42_enable_pgaudit.sql creates the extension where the
 -- server offers it. Without pgAudit (the embedded local PostgreSQL) the grants are harmless.
 --
 -- ops.apply_phi_audit_grants() rebuilds itc_auditor's grants from the catalogue; the security baseline
--- (ops.apply_security_baseline, script 34, run after every migration) calls it, so a PHI column or a
+-- (ops.apply_security_baseline, run after every migration) calls it, so a PHI column or a
 -- view over one that a later script adds is audited as soon as it exists.
 DO $$
 BEGIN
@@ -2756,13 +2486,13 @@ COMMENT ON PROCEDURE ops.apply_phi_audit_grants() IS
     'Rebuild the pgAudit object-audit grants of itc_auditor (pgaudit.role): SELECT on every catalogued PHI/PII column (ops.phi_columns) and on every view reading one. Idempotent; called by ops.apply_security_baseline().';
 
 CALL ops.apply_security_baseline();  -- which now calls ops.apply_phi_audit_grants()
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('48_configure_pgaudit_object_audit.sql', '5c5b10a881377d9f6d9643436306cde2e684319ce330fd75205ee2d6ee823c74');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('48_configure_pgaudit_object_audit.sql', '4a98a1a12066fcbf67e6b6836dff4b619fc54fa2477b67e8904d988cf50bd608');
 
 -- ==== 49_stamp_access_grants.sql ====
 -- Trail integrity (issue 11 item 7): who recorded an access change, and when, is set by the database,
--- not by the caller. The columns' defaults (script 40) could be overridden by an INSERT naming them; this
+-- not by the caller. The columns' defaults (ops.access_grants) could be overridden by an INSERT naming them; this
 -- BEFORE INSERT trigger overwrites them with the session's login (session_user: unchanged by SET ROLE)
--- and the transaction time, whatever the INSERT says. The trail stays append-only (script 40).
+-- and the transaction time, whatever the INSERT says. The trail stays append-only (ops.refuse_access_grants_change).
 CREATE FUNCTION ops.stamp_access_grant() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2782,7 +2512,7 @@ COMMENT ON COLUMN ops.access_grants.recorded_at IS 'When the change was made: se
 COMMENT ON COLUMN ops.access_grants.recorded_by IS 'The login (session user) that executed the change: set by the database (trigger access_grants_stamp), never by the caller.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_grants.sql', 'b43614f9ebeeec06e48ccafa417ba2d76d74fbd5cade2c8f1bf912639a062118');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_grants.sql', '7130a0326074bc2704ed75202777d9e887cfb108df2dfb8d25bec291cac3b04d');
 
 -- ==== 50_create_per_source_loader_logins.sql ====
 -- Per-source loader logins (issue 11 item 3, least privilege per step): each pipeline's load function
@@ -2797,9 +2527,9 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_gr
 --                          runs only (a trigger: COPY FROM does not support row-level security);
 --                          ops.latest_loads: SELECT (the ordering guard); TEMPORARY (COPY staging).
 -- No DDL, no TRUNCATE, no other schema, no other source's tables. The grants are applied by
--- ops.apply_loader_login_grants(), which the security baseline (script 34) calls when it exists.
+-- ops.apply_loader_login_grants(), which the security baseline (ops.apply_security_baseline) calls when it exists.
 -- They replace the legacy login itc_loader, which no script creates any more; where an earlier migration
--- left it, the security baseline revokes everything it had (script 34's header says how to drop it).
+-- left it, the security baseline revokes everything it had (34_create_security_baseline.sql's header says how to drop it).
 
 DO $logins$
 DECLARE
@@ -2907,7 +2637,7 @@ REVOKE ALL ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint,
 COMMENT ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb) IS
     'Finish a load run opened in the current transaction: its status, counts and finished_at. A per-source loader login finishes runs of its own source only. SECURITY DEFINER: the loaders have no UPDATE on ops.load_runs.';
 
--- The grants of the two logins, re-applied by the security baseline (script 34) after every migration.
+-- The grants of the two logins, re-applied by the security baseline after every migration.
 -- A bulk load leaves the planner without statistics for rows it just wrote until autovacuum's ANALYZE
 -- comes round; the refresh that follows a load would plan its joins on empty-table estimates (measured:
 -- curated.demands_archived ran for over 13 minutes after a 1,000,000-demand first load). The load
@@ -2976,7 +2706,370 @@ COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
     'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows, TEMPORARY. Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', 'f9a1464725ff51a4b7b182e940c42a834d6abe654ece3d0d50d025af5a61991b');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', '55e8f88c169d4a9a18985817b109e137db99aabdc866df314cd4240210da2d49');
+
+-- ==== 51_create_analytics_months_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.months, one row per billing month, service start .. current month.
+
+-- Grain: one row per billing month from ref.service_start_month() through the current billing month
+-- (the month now() falls in, business time zone). month_start/month_end are the instants the month
+-- starts and ends (end exclusive): filter an event time with  t >= month_start AND t < month_end,
+-- which uses the index on t. A month is complete when it has ended AND every source's latest
+-- snapshot is complete through its last day (analytics.data_freshness.complete_through).
+CREATE VIEW analytics.months AS
+WITH bounds AS (
+    SELECT to_date(ref.service_start_month() || '-01', 'YYYY-MM-DD') AS first_month,
+           to_date(ref.billing_month(now()) || '-01', 'YYYY-MM-DD') AS last_month
+),
+calendar AS (
+    SELECT to_char(d, 'YYYY-MM') AS billing_month, d::date AS first_day,
+           to_char(d + interval '1 month', 'YYYY-MM') AS next_month
+    FROM bounds, generate_series(bounds.first_month::timestamp, bounds.last_month::timestamp, interval '1 month') AS d
+),
+sources AS (
+    SELECT min(f.complete_through) AS complete_through, bool_and(f.complete_through IS NOT NULL) AS all_loaded
+    FROM analytics.data_freshness AS f
+    WHERE f.kind = 'source'
+)
+SELECT
+    c.billing_month,
+    c.first_day,
+    (c.first_day + interval '1 month' - interval '1 day')::date                    AS last_day,
+    ref.month_start(c.billing_month)                                               AS month_start,
+    ref.month_start(c.next_month)                                                  AS month_end,
+    c.billing_month = ref.billing_month(now())                                     AS is_current,
+    ref.month_start(c.next_month) <= now()                                         AS has_ended,
+    coalesce(ref.month_start(c.next_month) <= now() AND s.all_loaded
+             AND s.complete_through >= (c.first_day + interval '1 month' - interval '1 day')::date, false)
+                                                                                   AS is_complete,
+    cm.billing_month IS NOT NULL                                                   AS is_closed,
+    CASE WHEN cm.billing_month IS NOT NULL THEN 'final' ELSE 'draft' END           AS invoice_status
+FROM calendar AS c
+CROSS JOIN sources AS s
+LEFT JOIN analytics.closed_months AS cm ON cm.billing_month = c.billing_month;
+
+COMMENT ON VIEW analytics.months IS 'Calendar of billing months. Grain: one row per month from ref.service_start_month() through the current month in the business time zone. Join a monthly figure to it (LEFT JOIN ... ON billing_month) so months without rows show as zero. No PHI.';
+COMMENT ON COLUMN analytics.months.billing_month IS 'Billing month, YYYY-MM: a calendar month in the business time zone (ref.business_time_zone()). Not PHI.';
+COMMENT ON COLUMN analytics.months.first_day IS 'First calendar day of the month (a date, no time zone). Not PHI.';
+COMMENT ON COLUMN analytics.months.last_day IS 'Last calendar day of the month. Not PHI.';
+COMMENT ON COLUMN analytics.months.month_start IS 'Instant the month starts: midnight of its first day in the business time zone (ref.month_start(billing_month)). Not PHI.';
+COMMENT ON COLUMN analytics.months.month_end IS 'Instant the month ends (exclusive) = month_start of the next month. Filter t >= month_start AND t < month_end. Not PHI.';
+COMMENT ON COLUMN analytics.months.is_current IS 'True for the month now() falls in (business time zone): its figures are still growing. Not PHI.';
+COMMENT ON COLUMN analytics.months.has_ended IS 'True when month_end has passed. Not PHI.';
+COMMENT ON COLUMN analytics.months.is_complete IS 'True when the month has ended and every source''s latest snapshot is complete through its last day (analytics.data_freshness.complete_through): its counts will not grow unless the sources change the past. Not PHI.';
+COMMENT ON COLUMN analytics.months.is_closed IS 'True when the invoice month is closed (analytics.closed_months): its invoice lines are frozen. Not PHI.';
+COMMENT ON COLUMN analytics.months.invoice_status IS 'final (closed: the invoice will not change) or draft (open: its lines follow the data). Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('51_create_analytics_months_view.sql', '62a47e65e32bde324163da518059bebc68c8fc7e2026bfe1437a7e3afa9eaea5');
+
+-- ==== 52_create_analytics_firm_names_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.firm_names, one row per firm name spelling seen, with its firm key.
+
+-- Every firm name seen: each billable unit's source firm name with the account it bills on (the
+-- resolution of analytics.billable_units: customer id, else firm name mapping, else none), plus the
+-- Verify+ firm names that have no billable unit (only duplicates/excluded requests), resolved by the
+-- same rule, ref.billing_account (Verify+ has no customer id). Grain: one row per (firm name spelling, firm key).
+CREATE VIEW analytics.firm_names AS
+WITH seen AS (
+    SELECT u.source_firm_name AS firm_name, u.billing_account_id,
+           u.product IN ('demand_uploaded', 'demand_archived') AS in_demands,
+           u.product = 'verifyplus_request' AS in_verifyplus,
+           u.service_month
+    FROM analytics.billable_units AS u
+    UNION ALL
+    SELECT coalesce(v.firm_name, '(no firm name)'), b.account_id, false, true, v.billing_month
+    FROM curated.verifyplus AS v
+    LEFT JOIN LATERAL ref.billing_account(ref.firm_match_key(coalesce(v.firm_name, '(no firm name)')), NULL) AS b
+           ON true
+    WHERE NOT (v.is_billable AND v.request_created_datetime IS NOT NULL)
+)
+SELECT s.firm_name,
+       analytics.firm_key(s.billing_account_id, s.firm_name) AS firm_key,
+       s.billing_account_id,
+       bool_or(s.in_demands)                                 AS in_demands,
+       bool_or(s.in_verifyplus)                              AS in_verifyplus,
+       min(s.service_month)                                  AS first_month,
+       max(s.service_month)                                  AS last_month
+FROM seen AS s
+GROUP BY s.firm_name, s.billing_account_id;
+
+COMMENT ON VIEW analytics.firm_names IS 'Every firm name spelling seen in the sources (demand sending_firm_name, Verify+ firm_name) with its stable firm key. Grain: one row per (firm_name, firm_key); a name maps to two keys only when some of its demands bill on an account through their customer id and others do not. Join analytics.demands_summary.sending_firm_name or analytics.verifyplus_monthly.firm_name to firm_name to group by firm_key. No PHI.';
+COMMENT ON COLUMN analytics.firm_names.firm_name IS 'The name as the source spells it (right-stripped); ''(no firm name)'' when none. Not PHI.';
+COMMENT ON COLUMN analytics.firm_names.firm_key IS 'Stable firm key (analytics.firm_key): the billing account id when mapped, else name: + the normalised name. Not PHI.';
+COMMENT ON COLUMN analytics.firm_names.billing_account_id IS 'Billing account the name''s units bill on (ref.billing_accounts); null when not mapped. Not PHI.';
+COMMENT ON COLUMN analytics.firm_names.in_demands IS 'True when the name is a demand sending firm (uploaded or archived demands). Not PHI.';
+COMMENT ON COLUMN analytics.firm_names.in_verifyplus IS 'True when the name is a Verify+ firm name. Not PHI.';
+COMMENT ON COLUMN analytics.firm_names.first_month IS 'First billing month with a demand or Verify+ request under this name (null when only Verify+ requests with no creation time). Not PHI.';
+COMMENT ON COLUMN analytics.firm_names.last_month IS 'Last billing month with a demand or Verify+ request under this name. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('52_create_analytics_firm_names_view.sql', '60e2220de2bafe1be3d5a367c158c005ce9016ddbb0db2e08fb356fddd4177b8');
+
+-- ==== 53_create_analytics_firms_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.firms, one row per firm key.
+
+-- Grain: one row per firm key. The name shown is the billing account's name when mapped, else the
+-- first of its spellings in byte order (COLLATE "C": the same on every server).
+CREATE VIEW analytics.firms AS
+SELECT n.firm_key,
+       coalesce(a.account_name,
+                (array_agg(n.firm_name ORDER BY n.firm_name COLLATE "C"))[1]) AS firm_name,
+       n.billing_account_id,
+       array_agg(n.firm_name ORDER BY n.firm_name COLLATE "C")          AS names,
+       bool_or(n.in_demands)                                           AS in_demands,
+       bool_or(n.in_verifyplus)                                        AS in_verifyplus,
+       min(n.first_month)                                              AS first_month,
+       max(n.last_month)                                               AS last_month
+FROM analytics.firm_names AS n
+LEFT JOIN ref.billing_accounts AS a ON a.account_id = n.billing_account_id
+GROUP BY n.firm_key, n.billing_account_id, a.account_name;
+
+COMMENT ON VIEW analytics.firms IS 'Firms with a stable key. Grain: one row per firm_key: a billing account (ref.billing_accounts) for mapped firms, else one normalised firm name (case and spacing ignored). names lists every spelling seen (demand sending_firm_name and Verify+ firm_name). No PHI.';
+COMMENT ON COLUMN analytics.firms.firm_key IS 'Stable firm key (analytics.firm_key): the billing account id, or name: + the normalised firm name when the firm is not mapped to an account. Not PHI.';
+COMMENT ON COLUMN analytics.firms.firm_name IS 'Name to show: the billing account''s name, else the first spelling in byte order (COLLATE "C"). Not PHI.';
+COMMENT ON COLUMN analytics.firms.billing_account_id IS 'Billing account id; null when the firm is not mapped to one. Not PHI.';
+COMMENT ON COLUMN analytics.firms.names IS 'Every spelling of the firm''s name seen in the sources, sorted. Not PHI.';
+COMMENT ON COLUMN analytics.firms.in_demands IS 'True when the firm sends demands on Exchange. Not PHI.';
+COMMENT ON COLUMN analytics.firms.in_verifyplus IS 'True when the firm requests Verify+. Not PHI.';
+COMMENT ON COLUMN analytics.firms.first_month IS 'First billing month with activity. Not PHI.';
+COMMENT ON COLUMN analytics.firms.last_month IS 'Last billing month with activity. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('53_create_analytics_firms_view.sql', '662ee404826bda4041089cdc66632b68e05a726ab9c8fa35e4e864d1a505b9da');
+
+-- ==== 54_create_analytics_revenue_by_billing_month_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.revenue_by_billing_month, what each invoice bills (usage, adjustments apart).
+
+-- From analytics.invoice_lines only (draft and final alike; status tells which). Currencies: those
+-- of the price list and of the lines ('USD' when there are none), so a month without lines shows 0.
+CREATE VIEW analytics.revenue_by_billing_month AS
+WITH currencies AS (
+    SELECT p.currency::char(3) AS currency FROM ref.price_list AS p
+    UNION
+    SELECT l.currency FROM analytics.invoice_lines AS l
+    UNION
+    SELECT 'USD'::char(3) WHERE NOT EXISTS (SELECT 1 FROM ref.price_list)
+),
+lines AS (
+    SELECT l.billing_month, l.currency,
+           sum(l.amount) FILTER (WHERE l.line_type = 'usage')            AS usage_amount,
+           sum(l.amount) FILTER (WHERE l.line_type = 'adjustment')       AS adjustment_amount,
+           sum(l.amount) FILTER (WHERE l.line_type = 'price_adjustment') AS price_adjustment_amount,
+           sum(l.amount)                                                 AS total_amount,
+           count(*)                                                      AS line_count,
+           count(*) FILTER (WHERE l.amount IS NULL)                      AS unpriced_lines
+    FROM analytics.invoice_lines AS l
+    GROUP BY l.billing_month, l.currency
+)
+SELECT m.billing_month,
+       c.currency,
+       coalesce(l.usage_amount, 0)::numeric(14,2)            AS usage_amount,
+       coalesce(l.adjustment_amount, 0)::numeric(14,2)       AS adjustment_amount,
+       coalesce(l.price_adjustment_amount, 0)::numeric(14,2) AS price_adjustment_amount,
+       coalesce(l.total_amount, 0)::numeric(14,2)            AS total_amount,
+       coalesce(l.line_count, 0)                             AS line_count,
+       coalesce(l.unpriced_lines, 0)                         AS unpriced_lines,
+       m.invoice_status
+FROM analytics.months AS m
+CROSS JOIN currencies AS c
+LEFT JOIN lines AS l ON l.billing_month = m.billing_month AND l.currency = c.currency;
+
+COMMENT ON VIEW analytics.revenue_by_billing_month IS 'What each monthly invoice bills. Grain: one row per billing month (analytics.months) and currency; months without lines show 0. = the sum of analytics.invoice_lines.amount of that billing month: usage of the month, plus adjustments to earlier closed months billed on it, shown apart. No PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.billing_month IS 'Invoice month, YYYY-MM (business time zone). Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.currency IS 'ISO 4217 currency of the amounts. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.usage_amount IS 'Sum of the invoice''s usage lines: the month''s own usage. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.adjustment_amount IS 'Sum of its adjustment lines: units added to or removed from earlier closed months after their close. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.price_adjustment_amount IS 'Sum of its price_adjustment lines: units of earlier closed months re-priced. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.total_amount IS 'usage_amount + adjustment_amount + price_adjustment_amount: the invoice total. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.line_count IS 'Invoice lines of the month. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.unpriced_lines IS 'Lines with no price in force (no amount, not in the totals); > 0 means the totals are short and the month cannot be closed. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_billing_month.invoice_status IS 'final (the month is closed) or draft (open: the figures follow the data). Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('54_create_analytics_revenue_by_billing_month_view.sql', 'cd0b46e02314fb9ee431a963cd3b22b7f686b6871e712a3d660dc87c85eefd24');
+
+-- ==== 55_create_analytics_revenue_by_service_month_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.revenue_by_service_month, what each month's usage is worth (with later
+-- adjustments).
+
+CREATE VIEW analytics.revenue_by_service_month AS
+WITH currencies AS (
+    SELECT c.currency FROM analytics.revenue_by_billing_month AS c GROUP BY c.currency
+),
+lines AS (
+    SELECT l.service_month, l.currency,
+           sum(l.amount) FILTER (WHERE l.line_type = 'usage')    AS usage_amount,
+           sum(l.amount) FILTER (WHERE l.line_type <> 'usage')   AS adjustment_amount,
+           sum(l.amount)                                         AS total_amount,
+           count(*) FILTER (WHERE l.amount IS NULL)              AS unpriced_lines
+    FROM analytics.invoice_lines AS l
+    GROUP BY l.service_month, l.currency
+)
+SELECT m.billing_month                                  AS service_month,
+       c.currency,
+       coalesce(l.usage_amount, 0)::numeric(14,2)       AS usage_amount,
+       coalesce(l.adjustment_amount, 0)::numeric(14,2)  AS adjustment_amount,
+       coalesce(l.total_amount, 0)::numeric(14,2)       AS total_amount,
+       coalesce(l.unpriced_lines, 0)                    AS unpriced_lines
+FROM analytics.months AS m
+CROSS JOIN currencies AS c
+LEFT JOIN lines AS l ON l.service_month = m.billing_month AND l.currency = c.currency;
+
+COMMENT ON VIEW analytics.revenue_by_service_month IS 'What each month''s usage is worth. Grain: one row per service month (analytics.months) and currency; months without usage show 0. = the sum of analytics.invoice_lines.amount whose service_month is the month: its usage lines plus every later adjustment (quantity or price) to it, whichever invoice billed them. No PHI.';
+COMMENT ON COLUMN analytics.revenue_by_service_month.service_month IS 'Month the usage happened, YYYY-MM (business time zone). Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_service_month.currency IS 'ISO 4217 currency of the amounts. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_service_month.usage_amount IS 'Sum of the usage lines of the month (billed on its own invoice). Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_service_month.adjustment_amount IS 'Sum of the adjustment and price_adjustment lines for the month, billed on later invoices. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_service_month.total_amount IS 'usage_amount + adjustment_amount: the month''s usage at its current value. Not PHI.';
+COMMENT ON COLUMN analytics.revenue_by_service_month.unpriced_lines IS 'Lines for the month with no price in force (not in the totals). Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('55_create_analytics_revenue_by_service_month_view.sql', '46902e1a36ff71980e0374f810dc46d235fa124276bcb433a575d9e9f7d9d13f');
+
+-- ==== 56_create_analytics_verifyplus_sla_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.verifyplus_sla, Verify+ SLA per month, company-wide and per firm.
+
+-- Over the billable Verify+ requests (the units of analytics.billable_units, so the firm is the one
+-- billed), per billing month of their creation: median days to close over those closed, and the
+-- share closed within ref.verifyplus_sla_target_days(). The company-wide median is the median of ALL
+-- the month's closed requests (GROUPING SETS), never an average of the firms' medians.
+CREATE VIEW analytics.verifyplus_sla AS
+WITH requests AS (
+    SELECT u.service_month AS billing_month,
+           analytics.firm_key(u.billing_account_id, u.firm_name) AS firm_key,
+           v.days_to_close
+    FROM analytics.billable_units AS u
+    JOIN curated.verifyplus AS v ON v.request_id::text = u.unit_id
+    WHERE u.product = 'verifyplus_request'
+),
+target AS (SELECT ref.verifyplus_sla_target_days() AS days),
+figures AS (
+    SELECT r.billing_month, r.firm_key, grouping(r.firm_key) = 1 AS company,
+           count(*)                                                       AS billable_requests,
+           count(r.days_to_close)                                         AS closed_requests,
+           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.days_to_close)::numeric, 2) AS median_days_to_close,
+           count(*) FILTER (WHERE r.days_to_close <= t.days)              AS closed_within_target
+    FROM requests AS r
+    CROSS JOIN target AS t
+    GROUP BY GROUPING SETS ((r.billing_month), (r.billing_month, r.firm_key))
+),
+scoped AS (
+    SELECT m.billing_month, 'company'::text AS scope, NULL::text AS firm_key,
+           coalesce(f.billable_requests, 0) AS billable_requests, coalesce(f.closed_requests, 0) AS closed_requests,
+           f.median_days_to_close, coalesce(f.closed_within_target, 0) AS closed_within_target
+    FROM analytics.months AS m
+    LEFT JOIN figures AS f ON f.billing_month = m.billing_month AND f.company
+    UNION ALL
+    SELECT f.billing_month, 'firm', f.firm_key, f.billable_requests, f.closed_requests, f.median_days_to_close,
+           f.closed_within_target
+    FROM figures AS f
+    WHERE NOT f.company
+)
+SELECT s.billing_month, s.scope, s.firm_key, fm.firm_name, s.billable_requests, s.closed_requests,
+       s.median_days_to_close, s.closed_within_target, t.days AS sla_target_days,
+       round(s.closed_within_target::numeric / nullif(s.closed_requests, 0), 4) AS share_closed_within_target
+FROM scoped AS s
+CROSS JOIN target AS t
+LEFT JOIN analytics.firms AS fm ON fm.firm_key = s.firm_key;
+
+COMMENT ON VIEW analytics.verifyplus_sla IS 'Verify+ service level per billing month of request creation, over billable requests. Grain: one row per month with scope = company (every month of analytics.months, zeros when none) and one per month and firm with scope = firm (months with requests). The company median is the median of all the month''s closed requests, not an average of the firm medians. No PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.billing_month IS 'Billing month of the requests'' creation, YYYY-MM (business time zone). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.scope IS 'company (all firms together) or firm (one firm_key). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.firm_key IS 'Firm (analytics.firms.firm_key) for scope firm; null for scope company. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.firm_name IS 'Firm name to show (analytics.firms.firm_name); null for scope company. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.billable_requests IS 'Billable requests created in the month (not duplicate, not excluded). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.closed_requests IS 'Of those, the closed ones (days_to_close known). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.median_days_to_close IS 'Median days from creation to close over the closed billable requests (2 decimals); null when none closed. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.closed_within_target IS 'Closed billable requests that closed within sla_target_days. Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.sla_target_days IS 'The SLA target in days (ref.settings verifyplus_sla_target_days). Not PHI.';
+COMMENT ON COLUMN analytics.verifyplus_sla.share_closed_within_target IS 'closed_within_target / closed_requests (0..1, 4 decimals); null when none closed. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('56_create_analytics_verifyplus_sla_view.sql', '034577cec3d10f7de86f14eab13e2d0d1b46d4e1af1eee30a51f5418a323f636');
+
+-- ==== 57_create_analytics_monthly_growth_view.sql ====
+-- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
+-- one object per file, so no two dashboards compute "revenue", "the SLA" or "growth" differently.
+-- Plain views, live over the materialized views the refresh rebuilds, owned by itc_migrator and
+-- readable through analytics_read_only. No PHI: counts, durations, amounts and firm names only.
+-- Every month is a billing month: a calendar month in the business time zone (ref.billing_month /
+-- ref.month_start), never the session's TimeZone.
+--
+-- This file: analytics.monthly_growth, month-over-month change, missing months counted as zero.
+
+-- Company-wide monthly totals on the calendar (a month without rows is 0, so growth is measured
+-- across it), each against the previous calendar month. revenue is the invoiced total per billing
+-- month (analytics.revenue_by_billing_month), one series per currency.
+CREATE VIEW analytics.monthly_growth AS
+WITH series AS (
+    SELECT m.billing_month, 'demands_uploaded'::text AS metric, NULL::char(3) AS currency,
+           coalesce(sum(s.uploaded_count), 0)::numeric AS value
+    FROM analytics.months AS m
+    LEFT JOIN analytics.demands_summary AS s ON s.billing_month = m.billing_month
+    GROUP BY m.billing_month
+    UNION ALL
+    SELECT m.billing_month, 'demands_archived', NULL, coalesce(sum(s.archived_count), 0)
+    FROM analytics.months AS m
+    LEFT JOIN analytics.demands_summary AS s ON s.billing_month = m.billing_month
+    GROUP BY m.billing_month
+    UNION ALL
+    SELECT m.billing_month, 'verifyplus_billable', NULL, coalesce(sum(v.billable_requests), 0)
+    FROM analytics.months AS m
+    LEFT JOIN analytics.verifyplus_monthly AS v ON v.billing_month = m.billing_month
+    GROUP BY m.billing_month
+    UNION ALL
+    SELECT r.billing_month, 'revenue', r.currency, r.total_amount
+    FROM analytics.revenue_by_billing_month AS r
+),
+with_previous AS (
+    SELECT s.*, lag(s.value) OVER (PARTITION BY s.metric, s.currency ORDER BY s.billing_month) AS previous_value
+    FROM series AS s
+)
+SELECT w.billing_month, w.metric, w.currency, w.value, w.previous_value,
+       w.value - w.previous_value                                         AS change,
+       round(100 * (w.value - w.previous_value) / nullif(w.previous_value, 0), 1) AS change_pct
+FROM with_previous AS w;
+
+COMMENT ON VIEW analytics.monthly_growth IS 'Month-over-month growth, company-wide. Grain: one row per billing month (analytics.months) and metric (and currency, for revenue). Months with no activity count as 0, so the change is always against the previous calendar month. No PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.billing_month IS 'Billing month, YYYY-MM (business time zone). Not PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.metric IS 'demands_uploaded (analytics.demands_summary), demands_archived (idem), verifyplus_billable (analytics.verifyplus_monthly billable_requests) or revenue (analytics.revenue_by_billing_month total_amount: what the month''s invoice bills). Not PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.currency IS 'Currency of a revenue row; null for the counts. Not PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.value IS 'The month''s value (0 when nothing happened). Not PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.previous_value IS 'The previous calendar month''s value; null for the first month of the calendar. Not PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.change IS 'value - previous_value. Not PHI.';
+COMMENT ON COLUMN analytics.monthly_growth.change_pct IS 'Change in percent of previous_value (1 decimal); null when previous_value is 0 or null. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('57_create_analytics_monthly_growth_view.sql', 'd53367c5709f4431152e135f0d4d0fa84cd343903730abed34c2707e9a95510d');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
