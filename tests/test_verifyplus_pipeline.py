@@ -14,9 +14,9 @@ from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
 from scripts.stack.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
-from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session, resolve_token
-from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.extract import extract_report
+from verifyplus_pipeline.load import load_verifyplus
+from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.settings import ExtractSettings
 
 BUCKET = "itc-landing-test"

@@ -26,9 +26,9 @@ from itc_common_utilities.signature import MAC_KEY_ENV, ensure_mac_key
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.stack.testdb import create_database, drop_database
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
-from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session
-from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.extract import extract_report
+from verifyplus_pipeline.load import load_verifyplus
+from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session
 from verifyplus_pipeline.settings import ExtractSettings
 
 BUCKET = "itc-bench"

@@ -1,6 +1,6 @@
 """Hostile input (issue #7): every text field of both sources carrying quotes, SQL, NUL bytes, emoji,
 right-to-left marks and 1 MB strings goes through the real load paths (demand_pipeline.load.load and
-verifyplus_pipeline.database_handler.load_verifyplus, with moto S3 and real PostgreSQL) and is either
+verifyplus_pipeline.load.load_verifyplus, with moto S3 and real PostgreSQL) and is either
 stored verbatim or quarantined with a reason — no SQL error, no partial load: every record written is
 loaded or rejected, and the raw tables are all still there."""
 
@@ -15,8 +15,8 @@ import pytest
 from demand_pipeline.load import load as load_demand
 from itc_common_utilities.phi import REJECT_VALUE_FIELDS, is_phi
 from itc_common_utilities.s3 import write_snapshot
-from verifyplus_pipeline.database_handler import load_verifyplus
 from verifyplus_pipeline.fields import REPORT_FIELDS
+from verifyplus_pipeline.load import load_verifyplus
 
 BUCKET = "itc-hostile-landing"
 PAYLOADS = {

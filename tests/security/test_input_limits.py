@@ -26,8 +26,8 @@ from itc_common_utilities.manifest import ManifestError
 from itc_common_utilities.s3 import ObjectRef, SnapshotFileError, write_snapshot
 from scripts.stack.quickbase_simulator import DEFAULT_TOKEN, QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
-from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.extract import extract_report
+from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.settings import ExtractSettings
 
 BUCKET = "itc-limits-landing"

@@ -19,7 +19,7 @@ from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.manifest import Manifest, data_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
 from itc_common_utilities.signature import ManifestMac
-from verifyplus_pipeline.api_handler import QuickbaseReport, logger
+from verifyplus_pipeline.quickbase import QuickbaseReport, logger
 
 SOURCE = "verifyplus"
 TABLE = "requests"

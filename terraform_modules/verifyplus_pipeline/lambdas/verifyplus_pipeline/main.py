@@ -10,7 +10,7 @@ The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
   is ignored (and said so in its entry of ``loads``).
 - ``"overrides"``: ``{"<ExtractSettings field>": value}``, winning over the environment.
 
-The handler only builds settings and clients; the work is in :mod:`extract` / :mod:`database_handler`.
+The handler only builds settings and clients; the work is in :mod:`extract` / :mod:`load`.
 Returns ``{"mode": "extract", ...}`` or ``{"mode": "load", "loads": [...]}``. A bad event raises
 ``BadEventError``; errors a retry can fix surface as ``TransientError`` (Step Functions retries those),
 others as ``TerminalError`` / ``SettingsError`` / ``ManifestError``.
@@ -25,9 +25,9 @@ from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
 from itc_common_utilities.settings import load_settings
 from itc_common_utilities.signature import ManifestMac
-from verifyplus_pipeline.api_handler import QuickbaseReport, build_quickbase_session, resolve_token
-from verifyplus_pipeline.database_handler import SOURCE, load_verifyplus
 from verifyplus_pipeline.extract import extract_report
+from verifyplus_pipeline.load import SOURCE, load_verifyplus
+from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.settings import ExtractSettings
 
 SERVICE = "verifyplus_pipeline"

@@ -10,7 +10,7 @@ import pytest
 
 from itc_common_utilities.loader import RecordRejected
 from itc_common_utilities.timestamps import TimeWindow
-from verifyplus_pipeline.database_handler import COLUMNS, MAX_TEXT_CHARS, build_row, record_key
+from verifyplus_pipeline.builders import COLUMNS, MAX_TEXT_CHARS, build_row, record_key
 from verifyplus_pipeline.fields import REPORT_FIELDS, snake_case
 
 

@@ -1,4 +1,4 @@
-"""Load a Verify+ landing snapshot into ``raw.verifyplus``: the typed transform and the load call.
+"""The typed transform: one Verify+ snapshot record → one ``raw.verifyplus`` row (pure functions).
 
 :func:`build_row` is a pure function from one snapshot record (``{"<Quickbase label>": value}``) to
 one ``raw.verifyplus`` row in :data:`COLUMNS` order, or :class:`RecordRejected` with a reason:
@@ -22,11 +22,8 @@ too_long          text longer than :data:`MAX_TEXT_CHARS`
 Conversions: ``""``/null → NULL for every kind; currency text/number → ``Decimal`` (2 places);
 checkbox → bool; dates → ``date``; datetimes → aware ``datetime`` (``timestamptz``); user → JSON.
 Text is stored verbatim (no trimming, no normalisation). A label the warehouse does not know goes
-into ``extra_fields`` by label, and :func:`load_verifyplus` names such labels in its summary.
-
-:func:`load_verifyplus` hands the spec to the shared engine
-(:func:`itc_common_utilities.loader.load_snapshot`): manifest check, idempotency, one
-transaction, upsert/delete, reconciliation, ``ops.load_runs`` and ``ops.rejected_records``.
+into ``extra_fields`` by label, and :func:`verifyplus_pipeline.load.load_verifyplus` names such
+labels in its summary.
 """
 
 from __future__ import annotations
@@ -37,22 +34,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
 
 import orjson
-import psycopg2.extensions
 
-from itc_common_utilities.loader import RecordRejected, TableSpec, load_snapshot
-from itc_common_utilities.logger.logger_setup import setup_logger
-from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.settings import load_time_window
+from itc_common_utilities.loader import RecordRejected
 from itc_common_utilities.timestamps import DEFAULT_WINDOW, TimeWindow
 from verifyplus_pipeline.fields import EXTRA_FIELDS_COLUMN, FIELD_BY_LABEL, KEY_LABEL, REPORT_FIELDS
 
-SOURCE = "verifyplus"
-SNAPSHOT_TABLE = "requests"
-RAW_TABLE = "raw.verifyplus"
 COLUMNS: tuple[str, ...] = (*(f.column for f in REPORT_FIELDS), EXTRA_FIELDS_COLUMN)
 MAX_TEXT_CHARS = 10_000
 DATE_FLOOR = date(1900, 1, 1)  # dates (of loss, of claim set-up) may lie before the time window
@@ -63,8 +52,6 @@ _CURRENCY_TEXT = re.compile(r"^(?P<neg>-)?\$?(?P<num>\d{1,3}(,\d{3})+|\d+)(?P<fr
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$")
 _ZONELESS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
-
-logger = setup_logger("verifyplus_pipeline")
 
 
 def _empty(value: Any) -> bool:
@@ -275,7 +262,8 @@ def record_key(record: Any) -> str | None:
 def build_row(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
     """One snapshot record → one ``raw.verifyplus`` row in :data:`COLUMNS` order (pure; may reject).
 
-    ``window``: the plausible times (the load's, built from its settings; see :func:`load_verifyplus`)."""
+    ``window``: the plausible times (the load's, built from its settings; see
+    :func:`verifyplus_pipeline.load.load_verifyplus`)."""
     if not isinstance(record, Mapping):
         raise RecordRejected("bad_type", detail=f"record is a JSON {type(record).__name__}, expected an object")
     row: list[Any] = [parse_request_id(record.get(KEY_LABEL))]
@@ -293,53 +281,3 @@ def build_row(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ..
     extra = {label: value for label, value in record.items() if label not in FIELD_BY_LABEL}
     row.append(to_json(EXTRA_FIELDS_COLUMN, extra) if extra else "{}")
     return tuple(row)
-
-
-def verifyplus_spec(window: TimeWindow = DEFAULT_WINDOW) -> TableSpec:
-    """The ``requests`` table's spec, its builder bound to the plausible ``window``."""
-    return TableSpec(
-        snapshot_table=SNAPSHOT_TABLE,
-        raw_table=RAW_TABLE,
-        columns=COLUMNS,
-        key_columns=("request_id",),
-        build=partial(build_row, window=window),
-        record_key=record_key,
-    )
-
-
-SPEC = verifyplus_spec()  # with the parsers' default window (tests, tools)
-
-_UNKNOWN_FIELDS_SQL = """
-SELECT label, count(*) FROM raw.verifyplus, jsonb_object_keys(extra_fields) AS label
- GROUP BY label ORDER BY label
-"""
-
-
-def unknown_fields(conn: psycopg2.extensions.connection) -> dict[str, int]:
-    """Report labels the warehouse has no column for, with how many current rows carry them."""
-    with conn.cursor() as cur:
-        cur.execute(_UNKNOWN_FIELDS_SQL)
-        rows = cur.fetchall()
-    conn.rollback()  # read-only; end the snapshot
-    return {label: int(count) for label, count in rows}
-
-
-def load_verifyplus(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef, *,
-                    log: Any = None, window: TimeWindow | None = None) -> dict[str, Any]:
-    """Load the Verify+ snapshot whose manifest is ``ref``; return the load summary.
-
-    ``window``: the plausible times (default: built from the settings, ``ITC_TIME_WINDOW_START`` ..
-    now + ``ITC_TIME_WINDOW_FUTURE_DAYS``).
-
-    The summary adds ``unknown_fields``: labels present in ``raw.verifyplus.extra_fields`` (a report
-    field the warehouse has no column for yet) with their row counts, so a new report field is seen.
-    """
-    log = log or logger
-    spec = verifyplus_spec(window or load_time_window())
-    result = load_snapshot(conn, s3_client, ref, [spec], source=SOURCE, logger=log)
-    summary = result.to_dict()
-    summary["unknown_fields"] = unknown_fields(conn)
-    if summary["unknown_fields"]:
-        log.warning("report fields with no warehouse column were kept in raw.verifyplus.extra_fields",
-                    extra={"unknown_fields": sorted(summary["unknown_fields"]), "load_id": result.load_id})
-    return summary
