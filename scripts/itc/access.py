@@ -17,10 +17,11 @@ checked before anything changes.
   ``ops.access_grants`` — in one transaction. It returns the generated password, shown once;
   :func:`bi_connection` is what the analyst's BI tool connects with (host, port, database, user,
   ``sslmode=verify-full`` and the CA bundle; never the password). With ``phi`` (``--phi``) the login
-  also gets ``phi_reader`` (PHI columns of raw and curated; every such read is logged by pgAudit, SQL
-  ``ops.apply_phi_audit_grants()``), for at most :data:`MAX_PHI_VALID_DAYS`, recorded with ``role_granted`` ``phi_reader``; a
-  renewal without ``--phi`` takes PHI access away again. ``recorded_by``/``recorded_at`` are set by the
-  database (the trigger ``ops.stamp_access_grant()``), never by this code.
+  also gets ``phi_reader`` (PHI columns of raw and curated; every such read is logged by pgAudit,
+  ``ops.apply_phi_audit_grants()``), for at most :data:`MAX_PHI_VALID_DAYS`, recorded with
+  ``role_granted`` ``phi_reader``; a renewal without ``--phi`` takes PHI access away again.
+  ``recorded_by``/``recorded_at`` are set by the database (the trigger ``ops.stamp_access_grant()``),
+  never by this code.
 - :func:`revoke_analyst` ends the login's sessions, drops it, and records who ordered it and why.
 - :func:`scripts.itc.access_review.list_access` is the quarterly review (built-in, service and analyst
   logins; an analyst login with no audit record is flagged).

@@ -3,10 +3,10 @@
 A cluster of its own (the Debian engine of scripts/stack/local_pg.py, run as its service account) started
 as the RDS parameter group configures RDS: ``shared_preload_libraries=pgaudit``, ``pgaudit.role=itc_auditor``
 and no session read logging (``pgaudit.log`` without ``read``, as ``var.pgaudit_log_classes``). The
-warehouse is migrated onto it (42_enable_pgaudit.sql creates the extension, ops.apply_phi_audit_grants gives itc_auditor its grants
-from the PHI catalogue, through the security baseline). A PHI reader's read of a PHI column is logged as
-``AUDIT: OBJECT``; a read of non-PHI data is not; a PHI column added to the catalogue is audited after the
-next baseline run.
+warehouse is migrated onto it (42_enable_pgaudit.sql creates the extension,
+ops.apply_phi_audit_grants gives itc_auditor its grants from the PHI catalogue, through the security
+baseline). A PHI reader's read of a PHI column is logged as ``AUDIT: OBJECT``; a read of non-PHI data
+is not; a PHI column added to the catalogue is audited after the next baseline run.
 
 Needs the Debian ``postgresql`` and ``postgresql-15-pgaudit`` packages (scripts/build/system_packages.sh).
 """

@@ -115,8 +115,9 @@ LETTER = {"SELECT": "S", "PHI": "P", "INSERT": "I", "UPDATE": "U", "DELETE": "D"
 # and ref.products, which closed invoice lines reference
 APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "analytics.closed_billable_units",
                "ops.access_grants", "ops.finance_audit", "ref.products"}
-# each per-source loader login's own raw tables (ops.apply_loader_login_grants); its ops rows are limited to its source by row-level
-# security (ops.load_runs) and a trigger (ops.rejected_records): tests/security/test_loader_logins.py
+# each per-source loader login's own raw tables (ops.apply_loader_login_grants); its ops rows are
+# limited to its source by row-level security (ops.load_runs) and a trigger (ops.rejected_records):
+# tests/security/test_loader_logins.py
 SOURCE_LOADER_TABLES = {"itc_loader_demand": {"raw.cases", "raw.metadata", "raw.templates", "raw.audit"},
                         "itc_loader_verifyplus": {"raw.verifyplus"}}
 # what finance edits (every change audited in ops.finance_audit)
@@ -184,7 +185,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
 EXPECTED_CREATE = {  # role -> schemas it may create objects in
     "itc_migrator": set(SCHEMAS),
 }
-# itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (41_grant_temporary_to_migrator.sql)
+# itc_migrator: REFRESH ... CONCURRENTLY builds its diff in a temporary table as the owner (41_grant_temporary_*.sql)
 EXPECTED_TEMP = {"itc_migrator": True, "itc_loader_demand": True, "itc_loader_verifyplus": True,
                  "itc_refresher": False, "analyst": False, "analyst+phi_reader": False, "finance": False}
 EXPECTED_SET_ROLE = {  # role -> which of these it may SET ROLE to

@@ -1,5 +1,6 @@
 """The analysts' layer (issue 15): analytics.data_freshness and the metric views (analytics.months, analytics.firms,
-the revenue, SLA and growth views), checked against raw rows and invoice lines in a real PostgreSQL, and read by a real analyst login."""
+the revenue, SLA and growth views), checked against raw rows and invoice lines in a real PostgreSQL,
+and read by a real analyst login."""
 
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ _REJECT_REASONS = """
 SELECT reason_code, count(DISTINCT line_number) FROM ops.rejected_records
  WHERE load_id = %s AND table_name = %s GROUP BY reason_code
 """
-# ops.finish_load_run (SECURITY DEFINER, 50_create_per_source_loader_logins.sql): loaders have no UPDATE on ops.load_runs
+# ops.finish_load_run (SECURITY DEFINER, 50_create_per_source_loader_logins.sql): loaders have no
+# UPDATE on ops.load_runs
 _FINISH_RUN = "SELECT ops.finish_load_run(%s, 'succeeded', %s, %s, %s, %s, %s)"
 # ops.analyze_loaded_table (SECURITY DEFINER, same file): only a table's owner may ANALYZE it in PostgreSQL 16
 _ANALYZE = "SELECT ops.analyze_loaded_table(%s)"
@@ -191,7 +192,7 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
     if refusals:
         log.warning("load guards overridden by force", extra={**context, "force_reason": force.reason,
                                                                "refusals": refusals})
-    for table in staged:  # fresh planner statistics for what changed, committed with the rows (ops.analyze_loaded_table)
+    for table in staged:  # fresh planner statistics for what changed, committed with the rows (analyze)
         counts = tables[table.spec.snapshot_table]
         if counts.written or counts.deleted:
             cur.execute(_ANALYZE, (table.spec.raw_table,))
