@@ -3,9 +3,10 @@ types for the plain-JSON form of each Exchange table, with the builders' types a
 ``fast(line)`` per table giving the same COPY row as ``build`` + ``encode_copy_row``.
 
 Accepted here: plain JSON, where a nested object (or list) may also arrive as JSON text, and records
-in DynamoDB's typed form (:mod:`.fast_typed`). Everything
-else makes the struct decoder or a check below give up (:class:`Fallback`), and the table's builder
-reads the line (:mod:`.values` holds the rules; this module only restates the common case):
+in DynamoDB's typed form (:mod:`.fast_typed`; the types and helpers both forms share are in
+:mod:`.fast_types`). Everything else makes the struct decoder or a check below give up
+(:class:`Fallback`), and the table's builder reads the line (:mod:`.values` holds the rules; this
+module only restates the common case):
 
 - a DynamoDB-typed value (``{"S": ...}``) where text, a number, a list or a flag is expected fails
   the typed decode; where an object is expected it decodes as an object with none of our fields, so an
@@ -18,24 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import orjson
-from msgspec import Meta, Struct
+from msgspec import Struct
 
-from demand_pipeline.builders.metadata_builder import ARCHIVED, RECEIVED
-from demand_pipeline.builders.values import INT32_MAX, MAX_ID_CHARS, MAX_TEXT_CHARS
+from demand_pipeline.builders import fast_typed as typed
+from demand_pipeline.builders.fast_types import Code, Ident, Int32, Text, Time, full_name, milestones
 from itc_common_utilities.loader.fastrow import Fallback, fast_function, nested
 from itc_common_utilities.timestamps import EPOCH, TimeWindow, source_time
-
-Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
-Code = Annotated[str, Meta(max_length=MAX_ID_CHARS)]       # text limited like an identifier
-Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]   # msgspec bounds; orjson reads up to 2**64 - 1 as int
-Ident = Code | Int64
-INT32_BOUNDS = (-INT32_MAX - 1, INT32_MAX)
-Int32 = Annotated[int, Meta(ge=INT32_BOUNDS[0], le=INT32_BOUNDS[1])]
-Time = Int64 | float | str
 
 
 class Person(Struct, gc=False):
@@ -143,15 +136,6 @@ def _key(value: Any) -> str:
             return value
         raise Fallback  # an empty key: the builder rejects it (missing_key)
     return str(value)
-
-
-def full_name(first: str | None, last: str | None) -> str | None:
-    """``person_name``'s rule: "first last", stripped, empty parts dropped; None if both are empty."""
-    first = first.strip() if first else ""
-    last = last.strip() if last else ""
-    if first and last:
-        return f"{first} {last}"
-    return first or last or None
 
 
 def _name(person: Any) -> str | None:
@@ -276,32 +260,6 @@ def metadata_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
                          writes_json=True)
 
 
-def milestones(history: list[dict[str, str | None]]) -> tuple[str | None, str | None]:
-    """(first DocumentReceived, last DocumentArchived) time of a built history, as ``status_history`` picks
-    them (by time, whatever the order; the first of equal times)."""
-    received = archived = None
-    for item in history:
-        stamp = item["timestamp"]
-        if stamp is None:
-            continue
-        status = item["documentStatus"]
-        if status == RECEIVED:
-            if received is None or before(stamp, received):
-                received = stamp
-        elif status == ARCHIVED and (archived is None or before(archived, stamp)):
-            archived = stamp
-    return received, archived
-
-
-def before(a: str, b: str) -> bool:
-    """ISO texts of one zone compare like the times they name when both have fractions or neither does."""
-    if len(a) != len(b):  # one with fractions of a second: compare the times, not the texts
-        from datetime import datetime
-
-        return datetime.fromisoformat(a) < datetime.fromisoformat(b)
-    return a < b
-
-
 def audit_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
     """documents-audit → ``raw.audit`` (the columns of :func:`~.audit_builder.build_audit`)."""
     iso = time_reader(window)
@@ -312,6 +270,3 @@ def audit_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
                 payload.archiveReason, payload.archiveComments)
 
     return fast_function((_decoder(Audit), row), (_decoder(typed.Audit), typed.audit_row(iso)))
-
-
-from demand_pipeline.builders import fast_typed as typed  # noqa: E402 - it reuses this module's types

@@ -1,5 +1,6 @@
 """The fast path for records in DynamoDB's typed form (``{"documentId": {"S": "doc-1"}, "version": {"N": "2"}}``):
-``Struct`` types for the wrappers, and the row of each table from them (:mod:`.fast` has the plain form).
+``Struct`` types for the wrappers, and the row of each table from them (:mod:`.fast` has the plain form,
+:mod:`.fast_types` the types both share).
 
 Only whole-record typing with the wrappers the builders expect is taken here: text as ``S``, numbers
 as ``N`` (identifiers and times also as ``S``), flags as ``BOOL``, objects as ``M``, lists as ``L``.
@@ -15,10 +16,9 @@ from typing import Any
 import orjson
 from msgspec import Struct
 
+from demand_pipeline.builders.fast_types import INT32_BOUNDS, Code, Text, full_name, milestones
 from demand_pipeline.builders.values import _number
 from itc_common_utilities.loader.fastrow import Fallback
-
-from demand_pipeline.builders.fast import INT32_BOUNDS, Code, Text, full_name, milestones  # isort: skip
 
 
 class S(Struct, forbid_unknown_fields=True, gc=False):
