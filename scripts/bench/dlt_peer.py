@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.bench.load import CACHE, REPO, fresh_database, watch
+from scripts.bench.harness import CACHE, fresh_database, watch
+from scripts.paths import REPO
 
 REQUIREMENTS = REPO / "scripts" / "bench" / "dlt-requirements.txt"
 CHILD = REPO / "scripts" / "bench" / "dlt_child.py"

@@ -23,7 +23,6 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,9 +31,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from scripts.paths import LOCAL, REPO
+from scripts.bench.harness import CACHE, fresh_database, watch
+from scripts.paths import REPO
 
-CACHE = LOCAL / "bench"
 RUN_ID = "bench"
 RAW = {"documents": "raw.cases", "documents_metadata": "raw.metadata", "templates": "raw.templates",
        "documents_audit": "raw.audit"}
@@ -121,13 +120,6 @@ def sign_manifest(root: Path, run_id: str) -> None:
     path.write_bytes(ManifestMac.from_environment().sign(Manifest.from_bytes(path.read_bytes())))
 
 
-def fresh_database(server_dsn: str, name: str, *, migrate: bool = True) -> str:
-    """A new database ``name`` (+ ``ITC_BENCH_DB_SUFFIX``, so two benches can share a server), migrated unless told."""
-    from scripts.stack.testdb import create_database
-
-    return create_database(server_dsn, name=name + os.environ.get("ITC_BENCH_DB_SUFFIX", ""), migrate=migrate)[1]
-
-
 def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
     """Run in a child process: one load_snapshot, then print its summary and own peak RSS as JSON."""
     import logging
@@ -153,24 +145,6 @@ def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
     conn.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "result": result.to_dict(), "ru_maxrss_mb": peak_kb / 1024}))
-
-
-def watch(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO) -> tuple[int, str, str, float]:
-    """Run ``cmd`` to its end; (exit code, stdout, stderr, peak RSS in MB of its process tree, psutil-sampled)."""
-    import psutil
-
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    ps = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            tree = [ps, *ps.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
-        except psutil.Error:
-            pass  # a process of the tree ended between the listing and the reading: sample again
-        time.sleep(0.05)
-    out, err = proc.communicate()
-    return proc.returncode, out, err, peak / (1 << 20)
 
 
 def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1,

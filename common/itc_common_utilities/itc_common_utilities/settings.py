@@ -19,10 +19,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:  # imported when used: timestamps -> loader -> db -> settings would be a circle
-    from itc_common_utilities.timestamps import TimeWindow
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 _REQUIRED = object()
@@ -198,18 +195,6 @@ class TimeWindowSettings:
         if not isinstance(self.future_days, int) or not 0 <= self.future_days <= 3660:
             raise SettingsError(f"ITC_TIME_WINDOW_FUTURE_DAYS={self.future_days!r} must be a whole number of days "
                                 "from 0 to 3660")
-
-    def window(self, now: datetime | None = None) -> TimeWindow:
-        """The window of one load: ``start`` .. ``now`` (default: the current time) + ``future_days``."""
-        from itc_common_utilities.timestamps import TimeWindow
-
-        return TimeWindow.default(start=parse_window_start(self.start), future_days=self.future_days, now=now)
-
-
-def load_time_window(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
-                     *, now: datetime | None = None) -> TimeWindow:
-    """The plausible window of one load, from :class:`TimeWindowSettings` (raises :class:`SettingsError`)."""
-    return load_settings(TimeWindowSettings, overrides, environ).window(now)
 
 
 @dataclass(frozen=True)

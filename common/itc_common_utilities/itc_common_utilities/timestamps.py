@@ -25,7 +25,7 @@ field, how the value was read and the window, e.g. ``createdTs read as epoch sec
 1970-01-21T00:40:12Z is outside the plausible window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z``
 (for ``createdTs: 1730412``; the raw value itself goes in the rejection's ``value``, which
 ``ops.rejected_records`` keeps redacted when the field is PHI, never in the text). A value that is not
-a time at all is ``bad_timestamp``. A load builds its window once, from
+a time at all is ``bad_timestamp``. A load builds its window once (:func:`load_time_window`), from
 :class:`~itc_common_utilities.settings.TimeWindowSettings` (``ITC_TIME_WINDOW_START``,
 ``ITC_TIME_WINDOW_FUTURE_DAYS``).
 """
@@ -34,12 +34,19 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from itc_common_utilities.loader.spec import RecordRejected
-from itc_common_utilities.settings import WINDOW_FUTURE_DAYS, WINDOW_START, parse_window_start
+from itc_common_utilities.settings import (
+    WINDOW_FUTURE_DAYS,
+    WINDOW_START,
+    TimeWindowSettings,
+    load_settings,
+    parse_window_start,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MS_THRESHOLD = 100_000_000_000  # |n| < 1e11: epoch seconds; otherwise epoch milliseconds
@@ -111,6 +118,14 @@ class TimeWindow:
 
 DEFAULT_WINDOW = TimeWindow.default()  # 2015-01-01 .. this process's start + 1 day: a parser's default
 # window when its caller passes none (a load passes the window it built from its settings)
+
+
+def load_time_window(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
+                     *, now: datetime | None = None) -> TimeWindow:
+    """The plausible window of one load, from :class:`~itc_common_utilities.settings.TimeWindowSettings`:
+    ``start`` .. ``now`` (default: the current time) + ``future_days`` (raises ``SettingsError``)."""
+    settings = load_settings(TimeWindowSettings, overrides, environ)
+    return TimeWindow.default(start=parse_window_start(settings.start), future_days=settings.future_days, now=now)
 
 
 def implausible(field: str | None, value: Any, interpretation: str, window: TimeWindow) -> RecordRejected:

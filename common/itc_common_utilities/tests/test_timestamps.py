@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from itc_common_utilities.loader import RecordRejected
-from itc_common_utilities.settings import SettingsError, TimeWindowSettings, load_settings, load_time_window
-from itc_common_utilities.timestamps import MS_THRESHOLD, TimeWindow, source_time
+from itc_common_utilities.settings import SettingsError, TimeWindowSettings, load_settings
+from itc_common_utilities.timestamps import MS_THRESHOLD, TimeWindow, load_time_window, source_time
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 WINDOW = TimeWindow.default(now=NOW)  # 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z

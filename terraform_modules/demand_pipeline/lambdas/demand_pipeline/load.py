@@ -31,8 +31,7 @@ from demand_pipeline.builders.values import DEFAULT_WINDOW
 from itc_common_utilities.loader import LoadResult, TableSpec, load_snapshot
 from itc_common_utilities.manifest import MANIFEST_NAME
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.settings import load_time_window
-from itc_common_utilities.timestamps import TimeWindow
+from itc_common_utilities.timestamps import TimeWindow, load_time_window
 
 SOURCE = "demand"
 

@@ -16,8 +16,7 @@ import psycopg2.extensions
 from itc_common_utilities.loader import TableSpec, load_snapshot
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.settings import load_time_window
-from itc_common_utilities.timestamps import DEFAULT_WINDOW, TimeWindow
+from itc_common_utilities.timestamps import DEFAULT_WINDOW, TimeWindow, load_time_window
 from verifyplus_pipeline.builders import COLUMNS, build_row, record_key
 
 SOURCE = "verifyplus"
