@@ -79,10 +79,13 @@ package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3
 lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requirements.lock.txt
 	@$(PYTHON) scripts/build/lock_dependencies.py
 
-bench: venv ## print the load, view refresh, peers side by side (server COPY, dlt), Verify+ and package figures
+bench: venv ## measure load, refresh, peers (server COPY, dlt), Verify+, scan, export, packages; write docs/bench/
 	@$(PY) -m scripts.bench.load
 	@LOG_LEVEL=WARNING $(PY) -m scripts.bench.verifyplus --records $${ITC_BENCH_VERIFYPLUS_RECORDS:-100000}
+	@$(PY) -m scripts.bench.scan_extract --demands $${ITC_BENCH_SCAN_DEMANDS:-20000} --scan-demands 0
+	@$(PY) -m scripts.bench.export
 	@$(PY) -m scripts.bench.package
+	@$(PY) -m scripts.bench.scale_model --write && echo "figures: docs/bench/README.md; scale model: docs/scale-model.md"
 
 clean: ## stop the database and remove local state, builds and reports (keeps .venv)
 	-@$(PY) -m scripts.stack.local_pg remove 2>/dev/null

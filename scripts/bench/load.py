@@ -31,6 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from scripts.bench import results
 from scripts.bench.harness import CACHE, fresh_database, watch
 from scripts.paths import REPO
 
@@ -306,6 +307,25 @@ def main(argv: list[str] | None = None) -> int:
     print_peers(peers, copy_rps)
     if not isinstance(dlt, dict):
         print(f"  dlt peer: NOT MEASURED ({dlt})", flush=True)
+    figures = {
+        "demands": args.demands, "records": records, "snapshot_gzip_bytes": size,
+        "records_per_table": {name: t["records"] for name, t in tables.items()},
+        "rows_loaded": rows, "load_seconds": round(first["seconds"], 2),
+        "load_rows_per_s": round(ours_rps), "server_copy_rows_per_s": round(copy_rps),
+        "ratio_to_server_copy": round(ours_rps / copy_rps, 3),
+        "builders_only_rows_per_s": round(rows / builders["seconds"]), "fast_and_builders_same_rows": same,
+        "peak_rss_mb": round(peak_mb, 1), "replay_seconds": round(replay["seconds"], 3),
+        "reload_seconds": round(reload["seconds"], 2),
+    }
+    if parallel is not None:
+        figures["parallel_rows_per_s"] = round(rows / parallel["seconds"])
+    if isinstance(refresh, dict):
+        figures["refresh_seconds"] = round(refresh["seconds"], 2)
+    if isinstance(dlt, dict) and dlt["subset"]["ok"]:
+        figures["dlt_subset_rows_per_s"] = round(dlt["subset"]["records"] / dlt["subset"]["seconds"])
+    path = results.record("load", figures, {"demands": args.demands, "seed": args.seed, "workers": args.workers,
+                                            "dlt_demands": dlt_demands})
+    print(f"  figures written to {path}", flush=True)
     return 0
 
 

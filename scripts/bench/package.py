@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from scripts.bench import results
 from scripts.build import package_lambdas as pl
 from scripts.build.lambda_runtime import import_handler, lambda_python_or_host, make_writable, unpack_lambda_layout
 
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _ensure_zips(dist, host_dist, version)
 
+    sizes_by_zip: dict[str, int] = {}
+    imports: dict[str, dict[str, int]] = {}
     print("\npackage sizes (dist/, arm64 python3.12, with bytecode)")
     print(f"{'zip':34} {'zipped':>10} {'unzipped':>10} {'files':>6} {'of them pyc':>12}  sha256")
     for name in pl.lambdas():
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 pycs = sum(n.endswith(".pyc") for n in zf.namelist())
             sizes = f"{pl.human_size(d['bytes']):>10} {pl.human_size(d['unzipped_bytes']):>10} {d['entries']:6d}"
             print(f"{path.name:34} {sizes} {pycs:12d}  {str(d['sha256'])[:16]}…")
+            sizes_by_zip[path.name] = d["bytes"]
 
     note = "" if version == pl.LAMBDA_PYTHON else f"  (no python{pl.LAMBDA_PYTHON} here: timed with {version})"
     print(f"\ncold handler import from the built zips, Lambda-like read-only layout, host-CPU layer, python {version}, "
@@ -111,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         met = "MET" if median <= TARGET_MS else "MISSED"
         print(f"{module + '.handler':34} {median:15.0f} {min(ms):7.0f}   ≤ {TARGET_MS} {met:>6}  "
               f"{statistics.median(r['import_ms'] for r in old):10.0f} {shipped[0]['modules']:8d}")  # fmt: skip
+        imports[module] = {"shipped_pyc_ms": round(median), "no_pyc_ms": round(statistics.median(
+            r["import_ms"] for r in old)), "modules": shipped[0]["modules"]}
+    results.record("package", {"cold_import_median_ms": imports, "zip_bytes": sizes_by_zip},
+                   {"runs": args.runs, "python": version})
     return 0
 
 

@@ -27,6 +27,7 @@ from moto import mock_aws
 
 from demand_pipeline.extract import AUDIT_ACTION, item_line, scan_tables
 from itc_common_utilities.s3 import JsonlGzS3Writer
+from scripts.bench import results
 from scripts.synthetic.exchange import ExchangeConfig, fill_dynamodb, iter_records
 
 BUCKET = "itc-bench"
@@ -42,11 +43,12 @@ def _items(demands: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     return by_table
 
 
-def per_item_work(s3: Any, by_table: dict[str, list[dict[str, Any]]]) -> None:
+def per_item_work(s3: Any, by_table: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     print("1. per-item work: item_line + gzip + JsonlGzS3Writer (moto S3), one thread")
     print(f"   {'table':<20} {'items':>8} {'seconds':>8} {'items/s':>9} {'µs/item':>8} {'JSON B/item':>11} "
           f"{'gzip B/item':>11}")
     total_items, total_s = 0, 0.0
+    figures: dict[str, Any] = {}
     for table, items in by_table.items():
         line_bytes = 0
         t0 = time.perf_counter()
@@ -58,11 +60,15 @@ def per_item_work(s3: Any, by_table: dict[str, list[dict[str, Any]]]) -> None:
         seconds = time.perf_counter() - t0
         total_items += len(items)
         total_s += seconds
+        figures[f"{table}_json_bytes_per_item"] = round(line_bytes / len(items))
         print(f"   {table:<20} {len(items):>8,} {seconds:>8.2f} {len(items) / seconds:>9,.0f} "
               f"{seconds / len(items) * 1e6:>8.1f} {line_bytes / len(items):>11,.0f} "
               f"{writer.bytes / len(items):>11,.0f}")
     print(f"   {'all':<20} {total_items:>8,} {total_s:>8.2f} {total_items / total_s:>9,.0f} "
           f"{total_s / total_items * 1e6:>8.1f}")
+    figures["item_us"] = round(total_s / total_items * 1e6, 1)
+    figures["items"] = total_items
+    return figures
 
 
 def moto_scan(dynamodb: Any, s3: Any, demands: int, seed: int) -> None:
@@ -91,9 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
-        per_item_work(s3, _items(args.demands, args.seed))
+        figures = per_item_work(s3, _items(args.demands, args.seed))
         if args.scan_demands:
             moto_scan(boto3.client("dynamodb", region_name=REGION), s3, args.scan_demands, args.seed)
+    results.record("scan_extract", figures, {"demands": args.demands, "seed": args.seed})
     return 0
 
 

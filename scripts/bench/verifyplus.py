@@ -23,6 +23,7 @@ from moto import mock_aws
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
 from itc_common_utilities.signature import MAC_KEY_ENV, ensure_mac_key
+from scripts.bench import results
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.stack.testdb import create_database, drop_database
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = extract_report(report, s3, BUCKET, "bench")
         extract_s = time.perf_counter() - t0
         ref = ObjectRef(BUCKET, summary["manifest_key"])
-        results = []
+        runs = []
         for measure_heap in (False, True):
             name, dsn = create_database(server_dsn, name=f"itc_bench_vp_{uuid.uuid4().hex[:8]}", migrate=True)
             conn = psycopg2.connect(dsn)
@@ -73,12 +74,12 @@ def main(argv: list[str] | None = None) -> int:
                 peak = tracemalloc.get_traced_memory()[1] if measure_heap else 0
                 if measure_heap:
                     tracemalloc.stop()
-                results.append((elapsed, peak, result))
+                runs.append((elapsed, peak, result))
             finally:
                 conn.close()
                 drop_database(server_dsn, name)
-    load_s, _, result = results[0]
-    heap_peak = results[1][1]
+    load_s, _, result = runs[0]
+    heap_peak = runs[1][1]
     print(f"verifyplus bench: {args.records:,} records (seed {args.seed})")
     print(f"  extract  {extract_s:7.2f} s  {args.records / extract_s:10,.0f} records/s  "
           f"{summary['pages']} pages, {summary['bytes'] / 1e6:.1f} MB gzip JSONL "
@@ -86,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  load     {load_s:7.2f} s  {args.records / load_s:10,.0f} records/s  "
           f"loaded {result['loaded']:,}, rejected {result['rejected']:,}")
     print(f"  load Python heap peak (tracemalloc, separate run): {heap_peak / 1e6:.1f} MB")
+    results.record("verifyplus", {
+        "records": args.records, "extract_records_per_s": round(args.records / extract_s),
+        "load_records_per_s": round(args.records / load_s), "loaded": result["loaded"],
+        "rejected": result["rejected"], "load_heap_peak_mb": round(heap_peak / 1e6, 1)},
+        {"records": args.records, "seed": args.seed})
     return 0
 
 
