@@ -1,7 +1,7 @@
 """The analysts' data dictionary, generated from the warehouse's own comments (``itc docs``).
 
 Every table, view and materialized view of the analyst-facing schemas (``analytics``, ``curated``,
-``ref`` and any de-identified ``*_deid`` schema), each column with its type, its ``COMMENT ON`` text
+``ref``, any de-identified ``*_deid`` schema, and ``compat``, the original system's names), each column with its type, its ``COMMENT ON`` text
 and whether it holds PHI/PII. PHI comes from the one catalogue (:mod:`itc_common_utilities.phi`:
 a curated column that carries a protected raw column's name is PHI) or from the comment itself
 saying PHI/PII. The output is deterministic (no timestamps), so a test can tell when the committed
@@ -18,7 +18,7 @@ import psycopg2.extensions
 
 from itc_common_utilities.phi import PHI_COLUMNS
 
-SCHEMAS = ("analytics", "curated", "ref")
+SCHEMAS = ("analytics", "curated", "ref", "compat")
 KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view"}
 _PHI_WORDS = re.compile(r"\b(PHI|PII)\b")
 _NOT_PHI = re.compile(r"\b(no|not|without|non)[ -](PHI|PII)\b", re.I)
@@ -70,7 +70,8 @@ A libpq connection string (DBeaver, Tableau, Power BI, psql, Metabase all accept
 host=<db_instance_address> port=5432 dbname=itc user=<login> sslmode=verify-full sslrootcert=global-bundle.pem
 ```
 
-What an analyst login can read: the `analytics` schema and the de-identified curated views; it
+What an analyst login can read: the `analytics` schema, the de-identified curated views and the `compat`
+views (the original system's names: [migrating-from-original.md](migrating-from-original.md)); it
 cannot read `raw`, PHI columns, or write anything. Columns marked **PHI** or **PII** below are readable only
 by members of the PHI role (granted per person, audited by pgAudit). Ask the data platform team
 for access; never share a login. Worked queries for the usual questions: [analysts.md](analysts.md).
@@ -145,7 +146,7 @@ def fetch(conn: psycopg2.extensions.connection) -> dict[str, Any]:
 
 
 def _schema_order(name: str) -> tuple[int, str]:
-    order = {"analytics": 0, "curated": 1, "ref": 3}
+    order = {"analytics": 0, "curated": 1, "ref": 3, "compat": 4}
     return (order.get(name, 2), name)
 
 

@@ -3071,6 +3071,263 @@ COMMENT ON COLUMN analytics.monthly_growth.change IS 'value - previous_value. No
 COMMENT ON COLUMN analytics.monthly_growth.change_pct IS 'Change in percent of previous_value (1 decimal); null when previous_value is 0 or null. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('57_create_analytics_monthly_growth_view.sql', 'd53367c5709f4431152e135f0d4d0fa84cd343903730abed34c2707e9a95510d');
 
+-- ==== 70_create_compat_schema.sql ====
+-- Schema compat: the original system's analyst-facing views, under the original's names and quoted
+-- camelCase column names, so a workbook written for the original runs unchanged against ITC
+-- (docs/migrating-from-original.md maps every object and states every change of meaning).
+--
+--   compat.demands_summary   <- analytics.demands_summary     (the original analytics.demands_summary)
+--   compat.demands_uploaded  <- curated_deid.demands_uploaded (the original curated.demands_uploaded)
+--   compat.demands_archived  <- curated_deid.demands_archived (the original curated.demands_archived)
+--   compat.verifyplus        <- curated_deid.verifyplus       (the original curated.verifyplus)
+--
+-- Only what analysts may read is read here: analytics and the de-identified curated views, never raw
+-- or curated. A column the original showed but ITC treats as PHI/PII (ops.phi_columns) is kept, so
+-- the workbook's SELECT list still runs, but is always NULL (typed as ITC would type it).
+-- ITC's rules apply, not the original's: billing months in the business time zone, client-level and
+-- unknown templates excluded, firms right-stripped, the archive reason read from the audit payload.
+-- Times are shown as wall-clock timestamps (without time zone) in the business time zone
+-- (ref.business_time_zone()), so the original's to_char(<date>, 'YYYY-MM') gives ITC's billing
+-- month whatever the session TimeZone. Plain views owned by itc_migrator (they read with its rights);
+-- script 71 grants them to the analyst groups.
+CREATE SCHEMA IF NOT EXISTS compat;
+ALTER SCHEMA compat OWNER TO itc_migrator;
+COMMENT ON SCHEMA compat IS 'Compatibility views with the original system''s names and camelCase columns, over analytics and the de-identified curated views (no raw, no PHI: columns the original showed that ITC protects are always NULL). ITC''s rules and business-time-zone months apply. For workbooks being moved; new work reads analytics and curated_deid (docs/migrating-from-original.md).';
+
+-- ---------------------------------------------------------------------------- demands_summary
+CREATE VIEW compat.demands_summary AS
+SELECT
+    s.billing_month     AS "month",
+    s.sending_firm_name AS "sendingFirm",
+    s.uploaded_count    AS "uploaded",
+    s.archived_count    AS "archived"
+FROM analytics.demands_summary AS s;
+
+COMMENT ON VIEW compat.demands_summary IS 'The original analytics.demands_summary under its own names: demands uploaded and archived per month and sending firm. Reads analytics.demands_summary, so months are billing months in the business time zone (the original used UTC months) and a demand without a firm counts under ''(no firm name)''. No PHI.';
+COMMENT ON COLUMN compat.demands_summary."month" IS 'Billing month, YYYY-MM, calendar month in the business time zone (analytics.demands_summary.billing_month; the original: the UTC month). Not PHI.';
+COMMENT ON COLUMN compat.demands_summary."sendingFirm" IS 'Sending law firm, right-stripped; ''(no firm name)'' when none (analytics.demands_summary.sending_firm_name). Not PHI.';
+COMMENT ON COLUMN compat.demands_summary."uploaded" IS 'Billable demands uploaded in the month; 0 when none (analytics.demands_summary.uploaded_count). Not PHI.';
+COMMENT ON COLUMN compat.demands_summary."archived" IS 'Billable demands archived in the month; 0 when none (analytics.demands_summary.archived_count). Not PHI.';
+
+-- ---------------------------------------------------------------------------- demands_uploaded
+CREATE VIEW compat.demands_uploaded AS
+SELECT
+    u.sending_firm_name                                AS "sendingFirm",
+    u.document_id                                      AS "precedentDocumentId",
+    u.uploaded_at AT TIME ZONE ref.business_time_zone() AS "demandUploadedDate",
+    u.archived_at AT TIME ZONE ref.business_time_zone() AS "demandArchivedDate",
+    NULL::text                                         AS "matterName",
+    NULL::text                                         AS "clientName",
+    u.carrier_common_name                              AS "recipientCarrier",
+    NULL::text                                         AS "claimNumber",
+    u.claim_coverage                                   AS "claimCoverage",
+    u.loss_state                                       AS "lossState",
+    NULL::text                                         AS "assignedCaseManager",
+    NULL::text                                         AS "matterClientId",
+    NULL::text                                         AS "assignedAttorney",
+    NULL::text                                         AS "assignedCaseCollaborator"
+FROM curated_deid.demands_uploaded AS u;
+
+COMMENT ON VIEW compat.demands_uploaded IS 'The original curated.demands_uploaded under its own names: one row per billable uploaded demand (latest version; client-level and unknown templates excluded; no template kept). Reads curated_deid.demands_uploaded: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."sendingFirm" IS 'Sending law firm of the latest version, right-stripped; NULL when none (curated_deid.demands_uploaded.sending_firm_name). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."precedentDocumentId" IS 'Document (demand) identifier (curated_deid.demands_uploaded.document_id). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."demandUploadedDate" IS 'Upload time as wall-clock time in the business time zone (uploaded_at AT TIME ZONE ref.business_time_zone()); to_char(.., ''YYYY-MM'') is the billing month. The original: a timestamp with time zone, read in the session time zone. Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."demandArchivedDate" IS 'Archive time (last DocumentArchived status) as business-time-zone wall clock; NULL when not archived (curated_deid.demands_uploaded.archived_at). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."matterName" IS 'Always NULL: withheld from analysts (matter_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_uploaded."clientName" IS 'Always NULL: withheld from analysts (the claimant, claimant_name, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_uploaded."recipientCarrier" IS 'Recipient insurance carrier (curated_deid.demands_uploaded.carrier_common_name). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."claimNumber" IS 'Always NULL: withheld from analysts (claim_number is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_uploaded."claimCoverage" IS 'Claim coverage type (curated_deid.demands_uploaded.claim_coverage). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."lossState" IS 'State where the loss occurred (curated_deid.demands_uploaded.loss_state). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."assignedCaseManager" IS 'Always NULL: withheld from analysts (the firm contact, primary_contact_name, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_uploaded."matterClientId" IS 'Always NULL: withheld from analysts (client_id is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_uploaded."assignedAttorney" IS 'Always NULL: withheld from analysts (attorney_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_uploaded."assignedCaseCollaborator" IS 'Always NULL: withheld from analysts (case_manager_names is in ops.phi_columns; the original had a text array, ITC one text). Not PHI as shown (empty).';
+
+-- ---------------------------------------------------------------------------- demands_archived
+CREATE VIEW compat.demands_archived AS
+SELECT
+    a.archived_at AT TIME ZONE ref.business_time_zone() AS "demandArchivedDate",
+    a.document_id                                      AS "precedentDocumentId",
+    a.sending_firm_name                                AS "sendingFirm",
+    NULL::text                                         AS "matterName",
+    NULL::text                                         AS "clientName",
+    a.carrier_common_name                              AS "recipientCarrier",
+    NULL::text                                         AS "claimNumber",
+    a.claim_coverage                                   AS "claimCoverage",
+    a.loss_state                                       AS "lossState",
+    NULL::text                                         AS "assignedAttorney",
+    NULL::text                                         AS "assignedCaseManager",
+    a.archive_reason                                   AS "lastArchiveReason",
+    NULL::text                                         AS "lastArchiveComment"
+FROM curated_deid.demands_archived AS a;
+
+COMMENT ON VIEW compat.demands_archived IS 'The original curated.demands_archived under its own names: one row per billable archived demand, with the reason of its latest DemandArchived audit record (the original never read the audit payload, so its reasons were empty). Reads curated_deid.demands_archived: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
+COMMENT ON COLUMN compat.demands_archived."demandArchivedDate" IS 'Archive time (last DocumentArchived status by time) as wall-clock time in the business time zone; to_char(.., ''YYYY-MM'') is the billing month (curated_deid.demands_archived.archived_at). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."precedentDocumentId" IS 'Document (demand) identifier (curated_deid.demands_archived.document_id). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."sendingFirm" IS 'Sending law firm of the latest version, right-stripped; NULL when none (curated_deid.demands_archived.sending_firm_name). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."matterName" IS 'Always NULL: withheld from analysts (matter_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_archived."clientName" IS 'Always NULL: withheld from analysts (the claimant, claimant_name, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_archived."recipientCarrier" IS 'Recipient insurance carrier (curated_deid.demands_archived.carrier_common_name). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."claimNumber" IS 'Always NULL: withheld from analysts (claim_number is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_archived."claimCoverage" IS 'Claim coverage type (curated_deid.demands_archived.claim_coverage). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."lossState" IS 'State where the loss occurred (curated_deid.demands_archived.loss_state). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."assignedAttorney" IS 'Always NULL: withheld from analysts (attorney_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_archived."assignedCaseManager" IS 'Always NULL: withheld from analysts (the firm contact, primary_contact_name, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.demands_archived."lastArchiveReason" IS 'Archive reason of the latest DemandArchived audit record, read from its payload; '''' when none (curated_deid.demands_archived.archive_reason). Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."lastArchiveComment" IS 'Always NULL: withheld from analysts (the free-text archive_comments is in ops.phi_columns; the original showed '''' as it never read it). Not PHI as shown (empty).';
+
+-- ---------------------------------------------------------------------------- verifyplus
+CREATE VIEW compat.verifyplus AS
+SELECT
+    v.request_created_datetime AT TIME ZONE ref.business_time_zone()       AS "requestCreatedDatetime",
+    NULL::numeric(14,2)                                                   AS "biPerPersonLimit",
+    v.accident_state                                                      AS "accidentState",
+    NULL::numeric(14,2)                                                   AS "biPerOccurrenceLimit",
+    NULL::numeric(14,2)                                                   AS "pdLimit",
+    NULL::text                                                            AS "propertyAdjusterName",
+    v.number_of_claimants                                                 AS "numberOfClaimants",
+    v.request_type                                                        AS "requestType",
+    v.claim_set_up_status                                                 AS "claimSetUpStatus",
+    NULL::jsonb                                                           AS "claimSetUpAssignee",
+    v.liability_status                                                    AS "liabilityStatus",
+    NULL::text                                                            AS "verifyAdjusterName",
+    v.verify_request_status                                               AS "verifyRequestStatus",
+    v.firm_name                                                           AS "firmName",
+    v.verify_start_datetime AT TIME ZONE ref.business_time_zone()         AS "verifyStartDatetime",
+    v.claim_set_up_start_date                                             AS "claimSetUpStartDate",
+    NULL::numeric(14,2)                                                   AS "umPerPersonLimits",
+    v.claim_set_up_close_date                                             AS "claimSetUpCloseDate",
+    v.reporting_carrier                                                   AS "reportingCarrier",
+    NULL::text                                                            AS "reportingPolicyNumber",
+    NULL::text                                                            AS "reportingInsured",
+    NULL::text                                                            AS "reportingClaimNumber",
+    v.request_status                                                      AS "requestStatus",
+    v.um_stacking                                                         AS "umStacking",
+    v.customer_close_datetime AT TIME ZONE ref.business_time_zone()       AS "customerCloseDatetime",
+    NULL::date                                                            AS "dateOfLoss",
+    v.exclude_from_reporting                                              AS "excludeFromReporting",
+    NULL::text                                                            AS "duplicateexclusionComments",
+    v.duplicate_request                                                   AS "duplicateRequest",
+    v.verify_close_datetime_override AT TIME ZONE ref.business_time_zone() AS "verifyCloseDatetimeOveride",
+    v.request_id                                                          AS "requestId",
+    NULL::text                                                            AS "firmContactName",
+    v.created_previous_business_day                                       AS "createdPreviousBusinessDay",
+    v.claim_days_to_close                                                 AS "claimDaysToClose",
+    NULL::text                                                            AS "injuryAdjusterName",
+    v.verify_close_datetime AT TIME ZONE ref.business_time_zone()         AS "verifyCloseDatetime",
+    v.verify_time_open                                                    AS "verifyTimeOpen",
+    NULL::text                                                            AS "verifyAssignee",
+    v.documentation_status                                                AS "documentationStatus",
+    v.number_of_attempts                                                  AS "numberOfAttempts",
+    v.number_of_attempted_calls                                           AS "numberOfAttemptedCalls",
+    v.number_of_attempted_emails                                          AS "numberOfAttemptedEmails",
+    v.coverage_status                                                     AS "coverageStatus",
+    NULL::text                                                            AS "clientNames",
+    NULL::numeric(14,2)                                                   AS "umPerOccurrenceLimit",
+    v.coverage                                                            AS "coverage"
+FROM curated_deid.verifyplus AS v;
+
+COMMENT ON VIEW compat.verifyplus IS 'The original curated.verifyplus under its own names and column order: one row per Verify+ request, billable or not (billable = neither "duplicateRequest" nor "excludeFromReporting"). Reads curated_deid.verifyplus: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestCreatedDatetime" IS 'Quickbase "Request Created Datetime" as wall-clock time in the business time zone; to_char(.., ''YYYY-MM'') is the billing month (the original held the UTC wall clock). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."biPerPersonLimit" IS 'Always NULL: withheld from analysts (policy data, bi_per_person_limit, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."accidentState" IS 'Quickbase "Accident State" (curated_deid.verifyplus.accident_state). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."biPerOccurrenceLimit" IS 'Always NULL: withheld from analysts (policy data, bi_per_occurrence_limit, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."pdLimit" IS 'Always NULL: withheld from analysts (policy data, pd_limit, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."propertyAdjusterName" IS 'Always NULL: withheld from analysts (property_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."numberOfClaimants" IS 'Quickbase "Number of Claimants" (curated_deid.verifyplus.number_of_claimants; the original: a float). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestType" IS 'Quickbase "Request Type" (curated_deid.verifyplus.request_type). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpStatus" IS 'Quickbase "Claim Set Up Status" (curated_deid.verifyplus.claim_set_up_status). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpAssignee" IS 'Always NULL: withheld from analysts (the Quickbase user, claim_set_up_assignee, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."liabilityStatus" IS 'Quickbase "Liability Status" (curated_deid.verifyplus.liability_status). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyAdjusterName" IS 'Always NULL: withheld from analysts (verify_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."verifyRequestStatus" IS 'Quickbase "Verify Request Status" (curated_deid.verifyplus.verify_request_status). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."firmName" IS 'Quickbase "Firm Name", right-stripped (the original kept trailing spaces); NULL when none (curated_deid.verifyplus.firm_name). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyStartDatetime" IS 'Quickbase "Verify Start Datetime" as business-time-zone wall clock (curated_deid.verifyplus.verify_start_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpStartDate" IS 'Quickbase "Claim Set Up Start Date" (curated_deid.verifyplus.claim_set_up_start_date). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."umPerPersonLimits" IS 'Always NULL: withheld from analysts (policy data, um_per_person_limits, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpCloseDate" IS 'Quickbase "Claim Set Up Close Date" (curated_deid.verifyplus.claim_set_up_close_date). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."reportingCarrier" IS 'Quickbase "Reporting Carrier" (curated_deid.verifyplus.reporting_carrier). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."reportingPolicyNumber" IS 'Always NULL: withheld from analysts (reporting_policy_number is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."reportingInsured" IS 'Always NULL: withheld from analysts (the insured person, reporting_insured, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."reportingClaimNumber" IS 'Always NULL: withheld from analysts (reporting_claim_number is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."requestStatus" IS 'Quickbase "Request Status" (curated_deid.verifyplus.request_status). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."umStacking" IS 'Quickbase "UM Stacking" (curated_deid.verifyplus.um_stacking). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."customerCloseDatetime" IS 'Quickbase "Customer Close Datetime" as business-time-zone wall clock (curated_deid.verifyplus.customer_close_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."dateOfLoss" IS 'Always NULL: withheld from analysts (date_of_loss is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."excludeFromReporting" IS 'Quickbase "Exclude From Reporting": checked = not billed; false when Quickbase sent nothing (the original kept NULL) (curated_deid.verifyplus.exclude_from_reporting). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."duplicateexclusionComments" IS 'Always NULL: withheld from analysts (the free-text duplicate_exclusion_comments is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."duplicateRequest" IS 'Quickbase "Duplicate Request": checked = a duplicate, not billed; false when Quickbase sent nothing (the original kept NULL) (curated_deid.verifyplus.duplicate_request). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetimeOveride" IS 'Quickbase "Verify Close Datetime Overide" (spelled as in Quickbase) as business-time-zone wall clock (curated_deid.verifyplus.verify_close_datetime_override). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestId" IS 'Quickbase "Request ID", the request''s key (curated_deid.verifyplus.request_id; bigint, the original: integer). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."firmContactName" IS 'Always NULL: withheld from analysts (firm_contact_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."createdPreviousBusinessDay" IS 'Quickbase "Created Previous Business Day"; false when Quickbase sent nothing (curated_deid.verifyplus.created_previous_business_day). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimDaysToClose" IS 'Quickbase "Claim Days to Close" (curated_deid.verifyplus.claim_days_to_close). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."injuryAdjusterName" IS 'Always NULL: withheld from analysts (injury_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetime" IS 'Quickbase "Verify Close Datetime" as business-time-zone wall clock (curated_deid.verifyplus.verify_close_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyTimeOpen" IS 'Quickbase "Verify Time Open" (curated_deid.verifyplus.verify_time_open). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyAssignee" IS 'Always NULL: withheld from analysts (verify_assignee is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."documentationStatus" IS 'Quickbase "Documentation Status" (curated_deid.verifyplus.documentation_status). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."numberOfAttempts" IS 'Quickbase "Number of Attempts" (curated_deid.verifyplus.number_of_attempts). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."numberOfAttemptedCalls" IS 'Quickbase "Number of Attempted Calls" (curated_deid.verifyplus.number_of_attempted_calls). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."numberOfAttemptedEmails" IS 'Quickbase "Number of Attempted Emails" (curated_deid.verifyplus.number_of_attempted_emails). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."coverageStatus" IS 'Quickbase "Coverage Status" (curated_deid.verifyplus.coverage_status). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."clientNames" IS 'Always NULL: withheld from analysts (client_names is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."umPerOccurrenceLimit" IS 'Always NULL: withheld from analysts (policy data, um_per_occurrence_limit, is in ops.phi_columns). Not PHI as shown (empty).';
+COMMENT ON COLUMN compat.verifyplus."coverage" IS 'Quickbase "Coverage" (curated_deid.verifyplus.coverage). Not PHI.';
+
+ALTER VIEW compat.demands_summary OWNER TO itc_migrator;
+ALTER VIEW compat.demands_uploaded OWNER TO itc_migrator;
+ALTER VIEW compat.demands_archived OWNER TO itc_migrator;
+ALTER VIEW compat.verifyplus OWNER TO itc_migrator;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('70_create_compat_schema.sql', 'd8f8df58bd8796935bc739720f1a72b384e1200bc163656ce3add4d2098c3e2b');
+
+-- ==== 71_create_compat_roles.sql ====
+-- Who reads the compat views (script 70), and the original system's combined role name.
+--
+--   compat_read_only                 NOLOGIN group: SELECT on every compat view. Granted to itc_analyst
+--                                    (the analyst logins) and to curated_and_analytics_read_only.
+--   curated_and_analytics_read_only  NOLOGIN alias of the original's role of that name, so a grant
+--                                    written for the original (GRANT curated_and_analytics_read_only TO
+--                                    someone) still works: ITC's curated_analytics_read_only (curated
+--                                    non-PHI columns, curated_deid, analytics, ref) + compat_read_only.
+--                                    Unlike the original it reads no PHI column.
+-- The original's raw_curated_analytics_read_only is NOT re-created: its meaning (raw rows, PHI
+-- included) has no ITC equivalent; all_read_only (non-PHI columns of every layer) is the nearest
+-- (docs/migrating-from-original.md). The compat schema is outside the schemas the security baseline
+-- (script 34) manages, so these grants are made here, once, and kept: the baseline neither revokes
+-- them nor grants anything on compat.
+DO $roles$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT * FROM (VALUES
+            ('compat_read_only', 'Group: read the compat views (the original system''s names over analytics and the de-identified curated views; no PHI).'),
+            ('curated_and_analytics_read_only', 'Group: the original system''s role name, kept as an alias: curated_analytics_read_only + compat_read_only (no PHI, unlike the original).')
+        ) AS t(name, note)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT',
+                           r.name);
+        END IF;
+        EXECUTE format('COMMENT ON ROLE %I IS %L', r.name, r.note);
+    END LOOP;
+END
+$roles$;
+
+GRANT compat_read_only TO itc_analyst;
+GRANT curated_analytics_read_only, compat_read_only TO curated_and_analytics_read_only;
+
+REVOKE ALL ON SCHEMA compat FROM PUBLIC;
+GRANT USAGE ON SCHEMA compat TO compat_read_only;
+GRANT SELECT ON ALL TABLES IN SCHEMA compat TO compat_read_only;
+-- the views call ref.business_time_zone() (a view's caller needs EXECUTE on the functions it calls)
+GRANT EXECUTE ON FUNCTION ref.business_time_zone() TO compat_read_only;
+-- a compat view a later script adds is readable by the group too
+ALTER DEFAULT PRIVILEGES FOR ROLE itc_migrator IN SCHEMA compat GRANT SELECT ON TABLES TO compat_read_only;
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('71_create_compat_roles.sql', '2e6431b93f573b4489d96308b466edd459f2bdc626d846fec75d70ca18ab6fe7');
+
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
     IF to_regprocedure('ops.apply_security_baseline()') IS NOT NULL THEN
