@@ -1,11 +1,11 @@
 """The analysts' data dictionary, generated from the warehouse's own comments (``itc docs``).
 
 Every table, view and materialized view of the analyst-facing schemas (``analytics``, ``curated``,
-``ref``, any de-identified ``*_deid`` schema, and ``compat``, the original system's names), each column with its type, its ``COMMENT ON`` text
-and whether it holds PHI/PII. PHI comes from the one catalogue (:mod:`itc_common_utilities.phi`:
-a curated column that carries a protected raw column's name is PHI) or from the comment itself
-saying PHI/PII. The output is deterministic (no timestamps), so a test can tell when the committed
-``docs/data-dictionary.md`` is stale.
+``ref``, any de-identified ``*_deid`` schema, and ``compat``, the original system's names), each
+column with its type, its ``COMMENT ON`` text and whether it holds PHI/PII. PHI comes from the one
+catalogue (:mod:`itc_common_utilities.phi`: a curated column that carries a protected raw column's
+name is PHI) or from the comment itself saying PHI/PII. The output is deterministic (no
+timestamps), so a test can tell when the committed ``docs/data-dictionary.md`` is stale.
 """
 
 from __future__ import annotations
