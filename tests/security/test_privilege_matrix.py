@@ -105,7 +105,7 @@ def role_logins(secured_warehouse: SecuredWarehouse) -> Iterator[dict[str, str]]
 
 # ------------------------------------------------------------------------------------------ the policy
 
-SCHEMAS = ("raw", "curated", "curated_deid", "analytics", "ref", "ops")
+SCHEMAS = ("raw", "curated", "curated_deid", "analytics", "ref", "ops", "compat")
 ROLES = ("itc_migrator", "itc_loader_demand", "itc_loader_verifyplus", "itc_refresher", "analyst",
          "analyst+phi_reader", "finance")
 ACTIONS = ("SELECT", "PHI", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP", "REFRESH", "REFRESH_FN")
@@ -172,7 +172,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
         if obj.kind == "m":
             allowed.add("REFRESH_FN")
     elif role in ("analyst", "analyst+phi_reader"):
-        if obj.schema in ("curated_deid", "analytics", "ref"):
+        if obj.schema in ("curated_deid", "analytics", "ref", "compat"):  # compat: the original's names
             allowed = {"SELECT"}
         if role == "analyst+phi_reader" and obj.schema in ("raw", "curated"):
             allowed = {"SELECT", "PHI"}
