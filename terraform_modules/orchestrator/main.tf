@@ -33,9 +33,11 @@ locals {
     ITC_DB_IAM_AUTH         = "true"
   })
 
-  # migrate: the schema owner, through the RDS-managed master secret (by ARN, never by value).
+  # migrate: the schema owner, through the RDS-managed master secret (by ARN, never by value); pinned
+  # to its one mode like the pipeline functions, so the owner's credentials never run another mode.
   migrate_environment = merge(local.common_environment, {
     POWERTOOLS_SERVICE_NAME = "orchestrator-migrate"
+    ITC_FUNCTION_MODE       = "migrate"
     ITC_DB_USER             = var.database.master_username
     ITC_DB_IAM_AUTH         = "false"
     ITC_DB_SECRET_ARN       = var.database.master_user_secret_arn

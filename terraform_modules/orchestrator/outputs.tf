@@ -67,3 +67,23 @@ output "migration_result" {
   description = "Summary returned by the migrate function during this apply (null when not run)."
   value       = try(jsondecode(aws_lambda_invocation.migrate[0].result), null)
 }
+
+output "state_machine_role_arns" {
+  description = "ARNs of the state machines' execution roles, one per machine (ingest, load): only the load machine's role may invoke the load functions."
+  value       = { for k, r in aws_iam_role.state_machines : k => r.arn }
+}
+
+output "role_names" {
+  description = "Names of the IAM roles the module creates, by what they run: orchestrator, migrate, scheduler, events, ingest_state_machine, load_state_machine."
+  value = merge({
+    orchestrator = module.orchestrator.role_name
+    migrate      = module.migrate.role_name
+    scheduler    = aws_iam_role.scheduler.name
+    events       = aws_iam_role.events.name
+  }, { for k, r in aws_iam_role.state_machines : "${k}_state_machine" => r.name })
+}
+
+output "migrate_role_arn" {
+  description = "ARN of the migrate function's role (reads the RDS-managed master secret; the warehouse key names it)."
+  value       = module.migrate.role_arn
+}

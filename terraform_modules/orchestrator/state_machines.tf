@@ -26,13 +26,13 @@ locals {
     load   = templatefile("${path.module}/state_machines/load.asl.json", local.load_template_vars)
   }
 
-  invoked_function_arns = [
-    var.demand_extract_function_arn,
-    var.verifyplus_extract_function_arn,
-    var.demand_load_function_arn,
-    var.verifyplus_load_function_arn,
-    module.orchestrator.function_arn,
-  ]
+  # What each machine invokes: ingest the extract functions, load the load functions and the
+  # orchestrator. Each machine has its own role, so only the load machine's role may invoke a load
+  # function (the load functions' resource policies name that role: terraform/itc-beta/break_glass.tf).
+  invoked_function_arns = {
+    ingest = [var.demand_extract_function_arn, var.verifyplus_extract_function_arn]
+    load   = [var.demand_load_function_arn, var.verifyplus_load_function_arn, module.orchestrator.function_arn]
+  }
 }
 
 resource "aws_cloudwatch_log_group" "state_machines" {
@@ -63,23 +63,29 @@ data "aws_iam_policy_document" "states_assume" {
 }
 
 resource "aws_iam_role" "state_machines" {
-  name               = "${var.name_prefix}-state-machines"
-  description        = "Execution role of the ${var.name_prefix} ingest and load state machines"
+  for_each = local.state_machines
+
+  name               = "${var.name_prefix}-${each.key}-state-machine"
+  description        = "Execution role of the ${var.name_prefix}-${each.key} state machine only"
   assume_role_policy = data.aws_iam_policy_document.states_assume.json
 
   tags = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "state_machines_xray" {
-  role       = aws_iam_role.state_machines.name
+  for_each = local.state_machines
+
+  role       = aws_iam_role.state_machines[each.key].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXrayWriteOnlyAccess"
 }
 
 data "aws_iam_policy_document" "state_machines" {
+  for_each = local.state_machines
+
   statement {
-    sid       = "InvokePipelineFunctions"
+    sid       = "InvokeOwnFunctions"
     actions   = ["lambda:InvokeFunction"]
-    resources = concat(local.invoked_function_arns, [for a in local.invoked_function_arns : "${a}:*"])
+    resources = concat(local.invoked_function_arns[each.key], [for a in local.invoked_function_arns[each.key] : "${a}:*"])
   }
 
   statement {
@@ -119,23 +125,28 @@ data "aws_iam_policy_document" "state_machines" {
 }
 
 resource "aws_iam_role_policy" "state_machines" {
+  for_each = local.state_machines
+
   name   = "least-privilege"
-  role   = aws_iam_role.state_machines.id
-  policy = data.aws_iam_policy_document.state_machines.json
+  role   = aws_iam_role.state_machines[each.key].id
+  policy = data.aws_iam_policy_document.state_machines[each.key].json
 }
 
 resource "aws_sfn_state_machine" "this" {
   for_each = local.state_machines
 
   name       = "${var.name_prefix}-${each.key}"
-  role_arn   = aws_iam_role.state_machines.arn
+  role_arn   = aws_iam_role.state_machines[each.key].arn
   type       = "STANDARD"
   definition = each.value
 
+  # Failures only, without their input and output: an execution's data is a snapshot's manifest or a
+  # load's result (counts, keys, the reason of a forced load), which belongs in the warehouse's audit
+  # tables, not in a log group every reader of the orchestration logs can see.
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machines[each.key].arn}:*"
-    include_execution_data = true
-    level                  = "ALL"
+    include_execution_data = false
+    level                  = "ERROR"
   }
 
   tracing_configuration {
