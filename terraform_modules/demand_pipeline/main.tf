@@ -31,6 +31,7 @@ locals {
   load_environment = merge(local.common_environment, { for k, v in {
     ITC_FUNCTION_MODE           = "load"
     ITC_MANIFEST_MAC_KEY_ID     = var.manifest_mac_key_arn
+    ITC_FORCE_APPROVAL_KEY_ID   = var.force_approval_key_arn
     ITC_DB_HOST                 = var.database.host
     ITC_DB_PORT                 = tostring(var.database.port)
     ITC_DB_NAME                 = var.database.name
@@ -100,7 +101,7 @@ module "load" {
 
   landing_prefix_access  = { bucket_arn = var.landing.bucket_arn, prefix = "demand", kms_key_arn = var.landing.kms_key_arn, access = "read" }
   warehouse_iam_user     = { db_resource_id = var.database.resource_id, db_user = var.db_user }
-  additional_policy_json = var.manifest_mac_key_arn == null ? null : data.aws_iam_policy_document.load.json
+  additional_policy_json = var.manifest_mac_key_arn == null && var.force_approval_key_arn == null ? null : data.aws_iam_policy_document.load.json
 
   tags = var.tags
 }

@@ -132,13 +132,24 @@ variable "db_user" {
 }
 
 variable "manifest_mac_key_arn" {
-  description = "ARN of the KMS HMAC key signing snapshot manifests (ITC_MANIFEST_MAC_KEY_ID): the extract may GenerateMac, the load may VerifyMac; null passes none (the functions then refuse to run until it is set)."
+  description = "ARN of the KMS HMAC key signing this source's (demand) snapshot manifests (ITC_MANIFEST_MAC_KEY_ID; one key per source): the extract may GenerateMac, the load may VerifyMac; null passes none (the functions then refuse to run until it is set)."
   type        = string
   default     = null
 
   validation {
     condition     = var.manifest_mac_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.manifest_mac_key_arn))
     error_message = "manifest_mac_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "force_approval_key_arn" {
+  description = "ARN of the KMS HMAC key of force approvals (ITC_FORCE_APPROVAL_KEY_ID, load function only): the load may VerifyMac an approval that only the break-glass role can sign; null passes none (a forced load is then refused)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.force_approval_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.force_approval_key_arn))
+    error_message = "force_approval_key_arn must be a KMS key ARN."
   }
 }
 

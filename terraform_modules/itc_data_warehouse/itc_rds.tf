@@ -13,12 +13,13 @@ resource "aws_db_subnet_group" "this" {
 }
 
 # Created before the instance so RDS exports into encrypted groups with a retention,
-# instead of creating unencrypted never-expiring ones itself.
+# instead of creating unencrypted never-expiring ones itself. The postgresql group holds the pgAudit
+# statement log: it keeps audit_log_retention_days (six years by default), like the trail.
 resource "aws_cloudwatch_log_group" "exports" {
   for_each = toset(local.log_exports)
 
   name              = "/aws/rds/instance/${local.identifier}/${each.key}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = each.key == "postgresql" ? var.audit_log_retention_days : var.log_retention_days
   kms_key_id        = module.kms.key_arn
 
   tags = var.tags

@@ -57,3 +57,8 @@ output "log_group_names" {
   description = "Names of the exported PostgreSQL log groups, by export type."
   value       = { for k, g in aws_cloudwatch_log_group.exports : k => g.name }
 }
+
+output "audit_log_group_arns" {
+  description = "ARNs of the log groups holding audit records (the postgresql export: pgAudit), which only the auditor role reads."
+  value       = [aws_cloudwatch_log_group.exports["postgresql"].arn]
+}

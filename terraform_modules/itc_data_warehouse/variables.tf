@@ -166,6 +166,39 @@ variable "log_retention_days" {
   }
 }
 
+variable "audit_log_retention_days" {
+  description = "Retention of the postgresql log group (the pgAudit statement log) in days: six years (2192) by default, like the CloudTrail data events; at least 2192."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = contains([2192, 2557, 2922, 3288, 3653], var.audit_log_retention_days)
+    error_message = "audit_log_retention_days must be a CloudWatch retention value of at least 2192 days (six years)."
+  }
+}
+
+variable "key_admin_role_arns" {
+  description = "IAM role ARNs that create and change the instance (the deploy/admin roles): the warehouse key's policy lets them use it through RDS (grants for RDS resources only) and through Secrets Manager (the RDS-managed master secret). Empty: the key policy leaves that to nobody, and creating the instance fails."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.key_admin_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", a))])
+    error_message = "key_admin_role_arns must be IAM role ARNs without wildcards (a key policy names exact principals)."
+  }
+}
+
+variable "secret_reader_role_arns" {
+  description = "IAM role ARNs that read the RDS-managed master secret (the migrate function's role): the warehouse key's policy lets them kms:Decrypt through Secrets Manager only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.secret_reader_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", a))])
+    error_message = "secret_reader_role_arns must be IAM role ARNs without wildcards."
+  }
+}
+
 variable "pgaudit_log_classes" {
   description = "Value of the pgaudit.log parameter (statement classes audited)."
   type        = string

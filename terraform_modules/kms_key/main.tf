@@ -30,17 +30,20 @@ locals {
     Resource  = "*"
   }
 
-  # Named IAM principals of this account, optionally only through one AWS service (kms:ViaService).
+  # Named IAM principals of this account, optionally only through one AWS service (kms:ViaService);
+  # kms:CreateGrant only for grants an AWS service makes for its resources (kms:GrantIsForAWSResource,
+  # e.g. RDS encrypting its storage with the key).
   principals = [for g in var.principal_grants : merge({
     Sid       = g.sid
     Effect    = "Allow"
     Principal = { AWS = g.principal_arns }
     Action    = g.actions
     Resource  = "*"
-    }, g.via_service == null ? {} : {
-    Condition = {
-      StringEquals = { "kms:ViaService" = "${g.via_service}.${local.region}.${local.dns_suffix}" }
-    }
+    }, g.via_service == null && !g.grant_for_aws_resource ? {} : {
+    Condition = merge(
+      g.via_service == null ? {} : { StringEquals = { "kms:ViaService" = "${g.via_service}.${local.region}.${local.dns_suffix}" } },
+      g.grant_for_aws_resource ? { Bool = { "kms:GrantIsForAWSResource" = "true" } } : {},
+    )
   })]
 
   # Log groups of this account (and region) only, named by the encryption context CloudWatch Logs sends.

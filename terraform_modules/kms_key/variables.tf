@@ -57,18 +57,19 @@ variable "service_principals" {
 }
 
 variable "principal_grants" {
-  description = "IAM principals of this account (role ARNs) allowed the listed actions, each entry one statement named `sid`; `via_service` (e.g. `s3`) limits them to calls that service makes for them (kms:ViaService = `<service>.<region>.<dns suffix>`). When any is given, the account root keeps administration only: the key is usable by these principals (and the service principals) alone."
+  description = "IAM principals of this account (role ARNs) allowed the listed actions, each entry one statement named `sid`; `via_service` (e.g. `s3`) limits them to calls that service makes for them (kms:ViaService = `<service>.<region>.<dns suffix>`); `grant_for_aws_resource` (with via_service) allows kms:CreateGrant for that service's resources only (kms:GrantIsForAWSResource), e.g. RDS storage. When any is given, the account root keeps administration only: the key is usable by these principals (and the service principals) alone."
   type = list(object({
-    sid            = string
-    principal_arns = list(string)
-    actions        = list(string)
-    via_service    = optional(string)
+    sid                    = string
+    principal_arns         = list(string)
+    actions                = list(string)
+    via_service            = optional(string)
+    grant_for_aws_resource = optional(bool, false)
   }))
   default = []
 
   validation {
-    condition     = alltrue([for g in var.principal_grants : length(g.principal_arns) > 0 && length(g.actions) > 0 && !contains(g.actions, "kms:*") && !contains(g.actions, "kms:CreateGrant") && (g.via_service == null || can(regex("^[a-z0-9-]+$", g.via_service)))])
-    error_message = "Each principal_grants entry needs at least one principal, explicit actions (never kms:* or kms:CreateGrant) and, if given, a service name such as `s3` as via_service."
+    condition     = alltrue([for g in var.principal_grants : length(g.principal_arns) > 0 && length(g.actions) > 0 && !contains(g.actions, "kms:*") && (!contains(g.actions, "kms:CreateGrant") || (g.grant_for_aws_resource && g.via_service != null)) && (g.via_service == null || can(regex("^[a-z0-9-]+$", g.via_service)))])
+    error_message = "Each principal_grants entry needs at least one principal, explicit actions (never kms:*; kms:CreateGrant only with via_service and grant_for_aws_resource) and, if given, a service name such as `s3` as via_service."
   }
 }
 

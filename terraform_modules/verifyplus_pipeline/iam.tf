@@ -30,14 +30,26 @@ data "aws_iam_policy_document" "extract" {
   }
 }
 
-# The load verifies the manifest's signature before reading any file; nothing else beyond the module's
-# (passed only with a key: see main.tf).
+# The load verifies the manifest's signature before reading any file, and a forced load's approval; nothing
+# else beyond the module's (passed only with a key: see main.tf).
 data "aws_iam_policy_document" "load" {
   dynamic "statement" {
     for_each = var.manifest_mac_key_arn == null ? [] : [var.manifest_mac_key_arn]
 
     content {
       sid       = "VerifyManifest"
+      actions   = ["kms:VerifyMac"]
+      resources = [statement.value]
+    }
+  }
+
+  # A forced load carries an approval MAC'd with the force-approval key, which only the break-glass role
+  # may sign with (terraform/itc-beta/manifest_mac.tf); the load verifies it.
+  dynamic "statement" {
+    for_each = var.force_approval_key_arn == null ? [] : [var.force_approval_key_arn]
+
+    content {
+      sid       = "VerifyForceApproval"
       actions   = ["kms:VerifyMac"]
       resources = [statement.value]
     }

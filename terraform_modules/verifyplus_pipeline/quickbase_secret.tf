@@ -10,14 +10,26 @@ locals {
   create_qb_token_secret = var.qb_token_secret_arn == null
   qb_token_secret_arn    = local.create_qb_token_secret ? aws_secretsmanager_secret.quickbase_token[0].arn : var.qb_token_secret_arn
   qb_token_kms_key_arn   = local.create_qb_token_secret ? module.quickbase_token_key[0].key_arn : var.qb_token_kms_key_arn
+  # The extract role's ARN from its name (known when planned; its path is "/"), after the role exists.
+  extract_role_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${module.extract.role_name}"
 }
 
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+# The key policy names who may use it, each only through Secrets Manager of this region: the extract
+# function decrypts the token, the admin roles (token_admin_role_arns) put it; nobody else, whatever
+# their IAM policies say (the account keeps administration only).
 module "quickbase_token_key" {
   source = "../kms_key"
   count  = local.create_qb_token_secret ? 1 : 0
 
   name        = "${var.name_prefix}-verifyplus-quickbase-token"
   description = "${var.name_prefix}-verifyplus: the Quickbase user token secret"
+  principal_grants = [for g in [
+    { sid = "ExtractReadsTokenThroughSecretsManager", principal_arns = [local.extract_role_arn], actions = ["kms:Decrypt"] },
+    { sid = "AdminsPutTokenThroughSecretsManager", principal_arns = var.token_admin_role_arns, actions = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"] },
+  ] : merge(g, { via_service = "secretsmanager" }) if length(g.principal_arns) > 0]
 
   tags = var.tags
 }

@@ -131,13 +131,24 @@ variable "db_user" {
 }
 
 variable "manifest_mac_key_arn" {
-  description = "ARN of the KMS HMAC key signing snapshot manifests (ITC_MANIFEST_MAC_KEY_ID): the extract may GenerateMac, the load may VerifyMac; null passes none (the functions then refuse to run until it is set)."
+  description = "ARN of the KMS HMAC key signing this source's (verifyplus) snapshot manifests (ITC_MANIFEST_MAC_KEY_ID; one key per source): the extract may GenerateMac, the load may VerifyMac; null passes none (the functions then refuse to run until it is set)."
   type        = string
   default     = null
 
   validation {
     condition     = var.manifest_mac_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.manifest_mac_key_arn))
     error_message = "manifest_mac_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "force_approval_key_arn" {
+  description = "ARN of the KMS HMAC key of force approvals (ITC_FORCE_APPROVAL_KEY_ID, load function only): the load may VerifyMac an approval that only the break-glass role can sign; null passes none (a forced load is then refused)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.force_approval_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.force_approval_key_arn))
+    error_message = "force_approval_key_arn must be a KMS key ARN."
   }
 }
 
@@ -200,6 +211,17 @@ variable "qb_timeout_seconds" {
   description = "HTTP timeout towards Quickbase in seconds (ITC_QB_TIMEOUT_S)."
   type        = number
   default     = 30
+}
+
+variable "token_admin_role_arns" {
+  description = "IAM role ARNs that put the Quickbase token into the module's secret (put-secret-value): with the extract function's role, the only principals the token key's policy lets use it (through Secrets Manager). Empty: nobody can put the token; name the deploy/admin role."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.token_admin_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", a))])
+    error_message = "token_admin_role_arns must be IAM role ARNs without wildcards (a key policy names exact principals)."
+  }
 }
 
 variable "tags" {

@@ -53,10 +53,11 @@ module "demand_pipeline" {
     client_security_group_id = "sg-0123456789abcdef0"
   }
 
-  exchange_env         = "beta"
-  exchange_role_arn    = "arn:aws:iam::444455556666:role/exchange-itc-read"
-  exchange_external_id = "itc-beta"
-  manifest_mac_key_arn = "arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111"
+  exchange_env           = "beta"
+  exchange_role_arn      = "arn:aws:iam::444455556666:role/exchange-itc-read"
+  exchange_external_id   = "itc-beta"
+  manifest_mac_key_arn   = "arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111"
+  force_approval_key_arn = "arn:aws:kms:us-east-1:111122223333:key/33333333-3333-3333-3333-333333333333"
 
   tags = { Project = "itc", Environment = "example" }
 }

@@ -32,6 +32,9 @@ module "warehouse" {
   subnet_ids          = var.subnet_ids
   analyst_cidr_blocks = ["203.0.113.0/24"]
 
+  key_admin_role_arns     = ["arn:aws:iam::111122223333:role/itc-example-deploy"]
+  secret_reader_role_arns = ["arn:aws:iam::111122223333:role/itc-example-migrate"]
+
   tags = { Project = "itc", Environment = "example" }
 }
 

@@ -56,6 +56,10 @@ module "verifyplus_pipeline" {
   qb_table_id  = "bexample01"
   qb_report_id = "7"
 
+  token_admin_role_arns  = ["arn:aws:iam::111122223333:role/itc-example-deploy"]
+  manifest_mac_key_arn   = "arn:aws:kms:us-east-1:111122223333:key/22222222-2222-2222-2222-222222222222"
+  force_approval_key_arn = "arn:aws:kms:us-east-1:111122223333:key/33333333-3333-3333-3333-333333333333"
+
   tags = { Project = "itc", Environment = "example" }
 }
 
