@@ -1,5 +1,6 @@
 # ---------------------------------------------------------------------------------------------
-# Access log bucket: S3 server access logs of the landing bucket (who read which PHI object).
+# Access log bucket: S3 server access logs of the landing bucket (who read which PHI object). No Object
+# Lock: S3 refuses a server-access-log target with Object Lock; deletes are denied instead (audit_buckets.tf).
 # ---------------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "access_logs" {
   #checkov:skip=CKV_AWS_18:This is the access-log target itself; logging it into itself would loop and another log bucket would only move the problem.
@@ -58,7 +59,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
     }
 
     noncurrent_version_expiration {
-      noncurrent_days = 30
+      noncurrent_days = var.access_log_retention_days
     }
 
     abort_incomplete_multipart_upload {
@@ -98,8 +99,10 @@ data "aws_iam_policy_document" "access_logs" {
     }
   }
 
-  # DenyInsecureTransport (main.tf), after the statement above.
-  override_policy_documents = [data.aws_iam_policy_document.deny["access_logs"].json]
+  # No erasure, reads by the auditor only, configuration by the admin roles (audit_buckets.tf), and
+  # DenyInsecureTransport (main.tf), after the statement above (the service's Allow first:
+  # moto's PutBucketLogging reads the target's statements in order and stops at a `"Principal": "*"`).
+  override_policy_documents = [data.aws_iam_policy_document.audit_bucket["access_logs"].json, data.aws_iam_policy_document.deny["access_logs"].json]
 }
 
 resource "aws_s3_bucket_policy" "access_logs" {

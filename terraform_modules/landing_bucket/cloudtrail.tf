@@ -1,7 +1,8 @@
 # ---------------------------------------------------------------------------------------------
-# CloudTrail S3 data events of the landing bucket (every object read and write, by whom), unless
-# organization_trail_arn says an organisation trail already records them: then nothing here.
-# The trail writes to its own versioned, KMS-encrypted bucket with log file validation.
+# CloudTrail data events of the landing bucket (every object read and write, by whom) and of the
+# functions in audited_function_arns (every Invoke, by whom), unless organization_trail_arn says an
+# organisation trail already records them: then nothing here. The trail writes to its own versioned,
+# KMS-encrypted, Object Lock (COMPLIANCE) bucket with log file validation (audit_buckets.tf).
 # Management events (PutBucketPolicy, ...) are the account's management trail's concern.
 # ---------------------------------------------------------------------------------------------
 locals {
@@ -11,15 +12,18 @@ locals {
   trail_bucket_arn = "arn:${local.partition}:s3:::${local.bucket_name}-trail"
 }
 
+# CloudTrail encrypts with it; only the auditor role decrypts, and only through S3 (the account keeps
+# administration only once an auditor is named).
 module "trail_kms" {
   source = "../kms_key"
   count  = local.own_trail
 
   name        = "${var.name_prefix}-landing-trail"
-  description = "${var.name_prefix} CloudTrail data events of the landing bucket"
+  description = "${var.name_prefix} CloudTrail data events of the landing bucket and ITC's functions"
   service_principals = [
     { sid = "CloudTrailEncryptLogsForThisAccount", service = "cloudtrail", actions = ["kms:GenerateDataKey*", "kms:DescribeKey"] },
   ]
+  principal_grants = [for a in local.auditor_role_arns : { sid = "AuditorReadsLogsThroughS3", principal_arns = [a], actions = ["kms:Decrypt"], via_service = "s3" }]
 
   tags = var.tags
 }
@@ -29,9 +33,26 @@ resource "aws_s3_bucket" "trail" {
   #checkov:skip=CKV_AWS_144:Audit logs stay in the region of the bucket they describe; cross-region replication is a prod DR decision.
   count = local.own_trail
 
-  bucket = "${local.bucket_name}-trail"
+  bucket              = "${local.bucket_name}-trail"
+  object_lock_enabled = true
 
   tags = merge(var.tags, { Name = "${local.bucket_name}-trail" })
+}
+
+# Every log file is locked for the retention in COMPLIANCE mode: not even the account root can delete it
+# or shorten its lock before then (audit_buckets.tf).
+resource "aws_s3_bucket_object_lock_configuration" "trail" {
+  count  = local.own_trail
+  bucket = aws_s3_bucket.trail[0].id
+
+  rule {
+    default_retention {
+      mode = "COMPLIANCE"
+      days = var.trail_log_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.trail]
 }
 
 resource "aws_s3_bucket_ownership_controls" "trail" {
@@ -89,7 +110,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "trail" {
     }
 
     noncurrent_version_expiration {
-      noncurrent_days = 30
+      noncurrent_days = var.trail_log_retention_days
     }
 
     abort_incomplete_multipart_upload {
@@ -142,8 +163,9 @@ data "aws_iam_policy_document" "trail" {
     }
   }
 
+  # No erasure, reads by the auditor only, configuration by the admin roles (audit_buckets.tf), and
   # DenyInsecureTransport (main.tf), after the statements above.
-  override_policy_documents = [data.aws_iam_policy_document.deny["trail"].json]
+  override_policy_documents = [data.aws_iam_policy_document.audit_bucket["trail"].json, data.aws_iam_policy_document.deny["trail"].json]
 }
 
 resource "aws_s3_bucket_policy" "trail" {
@@ -174,6 +196,16 @@ resource "aws_cloudtrail" "this" {
     data_resource {
       type   = "AWS::S3::Object"
       values = ["${local.bucket_arn}/"]
+    }
+
+    # Who invoked which of ITC's functions (a load forced by hand, a replay): Lambda Invoke data events.
+    dynamic "data_resource" {
+      for_each = length(var.audited_function_arns) > 0 ? [1] : []
+
+      content {
+        type   = "AWS::Lambda::Function"
+        values = var.audited_function_arns
+      }
     }
   }
 

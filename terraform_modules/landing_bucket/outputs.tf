@@ -32,3 +32,18 @@ output "data_event_trail_arn" {
   description = "ARN of the trail recording the bucket's S3 data events: the module's own, or organization_trail_arn."
   value       = local.own_trail == 1 ? aws_cloudtrail.this[0].arn : var.organization_trail_arn
 }
+
+output "trail_bucket_arn" {
+  description = "ARN of the bucket holding the module's CloudTrail logs (Object Lock COMPLIANCE); null with organization_trail_arn."
+  value       = local.own_trail == 1 ? aws_s3_bucket.trail[0].arn : null
+}
+
+output "trail_kms_key_arn" {
+  description = "ARN of the key encrypting the module's CloudTrail logs (only the auditor role decrypts); null with organization_trail_arn."
+  value       = local.own_trail == 1 ? module.trail_kms[0].key_arn : null
+}
+
+output "trail_log_retention_days" {
+  description = "Object Lock (COMPLIANCE) retention of every trail log file, in days."
+  value       = var.trail_log_retention_days
+}

@@ -62,13 +62,35 @@ variable "break_glass_role_arn" {
   }
 }
 
-variable "admin_role_arn" {
-  description = "IAM role ARN (the deploy role) that alone may delete object versions, bypass governance retention and change the bucket's policy, lifecycle, versioning, Object Lock and encryption configuration. Wildcards are allowed (ArnLike), e.g. an SSO role `arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*`."
-  type        = string
+variable "admin_role_arns" {
+  description = "IAM role ARNs (the deploy/admin roles) that alone may delete landing object versions, bypass governance retention and change any configuration of the landing, trail and access-log buckets (every s3:PutBucket*, s3:Put*Configuration and s3:DeleteBucket* action: policy, lifecycle, versioning, Object Lock, encryption, replication, CORS, inventory, tagging, ...). Wildcards are allowed (ArnLike), e.g. an SSO role `arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*`."
+  type        = list(string)
 
   validation {
-    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", var.admin_role_arn))
-    error_message = "admin_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
+    condition     = length(var.admin_role_arns) > 0 && alltrue([for a in var.admin_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", a))])
+    error_message = "admin_role_arns must list at least one IAM role ARN (arn:<partition>:iam::<account>:role/<name>)."
+  }
+}
+
+variable "auditor_role_arn" {
+  description = "IAM role ARN of the auditors: the only principal the trail and access-log buckets let read their logs (s3:GetObject*), and the only user of the trail key (kms:Decrypt through S3); null: nobody reads them until one is named (the account root can still replace the bucket policy)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auditor_role_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", var.auditor_role_arn))
+    error_message = "auditor_role_arn must be null or an IAM role ARN without wildcards."
+  }
+}
+
+variable "audited_function_arns" {
+  description = "ARNs of Lambda functions whose invocations the module's trail records as data events (AWS::Lambda::Function, Invoke: who invoked which function, when); empty: none. Unused with organization_trail_arn (the organisation trail's selectors decide)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.audited_function_arns : can(regex("^arn:[a-z-]+:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", a))])
+    error_message = "audited_function_arns must be Lambda function ARNs (unqualified)."
   }
 }
 
@@ -95,13 +117,13 @@ variable "organization_trail_arn" {
 }
 
 variable "trail_log_retention_days" {
-  description = "Days the module's CloudTrail data-event logs are kept (audit trail; unused with organization_trail_arn)."
+  description = "Days the module's CloudTrail data-event logs are kept and locked (Object Lock COMPLIANCE default retention: nobody, root included, can delete or shorten it); replaced versions are kept as long. Six years (2192) by default, the HIPAA documentation retention; unused with organization_trail_arn."
   type        = number
   default     = 2192
 
   validation {
-    condition     = var.trail_log_retention_days >= 365
-    error_message = "trail_log_retention_days must be at least 365."
+    condition     = var.trail_log_retention_days >= 2192 && var.trail_log_retention_days <= 3653 && floor(var.trail_log_retention_days) == var.trail_log_retention_days
+    error_message = "trail_log_retention_days must be a whole number of days between 2192 (six years) and 3653."
   }
 }
 
@@ -128,13 +150,13 @@ variable "noncurrent_retention_days" {
 }
 
 variable "access_log_retention_days" {
-  description = "Days the landing bucket's S3 server access logs are kept (audit trail)."
+  description = "Days the landing bucket's S3 server access logs, and their replaced versions, are kept (audit trail; six years by default)."
   type        = number
   default     = 2192
 
   validation {
-    condition     = var.access_log_retention_days >= 365
-    error_message = "access_log_retention_days must be at least 365."
+    condition     = var.access_log_retention_days >= 2192
+    error_message = "access_log_retention_days must be at least 2192 (six years)."
   }
 }
 

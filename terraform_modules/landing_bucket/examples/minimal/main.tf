@@ -20,8 +20,11 @@ module "landing_bucket" {
   name_prefix        = "itc-example"
   writer_role_arns   = ["arn:aws:iam::111122223333:role/itc-example-demand-extract", "arn:aws:iam::111122223333:role/itc-example-verifyplus-extract"]
   reader_role_arns   = ["arn:aws:iam::111122223333:role/itc-example-demand-load", "arn:aws:iam::111122223333:role/itc-example-verifyplus-load"]
-  admin_role_arn     = "arn:aws:iam::111122223333:role/itc-example-deploy"
+  admin_role_arns    = ["arn:aws:iam::111122223333:role/itc-example-deploy"]
+  auditor_role_arn   = "arn:aws:iam::111122223333:role/itc-example-auditor"
   replay_window_days = 730
+
+  audited_function_arns = ["arn:aws:lambda:us-east-1:111122223333:function:itc-example-demand-load"]
 
   tags = { Project = "itc", Environment = "example" }
 }
