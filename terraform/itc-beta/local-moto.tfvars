@@ -23,4 +23,6 @@ log_retention_days      = 365
 run_migrations_on_apply = true
 
 # moto's caller is an IAM user (arn:aws:sts::123456789012:user/moto), not a role: name the admin role.
-landing_admin_role_arn = "arn:aws:iam::123456789012:role/itc-beta-deploy"
+admin_role_arns            = ["arn:aws:iam::123456789012:role/itc-beta-deploy"]
+break_glass_principal_arns = ["arn:aws:iam::123456789012:user/itc-beta-oncall"]
+auditor_principal_arns     = ["arn:aws:iam::123456789012:user/itc-beta-auditor"]

@@ -40,9 +40,41 @@ locals {
   landing_reader_role_arns = [module.demand_pipeline.load_role_arn, module.verifyplus_pipeline.load_role_arn]
   # Cross-account DynamoDB exports are written by the Exchange role that starts them (demand_extract_modes).
   landing_export_writer_role_arns = var.exchange_role_arn != null && contains(values(var.demand_extract_modes), "export") ? [var.exchange_role_arn] : []
-  # Default admin: the role applying this configuration (it must keep changing the bucket's policy,
-  # lifecycle and lock settings on later applies).
-  landing_admin_role_arn = coalesce(var.landing_admin_role_arn, data.aws_iam_session_context.current.issuer_arn)
+  # The admin roles: alone may change the buckets' configuration and delete landing versions, and the
+  # warehouse and Quickbase-token keys name them. Default: the role applying this configuration (it must
+  # keep changing the buckets' policy, lifecycle and lock settings on later applies).
+  admin_role_arns = length(var.admin_role_arns) > 0 ? var.admin_role_arns : [data.aws_iam_session_context.current.issuer_arn]
+
+  # Trust boundaries (manifest_mac.tf, break_glass.tf, audit.tf): per source, the extract role signs its
+  # manifests, the load role verifies them; the load function is invoked by the load state machine only
+  # (and break glass).
+  pipeline_roles = {
+    demand     = { extract_role_arn = module.demand_pipeline.extract_role_arn, load_role_arn = module.demand_pipeline.load_role_arn }
+    verifyplus = { extract_role_arn = module.verifyplus_pipeline.extract_role_arn, load_role_arn = module.verifyplus_pipeline.load_role_arn }
+  }
+  # (separate from the roles: the functions depend on the keys that name the roles)
+  load_functions = {
+    demand     = { name = module.demand_pipeline.load_function_name, arn = module.demand_pipeline.load_function_arn }
+    verifyplus = { name = module.verifyplus_pipeline.load_function_name, arn = module.verifyplus_pipeline.load_function_arn }
+  }
+  load_state_machine_role_arn = module.orchestrator.state_machine_role_arns["load"]
+  # Every role ITC creates but the auditor and break glass: each carries the audit-log guard; all but the
+  # load state machine's also the load-invoke guard.
+  itc_role_names = merge(module.orchestrator.role_names, {
+    demand_extract     = module.demand_pipeline.extract_role_name
+    demand_load        = module.demand_pipeline.load_role_name
+    verifyplus_extract = module.verifyplus_pipeline.extract_role_name
+    verifyplus_load    = module.verifyplus_pipeline.load_role_name
+  })
+  roles_without_load_invoke = merge({ for k, v in local.itc_role_names : k => v if k != "load_state_machine" }, { auditor = aws_iam_role.auditor.name })
+
+  # Audit logs (audit.tf): six years for every log of who did what (the trail, pgAudit, Session Manager
+  # sessions), read by the auditor role only. A new audit log group joins audit_log_group_arns and uses
+  # audit_log_retention_days.
+  audit_log_retention_days = var.audit_log_retention_days
+  audit_log_group_arns     = module.warehouse.audit_log_group_arns
+  audit_bucket_arns        = compact([module.landing_bucket.trail_bucket_arn, module.landing_bucket.access_log_bucket_arn])
+  trail_kms_key_arn        = module.landing_bucket.trail_kms_key_arn
 
   landing = {
     bucket_name = module.landing_bucket.bucket_name
@@ -85,6 +117,10 @@ module "warehouse" {
   deletion_protection = var.db_deletion_protection
   analyst_cidr_blocks = var.analyst_cidr_blocks
   log_retention_days  = var.log_retention_days
+
+  audit_log_retention_days = local.audit_log_retention_days
+  key_admin_role_arns      = local.admin_role_arns
+  secret_reader_role_arns  = [module.orchestrator.migrate_role_arn]
 
   tags = local.tags
 }
@@ -143,13 +179,19 @@ module "landing_bucket" {
 
   name_prefix             = local.name_prefix
   writer_role_arns        = local.landing_writer_role_arns
-  reader_role_arns        = local.landing_reader_role_arns
+  reader_role_arns        = concat(local.landing_reader_role_arns, local.break_glass_role_arns)
   export_writer_role_arns = local.landing_export_writer_role_arns
   break_glass_role_arn    = var.landing_break_glass_role_arn
-  admin_role_arn          = local.landing_admin_role_arn
-  replay_window_days      = var.landing_replay_window_days
-  retention_days          = var.landing_retention_days
-  organization_trail_arn  = var.landing_organization_trail_arn
+  admin_role_arns         = local.admin_role_arns
+  auditor_role_arn        = aws_iam_role.auditor.arn
+  audited_function_arns = [
+    module.demand_pipeline.extract_function_arn, module.demand_pipeline.load_function_arn,
+    module.verifyplus_pipeline.extract_function_arn, module.verifyplus_pipeline.load_function_arn,
+    module.orchestrator.function_arn, module.orchestrator.migrate_function_arn,
+  ]
+  replay_window_days     = var.landing_replay_window_days
+  retention_days         = var.landing_retention_days
+  organization_trail_arn = var.landing_organization_trail_arn
 
   tags = local.tags
 }
@@ -167,12 +209,13 @@ module "demand_pipeline" {
   database = local.database
   landing  = local.landing
 
-  exchange_env         = var.exchange_env
-  exchange_region      = var.exchange_region
-  exchange_role_arn    = var.exchange_role_arn
-  exchange_external_id = var.exchange_external_id
-  extract_modes        = var.demand_extract_modes
-  manifest_mac_key_arn = module.manifest_mac_key.key_arn
+  exchange_env           = var.exchange_env
+  exchange_region        = var.exchange_region
+  exchange_role_arn      = var.exchange_role_arn
+  exchange_external_id   = var.exchange_external_id
+  extract_modes          = var.demand_extract_modes
+  manifest_mac_key_arn   = module.manifest_mac_key["demand"].key_arn
+  force_approval_key_arn = module.force_approval_key.key_arn
 
   tags = local.tags
 }
@@ -190,12 +233,14 @@ module "verifyplus_pipeline" {
   database = local.database
   landing  = local.landing
 
-  qb_realm             = var.qb_realm
-  qb_table_id          = var.qb_table_id
-  qb_report_id         = var.qb_report_id
-  qb_token_secret_arn  = var.qb_token_secret_arn
-  qb_token_kms_key_arn = var.qb_token_kms_key_arn
-  manifest_mac_key_arn = module.manifest_mac_key.key_arn
+  qb_realm               = var.qb_realm
+  qb_table_id            = var.qb_table_id
+  qb_report_id           = var.qb_report_id
+  qb_token_secret_arn    = var.qb_token_secret_arn
+  qb_token_kms_key_arn   = var.qb_token_kms_key_arn
+  token_admin_role_arns  = local.admin_role_arns
+  manifest_mac_key_arn   = module.manifest_mac_key["verifyplus"].key_arn
+  force_approval_key_arn = module.force_approval_key.key_arn
 
   tags = local.tags
 }

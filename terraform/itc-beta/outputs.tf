@@ -57,3 +57,28 @@ output "qb_token_secret_arn" {
   description = "Secrets Manager secret the Verify+ extract reads the Quickbase token from (customer-managed key); put the token in it (README)."
   value       = module.verifyplus_pipeline.qb_token_secret_arn
 }
+
+output "manifest_mac_key_arns" {
+  description = "ARNs of the per-source manifest-signing HMAC keys (ITC_MANIFEST_MAC_KEY_ID of each source's functions)."
+  value       = { for source, key in module.manifest_mac_key : source => key.key_arn }
+}
+
+output "force_approval_key_arn" {
+  description = "ARN of the force-approval HMAC key (ITC_FORCE_APPROVAL_KEY_ID of the load functions): only the break-glass role signs with it (`itc approve-force`)."
+  value       = module.force_approval_key.key_arn
+}
+
+output "break_glass_role_arn" {
+  description = "ARN of the break-glass role (assumed with MFA by break_glass_principal_arns); null when none is named."
+  value       = one(local.break_glass_role_arns)
+}
+
+output "auditor_role_arn" {
+  description = "ARN of the auditor role, the only reader of the trail, the S3 access logs and the pgAudit logs (assumed with MFA)."
+  value       = aws_iam_role.auditor.arn
+}
+
+output "guard_policy_arns" {
+  description = "Managed policies of explicit denies to attach to the account's other roles and permission sets: `load_invoke` (invoking a load function), `audit_log` (reading the audit log groups)."
+  value       = { load_invoke = aws_iam_policy.load_invoke_guard.arn, audit_log = aws_iam_policy.audit_log_guard.arn }
+}

@@ -172,10 +172,48 @@ variable "qb_token_kms_key_arn" {
 }
 
 # --- landing bucket ----------------------------------------------------------------------------
-variable "landing_admin_role_arn" {
-  description = "Role that alone may delete landing object versions and change the bucket's policy, lifecycle, versioning and Object Lock; null: the role applying this configuration."
-  type        = string
-  default     = null
+variable "admin_role_arns" {
+  description = "Exact ARNs of the deploy/admin roles: they alone may change any configuration of the landing, trail and access-log buckets (policy, lifecycle, versioning, Object Lock, replication, CORS, inventory, tagging, ...) and delete landing object versions, and the warehouse and Quickbase-token key policies name them; empty (default): the role applying this configuration."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.admin_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", a))])
+    error_message = "admin_role_arns must be IAM role ARNs (arn:<partition>:iam::<account>:role/<path/name>) without wildcards: key policies name exact principals."
+  }
+}
+
+variable "break_glass_principal_arns" {
+  description = "IAM principals (users or roles, exact ARNs) that may assume the break-glass role `<prefix>-break-glass` with MFA: invoke a load function by hand and sign a force approval (`itc approve-force`). Empty (default): no break-glass role is created, nobody can sign a force approval, and no load can be forced."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.break_glass_principal_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$", a))])
+    error_message = "break_glass_principal_arns must be IAM role or user ARNs without wildcards."
+  }
+}
+
+variable "auditor_principal_arns" {
+  description = "IAM principals (users or roles, exact ARNs) that may assume the auditor role `<prefix>-auditor` with MFA, the only reader of the trail, the S3 access logs and the pgAudit logs. Empty (default): any principal of this account whose own IAM policy allows sts:AssumeRole on the auditor role (with MFA)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.auditor_principal_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$", a))])
+    error_message = "auditor_principal_arns must be IAM role or user ARNs without wildcards."
+  }
+}
+
+variable "audit_log_retention_days" {
+  description = "Retention of the audit logs in days: the pgAudit log group and any Session Manager log group (the trail bucket locks its files as long, landing_bucket trail_log_retention_days). Six years (2192) by default."
+  type        = number
+  default     = 2192
+
+  validation {
+    condition     = contains([2192, 2557, 2922, 3288, 3653], var.audit_log_retention_days)
+    error_message = "audit_log_retention_days must be a CloudWatch retention value of at least 2192 days (six years)."
+  }
 }
 
 variable "landing_break_glass_role_arn" {

@@ -36,7 +36,7 @@ ROOT_TF = LANDING_ROOT_TF[:LANDING_ROOT_TF.index('module "landing"')] + """modul
   name_prefix             = "itc-exp"
   writer_role_arns        = {writers}
   export_writer_role_arns = ["{exchange}"]
-  admin_role_arn          = "{admin}"
+  admin_role_arns         = ["{admin}"]
 }}
 """
 

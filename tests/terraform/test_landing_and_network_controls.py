@@ -58,7 +58,7 @@ module "landing" {{
   writer_role_arns     = {writers}
   reader_role_arns     = {readers}
   break_glass_role_arn = "{break_glass}"
-  admin_role_arn       = "{admin}"
+  admin_role_arns      = ["{admin}"]
   replay_window_days   = {replay}
   retention_days       = {retention}
 }}
@@ -67,7 +67,7 @@ module "landing_org_trail" {{
   source                 = "{landing}"
   name_prefix            = "itc-org"
   writer_role_arns       = {writers}
-  admin_role_arn         = "{admin}"
+  admin_role_arns        = ["{admin}"]
   organization_trail_arn = "{org_trail}"
 }}
 
@@ -197,37 +197,37 @@ def test_given_the_bucket_policy_when_a_role_puts_an_object_then_only_extract_an
         assert denied(policy, principal, "s3:PutObject", OBJECT_ARN) == ["DenyPutObjectExceptWriters"], principal
 
 
-@pytest.mark.parametrize("action,resource", [
-    ("s3:DeleteObjectVersion", OBJECT_ARN),
-    ("s3:DeleteObject", OBJECT_ARN),
-    ("s3:BypassGovernanceRetention", OBJECT_ARN),
-    ("s3:PutObjectRetention", OBJECT_ARN),
-    ("s3:PutLifecycleConfiguration", BUCKET_ARN),
-    ("s3:PutBucketVersioning", BUCKET_ARN),
-    ("s3:PutBucketObjectLockConfiguration", BUCKET_ARN),
+@pytest.mark.parametrize("action,resource,sid", [
+    ("s3:DeleteObjectVersion", OBJECT_ARN, "DenyDeletesExceptAdmin"),
+    ("s3:DeleteObject", OBJECT_ARN, "DenyDeletesExceptAdmin"),
+    ("s3:BypassGovernanceRetention", OBJECT_ARN, "DenyDeletesExceptAdmin"),
+    ("s3:PutObjectRetention", OBJECT_ARN, "DenyDeletesExceptAdmin"),
+    ("s3:PutLifecycleConfiguration", BUCKET_ARN, "DenyConfigurationExceptAdmin"),
+    ("s3:PutBucketVersioning", BUCKET_ARN, "DenyConfigurationExceptAdmin"),
+    ("s3:PutBucketObjectLockConfiguration", BUCKET_ARN, "DenyConfigurationExceptAdmin"),
 ])
 def test_given_the_bucket_policy_when_a_non_admin_deletes_a_version_or_changes_settings_then_it_is_denied(
-    plan: dict[str, Any], action: str, resource: str,
+    plan: dict[str, Any], action: str, resource: str, sid: str,
 ) -> None:
     """GIVEN the rendered bucket policy WHEN anyone but the admin role deletes an object version or
     changes lifecycle, versioning or Object Lock THEN an explicit deny applies; the admin role is not denied."""
     policy = access_control(plan)
     assert denied(policy, ADMIN, action, resource) == []
     for principal in [*WRITERS, *READERS, BREAK_GLASS, OTHER]:
-        assert denied(policy, principal, action, resource) == ["DenyDeletesAndConfigurationExceptAdmin"], principal
+        assert denied(policy, principal, action, resource) == [sid], principal
 
 
-def test_given_the_bucket_policy_when_the_policy_is_replaced_then_only_the_admin_role_or_root_may(
+def test_given_the_bucket_policy_when_the_policy_is_replaced_then_only_the_admin_role_may(
     plan: dict[str, Any],
 ) -> None:
-    """GIVEN the rendered bucket policy WHEN a principal puts or deletes the bucket policy THEN the admin
-    role and the account root (the way back in) are not denied, every pipeline role is."""
+    """GIVEN the rendered bucket policy WHEN a principal puts or deletes the bucket policy THEN only the admin
+    role is not denied; every pipeline role and root are (root keeps S3's own way back in: the owning
+    account's root may always replace a bucket policy, whatever it says)."""
     policy = access_control(plan)
     for action in ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy"):
         assert denied(policy, ADMIN, action, BUCKET_ARN) == []
-        assert denied(policy, ROOT, action, BUCKET_ARN) == []
-        for principal in [*WRITERS, *READERS, BREAK_GLASS, OTHER]:
-            assert denied(policy, principal, action, BUCKET_ARN) == ["DenyPolicyChangeExceptAdminOrRoot"]
+        for principal in [*WRITERS, *READERS, BREAK_GLASS, OTHER, ROOT]:
+            assert denied(policy, principal, action, BUCKET_ARN) == ["DenyConfigurationExceptAdmin"]
 
 
 def test_given_the_module_when_planned_then_the_bucket_policy_is_the_tls_kms_denies_plus_the_access_control(
@@ -250,7 +250,8 @@ def test_given_a_replay_window_when_planned_then_object_lock_is_governance_for_t
     default retention is GOVERNANCE for 400 days, and snapshots expire no earlier than that."""
     bucket = planned(plan, "module.landing", "aws_s3_bucket")["module.landing.aws_s3_bucket.this"]
     assert bucket["object_lock_enabled"] is True
-    (lock,) = planned(plan, "module.landing", "aws_s3_bucket_object_lock_configuration").values()
+    locks = planned(plan, "module.landing", "aws_s3_bucket_object_lock_configuration")
+    lock = locks["module.landing.aws_s3_bucket_object_lock_configuration.this"]
     assert lock["rule"][0]["default_retention"] == [{"mode": "GOVERNANCE", "days": REPLAY_WINDOW_DAYS, "years": None}]
     lifecycles = planned(plan, "module.landing", "aws_s3_bucket_lifecycle_configuration")
     lifecycle = lifecycles["module.landing.aws_s3_bucket_lifecycle_configuration.this"]
