@@ -72,7 +72,7 @@ data "aws_caller_identity" "current" {{}}
 
 variable "break_glass_principal_arns" {{
   type    = list(string)
-  default = {oncall}
+  default = {break_glass_principals}
 }}
 
 variable "auditor_principal_arns" {{
@@ -102,6 +102,9 @@ locals {{
   trail_kms_key_arn           = "arn:aws:kms:{region}:{account}:key/trail"
 }}
 
+"""
+
+MODULE_CALLS = """
 module "landing" {{
   source                = "{landing_module}"
   name_prefix           = "itc-test"
@@ -141,6 +144,32 @@ def _dummy_zip(path: Path) -> str:
     return str(path)
 
 
+def _environment_files(root: Path) -> str:
+    """The environment's trust-boundary files, their kms_key module source made relative to ``root``."""
+    source = json.dumps(os.path.relpath(MODULES / "kms_key", root))
+    return "".join("\n" + (ENVIRONMENT / name).read_text().replace('"../../terraform_modules/kms_key"', source)
+                   for name in ("manifest_mac.tf", "break_glass.tf", "audit.tf"))
+
+
+def _header(sts: str, break_glass_principals: list[str]) -> str:
+    return HEADER.format(
+        region=REGION, sts=sts, account=ACCOUNT, break_glass_principals=json.dumps(break_glass_principals),
+        pipeline_roles=_hcl({s: {"extract_role_arn": EXTRACT[s], "load_role_arn": LOAD[s]} for s in SOURCES}),
+        load_functions=_hcl({s: {"name": f"itc-test-{s}-load", "arn": LOAD_FUNCTION[s]} for s in SOURCES}),
+        load_machine=LOAD_MACHINE, landing=LANDING, itc_roles=_hcl(ITC_ROLES), pgaudit=PGAUDIT,
+        trail_bucket=TRAIL_BUCKET, access_log_bucket=ACCESS_LOG_BUCKET)
+
+
+@pytest.fixture(scope="module")
+def plan_without_break_glass(terraform_cli: dict[str, str],
+                             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The plan of the environment's trust-boundary files alone with break_glass_principal_arns = []."""
+    with threaded_moto() as sts:
+        root = tmp_path_factory.mktemp("no_break_glass")
+        (root / "main.tf").write_text(_header(sts, []) + _environment_files(root))
+        yield plan_json(terraform_cli, root)
+
+
 @pytest.fixture(scope="module")
 def plan(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`terraform show -json` of the plan of the root described in the module docstring."""
@@ -156,19 +185,12 @@ def plan(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory
         root = tmp_path_factory.mktemp("trust_boundaries")
         rel = {m: os.path.relpath(MODULES / m, root) for m in ("kms_key", "landing_bucket", "itc_data_warehouse",
                                                                  "orchestrator", "verifyplus_pipeline")}
-        text = HEADER.format(
-            region=REGION, sts=sts, account=ACCOUNT, oncall=json.dumps([ONCALL]),
-            pipeline_roles=_hcl({s: {"extract_role_arn": EXTRACT[s], "load_role_arn": LOAD[s]} for s in SOURCES}),
-            load_functions=_hcl({s: {"name": f"itc-test-{s}-load", "arn": LOAD_FUNCTION[s]} for s in SOURCES}),
-            load_machine=LOAD_MACHINE, landing=LANDING, itc_roles=_hcl(ITC_ROLES), pgaudit=PGAUDIT,
-            trail_bucket=TRAIL_BUCKET, access_log_bucket=ACCESS_LOG_BUCKET, landing_module=rel["landing_bucket"],
-            writers=json.dumps(list(EXTRACT.values())), readers=json.dumps(list(LOAD.values())), admin=ADMIN,
-            auditor=AUDITOR, audited=json.dumps(list(LOAD_FUNCTION.values())),
-            warehouse_module=rel["itc_data_warehouse"], migrate=MIGRATE,
-        )
-        for name in ("manifest_mac.tf", "break_glass.tf", "audit.tf"):
-            text += "\n" + (ENVIRONMENT / name).read_text().replace('"../../terraform_modules/kms_key"',
-                                                                     json.dumps(rel["kms_key"]))
+        text = _header(sts, [ONCALL]) + MODULE_CALLS.format(
+            landing_module=rel["landing_bucket"], writers=json.dumps(list(EXTRACT.values())),
+            readers=json.dumps(list(LOAD.values())), admin=ADMIN, auditor=AUDITOR,
+            audited=json.dumps(list(LOAD_FUNCTION.values())), warehouse_module=rel["itc_data_warehouse"],
+            migrate=MIGRATE,
+        ) + _environment_files(root)
         for module in ("orchestrator", "verifyplus_pipeline"):
             block = _module_block(MODULES / module / "examples" / "minimal" / "main.tf", module)
             block = block.replace('source = "../.."', f"source = {json.dumps(rel[module])}")
@@ -252,6 +274,28 @@ def test_break_glass_role_needs_mfa_and_named_principals(plan: dict[str, Any]) -
     assert role["name"] == "itc-test-break-glass"
     (statement,) = json.loads(role["assume_role_policy"])["Statement"]
     assert statement["Principal"] == {"AWS": ONCALL}
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def test_without_break_glass_principals_no_load_can_be_forced(plan_without_break_glass: dict[str, Any]) -> None:
+    """GIVEN break_glass_principal_arns = [] (the default) WHEN planned THEN there is no break-glass role, the
+    force-approval key lets nobody GenerateMac (so no approval can exist and no load can be forced), the loads
+    still VerifyMac, and the load functions name the load state machine as their only invoker."""
+    plan = plan_without_break_glass
+    assert "aws_iam_role.break_glass[0]" not in resources(plan, "aws_iam_role")
+    statements = key_policy(plan, "module.force_approval_key")
+    assert allowed(statements, "kms:GenerateMac") == {}
+    assert set(allowed(statements, "kms:VerifyMac")) == set(LOAD.values())
+    granted = {(p["function_name"], p["principal"]) for p in resources(plan, "aws_lambda_permission").values()}
+    assert granted == {(f"itc-test-{s}-load", LOAD_MACHINE) for s in SOURCES}
+
+
+def test_auditor_role_needs_mfa_and_defaults_to_this_account(plan: dict[str, Any]) -> None:
+    """GIVEN auditor_principal_arns = [] WHEN planned THEN `<prefix>-auditor` trusts this account's principals
+    (those an IAM policy lets assume it), only with MFA."""
+    role = resources(plan, "aws_iam_role")["aws_iam_role.auditor"]
+    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+    assert statement["Principal"] == {"AWS": ROOT}
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
 
