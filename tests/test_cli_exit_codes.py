@@ -37,7 +37,7 @@ def test_given_an_unknown_subcommand_when_itc_runs_then_it_exits_2_naming_it() -
     (("revoke", "postgres", "--revoked-by", "Dana", "--reason", "x"), "error: 'postgres' is reserved"),
     (("frobnicate",), "invalid choice: 'frobnicate'"),
 ])
-def test_given_invalid_access_input_when_itc_access_runs_then_it_exits_2_naming_the_problem(args, message) -> None:
+def test_invalid_access_input_exits_2_naming_the_problem(args, message) -> None:
     """GIVEN invalid `itc access` input (a malformed or reserved login name, too many days, no reason, a
     missing option, a non-number) WHEN it runs, with no database anywhere
     THEN exit 2 with a message naming the problem: the request is refused before any connection."""

@@ -149,7 +149,7 @@ def seed_warehouse(conn: psycopg2.extensions.connection) -> None:
         cur.execute("SELECT analytics.close_month('2026-09', 'finance test')")
 
 
-def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_show_the_warehouse_numbers(
+def test_dashboard_in_chromium_shows_the_warehouse_numbers(
     db: psycopg2.extensions.connection, tmp_path: Path
 ) -> None:
     """GIVEN a warehouse with known demands, Verify+ requests, prices, loads (snapshots extracted 2026-11-01
@@ -240,7 +240,7 @@ def test_given_known_rows_when_the_dashboard_is_opened_in_chromium_then_charts_s
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
 
 
-def test_given_an_empty_warehouse_when_the_dashboard_is_rendered_then_it_says_what_is_missing(
+def test_empty_warehouse_dashboard_says_what_is_missing(
     db: psycopg2.extensions.connection,
 ) -> None:
     """GIVEN a migrated warehouse whose views were never refreshed
@@ -252,7 +252,7 @@ def test_given_an_empty_warehouse_when_the_dashboard_is_rendered_then_it_says_wh
     assert "no load yet" in html
 
 
-def test_given_hostile_firm_names_when_rendered_then_they_are_shown_as_text_not_markup() -> None:
+def test_hostile_firm_names_are_shown_as_text() -> None:
     """GIVEN firm names holding HTML/script and quotes (they come from the sources as typed)
     WHEN the dashboard is rendered
     THEN they appear escaped: no script element, no broken attribute, the value still readable."""
@@ -269,7 +269,7 @@ def test_given_hostile_firm_names_when_rendered_then_they_are_shown_as_text_not_
                                                            "O'Brien & \"Sons\"": 2.0}
 
 
-def test_given_fifteen_months_when_rendered_then_the_last_twelve_are_shown_with_gaps_as_zero_and_their_change(
+def test_dashboard_shows_last_twelve_months_with_gaps_as_zero(
 ) -> None:
     """GIVEN demands in 15 months (August 2025 – October 2026) except March 2026, and invoice money in October
     and September 2026 (September closed, a credit in October)

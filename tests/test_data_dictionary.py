@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "docs" / "data-dictionary.md"
 
 
-def test_given_a_freshly_migrated_database_when_the_dictionary_is_regenerated_then_it_equals_the_committed_file(
+def test_regenerated_dictionary_equals_the_committed_file(
     db: psycopg2.extensions.connection,
 ) -> None:
     """GIVEN every SQL script applied to a new database
@@ -30,7 +30,7 @@ def test_given_a_freshly_migrated_database_when_the_dictionary_is_regenerated_th
             f" and commit it.\n{diff}")
 
 
-def test_given_the_warehouse_when_documented_then_every_analyst_column_has_a_meaning_and_phi_is_marked(
+def test_every_analyst_column_has_a_meaning_and_phi_is_marked(
     db: psycopg2.extensions.connection,
 ) -> None:
     """GIVEN the migrated warehouse

@@ -62,8 +62,10 @@ CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("how", list(CORRUPTIONS))
-def test_given_a_corrupt_file_when_loaded_then_nothing_changes_and_the_error_names_it(
+def test_corrupt_file_changes_nothing_and_is_named(
         s3: Any, db_dsn: str, how: str) -> None:
+    """GIVEN a loaded snapshot and a later one with a corrupt documents file WHEN loaded THEN nothing changes
+    and the error names the file."""
     good = write_snapshot(ExchangeConfig(demands=120, seed=1, malformed_share=0), run_id="good", s3_client=s3,
                           bucket=BUCKET)
     assert [r["status"] for r in main.handler({"bucket": BUCKET, "key": good.key})["loads"]] == ["loaded"]

@@ -14,7 +14,7 @@ PRICES = ("SELECT product, unit_price, currency, effective_from, effective_to, n
           "ORDER BY price_id")
 
 
-def test_given_the_migrations_alone_when_a_warehouse_is_built_then_its_price_list_is_empty(migrated_db_dsn):
+def test_migrations_alone_leave_the_price_list_empty(migrated_db_dsn):
     """GIVEN a database migrated by the runner, as `itc migrate` and the deployed migrate mode do
     WHEN its price list is read THEN it has no price (a real warehouse bills only finance's prices)."""
     conn = psycopg2.connect(migrated_db_dsn)
@@ -25,7 +25,7 @@ def test_given_the_migrations_alone_when_a_warehouse_is_built_then_its_price_lis
         conn.close()
 
 
-def test_given_an_empty_database_when_the_demo_prepares_it_then_the_demo_prices_are_in_once(empty_db_dsn):
+def test_demo_inserts_its_prices_once(empty_db_dsn):
     """GIVEN an empty database WHEN `itc demo` prepares the warehouse (migrations, then its price list)
     THEN every script is applied and ref.price_list holds exactly the demo prices; preparing it again
     applies nothing and inserts nothing."""

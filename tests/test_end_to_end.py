@@ -72,7 +72,7 @@ def ledger_quantities(conn: psycopg2.extensions.connection, relation: str) -> Co
     return +Counter({(m, f, p): int(q) for m, f, p, q in rows})
 
 
-def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_the_source_counts(
+def test_invoice_lines_equal_the_source_counts(
     stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
     tmp_path: Path,
 ) -> None:
@@ -136,7 +136,7 @@ def test_given_seeded_sources_when_itc_runs_end_to_end_then_invoice_lines_equal_
     assert invoice_quantities(stack_db) == expected
 
 
-def test_given_a_closed_month_when_the_source_later_changes_then_the_change_is_an_adjustment_line(
+def test_later_source_change_is_an_adjustment_line(
     stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
     tmp_path: Path,
 ) -> None:

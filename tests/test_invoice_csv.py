@@ -18,7 +18,7 @@ HOSTILE_FIRMS = ["=HYPERLINK(\"http://x.invalid\",\"pay\")", "+1 Injury Law", "-
                  "\tTab Legal", "\rReturn Law", "Plain Law"]
 
 
-def test_given_firm_names_that_start_like_formulas_when_the_invoice_is_written_then_each_is_text(
+def test_formula_like_firm_names_are_written_as_text(
         db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN October 2026 demands of firms named like spreadsheet formulas (=, +, -, @, tab, CR)
     WHEN `itc invoice` writes the CSV THEN each such name starts with an apostrophe (shown as text),
@@ -79,7 +79,7 @@ def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def test_given_an_open_month_when_the_invoice_is_written_then_it_is_a_stamped_draft_with_subtotals_and_a_total(
+def test_open_month_invoice_is_a_stamped_draft_with_totals(
         db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN October 2026 usage of two firms, loaded from a snapshot extracted 2026-11-01 05:00 UTC, October open
     WHEN `itc invoice --month 2026-10` writes the CSV

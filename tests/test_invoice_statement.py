@@ -78,7 +78,7 @@ def _key(row: dict[str, str], columns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @pytest.mark.parametrize("month", ["2026-09", "2026-10"])
-def test_given_a_closed_month_and_later_changes_when_detail_is_written_then_units_sum_to_every_invoice_line(
+def test_detail_units_sum_to_every_invoice_line(
         closed_then_changed: psycopg2.extensions.connection, tmp_path: Path, month: str) -> None:
     """GIVEN September closed, then units added to and removed from it, and October's usage
     WHEN the invoice CSV and the detail CSV of a month are written
@@ -98,7 +98,7 @@ def test_given_a_closed_month_and_later_changes_when_detail_is_written_then_unit
     assert len(firms) == len(set(firms)), "each firm's units are together"
 
 
-def test_given_the_adjustments_when_detail_is_written_then_it_names_the_units_added_and_removed(
+def test_detail_names_the_units_added_and_removed(
         closed_then_changed: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN the two September uploads that arrived after the close, the one that disappeared, and
     September's archive repriced WHEN October's detail is written THEN its September adjustment rows are
@@ -120,7 +120,7 @@ def test_given_the_adjustments_when_detail_is_written_then_it_names_the_units_ad
     assert repriced == [("S1", "-1", "5.00"), ("S1", "1", "6.00")]
 
 
-def test_given_every_firm_when_the_statements_are_written_then_each_total_is_its_invoice_lines_sum(
+def test_each_statement_total_is_its_invoice_lines_sum(
         closed_then_changed: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN October's lines: usage, units added to and taken from September, September's archive repriced,
     a renamed firm mapped to billing account zeta WHEN the statements are written THEN there is one page
@@ -141,7 +141,7 @@ def test_given_every_firm_when_the_statements_are_written_then_each_total_is_its
     assert "price change: credit at the old price" in acme and "price change: billed at the new price" in acme
 
 
-def test_given_the_detail_csv_then_no_column_is_a_phi_column_and_no_phi_value_is_written(
+def test_detail_csv_holds_no_phi(
         closed_then_changed: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN demands whose cases carry a claimant name and claim number (PHI)
     WHEN the detail CSV is written THEN none of its columns is in ops.phi_columns and neither value appears."""
@@ -192,7 +192,7 @@ def _firm_total(conn: psycopg2.extensions.connection, month: str, firm: str) -> 
 
 @pytest.mark.browser
 @pytest.mark.parametrize(("month", "status"), [("2026-09", "FINAL"), ("2026-10", "DRAFT")])
-def test_given_a_hostile_firm_name_when_its_statement_is_rendered_in_chromium_then_it_is_text_and_the_total_is_right(
+def test_hostile_firm_name_statement_renders_as_text(
         closed_then_changed: psycopg2.extensions.connection, tmp_path: Path, month: str, status: str) -> None:
     """GIVEN a firm named like a formula with a <script> and quotes in it, in a closed and an open month
     WHEN its statement page is opened in headless Chromium
@@ -241,7 +241,7 @@ def test_given_hostile_and_clashing_names_then_each_slug_is_a_safe_unique_file_n
     assert statement.slug("Acme", "acct-1") == statement.slug("Acme Renamed", "acct-1"), "one file per account"
 
 
-def test_given_an_invoice_month_when_itc_invoice_detail_runs_then_it_writes_the_csvs_and_the_statements(
+def test_invoice_detail_writes_the_csvs_and_statements(
         closed_then_changed: psycopg2.extensions.connection, db_dsn: str, tmp_path: Path) -> None:
     """GIVEN the refreshed warehouse WHEN `itc invoice --month 2026-10 --detail` runs
     THEN it exits 0 and writes the invoice CSV, the detail CSV, and a statement per firm with an index."""

@@ -38,7 +38,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -
         assert text in lines[0], lines[0]
 
 
-def test_given_the_database_is_down_when_status_runs_then_one_line_without_the_password() -> None:
+def test_status_with_database_down_hides_the_password() -> None:
     """GIVEN ITC_DATABASE_URL naming a port where nothing listens, with a password in it
     WHEN `itc status` runs
     THEN it prints one `error:` line naming the connection problem, never the password, and exits 1."""
@@ -56,13 +56,13 @@ def test_given_a_bad_month_when_invoice_runs_then_usage_error_names_the_format()
     assert "Traceback" not in result.stderr
 
 
-def test_given_a_url_that_is_not_a_manifest_when_replay_runs_then_it_says_what_a_manifest_url_is() -> None:
+def test_replay_of_a_non_manifest_url_explains_the_form() -> None:
     """GIVEN an S3 URL that is not a _manifest.json WHEN `itc replay` runs THEN one line says the expected form."""
     result = itc("replay", "s3://landing/demand/run=1/documents.jsonl.gz", env={})
     assert_one_line_error(result, "is not a manifest URL", "_manifest.json")
 
 
-def test_given_a_warehouse_never_refreshed_when_invoice_runs_then_it_says_to_run_first(db_dsn: str) -> None:
+def test_invoice_before_any_refresh_says_what_to_run(db_dsn: str) -> None:
     """GIVEN a migrated warehouse whose analytics views were never refreshed
     WHEN `itc invoice --month 2026-10` runs
     THEN it says the views were never refreshed and what to run, and writes nothing."""
@@ -71,7 +71,7 @@ def test_given_a_warehouse_never_refreshed_when_invoice_runs_then_it_says_to_run
     assert_one_line_error(result, "never been refreshed", "itc run")
 
 
-def test_given_the_landing_bucket_is_missing_when_run_is_called_then_the_error_names_the_bucket(
+def test_run_without_landing_bucket_fails_in_one_line(
     db_dsn: str,
 ) -> None:
     """GIVEN an emulator endpoint with no landing bucket (nothing listening) and an Exchange without tables
@@ -85,7 +85,7 @@ def test_given_the_landing_bucket_is_missing_when_run_is_called_then_the_error_n
     assert_one_line_error(result)
 
 
-def test_given_a_closed_month_when_it_is_closed_again_then_the_error_says_it_is_already_closed(
+def test_closing_a_closed_month_says_already_closed(
     db: psycopg2.extensions.connection, db_dsn: str, tmp_path: Path,
 ) -> None:
     """GIVEN a refreshed warehouse and October 2026 closed once with `itc invoice --close`
@@ -100,7 +100,7 @@ def test_given_a_closed_month_when_it_is_closed_again_then_the_error_says_it_is_
     assert_one_line_error(again, "month 2026-10 is already closed")
 
 
-def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_service_logins(db_dsn, monkeypatch):
+def test_local_handlers_log_in_as_their_service_logins(db_dsn, monkeypatch):
     """GIVEN the local stack's admin DSN WHEN itc runs a load / a refresh THEN the handler connects as
     itc_loader_demand / itc_loader_verifyplus / itc_refresher (never the superuser), and migrations and
     extracts keep the admin DSN."""
@@ -127,7 +127,7 @@ def test_given_an_admin_dsn_when_handlers_run_locally_then_they_log_in_as_their_
     assert seen[("orchestrator", "migrate")] == seen[("demand", "extract")] == "postgres"
 
 
-def test_given_a_quality_warning_and_an_error_when_status_runs_then_both_are_shown_and_only_the_error_fails(
+def test_status_shows_warnings_and_fails_only_on_errors(
         db_dsn: str) -> None:
     """GIVEN the last quality run recorded a passed check and a row-count warning
     WHEN `itc status` runs THEN it shows the warning, counts it apart, and exits 0;
@@ -177,7 +177,7 @@ def _seed_rejects(dsn: str) -> None:
     conn.close()
 
 
-def test_given_rejected_records_when_status_runs_then_it_says_why_in_words_and_what_data_it_shows(
+def test_status_explains_rejects_in_words_and_data_shown(
         db_dsn: str) -> None:
     """GIVEN the latest demand load rejected two records as bad_type and one as missing_key
     WHEN `itc status` runs THEN it lists the rejects by reason in plain words (not the codes), with their
@@ -194,7 +194,7 @@ def test_given_rejected_records_when_status_runs_then_it_says_why_in_words_and_w
     assert "data as of 2026-11-01T05:00:00Z: demand extracted 2026-11-01T05:00:00Z (complete through 2026-10-31)" in out
 
 
-def test_given_an_analyst_login_when_status_runs_then_it_shows_the_freshness_instead_of_failing_on_ops(
+def test_analyst_status_shows_freshness_not_ops_error(
         db: psycopg2.extensions.connection, db_dsn: str) -> None:
     """GIVEN an analyst login (no privilege on ops) and a loaded snapshot WHEN `itc status` runs as the analyst
     THEN it exits 0 and prints what analytics.data_freshness says (not 'permission denied for schema ops')."""
@@ -218,7 +218,7 @@ def test_given_an_analyst_login_when_status_runs_then_it_shows_the_freshness_ins
     assert "permission denied" not in result.stdout + result.stderr
 
 
-def test_given_a_stale_invoice_on_disk_when_the_reports_are_written_after_a_load_then_they_show_the_warehouse_now(
+def test_stale_invoice_is_rewritten_after_load(
         db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN October 2026 open with $120.00 of usage and an old reports/invoice-2026-10.csv on disk
     WHEN `itc run` writes the reports after its loads THEN the dashboard and the current draft invoice
@@ -253,7 +253,7 @@ def test_given_a_stale_invoice_on_disk_when_the_reports_are_written_after_a_load
 
 
 @pytest.mark.slow
-def test_given_the_local_stack_when_itc_run_loads_then_it_says_where_it_wrote_the_dashboard_and_draft_invoice(
+def test_run_names_where_it_wrote_the_reports(
         local_sources: dict[str, str], tmp_path: Path) -> None:
     """GIVEN the local stack with 120 synthetic demands and 60 Verify+ requests WHEN `itc run --reports-dir D`
     loads them THEN it exits 0, writes D/dashboard.html and the current draft invoice D/invoice-M.csv, names

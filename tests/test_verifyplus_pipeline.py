@@ -71,7 +71,7 @@ SELECT to_char(request_created_datetime AT TIME ZONE 'America/New_York', 'YYYY-M
 """
 
 
-def test_given_10007_records_in_pages_of_1000_when_extracted_and_loaded_then_every_record_is_loaded_or_rejected(
+def test_10007_paged_records_are_all_loaded_or_rejected(
         s3, db_dsn):
     """GIVEN a 10,007-record report served in pages of at most 1,000 (the client asks for 5,000)
     WHEN the pipeline extracts and loads it
@@ -102,7 +102,7 @@ def test_given_10007_records_in_pages_of_1000_when_extracted_and_loaded_then_eve
     assert any(v is not None and not v.startswith("string,") for k, v in shown.items() if k != "Client Names")
 
 
-def test_given_a_429_storm_when_extracting_then_retry_after_is_honoured_and_the_snapshot_is_complete(s3, db_dsn):
+def test_429_storm_honours_retry_after(s3, db_dsn):
     """GIVEN the report run answers 429 with Retry-After five times in a row, then recovers
     WHEN the pipeline extracts THEN it waits and retries, and lands every record."""
     with QuickbaseSimulator(VerifyPlusDataset(records=1_500, seed=2, malformed_share=0)) as sim:
@@ -113,7 +113,7 @@ def test_given_a_429_storm_when_extracting_then_retry_after_is_honoured_and_the_
     assert load(db_dsn, s3, "storm")["loaded"] == 1_500
 
 
-def test_given_5xx_timeouts_and_truncated_bodies_when_extracting_then_each_is_retried_to_success(s3, db_dsn):
+def test_5xx_timeouts_and_truncated_bodies_are_retried(s3, db_dsn):
     """GIVEN 503 on the field list, 502 then a truncated JSON body then a response slower than the
     client timeout on report pages WHEN extracting THEN every call is retried and all records land."""
     with QuickbaseSimulator(VerifyPlusDataset(records=2_100, seed=4, malformed_share=0)) as sim:
@@ -128,7 +128,7 @@ def test_given_5xx_timeouts_and_truncated_bodies_when_extracting_then_each_is_re
     assert load(db_dsn, s3, "flaky")["loaded"] == 2_100
 
 
-def test_given_a_persistent_failure_when_extracting_then_a_clear_error_and_the_warehouse_is_unchanged(s3, db_dsn):
+def test_persistent_failure_leaves_the_warehouse_unchanged(s3, db_dsn):
     """GIVEN a warehouse holding yesterday's snapshot and a Quickbase that answers 503 every time
     WHEN today's extract runs THEN it fails with a TransientError naming HTTP 503 and the attempts,
     lands nothing (no data file, no manifest), and the warehouse keeps yesterday's rows."""
@@ -146,7 +146,7 @@ def test_given_a_persistent_failure_when_extracting_then_a_clear_error_and_the_w
     assert query(db_dsn, "SELECT count(*) FROM ops.load_runs") == [(1,)]
 
 
-def test_given_a_wrong_token_when_extracting_then_the_error_names_401_and_the_token_but_never_its_value(s3, capsys):
+def test_wrong_token_error_never_shows_its_value(s3, capsys):
     """GIVEN a token Quickbase does not accept WHEN extracting THEN a TerminalError says HTTP 401 and to
     check the token, the token's value appears in neither the error nor the logs, and nothing lands."""
     with QuickbaseSimulator(VerifyPlusDataset(records=10)) as sim:
@@ -159,7 +159,7 @@ def test_given_a_wrong_token_when_extracting_then_the_error_names_401_and_the_to
     assert landed_keys(s3, "badtoken") == []
 
 
-def test_given_a_field_added_to_the_report_when_extracted_and_loaded_then_it_is_kept_and_named(s3, db_dsn):
+def test_added_report_field_is_kept_and_named(s3, db_dsn):
     """GIVEN the report gained a field "Verify Priority" that the warehouse has no column for
     WHEN extracted and loaded THEN the extract and the load summaries name it, and each row keeps
     its value in raw.verifyplus.extra_fields (documented behaviour: carried, reported, not dropped)."""
@@ -200,7 +200,7 @@ def test_given_hostile_strings_when_loaded_then_they_are_stored_verbatim(s3, db_
     assert checked > 150
 
 
-def test_given_a_report_that_grows_while_paging_when_extracting_then_it_fails_clearly_and_lands_nothing(s3):
+def test_report_growing_while_paging_lands_nothing(s3):
     """GIVEN records are added to the report between page 1 and page 2 (totalRecords shifts)
     WHEN extracting THEN a TransientError says the report changed while it was read, and nothing lands."""
     with QuickbaseSimulator(VerifyPlusDataset(records=2_500, seed=10)) as sim:
@@ -221,7 +221,7 @@ def test_given_a_page_shorter_than_it_claims_when_extracting_then_it_fails_clear
     assert landed_keys(s3, "short") == []
 
 
-def test_given_an_empty_report_when_extracting_then_it_refuses_to_land_a_snapshot_that_would_wipe_the_table(s3):
+def test_empty_report_is_not_landed(s3):
     """GIVEN the report suddenly returns 0 records (revoked permission, changed filter) WHEN extracting
     THEN a TerminalError explains that an empty full snapshot would delete every row, and nothing lands;
     with ITC_QB_ALLOW_EMPTY it lands."""
@@ -234,7 +234,7 @@ def test_given_an_empty_report_when_extracting_then_it_refuses_to_land_a_snapsho
         assert extract_report(report, s3, BUCKET, "empty", allow_empty=True)["records"] == 0
 
 
-def test_given_a_newer_snapshot_without_some_requests_when_loaded_then_raw_mirrors_it(s3, db_dsn):
+def test_newer_snapshot_without_some_requests_is_mirrored(s3, db_dsn):
     """GIVEN yesterday's 1,000 requests loaded WHEN today's report holds only the first 960 THEN the
     load deletes the 40 that are gone (4%, under ITC_MAX_DELETE_SHARE), keeps the rest, and a replay of
     yesterday's manifest is a no-op."""

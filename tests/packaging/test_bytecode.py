@@ -37,9 +37,11 @@ def _magic_312() -> bytes:
 
 @pytest.mark.parametrize("kind", ["code", "layer"])
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_a_built_zip_then_every_py_has_an_unchecked_hash_cpython_312_pyc_beside_it(
+def test_every_py_has_an_unchecked_hash_312_pyc(
     name: str, kind: str, built: dict[str, dict[str, Path]]
 ) -> None:
+    """GIVEN a built zip WHEN its entries are read THEN every .py has an unchecked-hash CPython 3.12 .pyc
+    beside it."""
     with zipfile.ZipFile(built[name][kind]) as zf:
         names = set(zf.namelist())
         sources = sorted(n for n in names if n.endswith(".py"))
@@ -53,9 +55,10 @@ def test_given_a_built_zip_then_every_py_has_an_unchecked_hash_cpython_312_pyc_b
     assert {int.from_bytes(h[4:8], "little") for h in headers.values()} == {1}
 
 
-def test_given_the_handlers_pyc_then_it_names_the_deployed_path_not_the_build_machines(
+def test_handler_pyc_names_the_deployed_path(
     built: dict[str, dict[str, Path]],
 ) -> None:
+    """GIVEN the handler's .pyc WHEN read THEN it names the deployed path, not the build machine's."""
     with zipfile.ZipFile(built["demand_pipeline"]["code"]) as zf:
         pyc = zf.read(_pyc_name("demand_pipeline/main.py"))
 
@@ -64,9 +67,11 @@ def test_given_the_handlers_pyc_then_it_names_the_deployed_path_not_the_build_ma
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_the_read_only_unpacked_zips_when_the_handler_imports_with_dont_write_bytecode_then_it_runs_the_pyc(
+def test_read_only_handler_import_runs_the_shipped_pyc(
     name: str, built: dict[str, dict[str, Path]], tmp_path: Path
 ) -> None:
+    """GIVEN the unpacked zips read-only and the source changed WHEN the handler imports with
+    dont_write_bytecode THEN it runs the shipped .pyc and writes nothing."""
     python = package_lambdas.find_python("3.12")
     task, layer = lambda_runtime.unpack_lambda_layout(built[name]["code"], built[name]["host_layer"], tmp_path)
     # the source now differs from the shipped bytecode: only the bytecode can import

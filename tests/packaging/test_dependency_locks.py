@@ -44,7 +44,9 @@ def _exported(name: str) -> dict[str, tuple[str, set[str]]]:
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_a_lambda_lock_then_the_export_pins_exactly_its_third_party_packages_with_their_hashes(name: str) -> None:
+def test_export_pins_the_locked_packages_with_hashes(name: str) -> None:
+    """GIVEN a Lambda's lock WHEN exported THEN the export pins exactly its third-party packages with their
+    hashes."""
     lock = _lock(name)
     locked = {
         _norm(p["name"]): (p["version"], {f["hash"] for f in p["files"]})
@@ -61,7 +63,9 @@ def test_given_a_lambda_lock_then_the_export_pins_exactly_its_third_party_packag
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_the_shared_package_dependencies_then_each_lambda_lock_was_resolved_from_the_same_list(name: str) -> None:
+def test_lock_resolved_from_the_shared_package_dependencies(name: str) -> None:
+    """GIVEN the shared package's declared dependencies WHEN a Lambda's lock is read THEN it was resolved
+    from the same list."""
     declared = {_requirement_name(d) for d in tomllib.loads(COMMON_PYPROJECT.read_text())["project"]["dependencies"]}
     common = next(p for p in _lock(name)["package"] if _norm(p["name"]) == "itc-common-utilities")
 

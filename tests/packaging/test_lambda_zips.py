@@ -42,9 +42,11 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_a_built_code_zip_when_unpacked_like_lambda_then_its_handler_imports_with_only_task_and_layer_on_the_path(
+def test_handler_imports_with_only_task_and_layer_on_path(
     name: str, built: dict[str, dict[str, Path]], lambda_python: tuple[Path, str], tmp_path: Path
 ) -> None:
+    """GIVEN a built code zip WHEN unpacked like Lambda THEN its handler imports with only the task and layer
+    folders on the path."""
     python, _ = lambda_python
     task, layer = lambda_runtime.unpack_lambda_layout(built[name]["code"], built[name]["host_layer"], tmp_path)
 
@@ -56,9 +58,10 @@ def test_given_a_built_code_zip_when_unpacked_like_lambda_then_its_handler_impor
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_the_code_zip_then_it_holds_only_the_package_folder_and_no_tests_or_project_files(
+def test_code_zip_holds_only_the_package_folder(
     name: str, built: dict[str, dict[str, Path]]
 ) -> None:
+    """GIVEN the code zip WHEN listed THEN it holds only the package folder, no tests or project files."""
     names = _names(built[name]["code"])
 
     assert f"{name}/main.py" in names
@@ -67,9 +70,11 @@ def test_given_the_code_zip_then_it_holds_only_the_package_folder_and_no_tests_o
     assert all(n.endswith(".cpython-312.pyc") and "/__pycache__/" in n for n in names if n.endswith(".pyc"))
 
 
-def test_given_the_orchestrator_code_zip_then_it_carries_every_numbered_migration_for_migrate_mode(
+def test_orchestrator_zip_carries_every_numbered_migration(
     built: dict[str, dict[str, Path]],
 ) -> None:
+    """GIVEN the orchestrator code zip WHEN listed THEN it carries every numbered migration, byte for byte,
+    for migrate mode (and not combined.sql)."""
     sql_dir = package_lambdas.SQL_SCRIPTS
     expected = {f"orchestrator/sql_scripts/{p.name}" for p in sql_dir.glob("[0-9][0-9]_*.sql")}
     names = set(_names(built["orchestrator"]["code"]))
@@ -83,9 +88,11 @@ def test_given_the_orchestrator_code_zip_then_it_carries_every_numbered_migratio
 
 
 @pytest.mark.parametrize("name", LAMBDAS)
-def test_given_the_arm64_layer_then_every_compiled_module_is_for_aarch64_cp312_and_the_shared_package_is_inside(
+def test_arm64_layer_is_aarch64_cp312_with_shared_package(
     name: str, built: dict[str, dict[str, Path]]
 ) -> None:
+    """GIVEN the arm64 layer WHEN listed THEN every compiled module is for aarch64 CPython 3.12 and the
+    shared package is inside."""
     names = _names(built[name]["layer"])
     shared_objects = [n for n in names if n.endswith(".so") or ".so." in n]
 

@@ -36,7 +36,7 @@ def is_member(db, name: str, group: str) -> bool:
     return read(db, "SELECT pg_has_role(%s, %s, 'MEMBER')", (name, group))[0][0]
 
 
-def test_given_an_insert_claiming_another_recorder_and_time_when_written_then_the_database_stamps_the_real_login(db):
+def test_database_stamps_the_real_login_and_time(db):
     """GIVEN an administrator's session (which SET ROLEs to the migrator) WHEN it inserts an access record naming
     someone else as recorded_by and a time in 2001 THEN the row says the session's real login and now()."""
     with db.cursor() as cur:
@@ -54,7 +54,7 @@ def test_given_an_insert_claiming_another_recorder_and_time_when_written_then_th
     assert login_name != "itc_migrator"
 
 
-def test_given_an_approved_phi_request_when_granted_with_phi_then_it_expires_reads_phi_and_is_recorded(
+def test_phi_grant_expires_reads_phi_and_is_recorded(
         db, db_dsn, phi_name, capsys):
     """GIVEN an approved PHI request WHEN `itc access grant NAME --phi --days 30` runs THEN the login expires in
     30 days, holds itc_analyst and phi_reader, reads a PHI column, and the trail records role_granted
@@ -77,7 +77,7 @@ def test_given_an_approved_phi_request_when_granted_with_phi_then_it_expires_rea
     conn.close()
 
 
-def test_given_a_phi_login_when_renewed_without_phi_then_phi_access_is_taken_away_and_recorded(
+def test_renewal_without_phi_takes_phi_away(
         db, db_dsn, phi_name, capsys):
     """GIVEN a PHI login WHEN it is renewed without --phi THEN it no longer reads PHI and the renewal is recorded
     with role_granted 'itc_analyst'."""
@@ -94,7 +94,7 @@ def test_given_a_phi_login_when_renewed_without_phi_then_phi_access_is_taken_awa
     conn.close()
 
 
-def test_given_a_phi_grant_longer_than_a_quarter_when_requested_then_refused_and_nothing_changes(
+def test_phi_grant_over_a_quarter_is_refused(
         db, phi_name, capsys):
     """GIVEN --phi with --days 120 WHEN requested THEN exit 2, the error says the limit, no login, no record."""
     code = access.main(["grant", phi_name, "--phi", "--granted-by", "Dana", "--reason", "JIRA-3", "--days", "120"])

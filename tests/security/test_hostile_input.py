@@ -109,7 +109,7 @@ def assert_all_tables_survive(conn: Any) -> None:
             assert cur.fetchone()[0], f"{table} is gone"
 
 
-def test_given_hostile_text_in_every_demand_field_when_loaded_then_verbatim_or_quarantined(s3, db, monkeypatch):
+def test_hostile_demand_text_is_verbatim_or_quarantined(s3, db, monkeypatch):
     """GIVEN a demand snapshot where each text field of each Exchange table carries each hostile payload
     WHEN the real demand load runs THEN it succeeds, every record is loaded verbatim or rejected with a
     reason, manifest records = loaded + rejected, and no table was dropped."""
@@ -133,7 +133,7 @@ def test_given_hostile_text_in_every_demand_field_when_loaded_then_verbatim_or_q
     check_cases(db, cases)
 
 
-def test_given_hostile_text_in_every_verifyplus_text_field_when_loaded_then_verbatim_or_quarantined(
+def test_hostile_verifyplus_text_is_verbatim_or_quarantined(
         s3, db, monkeypatch):
     """GIVEN a Verify+ snapshot where each text field of the report carries each hostile payload
     WHEN the real Verify+ load runs THEN it succeeds and every record is stored verbatim or rejected."""
@@ -187,7 +187,7 @@ def check_cases(conn: Any, cases: list[tuple[str, str, str, str, str]]) -> None:
 CLAIMANT = "Zebulon Quixote-Marchbanks"
 
 
-def test_given_a_malformed_claim_info_carrying_a_claimant_name_when_loaded_then_no_phi_in_rejects_or_logs(
+def test_malformed_claim_info_leaves_no_phi_in_rejects_or_logs(
         s3, db, monkeypatch, capsys):
     """GIVEN documents whose ``claimInfo`` is malformed and carries a claimant name (as text, as a list,
     and a claimant whose name is an object) WHEN the real demand load runs THEN each record is rejected

@@ -67,7 +67,7 @@ def loaded_once(s3: Any, db: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any,
     return warehouse_state(db)
 
 
-def test_given_a_line_over_the_limit_when_loaded_then_refused_naming_the_limit_and_nothing_changes(
+def test_line_over_the_limit_is_refused(
         s3, db, loaded_once, monkeypatch):
     """GIVEN ITC_MAX_LINE_BYTES=1 MiB and a snapshot whose second template line is 3 MB (valid JSON)
     WHEN the demand load runs THEN it fails with a SnapshotFileError naming the file, the line and the
@@ -84,7 +84,7 @@ def test_given_a_line_over_the_limit_when_loaded_then_refused_naming_the_limit_a
     assert warehouse_state(db) == loaded_once
 
 
-def test_given_a_gzip_bomb_when_loaded_then_refused_while_streaming_and_nothing_changes(
+def test_gzip_bomb_is_refused_while_streaming(
         s3, db, loaded_once, monkeypatch):
     """GIVEN ITC_MAX_DECOMPRESSION_RATIO=10 and a templates file of 80 lines of 1 MB of one repeated
     character (80 MB that gzip packs into well under 1 MB) WHEN the demand load runs THEN it is refused
@@ -104,7 +104,7 @@ def test_given_a_gzip_bomb_when_loaded_then_refused_while_streaming_and_nothing_
     assert warehouse_state(db) == loaded_once
 
 
-def test_given_a_manifest_over_the_limit_when_loaded_then_refused_unread_and_nothing_changes(
+def test_manifest_over_the_limit_is_refused_unread(
         s3, db, loaded_once, monkeypatch):
     """GIVEN ITC_MAX_MANIFEST_BYTES=4096 and a 5 MB object at a manifest key WHEN the demand load runs
     THEN it fails with a ManifestError naming the limit and nothing changes."""
@@ -120,7 +120,7 @@ def test_given_a_manifest_over_the_limit_when_loaded_then_refused_unread_and_not
     assert warehouse_state(db) == loaded_once
 
 
-def test_given_a_quickbase_answer_over_the_limit_when_extracting_then_refused_mid_stream_and_nothing_lands(s3):
+def test_quickbase_answer_over_the_limit_is_refused_mid_stream(s3):
     """GIVEN the Quickbase simulator answering the report run with 256 MB of JSON and no Content-Length,
     and ITC_QB_MAX_RESPONSE_BYTES=1 MiB WHEN the Verify+ extract runs over real HTTP THEN it fails with a
     TerminalError naming the limit, having read a fraction of the body, and nothing lands in the bucket."""
@@ -160,7 +160,7 @@ def silent_server() -> Iterator[int]:
         server.close()
 
 
-def test_given_a_database_that_never_answers_when_connecting_then_connect_timeout_fails_the_step(
+def test_silent_database_fails_on_connect_timeout(
         silent_server, monkeypatch):
     """GIVEN ITC_DB_CONNECT_TIMEOUT_S=1 and a server that accepts TCP but never answers WHEN a component
     connects THEN the connection attempt ends with a TransientError about the timeout (instead of hanging

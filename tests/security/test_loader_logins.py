@@ -43,7 +43,7 @@ def refused(conn: psycopg2.extensions.connection, statement: str, params: tuple)
     return caught.value
 
 
-def test_given_the_demand_login_when_it_reads_and_records_load_runs_then_only_demand_ones(logins) -> None:
+def test_demand_login_sees_and_records_only_demand_runs(logins) -> None:
     """GIVEN a finished run of each source WHEN itc_loader_demand reads ops.load_runs and records a run
     THEN it sees the demand run only, may insert a demand run, and a verifyplus run is refused by row-level
     security (42501) with nothing recorded."""
@@ -59,7 +59,7 @@ def test_given_the_demand_login_when_it_reads_and_records_load_runs_then_only_de
         assert cur.fetchall() == [("demand", 1), ("verifyplus", 1)]
 
 
-def test_given_a_run_opened_in_this_transaction_when_finished_through_the_function_then_only_it_changes(
+def test_finish_load_run_changes_only_the_open_run(
         logins) -> None:
     """GIVEN itc_loader_verifyplus opens a run WHEN it finishes it with ops.finish_load_run THEN the run has
     its counts; an UPDATE of ops.load_runs is refused (no privilege), and finishing an earlier run (its own
@@ -113,7 +113,7 @@ def test_given_the_demand_login_when_it_records_rejects_then_only_for_its_own_ru
 @pytest.mark.parametrize(("role", "table"), [("itc_loader_demand", "raw.verifyplus"),
                                              ("itc_loader_verifyplus", "raw.cases"),
                                              ("itc_loader_verifyplus", "raw.audit")])
-def test_given_a_source_login_when_it_touches_the_other_sources_raw_table_then_permission_denied(
+def test_source_login_denied_the_other_sources_raw_table(
         logins, role: str, table: str) -> None:
     """GIVEN a per-source loader login WHEN it reads or deletes the other source's raw table THEN 42501."""
     for statement in (f"SELECT count(*) FROM {table}", f"DELETE FROM {table}"):

@@ -44,7 +44,7 @@ def module_handler(component: str) -> Any:
     return importlib.import_module(jobs.HANDLERS[component][0]).handler
 
 
-def test_given_a_full_run_and_its_failures_when_logs_and_errors_are_scanned_then_no_secret_or_phi(
+def test_no_secret_or_phi_in_logs_or_errors(
         priced_db_dsn: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """GIVEN secrets (Quickbase token, role passwords, AWS key) and synthetic PHI
     WHEN extract → load (each source's loader login) → refresh → quality (itc_refresher) run, and then a wrong token, a

@@ -125,7 +125,7 @@ def run_as_reader(warehouse: AuditedWarehouse, query: str) -> str:
     return marker
 
 
-def test_given_pgaudit_when_the_warehouse_is_migrated_then_itc_auditor_is_the_audit_role(warehouse):
+def test_itc_auditor_is_the_pgaudit_role(warehouse):
     """GIVEN the server as RDS runs it WHEN migrated THEN the pgaudit extension exists and pgaudit.role is
     itc_auditor, a NOLOGIN role nobody is a member of."""
     conn = psycopg2.connect(warehouse.cluster.dsn(warehouse.dbname))
@@ -139,7 +139,7 @@ def test_given_pgaudit_when_the_warehouse_is_migrated_then_itc_auditor_is_the_au
     conn.close()
 
 
-def test_given_a_phi_reader_when_a_phi_column_is_read_then_it_is_logged_as_an_audit_object_line(warehouse):
+def test_phi_column_read_is_logged_as_audit_object(warehouse):
     """GIVEN a PHI reader WHEN SELECT claimant_name FROM raw.cases runs THEN the server log has one AUDIT:
     OBJECT line naming the READ of raw.cases and the statement; the same for a curated PHI column."""
     marker = run_as_reader(warehouse, "SELECT claimant_name FROM raw.cases")
@@ -166,7 +166,7 @@ def test_given_a_phi_reader_when_non_phi_data_is_read_then_nothing_is_audited(wa
     assert warehouse.audit_lines(marker) == []
 
 
-def test_given_a_new_phi_column_in_the_catalogue_when_the_baseline_runs_then_reads_of_it_are_audited(warehouse):
+def test_new_catalogued_phi_column_reads_are_audited(warehouse):
     """GIVEN raw.templates.default_demand_config catalogued as PHI (as a new script would) WHEN the baseline
     runs (after every migration) THEN a read of it is logged as AUDIT OBJECT."""
     before = run_as_reader(warehouse, "SELECT default_demand_config FROM raw.templates")

@@ -108,7 +108,7 @@ def test_given_deid_view_exposing_phi_when_baseline_runs_then_refused_naming_it(
     db.rollback()
 
 
-def test_given_new_script_when_runner_applies_it_then_baseline_owns_and_grants_new_objects(db, db_dsn, tmp_path):
+def test_baseline_owns_and_grants_a_new_scripts_objects(db, db_dsn, tmp_path):
     """GIVEN a migrated warehouse and a new script creating a raw table (one catalogued-later column) and an
     analytics table WHEN the runner applies it THEN itc_migrator owns both, analysts read the analytics
     table, no loader login writes the raw table until ops.apply_loader_login_grants names it, and raw_read_only reads

@@ -43,7 +43,7 @@ def load_runs(dsn: str) -> int:
 
 
 @pytest.mark.parametrize("pipeline", sorted(HANDLERS))
-def test_given_an_extract_function_when_a_manifest_event_arrives_then_it_refuses_to_load_and_nothing_changes(
+def test_extract_function_refuses_to_load(
         pipeline: str, monkeypatch: pytest.MonkeyPatch, moto_s3, migrated_db_dsn: str) -> None:
     """GIVEN the pipeline deployed as its extract function (ITC_FUNCTION_MODE=extract), with a database it
     could reach locally WHEN the EventBridge Object Created event of a manifest arrives (no mode: it means
@@ -64,7 +64,7 @@ def test_given_an_extract_function_when_a_manifest_event_arrives_then_it_refuses
 
 
 @pytest.mark.parametrize("pipeline", sorted(HANDLERS))
-def test_given_a_load_function_when_an_extract_event_arrives_then_it_refuses_to_extract_and_nothing_lands(
+def test_load_function_refuses_to_extract(
         pipeline: str, monkeypatch: pytest.MonkeyPatch, moto_s3) -> None:
     """GIVEN the pipeline deployed as its load function (ITC_FUNCTION_MODE=load) WHEN the ingest state
     machine's extract event arrives THEN it is refused with the bad-event error naming the deployed mode,
@@ -82,7 +82,7 @@ def test_given_a_load_function_when_an_extract_event_arrives_then_it_refuses_to_
 
 
 @pytest.mark.parametrize("pipeline", sorted(HANDLERS))
-def test_given_a_load_function_when_its_own_kind_of_event_arrives_then_it_is_not_refused_for_its_mode(
+def test_load_function_accepts_its_own_kind_of_event(
         pipeline: str, monkeypatch: pytest.MonkeyPatch, moto_s3, migrated_db_dsn: str) -> None:
     """GIVEN the load function WHEN a manifest event for a key that is not a manifest arrives THEN the
     mode check lets it through: the handler answers with its usual load result (the key listed as ignored)."""
@@ -93,9 +93,10 @@ def test_given_a_load_function_when_its_own_kind_of_event_arrives_then_it_is_not
     assert result == {"mode": "load", "loads": [{"status": "ignored", "manifest_key": "elsewhere/readme.txt"}]}
 
 
-def test_given_no_function_mode_then_every_mode_runs_and_a_bad_value_names_the_variable() -> None:
-    """GIVEN ITC_FUNCTION_MODE unset (local tooling) THEN no mode is fixed; GIVEN a value that is not one of
-    the handler's modes THEN a SettingsError names the variable and the modes."""
+def test_no_function_mode_runs_all_and_bad_value_is_named() -> None:
+    """GIVEN ITC_FUNCTION_MODE unset (local tooling), then set to a mode, then to a value that is not one of
+    the handler's modes WHEN the deployed mode is read THEN unset fixes no mode (every mode runs), a mode is
+    kept, and a bad value gives a SettingsError naming the variable and the modes."""
     assert deployed_mode("demand_pipeline", ("extract", "load"), environ={}) is None
     assert deployed_mode("demand_pipeline", ("extract", "load"), environ={FUNCTION_MODE_VARIABLE: "load"}) == "load"
     with pytest.raises(SettingsError) as bad:

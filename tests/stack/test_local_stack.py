@@ -23,7 +23,7 @@ SERVICE_ROLES = ("itc_loader_demand", "itc_loader_verifyplus", "itc_refresher")
 
 
 @pytest.mark.slow
-def test_given_a_checkout_under_a_0700_folder_when_root_starts_the_embedded_database_then_it_serves_sql(
+def test_root_starts_embedded_database_under_a_0700_folder(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """GIVEN a checkout inside a 0700 root-owned folder (root's home, mktemp -d) WHEN root starts the
     embedded PostgreSQL THEN it runs as its service account, answers SQL, keeps its data outside
@@ -68,7 +68,7 @@ def test_given_a_checkout_under_a_0700_folder_when_root_starts_the_embedded_data
     shutil.rmtree(service_dir)
 
 
-def test_given_a_0700_folder_then_the_service_account_cannot_reach_it_but_a_0755_one_it_can() -> None:
+def test_service_account_reaches_0755_but_not_0700_folders() -> None:
     """GIVEN folders owned by us WHEN asked whether the service account (its own uid and group, no
     supplementary groups) may traverse them THEN 0700 is refused and 0755 allowed; a 0710 folder of
     the account's own group is allowed, one of another group is not."""
@@ -90,7 +90,7 @@ def test_given_a_0700_folder_then_the_service_account_cannot_reach_it_but_a_0755
 
 
 @pytest.mark.slow
-def test_given_the_venv_under_a_0700_folder_when_root_needs_the_binaries_then_a_copy_runs_as_the_service_account(
+def test_binaries_under_a_0700_venv_are_copied_for_the_service(
         tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN the pgserver wheel installed under a 0700 folder (a fresh clone's .venv in root's home)
     WHEN root needs its binaries THEN they are copied, with the wheel's shared libraries, to a
@@ -134,7 +134,7 @@ def itc(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_given_two_itc_runs_at_once_one_per_source_then_both_succeed_and_no_login_is_altered(
+def test_two_runs_at_once_succeed_without_altering_logins(
         local_sources: dict[str, str]) -> None:
     """GIVEN the local stack, both sources seeded and loaded once WHEN `itc run --source demand` and
     `itc run --source verifyplus` start together (the daily schedule lands both manifests within
@@ -161,7 +161,7 @@ def test_given_two_itc_runs_at_once_one_per_source_then_both_succeed_and_no_logi
 
 
 @pytest.mark.slow
-def test_given_a_failing_verifyplus_extract_when_itc_runs_then_the_demand_snapshot_still_lands(
+def test_demand_snapshot_lands_when_verifyplus_extract_fails(
         local_sources: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN Quickbase refusing the token WHEN `itc run` runs both sources THEN, like the ingest state
     machine, the demand snapshot is still extracted and loaded, and the command exits 1 naming what
@@ -206,7 +206,7 @@ def test_given_a_password_change_that_fails_then_the_server_log_keeps_no_verifie
     assert "SCRAM-SHA-256$" not in written and "ALTER ROLE" not in written  # ...its statement never
 
 
-def test_given_a_demo_warehouse_and_snapshots_when_the_demo_starts_fresh_then_both_are_empty(
+def test_fresh_demo_empties_warehouse_and_bucket(
         pg_server_dsn: str, moto_s3) -> None:
     """GIVEN a migrated warehouse with demands and a landing bucket with snapshots WHEN `itc demo
     --fresh` starts over THEN the database is new and empty and the bucket holds nothing."""

@@ -51,7 +51,7 @@ def test_the_rendered_template_waits_60_s_between_polls_and_gives_up_after_240()
     assert loop["ExportCompleted"]["Choices"][1]["NumericGreaterThanEquals"] == 240
 
 
-def test_given_an_export_pending_when_ingest_runs_then_it_polls_until_completed_converts_and_finishes(fast_ingest):
+def test_pending_export_is_polled_converted_and_finished(fast_ingest):
     """GIVEN start reports one export pending WHEN the export is IN_PROGRESS at the first poll and COMPLETED at
     the second THEN the branch converts it, calls finish with the start summary and the converted file, and the
     execution SUCCEEDED without alert."""
@@ -80,7 +80,9 @@ def test_given_an_export_pending_when_ingest_runs_then_it_polls_until_completed_
     assert alerts(aws) == []
 
 
-def test_given_no_export_pending_when_ingest_runs_then_the_start_step_is_the_whole_demand_extract(fast_ingest):
+def test_no_pending_export_start_is_the_whole_extract(fast_ingest):
+    """GIVEN start reports no export pending WHEN ingest runs THEN the start step is the whole demand extract
+    (no poll, convert or finish) and the execution SUCCEEDED."""
     aws = fast_ingest
     aws["script"].answers["demand_extract"] = [{"result": {**START, "pending": False, "exports": [],
                                                            "manifest_key": "demand/run=r-x/_manifest.json"}}]
@@ -89,7 +91,7 @@ def test_given_no_export_pending_when_ingest_runs_then_the_start_step_is_the_who
     assert demand_calls(aws) == [("start", "r-x")]
 
 
-def test_given_a_failed_export_when_ingest_runs_then_nothing_is_converted_the_alert_names_the_reason_and_it_fails(
+def test_failed_export_alerts_with_reason_and_converts_nothing(
         fast_ingest):
     """GIVEN the poll step raises ExportFailedError (DynamoDB reports the export FAILED) WHEN ingest runs
     THEN no convert or finish runs (no manifest), Verify+ still lands, the alert carries the step, the error class
@@ -111,7 +113,9 @@ def test_given_a_failed_export_when_ingest_runs_then_nothing_is_converted_the_al
     ]
 
 
-def test_given_an_export_that_never_completes_when_ingest_runs_then_it_gives_up_after_the_poll_limit(fast_ingest):
+def test_export_never_completing_gives_up_after_poll_limit(fast_ingest):
+    """GIVEN an export that stays IN_PROGRESS WHEN ingest runs THEN it gives up after the poll limit, alerts
+    ExportTimedOut for the ExportDemandTables step, and the execution FAILED."""
     aws = fast_ingest
     in_progress = {"result": {"mode": "extract", "step": "poll", "table": "documents", "status": "IN_PROGRESS"}}
     aws["script"].answers["demand_extract"] = [{"result": START}] + [in_progress] * 10

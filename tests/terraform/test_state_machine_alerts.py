@@ -32,7 +32,7 @@ def raw_alerts(aws: dict[str, Any]) -> list[str]:
     return [m["Body"] for m in messages]
 
 
-def test_given_a_lambda_error_with_a_stack_trace_when_load_fails_then_the_alert_has_no_source_or_trace(aws):
+def test_load_alert_has_no_source_line_or_trace(aws):
     """GIVEN the demand load fails with an error output whose stack trace quotes a source line holding a
     claimant's name WHEN load runs THEN the SNS message is exactly run id, execution, step, error class and
     the one-line reason: no stack trace, no source line, no name."""
@@ -56,7 +56,7 @@ def test_given_a_lambda_error_with_a_stack_trace_when_load_fails_then_the_alert_
     {"errorType": "Sandbox.Timedout", "stackTrace": [SOURCE_LINE]},        # no errorMessage
     {"errorType": "Weird", "errorMessage": {"claimant": "Jane Roe"}},     # not a one-line text
 ])
-def test_given_an_error_without_a_readable_message_when_refresh_fails_then_a_fixed_reason(aws, raw):
+def test_unreadable_refresh_error_gives_a_fixed_reason(aws, raw):
     """GIVEN the refresh fails with an error output that has no text message WHEN load runs THEN the
     alert's reason is a fixed sentence naming the step and the error class, and nothing of the output."""
     aws["script"].answers["orchestrator"] = [{"raw": raw}]
@@ -71,7 +71,7 @@ def test_given_an_error_without_a_readable_message_when_refresh_fails_then_a_fix
     assert "Jane Roe" not in body
 
 
-def test_given_a_stack_trace_in_an_extract_error_when_ingest_fails_then_the_alert_has_no_source_or_trace(aws):
+def test_ingest_alert_has_no_source_line_or_trace(aws):
     """GIVEN the Verify+ extract fails with a stack trace quoting a source line WHEN ingest runs THEN the
     alert names the run, and per source the step, error class and reason only."""
     aws["script"].answers[function_name("verifyplus", "extract")] = [{"raw": {

@@ -302,7 +302,7 @@ def test_given_a_transient_error_once_when_ingest_runs_then_it_retries_and_succe
     assert alerts(aws) == []
 
 
-def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands_sns_alert_and_failed(aws):
+def test_terminal_extract_error_alerts_and_other_source_lands(aws):
     """GIVEN the demand extract fails with TerminalError WHEN ingest runs
     THEN it is not retried, the Verify+ extract still runs to the end, the alert topic receives the run id,
     the execution id and per source: the failed step, its error class and the one-line reason; FAILED."""
@@ -327,7 +327,7 @@ def test_given_a_terminal_extract_error_when_ingest_runs_then_other_source_lands
     ("demand/run=20261101T050000Z/_manifest.json", "demand_load"),
     ("verifyplus/run=20261101T050000Z/_manifest.json", "verifyplus_load"),
 ])
-def test_given_a_manifest_event_when_load_runs_then_pipeline_load_refresh_quality_in_order(aws, key, pipeline):
+def test_manifest_event_runs_load_refresh_quality_in_order(aws, key, pipeline):
     """GIVEN an EventBridge Object Created event of a source's _manifest.json WHEN load runs
     THEN that source's load function (no extract function) loads it (with the event's bucket and key), then
     refresh, then quality; SUCCEEDED."""
@@ -341,7 +341,7 @@ def test_given_a_manifest_event_when_load_runs_then_pipeline_load_refresh_qualit
     assert alerts(aws) == []
 
 
-def test_given_a_deadlock_during_refresh_once_when_load_runs_then_refresh_is_retried_and_quality_runs(aws):
+def test_transient_refresh_failure_is_retried(aws):
     """GIVEN the refresh fails once with TransientError WHEN load runs THEN it is retried and the run SUCCEEDED."""
     aws["script"].answers["orchestrator"] = [
         {"error": "TransientError", "message": "refreshing curated.demands_uploaded failed: deadlock detected"},
@@ -369,7 +369,7 @@ def test_given_a_failed_quality_check_when_load_runs_then_sns_alert_and_failed(a
                      "reason": "1 quality check(s) failed: freshness [verifyplus]: no load"}
 
 
-def test_given_a_key_of_no_known_source_when_load_runs_then_nothing_is_invoked_and_an_alert_is_sent(aws):
+def test_unknown_source_key_invokes_nothing_and_alerts(aws):
     """GIVEN a manifest under an unknown prefix WHEN load runs THEN no function runs, an UnknownSource alert, FAILED."""
     result = execute(aws, "load", manifest_event("elsewhere/run=1/_manifest.json"))
     assert result["status"] == "FAILED"

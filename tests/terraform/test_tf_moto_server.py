@@ -51,9 +51,11 @@ def client(endpoint: str, service: str):
                         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])  # fmt: skip
 
 
-def test_given_a_state_machine_definition_then_the_validate_stand_in_says_ok_or_names_what_is_wrong(
+def test_validate_stand_in_says_ok_or_names_the_fault(
     endpoint: str,
 ) -> None:
+    """GIVEN a state machine definition (valid, broken, not JSON) WHEN the validate stand-in checks it
+    THEN it says OK or names what is wrong."""
     sfn = client(endpoint, "stepfunctions")
     ok = sfn.validate_state_machine_definition(definition=json.dumps(DEFINITION), type="STANDARD")
     assert ok["result"] == "OK" and ok["diagnostics"] == []
@@ -66,7 +68,9 @@ def test_given_a_state_machine_definition_then_the_validate_stand_in_says_ok_or_
     assert not_json["result"] == "FAIL" and not_json["diagnostics"][0]["code"] == "INVALID_JSON_DESCRIPTION"
 
 
-def test_given_a_published_state_machine_then_the_list_versions_stand_in_lists_its_version(endpoint: str) -> None:
+def test_list_versions_stand_in_lists_the_published_version(endpoint: str) -> None:
+    """GIVEN a published and an unpublished state machine WHEN the list-versions stand-in is asked
+    THEN it lists the published one's version and none for the other."""
     sfn = client(endpoint, "stepfunctions")
     arn = sfn.create_state_machine(name="published", definition=json.dumps(DEFINITION), roleArn=ROLE,
                                    publish=True)["stateMachineArn"]  # fmt: skip
@@ -101,9 +105,11 @@ def test_given_the_roles_attach_aws_managed_policies_then_they_exist(endpoint: s
         assert policy["Arn"].endswith(name)
 
 
-def test_given_the_dns_firewall_stand_in_then_a_domain_list_rule_and_association_apply_and_go_away(
+def test_dns_firewall_stand_in_applies_and_deletes(
     endpoint: str,
 ) -> None:
+    """GIVEN the DNS firewall stand-in WHEN a domain list, a rule and an association are created and then
+    deleted THEN they apply and go away."""
     r53 = client(endpoint, "route53resolver")
     tags = [{"Key": "Project", "Value": "itc"}]
     domains = r53.create_firewall_domain_list(CreatorRequestId="dl", Name="allow", Tags=tags)["FirewallDomainList"]

@@ -22,7 +22,7 @@ def _lines(db, month):
 
 
 @pytest.mark.parametrize("session_tz", ["UTC", "Asia/Tokyo", "America/Los_Angeles"])
-def test_given_demand_at_2330_on_31_october_new_york_when_summarised_then_it_is_october_whatever_the_session_tz(
+def test_new_york_month_whatever_the_session_time_zone(
     db, session_tz
 ):
     """GIVEN demands at 23:30 31 Oct New York (= 03:30 UTC 1 Nov) and 00:30 1 Nov New York,
@@ -43,7 +43,7 @@ def test_given_demand_at_2330_on_31_october_new_york_when_summarised_then_it_is_
     assert rows(db, "SELECT billing_month, billable_requests FROM analytics.verifyplus_monthly") == [("2025-10", 1)]
 
 
-def test_given_uploads_and_archives_in_different_months_when_summarised_then_full_outer_join_with_zeros(db):
+def test_uploads_and_archives_join_with_zeros(db):
     """GIVEN firm A uploads in March and archives in April, firm B only archives in March
     WHEN summarised THEN every month/firm pair appears with 0 for the missing side."""
     with db.cursor() as cur:
@@ -60,7 +60,7 @@ def test_given_uploads_and_archives_in_different_months_when_summarised_then_ful
     ]
 
 
-def test_given_duplicate_and_excluded_requests_when_summarised_then_only_billable_ones_count_with_sla(db):
+def test_only_billable_requests_count_with_sla(db):
     """GIVEN 4 requests in March (1 duplicate, 1 excluded, 2 billable closing in 1 and 5 days), SLA target 3 days
     WHEN summarised THEN 2 billable, median 3 days, half closed within target."""
     with db.cursor() as cur:
@@ -76,7 +76,7 @@ def test_given_duplicate_and_excluded_requests_when_summarised_then_only_billabl
     assert got == [("2025-03", "Acme Law", 4, 2, 1, 1, 2, Decimal("3.00"), 1, Decimal("0.5000"))]
 
 
-def test_given_a_price_change_when_invoiced_then_each_month_uses_the_price_in_force_on_its_first_day(db):
+def test_month_uses_the_price_in_force_on_its_first_day(db):
     """GIVEN verifyplus_request at 35.00 until 2026-01-01 then 40.00 (the demo prices)
     WHEN December 2025 and January 2026 requests are invoiced THEN 35.00 and 40.00 are used."""
     with db.cursor() as cur:
@@ -123,7 +123,7 @@ def test_given_no_price_in_force_when_invoiced_then_amount_is_null_and_close_ref
     assert rows(db, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
 
 
-def test_given_a_migrated_warehouse_then_it_has_no_price_and_a_month_with_usage_cannot_close(db):
+def test_no_price_means_a_month_with_usage_cannot_close(db):
     """GIVEN a freshly migrated warehouse (no demo prices: migrations create none) and one March 2025 upload
     WHEN its price list is read and March is closed
     THEN ref.price_list is empty and the close is refused naming March and demand_uploaded."""
@@ -138,7 +138,7 @@ def test_given_a_migrated_warehouse_then_it_has_no_price_and_a_month_with_usage_
         "(add the prices to ref.price_list)")
 
 
-def test_given_a_closed_month_when_sources_change_then_closed_lines_stay_and_adjustments_go_on_the_next_invoice(db):
+def test_closed_lines_stay_and_changes_go_on_the_next_invoice(db):
     """GIVEN March 2025 closed with 2 uploads for Firm A
     WHEN a third March upload, a March upload for new Firm B and an April upload arrive
     THEN March's lines are unchanged, April's invoice shows its usage plus +1 (A) and +1 (B) March adjustments;
@@ -195,7 +195,7 @@ def _close_march_2025_with_one_demand(db):
     db.commit()
 
 
-def test_given_a_closed_month_when_closed_again_then_a_clear_error_and_nothing_changes(db):
+def test_closing_a_month_twice_is_refused(db):
     """GIVEN March 2025 closed WHEN closed a second time THEN 'already closed' is raised and the lines are unchanged."""
     _close_march_2025_with_one_demand(db)
     already = r"month 2025-03 is already closed \(closed at .* by finance\)"

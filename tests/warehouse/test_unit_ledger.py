@@ -51,7 +51,7 @@ def _load_run(cur, key):
     return cur.fetchone()[0]
 
 
-def test_given_units_when_invoiced_then_every_line_is_the_count_of_its_ledger_units_with_their_snapshot(db):
+def test_every_line_counts_its_ledger_units(db):
     """GIVEN uploads, archives and Verify+ requests of two firms in March 2025, loaded by one snapshot
     WHEN invoiced THEN each usage line equals the ledger's count for it, each ledger unit names the load,
     manifest and object version it came from, and a duplicate request is not in the ledger."""
@@ -82,7 +82,7 @@ def test_given_units_when_invoiced_then_every_line_is_the_count_of_its_ledger_un
         for doc in ("D1", "D2", "D3")]
 
 
-def test_given_a_closed_month_when_later_loads_change_it_then_it_is_reproduced_and_adjustments_name_the_units(db):
+def test_closed_month_is_reproduced_and_adjustments_name_units(db):
     """GIVEN October 2025 closed with demands A1, A2 (Firm A)
     WHEN a later load deletes A1, moves A2 to Firm B and adds A3 (Firm A) in October
     THEN October's closed lines are unchanged and still the sums of its frozen units; November's invoice holds
@@ -132,9 +132,9 @@ def test_given_a_closed_month_when_later_loads_change_it_then_it_is_reproduced_a
     assert _lines(db, "2025-12") == []
 
 
-def test_given_a_closed_month_then_its_lines_are_exactly_the_sums_of_its_frozen_units(db):
-    """GIVEN a month closed with usage of two products and two firms THEN closed_invoice_lines equals the
-    frozen units grouped by line, and closed_months counts both."""
+def test_closed_lines_are_the_sums_of_frozen_units(db):
+    """GIVEN usage of two products and two firms in a month WHEN the month is closed THEN closed_invoice_lines
+    equals the frozen units grouped by line, and closed_months counts both."""
     with db.cursor() as cur:
         add_demo_prices(cur)
         add_demand(cur, "A1", firm="Firm A", uploaded_at=ny(2025, 5, 2), archived_at=ny(2025, 5, 9))
@@ -179,7 +179,7 @@ def test_given_a_renamed_firm_mapped_to_an_account_then_it_is_billed_on_one_acco
         ("31", " smith  LAW"), ("S1", "Smith Law"), ("S2", "Smith Law, LLP"), ("S3", "S.L. Trial Team")]
 
 
-def test_given_a_closed_month_when_its_price_changes_then_the_next_invoice_credits_and_rebills(db):
+def test_repriced_closed_month_is_credited_and_rebilled(db):
     """GIVEN March 2025 closed with 2 uploads at 25.00 WHEN finance re-prices uploads from March 2025 at 30.00
     THEN April's invoice holds price_adjustment lines -2 x 25.00 and +2 x 30.00 for March (net +10.00), whose
     units are the two demands; after April closes, nothing more is pending."""
@@ -229,7 +229,7 @@ def finance_login(db_dsn):
     admin.close()
 
 
-def test_given_a_finance_login_then_it_prices_maps_and_closes_and_every_act_is_audited(db, finance_login):
+def test_finance_login_acts_are_audited(db, finance_login):
     """GIVEN a finance login WHEN it enters a price, an account and a mapping and closes a month
     THEN each act is in ops.finance_audit under its login (the login and time set by the database, not the
     caller), the close records the login too; and it is refused raw data, PHI, the load records, writing the

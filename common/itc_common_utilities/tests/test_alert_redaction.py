@@ -31,7 +31,7 @@ def fail(exc: Exception) -> Any:
     return run
 
 
-def test_given_a_foreign_error_quoting_a_value_when_a_handler_fails_then_same_class_one_line_value_masked():
+def test_foreign_error_keeps_its_class_and_masks_the_value():
     """GIVEN a mode that fails with ValueError("invalid literal for int() with base 10: 'Jane Roe'") on
     two lines WHEN the handler runs THEN it raises ValueError (Step Functions sees the class) whose message
     is one line with the value masked."""
@@ -41,7 +41,7 @@ def test_given_a_foreign_error_quoting_a_value_when_a_handler_fails_then_same_cl
     assert str(exc) == "invalid literal for int() with base 10: «value» in record 7"
 
 
-def test_given_our_own_error_when_a_handler_fails_then_its_class_and_names_stay_on_one_line():
+def test_own_error_keeps_its_class_and_names_on_one_line():
     """GIVEN a TransientError naming a key across lines WHEN the handler runs THEN it is still a
     TransientError (retried by Step Functions), one line, the quoted key kept (our messages name things)."""
     exc = raised_by(fail(TransientError("lock on source 'demand' not granted\nafter 60 s")))
@@ -50,7 +50,7 @@ def test_given_our_own_error_when_a_handler_fails_then_its_class_and_names_stay_
     assert str(exc) == "lock on source 'demand' not granted after 60 s"
 
 
-def test_given_a_secret_or_a_huge_message_when_a_handler_fails_then_redacted_and_bounded():
+def test_secret_is_redacted_and_huge_message_bounded():
     """GIVEN a TerminalError carrying a DSN with a password, then one of 10,000 characters WHEN the
     handler runs THEN the password is gone and the message is at most ALERT_REASON_LIMIT characters."""
     exc = raised_by(fail(TerminalError("cannot reach postgresql://itc_loader:s3cr3t-pw@db.internal:5432/itc")))
@@ -59,7 +59,7 @@ def test_given_a_secret_or_a_huge_message_when_a_handler_fails_then_redacted_and
     assert 1000 < len(str(long)) <= ALERT_REASON_LIMIT
 
 
-def test_given_a_database_error_quoting_a_value_when_a_handler_fails_then_terminal_without_the_value(db):
+def test_database_error_is_terminal_without_the_value(db):
     """GIVEN a mode whose SQL fails on a claimant's name (real PostgreSQL: invalid input syntax for
     type integer: "Jane Roe") WHEN the handler runs THEN a TerminalError naming the driver error class and
     SQLSTATE, without the name, on one line."""

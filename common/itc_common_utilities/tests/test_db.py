@@ -23,7 +23,9 @@ AWKWARD = ["", "tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N
            "\u202eRTL", "'; DROP TABLE raw.cases; --", "x" * 100_000]
 
 
-def test_given_awkward_text_when_copied_then_read_back_verbatim_and_null_differs_from_empty(db):
+def test_copy_reads_back_verbatim_and_null_differs_from_empty(db):
+    """GIVEN awkward text (and a NULL row) WHEN copied into a table THEN it is read back verbatim and NULL
+    differs from the empty string."""
     with db.cursor() as cur:
         cur.execute("CREATE TEMP TABLE t (i int, s text, j jsonb)")
         rows = [(i, s, {"v": s}) for i, s in enumerate(AWKWARD)] + [(len(AWKWARD), None, None)]
@@ -86,7 +88,9 @@ def test_given_dsn_with_password_when_connect_fails_then_message_hides_password(
     assert "sup3rsecret" not in str(err.value)
 
 
-def test_given_settings_when_connecting_then_statement_timeout_and_application_name_apply(db_dsn):
+def test_connect_applies_statement_timeout_and_application_name(db_dsn):
+    """GIVEN database settings with a statement timeout WHEN connecting THEN the statement timeout and the
+    application name apply to the session."""
     settings = load_settings(DatabaseSettings, {"database_url": db_dsn, "statement_timeout_ms": 1234})
     conn = connect(settings, application_name="itc-test")
     with conn.cursor() as cur:
@@ -133,7 +137,7 @@ def test_given_data_error_quoting_a_value_when_translated_then_the_value_is_mask
     assert "casting failed: InvalidTextRepresentation (SQLSTATE 22P02)" in str(err.value)
 
 
-def test_given_host_and_secret_arn_when_connecting_then_credentials_come_from_secrets_manager(db_dsn, monkeypatch):
+def test_credentials_come_from_secrets_manager(db_dsn, monkeypatch):
     """GIVEN a login whose password is only in Secrets Manager (moto) WHEN connecting by host + secret ARN
     THEN the connection is made as that login, and a secret without a password gives a clear error."""
     import json

@@ -27,8 +27,10 @@ def readline_lines(data: bytes) -> list[tuple[int, bytes]]:
 
 
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
-def test_given_members_lines_across_blocks_and_odd_endings_when_read_then_the_lines_of_readline(
+def test_lines_match_readline_across_members_and_blocks(
         monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """GIVEN two gzip members, lines across read blocks and odd endings (CRLF, a blank line, no final newline)
+    WHEN read THEN the lines are those of readline."""
     monkeypatch.setattr(gzlines, "BLOCK_BYTES", block)
     monkeypatch.setattr(gzlines, "INFLATE_BYTES", max(block, 16))
     text = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * (i % 50)) for i in range(500))

@@ -84,7 +84,9 @@ def test_given_truncated_json_when_requested_then_it_is_asked_again(server):
     assert request_json(build_session("t"), "GET", url + "/x", sleep=lambda _: None) == {"data": [1, 2]}
 
 
-def test_given_persistent_5xx_when_requested_then_clear_transient_error_without_secrets(server):
+def test_persistent_5xx_is_transient_error_without_secrets(server):
+    """GIVEN a server answering HTTP 500 every time WHEN requested THEN a clear transient error, without the
+    token or the query string's secret."""
     url, script = server
     script.steps = [(500, {}, b"", 0.0)] * 3
     session = build_session("t", {"Authorization": "QB-USER-TOKEN secret-token"})

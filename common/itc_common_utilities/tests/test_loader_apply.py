@@ -11,8 +11,10 @@ from itc_common_utilities.loader import ApplyMode, Force, TableSpec, load_snapsh
 from itc_common_utilities.loader.apply import plan_table
 
 
-def test_given_a_newer_snapshot_when_loaded_then_changed_rows_update_missing_keys_go_and_unchanged_rows_keep_lineage(
+def test_newer_snapshot_updates_deletes_and_keeps_lineage(
         db: Any, s3: Any) -> None:
+    """GIVEN a loaded snapshot WHEN a newer one is loaded THEN changed rows are updated, missing keys are
+    deleted and unchanged rows keep their lineage (the first load's id)."""
     first = load_snapshot(db, s3, land(s3, "r1", {"templates": templates(4), "documents_audit": audits(2)}),
                           SPECS, source="demand")
     newer = templates(3)  # t3 disappears
@@ -36,7 +38,7 @@ def test_given_an_empty_file_when_loaded_with_force_then_the_table_is_emptied(db
     assert rows(db, "SELECT count(*) FROM raw.templates") == [(0,)]
 
 
-def test_given_the_raw_table_state_when_planned_then_direct_only_for_an_empty_table_and_one_row_builders(
+def test_direct_copy_only_for_empty_table_and_one_row_builder(
         db: Any, s3: Any) -> None:
     """GIVEN an empty raw table, then a loaded one, and a many-rows spec WHEN each table is planned THEN the
     empty table with a one-row builder is COPYed directly and every other case is staged."""

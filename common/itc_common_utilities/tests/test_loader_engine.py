@@ -15,7 +15,8 @@ from itc_common_utilities.loader import LoadRefusedError, LoadResult, TableSpec,
 from itc_common_utilities.s3 import ObjectRef
 
 
-def test_given_a_snapshot_when_loaded_then_raw_rows_lineage_and_load_run_are_recorded(db: Any, s3: Any) -> None:
+def test_load_records_raw_rows_lineage_and_load_run(db: Any, s3: Any) -> None:
+    """GIVEN a snapshot WHEN loaded THEN the raw rows, their lineage and the load run are recorded."""
     ref = land(s3, "r1", {"templates": templates(5), "documents_audit": audits(3)})
 
     result = load_snapshot(db, s3, ref, SPECS, source="demand")
@@ -34,8 +35,10 @@ def test_given_a_snapshot_when_loaded_then_raw_rows_lineage_and_load_run_are_rec
     assert result.to_dict()["tables"]["templates"]["records"] == 5
 
 
-def test_given_a_loaded_manifest_when_delivered_three_times_then_contents_are_identical_and_replays_skip(
+def test_replayed_manifest_is_skipped_and_contents_unchanged(
         db: Any, s3: Any) -> None:
+    """GIVEN a loaded manifest WHEN it is delivered twice more THEN the replays are skipped and the table
+    contents are identical."""
     ref = land(s3, "r1", {"templates": templates(20), "documents_audit": audits(10)})
     first = load_snapshot(db, s3, ref, SPECS, source="demand")
     before = [table_digest(db, "raw.templates", "template_id"), table_digest(db, "raw.audit", "audit_record_id")]
@@ -49,7 +52,7 @@ def test_given_a_loaded_manifest_when_delivered_three_times_then_contents_are_id
     assert rows(db, "SELECT count(*) FROM ops.load_runs") == [(1,)]
 
 
-def test_given_two_loads_of_one_source_at_once_when_run_then_they_queue_and_the_newest_snapshot_wins(
+def test_concurrent_loads_queue_and_newest_snapshot_wins(
         db_dsn: str, s3: Any) -> None:
     """GIVEN two snapshots of one source (r1 extracted after r0) loaded at the same time WHEN both run THEN
     they queue on the source's lock: r0 first loads and r1 replaces it, or r1 first loads and r0 is
@@ -80,8 +83,10 @@ def test_given_two_loads_of_one_source_at_once_when_run_then_they_queue_and_the_
     conn.close()
 
 
-def test_given_a_killed_connection_when_loading_then_it_raises_transient_and_a_rerun_succeeds(
+def test_killed_connection_is_transient_and_rerun_succeeds(
         db_dsn: str, s3: Any) -> None:
+    """GIVEN a connection killed mid-load WHEN loading THEN it raises a transient error, the tables are
+    unchanged, and a rerun succeeds."""
     conn = psycopg2.connect(db_dsn)
     load_snapshot(conn, s3, land(s3, "r1", {"templates": templates(3), "documents_audit": audits(1)}),
                   SPECS, source="demand")
@@ -114,7 +119,7 @@ def test_given_a_killed_connection_when_loading_then_it_raises_transient_and_a_r
     conn.close()
 
 
-def test_given_a_builder_that_emits_a_value_postgresql_refuses_when_loaded_then_the_error_hides_the_value(
+def test_refused_builder_value_is_hidden_from_the_error(
         db: Any, s3: Any) -> None:
     """GIVEN a (buggy) builder putting claimant text in an integer column WHEN loaded THEN the load fails as
     terminal, and neither the raised error nor ops.load_runs.error contains the value."""

@@ -10,8 +10,10 @@ from common_testkit import SPECS, UNGUARDED_SHARES, audits, land, rows, template
 from itc_common_utilities.loader import load_snapshot
 
 
-def test_given_bad_records_when_loaded_then_they_are_quarantined_with_reasons_and_the_rest_loads(
+def test_bad_records_quarantined_with_reasons_rest_loads(
         db: Any, s3: Any) -> None:
+    """GIVEN bad records (missing key, bad type, duplicate, NUL byte, not an object) WHEN loaded THEN they
+    are quarantined with their reasons and the rest loads."""
     recs: list[Any] = templates(3)
     recs.append({"templateName": "no id"})                                   # line 4: missing key
     recs.append({"templateId": "t9", "version": "seven"})                    # line 5: bad type
@@ -39,8 +41,10 @@ def test_given_bad_records_when_loaded_then_they_are_quarantined_with_reasons_an
     assert rows(db, "SELECT rejected FROM ops.load_runs") == [(6,)]
 
 
-def test_given_a_duplicate_key_in_a_later_snapshot_when_upserted_then_the_first_line_wins_and_the_second_is_rejected(
+def test_duplicate_key_first_line_wins_second_rejected(
         db: Any, s3: Any) -> None:
+    """GIVEN a duplicate key in a later snapshot WHEN upserted THEN the first line wins and the second is
+    rejected as duplicate_key."""
     load_snapshot(db, s3, land(s3, "r1", {"templates": templates(2), "documents_audit": audits(1)}),
                   SPECS, source="demand")
     recs = [*templates(2), {"templateId": "t0", "version": 1, "templateName": "second t0"}]

@@ -97,7 +97,8 @@ def _manifest(**overrides):
     return body
 
 
-def test_given_manifest_when_round_tripped_through_s3_then_equal_with_sha_and_version(s3):
+def test_manifest_round_trips_through_s3_with_sha_and_version(s3):
+    """GIVEN a manifest WHEN round-tripped through S3 THEN it is equal, with its SHA-256 and version id."""
     manifest = Manifest.from_dict(_manifest())
     key = write_manifest(s3, BUCKET, manifest)
     assert key == "demand/run=2026-11-25T05-00-00Z/_manifest.json"

@@ -25,7 +25,9 @@ class _Example:
     token: str | None = env_field("ITC_QB_TOKEN", default=None, secret=True)
 
 
-def test_given_argument_env_and_default_when_loaded_then_argument_wins_over_env_over_default():
+def test_argument_wins_over_env_over_default():
+    """GIVEN an argument, an environment variable and a default WHEN loaded THEN the argument wins over the
+    environment, which wins over the default."""
     env = {"ITC_LANDING_BUCKET": "from-env", "ITC_SCAN_SEGMENTS": "8"}
     assert load_settings(_Example, {"bucket": "from-arg"}, env).bucket == "from-arg"
     assert load_settings(_Example, {}, env).segments == 8
@@ -58,7 +60,9 @@ def test_given_settings_when_built_then_they_are_frozen():
         settings.bucket = "other"  # type: ignore[misc]
 
 
-def test_given_host_without_credentials_source_when_database_settings_built_then_clear_error():
+def test_host_without_credentials_source_is_a_clear_error():
+    """GIVEN a host without a credentials source (or no database at all, or a bad sslmode) WHEN database
+    settings are built THEN a clear error names the missing or bad variable."""
     with pytest.raises(SettingsError, match="ITC_DB_SECRET_ARN"):
         load_settings(DatabaseSettings, {}, {"ITC_DB_HOST": "db.internal"})
     with pytest.raises(SettingsError, match="ITC_DATABASE_URL"):
@@ -79,7 +83,8 @@ def test_given_nested_secrets_when_redacted_then_keys_and_dsn_passwords_are_mask
     assert out["nested"]["rows"] == 3
 
 
-def test_given_logger_when_logging_then_one_json_line_with_service_run_id_and_redaction(capsys):
+def test_log_is_one_json_line_with_service_run_id_redacted(capsys):
+    """GIVEN a logger WHEN logging THEN one JSON line with the service and run id, secrets redacted."""
     logger = setup_logger("itc_test_service")
     set_run_id(logger, "run-42")
     logger.info("loaded", extra={"table": "raw.cases", "rows": 10, "db_password": "pw-value",
@@ -92,7 +97,8 @@ def test_given_logger_when_logging_then_one_json_line_with_service_run_id_and_re
     assert "pw-value" not in line
 
 
-def test_given_a_metric_when_emitted_then_one_emf_line_names_namespace_metric_and_dimensions(capsys, monkeypatch):
+def test_metric_is_one_emf_line_naming_namespace_and_dimensions(capsys, monkeypatch):
+    """GIVEN a metric WHEN emitted THEN one EMF line names the namespace, the metric and its dimensions."""
     from itc_common_utilities import metrics
 
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "demand_pipeline")

@@ -62,7 +62,7 @@ def test_the_threshold_separates_the_units_with_no_plausible_overlap() -> None:
     ("9999-12-31T00:00:00Z", "read as ISO 8601 = 9999-12-31T00:00:00Z"),
     ("2014-12-31T23:59:59Z", "read as ISO 8601 = 2014-12-31T23:59:59Z"),
 ])
-def test_given_a_time_outside_the_window_when_read_then_implausible_with_its_reading_and_the_window(
+def test_time_outside_window_is_implausible_naming_window(
         value: object, reading: str) -> None:
     """GIVEN a time that cannot be a real Exchange time WHEN read THEN implausible_timestamp, and the message
     names the field, how the value was read and the window (the value itself is kept apart, in .value)."""
@@ -74,7 +74,8 @@ def test_given_a_time_outside_the_window_when_read_then_implausible_with_its_rea
                           "2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
 
 
-def test_given_a_time_after_now_plus_one_day_when_read_then_implausible_and_a_time_just_inside_is_kept() -> None:
+def test_time_after_now_plus_one_day_is_implausible() -> None:
+    """GIVEN a time just after now + one day WHEN read THEN it is implausible, and a time just inside is kept."""
     latest = NOW + timedelta(days=1)
     assert source_time(int(latest.timestamp()), "t", WINDOW) == latest
     assert source_time(int(latest.timestamp()) * 1000, "t", WINDOW) == latest
@@ -91,8 +92,9 @@ def test_given_a_time_after_now_plus_one_day_when_read_then_implausible_and_a_ti
     (True, "must be an epoch number or ISO 8601 text, got bool"),
     ([S], "must be an epoch number or ISO 8601 text, got list"),
 ])
-def test_given_a_value_that_is_not_a_time_when_read_then_bad_timestamp_naming_the_problem(
+def test_value_not_a_time_is_bad_timestamp_naming_problem(
         value: object, problem: str) -> None:
+    """GIVEN a value that is not a time WHEN read THEN bad_timestamp, the detail naming the problem."""
     exc = rejected(value)
     assert exc.reason_code == "bad_timestamp"
     assert exc.detail.startswith(f"createdTs {problem}")

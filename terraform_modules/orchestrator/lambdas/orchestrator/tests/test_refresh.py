@@ -15,7 +15,7 @@ ALL_VIEWS = {"curated.demands_uploaded", "curated.demands_archived", "curated.ve
              "analytics.billable_unit_counts"}
 
 
-def test_given_the_warehouse_when_ordering_views_then_each_comes_after_the_views_it_reads(db):
+def test_each_view_refreshes_after_the_views_it_reads(db):
     """GIVEN the migrated warehouse WHEN the refresh order is derived from pg_depend THEN curated before analytics."""
     with db.cursor() as cur:
         order = view_order(cur)
@@ -28,7 +28,7 @@ def test_given_the_warehouse_when_ordering_views_then_each_comes_after_the_views
     assert order.index("analytics.billable_unit_counts") > order.index("analytics.billable_unit_events")
 
 
-def test_given_never_populated_views_when_refreshed_twice_then_plain_first_concurrent_after_and_recorded(db):
+def test_first_refresh_plain_then_concurrent_and_recorded(db):
     """GIVEN views never populated and one uploaded demand WHEN refreshed twice
     THEN the first refresh is plain, the second CONCURRENTLY, rows are counted, ops.view_refreshes has 14 rows."""
     with db.cursor() as cur:
@@ -45,7 +45,7 @@ def test_given_never_populated_views_when_refreshed_twice_then_plain_first_concu
     assert rows(db, "SELECT count(*) FROM ops.view_refreshes") == [(14,)]
 
 
-def test_given_a_load_holding_its_lock_when_refreshing_then_no_deadlock_and_uncommitted_rows_unseen(db, db_dsn):
+def test_refresh_beside_a_load_skips_uncommitted_rows(db, db_dsn):
     """GIVEN a demand load mid-transaction (holding load:demand, rows inserted, not committed)
     WHEN a refresh runs beside it THEN the refresh finishes without the load's rows;
     and once the load commits, the next refresh shows them."""

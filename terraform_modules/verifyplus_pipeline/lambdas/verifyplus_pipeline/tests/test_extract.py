@@ -7,7 +7,8 @@ import orjson
 from verifyplus_pipeline.extract import make_jsonable
 
 
-def test_given_a_lone_surrogate_and_a_huge_integer_when_made_jsonable_then_they_are_repaired_and_counted():
+def test_lone_surrogate_and_huge_integer_repaired_and_counted():
+    """GIVEN a lone surrogate and a huge integer WHEN made JSON-able THEN they are repaired and counted."""
     record = {"Client Names": "Ann \ud800 Lee 🙂", "Request ID": 10**30, "Coverage": "fine",
               "Claim Set Up Assignee": {"name": "\udc00x"}}
     fixed, changed = make_jsonable(record)

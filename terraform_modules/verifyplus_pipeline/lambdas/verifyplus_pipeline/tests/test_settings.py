@@ -34,7 +34,9 @@ def test_given_a_bad_page_size_when_loaded_then_the_error_names_the_variable():
         load_settings(ExtractSettings, environ={**BASE, "ITC_QB_PAGE_SIZE": "0"})
 
 
-def test_given_a_local_token_in_a_local_run_when_loaded_then_it_is_accepted_and_hidden():
+def test_local_token_in_local_run_is_accepted_and_hidden():
+    """GIVEN a plain token in a local run WHEN the settings are loaded THEN it is accepted and hidden in the
+    description."""
     env = {k: v for k, v in BASE.items() if k != "ITC_QB_TOKEN_SECRET_ARN"}
     s = load_settings(ExtractSettings, environ={**env, "ITC_QB_TOKEN": "tok", "ITC_ENV": "local",
                                                 "ITC_QB_BASE_URL": "http://127.0.0.1:1"})
