@@ -60,9 +60,13 @@ def db(db_dsn: str) -> Iterator[psycopg2.extensions.connection]:
 
 @pytest.fixture(autouse=True)
 def manifest_mac_key_id(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test signs and verifies landing manifests with the local HMAC key's alias, as the local stack
-    does; each moto fixture creates the key (``itc_common_utilities.signature.ensure_mac_key``)."""
-    from itc_common_utilities.signature import LOCAL_MAC_KEY_ALIAS, MAC_KEY_ENV
+    """Every test signs and verifies landing manifests with the local demand key's alias (a test of the other
+    source's own key sets it; ``itc`` gives each pipeline its own for the call, scripts/itc/jobs.py), and
+    verifies force approvals with the local approval key, as the local stack does; each moto fixture creates
+    the keys (``itc_common_utilities.signature.ensure_local_keys``)."""
+    from itc_common_utilities.loader.approval import APPROVAL_KEY_ENV
+    from itc_common_utilities.signature import LOCAL_APPROVAL_KEY_ALIAS, LOCAL_MAC_KEY_ALIASES, MAC_KEY_ENV
 
-    monkeypatch.setenv(MAC_KEY_ENV, LOCAL_MAC_KEY_ALIAS)
-    return LOCAL_MAC_KEY_ALIAS
+    monkeypatch.setenv(MAC_KEY_ENV, LOCAL_MAC_KEY_ALIASES["demand"])
+    monkeypatch.setenv(APPROVAL_KEY_ENV, LOCAL_APPROVAL_KEY_ALIAS)
+    return LOCAL_MAC_KEY_ALIASES["demand"]

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from itc_common_utilities.migrations import apply_migrations
-from itc_common_utilities.signature import ensure_mac_key
+from itc_common_utilities.signature import ensure_local_keys
 from scripts.paths import SQL_SCRIPTS
 from scripts.stack.demo_prices import seed_demo_prices
 
@@ -25,7 +25,7 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        ensure_mac_key(boto3.client("kms"))
+        ensure_local_keys(boto3.client("kms"))
 
         def with_bucket(bucket: str) -> Any:
             client = boto3.client("s3")

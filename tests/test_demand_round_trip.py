@@ -21,7 +21,7 @@ from demand_pipeline.load import load
 from itc_common_utilities.loader import TableSpec, load_snapshot
 from itc_common_utilities.phi import may_store_value
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.signature import ensure_mac_key
+from itc_common_utilities.signature import ensure_local_keys
 from scripts.synthetic.exchange import (
     ExchangeConfig,
     expected_counts,
@@ -50,7 +50,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, Any]
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        ensure_mac_key(boto3.client("kms"))
+        ensure_local_keys(boto3.client("kms"))
         yield {"s3": s3, "ddb": boto3.client("dynamodb")}
 
 

@@ -109,7 +109,7 @@ def start_manifest_key() -> None:
     url = stack.enter_context(local_stack.threaded_moto())
     os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": local_stack.LOCAL_REGION,
-                       MAC_KEY_ENV: local_stack.ensure_local_mac_key(url)})
+                       MAC_KEY_ENV: local_stack.ensure_local_keys(url)["demand"]})
 
 
 def sign_manifest(root: Path, run_id: str) -> None:

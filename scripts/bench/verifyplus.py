@@ -22,7 +22,7 @@ from moto import mock_aws
 
 from itc_common_utilities.s3 import ObjectRef
 from itc_common_utilities.settings import load_settings
-from itc_common_utilities.signature import MAC_KEY_ENV, ensure_mac_key
+from itc_common_utilities.signature import MAC_KEY_ENV, ensure_local_keys
 from scripts.bench import results
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.stack.testdb import create_database, drop_database
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     with mock_aws(), QuickbaseSimulator(dataset) as sim:
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        os.environ[MAC_KEY_ENV] = ensure_mac_key(boto3.client("kms"))  # signs and verifies the manifest
+        os.environ[MAC_KEY_ENV] = ensure_local_keys(boto3.client("kms"))["verifyplus"]  # signs and verifies
         settings = load_settings(ExtractSettings, {
             "landing_bucket": BUCKET, "qb_realm": sim.realm, "qb_table_id": sim.table_id,
             "qb_report_id": sim.report_id, "qb_base_url": sim.base_url, "qb_token": sim.token, "env": "local"},

@@ -4,7 +4,8 @@
     python -m scripts.itc run [--source demand|verifyplus|all]   # extract + load what is new, rewrite the reports
     python -m scripts.itc status                                 # loads, freshness, refresh, rejects, quality
     python -m scripts.itc invoice --month YYYY-MM [--close]      # reports/invoice-YYYY-MM.csv
-    python -m scripts.itc replay s3://bucket/demand/run=.../_manifest.json
+    python -m scripts.itc replay s3://bucket/demand/run=.../_manifest.json [--force --approval FILE]
+    python -m scripts.itc approve-force --manifest s3://bucket/.../_manifest.json --reason "..." [--out FILE]
     python -m scripts.itc stack up|down|status                   # the local stand-ins
     python -m scripts.itc migrate | docs | dashboard
     python -m scripts.itc access grant|revoke|list ...
@@ -31,7 +32,7 @@ from rich.markup import escape
 
 from itc_common_utilities.logger.logger_setup import redact_text
 from itc_common_utilities.migrations import apply_migrations
-from scripts.itc import commands, demo, invoice, status
+from scripts.itc import approve, commands, demo, invoice, status
 from scripts.itc.env import (
     DATA_DICTIONARY,
     REPORTS,
@@ -166,11 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("replay", help="load a landing snapshot again (a no-op if already loaded, unless --force)")
     p.add_argument("manifest_url", help="s3://bucket/<source>/run=<run_id>/_manifest.json")
     p.add_argument("--force", action="store_true",
-                   help="load it past the load guards, and reload it if it was loaded already (needs --reason)")
-    p.add_argument("--reason", default=None, help="why the load is forced (recorded in ops.load_runs)")
-    p.add_argument("--forced-by", default=os.environ.get("ITC_FORCED_BY") or getpass.getuser(),
-                   help="who forces the load (default: ITC_FORCED_BY or the OS user)")
+                   help="load it past the load guards, and reload it if it was loaded already (needs --approval)")
+    p.add_argument("--approval", default=None, metavar="FILE",
+                   help="the approval of this manifest made by `itc approve-force` (who and why come from it)")
     p.set_defaults(func=commands.cmd_replay)
+    approve.add_parser(sub)
 
     p = sub.add_parser("stack", help="start/stop the local stand-ins (PostgreSQL, moto, Quickbase simulator)")
     p.add_argument("action", choices=["up", "down", "status"])

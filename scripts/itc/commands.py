@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import botocore.exceptions
 import psycopg2.errors
@@ -20,8 +19,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
+from itc_common_utilities.manifest import SOURCES
 from scripts.itc import invoice, jobs
+from scripts.itc.approve import parse_manifest_url, read_approval
 from scripts.itc.env import (
     REPORTS,
     apply_stack_defaults,
@@ -299,47 +299,43 @@ def write_reports(conn: psycopg2.extensions.connection, output_dir: Path, report
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    parts = urlsplit(args.manifest_url)
-    key = parts.path.lstrip("/")
-    if parts.scheme != "s3" or not parts.netloc or not key.endswith("/" + MANIFEST_NAME):
-        raise ItcError(f"{args.manifest_url!r} is not a manifest URL: expected s3://<bucket>/<source>/run=<run_id>/"
-                       f"{MANIFEST_NAME}")
-    source = key.split("/", 1)[0]
-    if source not in SOURCES:
-        raise ItcError(f"{args.manifest_url}: the key must start with {' or '.join(s + '/' for s in SOURCES)}")
+    bucket, key = parse_manifest_url(args.manifest_url)
     force = getattr(args, "force", False)
-    if force and not (args.reason or "").strip():
-        raise ItcError("--force needs --reason \"why\": it is recorded in ops.load_runs with who forced the load")
-    if not force and getattr(args, "reason", None):
-        raise ItcError("--reason goes with --force")
+    if force and not getattr(args, "approval", None):
+        raise ItcError("--force needs --approval FILE: an approval of this manifest made by `itc approve-force "
+                       "--manifest ... --reason \"why\"` (who approved and why are recorded in ops.load_runs)")
+    if not force and getattr(args, "approval", None):
+        raise ItcError("--approval goes with --force")
+    approval = read_approval(args.approval) if force else None
     apply_stack_defaults(local_stack.running_state())
     _quiet_lambda_logs()
     s3 = s3_client()
     try:
-        head = s3.head_object(Bucket=parts.netloc, Key=key)
+        head = s3.head_object(Bucket=bucket, Key=key)
     except botocore.exceptions.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("404", "NoSuchKey", "NoSuchBucket", "403"):
             raise ItcError(f"{args.manifest_url}: no such manifest ({'access denied' if code == '403' else 'not found'}"
                            ")") from None
         raise
-    manifest = ManifestObject(parts.netloc, key, head["LastModified"], head.get("VersionId"))
+    manifest = ManifestObject(bucket, key, head["LastModified"], head.get("VersionId"))
     with warehouse() as conn:
-        before = jobs.loaded_manifest_keys(conn, parts.netloc)
+        before = jobs.loaded_manifest_keys(conn, bucket)
     report = RunReport()
-    summary = jobs.load(manifest, force={"reason": args.reason, "by": args.forced_by} if force else None)
+    summary = jobs.load(manifest, approval=approval)
     report.loads.append((manifest, summary))
     jobs.refresh()
     _quality(report, final=True)
     with warehouse() as conn, conn.cursor() as cur:
-        cur.execute("SELECT load_id, loaded, rejected, deleted FROM ops.load_runs WHERE status = 'succeeded' "
-                    "AND manifest_key = %s AND manifest_bucket = %s ORDER BY load_id DESC LIMIT 1", (key, parts.netloc))
+        cur.execute("SELECT load_id, loaded, rejected, deleted, forced_by FROM ops.load_runs WHERE status = "
+                    "'succeeded' AND manifest_key = %s AND manifest_bucket = %s ORDER BY load_id DESC LIMIT 1",
+                    (key, bucket))
         row = cur.fetchone()
     if key in before and not force:
         console.print(f"{manifest.url} was already loaded (load {row[0] if row else '?'}): nothing changed "
-                      "(--force --reason \"...\" reloads it)")
+                      "(--force --approval FILE reloads it; `itc approve-force` makes the approval)")
     elif row:
-        forced = f", forced by {args.forced_by}" if force else ""
+        forced = f", forced by {row[4]}" if force and row[4] else ""
         console.print(f"loaded {manifest.url}: load {row[0]}, {row[1]:,} loaded, {row[2]:,} rejected, "
                       f"{row[3]:,} deleted{forced}", highlight=False)
     if report.quality_failures:

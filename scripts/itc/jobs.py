@@ -28,6 +28,7 @@ from typing import Any
 import psycopg2.extensions
 
 from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
+from itc_common_utilities.signature import LOCAL_MAC_KEY_ALIASES, MAC_KEY_ENV
 from scripts.itc.errors import ItcError, MissingPieceError, first_line
 from scripts.paths import LOCAL
 from scripts.stack.service_logins import local_login_dsn
@@ -91,7 +92,7 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
     def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
         with lambda_output(), step(f"{component} {event.get('mode', '')}".strip()), \
-                service_login(component, event.get("mode")):
+                service_login(component, event.get("mode")), source_mac_key(component):
             return module.handler(event, context)
 
     return call
@@ -123,6 +124,27 @@ def service_login(component: str, mode: str | None) -> Iterator[None]:
             os.environ.pop("ITC_DATABASE_URL", None)
         else:
             os.environ["ITC_DATABASE_URL"] = previous
+
+
+@contextmanager
+def source_mac_key(component: str) -> Iterator[None]:
+    """On the local stack (``ITC_ENV=local``), give a pipeline's handler its own source's manifest key
+    (``ITC_MANIFEST_MAC_KEY_ID`` = ``LOCAL_MAC_KEY_ALIASES[source]``) for the call, as each function has its
+    own in AWS: a manifest signed with one source's key is refused by the other's load. Otherwise nothing
+    changes."""
+    alias = LOCAL_MAC_KEY_ALIASES.get(component)
+    if alias is None or os.environ.get("ITC_ENV", "local") != "local":
+        yield
+        return
+    previous = os.environ.get(MAC_KEY_ENV)
+    os.environ[MAC_KEY_ENV] = alias
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(MAC_KEY_ENV, None)
+        else:
+            os.environ[MAC_KEY_ENV] = previous
 
 
 @contextmanager
@@ -238,18 +260,19 @@ def object_created_event(manifest: ManifestObject) -> dict[str, Any]:
     }
 
 
-def load(manifest: ManifestObject, *, force: dict[str, str] | None = None) -> dict[str, Any]:
+def load(manifest: ManifestObject, *, approval: dict[str, Any] | None = None) -> dict[str, Any]:
     """The load state machine's Load task: the source's pipeline, mode load, on the manifest's event.
 
-    ``force`` (``{"reason": ..., "by": ...}``) is the event's ``force``: the one override of the load
-    guards, which also reloads a manifest that was loaded already (docs/CONTRACTS.md "Load guards").
+    ``approval`` (made by ``itc approve-force``) makes the event's ``force`` (``{"approval": {...}}``): the
+    one override of the load guards, which also reloads a manifest that was loaded already
+    (docs/CONTRACTS.md "Load guards"); the load verifies it.
     """
     if manifest.source not in SOURCES:
         raise ItcError(f"{manifest.url}: the key must start with one of {', '.join(SOURCES)}/")
     event = object_created_event(manifest)
     event["mode"] = "load"
-    if force is not None:
-        event["force"] = force
+    if approval is not None:
+        event["force"] = {"approval": approval}
     return handler(manifest.source)(event, None)
 
 

@@ -27,7 +27,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from itc_common_utilities.signature import LOCAL_MAC_KEY_ALIAS, MAC_KEY_ENV, ensure_mac_key
+from itc_common_utilities.loader.approval import APPROVAL_KEY_ENV
+from itc_common_utilities.signature import LOCAL_APPROVAL_KEY_ALIAS
+from itc_common_utilities.signature import ensure_local_keys as create_local_keys
 from scripts.paths import LOCAL, REPO
 from scripts.stack.service_logins import set_service_passwords
 
@@ -201,7 +203,7 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
     if moto:
         _ensure(state, "moto", moto_port(),
                 [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(moto_port())])
-        ensure_local_mac_key(state.services["moto"].url)
+        ensure_local_keys(state.services["moto"].url)
     if simulator:
         if not simulator_available():
             raise StackError("the Quickbase simulator (scripts/stack/quickbase_simulator.py) is not in this checkout")
@@ -262,7 +264,9 @@ def stack_env(state: StackState) -> dict[str, str]:
         "ITC_QB_REPORT_ID": LOCAL_QB_REPORT_ID,
         "ITC_QB_TOKEN": LOCAL_QB_TOKEN,
         "ITC_DB_SSLMODE": "prefer",
-        MAC_KEY_ENV: LOCAL_MAC_KEY_ALIAS,  # created in moto by ensure_local_mac_key
+        # the force approvals' key, created in moto by ensure_local_keys; each source's manifest key
+        # (ITC_MANIFEST_MAC_KEY_ID) is given to its pipeline's handler for the call by itc (scripts/itc/jobs.py)
+        APPROVAL_KEY_ENV: LOCAL_APPROVAL_KEY_ALIAS,
     }
     if state.database_url:
         # the embedded cluster's superuser: migrations and `itc access` use it; the pipelines' handlers
@@ -276,14 +280,15 @@ def stack_env(state: StackState) -> dict[str, str]:
     return env
 
 
-def ensure_local_mac_key(moto_url: str) -> str:
-    """The HMAC key that signs landing manifests (``ITC_MANIFEST_MAC_KEY_ID``), in the moto server at
-    ``moto_url``: created when missing (moto forgets it when it restarts); returns its alias."""
+def ensure_local_keys(moto_url: str) -> dict[str, str]:
+    """The HMAC keys of the local stack in the moto server at ``moto_url``: each source's manifest key
+    (``ITC_MANIFEST_MAC_KEY_ID``) and the force approvals' (``ITC_FORCE_APPROVAL_KEY_ID``), created when
+    missing (moto forgets them when it restarts); returns their aliases by name (demand, verifyplus, approval)."""
     import boto3
 
     kms = boto3.client("kms", endpoint_url=moto_url, region_name=LOCAL_REGION, aws_access_key_id="testing",
                        aws_secret_access_key="testing")  # noqa: S106 - moto's fixed local credentials
-    return ensure_mac_key(kms)
+    return create_local_keys(kms)
 
 
 def running_state() -> StackState | None:
@@ -318,7 +323,7 @@ def threaded_moto() -> Iterator[str]:
         requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
 
     reset()
-    ensure_local_mac_key(url)
+    ensure_local_keys(url)
     try:
         yield url
     finally:

@@ -20,7 +20,7 @@ from moto import mock_aws
 from demand_pipeline.load import load
 from itc_common_utilities.manifest import Manifest, manifest_key
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.signature import ManifestMac, ensure_mac_key
+from itc_common_utilities.signature import ManifestMac, ensure_local_keys
 from scripts.bench import dlt_child, dlt_peer
 from scripts.bench.load import FileS3, guarded
 from scripts.bench.views import refresh_all_views
@@ -38,7 +38,7 @@ def loaded(db_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        ensure_mac_key(boto3.client("kms"))
+        ensure_local_keys(boto3.client("kms"))
         manifest = write_snapshot(ExchangeConfig(demands=300, seed=3, malformed_share=0.05, big_string_chars=2_000),
                                   run_id=RUN, directory=tmp_path)
         path = tmp_path / manifest_key("demand", RUN)

@@ -12,12 +12,17 @@ same four things:
      e.g. the pipeline's ``extract`` function and its ``load`` function, each with its own role) refuses
      every other mode: an extract function never loads, a load function never extracts.
    - **overrides**: an optional JSON object ``{"<settings field>": value}`` that wins over the
-     environment (argument → environment → default). Each name must be a field of the Lambda's settings;
-     a text value is parsed as the environment variable's text would be.
+     environment (argument → environment → default). Each name must be a **tunable** field of the
+     Lambda's settings (``env_field(..., tunable=True)``: a page size, a timeout, a worker count); any
+     other field (an endpoint, the environment name, a secret, a key, a bucket, a script path) is refused
+     with a :class:`BadEventError` naming it, before any client is built: where a function reads, writes
+     and signs comes from its configuration only. A text value is parsed as the environment variable's
+     text would be.
    - **run_id**: the log correlation id (``run_id`` of the event, else the Lambda request id).
-   - **force**: ``{"reason": "...", "by": "..."}``, a load only, of one manifest: the one override of
-     the load guards (:mod:`itc_common_utilities.loader.guards`); it also reloads a manifest loaded
-     already (the restore path). Both keys are required and non-empty.
+   - **force**: ``{"approval": {...}}``, a load only, of one manifest: the one override of the load
+     guards (:mod:`itc_common_utilities.loader.guards`); it also reloads a manifest loaded already (the
+     restore path). The approval is made by ``itc approve-force`` and verified by the load
+     (:mod:`itc_common_utilities.loader.approval`): who forced and why come from it, never from the event.
 
 2. It builds its settings with ``invocation.overrides``.
 3. It calls plain functions with plain clients: ``aws.client(...)`` (botocore; it honours
@@ -46,7 +51,8 @@ from typing import Any
 from itc_common_utilities import aws
 from itc_common_utilities.db import connect
 from itc_common_utilities.errors import TerminalError, redact_for_alert
-from itc_common_utilities.loader.guards import Force, forcing
+from itc_common_utilities.loader.approval import ForceRequest
+from itc_common_utilities.loader.guards import forcing
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
@@ -88,7 +94,7 @@ class Invocation:
     overrides: dict[str, Any] = field(default_factory=dict)
     run_id: str = "local"
     objects: tuple[ObjectRef, ...] = ()  # the S3 objects of an ``object_mode`` (load) event
-    force: Force | None = None  # the load guards' override (a load of one manifest only)
+    force: ForceRequest | None = None  # the load guards' override (a load of one manifest only), unverified
 
     def bad(self, problem: str) -> BadEventError:
         return BadEventError(self.service, problem)
@@ -149,13 +155,13 @@ def parse_event(event: Any, *, service: str, modes: Iterable[str], settings: Ite
                       objects=objects, force=force)
 
 
-def _force(service: str, mode: str, event: Mapping[str, Any], objects: tuple[ObjectRef, ...]) -> Force:
+def _force(service: str, mode: str, event: Mapping[str, Any], objects: tuple[ObjectRef, ...]) -> ForceRequest:
     if not objects:
         raise BadEventError(service, f"'force' applies to a load of one manifest, not to mode {mode!r}")
     if len(objects) != 1:
         raise BadEventError(service, f"'force' applies to one manifest; the event names {len(objects)} objects")
     try:
-        return Force.from_event(event["force"])
+        return ForceRequest.from_event(event["force"])
     except ValueError as exc:
         raise BadEventError(service, str(exc)) from None
 
@@ -178,6 +184,12 @@ def _overrides(service: str, given: Any, settings: tuple[type, ...]) -> dict[str
     if unknown:
         raise BadEventError(service, f"'overrides' names unknown setting(s) {', '.join(unknown)} "
                                      f"(known: {', '.join(sorted(fields))})")
+    fixed = sorted(str(name) for name in given if not fields[name].metadata.get("tunable"))
+    if fixed:
+        tunable = sorted(name for name, f in fields.items() if f.metadata.get("tunable"))
+        raise BadEventError(service, f"'overrides' may set only tuning settings ({', '.join(tunable) or 'none'}); "
+                                     f"refusing {', '.join(fixed)}: endpoints, the environment, secrets, keys, "
+                                     f"buckets and script paths come from the function's configuration only")
     values: dict[str, Any] = {}
     for name, given_value in given.items():
         parse = fields[name].metadata.get("parse")

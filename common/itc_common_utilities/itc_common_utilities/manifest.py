@@ -4,10 +4,13 @@
 
     {"format": 1, "source": "demand", "run_id": "...", "extracted_at": "2026-11-25T05:00:00+00:00",
      "files": [{"table": "documents", "key": "demand/run=.../documents.jsonl.gz",
-                "records": 1000, "bytes": 12345, "sha256": "..."}]}
+                "records": 1000, "bytes": 12345, "sha256": "...", "version_id": "..."}]}
 
 A load checks every file against it before changing anything; :func:`verify_file` names the first
-mismatch. The manifest's own sha256 identifies a snapshot for idempotent loads.
+mismatch. The manifest's own sha256 identifies a snapshot for idempotent loads. ``version_id`` is the
+S3 version the extract wrote (the landing bucket is versioned): the load reads that version, so a file
+overwritten later cannot change what a replay loads. A file entry without it (an unversioned bucket:
+local runs and older manifests) is read as the current object, and its sha256 still refuses any change.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class ManifestFile:
     records: int
     bytes: int
     sha256: str
+    version_id: str | None = None  # the S3 object version written (None: an unversioned bucket)
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         body = asdict(self)
-        body["files"] = [asdict(f) for f in self.files]
+        body["files"] = [{k: v for k, v in asdict(f).items() if k != "version_id" or v is not None}
+                         for f in self.files]
         return json.dumps(body, indent=2, sort_keys=True).encode("utf-8")
 
     @property
@@ -109,6 +114,7 @@ class Manifest:
                 records=need(item, "records", int, where),
                 bytes=need(item, "bytes", int, where),
                 sha256=need(item, "sha256", str, where),
+                version_id=need(item, "version_id", str, where) if "version_id" in item else None,
             )
             if mf.records < 0 or mf.bytes < 0:
                 raise ManifestError(f"{where} ({mf.table}) has a negative count")

@@ -66,6 +66,7 @@ class JsonlGzS3Writer:
         self.records = 0
         self.bytes = 0
         self.sha256 = ""
+        self.version_id: str | None = None  # the S3 version written (a versioned bucket)
         self._hash = hashlib.sha256()
         self._pending = io.BytesIO()
         # mtime=0 and no file name: the same records always give the same bytes.
@@ -112,22 +113,25 @@ class JsonlGzS3Writer:
         self._gzip.close()
         data = self._pending.getvalue()
         if self._upload_id is None:  # small object: one PUT
-            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=data,
-                               ContentType="application/x-ndjson", ContentEncoding="gzip", **self.extra_args)
+            answer = self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=data,
+                                        ContentType="application/x-ndjson", ContentEncoding="gzip",
+                                        **self.extra_args)
             self._hash.update(data)
             self.bytes += len(data)
         else:
             self._flush_part()
-            self.s3.complete_multipart_upload(
+            answer = self.s3.complete_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self._upload_id,
                 MultipartUpload={"Parts": self._parts},
             )
+        self.version_id = answer.get("VersionId") or None
         self.sha256 = self._hash.hexdigest()
 
     def manifest_file(self, table: str) -> ManifestFile:
         if not self.sha256:
             raise RuntimeError("the writer has not been closed yet")
-        return ManifestFile(table=table, key=self.key, records=self.records, bytes=self.bytes, sha256=self.sha256)
+        return ManifestFile(table=table, key=self.key, records=self.records, bytes=self.bytes, sha256=self.sha256,
+                            version_id=self.version_id)
 
 
 class _HashingReader(io.RawIOBase):

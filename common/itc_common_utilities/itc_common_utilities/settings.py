@@ -7,9 +7,11 @@ Declare a frozen dataclass whose fields use :func:`env_field`, then build it wit
     @dataclass(frozen=True)
     class Settings:
         bucket: str = env_field("ITC_LANDING_BUCKET")
-        segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int)
+        segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int, tunable=True)
 
     settings = load_settings(Settings, {"segments": 8})
+
+Only a field declared ``tunable=True`` may be set by an event's ``overrides`` (:func:`tunable_fields`).
 """
 
 from __future__ import annotations
@@ -65,9 +67,16 @@ def env_field(
     default: Any = _REQUIRED,
     parse: Callable[[str], Any] = str,
     secret: bool = False,
+    tunable: bool = False,
 ) -> Any:
-    """A dataclass field read from environment variable ``env``; ``default`` omitted = required."""
-    metadata = {"env": env, "parse": parse, "secret": secret, "required": default is _REQUIRED}
+    """A dataclass field read from environment variable ``env``; ``default`` omitted = required.
+
+    ``tunable``: a deployed function lets an event's ``overrides`` set it (a page size, a timeout, a worker
+    count: how the work is done, never where it goes). Everything else (an endpoint, the environment name,
+    a secret, a key, a bucket, a table, a script path) comes from configuration only
+    (:mod:`itc_common_utilities.handler`)."""
+    metadata = {"env": env, "parse": parse, "secret": secret, "required": default is _REQUIRED,
+                "tunable": tunable}
     if default is _REQUIRED:
         return dataclasses.field(default=None, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -108,6 +117,11 @@ def load_settings(
     if missing:
         raise SettingsError(f"missing required environment variable(s): {', '.join(missing)}")
     return cls(**values)
+
+
+def tunable_fields(cls: type) -> tuple[str, ...]:
+    """The fields of settings class ``cls`` an event's ``overrides`` may set (declared ``tunable=True``)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("tunable"))  # type: ignore[arg-type]
 
 
 def describe(settings: Any) -> dict[str, Any]:

@@ -19,9 +19,14 @@ The load (:func:`verify_snapshot_manifest`, called by the load engine before it 
 asks KMS to verify (``VerifyMac``) with the key of ``ITC_MANIFEST_MAC_KEY_ID``, never with the key the
 manifest names. An unsigned manifest, a malformed signature or one that does not match (a forged
 manifest, a changed count) raises :class:`ManifestSignatureError`: terminal, recorded ``refused``, and
-no force overrides it. In AWS, only the extract role may ``kms:GenerateMac`` and only the load role
-``kms:VerifyMac`` (terraform_modules/<pipeline>/kms.tf); locally the stack creates the key in moto
-(:func:`ensure_mac_key`).
+no force overrides it.
+
+Each source has its own key (the variable's name is the same in both pipelines' functions): a manifest
+signed with the Verify+ key is refused by the demand load, so the internet-facing Verify+ extract cannot
+sign a demand snapshot. In AWS, only a source's extract role may ``kms:GenerateMac`` with its key and
+only its load role ``kms:VerifyMac`` (terraform_modules/<pipeline>/kms.tf); locally the stack creates
+one key per source in moto (:data:`LOCAL_MAC_KEY_ALIASES`, :func:`ensure_local_keys`) and ``itc`` gives
+each pipeline its own for the call.
 """
 
 from __future__ import annotations
@@ -44,7 +49,10 @@ MAC_KEY_ENV = "ITC_MANIFEST_MAC_KEY_ID"
 MAC_ALGORITHM = "HMAC_SHA_256"
 SIGNATURE_FIELD = "signature"
 MESSAGE_PREFIX = b"itc-manifest-mac-v1:"
-LOCAL_MAC_KEY_ALIAS = "alias/itc-local-manifest-mac"  # the local stack's and the tests' key (moto)
+# the local stack's and the tests' keys (moto): one per source, and the force approvals' (loader.approval)
+LOCAL_MAC_KEY_ALIASES = {"demand": "alias/itc-local-manifest-mac-demand",
+                         "verifyplus": "alias/itc-local-manifest-mac-verifyplus"}
+LOCAL_APPROVAL_KEY_ALIAS = "alias/itc-local-force-approval"
 _TRANSIENT_KMS = {"ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
                   "KMSInvalidStateException"}
 
@@ -84,7 +92,7 @@ class ManifestMac:
     def sign(self, manifest: Manifest) -> bytes:
         """The manifest's bytes with its ``signature`` (GenerateMac)."""
         body = json.loads(manifest.to_bytes())
-        answer = _kms_call(lambda: self.kms.generate_mac(Message=signed_message(body), KeyId=self.key_id,
+        answer = kms_call(lambda: self.kms.generate_mac(Message=signed_message(body), KeyId=self.key_id,
                                                          MacAlgorithm=MAC_ALGORITHM), "sign the manifest")
         body[SIGNATURE_FIELD] = {"algorithm": MAC_ALGORITHM, "key_id": answer["KeyId"],
                                  "mac": base64.b64encode(answer["Mac"]).decode("ascii")}
@@ -101,7 +109,7 @@ class ManifestMac:
             raise ManifestSignatureError(f"{where}: refusing an unsigned manifest: every snapshot's manifest is "
                                          f"signed by its extract (KMS HMAC); this one was not written by an ITC "
                                          f"extract. Nothing was loaded; forcing does not override this.")
-        mac = _mac_bytes(signature)
+        mac = mac_bytes(signature)
         if mac is None:
             raise ManifestSignatureError(f"{where}: refusing a manifest whose signature is malformed (expected "
                                          f"{{'algorithm': '{MAC_ALGORITHM}', 'mac': '<base64>'}}). Nothing was "
@@ -111,7 +119,7 @@ class ManifestMac:
                                          MacAlgorithm=MAC_ALGORITHM, Mac=mac)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "KMSInvalidMacException":
-                raise _kms_error(exc, "verify the manifest") from None
+                raise kms_error(exc, "verify the manifest") from None
             answer = {"MacValid": False}
         except BotoCoreError as exc:
             raise TransientError(f"KMS: cannot verify the manifest now ({type(exc).__name__})") from None
@@ -121,7 +129,8 @@ class ManifestMac:
                                          f"loaded; forcing does not override this.")
 
 
-def _mac_bytes(signature: Any) -> bytes | None:
+def mac_bytes(signature: Any) -> bytes | None:
+    """The MAC of a ``signature`` object (``{"algorithm": "HMAC_SHA_256", "mac": "<base64>"}``), or None."""
     if not isinstance(signature, dict) or signature.get("algorithm") != MAC_ALGORITHM:
         return None
     try:
@@ -131,19 +140,20 @@ def _mac_bytes(signature: Any) -> bytes | None:
     return mac or None
 
 
-def _kms_error(exc: ClientError, doing: str) -> Exception:
+def kms_error(exc: ClientError, doing: str, key_env: str = MAC_KEY_ENV) -> Exception:
     """A KMS error: a retry fixes throttling and KMS outages; anything else (no such key, access denied, a
-    disabled key, the wrong key kind) is configuration, terminal."""
+    disabled key, the wrong key kind) is configuration, terminal. ``key_env`` names the key's variable."""
     code = exc.response.get("Error", {}).get("Code", "?")
     kind = TransientError if code in _TRANSIENT_KMS else TerminalError
-    return kind(f"KMS: cannot {doing} with the key of {MAC_KEY_ENV} ({code})")
+    return kind(f"KMS: cannot {doing} with the key of {key_env} ({code})")
 
 
-def _kms_call(call: Any, doing: str) -> Any:
+def kms_call(call: Any, doing: str, key_env: str = MAC_KEY_ENV) -> Any:
+    """``call()`` (a KMS request), its errors as :func:`kms_error` says."""
     try:
         return call()
     except ClientError as exc:
-        raise _kms_error(exc, doing) from None
+        raise kms_error(exc, doing, key_env) from None
     except BotoCoreError as exc:
         raise TransientError(f"KMS: cannot {doing} now ({type(exc).__name__})") from None
 
@@ -166,16 +176,27 @@ def verify_snapshot_manifest(s3_client: Any, mac: ManifestMac, loaded: Any) -> N
     mac.verify(data, where=where)
 
 
-def ensure_mac_key(kms_client: Any, alias: str = LOCAL_MAC_KEY_ALIAS) -> str:
-    """The HMAC key behind ``alias``, created when missing; returns the alias (for ``ITC_MANIFEST_MAC_KEY_ID``).
+def ensure_mac_key(kms_client: Any, alias: str, *, description: str = "ITC local: signs landing-snapshot manifests"
+                   ) -> str:
+    """The HMAC key behind ``alias``, created when missing; returns the alias.
 
-    For the local stack and tests (moto's KMS); in AWS the key is Terraform's."""
+    For the local stack and tests (moto's KMS); in AWS the keys are Terraform's."""
     try:
         kms_client.describe_key(KeyId=alias)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "NotFoundException":
             raise
-        key = kms_client.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
-                                    Description="ITC local: signs landing-snapshot manifests")
+        key = kms_client.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Description=description)
         kms_client.create_alias(AliasName=alias, TargetKeyId=key["KeyMetadata"]["KeyId"])
     return alias
+
+
+def ensure_local_keys(kms_client: Any) -> dict[str, str]:
+    """Every local HMAC key, created when missing: each source's manifest key (``ITC_MANIFEST_MAC_KEY_ID`` of
+    that source's functions) and the force approvals' (``ITC_FORCE_APPROVAL_KEY_ID``); returns
+    ``{"demand": alias, "verifyplus": alias, "approval": alias}``."""
+    keys = {source: ensure_mac_key(kms_client, alias, description=f"ITC local: signs {source} manifests")
+            for source, alias in LOCAL_MAC_KEY_ALIASES.items()}
+    keys["approval"] = ensure_mac_key(kms_client, LOCAL_APPROVAL_KEY_ALIAS,
+                                      description="ITC local: signs force approvals")
+    return keys

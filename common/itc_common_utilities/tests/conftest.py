@@ -10,7 +10,7 @@ import pytest
 from common_testkit import BUCKET
 from moto import mock_aws
 
-from itc_common_utilities.signature import ensure_mac_key
+from itc_common_utilities.signature import ensure_local_keys
 
 
 @pytest.fixture
@@ -21,5 +21,5 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        ensure_mac_key(boto3.client("kms"))
+        ensure_local_keys(boto3.client("kms"))
         yield client

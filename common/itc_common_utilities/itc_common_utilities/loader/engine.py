@@ -22,9 +22,12 @@ import psycopg2.extensions
 from itc_common_utilities import metrics
 from itc_common_utilities.errors import TerminalError, TransientError, classify_error, safe_error_text
 from itc_common_utilities.loader.apply import StagedFile, apply_file, create_staging, plan_table
+from itc_common_utilities.loader.approval import ForceApprovalError, ForceRequest, verify_force
 from itc_common_utilities.loader.guards import (
     Force,
+    FutureSnapshotError,
     LoadRefusedError,
+    check_extracted_at,
     check_order,
     current_force,
     refusal,
@@ -40,6 +43,8 @@ from itc_common_utilities.s3 import LoadedManifest, ObjectRef, SnapshotFileError
 from itc_common_utilities.settings import LoadGuardSettings, load_settings
 from itc_common_utilities.signature import ManifestMac, ManifestSignatureError, verify_snapshot_manifest
 
+# what is recorded ``refused`` (not ``failed``): the snapshot or the request is wrong, a retry cannot help
+_REFUSALS = (LoadRefusedError, ManifestSignatureError, FutureSnapshotError, ForceApprovalError)
 _FIND_SUCCEEDED = (
     "SELECT load_id FROM ops.load_runs WHERE source = %s AND manifest_sha256 = %s AND status = 'succeeded'"
 )
@@ -69,7 +74,7 @@ def _ms(since: float) -> int:
 
 def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: ObjectRef,
                   specs: Sequence[TableSpec], *, source: str, logger: Any = None, workers: int | None = None,
-                  force: Force | None = None, guards: LoadGuardSettings | None = None,
+                  force: Force | ForceRequest | None = None, guards: LoadGuardSettings | None = None,
                   mac: ManifestMac | None = None) -> LoadResult:
     """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see the package doc).
 
@@ -77,8 +82,10 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
     forked processes: worth it only with as many spare cores (not in a 512 MB Lambda, which has a
     fraction of one vCPU). ``guards``: the load guards' limits (default :class:`LoadGuardSettings` from
     the environment). ``force`` (default: the load event's, :func:`~.guards.forcing`) skips the guards
-    and reloads a manifest that was loaded already (:mod:`.guards`). ``mac``: the key that verifies the
-    manifest's signature before anything else (default: ``ITC_MANIFEST_MAC_KEY_ID``,
+    and reloads a manifest that was loaded already (:mod:`.guards`); a :class:`~.approval.ForceRequest`
+    (an event's) is verified first (:func:`~.approval.verify_force`) and refused unless its approval is
+    valid for this manifest. A manifest dated later than now + ``MAX_CLOCK_SKEW`` is refused. ``mac``: the
+    key that verifies the manifest's signature before anything else (default: ``ITC_MANIFEST_MAC_KEY_ID``,
     :mod:`itc_common_utilities.signature`); an unsigned or altered manifest is refused, forced or not.
     """
     workers = workers or load_workers()
@@ -93,14 +100,17 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
     check_specs(loaded_manifest, specs, source)
     context = {"source": source, "run_id": manifest.run_id, "manifest_key": ref.key,
                "manifest_sha256": loaded_manifest.sha256}
-    if force is not None:
-        context["forced_by"] = force.by
 
     if conn.autocommit:
         raise TerminalError("load_snapshot needs a connection with autocommit off (it runs one transaction)")
     try:
         # first of all, forced or not: a manifest not signed by an extract is refused before any file is read
         verify_snapshot_manifest(s3_client, mac, loaded_manifest)
+        check_extracted_at(source=source, run_id=manifest.run_id, extracted_at=manifest.extracted_at)
+        if isinstance(force, ForceRequest):  # who and why come from the verified approval, never the event
+            force = verify_force(force, loaded_manifest)
+        if force is not None:
+            context["forced_by"] = force.by
         with conn.cursor() as cur:
             # a forced load reloads a manifest loaded already (the restore path); otherwise that is a no-op
             previous = None if force else _previous_load(cur, source, loaded_manifest.sha256)  # fast: no lock wait
@@ -125,7 +135,7 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
         conn.commit()
     except BaseException as exc:
         _record_failure(conn, loaded_manifest, source=source, started_at=started_at, exc=exc, log=log,
-                        context=context, force=force)
+                        context=context, force=force if isinstance(force, Force) else None)
         if isinstance(exc, ManifestSignatureError):  # a forged or altered manifest: the alarm's metric
             metrics.emit("ManifestsRefused", 1, {"Source": source, "Reason": "signature"})
         if isinstance(exc, ManifestError | SnapshotFileError | TransientError | TerminalError):
@@ -246,7 +256,7 @@ def _record_failure(conn: psycopg2.extensions.connection, loaded_manifest: Loade
     try:
         conn.rollback()
         with conn.cursor() as cur:
-            status = "refused" if isinstance(exc, LoadRefusedError | ManifestSignatureError) else "failed"
+            status = "refused" if isinstance(exc, _REFUSALS) else "failed"
             cur.execute(_INSERT_RUN, _run_row(loaded_manifest, source=source, status=status, started_at=started_at,
                                               records=sum(f.records for f in loaded_manifest.manifest.files),
                                               error=error, force=force))

@@ -11,11 +11,16 @@ destroy or rewind the warehouse. Inside the load's transaction, before it commit
 - **empty**: an empty table in a snapshot of a source in :data:`NEVER_EMPTY` (an Exchange scan that
   returns nothing is a failed scan or a recreated table; Verify+ refuses an empty report at extract).
 
+Before the guards, and never overridden: a manifest whose ``extracted_at`` is later than the load's now
+plus :data:`MAX_CLOCK_SKEW` is refused (:class:`FutureSnapshotError`, recorded ``refused``): a snapshot
+dated in the future would make every real snapshot after it "not newer".
+
 Each refusal is a :class:`LoadRefusedError` (a ``TerminalError``: a retry loads the same snapshot) whose
 message names the source, the table, the counts and the setting; the load is rolled back and recorded
-``failed`` with that message. :class:`Force` (``"force": {"reason", "by"}`` in a load event, ``itc
-replay URI --force --reason …``) is the one override: a forced load skips every guard, reloads a
-manifest that was already loaded, and records who and why in ``ops.load_runs``.
+``failed`` with that message. :class:`Force` is the one override: a forced load skips every guard,
+reloads a manifest that was already loaded, and records who and why in ``ops.load_runs``. A load event
+asks for it with a signed, short-lived approval (``"force": {"approval": {...}}``, ``itc replay URI
+--force --approval FILE``), verified into a :class:`Force` by :mod:`itc_common_utilities.loader.approval`.
 
 The wait for the source's advisory lock is bounded (``ITC_LOCK_WAIT_SECONDS``) and ends in a
 ``TransientError`` (exactly that class: Step Functions' Retry matches the error's class name).
@@ -27,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg2.errors
@@ -41,44 +46,34 @@ from itc_common_utilities.settings import LoadGuardSettings
 NEVER_EMPTY = frozenset({"demand"})  # sources whose every snapshot table must have records
 FORCE_HINT = "If this snapshot is right, load it with force and a reason."
 REASON_LIMIT = 500
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead a manifest's extracted_at (an approval's issued_at) may be
 
 
 class LoadRefusedError(TerminalError):
     """A load guard refused the snapshot; nothing changed. Forcing the load is the one override."""
 
 
+class FutureSnapshotError(TerminalError):
+    """A manifest dated later than now plus :data:`MAX_CLOCK_SKEW`: refused, forced or not; nothing changed."""
+
+
 @dataclass(frozen=True)
 class Force:
-    """The one explicit override of the load guards, for one load: who forced it and why."""
+    """The one explicit override of the load guards, for one load: who forced it and why (from a verified
+    approval when it comes from an event, :mod:`itc_common_utilities.loader.approval`)."""
 
     reason: str
     by: str
 
-    @classmethod
-    def from_event(cls, value: Any) -> Force:
-        """``{"reason": "...", "by": "..."}`` of a load event; a ``ValueError`` says what is wrong."""
-        if not isinstance(value, Mapping):
-            raise ValueError(f"'force' must be a JSON object {{'reason', 'by'}} (got {type(value).__name__})")
-        unknown = sorted(str(k) for k in value if k not in ("reason", "by"))
-        if unknown:
-            raise ValueError(f"'force' has unknown key(s) {', '.join(unknown)} (known: by, reason)")
-        reason, by = value.get("reason"), value.get("by")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("'force' needs a 'reason': why this snapshot must be loaded past the load guards")
-        if not isinstance(by, str) or not by.strip():
-            raise ValueError("'force' needs 'by': who forces the load")
-        if len(reason) > REASON_LIMIT:
-            raise ValueError(f"'force.reason' is longer than {REASON_LIMIT} characters")
-        return cls(reason=reason.strip(), by=by.strip())
 
-
-_FORCE: ContextVar[Force | None] = ContextVar("itc_load_force", default=None)
+_FORCE: ContextVar[Any] = ContextVar("itc_load_force", default=None)
 
 
 @contextmanager
-def forcing(force: Force | None) -> Iterator[None]:
-    """Loads started inside this block use ``force`` when their caller passes none (the load event's
-    ``force``, set by :func:`itc_common_utilities.handler.load_manifests` around each load)."""
+def forcing(force: Any) -> Iterator[None]:
+    """Loads started inside this block use ``force`` when their caller passes none: the load event's
+    ``force`` (an unverified ``ForceRequest``, set by :func:`itc_common_utilities.handler.load_manifests`
+    around each load; the load verifies it)."""
     token = _FORCE.set(force)
     try:
         yield
@@ -86,8 +81,22 @@ def forcing(force: Force | None) -> Iterator[None]:
         _FORCE.reset(token)
 
 
-def current_force() -> Force | None:
+def current_force() -> Any:
     return _FORCE.get()
+
+
+def check_extracted_at(*, source: str, run_id: str, extracted_at: str, now: datetime | None = None) -> None:
+    """Refuse a snapshot dated later than ``now`` (default: the current time) + :data:`MAX_CLOCK_SKEW`."""
+    this_at = datetime.fromisoformat(extracted_at)
+    if this_at.tzinfo is None:  # the manifest's time without a zone: UTC, as the extracts write it
+        this_at = this_at.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if this_at > now + MAX_CLOCK_SKEW:
+        raise FutureSnapshotError(
+            f"{source}: refusing snapshot {run_id}: it says it was extracted at {this_at.isoformat()}, later than now "
+            f"({now.isoformat(timespec='seconds')}) plus the allowed clock skew of {MAX_CLOCK_SKEW}; a snapshot from "
+            f"the future would make every real snapshot after it look older. Nothing was loaded; forcing does not "
+            f"override this.")
 
 
 def wait_for_lock(cur: psycopg2.extensions.cursor, source: str, seconds: float) -> None:

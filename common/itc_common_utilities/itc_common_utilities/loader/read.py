@@ -4,7 +4,8 @@
 - :func:`copy_file`: stream one gzip JSON Lines file from S3 (hashed as it is read, within the input
   limits of :mod:`itc_common_utilities.limits`) through the
   renderer into the COPY target of its :class:`~itc_common_utilities.loader.spec.TablePlan` (the
-  raw table in ``DIRECT`` mode, the TEMP staging table in ``STAGING`` mode), then check the file
+  raw table in ``DIRECT`` mode, the TEMP staging table in ``STAGING`` mode), the very S3 version the
+  manifest names (``version_id``, when it names one), then check the file
   against the manifest (bytes, sha256, record count). :func:`copy_file_direct` runs it under a
   savepoint for the ``DIRECT`` plan, which falls back to staging when the file repeats a key.
 """
@@ -55,7 +56,8 @@ def copy_file(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec
     ``limits`` (default: the environment's, :mod:`itc_common_utilities.limits`): a line longer than
     ``ITC_MAX_LINE_BYTES`` or a file decompressing past ``ITC_MAX_DECOMPRESSION_RATIO`` x its size is
     refused (:class:`~itc_common_utilities.s3.SnapshotFileError`) while it streams, and the load with it."""
-    obj = s3_client.get_object(Bucket=bucket, Key=expected.key)
+    version = {"VersionId": expected.version_id} if expected.version_id else {}  # the version the extract wrote
+    obj = s3_client.get_object(Bucket=bucket, Key=expected.key, **version)
     reader = JsonlGzReader(obj["Body"], name=expected.key, limits=limits or snapshot_limits(),
                            compressed_bytes=obj.get("ContentLength"))
     rejects = RejectSpool(load_id, source, spec.snapshot_table, spec.raw_table, expected.key, obj.get("VersionId"))

@@ -8,7 +8,11 @@ The steps (the ``step`` of an extract event; the ingest state machine calls them
   is over (``pending`` false): exactly the scan extract.
 - ``poll`` (one export): its status; a FAILED export fails the run.
 - ``convert`` (one export): the table's snapshot file from its completed export.
-- ``finish``: the signed manifest of every file, then each exported table's export state.
+- ``finish``: the signed manifest of every file, then each exported table's export state. It signs only what
+  it reads itself (:func:`reread_files`): each table's file under the run's folder, its size, sha256, line count
+  and S3 version as read back from S3, and its own clock for ``extracted_at``. The file lists, counts and times
+  in the event (the start step's output, as the state machine passes it on) are never signed: whoever may
+  invoke the function cannot make it sign a file, a count or a date it did not find.
 
 Without a ``step`` (local runs, ``itc``), :func:`run_all` runs them in one process.
 """
@@ -25,8 +29,8 @@ from demand_pipeline import export as ddb_export
 from demand_pipeline.export import ExportFailedError, file_dict
 from demand_pipeline.extract import SOURCE, finish_snapshot, scan_tables
 from demand_pipeline.settings import SNAPSHOT_TABLES, DemandSettings
-from itc_common_utilities.manifest import ManifestFile, validate_run_id
-from itc_common_utilities.s3 import refuse_existing_snapshot
+from itc_common_utilities.manifest import ManifestFile, data_key, snapshot_prefix, validate_run_id
+from itc_common_utilities.s3 import JsonlGzReader, refuse_existing_snapshot
 from itc_common_utilities.signature import ManifestMac
 
 STEPS = ("start", "poll", "convert", "finish")
@@ -84,23 +88,50 @@ def convert(ctx: ExtractContext, export: dict[str, Any]) -> dict[str, Any]:
     return {"mode": "extract", "step": "convert", **converted}
 
 
-def finish(ctx: ExtractContext, started: dict[str, Any], converted: list[dict[str, Any]]) -> dict[str, Any]:
-    """The manifest (every scanned and converted file, in table order), then the export states."""
+def reread_files(s3_client: Any, bucket: str, run_id: str) -> list[ManifestFile]:
+    """The manifest entry of each table's file of the run, from S3 itself: listed under the run's folder, read
+    back whole (bytes, sha256, lines = records) at the version read. A table without its file fails the run."""
+    listed: set[str] = set()
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                     Prefix=snapshot_prefix(SOURCE, run_id)):
+        listed |= {o["Key"] for o in page.get("Contents", [])}
+    missing = [t for t in SNAPSHOT_TABLES if data_key(SOURCE, run_id, t) not in listed]
+    if missing:
+        raise ExportFailedError(f"no snapshot file for {', '.join(missing)} under s3://{bucket}/"
+                                f"{snapshot_prefix(SOURCE, run_id)}: the manifest is not written")
+    files = []
+    for table in SNAPSHOT_TABLES:
+        key = data_key(SOURCE, run_id, table)
+        obj = s3_client.get_object(Bucket=bucket, Key=key)
+        reader = JsonlGzReader(obj["Body"], name=key, compressed_bytes=obj.get("ContentLength"))
+        for _ in reader.batches():
+            pass
+        files.append(ManifestFile(table=table, key=key, records=reader.records, bytes=reader.bytes,
+                                  sha256=reader.sha256, version_id=obj.get("VersionId") or None))
+    return files
+
+
+def finish(ctx: ExtractContext, started: dict[str, Any], converted: list[dict[str, Any]], *,
+           now: datetime | None = None) -> dict[str, Any]:
+    """The manifest of every table's file as read back from S3 (:func:`reread_files`), dated by this step's own
+    clock (``now``), then the export states. The event's files, counts and ``extracted_at`` (``started``, each
+    ``converted["file"]``) are ignored: only which exports were converted is taken from it."""
     t0 = time.perf_counter()
     refuse_existing_snapshot(ctx.s3, ctx.bucket, SOURCE, ctx.run_id)
-    by_table = {f["table"]: f for f in started["files"]} | {c["table"]: c["file"] for c in converted}
-    missing = sorted({e["table"] for e in started["exports"]} - by_table.keys())
-    if missing:
-        raise ExportFailedError(f"no converted file for {', '.join(missing)}: the manifest is not written")
-    files = [ManifestFile(**by_table[t]) for t in SNAPSHOT_TABLES if t in by_table]
-    tables = dict(started["tables"]) | {c["table"]: {"records": c["file"]["records"], "bytes": c["file"]["bytes"]}
-                                        for c in converted}
-    summary = finish_snapshot(ctx.s3, bucket=ctx.bucket, run_id=ctx.run_id, extracted_at=started["extracted_at"],
+    extracted_at = (now or datetime.now(UTC)).isoformat()
+    files = reread_files(ctx.s3, ctx.bucket, ctx.run_id)
+    tables = {f.table: {"records": f.records, "bytes": f.bytes} for f in files}
+    summary = finish_snapshot(ctx.s3, bucket=ctx.bucket, run_id=ctx.run_id, extracted_at=extracted_at,
                               files=files, tables=tables, logger=ctx.logger, started=t0, mac=ctx.mac)
-    for c in converted:  # after the manifest: a run that never lands is never continued from
-        ddb_export.record_export_state(ctx.s3, ctx.bucket, c["state"])
-    return {**summary, "step": "finish", "exports": [{"table": c["table"], "export_type": c["state"]["export_type"]}
-                                                     for c in converted]}
+    by_table = {f.table: f for f in files}
+    exported = ctx.settings.tables_in_mode("export")
+    states = [c["state"] | {"table": c["table"], "snapshot_key": by_table[c["table"]].key,
+                            "sha256": by_table[c["table"]].sha256}
+              for c in converted if c.get("table") in exported and isinstance(c.get("state"), dict)]
+    for state in states:  # after the manifest: a run that never lands is never continued from
+        ddb_export.record_export_state(ctx.s3, ctx.bucket, state)
+    return {**summary, "step": "finish", "exports": [{"table": s["table"], "export_type": s.get("export_type")}
+                                                     for s in states]}
 
 
 def run_all(ctx: ExtractContext, *, sleep: Callable[[float], None] = time.sleep, poll_seconds: float = 1.0,

@@ -47,14 +47,17 @@ def parse_extract_modes(text: str | Mapping[str, Any]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class DemandSettings:
+    """The demand Lambda's settings; an event's ``overrides`` may set only the scan's tuning (segments, page
+    size): the bucket, the Exchange tables and role, the keys come from configuration only."""
+
     landing_bucket: str = env_field("ITC_LANDING_BUCKET")
     env: str = env_field("ITC_ENV", default="local")
     exchange_env: str | None = env_field("ITC_EXCHANGE_ENV", default=None)
     exchange_region: str | None = env_field("ITC_EXCHANGE_REGION", default=None)
     exchange_role_arn: str | None = env_field("ITC_EXCHANGE_ROLE_ARN", default=None)
     exchange_external_id: str | None = env_field("ITC_EXCHANGE_EXTERNAL_ID", default=None, secret=True)
-    scan_segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int)
-    scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int)
+    scan_segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int, tunable=True)
+    scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int, tunable=True)
     extract_modes: dict[str, str] = field(default_factory=dict, metadata={
         "env": "ITC_EXTRACT_MODE", "parse": parse_extract_modes, "secret": False, "required": False})
     landing_bucket_owner: str | None = env_field("ITC_LANDING_BUCKET_OWNER", default=None)

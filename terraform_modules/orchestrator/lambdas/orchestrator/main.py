@@ -5,8 +5,10 @@ The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
 - ``{"mode": "refresh"}``: refresh the curated and analytics views.
 - ``{"mode": "quality"}``: run the quality checks of ``ITC_QUALITY_SOURCES`` (one source:
   ``"overrides": {"quality_sources": "demand"}``); a failed check raises ``QualityCheckError``.
-- ``{"mode": "migrate"}``: apply the SQL migration scripts.
-- ``"overrides"``: ``{"<OrchestratorSettings field>": value}``, winning over the environment.
+- ``{"mode": "migrate"}``: apply the SQL migration scripts (the folder of ``ITC_SQL_SCRIPTS_DIR`` or the
+  zip's own). Pinned: an event with ``overrides`` is refused (``BadEventError``) before anything connects.
+- ``"overrides"``: ``{"<OrchestratorSettings field>": value}`` of its tunable fields only
+  (``quality_sources``), winning over the environment.
 
 The orchestrator has no default mode: every event names one (Step Functions always passes it, with
 ``run_id`` as the log correlation id). Returns ``{"mode": ..., ...}``, a small JSON summary. A bad
@@ -33,6 +35,9 @@ logger = setup_logger(SERVICE)
 
 def run(invocation: Invocation) -> dict[str, Any]:
     """Build the settings (event ``overrides`` win), connect, run the mode's plain function."""
+    if invocation.mode == "migrate" and "overrides" in invocation.event:
+        raise invocation.bad("mode 'migrate' takes no 'overrides': it applies the scripts and settings of "
+                             "its configuration only")
     settings, db = settings_module.load(invocation.overrides)
     conn = connect(db, application_name="itc-orchestrator")
     try:

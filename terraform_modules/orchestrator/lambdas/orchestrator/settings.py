@@ -38,7 +38,8 @@ def parse_time_zone(text: str) -> str:
 
 @dataclass(frozen=True)
 class OrchestratorSettings:
-    """What the orchestrator needs besides the database connection."""
+    """What the orchestrator needs besides the database connection. An event's ``overrides`` may narrow
+    ``quality_sources`` (a quality run of one source) and nothing else; mode ``migrate`` takes none."""
 
     env: str = env_field("ITC_ENV", default="local")
     # billing time zone; when set, `migrate` writes it to ref.settings and `quality` checks they agree
@@ -47,7 +48,7 @@ class OrchestratorSettings:
     freshness_hours: float = env_field("ITC_FRESHNESS_HOURS", default=30.0, parse=parse_positive_float)
     # sources the freshness / manifest-count checks cover
     quality_sources: tuple[str, ...] = env_field(
-        "ITC_QUALITY_SOURCES", default=KNOWN_SOURCES, parse=parse_sources
+        "ITC_QUALITY_SOURCES", default=KNOWN_SOURCES, parse=parse_sources, tunable=True
     )
     # migration scripts folder; default: orchestrator/sql_scripts in the zip, else the repository's
     sql_scripts_dir: str | None = env_field("ITC_SQL_SCRIPTS_DIR", default=None)

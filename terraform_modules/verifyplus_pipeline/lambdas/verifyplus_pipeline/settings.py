@@ -1,6 +1,8 @@
 """Settings of the Verify+ Lambda: argument → environment variable → default, validated at cold start.
 
-``ExtractSettings`` (mode ``extract``) says which Quickbase report to read and where to land it;
+``ExtractSettings`` (mode ``extract``) says which Quickbase report to read and where to land it; an
+event's ``overrides`` may set only its tunable fields (page size, timeouts, retries): the Quickbase host
+(``ITC_QB_BASE_URL``), the token, the report and the bucket come from configuration only;
 the load mode needs only :class:`itc_common_utilities.settings.DatabaseSettings`. The Quickbase user
 token comes from Secrets Manager by ARN (``ITC_QB_TOKEN_SECRET_ARN``); ``ITC_QB_TOKEN`` holds the
 token itself and is accepted only when ``ITC_ENV`` is a local environment.
@@ -31,12 +33,12 @@ class ExtractSettings:
     qb_base_url: str = env_field("ITC_QB_BASE_URL", default="https://api.quickbase.com")
     qb_token_secret_arn: str | None = env_field("ITC_QB_TOKEN_SECRET_ARN", default=None)
     qb_token: str | None = env_field("ITC_QB_TOKEN", default=None, secret=True)
-    qb_page_size: int = env_field("ITC_QB_PAGE_SIZE", default=1000, parse=parse_positive_int)
-    qb_timeout_s: float = env_field("ITC_QB_TIMEOUT_S", default=30.0, parse=parse_positive_float)
-    qb_max_attempts: int = env_field("ITC_QB_MAX_ATTEMPTS", default=6, parse=parse_positive_int)
-    qb_backoff_s: float = env_field("ITC_QB_BACKOFF_S", default=0.5, parse=parse_positive_float)
-    qb_max_wait_s: float = env_field("ITC_QB_MAX_WAIT_S", default=60.0, parse=parse_positive_float)
-    qb_max_total_s: float = env_field("ITC_QB_MAX_TOTAL_S", default=300.0, parse=parse_positive_float)
+    qb_page_size: int = env_field("ITC_QB_PAGE_SIZE", default=1000, parse=parse_positive_int, tunable=True)
+    qb_timeout_s: float = env_field("ITC_QB_TIMEOUT_S", default=30.0, parse=parse_positive_float, tunable=True)
+    qb_max_attempts: int = env_field("ITC_QB_MAX_ATTEMPTS", default=6, parse=parse_positive_int, tunable=True)
+    qb_backoff_s: float = env_field("ITC_QB_BACKOFF_S", default=0.5, parse=parse_positive_float, tunable=True)
+    qb_max_wait_s: float = env_field("ITC_QB_MAX_WAIT_S", default=60.0, parse=parse_positive_float, tunable=True)
+    qb_max_total_s: float = env_field("ITC_QB_MAX_TOTAL_S", default=300.0, parse=parse_positive_float, tunable=True)
     qb_max_response_bytes: int = env_field("ITC_QB_MAX_RESPONSE_BYTES", default=64 << 20, parse=parse_positive_int)
     allow_empty: bool = env_field("ITC_QB_ALLOW_EMPTY", default=False, parse=parse_bool)
     env: str = env_field("ITC_ENV", default="local")

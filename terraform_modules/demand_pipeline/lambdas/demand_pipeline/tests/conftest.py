@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from demand_pipeline.tests.shapes import dynamo_item
-from itc_common_utilities.signature import ensure_mac_key
+from itc_common_utilities.signature import ensure_local_keys
 
 BUCKET = "itc-local-landing"  # the bucket the sample events name
 KEYS = {
@@ -23,7 +23,7 @@ KEYS = {
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """moto: the four (empty) ``exchange-test-*`` tables and the landing bucket; the handler's environment."""
+    """moto: the four (empty) ``exchange-test-*`` tables and the versioned landing bucket; the handler's environment."""
     for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
                        "AWS_SECRET_ACCESS_KEY": "testing", "ITC_LANDING_BUCKET": BUCKET,
                        "ITC_EXCHANGE_ENV": "test", "ITC_SCAN_SEGMENTS": "3", "ITC_SCAN_PAGE_LIMIT": "2"}.items():
@@ -40,7 +40,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
                 BillingMode="PAY_PER_REQUEST")
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        ensure_mac_key(boto3.client("kms"))
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})  # as in AWS
+        ensure_local_keys(boto3.client("kms"))
         yield {"ddb": ddb, "s3": s3}
 
 

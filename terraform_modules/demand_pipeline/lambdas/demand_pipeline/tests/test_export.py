@@ -12,6 +12,7 @@ the DescribeExport answer a real export would give.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -286,3 +287,39 @@ def test_given_a_bad_step_when_extracting_then_the_bad_event_error_says_so(
         aws: dict[str, Any], bad: dict[str, Any], message: str) -> None:
     with pytest.raises(BadEventError, match=message):
         main.handler(bad)
+
+
+def test_finish_signs_the_files_it_reads_not_the_event(pitr: dict[str, Any], fill, db_dsn: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN an export run's start and convert outputs, tampered in the finish event as anyone who may invoke
+    the function could (an extra file, a changed count and sha256, ``extracted_at`` 2099)
+    WHEN the finish step runs THEN the signed manifest lists exactly the run's four files with the sizes,
+    sha256s, line counts and S3 versions read back from S3, dated by the step's own clock (not 2099), and
+    the real load accepts it (the file checks pass)."""
+    export_modes(monkeypatch, ("documents_metadata",))
+    fill()
+    ctx = extract_run.ExtractContext(pitr["ddb"], pitr["s3"], load_demand_settings(), "r1", main.logger,
+                                     bucket_owner="123456789012")
+    started = extract_run.start(ctx)
+    converted = [{"table": e["table"], **extract_run.convert(ctx, e)} for e in started["exports"]]
+    evil_file = {"table": "documents_evil", "key": "demand/run=r1/documents_evil.jsonl.gz", "records": 1,
+                 "bytes": 10, "sha256": "0" * 64}
+    tampered = {**started, "extracted_at": "2099-01-01T00:00:00+00:00",
+                "files": [*started["files"], evil_file]}
+    tampered["files"][0] = {**tampered["files"][0], "records": 999, "sha256": "f" * 64}
+    converted[0]["file"] = {**converted[0]["file"], "records": 0}
+    before = datetime.now(UTC)
+
+    summary = extract_run.finish(ctx, tampered, converted)
+
+    manifest = Manifest.from_bytes(pitr["s3"].get_object(Bucket=BUCKET, Key=summary["manifest_key"])["Body"].read())
+    assert [f.table for f in manifest.files] == ["documents", "documents_metadata", "templates", "documents_audit"]
+    for f in manifest.files:
+        obj = pitr["s3"].get_object(Bucket=BUCKET, Key=f.key)
+        body = obj["Body"].read()
+        assert (f.bytes, f.records) == (len(body), len(gzip.decompress(body).splitlines()))
+        assert f.sha256 == hashlib.sha256(body).hexdigest() and f.version_id == obj.get("VersionId")
+    assert before <= datetime.fromisoformat(manifest.extracted_at) <= datetime.now(UTC)
+    assert {t: v["records"] for t, v in summary["tables"].items()} == {
+        "documents": 10, "documents_metadata": 5, "templates": 1, "documents_audit": 5}
+    assert load(db_dsn, summary["manifest_key"], monkeypatch)["loaded"] == 21

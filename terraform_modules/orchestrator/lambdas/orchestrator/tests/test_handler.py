@@ -84,8 +84,11 @@ def test_given_overrides_when_quality_runs_then_they_win_over_the_environment(en
     (["refresh"], "orchestrator: bad event: the event must be a JSON object (got list)"),
     ({"mode": "refresh", "overrides": {"freshness": 1}},
      "orchestrator: bad event: 'overrides' names unknown setting(s) freshness (known: business_tz, env, "),
-    ({"mode": "refresh", "overrides": {"freshness_hours": "soon"}},
-     "orchestrator: bad event: 'overrides.freshness_hours'='soon' is not valid"),
+    ({"mode": "quality", "overrides": {"quality_sources": "nobody"}},
+     "orchestrator: bad event: 'overrides.quality_sources'='nobody' is not valid"),
+    ({"mode": "refresh", "overrides": {"freshness_hours": 1}},
+     "orchestrator: bad event: 'overrides' may set only tuning settings (quality_sources); refusing "
+     "freshness_hours"),
     ({"mode": "refresh", "overrides": "freshness_hours=1"},
      "orchestrator: bad event: 'overrides' must be a JSON object of settings (got str)"),
 ])
@@ -118,3 +121,25 @@ def test_given_no_packaged_scripts_when_resolving_then_the_repository_scripts_ar
     assert scripts_dir() == REPO_SCRIPTS
     with pytest.raises(TerminalError, match="no SQL migration scripts found"):
         scripts_dir(tmp_path)
+
+
+@pytest.mark.parametrize("overrides", [{"sql_scripts_dir": "/tmp/attacker-scripts"}, {"quality_sources": "demand"},
+                                       {"business_tz": "Europe/Paris"}, {}],
+                         ids=["sql_scripts_dir", "a tunable setting", "business_tz", "empty"])
+def test_migrate_function_refuses_overrides(environ, empty_db_dsn, tmp_path, monkeypatch, overrides):
+    """GIVEN the function deployed for mode migrate (ITC_FUNCTION_MODE=migrate) and an empty database, and a
+    folder of an attacker's SQL script WHEN a migrate event carries overrides (the scripts folder, a
+    tunable setting, the time zone, or none at all) THEN it is refused naming the problem before anything
+    connects: no script runs, the database stays empty."""
+    environ(ITC_DATABASE_URL=empty_db_dsn, ITC_FUNCTION_MODE="migrate")
+    (tmp_path / "01_attack.sql").write_text("CREATE TABLE public.attacker_was_here (x int);")
+    given = {k: (str(tmp_path) if k == "sql_scripts_dir" else v) for k, v in overrides.items()}
+    with pytest.raises(BadEventError, match="refusing (sql_scripts_dir|business_tz)|takes no 'overrides'") as bad:
+        handler({"mode": "migrate", "overrides": given})
+    assert ("refusing sql_scripts_dir" in str(bad.value)) == ("sql_scripts_dir" in overrides)
+    conn = psycopg2.connect(empty_db_dsn)
+    try:
+        assert rows(conn, "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN "
+                          "('pg_catalog', 'information_schema')") == [(0,)]
+    finally:
+        conn.close()

@@ -17,7 +17,7 @@ from moto import mock_aws
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.handler import BadEventError
 from itc_common_utilities.settings import SettingsError
-from itc_common_utilities.signature import ensure_mac_key
+from itc_common_utilities.signature import ensure_local_keys
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import VerifyPlusDataset
 from verifyplus_pipeline.main import handler
@@ -42,7 +42,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, An
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        ensure_mac_key(boto3.client("kms"))
+        ensure_local_keys(boto3.client("kms"))
         arn = boto3.client("secretsmanager").create_secret(
             Name="itc/quickbase", SecretString=json.dumps({"token": TOKEN}))["ARN"]
         env = {"ITC_ENV": "beta", "ITC_LANDING_BUCKET": BUCKET, "ITC_QB_BASE_URL": sim.base_url,
