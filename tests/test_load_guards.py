@@ -2,8 +2,8 @@
 `itc replay` command), moto, a migrated PostgreSQL.
 
 A good load; a snapshot of an Exchange that lost 60 % of its demands is refused and changes nothing;
-`itc replay <good manifest> --force --reason …` restores the last good snapshot; and when the bad
-snapshot was forced in, the forced replay of the good manifest brings the invoice back to its earlier
+`itc approve-force` then `itc replay <good manifest> --force --approval FILE` restores the last good
+snapshot; and when the bad snapshot was forced in, the forced replay of the good manifest brings the invoice back to its earlier
 numbers (analytics.invoice_lines compared before / after). The guards' unit tests, one per guard and
 setting, are in common/itc_common_utilities/tests/test_loader_guards.py.
 """
@@ -42,8 +42,8 @@ def verifyplus_dataset() -> VerifyPlusDataset:
 @pytest.fixture
 def env(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The shared stack (moto, the Quickbase simulator, a priced warehouse), Verify+ loaded once
-    (so the quality checks `itc replay` runs see both sources), and who forces loads."""
-    monkeypatch.setenv("ITC_FORCED_BY", "ops@example.com")
+    (so the quality checks `itc replay` runs see both sources), and who approves forced loads."""
+    monkeypatch.setenv("ITC_APPROVER", "ops@example.com")
     jobs.extract("verifyplus", "vp-1")
     jobs.load(next(m for m in jobs.list_manifests(boto3.client("s3"), stack_env["ITC_LANDING_BUCKET"],
                                                   ("verifyplus",))))
@@ -76,13 +76,23 @@ def itc(*argv: str) -> tuple[int, str]:
     return done.returncode, " ".join((done.stdout + done.stderr).split())
 
 
+def approval(manifest: jobs.ManifestObject, folder: Path, reason: str = REASON) -> str:
+    """`itc approve-force --manifest <url> --reason … --out FILE`: the approval's file."""
+    path = folder / f"approval-{manifest.key.split('/')[1]}.json"
+    code, said = itc("approve-force", "--manifest", manifest.url, "--reason", reason, "--out", str(path))
+    assert code == 0, said
+    return str(path)
+
+
 def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_forced_replay_restores(
-        env: dict[str, str], stack_db: psycopg2.extensions.connection) -> None:
+        env: dict[str, str], stack_db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN a good demand load (150 demands) and its invoice
     WHEN the Exchange loses 60 % of its demands and the next snapshot is loaded
     THEN the load is refused with the guard's message, raw and the invoice are unchanged and the run is
-    recorded refused (and not retried by `itc run`); AND `itc replay <good> --force --reason …` reloads
-    the good snapshot (not a no-op), recorded with who and why, the invoice the same."""
+    recorded refused (and not retried by `itc run`); AND `itc replay <good> --force --approval FILE` (the
+    approval of `itc approve-force`) reloads the good snapshot (not a no-op), recorded with the approver and
+    reason of the approval, the invoice the same; a force without an approval, or with the approval of
+    another manifest, is refused and changes nothing."""
     good = land_demands(DEMANDS, "good")
     jobs.load(good)
     jobs.refresh()
@@ -97,7 +107,7 @@ def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_
     assert said.startswith(f"error: demand load: demand: refusing to delete {doomed:,} of {good_rows[0][0]:,} "
                            f"rows ({100 * doomed / good_rows[0][0]:.1f}%) of raw.cases; the limit is "
                            "ITC_MAX_DELETE_SHARE=0.05.")
-    assert said.endswith("If this snapshot is right, load it with force and a reason.")
+    assert said.endswith("If this snapshot is right, load it with force and an approval (itc approve-force).")
     assert (demand_rows(stack_db), invoice(stack_db)) == (good_rows, good_invoice)
     assert read(stack_db, "SELECT run_id, status, error FROM ops.load_runs WHERE source = 'demand' "
                           "ORDER BY load_id") == [
@@ -106,11 +116,14 @@ def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_
     assert bad.key not in {m.key for m in pending}, "`itc run` would retry the refused snapshot on every run"
 
     code, said = itc("replay", good.url)  # unforced: the manifest was loaded, a no-op
-    assert code == 0 and "was already loaded" in said and "--force --reason" in said
+    assert code == 0 and "was already loaded" in said and "--force --approval FILE" in said
     code, said = itc("replay", good.url, "--force")
-    assert code == 1 and said.startswith("error: --force needs --reason")
+    assert code == 1 and said.startswith("error: --force needs --approval FILE")
+    code, said = itc("replay", good.url, "--force", "--approval", approval(bad, tmp_path))
+    assert code == 1 and "refusing the forced load: the approval is for another manifest" in said
+    assert (demand_rows(stack_db), invoice(stack_db)) == (good_rows, good_invoice)
 
-    code, said = itc("replay", good.url, "--force", "--reason", REASON)
+    code, said = itc("replay", good.url, "--force", "--approval", approval(good, tmp_path))
 
     assert code == 0 and said.startswith(f"loaded {good.url}: load ") and "forced by ops@example.com" in said
     assert (demand_rows(stack_db), invoice(stack_db)) == (good_rows, good_invoice)
@@ -120,9 +133,9 @@ def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_
 
 
 def test_given_a_bad_snapshot_forced_in_when_the_good_one_is_replayed_with_force_then_the_invoice_is_back(
-        env: dict[str, str], stack_db: psycopg2.extensions.connection) -> None:
+        env: dict[str, str], stack_db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN a good load, then a snapshot missing 60 % of the demands forced in (the invoice shrinks)
-    WHEN `itc replay <good manifest> --force --reason …` runs
+    WHEN `itc replay <good manifest> --force --approval FILE` runs
     THEN analytics.invoice_lines is back to its numbers after the good load; a later unforced snapshot of
     the restored Exchange loads normally (it is newer than both)."""
     good = land_demands(DEMANDS, "good")
@@ -130,12 +143,13 @@ def test_given_a_bad_snapshot_forced_in_when_the_good_one_is_replayed_with_force
     jobs.refresh()
     good_invoice = invoice(stack_db)
     bad = land_demands(60, "bad")
-    code, _ = itc("replay", bad.url, "--force", "--reason", "we believed the Exchange purge was real")
+    code, _ = itc("replay", bad.url, "--force", "--approval",
+                  approval(bad, tmp_path, "we believed the Exchange purge was real"))
     assert code == 0
     assert invoice(stack_db) != good_invoice
     assert sum(q for *_k, q, _a in invoice(stack_db)) < sum(q for *_k, q, _a in good_invoice)
 
-    code, said = itc("replay", good.url, "--force", "--reason", REASON)
+    code, said = itc("replay", good.url, "--force", "--approval", approval(good, tmp_path))
 
     assert code == 0, said
     assert invoice(stack_db) == good_invoice

@@ -21,15 +21,21 @@ import psycopg2
 import pytest
 
 from demand_pipeline import main
-from itc_common_utilities.manifest import Manifest
+from itc_common_utilities.loader.approval import issue_approval
+from itc_common_utilities.manifest import Manifest, sha256_hex
 from itc_common_utilities.s3 import write_manifest
-from itc_common_utilities.signature import ManifestMac, ManifestSignatureError, ensure_mac_key, signed_message
+from itc_common_utilities.signature import (
+    LOCAL_APPROVAL_KEY_ALIAS,
+    ManifestMac,
+    ManifestSignatureError,
+    ensure_mac_key,
+    signed_message,
+)
 from scripts.synthetic.exchange import ExchangeConfig, write_snapshot
 from tests.test_demand_snapshot_failures import snapshot_state
 
 BUCKET = "itc-signed-landing"
 LATER = "2026-11-26T05:00:00+00:00"  # a day after the good snapshot: past the ordering guard
-FORCE = {"reason": "restore: the forger says so", "by": "mallory@example.com"}
 
 
 @pytest.fixture
@@ -51,6 +57,13 @@ def forged_snapshot(s3: Any, run_id: str, *, demands: int = 90, seed: int = 7) -
                           s3_client=s3, bucket=BUCKET, extracted_at=LATER)
 
 
+def approval_of(s3: Any, manifest: Manifest) -> dict[str, Any]:
+    """A valid approval (the break-glass key) to force ``manifest`` as it now is in the bucket."""
+    body = s3.get_object(Bucket=BUCKET, Key=manifest.key)["Body"].read()
+    return issue_approval(boto3.client("kms"), LOCAL_APPROVAL_KEY_ALIAS, bucket=BUCKET, manifest_key=manifest.key,
+                          manifest_sha256=sha256_hex(body), reason="restore", approver="ops@example.com")
+
+
 def load_run(dsn: str, run_id: str) -> tuple[str, str]:
     conn = psycopg2.connect(dsn)
     with conn.cursor() as cur:
@@ -65,7 +78,8 @@ def refused(s3: Any, db_dsn: str, manifest: Manifest, words: str, capsys: pytest
     """Loading ``manifest`` is refused with ``words``, changes nothing, is recorded and alerted."""
     before = snapshot_state(db_dsn)
     capsys.readouterr()
-    event = {"bucket": BUCKET, "key": manifest.key, **({"force": FORCE} if force else {})}
+    event = {"bucket": BUCKET, "key": manifest.key, **({"force": {"approval": approval_of(s3, manifest)}} if force
+                                                         else {})}
     with pytest.raises(ManifestSignatureError, match=words) as info:
         main.handler(event)
     assert f"s3://{BUCKET}/{manifest.key}" in str(info.value)
@@ -90,7 +104,7 @@ def test_given_a_forged_unsigned_manifest_with_correct_counts_when_loaded_then_i
 
 def test_given_a_forged_manifest_when_replayed_with_force_then_force_does_not_bypass_the_signature(
         s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """GIVEN the forged unsigned manifest WHEN a replay forces it (who and why given) THEN it is refused all
+    """GIVEN the forged unsigned manifest WHEN a replay forces it with a valid approval THEN it is refused all
     the same: force overrides the load guards, never authenticity."""
     manifest = forged_snapshot(s3, "forced")
     s3.put_object(Bucket=BUCKET, Key=manifest.key, Body=manifest.to_bytes())

@@ -15,6 +15,7 @@ from common_testkit import EXTRACTED_AT, SPECS, audits, land, rows, table_digest
 from itc_common_utilities.errors import TransientError
 from itc_common_utilities.handler import BadEventError, parse_event
 from itc_common_utilities.loader import Force, LoadRefusedError, LoadResult, load_snapshot
+from itc_common_utilities.loader.approval import ForceRequest
 from itc_common_utilities.settings import LoadGuardSettings, SettingsError, load_settings
 
 FORCE = Force(reason="restoring the last good snapshot after a bad load", by="ops@example.com")
@@ -56,7 +57,8 @@ def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_re
         _load(db, s3, "r2", templates(37))
 
     message = ("demand: refusing to delete 3 of 40 rows (7.5%) of raw.templates; the limit is "
-               "ITC_MAX_DELETE_SHARE=0.05. If this snapshot is right, load it with force and a reason.")
+               "ITC_MAX_DELETE_SHARE=0.05. If this snapshot is right, load it with force and an approval "
+               "(itc approve-force).")
     assert str(refused.value) == message
     assert _state(db) == before
     assert _last_failure(db) == [("refused", f"LoadRefusedError: {message}", None)]
@@ -86,7 +88,8 @@ def test_given_a_snapshot_with_over_1_percent_rejects_when_loaded_then_refused_w
 
     assert str(refused.value) == (
         "demand: refusing to load templates: 2 of 100 records rejected (2.0%; bad_type 2) for raw.templates; the "
-        "limit is ITC_MAX_REJECT_SHARE=0.01. If this snapshot is right, load it with force and a reason.")
+        "limit is ITC_MAX_REJECT_SHARE=0.01. If this snapshot is right, load it with force and an approval "
+        "(itc approve-force).")
     assert _state(db) == before  # the refused load's rejects went with it
 
 
@@ -112,7 +115,7 @@ def test_given_a_demand_snapshot_with_an_empty_table_when_loaded_then_refused_ev
     assert str(refused.value) == (
         "demand: refusing to load an empty templates table (0 records for raw.templates, which has 0 rows): a "
         "demand snapshot never has an empty table (a failed scan or a recreated table). If this snapshot is "
-        "right, load it with force and a reason.")
+        "right, load it with force and an approval (itc approve-force).")
     assert rows(db, "SELECT count(*) FROM raw.audit") == [(0,)]
     assert rows(db, "SELECT status FROM ops.load_runs") == [("refused",)]
 
@@ -144,7 +147,8 @@ def test_given_a_snapshot_not_newer_than_the_last_load_when_loaded_then_refused_
     assert str(refused.value) == (
         "demand: refusing to load snapshot r1 (extracted at 2026-11-02T00:00:00+00:00): it is not newer than the "
         f"last loaded snapshot r2 (load {first.load_id}, extracted at 2026-11-03T00:00:00+00:00); loading it would "
-        "rewind the warehouse. To restore an older snapshot on purpose, load it with force and a reason.")
+        "rewind the warehouse. To restore an older snapshot on purpose, load it with force and an approval "
+        "(itc approve-force).")
     assert _state(db) == before
 
 
@@ -237,13 +241,17 @@ _LOAD = {"mode": "load", "bucket": "landing", "key": "demand/run=r1/_manifest.js
 
 
 @pytest.mark.parametrize(("force", "problem"), [
-    ({"by": "ops"}, "'force' needs a 'reason': why this snapshot must be loaded past the load guards"),
-    ({"reason": "   ", "by": "ops"}, "'force' needs a 'reason': why this snapshot must be loaded past the load guards"),
-    ({"reason": "restore"}, "'force' needs 'by': who forces the load"),
-    ("yes", "'force' must be a JSON object {'reason', 'by'} (got str)"),
-    ({"reason": "restore", "by": "ops", "skip": "ordering"}, "'force' has unknown key(s) skip (known: by, reason)"),
+    ({"reason": "restore", "by": "ops"}, "'force' takes only an 'approval' made by `itc approve-force` (who forces "
+                                         "and why come from it); refusing key(s) by, reason"),
+    ({}, "'force' needs an 'approval' (a JSON object made by `itc approve-force`)"),
+    ({"approval": "signed"}, "'force' needs an 'approval' (a JSON object made by `itc approve-force`)"),
+    ("yes", "'force' must be a JSON object {'approval': {...}} (got str)"),
+    ({"approval": {}, "by": "ops"}, "'force' takes only an 'approval' made by `itc approve-force` (who forces "
+                                    "and why come from it); refusing key(s) by"),
 ])
-def test_given_a_force_without_a_reason_or_who_when_the_event_is_read_then_bad_event(force: Any, problem: str) -> None:
+def test_given_a_force_without_an_approval_when_the_event_is_read_then_bad_event(force: Any, problem: str) -> None:
+    """GIVEN a load event whose force names who and why itself, or carries no approval object WHEN read
+    THEN BadEventError says the force needs an approval (who and why come from it)."""
     with pytest.raises(BadEventError) as bad:
         parse_event({**_LOAD, "force": force}, service="demand_pipeline", modes=["extract", "load"], settings=[],
                     object_mode="load")
@@ -251,7 +259,7 @@ def test_given_a_force_without_a_reason_or_who_when_the_event_is_read_then_bad_e
 
 
 def test_given_force_on_an_extract_or_on_two_manifests_when_the_event_is_read_then_bad_event() -> None:
-    force = {"reason": "restore", "by": "ops"}
+    force = {"approval": {"approver": "ops"}}
     with pytest.raises(BadEventError, match=r"'force' applies to a load of one manifest, not to mode 'extract'"):
         parse_event({"mode": "extract", "force": force}, service="demand_pipeline", modes=["extract", "load"],
                     settings=[], object_mode="load")
@@ -261,8 +269,11 @@ def test_given_force_on_an_extract_or_on_two_manifests_when_the_event_is_read_th
         parse_event(two, service="demand_pipeline", modes=["extract", "load"], settings=[], object_mode="load")
 
 
-def test_given_a_force_with_reason_and_who_when_the_event_is_read_then_the_invocation_carries_it() -> None:
-    invocation = parse_event({**_LOAD, "force": {"reason": " restore r1 ", "by": "ops"}}, service="demand_pipeline",
+def test_given_a_force_with_an_approval_when_the_event_is_read_then_the_invocation_carries_it_unverified() -> None:
+    """GIVEN a load event with ``force: {"approval": {...}}`` WHEN read THEN the invocation carries the approval
+    as given (the load verifies it); an event without force has none."""
+    approval = {"approver": "ops", "reason": "restore r1"}
+    invocation = parse_event({**_LOAD, "force": {"approval": approval}}, service="demand_pipeline",
                              modes=["extract", "load"], settings=[], object_mode="load")
-    assert invocation.force == Force(reason="restore r1", by="ops")
+    assert invocation.force == ForceRequest(approval)
     assert parse_event(_LOAD, service="demand_pipeline", modes=["load"], settings=[], object_mode="load").force is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from itc_common_utilities.manifest import Manifest, ManifestError, ManifestMisma
 from itc_common_utilities.s3 import SnapshotFileError, dumps_line, write_manifest
 
 
-def _corrupt(s3: Any, key: str, how: str) -> None:
+def _corrupt(s3: Any, key: str, how: str, manifest_key: str) -> None:
+    """Overwrite ``key`` and point the (re-signed) manifest at the new version: the bucket is versioned and a
+    load reads the version its manifest names, so a corrupt file can only come in as a version it names."""
     body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     if how == "truncated":
         data = body[: len(body) // 2]
@@ -24,7 +27,10 @@ def _corrupt(s3: Any, key: str, how: str) -> None:
         data = gzip.compress(gzip.decompress(body).replace(b'"templateId"', b"templateId", 1), mtime=0)
     else:  # valid gzip, one record edited after the manifest was written
         data = gzip.compress(gzip.decompress(body).replace(b"New 0", b"Old 0"), mtime=0)
-    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    version = s3.put_object(Bucket=BUCKET, Key=key, Body=data)["VersionId"]
+    manifest = Manifest.from_bytes(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())
+    files = tuple(replace(f, version_id=version) if f.key == key else f for f in manifest.files)
+    write_manifest(s3, BUCKET, replace(manifest, files=files))
 
 
 @pytest.mark.parametrize(("how", "error", "words"), [
@@ -38,7 +44,7 @@ def test_given_a_corrupt_file_when_loaded_then_the_load_fails_naming_it_and_noth
                           SPECS, source="demand")
     before = table_digest(db, "raw.templates", "template_id")
     ref = land(s3, "r2", {"templates": templates(5, "New"), "documents_audit": audits(4)})
-    _corrupt(s3, "demand/run=r2/templates.jsonl.gz", how)
+    _corrupt(s3, "demand/run=r2/templates.jsonl.gz", how, ref.key)
 
     with pytest.raises(error, match=words) as info:
         load_snapshot(db, s3, ref, SPECS, source="demand")

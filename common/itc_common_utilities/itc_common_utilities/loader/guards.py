@@ -44,7 +44,7 @@ from itc_common_utilities.loader.spec import TableCounts, TableSpec
 from itc_common_utilities.settings import LoadGuardSettings
 
 NEVER_EMPTY = frozenset({"demand"})  # sources whose every snapshot table must have records
-FORCE_HINT = "If this snapshot is right, load it with force and a reason."
+FORCE_HINT = "If this snapshot is right, load it with force and an approval (itc approve-force)."
 REASON_LIMIT = 500
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # how far ahead a manifest's extracted_at (an approval's issued_at) may be
 
@@ -138,7 +138,8 @@ def check_order(cur: psycopg2.extensions.cursor, *, source: str, run_id: str, ex
     raise LoadRefusedError(
         f"{source}: refusing to load snapshot {run_id} (extracted at {this_at.isoformat()}): it is not newer than "
         f"the last loaded snapshot {latest_run} (load {latest_id}, extracted at {latest_at.isoformat()}); loading "
-        f"it would rewind the warehouse. To restore an older snapshot on purpose, load it with force and a reason.")
+        f"it would rewind the warehouse. To restore an older snapshot on purpose, load it with force and an "
+        f"approval (itc approve-force).")
 
 
 def _share(part: int, whole: int) -> str:

@@ -117,19 +117,22 @@ def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_
     assert isinstance(error.value, TerminalError)
 
 
-def test_given_overrides_in_the_event_when_extracting_then_they_win_over_the_environment(
+def test_given_tuning_overrides_in_the_event_when_extracting_then_they_win_and_nothing_else_may(
         aws: dict[str, Any], fill, monkeypatch: pytest.MonkeyPatch) -> None:
-    """GIVEN ITC_EXCHANGE_ENV=nowhere and ITC_LANDING_BUCKET=missing in the environment
-    WHEN the extract event carries overrides {"exchange_env": "test", "landing_bucket": ..., "scan_segments": "2"}
-    THEN the overrides win: the test tables are scanned into the real bucket."""
+    """GIVEN ITC_SCAN_SEGMENTS=1 in the environment
+    WHEN the extract event carries the tuning overrides {"scan_segments": "2", "scan_page_limit": "5"}
+    THEN they win (a 1-segment limit would not refuse them) and the tables are scanned into the configured bucket;
+    AND an event that also overrides the Exchange tables or the bucket is refused, naming them."""
     fill()
-    monkeypatch.setenv("ITC_EXCHANGE_ENV", "nowhere")
-    monkeypatch.setenv("ITC_LANDING_BUCKET", "missing")
+    monkeypatch.setenv("ITC_SCAN_SEGMENTS", "1")
 
     summary = main.handler(event("extract_with_overrides.json"))
 
     assert summary["tables"]["documents"]["records"] == 10
     assert aws["s3"].head_object(Bucket=BUCKET, Key=summary["manifest_key"])
+    with pytest.raises(BadEventError, match="refusing exchange_env, landing_bucket: "):
+        main.handler({"mode": "extract", "run_id": "r9", "overrides": {"exchange_env": "test", "scan_segments": "2",
+                                                                      "landing_bucket": BUCKET}})
 
 
 def test_given_no_landing_bucket_when_handled_then_the_settings_error_names_the_variable(

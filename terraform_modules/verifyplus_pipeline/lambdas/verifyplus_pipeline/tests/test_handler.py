@@ -127,10 +127,15 @@ def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_
     assert isinstance(error.value, TerminalError)
 
 
-def test_given_overrides_in_the_event_when_extracting_then_they_win_over_the_environment(stack, monkeypatch):
-    """GIVEN ITC_QB_PAGE_SIZE=500 and ITC_ENV=beta in the environment
-    WHEN the extract event carries overrides {"qb_page_size": "300", "env": "local"}
-    THEN the overrides win: the report is read in pages of 300 over the local simulator's plain http."""
+def test_given_tuning_overrides_in_the_event_when_extracting_then_they_win_over_the_environment(stack, monkeypatch):
+    """GIVEN ITC_QB_PAGE_SIZE=500 in the environment
+    WHEN the extract event carries the tuning overrides {"qb_page_size": "300", "qb_timeout_s": "20"}
+    THEN they win: the report is read in pages of 300; AND an event overriding ``env`` (which would allow the
+    simulator's plain http in beta) is refused, naming it, before the simulator is asked anything."""
+    with pytest.raises(BadEventError, match="refusing env: "):
+        handler({"mode": "extract", "run_id": "20261125T050000Z", "overrides": {"env": "local"}})
+    assert stack["sim"].stats.requests == 0
+    monkeypatch.setenv("ITC_ENV", "local")  # the simulator speaks plain http, refused outside local runs
     summary = handler(event("extract_with_overrides.json"))
     assert summary["records"] == 1_200 and summary["pages"] == 4
 
