@@ -3,9 +3,9 @@
 
 A good load; a snapshot of an Exchange that lost 60 % of its demands is refused and changes nothing;
 `itc approve-force` then `itc replay <good manifest> --force --approval FILE` restores the last good
-snapshot; and when the bad snapshot was forced in, the forced replay of the good manifest brings the invoice back to its earlier
-numbers (analytics.invoice_lines compared before / after). The guards' unit tests, one per guard and
-setting, are in common/itc_common_utilities/tests/test_loader_guards.py.
+snapshot; and when the bad snapshot was forced in, the forced replay of the good manifest brings the
+invoice back to its earlier numbers (analytics.invoice_lines compared before / after). The guards' unit
+tests, one per guard and setting, are in common/itc_common_utilities/tests/test_loader_guards.py.
 """
 
 from __future__ import annotations
