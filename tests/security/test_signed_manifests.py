@@ -26,6 +26,7 @@ from itc_common_utilities.manifest import Manifest, sha256_hex
 from itc_common_utilities.s3 import write_manifest
 from itc_common_utilities.signature import (
     LOCAL_APPROVAL_KEY_ALIAS,
+    LOCAL_MAC_KEY_ALIASES,
     ManifestMac,
     ManifestSignatureError,
     ensure_mac_key,
@@ -159,7 +160,7 @@ def test_given_a_correctly_signed_snapshot_when_loaded_then_it_loads(s3: Any, db
     manifest = forged_snapshot(s3, "signed", demands=60, seed=1)  # the next day's snapshot of the same Exchange
     data = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest.key)["Body"].read())
     assert data["signature"]["algorithm"] == "HMAC_SHA_256"
-    assert boto3.client("kms").verify_mac(Message=signed_message(data), KeyId="alias/itc-local-manifest-mac",
+    assert boto3.client("kms").verify_mac(Message=signed_message(data), KeyId=LOCAL_MAC_KEY_ALIASES["demand"],
                                           MacAlgorithm="HMAC_SHA_256",
                                           Mac=base64.b64decode(data["signature"]["mac"]))["MacValid"]
 
