@@ -56,7 +56,7 @@ from itc_common_utilities.loader.guards import forcing
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
-from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings
+from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings, tunable_fields
 
 __all__ = [
     "FUNCTION_MODE_VARIABLE", "BadEventError", "Invocation", "deployed_mode",
@@ -186,7 +186,7 @@ def _overrides(service: str, given: Any, settings: tuple[type, ...]) -> dict[str
                                      f"(known: {', '.join(sorted(fields))})")
     fixed = sorted(str(name) for name in given if not fields[name].metadata.get("tunable"))
     if fixed:
-        tunable = sorted(name for name, f in fields.items() if f.metadata.get("tunable"))
+        tunable = sorted(name for cls in settings for name in tunable_fields(cls))
         raise BadEventError(service, f"'overrides' may set only tuning settings ({', '.join(tunable) or 'none'}); "
                                      f"refusing {', '.join(fixed)}: endpoints, the environment, secrets, keys, "
                                      f"buckets and script paths come from the function's configuration only")
