@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # import roots: repository (scripts), the shared package, and each module's lambdas/ folder
 IMPORT_ROOTS := $(CURDIR) $(CURDIR)/common/itc_common_utilities $(wildcard $(CURDIR)/terraform_modules/*/lambdas)
 
-.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql docs demo test lint fmt tf-fmt tf-check tf-apply-local package lock bench clean
+.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql docs demo test lint fmt tf-fmt tf-check tf-apply-local rehearse package lock bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ tf-check: venv ## fmt, init+validate every module and environment offline, check
 
 tf-apply-local: venv package ## apply terraform/itc-beta to a local moto server, then destroy it (timed; scripts/build/tf_apply_local.py)
 	@$(PY) -m scripts.build.tf_apply_local
+
+rehearse: venv ## a day of the deployed form: apply itc-beta to moto, run the applied state machines on the applied zips (python3.12, read-only /var/task + /opt), invoice = answer key, destroy (scripts/build/rehearse.py)
+	@$(PY) -m scripts.build.rehearse
 
 package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3.12, no Docker)
 	@$(PY) scripts/build/package_lambdas.py

@@ -84,10 +84,10 @@ def plugin_dir() -> Path | None:
     return None
 
 
-def prepare_root(source: Path, endpoint: str, dist: Path) -> Path:
+def prepare_root(source: Path, endpoint: str, dist: Path, name: str = "tf-apply-local") -> Path:
     """A fresh copy of the environment's root without its backend, with the override and variables, in
-    ``source``/.local/tf-apply-local (two levels down: the root's ../../terraform_modules resolve)."""
-    workdir = source / ".local" / "tf-apply-local"
+    ``source``/.local/``name`` (two levels down: the root's ../../terraform_modules resolve)."""
+    workdir = source / ".local" / name
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -101,10 +101,11 @@ def prepare_root(source: Path, endpoint: str, dist: Path) -> Path:
     return workdir
 
 
-def start_moto(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_moto(port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """tf_moto_server.py on ``port`` (``extra``: more of its arguments, e.g. ``--rehearsal CONFIG``)."""
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.build.tf_moto_server", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "scripts.build.tf_moto_server", "--host", HOST, "--port", str(port), *extra],
         cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

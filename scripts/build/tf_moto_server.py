@@ -17,6 +17,11 @@ Terraform apply:
       the real check of the templates is tests/terraform (rendered and executed in moto's interpreter).
     * ``ListStateMachineVersions`` lists the versions moto keeps for the machine (none unless published).
   They are added to moto's Step Functions responder in this process only; nothing else changes.
+- ``--rehearsal CONFIG`` (`make rehearse`, scripts/build/rehearse.py): Step Functions executes state
+  machines, and moto's Lambda Invoke (which would return a stub) runs the applied function's artefact
+  instead: its code zip and layers as moto stores them, its handler, timeout and environment, with the
+  credentials of its own role (an STS AssumeRole in this moto), through scripts/build/lambda_rehearsal.py.
+  CONFIG is that module's ``Setup`` as JSON; each invocation is appended to ``<workdir>/invocations.jsonl``.
 - STAND-IN for Route 53 Resolver DNS Firewall (domain lists, rule groups, rules, VPC associations,
   firewall config), which moto 5.2 lacks: scripts/build/moto_dns_firewall.py, in memory, nothing enforced.
 """
@@ -24,8 +29,10 @@ Terraform apply:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
@@ -36,6 +43,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from scripts.build import moto_dns_firewall
 
+DUMMY_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto's dummy keys, not secret
 STAND_INS = ("ValidateStateMachineDefinition", "ListStateMachineVersions")
 
 
@@ -78,12 +86,79 @@ def install() -> None:
     moto_dns_firewall.install()
 
 
+def applied_function(backend: Any, function_name: str, qualifier: str | None) -> Any:
+    """The applied function as moto stores it: configuration, code and layer zips (a FunctionSpec)."""
+    from scripts.build.lambda_rehearsal import FunctionSpec
+
+    fn = backend.get_function(function_name, qualifier)
+    layers = tuple((layer["Arn"], backend.layers_versions_by_arn(layer["Arn"]).code_bytes) for layer in fn.layers)
+    return FunctionSpec(name=fn.function_name, arn=fn.function_arn, handler=fn.handler, timeout=int(fn.timeout),
+                        memory=int(fn.memory_size), environment=dict(fn.environment_vars or {}),
+                        code_zip=fn.code_bytes, layers=layers, role=fn.role,
+                        architectures=tuple(fn.architectures or ()))
+
+
+def install_rehearsal(config: Path) -> None:
+    """Answer Lambda Invoke by running the applied artefact (see the module docstring)."""
+    import boto3
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    from scripts.build import lambda_rehearsal
+
+    setup = lambda_rehearsal.Setup.from_json(config.read_text())
+    endpoint = setup.added["AWS_ENDPOINT_URL"]
+    record = setup.workdir / "invocations.jsonl"
+
+    def role_credentials(role: str, name: str) -> dict[str, str]:
+        sts = boto3.client("sts", endpoint_url=endpoint, region_name=setup.region, **DUMMY_KEYS)
+        creds = sts.assume_role(RoleArn=role, RoleSessionName=name[:64])["Credentials"]
+        return {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": creds["SessionToken"]}
+
+    def master_password_from_secret(secret_arn: str) -> None:
+        """RDS sets the master login's password from its managed secret: so does the stand-in database."""
+        import psycopg2
+        from psycopg2 import sql
+
+        secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=setup.region, **DUMMY_KEYS)
+        secret = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+        conn = psycopg2.connect(setup.admin_dsn)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(secret["username"])),
+                            (secret["password"],))
+        finally:
+            conn.close()
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,  # noqa: PLR0917
+               response_headers: Any) -> bytes:  # moto's signature
+        spec = applied_function(self, function_name, qualifier)
+        if spec.environment.get("ITC_DB_SECRET_ARN") and setup.admin_dsn:
+            master_password_from_secret(spec.environment["ITC_DB_SECRET_ARN"])
+        run_setup = dataclasses.replace(setup, credentials=role_credentials(spec.role, spec.name))
+        event = json.loads(body or "{}")
+        outcome = lambda_rehearsal.run(spec, event, run_setup)
+        with record.open("a") as out:
+            out.write(json.dumps({**json.loads(outcome.to_json()), "mode": event.get("mode"),
+                                  "step": event.get("step")}) + "\n")
+        if outcome.error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(outcome.payload).encode()
+
+    LambdaSimpleBackend.invoke = invoke
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--rehearsal", type=Path, help="run the applied artefacts on Invoke (make rehearse)")
     args = parser.parse_args(argv)
     install()
+    if args.rehearsal:
+        install_rehearsal(args.rehearsal)
     from moto.server import main as moto_main
 
     moto_main(["-H", args.host, "-p", str(args.port)])
