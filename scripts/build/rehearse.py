@@ -446,6 +446,8 @@ def run(args: argparse.Namespace) -> int:
                     step(f"9 invoice: itc invoice for {len({m for m, _f, _p in expected})} months: "
                          f"{sum(shown.values())} units in {len(shown)} (month, firm, product) lines, "
                          "equal to the answer key")
+    except (RehearsalFailed, tal.ApplyError) as exc:
+        failures.append(str(exc))
     finally:
         record = WORK / "runs" / "invocations.jsonl"
         if record.exists():
@@ -509,9 +511,12 @@ def print_differences(applied: dict[str, dict[str, Any]], setup: lr.Setup, rds_n
         "IAM database authentication: the tokens are generated as on AWS but not checked: "
         "pg_hba 'hostssl itc <login> 127.0.0.1/32 trust' for the IAM logins only",
         f"master login {master}: a superuser here (rds_superuser on RDS); its password is set from the "
-        "RDS-managed secret before the migrate function runs, as RDS does",
+        "RDS-managed secret before the migrate function runs, as RDS does (moto writes that secret with the "
+        f"user name 'admin': the rehearsal corrects it to {master}, as RDS writes it)",
         "IAM policies: each function runs with STS credentials of its own role, but this moto does not "
         "evaluate IAM policies (its IAM enforcement would also refuse Step Functions' own calls)",
+        "S3 bucket policies: not evaluated by the rehearsal's moto (moto denies on a Deny statement whose "
+        "condition is not met); the landing bucket's policy is checked by the plan tests",
         "events: moto delivers no S3 -> EventBridge -> Step Functions event; the rehearsal starts the load "
         "state machine with the Object Created event the rule would send, once per manifest",
         "runtime: python3.12 from pyenv with only the standard library (Lambda's runtime also carries "

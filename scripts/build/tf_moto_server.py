@@ -98,10 +98,21 @@ def applied_function(backend: Any, function_name: str, qualifier: str | None) ->
                         architectures=tuple(fn.architectures or ()))
 
 
+def _bucket_policy_not_evaluated(self: Any, action: str, resource: str) -> Any:
+    """moto evaluates a bucket policy's Deny statements wrongly: a Deny whose condition is NOT met (e.g.
+    ``aws:SecureTransport`` false on a request that is not asked about, ``aws:PrincipalArn`` not among the
+    writers) denies anyway, so every object call to the landing bucket would be refused. The rehearsal's moto
+    does not evaluate bucket policies (a printed difference); the plan tests check them."""
+    from moto.iam.access_control import PermissionResult
+
+    return PermissionResult.NEUTRAL
+
+
 def install_rehearsal(config: Path) -> None:
     """Answer Lambda Invoke by running the applied artefact (see the module docstring)."""
     import boto3
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.s3.models import FakeBucket
 
     from scripts.build import lambda_rehearsal
 
@@ -115,18 +126,22 @@ def install_rehearsal(config: Path) -> None:
         return {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
                 "AWS_SESSION_TOKEN": creds["SessionToken"]}
 
-    def master_password_from_secret(secret_arn: str) -> None:
-        """RDS sets the master login's password from its managed secret: so does the stand-in database."""
+    def master_password_from_secret(secret_arn: str, master: str) -> None:
+        """RDS writes its managed secret as {"username": <master>, "password": ...} and gives the master login
+        that password: the rehearsal does the same on the stand-in database (moto's secret names "admin")."""
         import psycopg2
         from psycopg2 import sql
 
         secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=setup.region, **DUMMY_KEYS)
         secret = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+        if secret.get("username") != master:
+            secret["username"] = master
+            secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(secret))
         conn = psycopg2.connect(setup.admin_dsn)
         try:
             conn.autocommit = True
             with conn.cursor() as cur:
-                cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(secret["username"])),
+                cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(master)),
                             (secret["password"],))
         finally:
             conn.close()
@@ -134,11 +149,16 @@ def install_rehearsal(config: Path) -> None:
     def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,  # noqa: PLR0917
                response_headers: Any) -> bytes:  # moto's signature
         spec = applied_function(self, function_name, qualifier)
-        if spec.environment.get("ITC_DB_SECRET_ARN") and setup.admin_dsn:
-            master_password_from_secret(spec.environment["ITC_DB_SECRET_ARN"])
-        run_setup = dataclasses.replace(setup, credentials=role_credentials(spec.role, spec.name))
         event = json.loads(body or "{}")
-        outcome = lambda_rehearsal.run(spec, event, run_setup)
+        try:
+            if spec.environment.get("ITC_DB_SECRET_ARN") and setup.admin_dsn:
+                master_password_from_secret(spec.environment["ITC_DB_SECRET_ARN"], spec.environment["ITC_DB_USER"])
+            run_setup = dataclasses.replace(setup, credentials=role_credentials(spec.role, spec.name))
+            outcome = lambda_rehearsal.run(spec, event, run_setup)
+        except Exception as exc:  # noqa: BLE001 - the rehearsal's own failure, answered as a function error
+            message = f"{type(exc).__name__}: {exc}"
+            outcome = lambda_rehearsal.Outcome(spec.name, spec.code_sha256, [], f"Rehearsal.Error: {message}", 0.0,
+                                               {"errorType": "Rehearsal.Error", "errorMessage": message}, error=True)
         with record.open("a") as out:
             out.write(json.dumps({**json.loads(outcome.to_json()), "mode": event.get("mode"),
                                   "step": event.get("step")}) + "\n")
@@ -147,6 +167,7 @@ def install_rehearsal(config: Path) -> None:
         return json.dumps(outcome.payload).encode()
 
     LambdaSimpleBackend.invoke = invoke
+    FakeBucket.get_permission = _bucket_policy_not_evaluated
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
 
