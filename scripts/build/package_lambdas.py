@@ -9,12 +9,20 @@ For each Lambda it writes into ``dist/``:
   (``requirements.lock.txt``, exported from its ``poetry.lock``) installed for python3.12 on
   arm64 (manylinux aarch64 wheels, ``--only-binary=:all:``), the ``itc_common_utilities``
   package copied from ``common/``, and the RDS CA bundle at ``python/rds-ca/global-bundle.pem``
-  when one is given (``--rds-ca-bundle`` or ``ITC_RDS_CA_BUNDLE``). A deployment build
-  (``--deployment`` or ``ITC_DEPLOYMENT_BUILD=1``) refuses to start without it (exit 2, nothing
-  built): a deployed Lambda connects with ``sslmode=verify-full`` and needs it. A local build only
-  warns.
+  when one is given (``--rds-ca-bundle`` or ``ITC_RDS_CA_BUNDLE``). The bundle is checked first
+  (scripts/build/rds_ca.py: PEM certificates only, each in date, each issued by and for an Amazon RDS
+  CA, the sha256 recorded in scripts/build/rds_ca_bundle.sha256 when there is one); with
+  ``--rehearsal-ca`` (``ITC_RDS_CA_REHEARSAL=1``) it is a locally generated stand-in
+  (scripts/build/standin_ca.py), checked as PEM and in date only. A bundle that fails a check stops
+  the build (exit 2, nothing built). A deployment build (``--deployment`` or
+  ``ITC_DEPLOYMENT_BUILD=1``) refuses to start without a bundle: a deployed Lambda connects with
+  ``sslmode=verify-full`` and needs it. A local build only warns.
 * ``manifest.json``: size, sha256 and base64 sha256 (Terraform's ``filebase64sha256``) of every
-  zip, and the inputs it was built from.
+  zip, the inputs it was built from, and ``rds_ca_bundle``: ``{"kind": "aws-rds-global" |
+  "rehearsal-stand-in" | "none", "sha256", "certificates": [{"subject", "issuer", "not_after"}]}``
+  for this build, and ``{"kind", "sha256"}`` on each layer's entry (a partial build keeps the other
+  layers' records). Terraform reads the layer's record and refuses a kind its
+  ``allowed_rds_ca_kinds`` does not list (only ``aws-rds-global`` by default).
 
 Precompiled bytecode: every ``.py`` of both zips ships with its ``__pycache__/<name>.cpython-312.pyc``,
 compiled by a CPython of the target's minor version (bytecode is CPU-independent, not version-independent;
@@ -53,6 +61,10 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: scripts/build/package_lambdas.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from scripts.build import rds_ca as rds_ca_module
 
 REPO = Path(__file__).resolve().parents[2]
 COMMON_PACKAGE = REPO / "common" / "itc_common_utilities" / "itc_common_utilities"
@@ -369,6 +381,13 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("ITC_DEPLOYMENT_BUILD", "").lower() in ("1", "true", "yes"),
         help="layers meant for deployment: the RDS CA bundle is required (env ITC_DEPLOYMENT_BUILD=1)",
     )
+    parser.add_argument(
+        "--rehearsal-ca",
+        action="store_true",
+        default=os.environ.get("ITC_RDS_CA_REHEARSAL", "").lower() in ("1", "true", "yes"),
+        help="the bundle is a locally generated stand-in CA (scripts/build/standin_ca.py), recorded as "
+        "rehearsal-stand-in; checked as PEM and in date only (env ITC_RDS_CA_REHEARSAL=1)",
+    )
     args = parser.parse_args(argv)
     if args.deployment and args.platform != "lambda":
         parser.error("--deployment builds the Lambda platform's layers; --platform host is never deployed")
@@ -385,6 +404,15 @@ def main(argv: list[str] | None = None) -> int:
     rds_ca = args.rds_ca_bundle.resolve() if args.rds_ca_bundle else None
     if rds_ca is not None and not rds_ca.is_file():
         parser.error(f"--rds-ca-bundle {rds_ca} does not exist")
+    if args.rehearsal_ca and rds_ca is None:
+        parser.error("--rehearsal-ca / ITC_RDS_CA_REHEARSAL=1 names the bundle given as a stand-in: give it with "
+                     "--rds-ca-bundle (scripts/build/standin_ca.py writes one); nothing was built")  # fmt: skip
+    kind = rds_ca_module.KIND_NONE if rds_ca is None else (
+        rds_ca_module.KIND_STANDIN if args.rehearsal_ca else rds_ca_module.KIND_AWS)
+    try:
+        bundle_record = rds_ca_module.describe_bundle(rds_ca, kind=kind)
+    except rds_ca_module.BundleError as exc:
+        parser.error(f"the RDS CA bundle was refused: {exc}; nothing was built")
     if args.deployment and find_python(python_version) is None:
         parser.error(f"a deployment build ships bytecode compiled by python{python_version}: none found "
                      "(PATH, /usr, pyenv); nothing was built")  # fmt: skip
@@ -404,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
             layers_by_requirements[layer_key] = zips[-1]
         for path in zips:
             entry = {"lambda": name, "kind": "layer" if path.name.endswith("-layer.zip") else "code", **describe(path)}
+            if entry["kind"] == "layer":
+                entry["rds_ca_bundle"] = {"kind": bundle_record["kind"], "sha256": bundle_record["sha256"]}
             built.append(entry)
             shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
             sizes = f"{human_size(entry['bytes']):>10} zipped {human_size(entry['unzipped_bytes']):>10} unzipped"
@@ -412,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {
         "platform": f"manylinux_{arch}",
         "python_version": python_version,
-        "rds_ca_bundle_sha256": _sha256_file(rds_ca) if rds_ca else None,
+        "rds_ca_bundle": bundle_record,
         "deployment": args.deployment,
         "bytecode": f"unchecked-hash pycs of python{python_version}" if find_python(python_version) else None,
         "inputs": {name: _sha256_file(specs[name].requirements) for name in (args.names or list(specs))},
@@ -429,8 +459,12 @@ def main(argv: list[str] | None = None) -> int:
           f"({len(built)} zips in {time.perf_counter() - started:.1f} s)")  # fmt: skip
     if rds_ca is None and args.platform == "lambda":
         print("note: no RDS CA bundle given (--rds-ca-bundle / ITC_RDS_CA_BUNDLE): the layers lack "
-              f"/opt/{RDS_CA_PATH_IN_LAYER}; a deployed Lambda with ITC_DB_SSLMODE=verify-full needs it "
-              "(the layer Dockerfiles and lambda-layer.yml add it; --deployment makes it required)",
+              f"/opt/{RDS_CA_PATH_IN_LAYER} and are recorded as rds_ca_bundle kind none, which Terraform "
+              "refuses to plan (a deployed Lambda connects with sslmode=verify-full); see "
+              "terraform/itc-beta/README.md step 3", file=sys.stderr)  # fmt: skip
+    elif kind == rds_ca_module.KIND_STANDIN:
+        print(f"note: the layers carry a rehearsal stand-in CA ({rds_ca}), not AWS's RDS bundle: Terraform plans "
+              "them only where allowed_rds_ca_kinds lists rehearsal-stand-in (local-moto.tfvars)",
               file=sys.stderr)  # fmt: skip
     return 0
 

@@ -26,3 +26,7 @@ run_migrations_on_apply = true
 admin_role_arns            = ["arn:aws:iam::123456789012:role/itc-beta-deploy"]
 break_glass_principal_arns = ["arn:aws:iam::123456789012:user/itc-beta-oncall"]
 auditor_principal_arns     = ["arn:aws:iam::123456789012:user/itc-beta-auditor"]
+
+# The layers tf-apply-local builds carry a generated stand-in CA (scripts/build/standin_ca.py), not AWS's
+# RDS bundle: allowed here only. An AWS environment keeps the default (aws-rds-global).
+allowed_rds_ca_kinds = ["aws-rds-global", "rehearsal-stand-in"]

@@ -199,11 +199,12 @@ module "landing_bucket" {
 module "demand_pipeline" {
   source = "../../terraform_modules/demand_pipeline"
 
-  name_prefix        = local.name_prefix
-  environment        = var.environment
-  package_path       = "${local.dist}/demand_pipeline.zip"
-  layer_package_path = "${local.dist}/demand_pipeline-layer.zip"
-  log_retention_days = var.log_retention_days
+  name_prefix          = local.name_prefix
+  environment          = var.environment
+  package_path         = "${local.dist}/demand_pipeline.zip"
+  layer_package_path   = "${local.dist}/demand_pipeline-layer.zip"
+  allowed_rds_ca_kinds = var.allowed_rds_ca_kinds
+  log_retention_days   = var.log_retention_days
 
   network  = local.network
   database = local.database
@@ -223,11 +224,12 @@ module "demand_pipeline" {
 module "verifyplus_pipeline" {
   source = "../../terraform_modules/verifyplus_pipeline"
 
-  name_prefix        = local.name_prefix
-  environment        = var.environment
-  package_path       = "${local.dist}/verifyplus_pipeline.zip"
-  layer_package_path = "${local.dist}/verifyplus_pipeline-layer.zip"
-  log_retention_days = var.log_retention_days
+  name_prefix          = local.name_prefix
+  environment          = var.environment
+  package_path         = "${local.dist}/verifyplus_pipeline.zip"
+  layer_package_path   = "${local.dist}/verifyplus_pipeline-layer.zip"
+  allowed_rds_ca_kinds = var.allowed_rds_ca_kinds
+  log_retention_days   = var.log_retention_days
 
   network  = local.network
   database = local.database
@@ -248,11 +250,12 @@ module "verifyplus_pipeline" {
 module "orchestrator" {
   source = "../../terraform_modules/orchestrator"
 
-  name_prefix        = local.name_prefix
-  environment        = var.environment
-  package_path       = "${local.dist}/orchestrator.zip"
-  layer_package_path = "${local.dist}/orchestrator-layer.zip"
-  log_retention_days = var.log_retention_days
+  name_prefix          = local.name_prefix
+  environment          = var.environment
+  package_path         = "${local.dist}/orchestrator.zip"
+  layer_package_path   = "${local.dist}/orchestrator-layer.zip"
+  allowed_rds_ca_kinds = var.allowed_rds_ca_kinds
+  log_retention_days   = var.log_retention_days
 
   kms_key_arn = module.orchestration_key.key_arn
   network     = local.network

@@ -42,9 +42,15 @@ variable "tags" {
 }
 
 variable "dist_dir" {
-  description = "Directory holding the zips built by `make package` (<lambda>.zip and <lambda>-layer.zip)."
+  description = "Directory holding the zips built by `make package` (<lambda>.zip, <lambda>-layer.zip) and their manifest.json."
   type        = string
   default     = "../../dist"
+}
+
+variable "allowed_rds_ca_kinds" {
+  description = "RDS CA bundle kinds the layers may carry (dist/manifest.json's rds_ca_bundle record, checked at plan time): only aws-rds-global (AWS's global bundle, built with ITC_DEPLOYMENT_BUILD=1 ITC_RDS_CA_BUNDLE=...) for AWS; local-moto.tfvars adds rehearsal-stand-in."
+  type        = list(string)
+  default     = ["aws-rds-global"]
 }
 
 # --- network -----------------------------------------------------------------------------------

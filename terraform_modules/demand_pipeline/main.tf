@@ -56,6 +56,7 @@ module "extract" {
   handler               = "demand_pipeline.main.handler"
   package_path          = var.package_path
   layer_package_path    = var.layer_package_path
+  allowed_rds_ca_kinds  = var.allowed_rds_ca_kinds
   environment_variables = local.extract_environment
   memory_size_mb        = var.memory_size_mb
   timeout_seconds       = var.timeout_seconds

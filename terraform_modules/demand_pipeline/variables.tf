@@ -28,6 +28,12 @@ variable "layer_package_path" {
   type        = string
 }
 
+variable "allowed_rds_ca_kinds" {
+  description = "RDS CA bundle kinds the layer may carry (dist/manifest.json's record, checked by the lambda_function module at plan time): aws-rds-global (AWS's global bundle) by default; rehearsal-stand-in for moto and the rehearsal only."
+  type        = list(string)
+  default     = ["aws-rds-global"]
+}
+
 variable "memory_size_mb" {
   description = "Memory of each function in MB (a 1M-demand snapshot loads within 512 MB)."
   type        = number

@@ -19,6 +19,14 @@ locals {
   layer_version_arn     = var.shared_resources == null ? aws_lambda_layer_version.this[0].arn : var.shared_resources.layer_version_arn
   security_group_id     = local.own_security_group ? aws_security_group.this[0].id : var.shared_resources.security_group_id
   dead_letter_queue_arn = var.shared_resources == null ? aws_sqs_queue.dlq[0].arn : var.shared_resources.dead_letter_queue_arn
+
+  # The build record of the layer (scripts/build/package_lambdas.py): which RDS CA bundle it carries.
+  layer_zip_name      = var.layer_package_path == null ? "" : basename(var.layer_package_path)
+  build_manifest_path = var.layer_package_path == null ? "" : coalesce(var.build_manifest_path, "${dirname(var.layer_package_path)}/manifest.json")
+  build_manifest      = local.own_resources == 1 && fileexists(local.build_manifest_path) ? try(jsondecode(file(local.build_manifest_path)), {}) : {}
+  layer_build_record  = try(one([for zip in local.build_manifest.zips : zip if zip.file == local.layer_zip_name && zip.kind == "layer"]), null)
+  layer_rds_ca_kind   = try(local.layer_build_record.rds_ca_bundle.kind, "none")
+  package_command     = "download AWS's RDS global bundle (global-bundle.pem) and run: ITC_DEPLOYMENT_BUILD=1 ITC_RDS_CA_BUNDLE=/path/to/global-bundle.pem make package (terraform/itc-beta/README.md, step 3)"
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -38,6 +46,19 @@ resource "aws_lambda_layer_version" "this" {
   source_code_hash         = filebase64sha256(var.layer_package_path)
   compatible_runtimes      = ["python3.12"]
   compatible_architectures = ["arm64"]
+
+  lifecycle {
+    # The layer is what `make package` recorded: the manifest describes this very zip.
+    precondition {
+      condition     = try(local.layer_build_record.base64sha256 == filebase64sha256(var.layer_package_path), false)
+      error_message = "${local.build_manifest_path} has no record of ${local.layer_zip_name} as it is now (its sha256): build the zips and their manifest together with `make package`; for a deployment, ${local.package_command}."
+    }
+    # Every function connects with sslmode=verify-full and trusts only /opt/python/rds-ca/global-bundle.pem.
+    precondition {
+      condition     = contains(var.allowed_rds_ca_kinds, local.layer_rds_ca_kind)
+      error_message = "The layer ${local.layer_zip_name} carries RDS CA bundle kind \"${local.layer_rds_ca_kind}\" (${local.build_manifest_path}), and this environment allows only ${join(", ", var.allowed_rds_ca_kinds)}: a deployed function connects to RDS with sslmode=verify-full and needs AWS's bundle in its layer. To build it, ${local.package_command}."
+    }
+  }
 }
 
 resource "aws_lambda_function" "this" {

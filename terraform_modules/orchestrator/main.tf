@@ -55,6 +55,7 @@ module "orchestrator" {
   handler               = "orchestrator.main.handler"
   package_path          = var.package_path
   layer_package_path    = var.layer_package_path
+  allowed_rds_ca_kinds  = var.allowed_rds_ca_kinds
   layer_description     = "Third-party dependencies and itc_common_utilities for the orchestrator"
   environment_variables = local.orchestrator_environment
   memory_size_mb        = var.memory_size_mb

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from scripts.build import package_lambdas
+from scripts.build import package_lambdas, rds_ca
 
 LAMBDA = "orchestrator"
 BUNDLE_TEXT = "-----BEGIN CERTIFICATE-----\nTEST RDS CA (not a real certificate)\n-----END CERTIFICATE-----\n"
@@ -53,18 +54,22 @@ def test_given_a_deployment_build_for_the_host_platform_then_it_is_refused(
 
 
 def test_given_a_deployment_build_with_the_bundle_then_the_layer_carries_it_and_the_manifest_says_deployment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rds_like_certificate: Callable[..., bytes]
 ) -> None:
     monkeypatch.delenv("ITC_DEPLOYMENT_BUILD", raising=False)
+    monkeypatch.delenv("ITC_RDS_CA_REHEARSAL", raising=False)
+    pin = tmp_path / "rds_ca_bundle.sha256"
+    monkeypatch.setattr(rds_ca, "PINNED_SHA256_FILE", pin)  # no sha256 recorded, whatever the repository holds
     bundle = tmp_path / "global-bundle.pem"
-    bundle.write_text(BUNDLE_TEXT)
+    bundle.write_bytes(rds_like_certificate())
     dist = tmp_path / "dist"
 
     assert package_lambdas.main(["--deployment", "--lambda", LAMBDA, "--layer-only", "--rds-ca-bundle", str(bundle),
                                  "--dist", str(dist)]) == 0  # fmt: skip
 
     with zipfile.ZipFile(dist / f"{LAMBDA}-layer.zip") as layer:
-        assert layer.read(package_lambdas.RDS_CA_PATH_IN_LAYER).decode() == BUNDLE_TEXT
+        assert layer.read(package_lambdas.RDS_CA_PATH_IN_LAYER) == bundle.read_bytes()
     manifest = json.loads((dist / "manifest.json").read_text())
     assert manifest["deployment"] is True
-    assert manifest["rds_ca_bundle_sha256"] == package_lambdas._sha256_file(bundle)
+    assert manifest["rds_ca_bundle"]["kind"] == "aws-rds-global"
+    assert manifest["rds_ca_bundle"]["sha256"] == package_lambdas._sha256_file(bundle)
