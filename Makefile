@@ -70,13 +70,13 @@ tf-fmt: ## terraform fmt -check over every module and environment
 tf-check: venv ## fmt, init+validate every module and environment offline, checkov, state machine tests
 	@bash scripts/build/tf_check.sh
 
-tf-apply-local: venv package ## apply terraform/itc-beta to a local moto server, then destroy it (timed; scripts/build/tf_apply_local.py)
+tf-apply-local: venv ## build the zips with a stand-in CA, apply terraform/itc-beta to a local moto server, destroy it (timed)
 	@$(PY) -m scripts.build.tf_apply_local
 
 rehearse: venv ## a day of the deployed form: apply itc-beta to moto, run the applied state machines on the applied zips (python3.12, read-only /var/task + /opt), invoice = answer key, destroy (scripts/build/rehearse.py)
 	@$(PY) -m scripts.build.rehearse
 
-package: venv ## build the Lambda code and layer zips into dist/ (arm64, python3.12, no Docker)
+package: venv ## build the Lambda zips into dist/ (arm64, python3.12); deployment: ITC_DEPLOYMENT_BUILD=1 ITC_RDS_CA_BUNDLE=<global-bundle.pem>
 	@$(PY) scripts/build/package_lambdas.py
 
 lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requirements.lock.txt
