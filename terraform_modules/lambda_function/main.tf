@@ -23,7 +23,7 @@ locals {
   # The build record of the layer (scripts/build/package_lambdas.py): which RDS CA bundle it carries.
   layer_zip_name      = var.layer_package_path == null ? "" : basename(var.layer_package_path)
   build_manifest_path = var.layer_package_path == null ? "" : coalesce(var.build_manifest_path, "${dirname(var.layer_package_path)}/manifest.json")
-  build_manifest      = local.own_resources == 1 && fileexists(local.build_manifest_path) ? try(jsondecode(file(local.build_manifest_path)), {}) : {}
+  build_manifest      = try(jsondecode(file(local.build_manifest_path)), {}) # missing or unreadable: no record
   layer_build_record  = try(one([for zip in local.build_manifest.zips : zip if zip.file == local.layer_zip_name && zip.kind == "layer"]), null)
   layer_rds_ca_kind   = try(local.layer_build_record.rds_ca_bundle.kind, "none")
   package_command     = "download AWS's RDS global bundle (global-bundle.pem) and run: ITC_DEPLOYMENT_BUILD=1 ITC_RDS_CA_BUNDLE=/path/to/global-bundle.pem make package (terraform/itc-beta/README.md, step 3)"

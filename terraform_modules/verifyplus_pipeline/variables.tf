@@ -32,6 +32,7 @@ variable "allowed_rds_ca_kinds" {
   description = "RDS CA bundle kinds the layer may carry (dist/manifest.json's record, checked by the lambda_function module at plan time): aws-rds-global (AWS's global bundle) by default; rehearsal-stand-in for moto and the rehearsal only."
   type        = list(string)
   default     = ["aws-rds-global"]
+  nullable    = false
 }
 
 variable "memory_size_mb" {
