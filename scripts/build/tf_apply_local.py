@@ -98,6 +98,9 @@ def prepare_root(source: Path, endpoint: str, dist: Path, name: str = "tf-apply-
     for tf in sorted((source / ENV).glob("*.tf")):
         if tf.name != "backend.tf":
             shutil.copy2(tf, workdir / tf.name)
+    lock = source / ENV / ".terraform.lock.hcl"  # the committed provider versions and hashes
+    if lock.is_file():
+        shutil.copy2(lock, workdir / lock.name)
     (workdir / "moto_override.tf").write_text(provider_override(endpoint))
     tfvars = (source / ENV / "local-moto.tfvars").read_text()
     # the root joins dist_dir to its own path: relative to the copy

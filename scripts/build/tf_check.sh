@@ -2,9 +2,13 @@
 # `make tf-check`: every static check of the Terraform, offline.
 #
 #   1. terraform fmt -check -recursive over terraform/ and terraform_modules/
-#   2. terraform init -backend=false + validate for each module (through its examples/minimal
-#      root) and for each environment under terraform/, with providers from a local filesystem
-#      mirror only (no registry is contacted)
+#   2. terraform init -backend=false -lockfile=readonly + validate for each module (through its
+#      examples/minimal root) and for each environment under terraform/, with providers from a local
+#      filesystem mirror only (no registry is contacted). Each root has a committed
+#      .terraform.lock.hcl (hashicorp/aws, hashes for linux_amd64); a root without one, or whose
+#      providers do not match it, fails. To (re)generate one after changing a provider constraint:
+#        terraform -chdir=<root> init -backend=false -plugin-dir=<mirror root>
+#        terraform -chdir=<root> providers lock -fs-mirror=<mirror root> -platform=linux_amd64
 #   3. checkov (pinned, in its own virtualenv) with zero failed checks; the only accepted
 #      suppressions are inline `#checkov:skip=ID:reason` comments beside the resource
 #   4. pytest tests/terraform (state machine templates vs. the functions the module passes, and
@@ -45,7 +49,7 @@ export TF_IN_AUTOMATION=1
 export TF_INPUT=0
 terraform version | sed -n 1p
 
-INIT_ARGS=(-backend=false -input=false -no-color)
+INIT_ARGS=(-backend=false -input=false -no-color -lockfile=readonly)
 if [[ "${TF_CHECK_ONLINE:-0}" == "1" ]]; then
   echo "providers: downloaded by terraform init (TF_CHECK_ONLINE=1)"
 else
@@ -91,6 +95,8 @@ done
 [[ ${#roots[@]} -gt 0 ]] || fail "no Terraform roots found"
 
 for root in "${roots[@]}"; do
+  [[ -f "$root/.terraform.lock.hcl" ]] ||
+    fail "$root has no committed .terraform.lock.hcl (see the top of scripts/build/tf_check.sh to generate it)"
   log="$(mktemp)"
   if ! terraform -chdir="$root" init "${INIT_ARGS[@]}" >"$log" 2>&1; then
     cat "$log" >&2
@@ -100,9 +106,8 @@ for root in "${roots[@]}"; do
     cat "$log" >&2
     fail "terraform validate failed in $root"
   fi
-  # Only the hashicorp/aws provider may be used (no archive/random/null/tls/...).
-  # init recorded every provider the root and its modules need in the (git-ignored) lock file.
-  [[ -f "$root/.terraform.lock.hcl" ]] || fail "terraform init wrote no lock file in $root"
+  # Only the hashicorp/aws provider may be used (no archive/random/null/tls/...): the committed lock
+  # file lists every provider the root and its modules need (init -lockfile=readonly checked that).
   others="$(grep -oE '^provider "[^"]+"' "$root/.terraform.lock.hcl" | grep -vE '/hashicorp/aws"$' | sort -u || true)"
   [[ -z "$others" ]] || fail "$root uses providers other than hashicorp/aws: $others"
   rm -f "$log"
