@@ -44,13 +44,13 @@ from typing import Any
 
 from scripts.build import lambda_rehearsal as lr
 from scripts.build import tf_apply_local as tal
+from scripts.build.standin_ca import STANDIN_CA_NAME, StandinCA, make_standin_ca
 
 REPO = tal.REPO
 WORK = REPO / ".local" / "rehearse"
 REGION = tal.REGION
 DEMANDS, REQUESTS, SEED = 150, 100, 11
 QB_API_HOST = "api.quickbase.com"
-STANDIN_CA_NAME = "ITC rehearsal stand-in CA (not Amazon RDS)"
 
 
 class RehearsalFailed(RuntimeError):
@@ -61,39 +61,11 @@ def step(message: str) -> None:
     print(f"rehearse: {message}", flush=True)
 
 
-# ------------------------------------------------------------------------------------------ certificates
-def _openssl(*args: str, cwd: Path) -> None:
-    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if result.returncode:
-        raise RehearsalFailed(f"openssl {args[0]} failed: {result.stderr.strip()[-400:]}")
-
-
-def make_standin_ca(directory: Path, server_names: list[str]) -> Path:
-    """A CA (``ca.crt``) named as a stand-in, and a server certificate per name (``<name>.crt/.key``)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *curve, "-days", "30", "-subj", f"/CN={STANDIN_CA_NAME}",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             "-keyout", "ca.key", "-out", "ca.crt", cwd=directory)
-    for name in server_names:
-        _openssl("req", "-new", *curve, "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                 cwd=directory)
-        (directory / f"{name}.ext").write_text(f"subjectAltName = DNS:{name}\nbasicConstraints = CA:FALSE\n"
-                                              "keyUsage = critical, digitalSignature, keyEncipherment\n"
-                                              "extendedKeyUsage = serverAuth\n")
-        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial",
-                 str(int.from_bytes(os.urandom(8), "big")), "-days", "30", "-extfile", f"{name}.ext",
-                 "-out", f"{name}.crt", cwd=directory)
-        (directory / f"{name}.key").chmod(0o600)
-    (directory / "ca.key").chmod(0o600)
-    return directory / "ca.crt"
-
-
 # ------------------------------------------------------------------------------------------ warehouse
 class Warehouse:
     """The RDS stand-in: Debian PostgreSQL, TLS only (like rds.force_ssl=1), its certificate for the RDS name."""
 
-    def __init__(self, root: Path, port: int, rds_name: str, tls: Path) -> None:
+    def __init__(self, root: Path, port: int, rds_name: str, tls: StandinCA) -> None:
         from scripts.stack import local_pg
 
         self.local_pg = local_pg
@@ -108,7 +80,7 @@ class Warehouse:
     def admin_dsn(self, dbname: str = "itc") -> str:
         """The rehearsal's own administration login (not a deployed one): verify-full, the RDS name via hostaddr."""
         return (f"host={self.rds_name} hostaddr=127.0.0.1 port={self.port} dbname={dbname} user=postgres "
-                f"sslmode=verify-full sslrootcert={self.tls / 'ca.crt'}")
+                f"sslmode=verify-full sslrootcert={self.tls.ca_cert}")
 
     def start(self, master: str) -> None:
         lp = self.local_pg
@@ -121,8 +93,9 @@ class Warehouse:
             lp._service_dir(self.root)
         certs = self.root / "tls"
         certs.mkdir(mode=0o700)
-        for name in ("ca.crt", f"{self.rds_name}.crt", f"{self.rds_name}.key"):
-            shutil.copy2(self.tls / name, certs / name)
+        for source in (self.tls.server_cert, self.tls.server_key):
+            assert source is not None
+            shutil.copy2(source, certs / source.name)
         self.data.mkdir(mode=0o700)
         for path in (self.root, certs, *certs.iterdir(), self.data):
             lp._chown(path, self.account)
@@ -132,8 +105,8 @@ class Warehouse:
             raise RehearsalFailed(f"initdb failed: {result.stderr.strip()[-400:]}")
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(f"\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\ntimezone = 'UTC'\n"
-                       f"ssl = on\nssl_cert_file = '{certs / (self.rds_name + '.crt')}'\n"
-                       f"ssl_key_file = '{certs / (self.rds_name + '.key')}'\nssl_min_protocol_version = 'TLSv1.2'\n")
+                       f"ssl = on\nssl_cert_file = '{certs / 'server.pem'}'\nssl_key_file = '{certs / 'server.key'}'\n"
+                       "ssl_min_protocol_version = 'TLSv1.2'\n")
         self.write_hba(master, [])
         log = self.root / "server.log"
         log.touch()
@@ -172,7 +145,7 @@ class Warehouse:
 
 
 # ------------------------------------------------------------------------------------------ quickbase
-def start_quickbase(dataset: Any, tls: Path, *, token: str, realm: str, table_id: str, report_id: str) -> Any:
+def start_quickbase(dataset: Any, tls: StandinCA, *, token: str, realm: str, table_id: str, report_id: str) -> Any:
     """The Quickbase simulator (scripts/stack/quickbase_simulator.py) serving HTTPS with the API host's certificate."""
     import ssl
 
@@ -186,7 +159,8 @@ def start_quickbase(dataset: Any, tls: Path, *, token: str, realm: str, table_id
     Handler.sim = sim
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tls / f"{QB_API_HOST}.crt", tls / f"{QB_API_HOST}.key")
+    assert tls.server_cert is not None and tls.server_key is not None
+    context.load_cert_chain(tls.server_cert, tls.server_key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     sim._server = server
@@ -311,11 +285,12 @@ def run(args: argparse.Namespace) -> int:
     config, dataset, expected = answer_key(args.demands, args.requests, args.seed)
 
     # 1. build
-    tls = WORK / "standin-ca"
-    ca = make_standin_ca(tls, [rds_name, QB_API_HOST])
+    tls = make_standin_ca(WORK / "standin-ca", [rds_name, QB_API_HOST])
+    ca = tls.ca_cert
     dist = WORK / "dist"
     build = subprocess.run([sys.executable, "scripts/build/package_lambdas.py", "--platform", "host",
-                            "--python-version", "3.12", "--dist", str(dist), "--rds-ca-bundle", str(ca)],
+                            "--python-version", "3.12", "--dist", str(dist), "--rds-ca-bundle", str(ca),
+                            "--rehearsal-ca"],
                            cwd=REPO, capture_output=True, text=True, check=False)
     if build.returncode:
         raise RehearsalFailed(f"the build failed: {build.stderr.strip()[-800:]}")

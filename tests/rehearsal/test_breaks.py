@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from scripts.build import lambda_rehearsal as lr
-from scripts.build.rehearse import make_standin_ca
+from scripts.build.standin_ca import make_standin_ca
 
 PYTHON = lr.find_python()
 pytestmark = pytest.mark.skipif(PYTHON is None or os.geteuid() != 0 or shutil.which("unshare") is None,
@@ -51,11 +51,12 @@ ORCHESTRATOR_ENV = {
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The rehearsal's build: code zips and python3.12 layers for this machine, the stand-in CA in the layer."""
     root = tmp_path_factory.mktemp("rehearsal-build")
-    ca = make_standin_ca(root / "ca", [RDS_NAME])
+    ca = make_standin_ca(root / "ca", [RDS_NAME]).ca_cert
     out = root / "dist"
     subprocess.run([sys.executable, "scripts/build/package_lambdas.py", "--platform", "host", "--python-version",
-                    "3.12", "--dist", str(out), "--rds-ca-bundle", str(ca), "--lambda", "verifyplus_pipeline",
-                    "--lambda", "orchestrator"], cwd=REPO, check=True, capture_output=True)
+                    "3.12", "--dist", str(out), "--rds-ca-bundle", str(ca), "--rehearsal-ca",
+                    "--lambda", "verifyplus_pipeline", "--lambda", "orchestrator"], cwd=REPO, check=True,
+                   capture_output=True)
     return out
 
 
