@@ -322,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
         setup = lr.Setup(
             workdir=WORK / "runs", python=python, region=REGION,
             added={"AWS_ENDPOINT_URL": endpoint, "REQUESTS_CA_BUNDLE": "/opt/python/rds-ca/global-bundle.pem"},
-            changed={"ITC_DB_PORT": str(pg_port), "ITC_QB_BASE_URL": f"https://{QB_API_HOST}:{qb_port}/v1"},
+            changed={"ITC_DB_PORT": str(pg_port), "ITC_QB_BASE_URL": f"https://{QB_API_HOST}:{qb_port}"},
             hosts={rds_name: "127.0.0.1", QB_API_HOST: "127.0.0.1"},
             admin_dsn=warehouse.admin_dsn())
         config_path = WORK / "setup.json"

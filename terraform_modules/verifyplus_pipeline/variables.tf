@@ -166,13 +166,13 @@ variable "db_statement_timeout_ms" {
 }
 
 variable "qb_base_url" {
-  description = "Quickbase REST API base URL (ITC_QB_BASE_URL)."
+  description = "Quickbase REST API base URL (ITC_QB_BASE_URL), without the /v1 the code adds to each path."
   type        = string
-  default     = "https://api.quickbase.com/v1"
+  default     = "https://api.quickbase.com"
 
   validation {
-    condition     = can(regex("^https://", var.qb_base_url))
-    error_message = "qb_base_url must be an https:// URL."
+    condition     = can(regex("^https://", var.qb_base_url)) && !can(regex("/v1/?$", var.qb_base_url))
+    error_message = "qb_base_url must be an https:// URL without /v1 (the code calls <base>/v1/fields, /v1/reports/...)."
   }
 }
 

@@ -33,7 +33,7 @@ CA_PATH = "/opt/python/rds-ca/global-bundle.pem"
 VERIFYPLUS_EXTRACT_ENV = {
     "ITC_ENV": "beta", "LOG_LEVEL": "INFO", "ITC_FUNCTION_MODE": "extract", "ITC_LANDING_BUCKET": "itc-beta-landing",
     "ITC_MANIFEST_MAC_KEY_ID": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
-    "ITC_QB_BASE_URL": "https://api.quickbase.com/v1", "ITC_QB_REALM": "itc-local.quickbase.com",
+    "ITC_QB_BASE_URL": "https://api.quickbase.com", "ITC_QB_REALM": "itc-local.quickbase.com",
     "ITC_QB_TABLE_ID": "bq7vrfy2x", "ITC_QB_REPORT_ID": "12",
     "ITC_QB_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:itc-beta/quickbase-user-token",
     "ITC_QB_PAGE_SIZE": "1000", "ITC_QB_TIMEOUT_S": "30",
