@@ -235,6 +235,12 @@ def answer_key(demands: int, requests: int, seed: int) -> tuple[Any, Any, Counte
     return config, dataset, +expected
 
 
+def first_day_freshness(cause: str, others: list[str]) -> bool:
+    """Is ``cause`` the quality failure of the first load on a fresh warehouse: only the freshness of a source
+    not loaded yet (``QualityCheckError: 1 quality check(s) failed: freshness [x]: x: no succeeded load yet``)?"""
+    return any(f"1 quality check(s) failed: freshness [{s}]: {s}: no succeeded load yet" in cause for s in others)
+
+
 def invoice_lines(csv_path: Path) -> Counter[tuple[str, str, str]]:
     with csv_path.open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["line_type"] in ("usage", "adjustment", "price_adjustment")]
@@ -244,7 +250,8 @@ def invoice_lines(csv_path: Path) -> Counter[tuple[str, str, str]]:
 # ------------------------------------------------------------------------------------------ report
 def table(outcomes: list[dict[str, Any]], applied: dict[str, dict[str, Any]]) -> str:
     """The rehearsal's table: one row per invocation."""
-    header = f"{'function':<30} {'mode':<13} {'artefact sha256':<14} {'outcome':<8} {'seconds':>7}  env read"
+    header = (f"{'function':<28} {'when':<6} {'mode':<13} {'artefact sha256':<14} {'outcome':<8} {'seconds':>7}  "
+              "environment variables read (of those applied)")
     rows = [header, "-" * len(header)]
     for o in outcomes:
         env = applied.get(o["function"], {}).get("Environment", {}).get("Variables", {})
@@ -254,9 +261,9 @@ def table(outcomes: list[dict[str, Any]], applied: dict[str, dict[str, Any]]) ->
         mode = "/".join(p for p in (o.get("mode"), o.get("step")) if p)
         outcome = "ok" if o["outcome"] == "ok" else "FAILED"
         wrapped = textwrap.wrap(text, 70) or [""]
-        rows.append(f"{o['function']:<30} {mode:<13} {o['sha256'][:12]:<14} {outcome:<8} {o['seconds']:>7.1f}  "
-                    f"{wrapped[0]}")
-        rows += [" " * 77 + line for line in wrapped[1:]]
+        rows.append(f"{o['function']:<28} {o.get('phase', ''):<6} {mode:<13} {o['sha256'][:12]:<14} {outcome:<8} "
+                    f"{o['seconds']:>7.1f}  {wrapped[0]}")
+        rows += [" " * 82 + line for line in wrapped[1:]]
         if outcome != "ok":
             rows.append(" " * 4 + "cause: " + o["outcome"][:300])
     return "\n".join(rows)
@@ -309,6 +316,13 @@ def run(args: argparse.Namespace) -> int:
     outcomes: list[dict[str, Any]] = []
     applied: dict[str, dict[str, Any]] = {}
     failures: list[str] = []
+    first_day: list[str] = []  # the one expected failure of a fresh warehouse (freshness of the other source)
+    phases: list[tuple[int, str]] = [(0, "apply")]
+    record = WORK / "runs" / "invocations.jsonl"
+
+    def invocations_so_far() -> int:
+        return len(record.read_text().splitlines()) if record.exists() else 0
+
     try:
         warehouse.start(master)
         step(f"2 warehouse: PostgreSQL over TLS on 127.0.0.1:{pg_port}, certificate for {rds_name}")
@@ -374,27 +388,39 @@ def run(args: argparse.Namespace) -> int:
         step(f"6 sources: {args.demands} demands in the Exchange account's tables "
              f"({', '.join(f'{k} {v}' for k, v in written.items())}); {priced} demo prices")
 
-        # 7. ingest
-        machines = outputs["state_machine_arns"]
-        run_id = "rehearsal-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        ingest = execute(endpoint, machines["ingest"], run_id, {"run_id": run_id}, args.timeout)
-        step(f"7 ingest: {ingest['status']}")
-        if ingest["status"] != "SUCCEEDED":
-            failures.append(f"ingest {ingest['status']}: {failed_step(endpoint, ingest)}")
-
-        # 8. load
+        # 7. ingest, 8. load: the first day on the fresh warehouse, then a day
         from scripts.itc import jobs
 
+        machines = outputs["state_machine_arns"]
         s3 = aws("s3", endpoint)
-        manifests = [m for m in jobs.list_manifests(s3, outputs["landing_bucket_name"]) if f"run={run_id}/" in m.key]
-        if not failures and len(manifests) != 2:
-            failures.append(f"ingest landed {len(manifests)} manifests for {run_id}, not 2 (one per source)")
-        for manifest in manifests:
-            load = execute(endpoint, machines["load"], f"{run_id}-{manifest.source}",
-                           jobs.object_created_event(manifest), args.timeout)
-            step(f"8 load {manifest.source}: {load['status']}")
-            if load["status"] != "SUCCEEDED":
-                failures.append(f"load {manifest.source} {load['status']}: {failed_step(endpoint, load)}")
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        for day in (1, 2):
+            phases.append((invocations_so_far(), f"day {day}"))
+            run_id = f"rehearsal-{stamp}-day{day}"
+            ingest = execute(endpoint, machines["ingest"], run_id, {"run_id": run_id}, args.timeout)
+            step(f"7 ingest, day {day}: {ingest['status']}")
+            if ingest["status"] != "SUCCEEDED":
+                failures.append(f"day {day}: ingest {ingest['status']}: {failed_step(endpoint, ingest)}")
+            manifests = [m for m in jobs.list_manifests(s3, outputs["landing_bucket_name"])
+                         if f"run={run_id}/" in m.key]
+            if len(manifests) != 2:
+                failures.append(f"day {day}: ingest landed {len(manifests)} manifests for {run_id}, not 2")
+            loaded: list[str] = []
+            for manifest in manifests:
+                load = execute(endpoint, machines["load"], f"{run_id}-{manifest.source}",
+                               jobs.object_created_event(manifest), args.timeout)
+                cause = "" if load["status"] == "SUCCEEDED" else failed_step(endpoint, load)
+                others = [s for s in ("demand", "verifyplus") if s != manifest.source and s not in loaded]
+                if day == 1 and not loaded and first_day_freshness(cause, others):
+                    first_day.append(f"day 1, load {manifest.source}: {cause.split(': {')[0]}")
+                    step(f"8 load {manifest.source}, day 1: {load['status']} at QualityChecks, as expected on a fresh "
+                         f"warehouse: {others[0]} has no succeeded load yet")
+                else:
+                    step(f"8 load {manifest.source}, day {day}: {load['status']}")
+                    if load["status"] != "SUCCEEDED":
+                        failures.append(f"day {day}: load {manifest.source} {load['status']}: {cause}")
+                loaded.append(manifest.source)
+        phases.append((invocations_so_far(), "after"))
 
         # 9. itc invoice
         if not failures:
@@ -424,7 +450,6 @@ def run(args: argparse.Namespace) -> int:
     except (RehearsalFailed, tal.ApplyError) as exc:
         failures.append(str(exc))
     finally:
-        record = WORK / "runs" / "invocations.jsonl"
         if record.exists():
             outcomes = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
         if moto is not None and root is not None and not args.keep:
@@ -447,10 +472,16 @@ def run(args: argparse.Namespace) -> int:
         if not args.keep:
             warehouse.stop()
 
-    for o in outcomes:
-        if o["outcome"] != "ok":
-            failures.append(f"{o['function']} ({o.get('mode')}): {o['outcome'][:600]}")
+    for index, o in enumerate(outcomes):
+        o["phase"] = [label for start, label in phases if start <= index][-1]
+        expected_first = (o["phase"] == "day 1" and o.get("mode") == "quality"
+                          and first_day_freshness(o["outcome"], ["demand", "verifyplus"]) and first_day)
+        if o["outcome"] != "ok" and not expected_first:
+            failures.append(f"{o['function']} ({o['phase']}, {o.get('mode')}): {o['outcome'][:600]}")
     print_differences(applied, setup_for_print(endpoint, pg_port, rds_name), rds_name, master)
+    for line in first_day:
+        print(f"rehearse: first-day finding: {line} (the freshness check counts the source not loaded yet: "
+              "the first load on a fresh warehouse alerts once; the next day is clean)")
     print(table(outcomes, applied))
     total = time.monotonic() - started
     if failures:
