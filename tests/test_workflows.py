@@ -196,7 +196,7 @@ def test_given_a_workflow_with_each_defect_then_each_is_reported_naming_it() -> 
     assert any("python -m scripts.build.no_such_module: no such module" in p for p in found)
 
 
-def test_given_the_makefile_then_test_needs_the_test_packages_and_package_the_venv_ones() -> None:
+def test_given_the_makefile_then_test_needs_test_packages_and_package_venv_ones() -> None:
     """GIVEN the Makefile WHEN its targets are followed THEN make test needs mode test and make package venv."""
     assert modes_needed("test") == {"venv", "test"}
     assert modes_needed("package") == {"venv"}

@@ -130,7 +130,7 @@ def test_given_rehearsal_ca_without_a_bundle_then_the_build_is_refused(
     assert "--rehearsal-ca / ITC_RDS_CA_REHEARSAL=1 names the bundle given as a stand-in" in error
 
 
-def test_given_a_stand_in_ca_then_the_layer_carries_it_and_the_manifest_says_stand_in(
+def test_given_a_stand_in_ca_then_the_layer_carries_it_and_the_manifest_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_pin: Path
 ) -> None:
     """GIVEN a generated stand-in CA and ITC_RDS_CA_REHEARSAL=1 WHEN packaging for deployment THEN the layer

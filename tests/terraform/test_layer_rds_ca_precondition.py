@@ -101,7 +101,7 @@ def plan(cli: dict[str, str], root: Path, *var_args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("kind", ["none", "rehearsal-stand-in"])
-def test_given_a_layer_without_aws_rds_bundle_when_planned_then_the_plan_stops_saying_how(
+def test_given_a_layer_without_aws_rds_bundle_when_planned_then_it_stops_saying_how(
     terraform_cli: dict[str, str], root: Path, kind: str
 ) -> None:
     """GIVEN a layer recorded with CA kind none / rehearsal-stand-in WHEN planned with the default variables
@@ -129,7 +129,7 @@ def test_given_a_layer_with_aws_rds_bundle_when_planned_then_its_version_is_plan
     assert "module.function.aws_lambda_layer_version.this[0] will be created" in output
 
 
-def test_given_a_stand_in_layer_and_an_environment_allowing_it_when_planned_then_it_plans(
+def test_given_a_stand_in_layer_and_an_environment_allowing_it_then_it_plans(
     terraform_cli: dict[str, str], root: Path
 ) -> None:
     """GIVEN a stand-in layer and allowed_rds_ca_kinds listing rehearsal-stand-in (local-moto.tfvars) WHEN
