@@ -216,7 +216,7 @@ def run(*, keep: bool, port: int | None, source: Path = REPO, dist: Path | None 
     if not sorted(dist.glob("*-layer.zip")) or not (dist / "manifest.json").is_file():
         raise ApplyError(f"no Lambda zips and manifest.json in {dist}: build them with "
                          "scripts/build/package_lambdas.py")  # fmt: skip
-    init_args = ["init", "-input=false", "-backend=false"]
+    init_args = ["init", "-input=false", "-backend=false", "-lockfile=readonly"]  # the committed lock file
     if os.environ.get("TF_CHECK_ONLINE") != "1":
         mirror = plugin_dir()
         if mirror is None or not mirror.is_dir():
