@@ -249,23 +249,27 @@ def invoice_lines(csv_path: Path) -> Counter[tuple[str, str, str]]:
 
 # ------------------------------------------------------------------------------------------ report
 def table(outcomes: list[dict[str, Any]], applied: dict[str, dict[str, Any]]) -> str:
-    """The rehearsal's table: one row per invocation."""
-    header = (f"{'function':<28} {'when':<6} {'mode':<13} {'artefact sha256':<14} {'outcome':<8} {'seconds':>7}  "
-              "environment variables read (of those applied)")
+    """The rehearsal's table: one row per invocation; "env read" counts the applied variables the handler's
+    process read (names not read are listed); the names read follow the table, once per function."""
+    header = (f"{'function':<28} {'when':<6} {'mode':<13} {'artefact sha256':<15} {'env read':<9} {'outcome':<7} "
+              f"{'seconds':>7}")
     rows = [header, "-" * len(header)]
+    read_by: dict[str, set[str]] = {}
     for o in outcomes:
         env = applied.get(o["function"], {}).get("Environment", {}).get("Variables", {})
         read = [k for k in o["env_read"] if k in env]
+        read_by.setdefault(o["function"], set()).update(read)
         unread = [k for k in env if k not in o["env_read"]]
-        text = f"{len(read)}/{len(env)} set: {' '.join(read)}" + (f"; not read: {' '.join(unread)}" if unread else "")
         mode = "/".join(p for p in (o.get("mode"), o.get("step")) if p)
         outcome = "ok" if o["outcome"] == "ok" else "FAILED"
-        wrapped = textwrap.wrap(text, 70) or [""]
-        rows.append(f"{o['function']:<28} {o.get('phase', ''):<6} {mode:<13} {o['sha256'][:12]:<14} {outcome:<8} "
-                    f"{o['seconds']:>7.1f}  {wrapped[0]}")
-        rows += [" " * 82 + line for line in wrapped[1:]]
+        rows.append(f"{o['function']:<28} {o.get('phase', ''):<6} {mode:<13} {o['sha256'][:12]:<15} "
+                    f"{f'{len(read)}/{len(env)}':<9} {outcome:<7} {o['seconds']:>7.1f}")
+        if unread and outcome == "ok":
+            rows.append(f"    not read: {' '.join(unread)}")
         if outcome != "ok":
-            rows.append(" " * 4 + "cause: " + o["outcome"][:300])
+            rows.append("    cause: " + o["outcome"][:300])
+    for function, names in sorted(read_by.items()):
+        rows.append(textwrap.fill(f"{function} read: {' '.join(sorted(names))}", 120, subsequent_indent="    "))
     return "\n".join(rows)
 
 
@@ -501,12 +505,16 @@ def setup_for_print(endpoint: str, pg_port: int, rds_name: str) -> lr.Setup:
 def print_differences(applied: dict[str, dict[str, Any]], setup: lr.Setup, rds_name: str, master: str) -> None:
     """Each way the environment the functions ran in differs from the applied one."""
     print("rehearse: differences between the applied environment and the one the artefacts ran in:")
+    functions_by_line: dict[str, list[str]] = {}
     for name, conf in sorted(applied.items()):
         spec = lr.FunctionSpec(name=name, arn=conf["FunctionArn"], handler=conf["Handler"], timeout=conf["Timeout"],
                                memory=conf["MemorySize"], environment=conf.get("Environment", {}).get("Variables", {}),
                                code_zip=b"", layers=())
         for line in lr.differences(spec, setup):
-            print(f"  {name}: {line}")
+            functions_by_line.setdefault(line, []).append(name.removeprefix("itc-beta-"))
+    for line, names in functions_by_line.items():
+        where = "every function" if len(names) == len(applied) else ", ".join(names)
+        print(f"  {line} ({where})")
     arch = sorted({a for c in applied.values() for a in c.get("Architectures", [])})
     notes = [
         f"hosts: {', '.join(f'{n} -> {a}' for n, a in setup.hosts.items())} (a private /etc/hosts per run)",
