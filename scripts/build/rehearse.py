@@ -349,7 +349,7 @@ def run(args: argparse.Namespace) -> int:
         env = tal.terraform_env(root / "terraformrc")
         (root / "terraformrc").write_text("disable_checkpoint = true\n")
         moto = tal.start_moto(moto_port, WORK / "moto.log", "--rehearsal", str(config_path))
-        init_args = ["init", "-input=false", "-backend=false"]
+        init_args = ["init", "-input=false", "-backend=false", "-lockfile=readonly"]  # as tf_apply_local
         if os.environ.get("TF_CHECK_ONLINE") != "1":
             mirror = tal.plugin_dir()
             if mirror is None:
