@@ -8,7 +8,6 @@ environment         = "beta"
 availability_zones     = ["us-east-1a", "us-east-1b"]
 db_multi_az            = false
 db_deletion_protection = false
-analyst_cidr_blocks    = ["203.0.113.0/24"]
 
 exchange_env         = "beta"
 exchange_role_arn    = "arn:aws:iam::444455556666:role/exchange-beta-itc-read"

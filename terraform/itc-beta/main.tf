@@ -102,6 +102,8 @@ module "vpc" {
   exchange_account_id     = local.exchange_account_id
   quickbase_domains       = distinct([var.qb_api_host, var.qb_realm])
   additional_aws_regions  = local.exchange_region == var.aws_region ? [] : [local.exchange_region]
+  # The analysts' Session Manager route reaches the agent through these (analyst_access.tf).
+  session_manager_endpoints = var.analyst_route == "ssm"
 
   tags = local.tags
 }
@@ -115,8 +117,9 @@ module "warehouse" {
   instance_class      = var.db_instance_class
   multi_az            = var.db_multi_az
   deletion_protection = var.db_deletion_protection
-  analyst_cidr_blocks = var.analyst_cidr_blocks
-  log_retention_days  = var.log_retention_days
+  # PostgreSQL from the analysts' route only (analyst_access.tf), no CIDR.
+  analyst_security_group_ids = { route = module.analyst_access.security_group_id }
+  log_retention_days         = var.log_retention_days
 
   audit_log_retention_days = local.audit_log_retention_days
   key_admin_role_arns      = local.admin_role_arns

@@ -102,12 +102,6 @@ variable "db_deletion_protection" {
   default     = true
 }
 
-variable "analyst_cidr_blocks" {
-  description = "Allow-listed analyst networks (VPN / office) that may reach PostgreSQL; never 0.0.0.0/0."
-  type        = list(string)
-  default     = []
-}
-
 variable "run_migrations_on_apply" {
   description = "Apply the warehouse SQL scripts during `terraform apply` (orchestrator migrate mode)."
   type        = bool

@@ -1,8 +1,9 @@
-# The database's own security group: PostgreSQL from the "client" group (pipelines) and from
-# allow-listed analyst CIDRs only. No egress is needed by RDS.
+# The database's own security group: PostgreSQL from the "client" group (pipelines) and from the
+# analysts' route (the analyst_access module's security group) only; no CIDR is admitted. No egress
+# is needed by RDS.
 resource "aws_security_group" "this" {
   name        = "${var.name_prefix}-warehouse"
-  description = "PostgreSQL warehouse: 5432 from ITC Lambdas and allow-listed analyst networks"
+  description = "PostgreSQL warehouse: 5432 from ITC Lambdas and the analysts' route"
   vpc_id      = var.vpc_id
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-warehouse" })
@@ -30,14 +31,14 @@ resource "aws_vpc_security_group_ingress_rule" "from_clients" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "from_analysts" {
-  for_each = toset(var.analyst_cidr_blocks)
+  for_each = var.analyst_security_group_ids
 
-  security_group_id = aws_security_group.this.id
-  description       = "PostgreSQL from allow-listed analyst network ${each.value}"
-  cidr_ipv4         = each.value
-  ip_protocol       = "tcp"
-  from_port         = 5432
-  to_port           = 5432
+  security_group_id            = aws_security_group.this.id
+  description                  = "PostgreSQL from the analysts' route (${each.key})"
+  referenced_security_group_id = each.value
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
 
   tags = var.tags
 }

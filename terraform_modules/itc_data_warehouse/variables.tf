@@ -23,22 +23,14 @@ variable "subnet_ids" {
   }
 }
 
-variable "analyst_cidr_blocks" {
-  description = "IPv4 CIDR blocks (VPN / office ranges) allowed to reach PostgreSQL on port 5432 for BI tools. Never 0.0.0.0/0."
-  type        = list(string)
-  default     = []
+variable "analyst_security_group_ids" {
+  description = "Security groups of the analysts' route (the analyst_access module's `security_group_id`: its Session Manager instance or Client VPN endpoint), keyed by a fixed name such as `route`. PostgreSQL is admitted from these groups only: there is no CIDR rule."
+  type        = map(string)
+  default     = {}
 
   validation {
-    condition = alltrue([
-      for c in var.analyst_cidr_blocks :
-      can(cidrhost(c, 0)) && can(regex("^[0-9.]+/[0-9]+$", c)) && try(cidrsubnet(c, 0, 0) == c, false)
-    ])
-    error_message = "Every analyst_cidr_blocks entry must be a canonical IPv4 CIDR such as 203.0.113.0/24 (host bits zero)."
-  }
-
-  validation {
-    condition     = alltrue([for c in var.analyst_cidr_blocks : try(tonumber(split("/", c)[1]) >= 8, false)])
-    error_message = "analyst_cidr_blocks must not contain 0.0.0.0/0 or any range wider than /8: analyst access is allow-listed."
+    condition     = alltrue([for id in values(var.analyst_security_group_ids) : can(regex("^sg-[0-9a-f]{8,17}$", id))])
+    error_message = "analyst_security_group_ids values must be security group ids (sg-...): analysts are admitted from their route's security group, never from a CIDR."
   }
 }
 

@@ -70,3 +70,38 @@ resource "aws_vpc_endpoint" "interface" {
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
 }
+
+# Session Manager (the analysts' route, analyst_access module): the SSM agent of a private instance
+# reaches ssm, ssmmessages and ec2messages through these endpoints, with no internet path. Their
+# actions name no resource of an account (message channels, the agent's own registration), so
+# aws:ResourceAccount is absent from those requests; the policy allows principals of this account
+# only (aws:PrincipalAccount) instead.
+locals {
+  session_manager_services = var.session_manager_endpoints ? toset(["ssm", "ssmmessages", "ec2messages"]) : toset([])
+
+  session_manager_endpoint_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "OnlyThisAccountsPrincipals"
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "*"
+      Resource  = "*"
+      Condition = { StringEquals = { "aws:PrincipalAccount" = local.account_id } }
+    }]
+  })
+}
+
+resource "aws_vpc_endpoint" "session_manager" {
+  for_each = local.session_manager_services
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${local.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+  policy              = local.session_manager_endpoint_policy
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
+}

@@ -61,6 +61,12 @@ variable "interface_endpoint_services" {
   default     = ["secretsmanager", "sts", "logs", "kms", "rds"]
 }
 
+variable "session_manager_endpoints" {
+  description = "Add the Session Manager interface endpoints (ssm, ssmmessages, ec2messages) that a private instance needs to be reached by Session Manager port forwarding (the analyst_access module's default route)."
+  type        = bool
+  default     = false
+}
+
 variable "flow_log_retention_days" {
   description = "Retention of the VPC flow log group in days (a CloudWatch-supported value, at least 365 for audit)."
   type        = number

@@ -27,10 +27,10 @@ variable "subnet_ids" {
 module "warehouse" {
   source = "../.."
 
-  name_prefix         = "itc-example"
-  vpc_id              = var.vpc_id
-  subnet_ids          = var.subnet_ids
-  analyst_cidr_blocks = ["203.0.113.0/24"]
+  name_prefix                = "itc-example"
+  vpc_id                     = var.vpc_id
+  subnet_ids                 = var.subnet_ids
+  analyst_security_group_ids = { route = "sg-0123456789abcdef0" }
 
   key_admin_role_arns     = ["arn:aws:iam::111122223333:role/itc-example-deploy"]
   secret_reader_role_arns = ["arn:aws:iam::111122223333:role/itc-example-migrate"]
