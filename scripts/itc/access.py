@@ -47,6 +47,7 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from scripts.itc.access_review import ANALYST_GROUP, PHI_GROUP, list_access, membership_mode, render_table
+from scripts.itc.access_route import LOOPBACK, Route, RouteError, jdbc_lines, load_route, steps
 from scripts.itc.errors import EXIT_CODES, EXIT_FAILURE, EXIT_USAGE, first_line
 from scripts.stack import local_pg
 from scripts.stack.service_logins import generate_password, set_password
@@ -220,14 +221,18 @@ class BiConnection:
     user: str
     sslrootcert: str
     sslmode: str = "verify-full"
+    hostaddr: str | None = None  # through a tunnel: the address to dial; ``host`` stays the name verified
 
     def uri(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        query = urlencode({"sslmode": self.sslmode, "sslrootcert": self.sslrootcert}, safe="/", quote_via=quote)
+        tunnel = {"hostaddr": self.hostaddr} if self.hostaddr else {}
+        query = urlencode({**tunnel, "sslmode": self.sslmode, "sslrootcert": self.sslrootcert}, safe="/",
+                          quote_via=quote)
         return f"postgresql://{quote(self.user, safe='')}@{host}:{self.port}/{quote(self.dbname, safe='')}?{query}"
 
     def keywords(self) -> str:
-        pairs = (("host", self.host), ("port", self.port), ("dbname", self.dbname), ("user", self.user),
+        tunnel = (("hostaddr", self.hostaddr),) if self.hostaddr else ()
+        pairs = (("host", self.host), *tunnel, ("port", self.port), ("dbname", self.dbname), ("user", self.user),
                  ("sslmode", self.sslmode), ("sslrootcert", self.sslrootcert))
         return " ".join(f"{key}={_libpq_value(str(value))}" for key, value in pairs)
 
@@ -238,26 +243,37 @@ def _libpq_value(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def bi_connection(conn: Any, username: str, *, ca_bundle: str | None = None) -> BiConnection:
+def bi_connection(conn: Any, username: str, *, ca_bundle: str | None = None,
+                  route: Route | None = None) -> BiConnection:
     """The BI connection of ``username`` on the admin connection's server. CA bundle: ``ca_bundle``, else
     the one the admin connection verified the server with, else (this machine) the local TLS cluster's
-    CA, else the RDS global bundle's file name."""
+    CA, else the RDS global bundle's file name. Through the ``ssm`` route's tunnel: the RDS name
+    (``ITC_ANALYST_DB_HOST``, else the admin connection's host) as ``host``, 127.0.0.1 as ``hostaddr``,
+    the tunnel's local port."""
     params = conn.get_dsn_parameters()
     verified = params.get("sslrootcert") if params.get("sslmode") in ("verify-ca", "verify-full") else None
     host = conn.info.host
     local_ca = str(local_pg.cluster("debian", tls=True).ca_file) if _is_local(host) else None
-    return BiConnection(host, int(conn.info.port), conn.info.dbname, username,
-                        ca_bundle or verified or local_ca or RDS_CA_BUNDLE)
+    ca = ca_bundle or verified or local_ca or RDS_CA_BUNDLE
+    route = route or Route()
+    if route.tunnel:
+        return BiConnection(route.db_host or host, route.local_port, conn.info.dbname, username, ca,
+                            hostaddr=LOOPBACK)
+    return BiConnection(route.db_host or host, int(conn.info.port), conn.info.dbname, username, ca)
 
 
-def grant_lines(conn: Any, username: str, password: str, days: int, ca_bundle: str | None) -> list[str]:
-    """What ``itc access grant`` prints: the password once, then the connection without it."""
-    bi = bi_connection(conn, username, ca_bundle=ca_bundle)
+def grant_lines(conn: Any, username: str, password: str, days: int, ca_bundle: str | None, *,
+                route: Route | None = None) -> list[str]:
+    """What ``itc access grant`` prints: the password once, the route's steps (access_route), then the
+    connection without the password."""
+    route = route or Route()
+    bi = bi_connection(conn, username, ca_bundle=ca_bundle, route=route)
     lines = [f"analyst login {username} ready, valid {days} days. Password (shown once, send it through the "
-             f"password manager, never by e-mail):", password, "",
+             f"password manager, never by e-mail):", password, "", *steps(route, bi.host),
              "Connect the BI tool with (the tool asks for the password; it is not part of these):",
              f"  URI:       {bi.uri()}",
-             f"  key=value: {bi.keywords()}"]
+             f"  key=value: {bi.keywords()}",
+             *jdbc_lines(route, bi.host)]
     if os.path.basename(bi.sslrootcert) == RDS_CA_BUNDLE:
         lines.append(f"  CA bundle: {bi.sslrootcert} is the RDS global bundle: download {RDS_CA_BUNDLE} from AWS's "
                      "page \"Using SSL/TLS to encrypt a connection to a DB instance or cluster\" and put its path "
@@ -288,6 +304,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--ca-bundle", default=None,
                    help=f"CA bundle path to print in the connection string (default: the admin connection's "
                         f"sslrootcert, else {RDS_CA_BUNDLE})")
+    g.add_argument("--route", choices=("ssm", "client_vpn", "direct"), default=None,
+                   help="how the analyst reaches the warehouse (default: ITC_ANALYST_ROUTE, else direct; "
+                        "docs/access.md \"Reaching the warehouse\")")
+    g.add_argument("--local-port", type=int, default=None,
+                   help="route ssm: the tunnel's local port (default: ITC_ANALYST_LOCAL_PORT, else 15432)")
     r = sub.add_parser("revoke", help="drop an analyst login")
     r.add_argument("username")
     r.add_argument("--revoked-by", required=True)
@@ -296,13 +317,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(conn: Any, args: argparse.Namespace) -> list[str]:
+def _run(conn: Any, args: argparse.Namespace, route: Route | None) -> list[str]:
     if args.action == "grant":
         password = grant_analyst(conn, args.username, granted_by=args.granted_by, reason=args.reason,
                                  valid_days=args.days, phi=args.phi)
         phi_note = [f"  PHI: {args.username} also reads PHI columns (phi_reader) until the login expires; every PHI "
                     "read is audited (pgAudit)"] if args.phi else []
-        return grant_lines(conn, args.username, password, args.days, args.ca_bundle) + phi_note
+        return grant_lines(conn, args.username, password, args.days, args.ca_bundle, route=route) + phi_note
     if args.action == "revoke":
         revoke_analyst(conn, args.username, revoked_by=args.revoked_by, reason=args.reason)
         return [f"analyst login {args.username} revoked"]
@@ -311,20 +332,22 @@ def _run(conn: Any, args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    route = None
     try:
         if args.action == "grant":  # an invalid request is refused before any connection
             check_grant(args.username, args.granted_by, args.reason, args.days, phi=args.phi)
+            route = load_route(args.route, args.local_port)
         elif args.action == "revoke":
             check_revoke(args.username, args.revoked_by, args.reason)
         conn = admin_connection(manage_roles=args.action != "list")
         try:
-            lines = _run(conn, args)
+            lines = _run(conn, args, route)
         finally:
             conn.close()
     except AccessRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except AccessError as exc:
+    except (AccessError, RouteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (psycopg2.Error, local_pg.LocalPgError) as exc:

@@ -53,21 +53,25 @@ PHI_NAMES: frozenset[str] = frozenset().union(*PHI_COLUMNS.values())
 CONNECTING = """\
 ## Connecting a BI tool
 
-The warehouse is PostgreSQL 16 on Amazon RDS, in private subnets. Analysts reach it from the
-allow-listed office/VPN ranges only (`analyst_cidr_blocks` of the `itc_data_warehouse` module).
+The warehouse is PostgreSQL 16 on Amazon RDS, in private subnets. Analysts reach it through the
+analysts' route only (`analyst_access` module): a Session Manager tunnel to a local port (default), or
+the Client VPN. docs/access.md "Reaching the warehouse" has the steps and a recipe per BI tool.
 
 | setting | value |
 |---|---|
 | host | the `db_instance_address` output of `terraform/itc-beta` (the `ITC_DB_HOST` of the Lambdas) |
-| port | `5432` (`db_instance_port`) |
+| port | `5432` (`db_instance_port`); through the Session Manager tunnel, its local port (`15432`) |
 | database | `itc` (`db_instance_database_name`) |
 | user | your own analyst login (created by the data platform team with `itc access grant`) |
 | TLS | required (`rds.force_ssl=1`): `sslmode=verify-full`, root certificate `global-bundle.pem` (RDS CA) |
 
-A libpq connection string (DBeaver, Tableau, Power BI, psql, Metabase all accept these fields):
+A libpq connection string through the tunnel (`hostaddr` dials the tunnel, `host` is the name the
+certificate is verified against; JDBC/ODBC tools use a hosts-file line
+`127.0.0.1 <db_instance_address>` instead):
 
 ```
-host=<db_instance_address> port=5432 dbname=itc user=<login> sslmode=verify-full sslrootcert=global-bundle.pem
+host=<db_instance_address> hostaddr=127.0.0.1 port=15432 dbname=itc user=<login> sslmode=verify-full
+sslrootcert=global-bundle.pem
 ```
 
 What an analyst login can read: the `analytics` schema, the de-identified curated views and the `compat`

@@ -92,13 +92,15 @@ resource "aws_iam_instance_profile" "this" {
 resource "aws_instance" "this" {
   count = local.ssm ? 1 : 0
 
+  #checkov:skip=CKV_AWS_126:Basic (5-minute) monitoring is enough for a relay that holds no data; detailed monitoring adds cost and nothing the alarms use.
+
   ami                         = nonsensitive(data.aws_ssm_parameter.ami[0].value)
   instance_type               = var.instance_type
   subnet_id                   = var.subnet_ids[0]
   vpc_security_group_ids      = [aws_security_group.this.id]
   iam_instance_profile        = aws_iam_instance_profile.this[0].name
   associate_public_ip_address = false
-  monitoring                  = true
+  monitoring                  = false
   ebs_optimized               = true
 
   metadata_options {

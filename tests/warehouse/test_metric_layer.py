@@ -309,12 +309,10 @@ ANALYSTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "analysts.md"
 _QUESTION = re.compile(r"```sql\n-- question: (\w+)[^\n]*\n(.*?)```", re.S)
 
 
-def test_given_the_analysts_doc_when_each_query_runs_as_an_analyst_then_it_answers_from_the_metric_views(db, analyst):
-    """GIVEN Acme Law (demands in August and October, Verify+ requests at 21:00 New York on 30 September, on
-    15 October and twice at 22:00 New York on 31 October, plus a duplicate) and Baker Legal billed on account
-    baker, the demo prices
-    WHEN every query of docs/analysts.md runs as an analyst login in a UTC session
-    THEN each gives the answer below: the UTC date range counts 2 October requests, the billing month 3."""
+def seed_analysts_doc_examples(db) -> None:
+    """The rows check_analysts_doc_answers expects docs/analysts.md's answers from: Acme Law (demands in
+    August and October, Verify+ requests at 21:00 New York on 30 September, on 15 October and twice at 22:00 New York on
+    31 October, plus a duplicate), Baker Legal billed on account baker, the demo prices; refreshed."""
     with db, db.cursor() as cur:
         add_demo_prices(cur)
         cur.execute("INSERT INTO ref.billing_accounts (account_id, account_name) VALUES ('baker', 'Baker Legal LLP')")
@@ -330,8 +328,15 @@ def test_given_the_analysts_doc_when_each_query_runs_as_an_analyst_then_it_answe
         add_request(cur, 4, ny(2026, 10, 31, 22))
         add_request(cur, 5, ny(2026, 10, 20), duplicate=True)
     refresh(db)
-    queries = dict(_QUESTION.findall(ANALYSTS_DOC.read_text(encoding="utf-8")))
-    answers = {name: read(analyst, query) for name, query in queries.items()}
+
+
+def analysts_doc_queries() -> dict[str, str]:
+    """question name -> SQL of every query in docs/analysts.md."""
+    return dict(_QUESTION.findall(ANALYSTS_DOC.read_text(encoding="utf-8")))
+
+
+def check_analysts_doc_answers(answers: dict[str, list[tuple]]) -> None:
+    """Each docs/analysts.md question's answer over seed_analysts_doc_examples (session in UTC)."""
     assert set(answers) == {"freshness", "october_utc_range", "october_business_month",
                             "october_billing_month_column", "demands_per_firm", "verifyplus_per_firm", "sla_trend",
                             "invoice_lines", "growth"}
@@ -356,3 +361,15 @@ def test_given_the_analysts_doc_when_each_query_runs_as_an_analyst_then_it_answe
     assert uploaded == [("2026-08", 2, 2), ("2026-09", 0, -2), ("2026-10", 2, 2)]
     revenue = [(r[0], r[3]) for r in answers["growth"] if r[1] == "revenue"]
     assert revenue == [("2026-08", Decimal("50.00")), ("2026-09", Decimal("40.00")), ("2026-10", Decimal("175.00"))]
+
+
+def test_given_the_analysts_doc_when_each_query_runs_as_an_analyst_then_it_answers_from_the_metric_views(db, analyst):
+    """GIVEN Acme Law (demands in August and October, Verify+ requests at 21:00 New York on 30 September, on
+    15 October and twice at 22:00 New York on 31 October, plus a duplicate) and Baker Legal billed on account
+    baker, the demo prices
+    WHEN every query of docs/analysts.md runs as an analyst login in a UTC session
+    THEN each gives check_analysts_doc_answers' answer: the UTC date range counts 2 October requests, the
+    billing month 3."""
+    seed_analysts_doc_examples(db)
+    answers = {name: read(analyst, query) for name, query in analysts_doc_queries().items()}
+    check_analysts_doc_answers(answers)
