@@ -7,6 +7,11 @@ variable "analyst_route" {
   description = "The analysts' route to the warehouse: `ssm` (Session Manager port forwarding, default) or `client_vpn`."
   type        = string
   default     = "ssm"
+
+  validation {
+    condition     = contains(["ssm", "client_vpn"], var.analyst_route)
+    error_message = "analyst_route must be \"ssm\" or \"client_vpn\"."
+  }
 }
 
 variable "client_vpn_server_certificate_arn" {
