@@ -16,7 +16,9 @@ checked before anything changes.
   of ``itc_analyst`` only, reads in read-only transactions, and records who approved it and why in
   ``ops.access_grants`` — in one transaction. It returns the generated password, shown once;
   :func:`bi_connection` is what the analyst's BI tool connects with (host, port, database, user,
-  ``sslmode=verify-full`` and the CA bundle; never the password). With ``phi`` (``--phi``) the login
+  ``sslmode=verify-full`` and the CA bundle; never the password), through the analysts' route
+  (:mod:`scripts.itc.access_route`: for ``ssm`` the tunnel's command, ``host=<RDS name>
+  hostaddr=127.0.0.1``, and the hosts-file line for JDBC/ODBC tools). With ``phi`` (``--phi``) the login
   also gets ``phi_reader`` (PHI columns of raw and curated; every such read is logged by pgAudit,
   ``ops.apply_phi_audit_grants()``), for at most :data:`MAX_PHI_VALID_DAYS`, recorded with
   ``role_granted`` ``phi_reader``; a renewal without ``--phi`` takes PHI access away again.
