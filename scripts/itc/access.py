@@ -4,11 +4,13 @@
     itc access grant bob --phi --granted-by "Dana Lee (CFO)" --reason "JIRA-124 claim audit" --days 30
     itc access revoke alice --revoked-by "Dana Lee (CFO)" --reason "left the team"
     itc access list
+    itc access review     # the list, then the PHI grants the database finds unrecorded or too long (exit 1)
 
 (``python -m scripts.itc.access …`` is the same.) The admin connection (:func:`admin_connection`) is
 ``ITC_ADMIN_DATABASE_URL``, else ``ITC_DATABASE_URL``, else the embedded PostgreSQL's superuser
 (:func:`scripts.stack.local_pg.admin_dsn`). Against any server that is not on this machine it must
-verify the server (``sslmode=verify-full``, in the DSN or ``PGSSLMODE``), and ``grant``/``revoke``
+verify the server (``sslmode=verify-full``, in the DSN or ``PGSSLMODE``: the rule of
+:mod:`itc_common_utilities.dsn`), and ``grant``/``revoke``
 need a login that may create roles (the RDS master user, or a role with CREATEROLE): both are
 checked before anything changes.
 
@@ -26,7 +28,10 @@ checked before anything changes.
   never by this code.
 - :func:`revoke_analyst` ends the login's sessions, drops it, and records who ordered it and why.
 - :func:`scripts.itc.access_review.list_access` is the quarterly review (built-in, service and analyst
-  logins; an analyst login with no audit record is flagged).
+  logins; an analyst login with no audit record is flagged); ``review`` adds the database's own check of
+  PHI grants, ``ops.phi_grant_violations()`` (every phi_reader member without an unexpired,
+  recorded PHI grant of at most 90 days, a hand-run ``GRANT phi_reader`` included) and exits 1 when it
+  finds one.
 
 Passwords never reach the server in clear: :func:`scripts.stack.service_logins.set_password` sends a
 SCRAM-SHA-256 verifier computed here, with statement/error logging off for that transaction where
@@ -48,7 +53,16 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from scripts.itc.access_review import ANALYST_GROUP, PHI_GROUP, list_access, membership_mode, render_table
+from itc_common_utilities.dsn import is_local, transport_refusal
+from scripts.itc.access_review import (
+    ANALYST_GROUP,
+    PHI_GROUP,
+    list_access,
+    membership_mode,
+    phi_grant_violations,
+    render_table,
+    render_violations,
+)
 from scripts.itc.access_route import LOOPBACK, Route, RouteError, jdbc_lines, load_route, steps
 from scripts.itc.errors import EXIT_CODES, EXIT_FAILURE, EXIT_USAGE, first_line
 from scripts.stack import local_pg
@@ -58,7 +72,6 @@ MAX_VALID_DAYS = 366
 MAX_PHI_VALID_DAYS = 90  # PHI access expires within a quarter, before its review
 USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 RESERVED_PREFIXES = ("itc_", "pg_", "rds")
-LOCAL_HOSTS = ("", "127.0.0.1", "localhost", "::1")
 RDS_CA_BUNDLE = "global-bundle.pem"  # the RDS global CA bundle (docs/access.md says where AWS publishes it)
 
 
@@ -181,8 +194,12 @@ def revoke_analyst(conn: Any, username: str, *, revoked_by: str, reason: str) ->
 
 # ------------------------------------------------------------------- the admin connection
 
-def _is_local(host: str) -> bool:
-    return host in LOCAL_HOSTS or host.startswith("/")
+def admin_dsn_source() -> str:
+    """Where the admin DSN comes from, as error messages name it."""
+    for name in ("ITC_ADMIN_DATABASE_URL", "ITC_DATABASE_URL"):
+        if os.environ.get(name):
+            return name
+    return "the embedded PostgreSQL's DSN"
 
 
 def admin_connection(*, manage_roles: bool) -> psycopg2.extensions.connection:
@@ -190,13 +207,9 @@ def admin_connection(*, manage_roles: bool) -> psycopg2.extensions.connection:
     on this machine would be reached without ``sslmode=verify-full``, or, with ``manage_roles``, when
     the login may not create roles."""
     dsn = local_pg.admin_dsn()
-    params = psycopg2.extensions.parse_dsn(dsn)
-    host = params.get("host") or os.environ.get("PGHOST", "")
-    sslmode = params.get("sslmode") or os.environ.get("PGSSLMODE") or "prefer"
-    if not _is_local(host) and sslmode != "verify-full":
-        raise AccessRefused(
-            f"the admin connection to {host} uses sslmode={sslmode}: add sslmode=verify-full and "
-            f"sslrootcert=<path of {RDS_CA_BUNDLE}> to ITC_ADMIN_DATABASE_URL (docs/access.md)")
+    refusal = transport_refusal(dsn, source=admin_dsn_source())
+    if refusal is not None:
+        raise AccessRefused(refusal)
     conn = psycopg2.connect(dsn, application_name="itc access")
     if manage_roles:
         with conn.cursor() as cur:
@@ -255,7 +268,7 @@ def bi_connection(conn: Any, username: str, *, ca_bundle: str | None = None,
     params = conn.get_dsn_parameters()
     verified = params.get("sslrootcert") if params.get("sslmode") in ("verify-ca", "verify-full") else None
     host = conn.info.host
-    local_ca = str(local_pg.cluster("debian", tls=True).ca_file) if _is_local(host) else None
+    local_ca = str(local_pg.cluster("debian", tls=True).ca_file) if is_local(psycopg2.extensions.make_dsn(host=host)) else None
     ca = ca_bundle or verified or local_ca or RDS_CA_BUNDLE
     route = route or Route()
     if route.tunnel:
@@ -316,6 +329,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--revoked-by", required=True)
     r.add_argument("--reason", required=True)
     sub.add_parser("list", help="every login: built-in, service or analyst; expiry, who granted it, what to fix")
+    sub.add_parser("review", help="the list, then every phi_reader member the database finds without a recorded "
+                                  "PHI grant of at most 90 days (exit 1 when there is one)")
     return parser
 
 
@@ -329,7 +344,10 @@ def _run(conn: Any, args: argparse.Namespace, route: Route | None) -> list[str]:
     if args.action == "revoke":
         revoke_analyst(conn, args.username, revoked_by=args.revoked_by, reason=args.reason)
         return [f"analyst login {args.username} revoked"]
-    return render_table(list_access(conn))
+    lines = render_table(list_access(conn))
+    if args.action == "review":
+        lines += ["", *render_violations(phi_grant_violations(conn))]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,9 +359,10 @@ def main(argv: list[str] | None = None) -> int:
             route = load_route(args.route, args.local_port)
         elif args.action == "revoke":
             check_revoke(args.username, args.revoked_by, args.reason)
-        conn = admin_connection(manage_roles=args.action != "list")
+        conn = admin_connection(manage_roles=args.action not in ("list", "review"))
         try:
             lines = _run(conn, args, route)
+            violations = phi_grant_violations(conn) if args.action == "review" else []
         finally:
             conn.close()
     except AccessRefused as exc:
@@ -356,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
     print("\n".join(lines))
-    return 0
+    return EXIT_FAILURE if violations else 0
 
 
 if __name__ == "__main__":

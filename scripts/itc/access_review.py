@@ -112,6 +112,33 @@ def login_kind(name: str, *, admin: bool, groups: tuple[str, ...]) -> str:
     return "other"
 
 
+@dataclass(frozen=True)
+class PhiGrantViolation:
+    """A phi_reader member the database finds without a valid recorded PHI grant (``ops.phi_grant_violations()``)."""
+
+    username: str
+    held_through: str
+    problem: str
+
+
+def phi_grant_violations(conn: Any) -> list[PhiGrantViolation]:
+    """``ops.phi_grant_violations()``: every phi_reader member (directly or through another role) without an
+    unexpired PHI grant of at most 90 days recorded in ops.access_grants, a hand-run GRANT included."""
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT username, held_through, problem FROM ops.phi_grant_violations()")
+        return [PhiGrantViolation(*row) for row in cur.fetchall()]
+
+
+def render_violations(violations: list[PhiGrantViolation]) -> list[str]:
+    """The PHI grant check's lines of ``itc access review``."""
+    if not violations:
+        return ["PHI grants: every phi_reader member has a recorded grant of at most 90 days (ok)"]
+    lines = [f"PHI grants: {len(violations)} phi_reader member(s) without a recorded grant of at most 90 days "
+             "(revoke with `itc access revoke`, or REVOKE phi_reader, then investigate):"]
+    lines += [f"  PHI GRANT: {v.username} (holds {v.held_through}): {v.problem}" for v in violations]
+    return lines
+
+
 def membership_mode(conn: Any) -> str:
     """The pg_has_role mode that, with 'USAGE', means "may use the group's privileges" (see LIST_QUERY)."""
     return "SET" if conn.server_version >= 160000 else "MEMBER"

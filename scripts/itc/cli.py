@@ -8,11 +8,15 @@
     python -m scripts.itc approve-force --manifest s3://bucket/.../_manifest.json --reason "..." [--out FILE]
     python -m scripts.itc stack up|down|status                   # the local stand-ins
     python -m scripts.itc migrate | docs | dashboard
-    python -m scripts.itc access grant|revoke|list ...
+    python -m scripts.itc access grant|revoke|list|review ...
 
 Endpoints come from the environment (docs/CONTRACTS.md: ``ITC_DATABASE_URL``, ``AWS_ENDPOINT_URL``,
 ``ITC_LANDING_BUCKET``, ``ITC_EXCHANGE_ENV``, ``ITC_QB_BASE_URL``, ...). A variable that is not set
 is taken from the local stack when it is running (``itc stack up``), so both work unchanged.
+Every command first refuses a database DSN that reaches a server not on this machine without
+``sslmode=verify-full`` (:func:`scripts.itc.env.check_database_targets`; the rule is
+:mod:`itc_common_utilities.dsn`), naming the variable, the host and the fix. ``migrate`` sets the service
+logins' local passwords only on a cluster on this machine (on RDS they use IAM database authentication).
 Expected failures print one line ``error: ...`` and exit 1; usage errors (an unknown command or option, a
 missing or invalid argument) exit 2 with a message naming the problem (``errors.EXIT_CODES``); secrets
 and DSN passwords never appear.
@@ -30,6 +34,7 @@ import psycopg2
 import psycopg2.extensions
 from rich.markup import escape
 
+from itc_common_utilities.dsn import is_local, remote_host
 from itc_common_utilities.logger.logger_setup import redact_text
 from itc_common_utilities.migrations import apply_migrations
 from scripts.itc import approve, commands, demo, invoice, status
@@ -38,6 +43,7 @@ from scripts.itc.env import (
     REPORTS,
     SQL_SCRIPTS,
     apply_stack_defaults,
+    check_database_targets,
     console,
     database_url,
     err_console,
@@ -51,14 +57,21 @@ from scripts.stack.service_logins import set_service_passwords
 # ---------------------------------------------------------------------------------- commands
 
 def cmd_migrate(_: argparse.Namespace) -> int:
+    """Apply the scripts; on a cluster on this machine (the embedded one, a loopback host) also give the
+    service logins their local passwords. On a remote cluster (RDS) they log in with IAM database
+    authentication, so no password is set there."""
     dsn = database_url()
     conn = psycopg2.connect(dsn)
     try:
         applied = apply_migrations(conn, SQL_SCRIPTS)
     finally:
         conn.close()
-    set_service_passwords(dsn)
     console.print(f"applied {len(applied)} script(s)" + (": " + ", ".join(applied) if applied else " (up to date)"))
+    if is_local(dsn):
+        set_service_passwords(dsn)
+    else:
+        console.print(f"service logins: no password set on {remote_host(dsn)} (a remote cluster: they log in with "
+                      "IAM database authentication)", highlight=False)
     return 0
 
 
@@ -185,10 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(REPORTS / "dashboard.html"))
     p.set_defaults(func=cmd_dashboard)
 
-    p = sub.add_parser("access", help="grant, revoke or list analyst access (scripts/itc/access.py)", add_help=False,
-                       description="itc access grant|revoke|list … — see `itc access --help`")
+    p = sub.add_parser("access", help="grant, revoke, list or review analyst access (scripts/itc/access.py)",
+                       add_help=False, description="itc access grant|revoke|list|review … — see `itc access --help`")
     p.add_argument("access_args", nargs=argparse.REMAINDER, help="grant USER --granted-by … --reason … | "
-                   "revoke USER --revoked-by … --reason … | list")
+                   "revoke USER --revoked-by … --reason … | list | review")
     p.set_defaults(func=cmd_access)
 
     argv = sys.argv[1:] if argv is None else argv
@@ -199,13 +212,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """Run one command: first refuse an unverified remote database (env.check_database_targets), then the
+    command; an expected failure becomes one ``error:`` line and exit 1."""
     try:
+        check_database_targets()
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
     except expected_errors() as exc:
-        err_console.print(f"[bold red]error:[/] {escape(first_line(exc))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(first_line(exc))}", highlight=False, soft_wrap=True)
         return EXIT_FAILURE
 
 

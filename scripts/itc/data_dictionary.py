@@ -74,11 +74,13 @@ host=<db_instance_address> hostaddr=127.0.0.1 port=15432 dbname=itc user=<login>
 sslrootcert=global-bundle.pem
 ```
 
-What an analyst login can read: the `analytics` schema, the de-identified curated views and the `compat`
-views (the original system's names: [migrating-from-original.md](migrating-from-original.md)); it
-cannot read `raw`, PHI columns, or write anything. Columns marked **PHI** or **PII** below are readable only
-by members of the PHI role (granted per person, audited by pgAudit). Ask the data platform team
-for access; never share a login. Worked queries for the usual questions: [analysts.md](analysts.md).
+What an analyst login can read: the `analytics` schema (except the unit ledgers, which hold source ids
+and exact times: finance only), the de-identified curated views (`curated_deid`: ids as keyed hashes,
+dates as months, no free text — HIPAA Safe Harbor) and the `compat` views (the original system's names:
+[migrating-from-original.md](migrating-from-original.md)); it cannot read `raw`, PHI columns, or write
+anything. Columns marked **PHI** or **PII** below are readable only by members of the PHI role (granted
+per person for at most 90 days, audited by pgAudit). Ask the data platform team for access; never share
+a login. Worked queries for the usual questions: [analysts.md](analysts.md).
 """
 
 MONTHS = """\
@@ -91,23 +93,15 @@ it is 1 November in UTC. `ref.billing_month(t)` gives the billing month of a tim
 `ref.month_start('2026-10')` the instant the month starts (midnight on its first day, New York);
 `analytics.months` is the calendar (`month_start`, `month_end`, draft/final, complete).
 
-Worked example, October 2026's billable Verify+ requests. In a UTC session a plain date range takes
-the evening of 30 September (New York) and loses the evening of 31 October:
+The de-identified views show each date or time as its month in the business time zone
+(`request_created_month`, `uploaded_month`, ...), computed before you read it, so the session's time
+zone cannot move a row across months. October 2026's billable Verify+ requests:
 
 ```sql
--- wrong: a UTC month
-SELECT count(*) FROM curated_deid.verifyplus
-WHERE is_billable AND request_created_datetime >= '2026-10-01' AND request_created_datetime < '2026-11-01';
--- right, and uses the index on the creation time
-SELECT count(*) FROM curated_deid.verifyplus
-WHERE is_billable AND request_created_datetime >= ref.month_start('2026-10')
-                  AND request_created_datetime <  ref.month_start('2026-11');
--- right, through the indexed billing_month column
 SELECT count(*) FROM curated_deid.verifyplus WHERE is_billable AND billing_month = '2026-10';
 ```
 
-`WHERE ref.billing_month(request_created_datetime) = '2026-10'` is right too but computes the month
-of every row (no index). Data freshness (what the figures include): `analytics.data_freshness`.
+Data freshness (what the figures include): `analytics.data_freshness`.
 """
 
 

@@ -15,6 +15,7 @@ import psycopg2.extensions
 from rich.console import Console
 
 from itc_common_utilities.db import connect
+from itc_common_utilities.dsn import require_verified_tls
 from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings
 from scripts.paths import DATA_DICTIONARY, REPORTS, SQL_SCRIPTS  # noqa: F401 - re-exported
 from scripts.stack import local_stack
@@ -37,6 +38,26 @@ def apply_stack_defaults(state: local_stack.StackState | None) -> list[str]:
             os.environ[name] = value
             filled.append(name)
     return filled
+
+
+# the environment variables a command may connect with (docs/CONTRACTS.md)
+DSN_VARIABLES = ("ITC_ADMIN_DATABASE_URL", "ITC_DATABASE_URL")
+
+
+def check_database_targets() -> None:
+    """Refuse (InsecureDsnError, naming the variable and the host) a warehouse connection of the environment
+    that reaches a server not on this machine without ``sslmode=verify-full``: the DSN variables, and
+    ``ITC_DB_HOST`` (``ITC_DB_SSLMODE``, default verify-full, which also overrides a DSN's own sslmode in
+    :func:`itc_common_utilities.db.connect`). Every ``itc`` command runs it first (cli.run_command)."""
+    override = os.environ.get("ITC_DB_SSLMODE") or None
+    for name in DSN_VARIABLES:
+        dsn = os.environ.get(name)
+        if dsn:
+            require_verified_tls(dsn, source=name, sslmode=override if name == "ITC_DATABASE_URL" else None)
+    host = os.environ.get("ITC_DB_HOST")
+    if host and not os.environ.get("ITC_DATABASE_URL"):
+        require_verified_tls(psycopg2.extensions.make_dsn(host=host), source="ITC_DB_HOST",
+                             sslmode=override or "verify-full")
 
 
 def database_url() -> str:

@@ -37,7 +37,9 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from itc_common_utilities.migrations import MigrationError
     from itc_common_utilities.settings import SettingsError
     from scripts.stack.local_stack import StackError
+    from scripts.stack.service_logins import ServiceLoginError
 
-    return (ItcError, StackError, SettingsError, MigrationError, ManifestError, TerminalError, TransientError,
-            HttpError, psycopg2.Error, OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+    return (ItcError, StackError, ServiceLoginError, SettingsError, MigrationError, ManifestError, TerminalError,
+            TransientError, HttpError, psycopg2.Error, OSError, botocore.exceptions.BotoCoreError,
+            botocore.exceptions.ClientError,
             requests.RequestException)

@@ -23,6 +23,7 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
+from itc_common_utilities.dsn import remote_host
 from scripts.paths import LOCAL
 
 SECRETS_DIR = LOCAL / "secrets"
@@ -31,7 +32,7 @@ SERVICE_LOGINS = ("itc_loader_demand", "itc_loader_verifyplus", "itc_refresher",
 
 
 class ServiceLoginError(ValueError):
-    """A role that is not one of the local service logins."""
+    """A role that is not one of the local service logins, or a cluster that is not local."""
 
 
 def scram_verifier(password: str, *, iterations: int = 4096, salt: bytes | None = None) -> str:
@@ -83,7 +84,13 @@ def set_service_passwords(admin_dsn: str) -> list[str]:
     """Give every service login that exists on the server of ``admin_dsn`` its local password (from
     .local/secrets); returns the roles set. Run once where the roles may be new (``itc stack up``,
     after migrations), never per call: concurrent ALTER ROLEs of one role collide ("tuple
-    concurrently updated"), so callers are also serialised by an advisory lock."""
+    concurrently updated"), so callers are also serialised by an advisory lock. Refused (ServiceLoginError)
+    on a cluster that is not on this machine: there the service logins use IAM database authentication
+    and a password would only widen how they can log in."""
+    host = remote_host(admin_dsn)
+    if host is not None:
+        raise ServiceLoginError(f"service login passwords are set only on a cluster on this machine, not on {host} "
+                                "(a remote cluster's service logins use IAM database authentication)")
     conn = psycopg2.connect(admin_dsn)
     try:
         with conn, conn.cursor() as cur:

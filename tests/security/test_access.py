@@ -223,9 +223,10 @@ def test_given_a_remote_admin_dsn_without_verify_full_when_granting_then_refused
     code = access.main(["grant", "jdoe", "--granted-by", "Dana", "--reason", "JIRA-1"])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.strip() == ("error: the admin connection to warehouse.example.invalid uses sslmode=require: add "
-                           "sslmode=verify-full and sslrootcert=<path of global-bundle.pem> to "
-                           "ITC_ADMIN_DATABASE_URL (docs/access.md)")
+    assert err.strip() == ("error: ITC_ADMIN_DATABASE_URL reaches warehouse.example.invalid with sslmode=require, "
+                           "and a server not on this machine needs sslmode=verify-full: add sslmode=verify-full&"
+                           "sslrootcert=<CA bundle, e.g. RDS global-bundle.pem> to ITC_ADMIN_DATABASE_URL "
+                           "(docs/access.md)")
 
 
 @tls_only

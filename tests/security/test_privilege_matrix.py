@@ -120,6 +120,10 @@ APPEND_ONLY = {"analytics.closed_months", "analytics.closed_invoice_lines", "ana
 # tests/security/test_loader_logins.py
 SOURCE_LOADER_TABLES = {"itc_loader_demand": {"raw.cases", "raw.metadata", "raw.templates", "raw.audit"},
                         "itc_loader_verifyplus": {"raw.verifyplus"}}
+# the limited data set (ops.limited_data_set): unit ledgers with source ids and exact times, finance and the
+# quality checks only, never analysts (docs/adr/0003)
+LIMITED_DATA_SET = {"analytics.billable_unit_events", "analytics.billable_units", "analytics.invoice_units",
+                    "analytics.pending_adjustment_units", "analytics.closed_billable_units"}
 # what finance edits (every change audited in ops.finance_audit)
 FINANCE_WRITES = {"ref.price_list": {"INSERT", "UPDATE"}, "ref.billing_accounts": {"INSERT", "UPDATE"},
                   "ref.billing_account_names": {"INSERT", "UPDATE", "DELETE"}}
@@ -172,7 +176,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
         if obj.kind == "m":
             allowed.add("REFRESH_FN")
     elif role in ("analyst", "analyst+phi_reader"):
-        if obj.schema in ("curated_deid", "analytics", "ref", "compat"):  # compat: the original's names
+        if obj.schema in ("curated_deid", "analytics", "ref", "compat") and obj.qualified not in LIMITED_DATA_SET:
             allowed = {"SELECT"}
         if role == "analyst+phi_reader" and obj.schema in ("raw", "curated"):
             allowed = {"SELECT", "PHI"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from tests.warehouse.kit import (
     add_audit,
     add_case,
@@ -155,7 +158,8 @@ def test_given_curated_views_when_listed_then_every_one_has_a_unique_index_for_c
 def test_given_the_deidentified_views_then_each_has_an_indexed_billing_month_in_the_business_time_zone(db):
     """GIVEN a demand uploaded at 23:30 on 31 October 2025 in New York (already November in UTC) and a Verify+
     request created at the same instant WHEN analysts filter the de-identified views on billing_month = '2025-10'
-    THEN both are in October whatever the session time zone, and the filter uses the month index underneath."""
+    THEN both are in October whatever the session time zone (shown by their keyed hashes, HMAC-SHA256 of the
+    ids), and the filter uses the month index underneath."""
     with db.cursor() as cur:
         add_demand(cur, "D1", uploaded_at=ny(2025, 10, 31, 23, 30), archived_at=ny(2025, 10, 31, 23, 30))
         add_request(cur, 1, ny(2025, 10, 31, 23, 30))
@@ -163,13 +167,16 @@ def test_given_the_deidentified_views_then_each_has_an_indexed_billing_month_in_
     with db.cursor() as cur:
         cur.execute("SET TimeZone = 'UTC'")
         found = {}
-        for view, key in (("demands_uploaded", "document_id"), ("demands_archived", "document_id"),
-                          ("verifyplus", "request_id")):
-            cur.execute(f"SELECT {key}::text FROM curated_deid.{view} WHERE billing_month = '2025-10'")
+        cur.execute("SELECT key FROM ops.deid_key")
+        key = bytes(cur.fetchone()[0])
+        for view, key_column in (("demands_uploaded", "document_hash"), ("demands_archived", "document_hash"),
+                                 ("verifyplus", "request_hash")):
+            cur.execute(f"SELECT {key_column} FROM curated_deid.{view} WHERE billing_month = '2025-10'")
             found[view] = [r[0] for r in cur.fetchall()]
             cur.execute("SET LOCAL enable_seqscan = off")
-            cur.execute(f"EXPLAIN SELECT {key} FROM curated_deid.{view} WHERE billing_month = '2025-10'")
+            cur.execute(f"EXPLAIN SELECT {key_column} FROM curated_deid.{view} WHERE billing_month = '2025-10'")
             plan = " ".join(r[0] for r in cur.fetchall())
             assert f"{view}_month_idx" in plan, plan
     db.rollback()
-    assert found == {"demands_uploaded": ["D1"], "demands_archived": ["D1"], "verifyplus": ["1"]}
+    d1, request_1 = (hmac.new(key, raw_id.encode(), hashlib.sha256).hexdigest() for raw_id in ("D1", "1"))
+    assert found == {"demands_uploaded": [d1], "demands_archived": [d1], "verifyplus": [request_1]}

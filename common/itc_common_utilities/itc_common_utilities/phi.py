@@ -6,7 +6,8 @@ Everything that decides who may see a value, or whether a value may be written t
 - the warehouse holds the same list in ``ops.phi_columns`` (31_create_phi_catalogue.sql); the grants are generated
   from it by ``ops.apply_security_baseline()`` (34_create_security_baseline.sql): the ``*_read_only`` groups get column
   privileges on every raw/curated column that is NOT listed, only ``phi_reader`` reads the listed ones;
-- the de-identified views (schema ``curated_deid``) leave every listed column out;
+- the de-identified views (schema ``curated_deid``) leave every listed column out (and hash ids,
+  show dates as months: ``ops.create_deidentified_view``, ``ops.deid_columns``);
 - the loaders store a rejected value in ``ops.rejected_records`` only for a field on
   :data:`REJECT_VALUE_FIELDS`, the allow-list of non-PHI fields defined next to this list (ids,
   timestamps, flags, counts: none of it catalogued); for any other field only the value's JSON type

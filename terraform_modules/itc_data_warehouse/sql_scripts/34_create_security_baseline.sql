@@ -13,15 +13,19 @@
 --                  both: ops.load_runs, ops.rejected_records: SELECT, INSERT of their own source's rows
 --                  only; EXECUTE ops.finish_load_run (no UPDATE); ops.latest_loads: SELECT; TEMPORARY on
 --                  the database (COPY staging tables).
---   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
+--   itc_refresher  EXECUTE ops.refresh_materialized_view, ops.phi_grant_violations();
+--                  SELECT on the limited data set; ops.quality_results, ops.view_refreshes:
 --                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
 --                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
 --   raw_read_only / curated_read_only: SELECT on the raw / curated columns NOT in ops.phi_columns.
---   curated_deid_read_only: SELECT on the de-identified views. analytics_read_only: analytics, ref
---                  (tables, views, and their STABLE/IMMUTABLE helper functions).
+--   curated_deid_read_only: SELECT on the de-identified views (and EXECUTE on the ref helper functions
+--                  they call). analytics_read_only: analytics, ref (tables, views, and their
+--                  STABLE/IMMUTABLE helper functions), except the limited data set (ops.limited_data_set).
 --   phi_reader     SELECT on every column of raw and curated.
---   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only.
---   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
+--   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only:
+--                  no source record id and no date finer than a month (docs/adr/0003).
+--   itc_finance    (its members are the finance logins) analytics_read_only and the limited data set
+--                  (ops.limited_data_set: the unit ledgers); INSERT, UPDATE on
 --                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
 --                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
 --   itc_loader     nothing: the legacy login of both loads, no longer created (30_create_roles.sql). Roles are
@@ -111,13 +115,22 @@ BEGIN
                        obj.nspname || '_read_only');
     END LOOP;
 
-    -- 5. de-identified views: refuse to grant one that shows a catalogued PHI column name
+    -- 5. de-identified views: refuse to grant one that shows a catalogued PHI column name, or a date or
+    --    time (Safe Harbor: months only, ops.create_deidentified_view)
     FOR obj IN SELECT c.relname, a.attname
                FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                WHERE n.nspname = 'curated_deid'
                  AND a.attname IN (SELECT p.column_name FROM ops.phi_columns AS p) LOOP
         RAISE EXCEPTION 'curated_deid.% exposes %, a PHI/PII column of ops.phi_columns', obj.relname, obj.attname;
+    END LOOP;
+    FOR obj IN SELECT c.relname, a.attname
+               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE n.nspname = 'curated_deid'
+                 AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) LOOP
+        RAISE EXCEPTION 'curated_deid.% exposes %, a date or time (de-identified views show months only)',
+            obj.relname, obj.attname;
     END LOOP;
     GRANT SELECT ON ALL TABLES IN SCHEMA curated_deid TO curated_deid_read_only;
 
@@ -130,8 +143,17 @@ BEGIN
                FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
                WHERE n.nspname IN ('analytics', 'ref') AND p.prokind = 'f' AND p.provolatile IN ('s', 'i')
                  AND NOT p.prosecdef AND p.prorettype <> 'trigger'::regtype LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only, curated_deid_read_only', obj.signature);
     END LOOP;
+    --    the limited data set (ops.limited_data_set): unit-level ledgers with source ids and exact times, for
+    --    finance and the quality checks only
+    IF to_regclass('ops.limited_data_set') IS NOT NULL THEN
+        FOR obj IN SELECT l.relation_schema, l.relation_name FROM ops.limited_data_set AS l
+                   WHERE to_regclass(format('%I.%I', l.relation_schema, l.relation_name)) IS NOT NULL LOOP
+            EXECUTE format('REVOKE SELECT ON %I.%I FROM analytics_read_only', obj.relation_schema, obj.relation_name);
+            EXECUTE format('GRANT SELECT ON %I.%I TO itc_finance, itc_refresher', obj.relation_schema, obj.relation_name);
+        END LOOP;
+    END IF;
 
     --    finance: prices, billing accounts, month close (audited by the ops.finance_audit triggers)
     IF to_regclass('ref.billing_account_names') IS NOT NULL THEN
@@ -164,6 +186,9 @@ BEGIN
     END IF;
     IF to_regprocedure('ops.refresh_materialized_view(text, boolean)') IS NOT NULL THEN
         GRANT EXECUTE ON FUNCTION ops.refresh_materialized_view(text, boolean) TO itc_refresher;
+    END IF;
+    IF to_regprocedure('ops.phi_grant_violations()') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION ops.phi_grant_violations() TO itc_refresher;
     END IF;
 
     -- 8. the database: only ITC roles connect; only the loader logins (step 11) and the migrator (script

@@ -18,7 +18,7 @@
 -- script 71 grants them to the analyst groups.
 CREATE SCHEMA IF NOT EXISTS compat;
 ALTER SCHEMA compat OWNER TO itc_migrator;
-COMMENT ON SCHEMA compat IS 'Compatibility views with the original system''s names and camelCase columns, over analytics and the de-identified curated views (no raw, no PHI: columns the original showed that ITC protects are always NULL). ITC''s rules and business-time-zone months apply. For workbooks being moved; new work reads analytics and curated_deid (docs/migrating-from-original.md).';
+COMMENT ON SCHEMA compat IS 'Compatibility views with the original system''s names and camelCase columns, over analytics and the de-identified curated views (no raw, no PHI: columns the original showed that ITC protects are always NULL; ids are the keyed hashes and times the first instant of their month, as in curated_deid). ITC''s rules and business-time-zone months apply. For workbooks being moved; new work reads analytics and curated_deid (docs/migrating-from-original.md).';
 
 -- ---------------------------------------------------------------------------- demands_summary
 CREATE VIEW compat.demands_summary AS
@@ -39,9 +39,9 @@ COMMENT ON COLUMN compat.demands_summary."archived" IS 'Billable demands archive
 CREATE VIEW compat.demands_uploaded AS
 SELECT
     u.sending_firm_name                                AS "sendingFirm",
-    u.document_id                                      AS "precedentDocumentId",
-    u.uploaded_at AT TIME ZONE ref.business_time_zone() AS "demandUploadedDate",
-    u.archived_at AT TIME ZONE ref.business_time_zone() AS "demandArchivedDate",
+    u.document_hash                                    AS "precedentDocumentId",
+    to_date(u.uploaded_month, 'YYYY-MM')::timestamp    AS "demandUploadedDate",
+    to_date(u.archived_month, 'YYYY-MM')::timestamp    AS "demandArchivedDate",
     NULL::text                                         AS "matterName",
     NULL::text                                         AS "clientName",
     u.carrier_common_name                              AS "recipientCarrier",
@@ -54,11 +54,11 @@ SELECT
     NULL::text                                         AS "assignedCaseCollaborator"
 FROM curated_deid.demands_uploaded AS u;
 
-COMMENT ON VIEW compat.demands_uploaded IS 'The original curated.demands_uploaded under its own names: one row per billable uploaded demand (latest version; client-level and unknown templates excluded; no template kept). Reads curated_deid.demands_uploaded: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
+COMMENT ON VIEW compat.demands_uploaded IS 'The original curated.demands_uploaded under its own names: one row per billable uploaded demand (latest version; client-level and unknown templates excluded; no template kept). Reads curated_deid.demands_uploaded: the columns ITC protects are always NULL. Times are months (the first instant of the month, business time zone) and ids keyed hashes, as in curated_deid. No PHI.';
 COMMENT ON COLUMN compat.demands_uploaded."sendingFirm" IS 'Sending law firm of the latest version, right-stripped; NULL when none (curated_deid.demands_uploaded.sending_firm_name). Not PHI.';
-COMMENT ON COLUMN compat.demands_uploaded."precedentDocumentId" IS 'Document (demand) identifier (curated_deid.demands_uploaded.document_id). Not PHI.';
-COMMENT ON COLUMN compat.demands_uploaded."demandUploadedDate" IS 'Upload time as wall-clock time in the business time zone (uploaded_at AT TIME ZONE ref.business_time_zone()); to_char(.., ''YYYY-MM'') is the billing month. The original: a timestamp with time zone, read in the session time zone. Not PHI.';
-COMMENT ON COLUMN compat.demands_uploaded."demandArchivedDate" IS 'Archive time (last DocumentArchived status) as business-time-zone wall clock; NULL when not archived (curated_deid.demands_uploaded.archived_at). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."precedentDocumentId" IS 'Keyed hash of the document (demand) id (curated_deid.demands_uploaded.document_hash; HIPAA Safe Harbor: the original showed the id). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."demandUploadedDate" IS 'Month of the upload, as the first instant of that month in the business time zone (curated_deid.demands_uploaded.uploaded_month; HIPAA Safe Harbor: no day or time); to_char(.., ''YYYY-MM'') is the billing month. Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."demandArchivedDate" IS 'Month of the archive, as the first instant of that month (curated_deid.demands_uploaded.archived_month); NULL when not archived. Not PHI.';
 COMMENT ON COLUMN compat.demands_uploaded."matterName" IS 'Always NULL: withheld from analysts (matter_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.demands_uploaded."clientName" IS 'Always NULL: withheld from analysts (the claimant, claimant_name, is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.demands_uploaded."recipientCarrier" IS 'Recipient insurance carrier (curated_deid.demands_uploaded.carrier_common_name). Not PHI.';
@@ -73,8 +73,8 @@ COMMENT ON COLUMN compat.demands_uploaded."assignedCaseCollaborator" IS 'Always 
 -- ---------------------------------------------------------------------------- demands_archived
 CREATE VIEW compat.demands_archived AS
 SELECT
-    a.archived_at AT TIME ZONE ref.business_time_zone() AS "demandArchivedDate",
-    a.document_id                                      AS "precedentDocumentId",
+    to_date(a.archived_month, 'YYYY-MM')::timestamp    AS "demandArchivedDate",
+    a.document_hash                                    AS "precedentDocumentId",
     a.sending_firm_name                                AS "sendingFirm",
     NULL::text                                         AS "matterName",
     NULL::text                                         AS "clientName",
@@ -88,9 +88,9 @@ SELECT
     NULL::text                                         AS "lastArchiveComment"
 FROM curated_deid.demands_archived AS a;
 
-COMMENT ON VIEW compat.demands_archived IS 'The original curated.demands_archived under its own names: one row per billable archived demand, with the reason of its latest DemandArchived audit record (the original never read the audit payload, so its reasons were empty). Reads curated_deid.demands_archived: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
-COMMENT ON COLUMN compat.demands_archived."demandArchivedDate" IS 'Archive time (last DocumentArchived status by time) as wall-clock time in the business time zone; to_char(.., ''YYYY-MM'') is the billing month (curated_deid.demands_archived.archived_at). Not PHI.';
-COMMENT ON COLUMN compat.demands_archived."precedentDocumentId" IS 'Document (demand) identifier (curated_deid.demands_archived.document_id). Not PHI.';
+COMMENT ON VIEW compat.demands_archived IS 'The original curated.demands_archived under its own names: one row per billable archived demand, with the reason of its latest DemandArchived audit record (the original never read the audit payload, so its reasons were empty). Reads curated_deid.demands_archived: the columns ITC protects are always NULL. Times are months (the first instant of the month, business time zone) and ids keyed hashes, as in curated_deid. No PHI.';
+COMMENT ON COLUMN compat.demands_archived."demandArchivedDate" IS 'Month of the archive, as the first instant of that month in the business time zone (curated_deid.demands_archived.archived_month; HIPAA Safe Harbor: no day or time); to_char(.., ''YYYY-MM'') is the billing month. Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."precedentDocumentId" IS 'Keyed hash of the document (demand) id (curated_deid.demands_archived.document_hash; HIPAA Safe Harbor: the original showed the id). Not PHI.';
 COMMENT ON COLUMN compat.demands_archived."sendingFirm" IS 'Sending law firm of the latest version, right-stripped; NULL when none (curated_deid.demands_archived.sending_firm_name). Not PHI.';
 COMMENT ON COLUMN compat.demands_archived."matterName" IS 'Always NULL: withheld from analysts (matter_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.demands_archived."clientName" IS 'Always NULL: withheld from analysts (the claimant, claimant_name, is in ops.phi_columns). Not PHI as shown (empty).';
@@ -106,7 +106,7 @@ COMMENT ON COLUMN compat.demands_archived."lastArchiveComment" IS 'Always NULL: 
 -- ---------------------------------------------------------------------------- verifyplus
 CREATE VIEW compat.verifyplus AS
 SELECT
-    v.request_created_datetime AT TIME ZONE ref.business_time_zone()       AS "requestCreatedDatetime",
+    to_date(v.request_created_month, 'YYYY-MM')::timestamp AS "requestCreatedDatetime",
     NULL::numeric(14,2)                                                   AS "biPerPersonLimit",
     v.accident_state                                                      AS "accidentState",
     NULL::numeric(14,2)                                                   AS "biPerOccurrenceLimit",
@@ -120,28 +120,28 @@ SELECT
     NULL::text                                                            AS "verifyAdjusterName",
     v.verify_request_status                                               AS "verifyRequestStatus",
     v.firm_name                                                           AS "firmName",
-    v.verify_start_datetime AT TIME ZONE ref.business_time_zone()         AS "verifyStartDatetime",
-    v.claim_set_up_start_date                                             AS "claimSetUpStartDate",
+    to_date(v.verify_start_month, 'YYYY-MM')::timestamp AS "verifyStartDatetime",
+    to_date(v.claim_set_up_start_month, 'YYYY-MM') AS "claimSetUpStartDate",
     NULL::numeric(14,2)                                                   AS "umPerPersonLimits",
-    v.claim_set_up_close_date                                             AS "claimSetUpCloseDate",
+    to_date(v.claim_set_up_close_month, 'YYYY-MM') AS "claimSetUpCloseDate",
     v.reporting_carrier                                                   AS "reportingCarrier",
     NULL::text                                                            AS "reportingPolicyNumber",
     NULL::text                                                            AS "reportingInsured",
     NULL::text                                                            AS "reportingClaimNumber",
     v.request_status                                                      AS "requestStatus",
     v.um_stacking                                                         AS "umStacking",
-    v.customer_close_datetime AT TIME ZONE ref.business_time_zone()       AS "customerCloseDatetime",
+    to_date(v.customer_close_month, 'YYYY-MM')::timestamp AS "customerCloseDatetime",
     NULL::date                                                            AS "dateOfLoss",
     v.exclude_from_reporting                                              AS "excludeFromReporting",
     NULL::text                                                            AS "duplicateexclusionComments",
     v.duplicate_request                                                   AS "duplicateRequest",
-    v.verify_close_datetime_override AT TIME ZONE ref.business_time_zone() AS "verifyCloseDatetimeOveride",
-    v.request_id                                                          AS "requestId",
+    to_date(v.verify_close_override_month, 'YYYY-MM')::timestamp AS "verifyCloseDatetimeOveride",
+    v.request_hash                                                        AS "requestId",
     NULL::text                                                            AS "firmContactName",
     v.created_previous_business_day                                       AS "createdPreviousBusinessDay",
     v.claim_days_to_close                                                 AS "claimDaysToClose",
     NULL::text                                                            AS "injuryAdjusterName",
-    v.verify_close_datetime AT TIME ZONE ref.business_time_zone()         AS "verifyCloseDatetime",
+    to_date(v.verify_close_month, 'YYYY-MM')::timestamp AS "verifyCloseDatetime",
     v.verify_time_open                                                    AS "verifyTimeOpen",
     NULL::text                                                            AS "verifyAssignee",
     v.documentation_status                                                AS "documentationStatus",
@@ -154,8 +154,8 @@ SELECT
     v.coverage                                                            AS "coverage"
 FROM curated_deid.verifyplus AS v;
 
-COMMENT ON VIEW compat.verifyplus IS 'The original curated.verifyplus under its own names and column order: one row per Verify+ request, billable or not (billable = neither "duplicateRequest" nor "excludeFromReporting"). Reads curated_deid.verifyplus: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
-COMMENT ON COLUMN compat.verifyplus."requestCreatedDatetime" IS 'Quickbase "Request Created Datetime" as wall-clock time in the business time zone; to_char(.., ''YYYY-MM'') is the billing month (the original held the UTC wall clock). Not PHI.';
+COMMENT ON VIEW compat.verifyplus IS 'The original curated.verifyplus under its own names and column order: one row per Verify+ request, billable or not (billable = neither "duplicateRequest" nor "excludeFromReporting"). Reads curated_deid.verifyplus: the columns ITC protects are always NULL. Times are months (the first instant of the month, business time zone) and ids keyed hashes, as in curated_deid. No PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestCreatedDatetime" IS 'Month of Quickbase "Request Created Datetime", as the first instant of that month in the business time zone (curated_deid.verifyplus.request_created_month; HIPAA Safe Harbor: no day or time); to_char(.., ''YYYY-MM'') is the billing month. Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."biPerPersonLimit" IS 'Always NULL: withheld from analysts (policy data, bi_per_person_limit, is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."accidentState" IS 'Quickbase "Accident State" (curated_deid.verifyplus.accident_state). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."biPerOccurrenceLimit" IS 'Always NULL: withheld from analysts (policy data, bi_per_occurrence_limit, is in ops.phi_columns). Not PHI as shown (empty).';
@@ -169,28 +169,28 @@ COMMENT ON COLUMN compat.verifyplus."liabilityStatus" IS 'Quickbase "Liability S
 COMMENT ON COLUMN compat.verifyplus."verifyAdjusterName" IS 'Always NULL: withheld from analysts (verify_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."verifyRequestStatus" IS 'Quickbase "Verify Request Status" (curated_deid.verifyplus.verify_request_status). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."firmName" IS 'Quickbase "Firm Name", right-stripped (the original kept trailing spaces); NULL when none (curated_deid.verifyplus.firm_name). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."verifyStartDatetime" IS 'Quickbase "Verify Start Datetime" as business-time-zone wall clock (curated_deid.verifyplus.verify_start_datetime). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."claimSetUpStartDate" IS 'Quickbase "Claim Set Up Start Date" (curated_deid.verifyplus.claim_set_up_start_date). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyStartDatetime" IS 'Month of Quickbase "Verify Start Datetime", as the first instant of that month (curated_deid.verifyplus.verify_start_month). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpStartDate" IS 'Month of Quickbase "Claim Set Up Start Date", as its first day (curated_deid.verifyplus.claim_set_up_start_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."umPerPersonLimits" IS 'Always NULL: withheld from analysts (policy data, um_per_person_limits, is in ops.phi_columns). Not PHI as shown (empty).';
-COMMENT ON COLUMN compat.verifyplus."claimSetUpCloseDate" IS 'Quickbase "Claim Set Up Close Date" (curated_deid.verifyplus.claim_set_up_close_date). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpCloseDate" IS 'Month of Quickbase "Claim Set Up Close Date", as its first day (curated_deid.verifyplus.claim_set_up_close_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."reportingCarrier" IS 'Quickbase "Reporting Carrier" (curated_deid.verifyplus.reporting_carrier). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."reportingPolicyNumber" IS 'Always NULL: withheld from analysts (reporting_policy_number is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."reportingInsured" IS 'Always NULL: withheld from analysts (the insured person, reporting_insured, is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."reportingClaimNumber" IS 'Always NULL: withheld from analysts (reporting_claim_number is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."requestStatus" IS 'Quickbase "Request Status" (curated_deid.verifyplus.request_status). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."umStacking" IS 'Quickbase "UM Stacking" (curated_deid.verifyplus.um_stacking). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."customerCloseDatetime" IS 'Quickbase "Customer Close Datetime" as business-time-zone wall clock (curated_deid.verifyplus.customer_close_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."customerCloseDatetime" IS 'Month of Quickbase "Customer Close Datetime", as the first instant of that month (curated_deid.verifyplus.customer_close_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."dateOfLoss" IS 'Always NULL: withheld from analysts (date_of_loss is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."excludeFromReporting" IS 'Quickbase "Exclude From Reporting": checked = not billed; false when Quickbase sent nothing (the original kept NULL) (curated_deid.verifyplus.exclude_from_reporting). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."duplicateexclusionComments" IS 'Always NULL: withheld from analysts (the free-text duplicate_exclusion_comments is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."duplicateRequest" IS 'Quickbase "Duplicate Request": checked = a duplicate, not billed; false when Quickbase sent nothing (the original kept NULL) (curated_deid.verifyplus.duplicate_request). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetimeOveride" IS 'Quickbase "Verify Close Datetime Overide" (spelled as in Quickbase) as business-time-zone wall clock (curated_deid.verifyplus.verify_close_datetime_override). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."requestId" IS 'Quickbase "Request ID", the request''s key (curated_deid.verifyplus.request_id; bigint, the original: integer). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetimeOveride" IS 'Month of Quickbase "Verify Close Datetime Overide" (spelled as in Quickbase), as the first instant of that month (curated_deid.verifyplus.verify_close_override_month). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestId" IS 'Keyed hash of Quickbase "Request ID" (curated_deid.verifyplus.request_hash, text; the original: the bigint id). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."firmContactName" IS 'Always NULL: withheld from analysts (firm_contact_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."createdPreviousBusinessDay" IS 'Quickbase "Created Previous Business Day"; false when Quickbase sent nothing (curated_deid.verifyplus.created_previous_business_day). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."claimDaysToClose" IS 'Quickbase "Claim Days to Close" (curated_deid.verifyplus.claim_days_to_close). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."injuryAdjusterName" IS 'Always NULL: withheld from analysts (injury_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
-COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetime" IS 'Quickbase "Verify Close Datetime" as business-time-zone wall clock (curated_deid.verifyplus.verify_close_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetime" IS 'Month of Quickbase "Verify Close Datetime", as the first instant of that month (curated_deid.verifyplus.verify_close_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."verifyTimeOpen" IS 'Quickbase "Verify Time Open" (curated_deid.verifyplus.verify_time_open). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."verifyAssignee" IS 'Always NULL: withheld from analysts (verify_assignee is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."documentationStatus" IS 'Quickbase "Documentation Status" (curated_deid.verifyplus.documentation_status). Not PHI.';

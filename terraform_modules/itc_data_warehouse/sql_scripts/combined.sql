@@ -1815,56 +1815,225 @@ COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse ha
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('31_create_phi_catalogue.sql', '53b9bfd6de4435341d27f548a345d94ad8d950d81daf3190d23a4c9e4db0c43b');
 
 -- ==== 32_create_deidentified_views.sql ====
--- De-identified curated views for analysts (DESIGN.md §6): schema curated_deid, one view per curated
--- materialized view, with every column except the PHI/PII columns of the catalogue (ops.phi_columns,
--- itc_common_utilities.phi), in the materialized view's column order and with its column comments.
--- Analysts (itc_analyst) read these with a plain SELECT *; the curated materialized views themselves
--- are readable in full only by phi_reader (and column-wise, non-PHI only, by curated_read_only). The
--- views run with their owner's (itc_migrator's) rights on curated. A view's column list is fixed when
--- it is created: a new curated column reaches analysts only when a new script re-creates its view
--- with ops.create_deidentified_view (the security baseline refuses a view showing a catalogued
--- column, and a test checks that no view column is in the catalogue).
+-- De-identified curated views for analysts (docs/adr/0003): schema curated_deid, one view per curated
+-- materialized view, meeting HIPAA Safe Harbor:
+--   * identifiers (document, matter and request ids) are replaced by keyed hashes: HMAC-SHA256 with a
+--     key that only the owner reads (ops.deid_key), hex, in a column named <name>_hash; equal ids give
+--     equal hashes in every view of one database, so joins and distinct counts still work;
+--   * every date and time is reduced to its month (YYYY-MM, business time zone), in <name>_month;
+--   * free text, lineage keys and the PHI/PII columns of the catalogue (ops.phi_columns) are left out.
+-- Each column of a curated relation has its treatment recorded in ops.deid_columns (keep, hash, month or
+-- drop); a catalogued PHI/PII column is always dropped. ops.create_deidentified_view refuses a curated
+-- column without a recorded treatment, so a new curated column reaches analysts only after a review,
+-- in a new script that records its treatment and re-creates the view.
+-- The views run with their owner's (itc_migrator's) rights on curated and on the key table; the
+-- caller only needs EXECUTE on the built-in sha256/encode and on ref.billing_month. pgcrypto is not
+-- used: the embedded PostgreSQL 16 ships without it, and HMAC over the built-in sha256() with the
+-- key's inner and outer pads precomputed (RFC 2104) gives the same value as pgcrypto's hmac().
 CREATE SCHEMA IF NOT EXISTS curated_deid;
-COMMENT ON SCHEMA curated_deid IS 'De-identified views of the curated layer for analysts: no PHI/PII columns (catalogue: ops.phi_columns).';
+COMMENT ON SCHEMA curated_deid IS 'De-identified views of the curated layer for analysts (HIPAA Safe Harbor): ids as keyed hashes, dates as months, no free text and no PHI/PII columns (ops.deid_columns, ops.phi_columns).';
+
+-- The hash key: one random 32-byte key per database, readable by the owner only (no grant on it; the
+-- security baseline revokes everything in ops). ipad/opad are the key XOR 0x36 / 0x5c over 64 bytes.
+CREATE TABLE ops.deid_key (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    key        bytea       NOT NULL CHECK (length(key) = 32),
+    ipad       bytea       NOT NULL CHECK (length(ipad) = 64),
+    opad       bytea       NOT NULL CHECK (length(opad) = 64),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE ops.deid_key IS 'The secret key of the keyed hashes in curated_deid (HMAC-SHA256). One row; readable only by the owner (itc_migrator), through the views. Replacing it changes every hash.';
+COMMENT ON COLUMN ops.deid_key.singleton IS 'Always true: the table holds one key.';
+COMMENT ON COLUMN ops.deid_key.key IS 'The 32 random bytes of the key (from two gen_random_uuid(), 244 random bits).';
+COMMENT ON COLUMN ops.deid_key.ipad IS 'HMAC inner pad: the key, zero-padded to 64 bytes, XOR 0x36.';
+COMMENT ON COLUMN ops.deid_key.opad IS 'HMAC outer pad: the key, zero-padded to 64 bytes, XOR 0x5c.';
+COMMENT ON COLUMN ops.deid_key.created_at IS 'When the key was generated.';
+
+INSERT INTO ops.deid_key (key, ipad, opad)
+SELECT k.key,
+       decode(string_agg(lpad(to_hex(get_byte(k.padded, i) # 54), 2, '0'), '' ORDER BY i), 'hex'),
+       decode(string_agg(lpad(to_hex(get_byte(k.padded, i) # 92), 2, '0'), '' ORDER BY i), 'hex')
+FROM (SELECT r.key, r.key || decode(repeat('00', 32), 'hex') AS padded
+      FROM (SELECT decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex') AS key) AS r
+     ) AS k
+CROSS JOIN generate_series(0, 63) AS i
+GROUP BY k.key;
+
+-- The treatment of every column of the curated relations that has no PHI/PII catalogue entry.
+CREATE TABLE ops.deid_columns (
+    table_name  text NOT NULL,
+    column_name text NOT NULL,
+    treatment   text NOT NULL CHECK (treatment IN ('keep', 'hash', 'month', 'drop')),
+    reason      text NOT NULL CHECK (btrim(reason) <> ''),
+    PRIMARY KEY (table_name, column_name)
+);
+COMMENT ON TABLE ops.deid_columns IS 'How each column of a curated relation appears in its de-identified view (curated_deid): kept, keyed hash, month, or dropped. PHI/PII columns of ops.phi_columns are always dropped.';
+COMMENT ON COLUMN ops.deid_columns.table_name IS 'The curated relation (schema curated).';
+COMMENT ON COLUMN ops.deid_columns.column_name IS 'Its column.';
+COMMENT ON COLUMN ops.deid_columns.treatment IS 'keep (as is), hash (HMAC-SHA256 hex, column <name without _id>_hash), month (YYYY-MM, column <name without _at/_datetime/_date>_month), drop (not shown).';
+COMMENT ON COLUMN ops.deid_columns.reason IS 'Why: the Safe Harbor rule applied, or why the value identifies nobody.';
+
+INSERT INTO ops.deid_columns (table_name, column_name, treatment, reason)
+SELECT v.table_name, c.column_name, c.treatment, c.reason
+FROM (VALUES ('demands_uploaded'), ('demands_archived')) AS v (table_name)
+CROSS JOIN (VALUES
+    ('document_id', 'hash', 'record identifier of the demand'),
+    ('document_version', 'keep', 'a version number: identifies nobody'),
+    ('customer_id', 'keep', 'the law firm''s Exchange account: a business, not an individual'),
+    ('sending_firm_name', 'keep', 'the law firm: a business, not an individual'),
+    ('matter_id', 'hash', 'the firm''s matter (the claimant''s case) identifier'),
+    ('matter_tech_id', 'hash', 'the firm''s matter identifier in its case system'),
+    ('carrier_common_name', 'keep', 'the insurance carrier: a business'),
+    ('claim_coverage', 'keep', 'coverage type, from a list'),
+    ('loss_state', 'keep', 'a state: Safe Harbor allows geography down to the state'),
+    ('demand_template_id', 'keep', 'the firm''s template: identifies nobody'),
+    ('template_name', 'keep', 'the firm''s template name: identifies nobody'),
+    ('document_type', 'keep', 'document type, from a list'),
+    ('demand_is_deliverable', 'keep', 'a flag'),
+    ('version_created_at', 'month', 'a date of the claimant''s demand: month only'),
+    ('uploaded_at', 'month', 'a date of the claimant''s demand: month only'),
+    ('received_at', 'month', 'a date of the claimant''s demand: month only'),
+    ('archived_at', 'month', 'a date of the claimant''s demand: month only'),
+    ('load_id', 'keep', 'the load run: identifies nobody'),
+    ('source_key', 'drop', 'lineage (S3 key of the snapshot file): not needed for analysis'),
+    ('billing_month', 'keep', 'already a month')
+) AS c (column_name, treatment, reason)
+UNION ALL
+SELECT 'demands_archived', column_name, treatment, reason FROM (VALUES
+    ('archive_reason', 'keep', 'a reason code chosen from a list'),
+    ('archive_audit_record_id', 'drop', 'record identifier of the audit entry: not needed for analysis')
+) AS a (column_name, treatment, reason)
+UNION ALL
+SELECT 'verifyplus', column_name, treatment, reason FROM (VALUES
+    ('request_id', 'hash', 'record identifier of the request'),
+    ('request_created_datetime', 'month', 'a date of the claimant''s request: month only'),
+    ('request_type', 'keep', 'request type, from a list'),
+    ('firm_name', 'keep', 'the law firm: a business'),
+    ('accident_state', 'keep', 'a state: Safe Harbor allows geography down to the state'),
+    ('number_of_claimants', 'keep', 'a count'),
+    ('claim_set_up_status', 'keep', 'a status, from a list'),
+    ('claim_set_up_start_date', 'month', 'a date of the claimant''s request: month only'),
+    ('claim_set_up_close_date', 'month', 'a date of the claimant''s request: month only'),
+    ('liability_status', 'keep', 'a status, from a list'),
+    ('verify_request_status', 'keep', 'a status, from a list'),
+    ('verify_start_datetime', 'month', 'a date of the claimant''s request: month only'),
+    ('reporting_carrier', 'keep', 'the insurance carrier: a business'),
+    ('request_status', 'keep', 'a status, from a list'),
+    ('um_stacking', 'keep', 'a policy option, from a list'),
+    ('customer_close_datetime', 'month', 'a date of the claimant''s request: month only'),
+    ('exclude_from_reporting', 'keep', 'a flag'),
+    ('duplicate_request', 'keep', 'a flag'),
+    ('verify_close_datetime', 'month', 'a date of the claimant''s request: month only'),
+    ('verify_close_datetime_override', 'month', 'a date of the claimant''s request: month only'),
+    ('created_previous_business_day', 'keep', 'a flag'),
+    ('claim_days_to_close', 'keep', 'a duration in days, not a date'),
+    ('verify_time_open', 'keep', 'a duration, not a date'),
+    ('documentation_status', 'keep', 'a status, from a list'),
+    ('number_of_attempts', 'keep', 'a count'),
+    ('number_of_attempted_calls', 'keep', 'a count'),
+    ('number_of_attempted_emails', 'keep', 'a count'),
+    ('coverage_status', 'keep', 'a status, from a list'),
+    ('coverage', 'keep', 'coverage found, from a list'),
+    ('close_datetime', 'month', 'a date of the claimant''s request: month only'),
+    ('days_to_close', 'keep', 'a duration in days, not a date'),
+    ('is_billable', 'keep', 'a flag'),
+    ('billing_month', 'keep', 'already a month'),
+    ('load_id', 'keep', 'the load run: identifies nobody'),
+    ('source_key', 'drop', 'lineage (S3 key of the snapshot file): not needed for analysis')
+) AS r (column_name, treatment, reason);
+
+-- The name a treated column has in the de-identified view.
+CREATE FUNCTION ops.deid_column_name(column_name text, treatment text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE treatment
+    WHEN 'hash' THEN regexp_replace(column_name, '_id$', '') || '_hash'
+    WHEN 'month' THEN regexp_replace(regexp_replace(column_name, '_(at|datetime|date)$', ''),
+                                     '_(datetime|date)_', '_') || '_month'
+    ELSE column_name END;
+REVOKE ALL ON FUNCTION ops.deid_column_name(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION ops.deid_column_name(text, text) IS
+    'The de-identified view''s name of a curated column: document_id hashed is document_hash, uploaded_at as a month is uploaded_month (migrations only).';
 
 CREATE PROCEDURE ops.create_deidentified_view(source regclass)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $proc$
 DECLARE
-    src record;
+    rel record;
+    col record;
     target text;
+    expr text;
+    out_name text;
+    note text;
+    select_list text[] := ARRAY[]::text[];
+    comments text[] := ARRAY[]::text[];
 BEGIN
-    SELECT n.nspname, c.relname,
-           string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns
-    INTO src
-    FROM pg_class AS c
-    JOIN pg_namespace AS n ON n.oid = c.relnamespace
-    JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE c.oid = source
-      AND NOT EXISTS (SELECT 1 FROM ops.phi_columns AS p
-                      WHERE p.table_schema = n.nspname AND p.table_name = c.relname AND p.column_name = a.attname)
-    GROUP BY n.nspname, c.relname;
-    IF src.nspname IS DISTINCT FROM 'curated' THEN
+    SELECT n.nspname, c.relname INTO rel
+    FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = source;
+    IF rel.nspname IS DISTINCT FROM 'curated' THEN
         RAISE EXCEPTION 'ops.create_deidentified_view: % is not a curated relation', source
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    target := format('curated_deid.%I', src.relname);
-    EXECUTE format('CREATE VIEW %s AS SELECT %s FROM %I.%I', target, src.columns, src.nspname, src.relname);
+    target := format('curated_deid.%I', rel.relname);
+    FOR col IN
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type_name, a.atttypid,
+               col_description(a.attrelid, a.attnum) AS description,
+               CASE WHEN p.column_name IS NOT NULL THEN 'drop' ELSE t.treatment END AS treatment
+        FROM pg_attribute AS a
+        LEFT JOIN ops.phi_columns AS p
+               ON p.table_schema = rel.nspname AND p.table_name = rel.relname AND p.column_name = a.attname
+        LEFT JOIN ops.deid_columns AS t ON t.table_name = rel.relname AND t.column_name = a.attname
+        WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum
+    LOOP
+        IF col.treatment IS NULL THEN
+            RAISE EXCEPTION '%.% has no de-identification treatment: record one in ops.deid_columns (keep, hash, month or drop)',
+                source, col.attname USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        CONTINUE WHEN col.treatment = 'drop';
+        IF col.treatment = 'keep' AND col.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
+            RAISE EXCEPTION '%.% is a date or time: its treatment must be month or drop, not keep', source, col.attname
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        out_name := ops.deid_column_name(col.attname, col.treatment);
+        expr := CASE col.treatment
+            WHEN 'hash' THEN format('encode(sha256(k.opad || sha256(k.ipad || convert_to(s.%I::text, ''UTF8''))), ''hex'')',
+                                    col.attname)
+            WHEN 'month' THEN CASE WHEN col.atttypid = 'date'::regtype THEN format('to_char(s.%I, ''YYYY-MM'')', col.attname)
+                                   ELSE format('ref.billing_month(s.%I::timestamptz)', col.attname) END
+            ELSE format('s.%I', col.attname) END;
+        select_list := select_list || format('%s AS %I', expr, out_name);
+        note := CASE col.treatment
+            WHEN 'hash' THEN format('Keyed hash (HMAC-SHA256, hex) of %s: the same id gives the same hash in every '
+                                    'de-identified view; the key is not readable by analysts. %s', col.attname,
+                                    coalesce(col.description, ''))
+            WHEN 'month' THEN format('Month (YYYY-MM, business time zone) of %s; the day and time are not shown. %s',
+                                     col.attname, coalesce(col.description, ''))
+            ELSE col.description END;
+        IF note IS NOT NULL THEN
+            comments := comments || format('COMMENT ON COLUMN %s.%I IS %L', target, out_name, btrim(note));
+        END IF;
+    END LOOP;
+    EXECUTE format('CREATE VIEW %s AS SELECT %s FROM %I.%I AS s CROSS JOIN ops.deid_key AS k',
+                   target, array_to_string(select_list, ', '), rel.nspname, rel.relname);
     EXECUTE format('COMMENT ON VIEW %s IS %L', target, format(
-        'De-identified %s.%s for analysts: every column except the PHI/PII ones of the catalogue '
-        '(ops.phi_columns). One row per row of %s.%s.', src.nspname, src.relname, src.nspname, src.relname));
-    CALL ops.copy_column_comments(source, target::regclass);
+        'De-identified %s.%s for analysts (HIPAA Safe Harbor): ids as keyed hashes (*_hash), dates as months '
+        '(*_month), no free text, no PHI/PII columns (ops.deid_columns, ops.phi_columns). One row per row of %s.%s.',
+        rel.nspname, rel.relname, rel.nspname, rel.relname));
+    FOR i IN 1 .. coalesce(array_length(comments, 1), 0) LOOP
+        EXECUTE comments[i];
+    END LOOP;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.create_deidentified_view(regclass) FROM PUBLIC;
 COMMENT ON PROCEDURE ops.create_deidentified_view(regclass) IS
-    'Create curated_deid.<name>: every column of the curated relation except those of ops.phi_columns, with their comments (migrations only).';
+    'Create curated_deid.<name> from a curated relation with each column''s treatment of ops.deid_columns (keyed hash, month, kept or dropped; PHI/PII columns of ops.phi_columns dropped), with comments (migrations only).';
 
 CALL ops.create_deidentified_view('curated.demands_uploaded');
 CALL ops.create_deidentified_view('curated.demands_archived');
 CALL ops.create_deidentified_view('curated.verifyplus');
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('32_create_deidentified_views.sql', 'd87a3eaf7b7769333586139be2419b47c22e2ba46d6ed46d4b82a20fbde927d8');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('32_create_deidentified_views.sql', '8bd28a92d86c1d827f41b135513aaa0799576d2975599d1825792122da736212');
 
 -- ==== 33_create_refresh_function.sql ====
 -- Refreshing without owning: PostgreSQL 16 lets only a materialized view's OWNER refresh it (the
@@ -1921,15 +2090,19 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('33_create_refresh_
 --                  both: ops.load_runs, ops.rejected_records: SELECT, INSERT of their own source's rows
 --                  only; EXECUTE ops.finish_load_run (no UPDATE); ops.latest_loads: SELECT; TEMPORARY on
 --                  the database (COPY staging tables).
---   itc_refresher  EXECUTE ops.refresh_materialized_view; ops.quality_results, ops.view_refreshes:
+--   itc_refresher  EXECUTE ops.refresh_materialized_view, ops.phi_grant_violations();
+--                  SELECT on the limited data set; ops.quality_results, ops.view_refreshes:
 --                  SELECT, INSERT; ops.load_runs, ops.latest_loads, ops.rejected_records: SELECT; and all_read_only
 --                  (non-PHI columns of raw and curated, analytics, ref) for the quality checks.
 --   raw_read_only / curated_read_only: SELECT on the raw / curated columns NOT in ops.phi_columns.
---   curated_deid_read_only: SELECT on the de-identified views. analytics_read_only: analytics, ref
---                  (tables, views, and their STABLE/IMMUTABLE helper functions).
+--   curated_deid_read_only: SELECT on the de-identified views (and EXECUTE on the ref helper functions
+--                  they call). analytics_read_only: analytics, ref (tables, views, and their
+--                  STABLE/IMMUTABLE helper functions), except the limited data set (ops.limited_data_set).
 --   phi_reader     SELECT on every column of raw and curated.
---   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only.
---   itc_finance    (its members are the finance logins) analytics_read_only; INSERT, UPDATE on
+--   itc_analyst    (its members are the analyst logins) analytics_read_only + curated_deid_read_only:
+--                  no source record id and no date finer than a month (docs/adr/0003).
+--   itc_finance    (its members are the finance logins) analytics_read_only and the limited data set
+--                  (ops.limited_data_set: the unit ledgers); INSERT, UPDATE on
 --                  ref.price_list and ref.billing_accounts, INSERT, UPDATE, DELETE on
 --                  ref.billing_account_names; EXECUTE analytics.close_month; SELECT ops.finance_audit.
 --   itc_loader     nothing: the legacy login of both loads, no longer created (30_create_roles.sql). Roles are
@@ -2019,13 +2192,22 @@ BEGIN
                        obj.nspname || '_read_only');
     END LOOP;
 
-    -- 5. de-identified views: refuse to grant one that shows a catalogued PHI column name
+    -- 5. de-identified views: refuse to grant one that shows a catalogued PHI column name, or a date or
+    --    time (Safe Harbor: months only, ops.create_deidentified_view)
     FOR obj IN SELECT c.relname, a.attname
                FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                WHERE n.nspname = 'curated_deid'
                  AND a.attname IN (SELECT p.column_name FROM ops.phi_columns AS p) LOOP
         RAISE EXCEPTION 'curated_deid.% exposes %, a PHI/PII column of ops.phi_columns', obj.relname, obj.attname;
+    END LOOP;
+    FOR obj IN SELECT c.relname, a.attname
+               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE n.nspname = 'curated_deid'
+                 AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) LOOP
+        RAISE EXCEPTION 'curated_deid.% exposes %, a date or time (de-identified views show months only)',
+            obj.relname, obj.attname;
     END LOOP;
     GRANT SELECT ON ALL TABLES IN SCHEMA curated_deid TO curated_deid_read_only;
 
@@ -2038,8 +2220,17 @@ BEGIN
                FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
                WHERE n.nspname IN ('analytics', 'ref') AND p.prokind = 'f' AND p.provolatile IN ('s', 'i')
                  AND NOT p.prosecdef AND p.prorettype <> 'trigger'::regtype LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only', obj.signature);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics_read_only, curated_deid_read_only', obj.signature);
     END LOOP;
+    --    the limited data set (ops.limited_data_set): unit-level ledgers with source ids and exact times, for
+    --    finance and the quality checks only
+    IF to_regclass('ops.limited_data_set') IS NOT NULL THEN
+        FOR obj IN SELECT l.relation_schema, l.relation_name FROM ops.limited_data_set AS l
+                   WHERE to_regclass(format('%I.%I', l.relation_schema, l.relation_name)) IS NOT NULL LOOP
+            EXECUTE format('REVOKE SELECT ON %I.%I FROM analytics_read_only', obj.relation_schema, obj.relation_name);
+            EXECUTE format('GRANT SELECT ON %I.%I TO itc_finance, itc_refresher', obj.relation_schema, obj.relation_name);
+        END LOOP;
+    END IF;
 
     --    finance: prices, billing accounts, month close (audited by the ops.finance_audit triggers)
     IF to_regclass('ref.billing_account_names') IS NOT NULL THEN
@@ -2072,6 +2263,9 @@ BEGIN
     END IF;
     IF to_regprocedure('ops.refresh_materialized_view(text, boolean)') IS NOT NULL THEN
         GRANT EXECUTE ON FUNCTION ops.refresh_materialized_view(text, boolean) TO itc_refresher;
+    END IF;
+    IF to_regprocedure('ops.phi_grant_violations()') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION ops.phi_grant_violations() TO itc_refresher;
     END IF;
 
     -- 8. the database: only ITC roles connect; only the loader logins (step 11) and the migrator (script
@@ -2128,7 +2322,7 @@ COMMENT ON PROCEDURE ops.apply_security_baseline() IS
     'Re-apply ownership (itc_migrator), grants (column grants from ops.phi_columns) and default privileges of every ITC object. Idempotent; the migration runner calls it after applying scripts.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', '29ecca760a801850fa6a8f2c534ba1161a91e3710d42a7174b0f7cb506cf26ef');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('34_create_security_baseline.sql', 'da5588d53b5005e72f3f506fed90d31e23b23289438dc55f8a4c09b43d2e3dc9');
 
 -- ==== 40_create_access_grants_table.sql ====
 -- The access audit trail (docs/access.md): every analyst login granted, renewed or revoked, by whom
@@ -3071,6 +3265,94 @@ COMMENT ON COLUMN analytics.monthly_growth.change IS 'value - previous_value. No
 COMMENT ON COLUMN analytics.monthly_growth.change_pct IS 'Change in percent of previous_value (1 decimal); null when previous_value is 0 or null. Not PHI.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('57_create_analytics_monthly_growth_view.sql', 'd53367c5709f4431152e135f0d4d0fa84cd343903730abed34c2707e9a95510d');
 
+-- ==== 60_create_limited_data_set.sql ====
+-- The limited data set (docs/adr/0003): the unit-level ledgers of analytics show each billed unit's
+-- source id (the demand's document id, the Verify+ request id) and its exact event time, which Safe
+-- Harbor does not allow in de-identified data. Finance needs them (invoice detail, disputes: "which
+-- demand is this line?"), analysts do not: the relations listed here are readable by itc_finance and by
+-- the orchestrator's quality checks (itc_refresher), never by analytics_read_only (so not by
+-- itc_analyst). ops.apply_security_baseline() applies it; a new unit-level relation of
+-- analytics is added here in a new script (the analyst-surface test finds one that is not).
+CREATE TABLE ops.limited_data_set (
+    relation_schema text NOT NULL CHECK (relation_schema = 'analytics'),
+    relation_name   text NOT NULL,
+    reason          text NOT NULL CHECK (btrim(reason) <> ''),
+    PRIMARY KEY (relation_schema, relation_name)
+);
+COMMENT ON TABLE ops.limited_data_set IS 'Relations of analytics that hold source record ids or exact event times (a limited data set): readable by itc_finance and itc_refresher only, not by analysts (ops.apply_security_baseline).';
+COMMENT ON COLUMN ops.limited_data_set.relation_schema IS 'Schema of the relation (analytics).';
+COMMENT ON COLUMN ops.limited_data_set.relation_name IS 'The table, view or materialized view.';
+COMMENT ON COLUMN ops.limited_data_set.reason IS 'Which identifiers or exact times it holds.';
+
+INSERT INTO ops.limited_data_set (relation_schema, relation_name, reason) VALUES
+    ('analytics', 'billable_unit_events', 'unit_id (document id / request id), event_at, extracted_at, lineage keys'),
+    ('analytics', 'billable_units', 'unit_id (document id / request id), event_at, extracted_at, lineage keys'),
+    ('analytics', 'invoice_units', 'unit_id (document id / request id), event_at, extracted_at, lineage keys'),
+    ('analytics', 'pending_adjustment_units', 'unit_id (document id / request id), event_at, extracted_at, lineage keys'),
+    ('analytics', 'closed_billable_units', 'unit_id (document id / request id), event_at, extracted_at, lineage keys');
+
+CALL ops.apply_security_baseline();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('60_create_limited_data_set.sql', '0bd3588b5861c2d6a4bef8bad3674f224a417d22c00b76f39ab8836160a6bf79');
+
+-- ==== 61_create_phi_grant_violations.sql ====
+-- PHI access is granted for at most 90 days, recorded in ops.access_grants (`itc access grant --phi`,
+-- docs/access.md). This check holds the database to it, whoever made the grant: every role that is a
+-- member of phi_reader (directly or through another role; superusers aside, they read everything
+-- anyway) must have, as its latest ops.access_grants record, a grant or renewal of phi_reader that is
+-- unexpired and at most 90 days long, and the login must not outlive it. A hand-run
+-- `GRANT phi_reader TO someone` has no such record and is flagged. Run by the orchestrator's quality
+-- checks (check phi_grants, level error: the QualityCheckFailures alarm) and by `itc access review`.
+-- Roles are cluster-wide and ops.access_grants is per database: on a cluster holding several ITC
+-- databases, a PHI grant is recorded in each database it is meant for.
+CREATE FUNCTION ops.phi_grant_violations()
+RETURNS TABLE (username text, held_through text, problem text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    WITH members AS (
+        SELECT r.oid, r.rolname::text AS username, r.rolvaliduntil,
+               coalesce((SELECT string_agg(g.rolname::text, ', ' ORDER BY g.rolname)
+                         FROM pg_auth_members AS m JOIN pg_roles AS g ON g.oid = m.member
+                         WHERE m.roleid = 'phi_reader'::regrole AND g.oid <> r.oid
+                           AND pg_has_role(r.oid, g.oid, 'MEMBER')), '') AS via,
+               EXISTS (SELECT 1 FROM pg_auth_members AS m
+                       WHERE m.roleid = 'phi_reader'::regrole AND m.member = r.oid) AS direct
+        FROM pg_roles AS r
+        WHERE r.rolname <> 'phi_reader' AND NOT r.rolsuper
+          AND pg_has_role(r.oid, 'phi_reader'::regrole, 'MEMBER')
+    ), latest AS (
+        SELECT DISTINCT ON (a.username) a.username, a.action, a.role_granted, a.valid_until, a.recorded_at
+        FROM ops.access_grants AS a
+        ORDER BY a.username, a.recorded_at DESC, a.event_id DESC
+    )
+    SELECT m.username,
+           CASE WHEN m.direct AND m.via = '' THEN 'phi_reader'
+                WHEN m.direct THEN 'phi_reader, and through ' || m.via
+                ELSE 'through ' || m.via END,
+           CASE
+               WHEN l.username IS NULL THEN 'no recorded grant (ops.access_grants): granted by hand'
+               WHEN l.action = 'revoke' THEN 'its latest record is a revocation'
+               WHEN l.role_granted <> 'phi_reader' THEN 'its latest grant is not a PHI grant (role ' || l.role_granted || ')'
+               WHEN l.valid_until <= now() THEN 'its PHI grant expired on ' || to_char(l.valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+               WHEN l.valid_until > l.recorded_at + interval '90 days' THEN 'its PHI grant lasts more than 90 days'
+               WHEN m.rolvaliduntil IS NULL OR m.rolvaliduntil > l.valid_until + interval '1 minute'
+                   THEN 'the login outlives its PHI grant (VALID UNTIL ' || coalesce(to_char(m.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC', 'never') || ')'
+           END
+    FROM members AS m
+    LEFT JOIN latest AS l ON l.username = m.username
+    WHERE l.username IS NULL OR l.action = 'revoke' OR l.role_granted <> 'phi_reader'
+       OR l.valid_until <= now() OR l.valid_until > l.recorded_at + interval '90 days'
+       OR m.rolvaliduntil IS NULL OR m.rolvaliduntil > l.valid_until + interval '1 minute'
+    ORDER BY m.username
+$fn$;
+REVOKE ALL ON FUNCTION ops.phi_grant_violations() FROM PUBLIC;
+COMMENT ON FUNCTION ops.phi_grant_violations() IS
+    'Members of phi_reader (directly or through another role) without an unexpired PHI grant of at most 90 days as their latest ops.access_grants record, or whose login outlives it: one row per role, with how it holds phi_reader and the problem. Empty when every PHI reader is granted. EXECUTE: the owner and itc_refresher (quality check phi_grants).';
+
+CALL ops.apply_security_baseline();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('61_create_phi_grant_violations.sql', 'd2df8a29bf7ec7870a36b3ecd6e1dd61ab188381130385ba408bc8688254ff57');
+
 -- ==== 70_create_compat_schema.sql ====
 -- Schema compat: the original system's analyst-facing views, under the original's names and quoted
 -- camelCase column names, so a workbook written for the original runs unchanged against ITC
@@ -3092,7 +3374,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('57_create_analytic
 -- script 71 grants them to the analyst groups.
 CREATE SCHEMA IF NOT EXISTS compat;
 ALTER SCHEMA compat OWNER TO itc_migrator;
-COMMENT ON SCHEMA compat IS 'Compatibility views with the original system''s names and camelCase columns, over analytics and the de-identified curated views (no raw, no PHI: columns the original showed that ITC protects are always NULL). ITC''s rules and business-time-zone months apply. For workbooks being moved; new work reads analytics and curated_deid (docs/migrating-from-original.md).';
+COMMENT ON SCHEMA compat IS 'Compatibility views with the original system''s names and camelCase columns, over analytics and the de-identified curated views (no raw, no PHI: columns the original showed that ITC protects are always NULL; ids are the keyed hashes and times the first instant of their month, as in curated_deid). ITC''s rules and business-time-zone months apply. For workbooks being moved; new work reads analytics and curated_deid (docs/migrating-from-original.md).';
 
 -- ---------------------------------------------------------------------------- demands_summary
 CREATE VIEW compat.demands_summary AS
@@ -3113,9 +3395,9 @@ COMMENT ON COLUMN compat.demands_summary."archived" IS 'Billable demands archive
 CREATE VIEW compat.demands_uploaded AS
 SELECT
     u.sending_firm_name                                AS "sendingFirm",
-    u.document_id                                      AS "precedentDocumentId",
-    u.uploaded_at AT TIME ZONE ref.business_time_zone() AS "demandUploadedDate",
-    u.archived_at AT TIME ZONE ref.business_time_zone() AS "demandArchivedDate",
+    u.document_hash                                    AS "precedentDocumentId",
+    to_date(u.uploaded_month, 'YYYY-MM')::timestamp    AS "demandUploadedDate",
+    to_date(u.archived_month, 'YYYY-MM')::timestamp    AS "demandArchivedDate",
     NULL::text                                         AS "matterName",
     NULL::text                                         AS "clientName",
     u.carrier_common_name                              AS "recipientCarrier",
@@ -3128,11 +3410,11 @@ SELECT
     NULL::text                                         AS "assignedCaseCollaborator"
 FROM curated_deid.demands_uploaded AS u;
 
-COMMENT ON VIEW compat.demands_uploaded IS 'The original curated.demands_uploaded under its own names: one row per billable uploaded demand (latest version; client-level and unknown templates excluded; no template kept). Reads curated_deid.demands_uploaded: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
+COMMENT ON VIEW compat.demands_uploaded IS 'The original curated.demands_uploaded under its own names: one row per billable uploaded demand (latest version; client-level and unknown templates excluded; no template kept). Reads curated_deid.demands_uploaded: the columns ITC protects are always NULL. Times are months (the first instant of the month, business time zone) and ids keyed hashes, as in curated_deid. No PHI.';
 COMMENT ON COLUMN compat.demands_uploaded."sendingFirm" IS 'Sending law firm of the latest version, right-stripped; NULL when none (curated_deid.demands_uploaded.sending_firm_name). Not PHI.';
-COMMENT ON COLUMN compat.demands_uploaded."precedentDocumentId" IS 'Document (demand) identifier (curated_deid.demands_uploaded.document_id). Not PHI.';
-COMMENT ON COLUMN compat.demands_uploaded."demandUploadedDate" IS 'Upload time as wall-clock time in the business time zone (uploaded_at AT TIME ZONE ref.business_time_zone()); to_char(.., ''YYYY-MM'') is the billing month. The original: a timestamp with time zone, read in the session time zone. Not PHI.';
-COMMENT ON COLUMN compat.demands_uploaded."demandArchivedDate" IS 'Archive time (last DocumentArchived status) as business-time-zone wall clock; NULL when not archived (curated_deid.demands_uploaded.archived_at). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."precedentDocumentId" IS 'Keyed hash of the document (demand) id (curated_deid.demands_uploaded.document_hash; HIPAA Safe Harbor: the original showed the id). Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."demandUploadedDate" IS 'Month of the upload, as the first instant of that month in the business time zone (curated_deid.demands_uploaded.uploaded_month; HIPAA Safe Harbor: no day or time); to_char(.., ''YYYY-MM'') is the billing month. Not PHI.';
+COMMENT ON COLUMN compat.demands_uploaded."demandArchivedDate" IS 'Month of the archive, as the first instant of that month (curated_deid.demands_uploaded.archived_month); NULL when not archived. Not PHI.';
 COMMENT ON COLUMN compat.demands_uploaded."matterName" IS 'Always NULL: withheld from analysts (matter_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.demands_uploaded."clientName" IS 'Always NULL: withheld from analysts (the claimant, claimant_name, is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.demands_uploaded."recipientCarrier" IS 'Recipient insurance carrier (curated_deid.demands_uploaded.carrier_common_name). Not PHI.';
@@ -3147,8 +3429,8 @@ COMMENT ON COLUMN compat.demands_uploaded."assignedCaseCollaborator" IS 'Always 
 -- ---------------------------------------------------------------------------- demands_archived
 CREATE VIEW compat.demands_archived AS
 SELECT
-    a.archived_at AT TIME ZONE ref.business_time_zone() AS "demandArchivedDate",
-    a.document_id                                      AS "precedentDocumentId",
+    to_date(a.archived_month, 'YYYY-MM')::timestamp    AS "demandArchivedDate",
+    a.document_hash                                    AS "precedentDocumentId",
     a.sending_firm_name                                AS "sendingFirm",
     NULL::text                                         AS "matterName",
     NULL::text                                         AS "clientName",
@@ -3162,9 +3444,9 @@ SELECT
     NULL::text                                         AS "lastArchiveComment"
 FROM curated_deid.demands_archived AS a;
 
-COMMENT ON VIEW compat.demands_archived IS 'The original curated.demands_archived under its own names: one row per billable archived demand, with the reason of its latest DemandArchived audit record (the original never read the audit payload, so its reasons were empty). Reads curated_deid.demands_archived: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
-COMMENT ON COLUMN compat.demands_archived."demandArchivedDate" IS 'Archive time (last DocumentArchived status by time) as wall-clock time in the business time zone; to_char(.., ''YYYY-MM'') is the billing month (curated_deid.demands_archived.archived_at). Not PHI.';
-COMMENT ON COLUMN compat.demands_archived."precedentDocumentId" IS 'Document (demand) identifier (curated_deid.demands_archived.document_id). Not PHI.';
+COMMENT ON VIEW compat.demands_archived IS 'The original curated.demands_archived under its own names: one row per billable archived demand, with the reason of its latest DemandArchived audit record (the original never read the audit payload, so its reasons were empty). Reads curated_deid.demands_archived: the columns ITC protects are always NULL. Times are months (the first instant of the month, business time zone) and ids keyed hashes, as in curated_deid. No PHI.';
+COMMENT ON COLUMN compat.demands_archived."demandArchivedDate" IS 'Month of the archive, as the first instant of that month in the business time zone (curated_deid.demands_archived.archived_month; HIPAA Safe Harbor: no day or time); to_char(.., ''YYYY-MM'') is the billing month. Not PHI.';
+COMMENT ON COLUMN compat.demands_archived."precedentDocumentId" IS 'Keyed hash of the document (demand) id (curated_deid.demands_archived.document_hash; HIPAA Safe Harbor: the original showed the id). Not PHI.';
 COMMENT ON COLUMN compat.demands_archived."sendingFirm" IS 'Sending law firm of the latest version, right-stripped; NULL when none (curated_deid.demands_archived.sending_firm_name). Not PHI.';
 COMMENT ON COLUMN compat.demands_archived."matterName" IS 'Always NULL: withheld from analysts (matter_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.demands_archived."clientName" IS 'Always NULL: withheld from analysts (the claimant, claimant_name, is in ops.phi_columns). Not PHI as shown (empty).';
@@ -3180,7 +3462,7 @@ COMMENT ON COLUMN compat.demands_archived."lastArchiveComment" IS 'Always NULL: 
 -- ---------------------------------------------------------------------------- verifyplus
 CREATE VIEW compat.verifyplus AS
 SELECT
-    v.request_created_datetime AT TIME ZONE ref.business_time_zone()       AS "requestCreatedDatetime",
+    to_date(v.request_created_month, 'YYYY-MM')::timestamp AS "requestCreatedDatetime",
     NULL::numeric(14,2)                                                   AS "biPerPersonLimit",
     v.accident_state                                                      AS "accidentState",
     NULL::numeric(14,2)                                                   AS "biPerOccurrenceLimit",
@@ -3194,28 +3476,28 @@ SELECT
     NULL::text                                                            AS "verifyAdjusterName",
     v.verify_request_status                                               AS "verifyRequestStatus",
     v.firm_name                                                           AS "firmName",
-    v.verify_start_datetime AT TIME ZONE ref.business_time_zone()         AS "verifyStartDatetime",
-    v.claim_set_up_start_date                                             AS "claimSetUpStartDate",
+    to_date(v.verify_start_month, 'YYYY-MM')::timestamp AS "verifyStartDatetime",
+    to_date(v.claim_set_up_start_month, 'YYYY-MM') AS "claimSetUpStartDate",
     NULL::numeric(14,2)                                                   AS "umPerPersonLimits",
-    v.claim_set_up_close_date                                             AS "claimSetUpCloseDate",
+    to_date(v.claim_set_up_close_month, 'YYYY-MM') AS "claimSetUpCloseDate",
     v.reporting_carrier                                                   AS "reportingCarrier",
     NULL::text                                                            AS "reportingPolicyNumber",
     NULL::text                                                            AS "reportingInsured",
     NULL::text                                                            AS "reportingClaimNumber",
     v.request_status                                                      AS "requestStatus",
     v.um_stacking                                                         AS "umStacking",
-    v.customer_close_datetime AT TIME ZONE ref.business_time_zone()       AS "customerCloseDatetime",
+    to_date(v.customer_close_month, 'YYYY-MM')::timestamp AS "customerCloseDatetime",
     NULL::date                                                            AS "dateOfLoss",
     v.exclude_from_reporting                                              AS "excludeFromReporting",
     NULL::text                                                            AS "duplicateexclusionComments",
     v.duplicate_request                                                   AS "duplicateRequest",
-    v.verify_close_datetime_override AT TIME ZONE ref.business_time_zone() AS "verifyCloseDatetimeOveride",
-    v.request_id                                                          AS "requestId",
+    to_date(v.verify_close_override_month, 'YYYY-MM')::timestamp AS "verifyCloseDatetimeOveride",
+    v.request_hash                                                        AS "requestId",
     NULL::text                                                            AS "firmContactName",
     v.created_previous_business_day                                       AS "createdPreviousBusinessDay",
     v.claim_days_to_close                                                 AS "claimDaysToClose",
     NULL::text                                                            AS "injuryAdjusterName",
-    v.verify_close_datetime AT TIME ZONE ref.business_time_zone()         AS "verifyCloseDatetime",
+    to_date(v.verify_close_month, 'YYYY-MM')::timestamp AS "verifyCloseDatetime",
     v.verify_time_open                                                    AS "verifyTimeOpen",
     NULL::text                                                            AS "verifyAssignee",
     v.documentation_status                                                AS "documentationStatus",
@@ -3228,8 +3510,8 @@ SELECT
     v.coverage                                                            AS "coverage"
 FROM curated_deid.verifyplus AS v;
 
-COMMENT ON VIEW compat.verifyplus IS 'The original curated.verifyplus under its own names and column order: one row per Verify+ request, billable or not (billable = neither "duplicateRequest" nor "excludeFromReporting"). Reads curated_deid.verifyplus: the columns ITC protects are always NULL. Times are business-time-zone wall clock. No PHI.';
-COMMENT ON COLUMN compat.verifyplus."requestCreatedDatetime" IS 'Quickbase "Request Created Datetime" as wall-clock time in the business time zone; to_char(.., ''YYYY-MM'') is the billing month (the original held the UTC wall clock). Not PHI.';
+COMMENT ON VIEW compat.verifyplus IS 'The original curated.verifyplus under its own names and column order: one row per Verify+ request, billable or not (billable = neither "duplicateRequest" nor "excludeFromReporting"). Reads curated_deid.verifyplus: the columns ITC protects are always NULL. Times are months (the first instant of the month, business time zone) and ids keyed hashes, as in curated_deid. No PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestCreatedDatetime" IS 'Month of Quickbase "Request Created Datetime", as the first instant of that month in the business time zone (curated_deid.verifyplus.request_created_month; HIPAA Safe Harbor: no day or time); to_char(.., ''YYYY-MM'') is the billing month. Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."biPerPersonLimit" IS 'Always NULL: withheld from analysts (policy data, bi_per_person_limit, is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."accidentState" IS 'Quickbase "Accident State" (curated_deid.verifyplus.accident_state). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."biPerOccurrenceLimit" IS 'Always NULL: withheld from analysts (policy data, bi_per_occurrence_limit, is in ops.phi_columns). Not PHI as shown (empty).';
@@ -3243,28 +3525,28 @@ COMMENT ON COLUMN compat.verifyplus."liabilityStatus" IS 'Quickbase "Liability S
 COMMENT ON COLUMN compat.verifyplus."verifyAdjusterName" IS 'Always NULL: withheld from analysts (verify_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."verifyRequestStatus" IS 'Quickbase "Verify Request Status" (curated_deid.verifyplus.verify_request_status). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."firmName" IS 'Quickbase "Firm Name", right-stripped (the original kept trailing spaces); NULL when none (curated_deid.verifyplus.firm_name). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."verifyStartDatetime" IS 'Quickbase "Verify Start Datetime" as business-time-zone wall clock (curated_deid.verifyplus.verify_start_datetime). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."claimSetUpStartDate" IS 'Quickbase "Claim Set Up Start Date" (curated_deid.verifyplus.claim_set_up_start_date). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyStartDatetime" IS 'Month of Quickbase "Verify Start Datetime", as the first instant of that month (curated_deid.verifyplus.verify_start_month). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpStartDate" IS 'Month of Quickbase "Claim Set Up Start Date", as its first day (curated_deid.verifyplus.claim_set_up_start_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."umPerPersonLimits" IS 'Always NULL: withheld from analysts (policy data, um_per_person_limits, is in ops.phi_columns). Not PHI as shown (empty).';
-COMMENT ON COLUMN compat.verifyplus."claimSetUpCloseDate" IS 'Quickbase "Claim Set Up Close Date" (curated_deid.verifyplus.claim_set_up_close_date). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."claimSetUpCloseDate" IS 'Month of Quickbase "Claim Set Up Close Date", as its first day (curated_deid.verifyplus.claim_set_up_close_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."reportingCarrier" IS 'Quickbase "Reporting Carrier" (curated_deid.verifyplus.reporting_carrier). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."reportingPolicyNumber" IS 'Always NULL: withheld from analysts (reporting_policy_number is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."reportingInsured" IS 'Always NULL: withheld from analysts (the insured person, reporting_insured, is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."reportingClaimNumber" IS 'Always NULL: withheld from analysts (reporting_claim_number is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."requestStatus" IS 'Quickbase "Request Status" (curated_deid.verifyplus.request_status). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."umStacking" IS 'Quickbase "UM Stacking" (curated_deid.verifyplus.um_stacking). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."customerCloseDatetime" IS 'Quickbase "Customer Close Datetime" as business-time-zone wall clock (curated_deid.verifyplus.customer_close_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."customerCloseDatetime" IS 'Month of Quickbase "Customer Close Datetime", as the first instant of that month (curated_deid.verifyplus.customer_close_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."dateOfLoss" IS 'Always NULL: withheld from analysts (date_of_loss is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."excludeFromReporting" IS 'Quickbase "Exclude From Reporting": checked = not billed; false when Quickbase sent nothing (the original kept NULL) (curated_deid.verifyplus.exclude_from_reporting). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."duplicateexclusionComments" IS 'Always NULL: withheld from analysts (the free-text duplicate_exclusion_comments is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."duplicateRequest" IS 'Quickbase "Duplicate Request": checked = a duplicate, not billed; false when Quickbase sent nothing (the original kept NULL) (curated_deid.verifyplus.duplicate_request). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetimeOveride" IS 'Quickbase "Verify Close Datetime Overide" (spelled as in Quickbase) as business-time-zone wall clock (curated_deid.verifyplus.verify_close_datetime_override). Not PHI.';
-COMMENT ON COLUMN compat.verifyplus."requestId" IS 'Quickbase "Request ID", the request''s key (curated_deid.verifyplus.request_id; bigint, the original: integer). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetimeOveride" IS 'Month of Quickbase "Verify Close Datetime Overide" (spelled as in Quickbase), as the first instant of that month (curated_deid.verifyplus.verify_close_override_month). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."requestId" IS 'Keyed hash of Quickbase "Request ID" (curated_deid.verifyplus.request_hash, text; the original: the bigint id). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."firmContactName" IS 'Always NULL: withheld from analysts (firm_contact_name is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."createdPreviousBusinessDay" IS 'Quickbase "Created Previous Business Day"; false when Quickbase sent nothing (curated_deid.verifyplus.created_previous_business_day). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."claimDaysToClose" IS 'Quickbase "Claim Days to Close" (curated_deid.verifyplus.claim_days_to_close). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."injuryAdjusterName" IS 'Always NULL: withheld from analysts (injury_adjuster_name is in ops.phi_columns). Not PHI as shown (empty).';
-COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetime" IS 'Quickbase "Verify Close Datetime" as business-time-zone wall clock (curated_deid.verifyplus.verify_close_datetime). Not PHI.';
+COMMENT ON COLUMN compat.verifyplus."verifyCloseDatetime" IS 'Month of Quickbase "Verify Close Datetime", as the first instant of that month (curated_deid.verifyplus.verify_close_month). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."verifyTimeOpen" IS 'Quickbase "Verify Time Open" (curated_deid.verifyplus.verify_time_open). Not PHI.';
 COMMENT ON COLUMN compat.verifyplus."verifyAssignee" IS 'Always NULL: withheld from analysts (verify_assignee is in ops.phi_columns). Not PHI as shown (empty).';
 COMMENT ON COLUMN compat.verifyplus."documentationStatus" IS 'Quickbase "Documentation Status" (curated_deid.verifyplus.documentation_status). Not PHI.';
@@ -3280,7 +3562,7 @@ ALTER VIEW compat.demands_summary OWNER TO itc_migrator;
 ALTER VIEW compat.demands_uploaded OWNER TO itc_migrator;
 ALTER VIEW compat.demands_archived OWNER TO itc_migrator;
 ALTER VIEW compat.verifyplus OWNER TO itc_migrator;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('70_create_compat_schema.sql', 'd8f8df58bd8796935bc739720f1a72b384e1200bc163656ce3add4d2098c3e2b');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('70_create_compat_schema.sql', 'ff91226b6faa8d4e5e72ca5ddfa83356749cf319f91951a700873d7f33da1a6a');
 
 -- ==== 71_create_compat_roles.sql ====
 -- Who reads the compat views (script 70), and the original system's combined role name.

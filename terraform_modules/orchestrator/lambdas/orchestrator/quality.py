@@ -32,6 +32,7 @@ from orchestrator.quality_checks import (
     check_invoice_amounts,
     check_manifest_counts,
     check_open_month_prices,
+    check_phi_grants,
     check_row_count_changes,
     check_summary_totals,
     check_usage_months,
@@ -102,6 +103,7 @@ def run_quality_checks(
                     results += check_invoice_amounts(cur)
                 if expected_time_zone:
                     results += check_business_time_zone(cur, expected_time_zone)
+                results += check_phi_grants(cur)
             with translate_errors("storing the quality results"):
                 for r in results:
                     cur.execute(

@@ -21,7 +21,11 @@ Checks (each result row names the check and its subject; level ``error`` unless 
                            is at the price in force in its service month;
 - ``unmapped_firms``       WARNING level. Firms on an open invoice that have no billing account mapping
                            (ref.billing_account_names) and so bill under their own name;
-- ``business_time_zone``   (when expected) ref.settings' business time zone is the configured one.
+- ``business_time_zone``   (when expected) ref.settings' business time zone is the configured one;
+- ``phi_grants``           every member of phi_reader (directly or through another role) has an
+                           unexpired PHI grant of at most 90 days recorded in ops.access_grants
+                           (ops.phi_grant_violations()): one failure per role, so a
+                           hand-run ``GRANT phi_reader`` fails the run and raises the alarm.
 
 A result's ``level`` says what its failure means: ``error`` fails the quality run, ``warning`` is only
 reported. Checks read keys and counts only, never PHI columns.
@@ -365,6 +369,18 @@ def check_business_time_zone(cur: psycopg2.extensions.cursor, expected: str) -> 
                                             f"{expected}: run the orchestrator's migrate mode to apply it")]
 
 
+def check_phi_grants(cur: psycopg2.extensions.cursor) -> list[CheckResult]:
+    """phi_reader members without a recorded PHI grant of at most 90 days (one failed result each)."""
+    cur.execute("SELECT username, held_through, problem FROM ops.phi_grant_violations()")
+    violations = cur.fetchall()
+    if not violations:
+        return [CheckResult("phi_grants", "phi_reader", True, {"violations": 0})]
+    return [CheckResult("phi_grants", username, False, {"held_through": held, "problem": problem},
+                        f"{username} holds phi_reader ({held}) but {problem}: revoke it (`itc access revoke`) or "
+                        "grant it through `itc access grant --phi` (docs/access.md)")
+            for username, held, problem in violations]
+
+
 CHECKS: dict[str, Callable[..., list[CheckResult]]] = {
     "views_populated": check_views_populated,
     "freshness": check_freshness,
@@ -377,4 +393,5 @@ CHECKS: dict[str, Callable[..., list[CheckResult]]] = {
     "invoice_amounts": check_invoice_amounts,
     "unmapped_firms": check_unmapped_firms,
     "business_time_zone": check_business_time_zone,
+    "phi_grants": check_phi_grants,
 }

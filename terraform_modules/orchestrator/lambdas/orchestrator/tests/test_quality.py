@@ -52,7 +52,7 @@ def test_given_a_consistent_warehouse_when_checked_then_every_check_passes_and_i
     assert summary["passed"] is True, summary["failed"]
     checks = {r["check"] for r in summary["results"]}
     assert checks == {"views_populated", "freshness", "manifest_counts", "curated_key_unique", "summary_totals",
-                      "usage_months", "open_month_prices", "invoice_amounts", "business_time_zone"}
+                      "usage_months", "open_month_prices", "invoice_amounts", "business_time_zone", "phi_grants"}
     assert summary["warnings"] == []
     stored = rows(db, "SELECT count(*), bool_and(passed) FROM ops.quality_results WHERE check_run_id = %s",
                   (summary["check_run_id"],))
