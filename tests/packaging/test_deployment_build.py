@@ -26,7 +26,7 @@ def _refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])
-def test_given_a_deployment_build_without_the_rds_ca_bundle_then_it_exits_2_saying_so_and_builds_nothing(
+def test_given_a_deployment_build_without_the_bundle_then_exit_2_and_nothing_built(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     monkeypatch.delenv("ITC_RDS_CA_BUNDLE", raising=False)
@@ -53,7 +53,7 @@ def test_given_a_deployment_build_for_the_host_platform_then_it_is_refused(
     assert "--platform host is never deployed" in error
 
 
-def test_given_a_deployment_build_with_the_bundle_then_the_layer_carries_it_and_the_manifest_says_deployment(
+def test_given_a_deployment_build_with_the_bundle_then_layer_and_manifest_carry_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rds_like_certificate: Callable[..., bytes]
 ) -> None:
     monkeypatch.delenv("ITC_DEPLOYMENT_BUILD", raising=False)
