@@ -235,12 +235,6 @@ def answer_key(demands: int, requests: int, seed: int) -> tuple[Any, Any, Counte
     return config, dataset, +expected
 
 
-def first_day_freshness(cause: str, others: list[str]) -> bool:
-    """Is ``cause`` the quality failure of the first load on a fresh warehouse: only the freshness of a source
-    not loaded yet (``QualityCheckError: 1 quality check(s) failed: freshness [x]: x: no succeeded load yet``)?"""
-    return any(f"1 quality check(s) failed: freshness [{s}]: {s}: no succeeded load yet" in cause for s in others)
-
-
 def invoice_lines(csv_path: Path) -> Counter[tuple[str, str, str]]:
     with csv_path.open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["line_type"] in ("usage", "adjustment", "price_adjustment")]
@@ -320,7 +314,6 @@ def run(args: argparse.Namespace) -> int:
     outcomes: list[dict[str, Any]] = []
     applied: dict[str, dict[str, Any]] = {}
     failures: list[str] = []
-    first_day: list[str] = []  # the one expected failure of a fresh warehouse (freshness of the other source)
     phases: list[tuple[int, str]] = [(0, "apply")]
     record = WORK / "runs" / "invocations.jsonl"
 
@@ -409,21 +402,13 @@ def run(args: argparse.Namespace) -> int:
                          if f"run={run_id}/" in m.key]
             if len(manifests) != 2:
                 failures.append(f"day {day}: ingest landed {len(manifests)} manifests for {run_id}, not 2")
-            loaded: list[str] = []
             for manifest in manifests:
                 load = execute(endpoint, machines["load"], f"{run_id}-{manifest.source}",
                                jobs.object_created_event(manifest), args.timeout)
                 cause = "" if load["status"] == "SUCCEEDED" else failed_step(endpoint, load)
-                others = [s for s in ("demand", "verifyplus") if s != manifest.source and s not in loaded]
-                if day == 1 and not loaded and first_day_freshness(cause, others):
-                    first_day.append(f"day 1, load {manifest.source}: {cause.split(': {')[0]}")
-                    step(f"8 load {manifest.source}, day 1: {load['status']} at QualityChecks, as expected on a fresh "
-                         f"warehouse: {others[0]} has no succeeded load yet")
-                else:
-                    step(f"8 load {manifest.source}, day {day}: {load['status']}")
-                    if load["status"] != "SUCCEEDED":
-                        failures.append(f"day {day}: load {manifest.source} {load['status']}: {cause}")
-                loaded.append(manifest.source)
+                step(f"8 load {manifest.source}, day {day}: {load['status']}")
+                if load["status"] != "SUCCEEDED":
+                    failures.append(f"day {day}: load {manifest.source} {load['status']}: {cause}")
         phases.append((invocations_so_far(), "after"))
 
         # 9. itc invoice
@@ -478,14 +463,9 @@ def run(args: argparse.Namespace) -> int:
 
     for index, o in enumerate(outcomes):
         o["phase"] = [label for start, label in phases if start <= index][-1]
-        expected_first = (o["phase"] == "day 1" and o.get("mode") == "quality"
-                          and first_day_freshness(o["outcome"], ["demand", "verifyplus"]) and first_day)
-        if o["outcome"] != "ok" and not expected_first:
+        if o["outcome"] != "ok":
             failures.append(f"{o['function']} ({o['phase']}, {o.get('mode')}): {o['outcome'][:600]}")
     print_differences(applied, setup_for_print(endpoint, pg_port, rds_name), rds_name, master)
-    for line in first_day:
-        print(f"rehearse: first-day finding: {line} (the freshness check counts the source not loaded yet: "
-              "the first load on a fresh warehouse alerts once; the next day is clean)")
     print(table(outcomes, applied))
     total = time.monotonic() - started
     if failures:

@@ -4,7 +4,8 @@
 Checks (each result row names the check and its subject; level ``error`` unless said):
 
 - ``views_populated``      every curated/analytics materialized view has been refreshed at least once;
-- ``freshness``            per source: the last succeeded load finished within ``freshness_hours``;
+- ``freshness``            per source: the last succeeded load finished within ``freshness_hours``; a source
+                           never loaded fails once the warehouse's first load is older than that;
 - ``manifest_counts``      per source and snapshot table of the last succeeded load: manifest records
                            = loaded + rejected, and the raw table holds exactly the rows that load gave;
 - ``row_count_change``     WARNING level. Per source and snapshot table: the rows of the last succeeded
@@ -105,8 +106,7 @@ def check_freshness(cur: psycopg2.extensions.cursor, sources: Iterable[str], max
         )
         row = cur.fetchone()
         if row is None:
-            results.append(CheckResult("freshness", source, False, {"max_hours": max_hours},
-                                       f"{source}: no succeeded load yet"))
+            results.append(_first_load_pending(cur, source, max_hours))
             continue
         load_id, finished_at, hours = row[0], row[1], round(float(row[2]), 2)
         passed = hours <= max_hours
@@ -117,6 +117,26 @@ def check_freshness(cur: psycopg2.extensions.cursor, sources: Iterable[str], max
                                 f"more than {max_hours} h",
         ))
     return results
+
+
+def _first_load_pending(cur: psycopg2.extensions.cursor, source: str, max_hours: float) -> CheckResult:
+    """A source never loaded: stale only once the warehouse's first load (of any source) is older than
+    ``max_hours``. On a new warehouse the two sources' first snapshots land minutes apart, and the quality run
+    after the first of them must not fail for the other (it has had no day to arrive yet)."""
+    cur.execute("SELECT min(started_at), extract(epoch FROM now() - min(started_at)) / 3600.0 FROM ops.load_runs")
+    first_at, hours = cur.fetchone()
+    if first_at is None:
+        return CheckResult("freshness", source, False, {"max_hours": max_hours},
+                           f"{source}: no succeeded load yet (no load of any source has run)")
+    hours = round(float(hours), 2)
+    passed = hours <= max_hours
+    return CheckResult(
+        "freshness", source, passed,
+        {"waiting_for_first_load": True, "hours_since_first_load": hours, "max_hours": max_hours,
+         "first_load_started_at": first_at.isoformat()},
+        None if passed else f"{source}: no succeeded load yet, {hours} h after the warehouse's first load "
+                            f"(more than {max_hours} h)",
+    )
 
 
 def check_manifest_counts(cur: psycopg2.extensions.cursor, sources: Iterable[str]) -> list[CheckResult]:
