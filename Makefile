@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # import roots: repository (scripts), the shared package, and each module's lambdas/ folder
 IMPORT_ROOTS := $(CURDIR) $(CURDIR)/common/itc_common_utilities $(wildcard $(CURDIR)/terraform_modules/*/lambdas)
 
-.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql docs demo test lint fmt tf-fmt tf-check tf-apply-local rehearse package lock bench clean
+.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql docs demo test lint fmt tf-fmt tf-docs tf-check tf-apply-local rehearse package lock bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ fmt: venv ## format Python with ruff and Terraform with terraform fmt
 
 tf-fmt: ## terraform fmt -check over every module and environment
 	@terraform fmt -check -recursive terraform terraform_modules
+
+tf-docs: venv ## regenerate each Terraform module's and environment's README inputs/outputs tables from its .tf files
+	@$(PY) scripts/build/tf_docs.py
 
 tf-check: venv ## fmt, init+validate every module and environment offline, checkov, state machine tests
 	@bash scripts/build/tf_check.sh

@@ -1,4 +1,4 @@
-"""No demo prices in production: migrations create no price; `itc demo` seeds its own (issue 10, item 7)."""
+"""No demo prices in production: migrations create no price; `itc demo` seeds its own."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@
 #        terraform -chdir=<root> providers lock -fs-mirror=<mirror root> -platform=linux_amd64
 #   3. checkov (pinned, in its own virtualenv) with zero failed checks; the only accepted
 #      suppressions are inline `#checkov:skip=ID:reason` comments beside the resource
-#   4. pytest tests/terraform (state machine templates vs. the functions the module passes, and
+#   4. every module README's inputs/outputs tables match its .tf files (scripts/build/tf_docs.py)
+#   5. pytest tests/terraform (state machine templates vs. the functions the module passes, and
 #      executed in moto's Step Functions interpreter)
 #
 # Missing tools fail loudly; nothing is skipped silently.
@@ -179,6 +180,11 @@ if echo "$summary" | grep -E '^  skip ' | grep -qE ': *$'; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+step "README inputs/outputs tables (scripts/build/tf_docs.py --check)"
+PYTHON_BIN="$ROOT/.venv/bin/python"
+[[ -x "$PYTHON_BIN" ]] || fail "$PYTHON_BIN not found (run make venv)"
+"$PYTHON_BIN" "$ROOT/scripts/build/tf_docs.py" --check || fail "a module README's tables are stale: run make tf-docs"
+
 step "pytest tests/terraform"
 PYTEST="$ROOT/.venv/bin/pytest"
 [[ -x "$PYTEST" ]] || PYTEST="$(command -v pytest || true)"

@@ -98,7 +98,7 @@ def handler(component: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     return call
 
 
-# what each Lambda logs in as (DESIGN.md §6: pipelines never connect as the owner or master user)
+# what each Lambda logs in as (docs/design.md §6: pipelines never connect as the owner or master user)
 # each source loads as its own login (ops.apply_loader_login_grants): DML on its own raw tables and ops rows only
 SERVICE_LOGINS = {"demand": "itc_loader_demand", "verifyplus": "itc_loader_verifyplus", "orchestrator": "itc_refresher"}
 

@@ -1,4 +1,4 @@
-"""Deterministic synthetic Exchange data: the four DynamoDB tables of DESIGN.md §2, 100 … 1,000,000+ demands.
+"""Deterministic synthetic Exchange data: the four DynamoDB tables of docs/design.md §2, 100 … 1,000,000+ demands.
 
 API::
 

@@ -1,4 +1,4 @@
-"""Deterministic synthetic Verify+ requests, shaped like the Quickbase report (DESIGN.md Appendix A).
+"""Deterministic synthetic Verify+ requests, shaped like the Quickbase report (docs/design.md Appendix A).
 
 The same ``(config)`` always gives the same records, and record ``i`` is built on its own (from
 ``seed`` and ``i``), so a simulator can serve any page of a million-record report without holding it

@@ -3,7 +3,7 @@
 
 # The orchestrator does not read the landing bucket (refresh and quality work on the warehouse;
 # manifest counts come from ops.load_runs), so it has no landing read and no use of the landing
-# key (issue 11). Deliberately empty: main.tf still merges this document into the orchestrator's
+# key (docs/design.md §6). Deliberately empty: main.tf still merges this document into the orchestrator's
 # role policy; delete both together.
 data "aws_iam_policy_document" "landing_read" {}
 

@@ -18,7 +18,7 @@ data "aws_iam_policy_document" "extract" {
     }
   }
 
-  # The extract signs the manifest it writes (issue 11 item 2).
+  # The extract signs the manifest it writes (docs/design.md §6).
   dynamic "statement" {
     for_each = var.manifest_mac_key_arn == null ? [] : [var.manifest_mac_key_arn]
 

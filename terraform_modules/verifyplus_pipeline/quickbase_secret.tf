@@ -1,4 +1,4 @@
-# The Quickbase user token's secret, encrypted with a customer-managed key (issue 11 item 10).
+# The Quickbase user token's secret, encrypted with a customer-managed key (docs/design.md §6).
 #
 # Default (qb_token_secret_arn = null): the module creates the secret, with no value, encrypted with
 # a key of its own that only the extract function uses (the load function's role has no grant on it).

@@ -1,4 +1,4 @@
-"""The zips ship precompiled bytecode (issue 13: cold import ≤ 200 ms): every ``.py`` of the code and of the
+"""The zips ship precompiled bytecode (cold import, `make bench`): every ``.py`` of the code and of the
 layer has its ``__pycache__/<name>.cpython-312.pyc``, compiled by Python 3.12 in unchecked-hash mode (valid
 whatever the unzipped files' mtimes), and a handler imported from the unpacked, read-only layout with
 ``sys.dont_write_bytecode`` runs that bytecode, never its source, and writes nothing.

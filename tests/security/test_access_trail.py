@@ -1,4 +1,4 @@
-"""Trail integrity (issue 11 item 7): the access audit trail's who and when are the database's, and PHI
+"""Trail integrity (docs/design.md §6): the access audit trail's who and when are the database's, and PHI
 access is granted only through `itc access grant --phi`, with an expiry, and recorded.
 
 A real migrated PostgreSQL; `itc access` runs as the CLI does (``access.main``).

@@ -1,4 +1,4 @@
-"""Hostile input (issue #7): every text field of both sources carrying quotes, SQL, NUL bytes, emoji,
+"""Hostile input (docs/design.md §6): every text field of both sources carrying quotes, SQL, NUL bytes, emoji,
 right-to-left marks and 1 MB strings goes through the real load paths (demand_pipeline.load.load and
 verifyplus_pipeline.load.load_verifyplus, with moto S3 and real PostgreSQL) and is either
 stored verbatim or quarantined with a reason — no SQL error, no partial load: every record written is

@@ -1,4 +1,4 @@
-"""Input limits (issue 11 item 8): each hostile input is refused with an error naming its limit, and
+"""Input limits (docs/design.md §6): each hostile input is refused with an error naming its limit, and
 nothing changes. Real loads (demand_pipeline.load.load with moto S3 and real PostgreSQL), the real
 Verify+ extract against the Quickbase simulator over real HTTP, the real database connect.
 

@@ -1,4 +1,4 @@
-"""Per-source loader logins (issue 11 item 3, ops.apply_loader_login_grants): itc_loader_demand and
+"""Per-source loader logins (docs/design.md §6, ops.apply_loader_login_grants): itc_loader_demand and
 itc_loader_verifyplus each write only their own source's raw tables and record only their own source's
 load runs and rejected records; a load run is finished through ops.finish_load_run, never by UPDATE.
 Each login connects with its own password over TCP, as the local stack's loads do (scripts/itc/jobs.py)."""

@@ -1,4 +1,4 @@
-"""Secrets and PHI never reach logs or error messages (issue #7, DESIGN.md §6).
+"""Secrets and PHI never reach logs or error messages (docs/design.md §6).
 
 A small full run in process — the Lambda handlers called with their state machines' events: both
 extracts (moto server over HTTP, Quickbase simulator over HTTP), each load AS its source's login

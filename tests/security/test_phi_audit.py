@@ -1,4 +1,4 @@
-"""Audited PHI reads (issue 11 item 4): pgAudit object auditing on the Debian PostgreSQL with pgAudit.
+"""Audited PHI reads (docs/design.md §6): pgAudit object auditing on the Debian PostgreSQL with pgAudit.
 
 A cluster of its own (the Debian engine of scripts/stack/local_pg.py, run as its service account) started
 as the RDS parameter group configures RDS: ``shared_preload_libraries=pgaudit``, ``pgaudit.role=itc_auditor``

@@ -1,4 +1,4 @@
-"""The privilege matrix (issue #7, DESIGN.md §6): every login role x every object of the warehouse x
+"""The privilege matrix (docs/design.md §6): every login role x every object of the warehouse x
 SELECT / SELECT of PHI columns / INSERT / UPDATE / DELETE / TRUNCATE / DROP / REFRESH (and refresh
 through ops.refresh_materialized_view), CREATE in every schema, TEMPORARY tables and SET ROLE, tried
 for real: each login connects with its own password over TCP, each attempt runs in a SAVEPOINT that

@@ -1,4 +1,4 @@
-"""Authentic snapshots (issue 11 item 2): a manifest the extract did not sign changes nothing.
+"""Authentic snapshots (docs/design.md §6): a manifest the extract did not sign changes nothing.
 
 The demand Lambda's handler as AWS runs it, moto's S3 and KMS (GenerateMac/VerifyMac with an HMAC_256
 key), a real migrated PostgreSQL. A forger who can write the landing bucket drops a snapshot whose

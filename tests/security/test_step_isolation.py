@@ -1,4 +1,4 @@
-"""Least privilege per step (issue 11 item 3): each pipeline is deployed twice from one code package, an
+"""Least privilege per step (docs/design.md §6): each pipeline is deployed twice from one code package, an
 extract function and a load function with separate roles, told apart by ``ITC_FUNCTION_MODE``. A function
 deployed for one step refuses the other step's event before it reads a setting, builds a client or
 connects anywhere, so a load role is never asked to extract (it could not reach the Exchange or Quickbase

@@ -1,4 +1,4 @@
-"""TLS in transit (DESIGN.md §6, issue #7): the local TLS cluster (Debian engine, `--tls`) behaves like
+"""TLS in transit (docs/design.md §6): the local TLS cluster (Debian engine, `--tls`) behaves like
 RDS with rds.force_ssl=1. A TCP login without TLS is refused; a `sslmode=verify-full` login that
 trusts the generated CA is accepted and encrypted; a client trusting another CA refuses the server;
 the shared `db.connect` passes sslmode/sslrootcert from the settings (ITC_DB_SSLMODE/ITC_DB_SSLROOTCERT).

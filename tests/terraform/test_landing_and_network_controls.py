@@ -1,4 +1,4 @@
-"""Issue 11 items 1 and 6: who may write and administer the landing bucket, its Object Lock, key and
+"""Who may write and administer the landing bucket, its Object Lock, key and
 data-event trail; the VPC endpoint policies and the DNS Firewall egress allow-list.
 
 How (offline): one root calls landing_bucket (own trail, and once with an organisation trail) and

@@ -1,4 +1,4 @@
-"""Alerts without payloads (issue 11 item 9), executed in moto's Step Functions (fixture ``aws``): the
+"""Alerts without payloads (docs/design.md §6), executed in moto's Step Functions (fixture ``aws``): the
 SNS message is a fixed structure (run id, execution, step, error class, one-line reason; ingest per
 source), built from selected fields only: never the error output's Cause text, stack trace or source
 lines, even when the Lambda's error output carries a claimant's name in them. The Lambda side (the

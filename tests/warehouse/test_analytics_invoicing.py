@@ -1,4 +1,4 @@
-"""Analytics, price list and invoicing rules (DESIGN.md §5), on rows put straight into raw tables."""
+"""Analytics, price list and invoicing rules (docs/design.md §5), on rows put straight into raw tables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The curated layer's business rules (DESIGN.md §5), on rows put straight into the raw tables."""
+"""The curated layer's business rules (docs/design.md §5), on rows put straight into the raw tables."""
 
 from __future__ import annotations
 

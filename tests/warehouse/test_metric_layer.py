@@ -1,4 +1,4 @@
-"""The analysts' layer (issue 15): analytics.data_freshness and the metric views (analytics.months, analytics.firms,
+"""The analysts' layer (docs/analysts.md): analytics.data_freshness and the metric views (analytics.months, analytics.firms,
 the revenue, SLA and growth views), checked against raw rows and invoice lines in a real PostgreSQL,
 and read by a real analyst login."""
 

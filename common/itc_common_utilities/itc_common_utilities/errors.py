@@ -8,7 +8,7 @@
 - :func:`safe_error_text` is the one error text fit for logs and ``ops.load_runs.error``: no secrets,
   no record values.
 - :func:`alert_reason` / :func:`redact_for_alert`: what a Lambda's error message may say, since Step
-  Functions publishes it in the SNS alert (issue 11 item 9): one line, no secrets, no quoted values.
+  Functions publishes it in the SNS alert (docs/design.md §6): one line, no secrets, no quoted values.
 """
 
 from __future__ import annotations

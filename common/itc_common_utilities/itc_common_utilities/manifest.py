@@ -1,4 +1,4 @@
-"""The landing-snapshot manifest (DESIGN.md §3), written last, read first.
+"""The landing-snapshot manifest (docs/design.md §3), written last, read first.
 
 ``s3://<landing>/<source>/run=<run_id>/_manifest.json``::
 

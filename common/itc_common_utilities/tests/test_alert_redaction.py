@@ -1,4 +1,4 @@
-"""Alerts without payloads, the Lambda side (issue 11 item 9): whatever a handler raises leaves it as
+"""Alerts without payloads, the Lambda side (docs/design.md §6): whatever a handler raises leaves it as
 the same error class with a one-line message holding no secret and no quoted value of a foreign
 exception, at most ALERT_REASON_LIMIT characters. Step Functions publishes that message (and only it)
 in the SNS alert; tests/terraform/test_state_machines.py checks the alert's structure."""

@@ -1,4 +1,4 @@
--- Verify+ requests from the Quickbase report: the 46 report fields (DESIGN.md Appendix A), typed.
+-- Verify+ requests from the Quickbase report: the 46 report fields (docs/design.md Appendix A), typed.
 -- Column = snake_case of the Quickbase label ("Overide" corrected to override); a field the
 -- warehouse does not know lands in extra_fields and is reported by the load.
 CREATE TABLE raw.verifyplus (

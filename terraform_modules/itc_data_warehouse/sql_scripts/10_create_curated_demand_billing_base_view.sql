@@ -1,4 +1,4 @@
--- curated.demand_billing_base: the demand billing rule (DESIGN.md §5), defined once; both
+-- curated.demand_billing_base: the demand billing rule (docs/design.md §5), defined once; both
 -- curated.demands_uploaded and curated.demands_archived select from it. One row per document:
 --   * the LATEST version of each document (highest raw.cases.version) joined with its metadata;
 --   * excluded: a demand built from a client-level template, i.e. whose template name contains

@@ -1,4 +1,4 @@
--- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document:
+-- curated.demands_archived: the billable archived demands (docs/design.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule, as for curated.demands_uploaded)
 -- that have an archive time (raw.metadata.archived_at, the last DocumentArchived status), plus the
 -- archive reason and comments of the document's LATEST DemandArchived audit record (latest

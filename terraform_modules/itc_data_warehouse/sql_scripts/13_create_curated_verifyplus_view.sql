@@ -3,7 +3,7 @@
 --   * firm_name right-stripped (as the demand firm names), flags null -> false (unchecked);
 --   * close_datetime = Verify Close Datetime Overide when set, else Verify Close Datetime;
 --   * days_to_close  = close_datetime - request_created_datetime, in days;
---   * is_billable    = not a duplicate and not excluded from reporting (DESIGN.md Appendix A).
+--   * is_billable    = not a duplicate and not excluded from reporting (docs/design.md Appendix A).
 --   * billing_month  = the request's billing month (ref.billing_month of request_created_datetime);
 --   * load_id, source_key: lineage of the raw row (the load that last changed it).
 -- extra_fields (unknown report fields, possibly PHI) stays in raw.

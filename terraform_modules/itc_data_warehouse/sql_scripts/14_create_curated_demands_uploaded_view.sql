@@ -1,4 +1,4 @@
--- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
+-- curated.demands_uploaded: the billable uploaded demands (docs/design.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
 -- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
 -- (raw.metadata.uploaded_at is not null), with the billing month of the upload (ref.billing_month:

@@ -1,4 +1,4 @@
--- analytics.demands_summary: the core invoicing KPI (DESIGN.md §5). Per billing month (YYYY-MM,
+-- analytics.demands_summary: the core invoicing KPI (docs/design.md §5). Per billing month (YYYY-MM,
 -- calendar month in the business time zone) and sending firm: demands uploaded (month of
 -- uploaded_at) and demands archived (month of archived_at), full outer join, zeros for gaps.
 -- A demand without a firm name is counted under '(no firm name)' so it is visible, not lost.

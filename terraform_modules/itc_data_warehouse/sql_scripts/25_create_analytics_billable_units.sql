@@ -1,4 +1,4 @@
--- The unit ledger (issue 14): ONE ROW PER BILLED UNIT, the record behind every invoice line.
+-- The unit ledger (docs/adr/0006-unit-ledger-and-billing-accounts.md): ONE ROW PER BILLED UNIT, the record behind every invoice line.
 --   analytics.billable_unit_events (materialized, refreshed with the other views): each billable
 --     unit with the firm identity and lineage it came from - an uploaded demand (curated.demands_uploaded,
 --     month of uploaded_at), an archived demand (curated.demands_archived, month of archived_at), a

@@ -1,4 +1,4 @@
--- The finance audit trail (issue 14): every change to prices, billing accounts, their names and the
+-- The finance audit trail (docs/adr/0006-unit-ledger-and-billing-accounts.md): every change to prices, billing accounts, their names and the
 -- settings, and every month close - who (the database login, session_user), when, what (the row
 -- before and after). Written by triggers that run as the owner (SECURITY DEFINER), so finance
 -- (itc_finance) needs no privilege on it to be audited and cannot write it directly; the login and

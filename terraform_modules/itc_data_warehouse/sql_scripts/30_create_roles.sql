@@ -1,4 +1,4 @@
--- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
+-- Roles of the warehouse (docs/design.md §6, docs/access.md). Roles are cluster-wide, so each is created
 -- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
 -- them. No passwords here: local logins get theirs from `scripts/stack/service_logins.py` (a generated secret under
 -- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets

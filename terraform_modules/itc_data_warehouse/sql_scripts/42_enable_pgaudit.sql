@@ -1,4 +1,4 @@
--- pgAudit (DESIGN.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
+-- pgAudit (docs/design.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
 -- group preloads the library (shared_preload_libraries) and sets pgaudit.log; the extension must
 -- also exist in the database. Where the server does not offer pgaudit (the embedded local
 -- PostgreSQL), this script does nothing, so the same migrations run everywhere.

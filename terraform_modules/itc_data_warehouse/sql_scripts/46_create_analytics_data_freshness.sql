@@ -1,4 +1,4 @@
--- analytics.data_freshness (issue 15): what data the analytics layer shows, readable by analysts.
+-- analytics.data_freshness (docs/analysts.md): what data the analytics layer shows, readable by analysts.
 -- Analysts have no privilege on ops (itc status says "permission denied for schema ops"); this plain
 -- view is owned by itc_migrator (security baseline) and a view reads its tables with its OWNER's
 -- rights, so analytics_read_only sees these rows without any ops privilege. It exposes times, counts,

@@ -1,4 +1,4 @@
--- Audited PHI reads (issue 11 item 4): pgAudit OBJECT auditing. pgAudit logs a statement as
+-- Audited PHI reads (docs/design.md §6): pgAudit OBJECT auditing. pgAudit logs a statement as
 -- "AUDIT: OBJECT,..." when the role named by the server setting pgaudit.role holds a privilege on
 -- what the statement touches, down to the column. itc_auditor is that role: a NOLOGIN role nobody is
 -- a member of, holding SELECT on exactly the PHI/PII columns of the catalogue (ops.phi_columns) and

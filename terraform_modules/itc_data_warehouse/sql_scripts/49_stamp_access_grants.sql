@@ -1,4 +1,4 @@
--- Trail integrity (issue 11 item 7): who recorded an access change, and when, is set by the database,
+-- Trail integrity (docs/design.md §6): who recorded an access change, and when, is set by the database,
 -- not by the caller. The columns' defaults (ops.access_grants) could be overridden by an INSERT naming them; this
 -- BEFORE INSERT trigger overwrites them with the session's login (session_user: unchanged by SET ROLE)
 -- and the transaction time, whatever the INSERT says. The trail stays append-only (ops.refuse_access_grants_change).

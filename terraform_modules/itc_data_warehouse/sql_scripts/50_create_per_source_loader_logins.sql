@@ -1,4 +1,4 @@
--- Per-source loader logins (issue 11 item 3, least privilege per step): each pipeline's load function
+-- Per-source loader logins (docs/design.md §6, least privilege per step): each pipeline's load function
 -- connects as its own login, which writes only its own source's raw tables and records only its own
 -- source's load runs and rejected records.
 --   itc_loader_demand      raw.cases, raw.metadata, raw.templates, raw.audit: SELECT, INSERT, UPDATE, DELETE

@@ -277,7 +277,7 @@ COMMENT ON COLUMN raw.audit._loaded_at IS 'Lineage: when this row was written.';
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('06_create_raw_audit_table.sql', '1e28ef7a85897620f8d6d15ebc2e8c62f0e1a4608b1e9ddf1a08bb36a69832d3');
 
 -- ==== 07_create_raw_verifyplus_table.sql ====
--- Verify+ requests from the Quickbase report: the 46 report fields (DESIGN.md Appendix A), typed.
+-- Verify+ requests from the Quickbase report: the 46 report fields (docs/design.md Appendix A), typed.
 -- Column = snake_case of the Quickbase label ("Overide" corrected to override); a field the
 -- warehouse does not know lands in extra_fields and is reported by the load.
 CREATE TABLE raw.verifyplus (
@@ -385,7 +385,7 @@ COMMENT ON COLUMN raw.verifyplus.extra_fields IS 'Report fields the warehouse ha
 COMMENT ON COLUMN raw.verifyplus._load_id IS 'Lineage: ops.load_runs.load_id of the load that wrote this row.';
 COMMENT ON COLUMN raw.verifyplus._source_key IS 'Lineage: S3 key of the snapshot file.';
 COMMENT ON COLUMN raw.verifyplus._loaded_at IS 'Lineage: when this row was written.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('07_create_raw_verifyplus_table.sql', 'fa296b1ddbf99913a0cee621e002f618436c0b3593ad7b0755ece018b580fb65');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('07_create_raw_verifyplus_table.sql', 'b65171a00f6957cbe1483f689f5dfdaf2a370eafc1f4ff679692b0675ab07b8c');
 
 -- ==== 08_create_copy_column_comments_procedure.sql ====
 -- Column comments are written once, on the relation that defines a column, and copied to the
@@ -503,7 +503,7 @@ COMMENT ON FUNCTION ref.row_count_warning_share() IS 'Row-count change between t
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('09_create_ref_settings.sql', '9eb70a71f9f7d71e248a2d0ddae06d1a1c0c0021010a15aca348299fd7e90c8e');
 
 -- ==== 10_create_curated_demand_billing_base_view.sql ====
--- curated.demand_billing_base: the demand billing rule (DESIGN.md §5), defined once; both
+-- curated.demand_billing_base: the demand billing rule (docs/design.md §5), defined once; both
 -- curated.demands_uploaded and curated.demands_archived select from it. One row per document:
 --   * the LATEST version of each document (highest raw.cases.version) joined with its metadata;
 --   * excluded: a demand built from a client-level template, i.e. whose template name contains
@@ -590,7 +590,7 @@ COMMENT ON COLUMN curated.demand_billing_base.received_at IS 'When the carrier a
 COMMENT ON COLUMN curated.demand_billing_base.archived_at IS 'When the demand was archived (last DocumentArchived status); null if not archived. Its month in the business time zone is the billing month of demand_archived. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the document''s raw.metadata row, which holds the billed upload/archive times. Not PHI.';
 COMMENT ON COLUMN curated.demand_billing_base.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demand_billing_base_view.sql', '4041af9b49392addd94851e5e4dad892dc80102e60f238178f5e445d493ec7d2');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('10_create_curated_demand_billing_base_view.sql', '11f4971f77cc9f1be53fd98850efb25ccf5a70f32ef6c76bfb09cedbe9d94f79');
 
 -- ==== 11_create_ref_calendar_functions.sql ====
 -- The billing calendar: ref.billing_month(ts) and ref.month_start(billing_month).
@@ -613,7 +613,7 @@ COMMENT ON FUNCTION ref.month_start(text) IS 'The instant a billing month (YYYY-
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('11_create_ref_calendar_functions.sql', '3eabc37344e9b7d9766c36f584ec1cd47c8f9034b6ec93f2a1ee8268033adb6a');
 
 -- ==== 12_create_curated_demands_archived_view.sql ====
--- curated.demands_archived: the billable archived demands (DESIGN.md §5), one row per document:
+-- curated.demands_archived: the billable archived demands (docs/design.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule, as for curated.demands_uploaded)
 -- that have an archive time (raw.metadata.archived_at, the last DocumentArchived status), plus the
 -- archive reason and comments of the document's LATEST DemandArchived audit record (latest
@@ -648,7 +648,7 @@ COMMENT ON COLUMN curated.demands_archived.archive_reason IS 'Archive reason fro
 COMMENT ON COLUMN curated.demands_archived.archive_comments IS 'Free-text archive comments from the latest DemandArchived audit record; '''' when missing (PHI: free text may name the client).';
 COMMENT ON COLUMN curated.demands_archived.archive_audit_record_id IS 'The audit record the reason and comments come from; null when none. Not PHI.';
 COMMENT ON COLUMN curated.demands_archived.billing_month IS 'Billing month of the archive, YYYY-MM: the calendar month of archived_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_demands_archived_view.sql', '3f6d6326498606d8371f54f7db065efbcf4edf7f373638a0f72fe36f9894da78');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_demands_archived_view.sql', 'ecbd36426553ec90dd4010fb55cbd57da3235082ca387dd9d02bf1812e62f8e5');
 
 -- ==== 13_create_curated_verifyplus_view.sql ====
 -- curated.verifyplus: the Verify+ requests, typed (raw.verifyplus is already typed by the load),
@@ -656,7 +656,7 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('12_create_curated_
 --   * firm_name right-stripped (as the demand firm names), flags null -> false (unchecked);
 --   * close_datetime = Verify Close Datetime Overide when set, else Verify Close Datetime;
 --   * days_to_close  = close_datetime - request_created_datetime, in days;
---   * is_billable    = not a duplicate and not excluded from reporting (DESIGN.md Appendix A).
+--   * is_billable    = not a duplicate and not excluded from reporting (docs/design.md Appendix A).
 --   * billing_month  = the request's billing month (ref.billing_month of request_created_datetime);
 --   * load_id, source_key: lineage of the raw row (the load that last changed it).
 -- extra_fields (unknown report fields, possibly PHI) stays in raw.
@@ -774,10 +774,10 @@ COMMENT ON COLUMN curated.verifyplus.is_billable IS 'True when the request is bi
 COMMENT ON COLUMN curated.verifyplus.billing_month IS 'Billing month of the request, YYYY-MM: the calendar month of request_created_datetime in the business time zone (ref.billing_month), whatever the session TimeZone; null when the creation time is unknown. Indexed. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.load_id IS 'Lineage: the load (ops.load_runs.load_id) that last wrote the request''s raw.verifyplus row. Not PHI.';
 COMMENT ON COLUMN curated.verifyplus.source_key IS 'Lineage: S3 key of the snapshot file that row came from. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '5fd813101737a05f48a740f4458080e8db8de7332c3ecc8e04c1acb8e6b10362');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('13_create_curated_verifyplus_view.sql', '8aa318336f12f7dfdaad58d45afaf85501945e771ec0df907b41cd0b935ce01e');
 
 -- ==== 14_create_curated_demands_uploaded_view.sql ====
--- curated.demands_uploaded: the billable uploaded demands (DESIGN.md §5), one row per document:
+-- curated.demands_uploaded: the billable uploaded demands (docs/design.md §5), one row per document:
 -- the demands of curated.demand_billing_base (the billing rule: latest version, client-level and
 -- unknown templates excluded, no template kept, firm right-stripped) that have an upload time
 -- (raw.metadata.uploaded_at is not null), with the billing month of the upload (ref.billing_month:
@@ -795,7 +795,7 @@ CREATE INDEX demands_uploaded_month_idx ON curated.demands_uploaded (billing_mon
 COMMENT ON MATERIALIZED VIEW curated.demands_uploaded IS 'Billable uploaded demands: latest version of each Exchange document with an upload time, excluding client-level templates (latest template name contains "client", any case) and unknown template ids; demands without a template are kept. One row per document. Holds PHI: read through the de-identified views unless you hold the PHI role.';
 CALL ops.copy_column_comments('curated.demand_billing_base', 'curated.demands_uploaded');
 COMMENT ON COLUMN curated.demands_uploaded.billing_month IS 'Billing month of the upload, YYYY-MM: the calendar month of uploaded_at in the business time zone (ref.billing_month), whatever the session TimeZone. Indexed: filter on it (or on uploaded_at >= ref.month_start(...)). Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('14_create_curated_demands_uploaded_view.sql', '39a9f3381b62372134065638aebd40253d1bb8f7be423429f2f54c14320da6b6');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('14_create_curated_demands_uploaded_view.sql', '8c106e09d616685a63e67470d2f35019678eb2765498a66a1146d5b2147d17c2');
 
 -- ==== 21_create_ref_price_list.sql ====
 -- ref.products and ref.price_list: what ITC bills and at which unit price, effective-dated.
@@ -884,7 +884,7 @@ COMMENT ON FUNCTION ref.unit_price(text, text) IS 'The price of a product in for
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('21_create_ref_price_list.sql', 'a48c995925a6261d75f55795b6578577991689e5dc4a85f4e220ab3c1131cb1f');
 
 -- ==== 22_create_analytics_demands_summary_view.sql ====
--- analytics.demands_summary: the core invoicing KPI (DESIGN.md §5). Per billing month (YYYY-MM,
+-- analytics.demands_summary: the core invoicing KPI (docs/design.md §5). Per billing month (YYYY-MM,
 -- calendar month in the business time zone) and sending firm: demands uploaded (month of
 -- uploaded_at) and demands archived (month of archived_at), full outer join, zeros for gaps.
 -- A demand without a firm name is counted under '(no firm name)' so it is visible, not lost.
@@ -921,7 +921,7 @@ COMMENT ON COLUMN analytics.demands_summary.billing_month IS 'Billing month, YYY
 COMMENT ON COLUMN analytics.demands_summary.sending_firm_name IS 'Sending law firm (right-stripped); ''(no firm name)'' when the demand has none. Not PHI.';
 COMMENT ON COLUMN analytics.demands_summary.uploaded_count IS 'Demands of curated.demands_uploaded uploaded in the month; 0 when none. Not PHI.';
 COMMENT ON COLUMN analytics.demands_summary.archived_count IS 'Demands of curated.demands_archived archived in the month; 0 when none. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('22_create_analytics_demands_summary_view.sql', '23dd0ec067b29ee4c62b694de0ebb84a2e2480d60e22977350406e2cb52b6723');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('22_create_analytics_demands_summary_view.sql', 'edd433f55f1669ceef65dfcdfa350f4ead9ebbcc9e0d5dbb92eb1bca6ea339a0');
 
 -- ==== 23_create_analytics_verifyplus_monthly_view.sql ====
 -- analytics.verifyplus_monthly: Verify+ volume and service level per billing month (month of
@@ -1048,7 +1048,7 @@ COMMENT ON FUNCTION ref.billing_account(text, text) IS 'The billing-account rule
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('24_create_ref_billing_accounts.sql', '23b9251b76809fd94b833bf90cdc5b2e641508ebc0b37ffb248a48ca27d7e592');
 
 -- ==== 25_create_analytics_billable_units.sql ====
--- The unit ledger (issue 14): ONE ROW PER BILLED UNIT, the record behind every invoice line.
+-- The unit ledger (docs/adr/0006-unit-ledger-and-billing-accounts.md): ONE ROW PER BILLED UNIT, the record behind every invoice line.
 --   analytics.billable_unit_events (materialized, refreshed with the other views): each billable
 --     unit with the firm identity and lineage it came from - an uploaded demand (curated.demands_uploaded,
 --     month of uploaded_at), an archived demand (curated.demands_archived, month of archived_at), a
@@ -1142,7 +1142,7 @@ COMMENT ON VIEW analytics.billable_units IS 'The unit ledger: one row per billab
 CALL ops.copy_column_comments('analytics.billable_unit_events', 'analytics.billable_units');
 COMMENT ON COLUMN analytics.billable_units.firm_name IS 'Name billed: the billing account''s name when the unit''s customer id or firm name is mapped (ref.billing_account_names), else the source firm name. Invoice lines group by it. Not PHI.';
 COMMENT ON COLUMN analytics.billable_units.billing_account_id IS 'Billing account (ref.billing_accounts) the unit bills on; null when its firm is not mapped. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('25_create_analytics_billable_units.sql', '14b8e27dd37221435520506b699a519afadc4a05064cd0f6f265c300f66cd248');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('25_create_analytics_billable_units.sql', '2f9949e765ab2380c5c86f4ae06401021649bd2d01eeb4b1286d8999d171cb9e');
 
 -- ==== 26_create_analytics_closed_month_tables.sql ====
 -- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): the closed-month tables.
@@ -1273,7 +1273,7 @@ $triggers$;
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('26_create_analytics_closed_month_tables.sql', '8d53ae0c78dd9ae19e2d31df307ebecb7cfe88ddbf4d57f05a1d56737d0ed44b');
 
 -- ==== 27_create_finance_audit.sql ====
--- The finance audit trail (issue 14): every change to prices, billing accounts, their names and the
+-- The finance audit trail (docs/adr/0006-unit-ledger-and-billing-accounts.md): every change to prices, billing accounts, their names and the
 -- settings, and every month close - who (the database login, session_user), when, what (the row
 -- before and after). Written by triggers that run as the owner (SECURITY DEFINER), so finance
 -- (itc_finance) needs no privilege on it to be audited and cannot write it directly; the login and
@@ -1381,7 +1381,7 @@ BEGIN
     END LOOP;
 END
 $audit$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_audit.sql', 'c746869c4b009f76fbe44274677e616725a0710da4fb0a2a1041a01da4b6d606');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('27_create_finance_audit.sql', '4676f891cddda8ba9ca34e84b55095306393ed4d74969f5dd4f819200e629b0c');
 
 -- ==== 28_create_analytics_invoice_views.sql ====
 -- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): the invoice views.
@@ -1674,7 +1674,7 @@ COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('29_create_analytics_close_month_function.sql', 'def8ff47b57ded6103d2e2efa8586ae7a0ecc42bcdb0a904674da04acb2be57c');
 
 -- ==== 30_create_roles.sql ====
--- Roles of the warehouse (DESIGN.md §6, docs/access.md). Roles are cluster-wide, so each is created
+-- Roles of the warehouse (docs/design.md §6, docs/access.md). Roles are cluster-wide, so each is created
 -- only when missing: many databases of one cluster (the test suite, beta + prod on one instance) share
 -- them. No passwords here: local logins get theirs from `scripts/stack/service_logins.py` (a generated secret under
 -- .local/), AWS pipeline logins use IAM database authentication (rds_iam), the migrator a Secrets
@@ -1744,7 +1744,7 @@ BEGIN
     END IF;
 END
 $roles$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', 'c490f66634793b8cfcb852372d850727aef2c166839009a230fe1d44c078b412');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('30_create_roles.sql', 'ea93fac3393104d68b0d265c208072ae9f665f870d7f54693610a438d593d6b8');
 
 -- ==== 31_create_phi_catalogue.sql ====
 -- The PHI/PII catalogue inside the warehouse: the same list as
@@ -2385,7 +2385,7 @@ $grant$;
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('41_grant_temporary_to_migrator.sql', 'db38a833c7ca06bb47527cbe7f0650455d2026901d86500f81b13b7a7845eb4a');
 
 -- ==== 42_enable_pgaudit.sql ====
--- pgAudit (DESIGN.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
+-- pgAudit (docs/design.md §6): statement audit logs, exported to CloudWatch by RDS. The RDS parameter
 -- group preloads the library (shared_preload_libraries) and sets pgaudit.log; the extension must
 -- also exist in the database. Where the server does not offer pgaudit (the embedded local
 -- PostgreSQL), this script does nothing, so the same migrations run everywhere.
@@ -2399,7 +2399,7 @@ BEGIN
     END IF;
 END
 $$;
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('42_enable_pgaudit.sql', 'a48e8d0580e1eda0e613a2f68d368cbbc48252bdefa916b3fa1d9dc8ad00f0dd');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('42_enable_pgaudit.sql', '428efdd266371a3554e1af98b2c9b4efc98ab34b62fe45c4b3d30fb203a6abec');
 
 -- ==== 43_create_ops_latest_loads_view.sql ====
 -- ops.latest_loads: "the latest succeeded load of each source", defined once. The quality checks
@@ -2465,7 +2465,7 @@ COMMENT ON COLUMN ops.quality_results.level IS 'error: a failure fails the quali
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('45_add_quality_result_level.sql', '69fa2ed2e3fcacb7c546b43fceb0a6c761837d755fc8ef3ee3d48c0483714691');
 
 -- ==== 46_create_analytics_data_freshness.sql ====
--- analytics.data_freshness (issue 15): what data the analytics layer shows, readable by analysts.
+-- analytics.data_freshness (docs/analysts.md): what data the analytics layer shows, readable by analysts.
 -- Analysts have no privilege on ops (itc status says "permission denied for schema ops"); this plain
 -- view is owned by itc_migrator (security baseline) and a view reads its tables with its OWNER's
 -- rights, so analytics_read_only sees these rows without any ops privilege. It exposes times, counts,
@@ -2583,7 +2583,7 @@ COMMENT ON COLUMN analytics.data_freshness.checks_passed IS 'quality: checks of 
 COMMENT ON COLUMN analytics.data_freshness.checks_failed IS 'quality: error-level checks of the latest run that failed (the run failed; treat the figures with care). Not PHI.';
 COMMENT ON COLUMN analytics.data_freshness.checks_warned IS 'quality: warning-level checks of the latest run that failed (recorded; the run still passed). Not PHI.';
 COMMENT ON COLUMN analytics.data_freshness.failed_checks IS 'quality: the failed and warned checks of the latest run as check:subject, comma-separated (e.g. freshness:verifyplus); null when none. Not PHI.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('46_create_analytics_data_freshness.sql', 'a7011e1ea0050097439a9c9abafaf64b13a6b927848a358eeff2dadae4de21d9');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('46_create_analytics_data_freshness.sql', 'bd3026e7f4472060c57ee79008976773b85f5809460fbc89de27f603c6d49b6d');
 
 -- ==== 47_create_analytics_firm_key_function.sql ====
 -- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
@@ -2603,7 +2603,7 @@ COMMENT ON FUNCTION analytics.firm_key(text, text) IS 'Stable firm key: the bill
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('47_create_analytics_firm_key_function.sql', '9ef8b5193c5cbe939d6275111eef49acdd1188054de1c3a0df4170fb845410c1');
 
 -- ==== 48_configure_pgaudit_object_audit.sql ====
--- Audited PHI reads (issue 11 item 4): pgAudit OBJECT auditing. pgAudit logs a statement as
+-- Audited PHI reads (docs/design.md §6): pgAudit OBJECT auditing. pgAudit logs a statement as
 -- "AUDIT: OBJECT,..." when the role named by the server setting pgaudit.role holds a privilege on
 -- what the statement touches, down to the column. itc_auditor is that role: a NOLOGIN role nobody is
 -- a member of, holding SELECT on exactly the PHI/PII columns of the catalogue (ops.phi_columns) and
@@ -2680,10 +2680,10 @@ COMMENT ON PROCEDURE ops.apply_phi_audit_grants() IS
     'Rebuild the pgAudit object-audit grants of itc_auditor (pgaudit.role): SELECT on every catalogued PHI/PII column (ops.phi_columns) and on every view reading one. Idempotent; called by ops.apply_security_baseline().';
 
 CALL ops.apply_security_baseline();  -- which now calls ops.apply_phi_audit_grants()
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('48_configure_pgaudit_object_audit.sql', '4a98a1a12066fcbf67e6b6836dff4b619fc54fa2477b67e8904d988cf50bd608');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('48_configure_pgaudit_object_audit.sql', '05bf113fd318d1474612a7e1ab3c355d33bcb2f72f3ba15ce662b68c68e269ae');
 
 -- ==== 49_stamp_access_grants.sql ====
--- Trail integrity (issue 11 item 7): who recorded an access change, and when, is set by the database,
+-- Trail integrity (docs/design.md §6): who recorded an access change, and when, is set by the database,
 -- not by the caller. The columns' defaults (ops.access_grants) could be overridden by an INSERT naming them; this
 -- BEFORE INSERT trigger overwrites them with the session's login (session_user: unchanged by SET ROLE)
 -- and the transaction time, whatever the INSERT says. The trail stays append-only (ops.refuse_access_grants_change).
@@ -2706,10 +2706,10 @@ COMMENT ON COLUMN ops.access_grants.recorded_at IS 'When the change was made: se
 COMMENT ON COLUMN ops.access_grants.recorded_by IS 'The login (session user) that executed the change: set by the database (trigger access_grants_stamp), never by the caller.';
 
 CALL ops.apply_security_baseline();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_grants.sql', '7130a0326074bc2704ed75202777d9e887cfb108df2dfb8d25bec291cac3b04d');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('49_stamp_access_grants.sql', '626c6779cba0616613d471b5262fc8f7812a3724beaa4b260378aa3c06186ef4');
 
 -- ==== 50_create_per_source_loader_logins.sql ====
--- Per-source loader logins (issue 11 item 3, least privilege per step): each pipeline's load function
+-- Per-source loader logins (docs/design.md §6, least privilege per step): each pipeline's load function
 -- connects as its own login, which writes only its own source's raw tables and records only its own
 -- source's load runs and rejected records.
 --   itc_loader_demand      raw.cases, raw.metadata, raw.templates, raw.audit: SELECT, INSERT, UPDATE, DELETE
@@ -2900,7 +2900,7 @@ COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
     'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows, TEMPORARY. Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', '55e8f88c169d4a9a18985817b109e137db99aabdc866df314cd4240210da2d49');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', 'd76cc58db18739d4b96ad6f9e3d6ec992603c0eae3b5b8cc6bbc0a7ac3460bf2');
 
 -- ==== 51_create_analytics_months_view.sql ====
 -- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,

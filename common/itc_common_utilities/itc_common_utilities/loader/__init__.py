@@ -1,4 +1,4 @@
-"""The generic snapshot load engine both pipelines use (DESIGN.md §4): atomic, idempotent, reconciled.
+"""The generic snapshot load engine both pipelines use (docs/design.md §4): atomic, idempotent, reconciled.
 
 A pipeline describes each snapshot table with a :class:`TableSpec` (its raw table, the columns its
 builder fills, the natural key, the builder) and calls :func:`load_snapshot` with the manifest's

@@ -1,4 +1,4 @@
-"""The Verify+ report's fields (DESIGN.md Appendix A): Quickbase label → warehouse column and kind.
+"""The Verify+ report's fields (docs/design.md Appendix A): Quickbase label → warehouse column and kind.
 
 Quickbase field ids differ per realm, so the pipeline maps by **label** (read from ``/v1/fields``),
 never by id. The column is the snake_case of the label (see :func:`snake_case`), with the report's
