@@ -268,7 +268,8 @@ def bi_connection(conn: Any, username: str, *, ca_bundle: str | None = None,
     params = conn.get_dsn_parameters()
     verified = params.get("sslrootcert") if params.get("sslmode") in ("verify-ca", "verify-full") else None
     host = conn.info.host
-    local_ca = str(local_pg.cluster("debian", tls=True).ca_file) if is_local(psycopg2.extensions.make_dsn(host=host)) else None
+    local = is_local(psycopg2.extensions.make_dsn(host=host))
+    local_ca = str(local_pg.cluster("debian", tls=True).ca_file) if local else None
     ca = ca_bundle or verified or local_ca or RDS_CA_BUNDLE
     route = route or Route()
     if route.tunnel:

@@ -1,4 +1,5 @@
-"""The landing bucket's grant to a cross-account DynamoDB export writer (the demand pipeline's README, "Extract by DynamoDB export"), read from a real plan.
+"""The landing bucket's grant to a cross-account DynamoDB export writer (the demand pipeline's README,
+"Extract by DynamoDB export"), read from a real plan.
 
 GIVEN the landing_bucket module with export_writer_role_arns = [the Exchange role] (how itc-beta calls it when a
 demand table is in export mode), `terraform plan` against a moto STS (as test_landing_and_network_controls.py

@@ -1,4 +1,5 @@
-"""The ingest state machine's export path (the demand pipeline's README, "Extract by DynamoDB export"), executed in moto's Step Functions interpreter.
+"""The ingest state machine's export path (the demand pipeline's README, "Extract by DynamoDB export"),
+executed in moto's Step Functions interpreter.
 
 GIVEN the demand extract's start step reports DynamoDB exports pending (tables in export mode), the demand branch
 waits and polls each export, converts it once COMPLETED and then calls the finish step (the manifest); a FAILED

@@ -1,5 +1,5 @@
-"""The analysts' layer (docs/analysts.md): analytics.data_freshness and the metric views (analytics.months, analytics.firms,
-the revenue, SLA and growth views), checked against raw rows and invoice lines in a real PostgreSQL,
+"""The analysts' layer (docs/analysts.md): analytics.data_freshness and the metric views (analytics.months,
+analytics.firms, the revenue, SLA and growth views), checked against raw rows and invoice lines in a real PostgreSQL,
 and read by a real analyst login."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The unit ledger behind every invoice line (docs/adr/0006-unit-ledger-and-billing-accounts.md): analytics.billable_units, invoice_units, closed
-months reproduced from their frozen units, billing accounts, price adjustments and the finance role."""
+"""The unit ledger behind every invoice line (docs/adr/0006-unit-ledger-and-billing-accounts.md):
+analytics.billable_units, invoice_units, closed months reproduced from their frozen units, billing accounts,
+price adjustments and the finance role."""
 
 from __future__ import annotations
 
