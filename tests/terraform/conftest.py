@@ -63,6 +63,25 @@ def run_terraform(cli: dict[str, str], cwd: Path, *args: str) -> subprocess.Comp
     )
 
 
+
+def moto_provider_block(endpoint: str, services: tuple[str, ...] = ("sts",), region: str = "us-east-1") -> str:
+    """The aws provider block of a test root: moto's dummy credentials, each of ``services`` at ``endpoint``."""
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in services)
+    return f"""
+provider "aws" {{
+  region                      = "{region}"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {{
+{endpoints}
+  }}
+}}
+
+"""
+
 def plan_json(cli: dict[str, str], root: Path) -> dict[str, Any]:
     """`terraform init` (offline, the provider mirror), `plan` and `show -json` of the root in ``root``."""
     init = run_terraform(cli, root, "init", "-backend=false", f"-plugin-dir={cli['plugin_dir']}")

@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 from scripts.stack.local_stack import threaded_moto
-from tests.terraform.conftest import MODULES, plan_json, run_terraform
+from tests.terraform.conftest import MODULES, moto_provider_block, plan_json, run_terraform
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
@@ -35,20 +35,6 @@ ACM = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate"
 def init(cli: dict[str, str], root: Path) -> None:
     done = run_terraform(cli, root, "init", "-backend=false", f"-plugin-dir={cli['plugin_dir']}")
     assert done.returncode == 0, done.stdout + done.stderr
-
-PROVIDER = """
-provider "aws" {{
-  region                      = "{region}"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {{
-{endpoints}
-  }}
-}}
-"""
 
 APPLIED_ROOT = """
 resource "aws_vpc" "this" {{
@@ -98,8 +84,7 @@ output "endpoints_security_group_id" {{
 
 
 def provider(moto: str, services: tuple[str, ...] = SERVICES) -> str:
-    endpoints = "\n".join(f'    {s} = "{moto}"' for s in services)
-    return PROVIDER.format(region=REGION, endpoints=endpoints)
+    return moto_provider_block(moto, services, REGION)
 
 
 def _walk(module: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from scripts.stack.local_stack import threaded_moto
-from tests.terraform.conftest import MODULES, plan_json
+from tests.terraform.conftest import MODULES, moto_provider_block, plan_json
 from tests.terraform.test_landing_and_network_controls import (
     ADMIN,
     REGION,
@@ -27,12 +27,11 @@ from tests.terraform.test_landing_and_network_controls import (
     denied,
     planned,
 )
-from tests.terraform.test_landing_and_network_controls import ROOT_TF as LANDING_ROOT_TF
 
 EXCHANGE_ROLE = "arn:aws:iam::444455556666:role/exchange-beta-itc-read"
 
-# The provider block of test_landing_and_network_controls (moto STS only), then this root's one module call.
-ROOT_TF = LANDING_ROOT_TF[:LANDING_ROOT_TF.index('module "landing"')] + """module "landing" {{
+# This root's one module call (after the test provider block: moto STS only).
+ROOT_TF = """module "landing" {{
   source                  = "{landing}"
   name_prefix             = "itc-exp"
   writer_role_arns        = {writers}
@@ -46,8 +45,8 @@ ROOT_TF = LANDING_ROOT_TF[:LANDING_ROOT_TF.index('module "landing"')] + """modul
 def plan(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with threaded_moto() as sts:
         root = tmp_path_factory.mktemp("export_writers")
-        (root / "main.tf").write_text(ROOT_TF.format(
-            region=REGION, sts=sts, landing=os.path.relpath(MODULES / "landing_bucket", root),
+        (root / "main.tf").write_text(moto_provider_block(sts, region=REGION) + ROOT_TF.format(
+            landing=os.path.relpath(MODULES / "landing_bucket", root),
             writers=json.dumps(WRITERS), exchange=EXCHANGE_ROLE, admin=ADMIN))
         yield plan_json(terraform_cli, root)
 

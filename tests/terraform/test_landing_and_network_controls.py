@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from scripts.stack.local_stack import threaded_moto
-from tests.terraform.conftest import MODULES, plan_json
+from tests.terraform.conftest import MODULES, moto_provider_block, plan_json
 
 ACCOUNT = "123456789012"  # moto's account
 EXCHANGE_ACCOUNT = "444455556666"
@@ -40,18 +40,6 @@ QUICKBASE = ["api.quickbase.com", "acme.quickbase.com"]
 ORG_TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/org-trail"
 
 ROOT_TF = """
-provider "aws" {{
-  region                      = "{region}"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {{
-    sts = "{sts}"
-  }}
-}}
-
 module "landing" {{
   source               = "{landing}"
   name_prefix          = "itc-test"
@@ -90,8 +78,7 @@ def plan(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     with threaded_moto() as sts:
         root = tmp_path_factory.mktemp("landing_network")
         # Relative sources keep the modules' own `../kms_key` calls inside the package.
-        (root / "main.tf").write_text(ROOT_TF.format(
-            region=REGION, sts=sts,
+        (root / "main.tf").write_text(moto_provider_block(sts, region=REGION) + ROOT_TF.format(
             landing=os.path.relpath(MODULES / "landing_bucket", root), vpc=os.path.relpath(MODULES / "itc_vpc", root),
             writers=json.dumps(WRITERS), readers=json.dumps(READERS), break_glass=BREAK_GLASS, admin=ADMIN,
             replay=REPLAY_WINDOW_DAYS, retention=RETENTION_DAYS, org_trail=ORG_TRAIL, exchange=EXCHANGE_ACCOUNT,

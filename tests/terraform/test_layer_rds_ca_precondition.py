@@ -21,21 +21,9 @@ import pytest
 
 from scripts.build import package_lambdas
 from scripts.stack.local_stack import threaded_moto
-from tests.terraform.conftest import MODULES, run_terraform
+from tests.terraform.conftest import MODULES, moto_provider_block, run_terraform
 
 ROOT = """
-provider "aws" {{
-  region                      = "us-east-1"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {{
-    sts = "{sts}"
-  }}
-}}
-
 variable "allowed_rds_ca_kinds" {{
   type    = list(string)
   default = null
@@ -73,7 +61,7 @@ def root(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory
             with zipfile.ZipFile(dist / name, "w") as zf:
                 zf.writestr(member, "")
         source = json.dumps(os.path.relpath(MODULES / "lambda_function", folder))
-        (folder / "main.tf").write_text(ROOT.format(sts=sts, source=source))
+        (folder / "main.tf").write_text(moto_provider_block(sts) + ROOT.format(source=source))
         mirror = f"-plugin-dir={terraform_cli['plugin_dir']}"
         init = run_terraform(terraform_cli, folder, "init", "-backend=false", mirror)
         assert init.returncode == 0, init.stdout + init.stderr

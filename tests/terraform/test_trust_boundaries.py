@@ -25,8 +25,9 @@ from typing import Any
 
 import pytest
 
+from scripts.build import package_lambdas
 from scripts.stack.local_stack import threaded_moto
-from tests.terraform.conftest import MODULES, plan_json
+from tests.terraform.conftest import MODULES, moto_provider_block, plan_json
 from tests.terraform.test_landing_and_network_controls import ACCOUNT, REGION, ROOT, data_source, denied, module_config
 
 ENVIRONMENT = Path(__file__).resolve().parents[2] / "terraform" / "itc-beta"
@@ -55,19 +56,6 @@ ITC_ROLES = {
 }
 
 HEADER = """
-provider "aws" {{
-  region                      = "{region}"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {{
-    sts = "{sts}"
-    sfn = "{sts}"
-  }}
-}}
-
 data "aws_caller_identity" "current" {{}}
 
 variable "break_glass_principal_arns" {{
@@ -144,6 +132,17 @@ def _dummy_zip(path: Path) -> str:
     return str(path)
 
 
+def _build_record(root: Path, modules: tuple[str, ...]) -> None:
+    """manifest.json beside the layer zips, as `make package` writes it for a deployment build (the layers'
+    precondition needs their record: scripts/build/package_lambdas.py, docs/adr/0009-one-layer-path.md)."""
+    zips = []
+    for module in modules:
+        layer = root / f"{module}-layer.zip"
+        zips.append({"lambda": module, "kind": "layer", **package_lambdas.describe(layer), "file": layer.name,
+                     "rds_ca_bundle": {"kind": "aws-rds-global", "sha256": "ab" * 32}})
+    (root / "manifest.json").write_text(json.dumps({"rds_ca_bundle": {"kind": "aws-rds-global"}, "zips": zips}))
+
+
 def _environment_files(root: Path) -> str:
     """The environment's trust-boundary files, their kms_key module source made relative to ``root``."""
     source = json.dumps(os.path.relpath(MODULES / "kms_key", root))
@@ -152,8 +151,8 @@ def _environment_files(root: Path) -> str:
 
 
 def _header(sts: str, break_glass_principals: list[str]) -> str:
-    return HEADER.format(
-        region=REGION, sts=sts, account=ACCOUNT, break_glass_principals=json.dumps(break_glass_principals),
+    return moto_provider_block(sts, ("sts", "sfn"), REGION) + HEADER.format(
+        region=REGION, account=ACCOUNT, break_glass_principals=json.dumps(break_glass_principals),
         pipeline_roles=_hcl({s: {"extract_role_arn": EXTRACT[s], "load_role_arn": LOAD[s]} for s in SOURCES}),
         load_functions=_hcl({s: {"name": f"itc-test-{s}-load", "arn": LOAD_FUNCTION[s]} for s in SOURCES}),
         load_machine=LOAD_MACHINE, landing=LANDING, itc_roles=_hcl(ITC_ROLES), pgaudit=PGAUDIT,
@@ -198,6 +197,7 @@ def plan(terraform_cli: dict[str, str], tmp_path_factory: pytest.TempPathFactory
             block = block.replace("var.package_path", json.dumps(_dummy_zip(root / f"{module}.zip")))
             block = block.replace("var.layer_package_path", json.dumps(_dummy_zip(root / f"{module}-layer.zip")))
             text += "\n" + block + "\n"
+        _build_record(root, ("orchestrator", "verifyplus_pipeline"))
         (root / "main.tf").write_text(text)
         yield plan_json(terraform_cli, root)
 
