@@ -73,8 +73,11 @@ def table_hashes(dsn: str) -> dict[str, tuple[int, str]]:
     return out
 
 
-def test_given_exchange_tables_when_extracted_and_loaded_then_warehouse_counts_equal_source_counts(
+def test_round_trip_counts_equal_source_counts(
         aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN Exchange tables
+    WHEN extracted and loaded
+    THEN warehouse counts equal source counts."""
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # malformed records on purpose: the quarantine, not the guard
     config = ExchangeConfig(demands=300, seed=21, malformed_share=0.04, big_string_chars=150_000)
     fill_dynamodb(config, aws["ddb"], env="rt")
@@ -98,8 +101,10 @@ def test_given_exchange_tables_when_extracted_and_loaded_then_warehouse_counts_e
     assert query(db_dsn, "SELECT count(*) FROM raw.audit WHERE archive_reason IS NOT NULL")[0][0] > 0
 
 
-def test_given_the_same_manifest_delivered_three_times_then_table_contents_are_identical(
-        aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_triple_delivery_is_idempotent(aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN the same manifest
+    WHEN it is delivered three times
+    THEN the table contents are identical."""
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # malformed records on purpose: the quarantine, not the guard
     config = ExchangeConfig(demands=200, seed=4, malformed_share=0.03)
     manifest = write_snapshot(config, run_id="dup-1", s3_client=aws["s3"], bucket=BUCKET)
@@ -117,8 +122,11 @@ def test_given_the_same_manifest_delivered_three_times_then_table_contents_are_i
     assert rejected == results[0]["rejected"] > 0
 
 
-def test_given_malformed_records_when_loaded_then_each_is_quarantined_with_a_reason_and_no_phi(
+def test_malformed_records_quarantined_without_phi(
         aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN malformed records
+    WHEN loaded
+    THEN each is quarantined with a reason and no PHI."""
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # malformed records on purpose: the quarantine, not the guard
     config = ExchangeConfig(demands=400, seed=9, malformed_share=0.08, big_string_chars=300_000)
     manifest = write_snapshot(config, run_id="bad-1", s3_client=aws["s3"], bucket=BUCKET)
@@ -149,8 +157,7 @@ def _snapshot(aws: dict[str, Any], run_id: str, seed: int, demands: int = 150, h
     return ObjectRef(BUCKET, manifest.key)
 
 
-def test_given_two_loads_at_once_when_run_in_threads_then_neither_deadlocks_and_both_land(
-        aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_loads_both_land(aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN two demand snapshots (c-2 extracted after c-1) and a Verify+-shaped load WHEN all three run at
     once THEN all finish: the Verify+ one loads beside them, the demand ones queue on their source's lock
     (c-1 then c-2 both load, or c-2 first and c-1 is refused by the ordering guard); raw holds c-2."""
@@ -225,8 +232,10 @@ class _StallingBody:
         return self.body.read(min(size, 1 << 15) if size > 0 else 1 << 15)  # small reads: the 3rd is mid-file
 
 
-def test_given_a_load_whose_connection_is_killed_mid_copy_then_previous_data_stays_and_a_rerun_succeeds(
-        aws: dict[str, Any], db_dsn: str) -> None:
+def test_killed_load_keeps_data_and_rerun_succeeds(aws: dict[str, Any], db_dsn: str) -> None:
+    """GIVEN a load whose connection is killed mid copy
+    WHEN the load fails and is rerun
+    THEN the previous data stays and the rerun succeeds."""
     first = _snapshot(aws, "k-1", 31)
     conn = psycopg2.connect(db_dsn)
     load(conn, aws["s3"], first)
@@ -275,8 +284,7 @@ def _summary(dsn: str) -> dict[tuple[str, str], tuple[int, int]]:
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "mixed"])
-def test_given_a_synthetic_exchange_in_each_time_unit_when_loaded_then_demands_summary_is_its_answer_key(
-        aws: dict[str, Any], db_dsn: str, unit: str) -> None:
+def test_demands_summary_matches_the_answer_key(aws: dict[str, Any], db_dsn: str, unit: str) -> None:
     """GIVEN synthetic Exchange data whose times are epoch seconds (the original's form), milliseconds or a
     per-value mix WHEN landed, loaded and refreshed THEN analytics.demands_summary is exactly the generator's
     answer key: every demand in its New York month, none in 1970."""
@@ -311,7 +319,7 @@ def _land(aws: dict[str, Any], run_id: str, tables: dict[str, list[dict[str, Any
     return write_manifest(aws["s3"], BUCKET, Manifest("demand", run_id, "2026-11-25T05:00:00+00:00", tuple(files)))
 
 
-def test_given_uploads_late_on_october_31_new_york_in_seconds_and_ms_and_implausible_times_when_loaded_then_october(
+def test_late_october_31_uploads_bill_in_october(
         aws: dict[str, Any], db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN demands uploaded 22:00-23:59 New York on 2026-10-31 (= 02:00-03:59 UTC on 1 November) in epoch
     seconds and in epoch milliseconds, one at 00:00 on 1 November, and three with implausible times (1730412 s

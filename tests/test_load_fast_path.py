@@ -133,8 +133,11 @@ def loaded(dsn: str) -> dict[str, Any]:
 
 
 @pytest.mark.timeout(300)
-def test_given_a_hostile_snapshot_when_loaded_fast_and_by_the_builders_then_rows_and_rejects_are_identical(
+def test_fast_path_equals_builders_on_hostile_data(
         s3: Any, db_dsn: str, pg_server_dsn: str, template_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a hostile snapshot
+    WHEN loaded fast and by the builders
+    THEN rows and rejects are identical."""
     ref = land(s3, hostile_lines())
     name, other_dsn = create_database(pg_server_dsn, template_db)
     try:
@@ -162,7 +165,10 @@ def test_given_a_hostile_snapshot_when_loaded_fast_and_by_the_builders_then_rows
     assert cases["h14"]["case_manager_names"] == "A, B"
 
 
-def test_given_each_hostile_line_when_the_fast_path_reads_it_then_it_gives_the_builders_row_or_steps_aside() -> None:
+def test_fast_path_matches_or_steps_aside_per_line() -> None:
+    """GIVEN each hostile line
+    WHEN the fast path reads it
+    THEN it gives the builders' row or steps aside."""
     tables = hostile_lines()
     for spec in demand_specs(WINDOW):
         if spec.fast is None:

@@ -84,7 +84,7 @@ def approval(manifest: jobs.ManifestObject, folder: Path, reason: str = REASON) 
     return str(path)
 
 
-def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_forced_replay_restores(
+def test_vanished_demands_refused_and_replay_restores(
         env: dict[str, str], stack_db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN a good demand load (150 demands) and its invoice
     WHEN the Exchange loses 60 % of its demands and the next snapshot is loaded
@@ -132,7 +132,7 @@ def test_given_a_good_load_when_60_percent_of_demands_vanish_then_refused_and_a_
         ("good", None, None), ("good", "ops@example.com", REASON)]
 
 
-def test_given_a_bad_snapshot_forced_in_when_the_good_one_is_replayed_with_force_then_the_invoice_is_back(
+def test_forced_good_replay_restores_the_invoice(
         env: dict[str, str], stack_db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN a good load, then a snapshot missing 60 % of the demands forced in (the invoice shrinks)
     WHEN `itc replay <good manifest> --force --approval FILE` runs

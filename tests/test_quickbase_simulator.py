@@ -28,7 +28,10 @@ def _run(sim: QuickbaseSimulator, skip: int, top: int, **headers: str) -> reques
                          headers={**_headers(sim), **headers}, timeout=10)
 
 
-def test_given_the_table_when_fields_are_listed_then_all_46_report_labels_have_realm_specific_ids(sim):
+def test_fields_have_realm_specific_ids(sim):
+    """GIVEN the table
+    WHEN fields are listed
+    THEN all 46 report labels have realm-specific ids."""
     resp = requests.get(f"{sim.base_url}/v1/fields", params={"tableId": sim.table_id}, headers=_headers(sim),
                         timeout=10)
     assert resp.status_code == 200
@@ -41,7 +44,10 @@ def test_given_the_table_when_fields_are_listed_then_all_46_report_labels_have_r
     assert other.field_id_by_label != sim.field_id_by_label
 
 
-def test_given_top_above_the_cap_when_the_report_runs_then_pages_hold_at_most_1000_and_cover_every_record(sim):
+def test_report_pages_are_capped_at_1000(sim):
+    """GIVEN a top above the cap
+    WHEN the report runs
+    THEN pages hold at most 1000 and cover every record."""
     seen = []
     skip = 0
     while True:
@@ -102,7 +108,10 @@ def test_given_a_rate_limit_when_calls_burst_then_some_get_429_with_retry_after(
         assert limited.headers["Retry-After"] == "0.5"
 
 
-def test_given_a_seed_when_generating_twice_then_the_data_and_the_answer_key_are_identical():
+def test_same_seed_generates_the_same_data():
+    """GIVEN a seed
+    WHEN generating twice
+    THEN the data and the answer key are identical."""
     a = VerifyPlusDataset(records=500, seed=11)
     b = VerifyPlusDataset(records=500, seed=11)
     assert list(a.records()) == list(b.records())

@@ -149,8 +149,7 @@ UNITS = [("s", True, False), ("ms", False, True), ("mixed", True, True)]
 
 
 @pytest.mark.parametrize(("unit", "seconds", "millis"), UNITS)
-def test_given_a_time_unit_when_generated_then_times_are_in_that_unit_and_the_answer_key_is_the_same(
-        unit: str, seconds: bool, millis: bool) -> None:
+def test_time_unit_changes_times_not_the_answer_key(unit: str, seconds: bool, millis: bool) -> None:
     """GIVEN time_unit s (the default), ms or mixed WHEN records are generated THEN their epoch times are
     seconds (< 1e11), milliseconds, or both within one snapshot, and expected_counts does not change."""
     config = ExchangeConfig(demands=200, seed=3, malformed_share=0, time_unit=unit)
@@ -167,7 +166,10 @@ def test_given_the_defaults_then_the_unit_is_seconds_and_a_bad_unit_is_refused()
         ExchangeConfig(time_unit="us")
 
 
-def test_given_the_cli_time_unit_flag_when_a_snapshot_is_written_then_its_times_use_that_unit(tmp_path: Path) -> None:
+def test_cli_time_unit_flag_sets_the_unit(tmp_path: Path) -> None:
+    """GIVEN the CLI time unit flag
+    WHEN a snapshot is written
+    THEN its times use that unit."""
     import gzip
 
     assert exchange_main(["snapshot", "--demands", "20", "--malformed-share", "0", "--time-unit", "ms",

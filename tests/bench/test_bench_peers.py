@@ -61,9 +61,12 @@ def _rejects(dsn: str) -> dict[str, list[int]]:
     return rows
 
 
-def test_given_an_itc_load_then_the_dlt_subset_leaves_out_exactly_the_lines_itc_rejected(
+def test_dlt_subset_leaves_out_itc_rejects(
     db_dsn: str, loaded: tuple[Path, Any]
 ) -> None:
+    """GIVEN an ITC load of the snapshot
+    WHEN the dlt subset is built
+    THEN it leaves out exactly the lines ITC rejected."""
     _, manifest = loaded
 
     skip = dlt_peer.rejected_lines(db_dsn, {f.table: f.key for f in manifest.files})
@@ -74,9 +77,12 @@ def test_given_an_itc_load_then_the_dlt_subset_leaves_out_exactly_the_lines_itc_
     assert set(skip) == {"templates", "documents", "documents_metadata", "documents_audit"}
 
 
-def test_given_a_loaded_database_when_refreshed_then_every_view_is_populated_and_timed(
+def test_refresh_populates_and_times_every_view(
     db_dsn: str, loaded: tuple[Path, Any]
 ) -> None:
+    """GIVEN a loaded database
+    WHEN refreshed
+    THEN every view is populated and timed."""
     refresh = refresh_all_views(db_dsn)
 
     by_view = {v["view"]: v for v in refresh["views"]}
@@ -89,9 +95,12 @@ def test_given_a_loaded_database_when_refreshed_then_every_view_is_populated_and
     conn.close()
 
 
-def test_given_a_database_error_then_the_dlt_outcome_names_class_sqlstate_and_column_but_no_value(
+def test_dlt_error_outcome_hides_the_value(
     empty_db_dsn: str,
 ) -> None:
+    """GIVEN a database error in the dlt peer
+    WHEN its outcome is reported
+    THEN it names the class, SQLSTATE and column but no value."""
     conn = psycopg2.connect(empty_db_dsn)
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE templates (template_id text NOT NULL, name text)")
@@ -122,9 +131,12 @@ def test_given_dynamodb_typed_records_then_the_dlt_child_reads_them_as_plain_jso
     assert dlt_child.snake("auditRecordId") == "audit_record_id"
 
 
-def test_given_no_way_to_make_the_dlt_environment_then_the_peer_is_not_measured_and_the_bench_goes_on(
+def test_bench_goes_on_without_dlt(
     tmp_path: Path,
 ) -> None:
+    """GIVEN no way to make the dlt environment
+    WHEN the bench runs
+    THEN the peer is not measured and the bench goes on."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
 
@@ -137,9 +149,12 @@ def test_given_no_way_to_make_the_dlt_environment_then_the_peer_is_not_measured_
 
 @pytest.mark.slow
 @pytest.mark.skipif(not dlt_peer.venv_ready(), reason="no dlt environment here (the first `make bench` makes it)")
-def test_given_the_snapshot_then_dlt_loads_the_subset_and_fails_the_whole_full_load_on_a_malformed_record(
+def test_dlt_loads_subset_and_fails_on_malformed(
     pg_server_dsn: str, db_dsn: str, loaded: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """GIVEN the snapshot
+    WHEN dlt loads it
+    THEN it loads the subset and fails the whole full load on a malformed record."""
     root, manifest = loaded
     suffix = f"_t{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("ITC_BENCH_DB_SUFFIX", suffix)

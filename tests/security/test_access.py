@@ -71,8 +71,9 @@ def test_given_approved_request_when_granted_then_login_works_expires_and_is_aud
     assert stored.startswith("SCRAM-SHA-256$") and password not in stored
 
 
-def test_given_request_without_reason_or_approver_when_granted_then_refused_and_nothing_created(db, analyst_name):
+def test_grant_without_reason_or_approver_is_refused(db, analyst_name):
     """GIVEN a grant without a reason, without an approver, or with a too long validity
+    WHEN it is granted
     THEN each is refused with a message naming the problem and no login or audit row appears."""
     with pytest.raises(access.AccessError, match="reason is required"):
         access.grant_analyst(db, analyst_name, granted_by="Dana", reason="  ", valid_days=30)
@@ -121,8 +122,7 @@ def test_given_analyst_when_revoked_then_login_gone_sessions_ended_and_audited(d
     assert [(r[0], r[1], r[2]) for r in rows][-1] == ("revoke", "Sam (security)", "left the company")
 
 
-def test_given_logins_when_listed_then_built_in_and_service_logins_are_labelled_and_only_rogue_analysts_flagged(
-        db, analyst_name):
+def test_listing_labels_logins_and_flags_rogues(db, analyst_name):
     """GIVEN an audited analyst (expired), a login made a member of itc_analyst by hand, one given phi_reader by
     hand, an ITC service login (itc_*), the superuser and the ITC service logins
     WHEN access is listed for the quarterly review
@@ -160,8 +160,7 @@ def test_given_logins_when_listed_then_built_in_and_service_logins_are_labelled_
     assert "NO AUDIT RECORD, NO EXPIRY" in lines[rogue] and "NO AUDIT RECORD" not in lines[analyst_name]
 
 
-def test_given_a_long_approver_when_listed_then_columns_stay_apart_and_long_values_end_with_an_ellipsis(
-        db, analyst_name):
+def test_listing_truncates_long_values(db, analyst_name):
     """GIVEN an approver longer than its column WHEN the review table is printed
     THEN the approver is cut with an ellipsis and the reason starts in its own column, as on every line."""
     approver = "Maria-Fernanda Montgomery-Smythe (VP Finance); Dana Lee (CFO)"
@@ -174,7 +173,7 @@ def test_given_a_long_approver_when_listed_then_columns_stay_apart_and_long_valu
     assert approver not in line and line[header.index("granted/renewed by"):column].startswith("Maria-Fernanda")
 
 
-def test_given_a_role_admin_of_the_analyst_group_without_its_privileges_when_granted_then_refused(db, db_dsn):
+def test_grant_refused_for_bare_role_admin(db, db_dsn):
     """GIVEN a login that administers itc_analyst but may not use it (what PostgreSQL 16 gives the CREATEROLE
     creator of a role, e.g. the RDS master user) WHEN `grant` names it THEN it is refused (not "renewed": its
     password and settings are untouched) and the review does not count it as an analyst."""
@@ -201,8 +200,7 @@ def test_given_a_role_admin_of_the_analyst_group_without_its_privileges_when_gra
         db.commit()
 
 
-def test_given_an_admin_dsn_that_cannot_create_roles_when_granting_then_refused_naming_the_login(
-        db_dsn, monkeypatch, capsys):
+def test_grant_refused_without_createrole(db_dsn, monkeypatch, capsys):
     """GIVEN ITC_ADMIN_DATABASE_URL logging in as itc_loader_demand WHEN `itc access grant` runs
     THEN it exits 1 saying that login may not create roles and what to set instead; nothing is created."""
     monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", local_login_dsn(db_dsn, "itc_loader_demand"))
@@ -213,8 +211,7 @@ def test_given_an_admin_dsn_that_cannot_create_roles_when_granting_then_refused_
     assert "RDS master user or a role with CREATEROLE" in err
 
 
-def test_given_a_remote_admin_dsn_without_verify_full_when_granting_then_refused_before_connecting(
-        monkeypatch, capsys):
+def test_remote_grant_needs_verify_full(monkeypatch, capsys):
     """GIVEN ITC_ADMIN_DATABASE_URL naming a remote server without sslmode=verify-full (as RDS would be)
     WHEN `itc access grant` runs THEN it exits 1 before connecting, saying which sslmode and CA to add."""
     monkeypatch.setenv("ITC_ADMIN_DATABASE_URL", "postgresql://itcadmin@warehouse.example.invalid:5432/itc"
@@ -230,7 +227,7 @@ def test_given_a_remote_admin_dsn_without_verify_full_when_granting_then_refused
 
 
 @tls_only
-def test_given_the_tls_server_when_granted_then_the_printed_connection_strings_connect_with_verify_full(
+def test_printed_connection_strings_verify_full(
         tls_server, monkeypatch, capsys):  # noqa: F811 (the fixture imported above)
     """GIVEN the local TLS-only server (like RDS with rds.force_ssl) as the admin connection
     WHEN `itc access grant` runs
@@ -263,7 +260,7 @@ def test_given_the_tls_server_when_granted_then_the_printed_connection_strings_c
         assert access.main(["revoke", name, "--revoked-by", "Dana", "--reason", "test over"]) == 0
 
 
-def test_given_an_rds_endpoint_when_connection_is_described_then_it_names_the_rds_global_bundle():
+def test_rds_endpoint_names_the_global_bundle():
     """GIVEN the admin connection's server is an RDS endpoint without a CA file of its own
     WHEN the BI connection is described THEN sslrootcert is the RDS global bundle and both forms quote safely."""
     bi = access.BiConnection("itc.abc123.us-east-1.rds.amazonaws.com", 5432, "itc", "jdoe", access.RDS_CA_BUNDLE)
@@ -274,7 +271,7 @@ def test_given_an_rds_endpoint_when_connection_is_described_then_it_names_the_rd
     assert "%20" in spaced.uri() and " " not in spaced.uri()
 
 
-def test_given_a_finance_login_when_listed_then_it_is_labelled_finance_and_not_flagged(db):
+def test_finance_login_is_labelled_not_flagged(db):
     """GIVEN a person login given the finance group itc_finance by hand (no analyst or PHI group)
     WHEN access is listed THEN it shows as finance with its group, not flagged; the group itself is not listed."""
     with db.cursor() as cur:

@@ -228,7 +228,9 @@ def test_malformed_claim_info_leaves_no_phi_in_rejects_or_logs(
 
 
 def test_every_allow_listed_verifyplus_label_is_an_id_time_flag_or_count():
-    """GIVEN the Verify+ labels on the reject-value allow-list THEN each is a report field of a structured
+    """GIVEN the Verify+ labels on the reject-value allow-list
+    WHEN looked up in the report fields
+    THEN each is a report field of a structured
     kind (no text, currency or user field) whose column the PHI catalogue does not list."""
     listed = [f for f in REPORT_FIELDS if f.label in REJECT_VALUE_FIELDS]
     assert len(listed) >= 15

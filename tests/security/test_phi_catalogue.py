@@ -149,7 +149,8 @@ def test_redaction_stores_values_only_for_the_allow_list():
 
 
 def test_no_catalogued_field_or_column_is_on_the_reject_value_allow_list():
-    """GIVEN the allow-list of fields whose rejected values may be stored THEN none of them is a PHI
+    """GIVEN the allow-list of fields whose rejected values may be stored
+    WHEN compared with the PHI catalogue THEN none of them is a PHI
     source field or a catalogued column of any table (the catalogue wins)."""
     catalogued = {c.column for c in CATALOGUE} | set(PHI_SOURCE_FIELDS)
     assert REJECT_VALUE_FIELDS.isdisjoint(catalogued), sorted(REJECT_VALUE_FIELDS & catalogued)

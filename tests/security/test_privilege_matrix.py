@@ -376,7 +376,7 @@ def render(objects, results, creates, extras, mismatches: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_given_the_demand_billing_base_when_each_login_reads_it_then_only_phi_reader_sees_phi(role_logins):
+def test_only_phi_reader_sees_billing_base_phi(role_logins):
     """GIVEN curated.demand_billing_base (the demand billing rule both demand views are built on) holding a
     demand with a claimant WHEN each login reads it THEN the analyst is refused outright, the refresher reads
     its non-PHI columns but not the claimant, and an analyst holding phi_reader reads the claimant."""
@@ -430,7 +430,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE itc_migrator IN SCHEMA raw GRANT ALL ON TABLES
 """
 
 
-def test_given_the_legacy_itc_loader_with_its_old_grants_when_the_baseline_runs_then_it_holds_nothing(db):
+def test_baseline_strips_legacy_loader_grants(db):
     """GIVEN a cluster migrated before the per-source logins: itc_loader exists with what it was granted
     (raw DML, ops records, CONNECT/TEMPORARY, default privileges) WHEN the security baseline runs THEN
     itc_loader holds no privilege in the database (nothing left but DROP OWNED / DROP ROLE), and a new

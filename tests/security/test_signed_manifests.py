@@ -92,8 +92,7 @@ def refused(s3: Any, db_dsn: str, manifest: Manifest, words: str, capsys: pytest
     assert metric and metric[0]["ManifestsRefused"] == [1.0] and metric[0]["Source"] == "demand"
 
 
-def test_given_a_forged_unsigned_manifest_with_correct_counts_when_loaded_then_it_is_refused_and_nothing_changes(
-        s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsigned_manifest_is_refused(s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     """GIVEN a forged snapshot whose manifest is valid JSON with correct counts, sizes and hashes but no
     signature WHEN the load event arrives THEN it is refused as unsigned, raw is unchanged, the run is
     recorded refused, and the refusal is alerted."""
@@ -103,8 +102,7 @@ def test_given_a_forged_unsigned_manifest_with_correct_counts_when_loaded_then_i
     refused(s3, db_dsn, manifest, "refusing an unsigned manifest", capsys)
 
 
-def test_given_a_forged_manifest_when_replayed_with_force_then_force_does_not_bypass_the_signature(
-        s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_force_does_not_bypass_the_signature(s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     """GIVEN the forged unsigned manifest WHEN a replay forces it with a valid approval THEN it is refused all
     the same: force overrides the load guards, never authenticity."""
     manifest = forged_snapshot(s3, "forced")
@@ -113,8 +111,7 @@ def test_given_a_forged_manifest_when_replayed_with_force_then_force_does_not_by
     refused(s3, db_dsn, manifest, "refusing an unsigned manifest", capsys, force=True)
 
 
-def test_given_a_signed_manifest_with_one_count_changed_when_loaded_then_the_signature_does_not_match(
-        s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_count_breaks_the_signature(s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     """GIVEN a correctly signed manifest in which one count was changed afterwards (signature kept) WHEN
     loaded THEN it is refused as altered before any file is read (not as a count mismatch)."""
     manifest = forged_snapshot(s3, "altered")
@@ -141,8 +138,7 @@ def test_given_a_manifest_with_an_invalid_signature_when_loaded_then_it_is_refus
     refused(s3, db_dsn, manifest, "signature does not match|signature is malformed", capsys)
 
 
-def test_given_a_manifest_signed_with_another_hmac_key_when_loaded_then_it_is_refused(
-        s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_manifest_signed_with_other_key_is_refused(s3: Any, db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     """GIVEN a forger's own KMS HMAC key (naming itself in the signature) WHEN loaded THEN refused: the load
     verifies with its configured key, never with the key a manifest names."""
     manifest = forged_snapshot(s3, "other-key")

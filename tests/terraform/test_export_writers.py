@@ -59,7 +59,7 @@ def allowed_resources(policy_json: str, principal: str, action: str) -> list[str
             for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
 
 
-def test_given_an_export_writer_when_planned_then_the_bucket_lets_it_write_under_exports_only(plan) -> None:
+def test_export_writer_writes_under_exports_only(plan) -> None:
     """GIVEN the Exchange role as export writer WHEN it puts an export file THEN no deny applies and the bucket
     policy allows it under exports/ only: a snapshot or manifest key is outside every Allow it has."""
     policy = data_source(plan, "module.landing.data.aws_iam_policy_document.access_control")["json"]
@@ -74,7 +74,10 @@ def test_given_an_export_writer_when_planned_then_the_bucket_lets_it_write_under
     assert set(allowed_resources(policy, EXCHANGE_ROLE, "s3:AbortMultipartUpload")) == set(resources)
 
 
-def test_given_an_export_writer_when_planned_then_the_landing_key_serves_it_only_through_s3(plan) -> None:
+def test_export_writer_uses_landing_key_via_s3_only(plan) -> None:
+    """GIVEN an export writer
+    WHEN planned
+    THEN the landing key serves it only through S3."""
     (key,) = planned(plan, "module.landing.module.kms", "aws_kms_key").values()
     [grant] = [st for st in json.loads(key["policy"])["Statement"] if st.get("Sid") == "DynamoDbExportWritersThroughS3"]
     assert grant["Principal"]["AWS"] in (EXCHANGE_ROLE, [EXCHANGE_ROLE])

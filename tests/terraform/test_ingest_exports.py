@@ -46,6 +46,8 @@ def demand_calls(aws: dict[str, Any]) -> list[tuple[str | None, str | None]]:
 
 
 def test_the_rendered_template_waits_60_s_between_polls_and_gives_up_after_240() -> None:
+    """GIVEN the ingest state machine template WHEN rendered
+    THEN the export loop waits 60 s between polls and its give-up choice is at 240."""
     definition = json.loads(rendered_definition("ingest", template_values("ingest")))
     loop = definition["States"]["Extract"]["Branches"][0]["States"]["ExportDemandTables"]["ItemProcessor"]["States"]
     assert loop["WaitForExport"]["Seconds"] == 60

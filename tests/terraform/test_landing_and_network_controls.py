@@ -172,7 +172,7 @@ def access_control(plan: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------
 # Item 1: the landing bucket
 # --------------------------------------------------------------------------------------------
-def test_given_the_bucket_policy_when_a_role_puts_an_object_then_only_extract_and_break_glass_roles_may(
+def test_only_extract_and_break_glass_may_put(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN the rendered bucket policy WHEN each role PutObjects a snapshot file THEN the extract roles
@@ -193,7 +193,7 @@ def test_given_the_bucket_policy_when_a_role_puts_an_object_then_only_extract_an
     ("s3:PutBucketVersioning", BUCKET_ARN, "DenyConfigurationExceptAdmin"),
     ("s3:PutBucketObjectLockConfiguration", BUCKET_ARN, "DenyConfigurationExceptAdmin"),
 ])
-def test_given_the_bucket_policy_when_a_non_admin_deletes_a_version_or_changes_settings_then_it_is_denied(
+def test_non_admin_may_not_delete_or_reconfigure(
     plan: dict[str, Any], action: str, resource: str, sid: str,
 ) -> None:
     """GIVEN the rendered bucket policy WHEN anyone but the admin role deletes an object version or
@@ -204,7 +204,7 @@ def test_given_the_bucket_policy_when_a_non_admin_deletes_a_version_or_changes_s
         assert denied(policy, principal, action, resource) == [sid], principal
 
 
-def test_given_the_bucket_policy_when_the_policy_is_replaced_then_only_the_admin_role_may(
+def test_only_admin_may_replace_the_policy(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN the rendered bucket policy WHEN a principal puts or deletes the bucket policy THEN only the admin
@@ -217,7 +217,7 @@ def test_given_the_bucket_policy_when_the_policy_is_replaced_then_only_the_admin
             assert denied(policy, principal, action, BUCKET_ARN) == ["DenyConfigurationExceptAdmin"]
 
 
-def test_given_the_module_when_planned_then_the_bucket_policy_is_the_tls_kms_denies_plus_the_access_control(
+def test_bucket_policy_is_tls_kms_and_access_control(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN the module WHEN planned THEN the policy attached to the bucket merges the access-control
@@ -230,7 +230,7 @@ def test_given_the_module_when_planned_then_the_bucket_policy_is_the_tls_kms_den
     assert 'data.aws_iam_policy_document.deny["this"].json' in sources
 
 
-def test_given_a_replay_window_when_planned_then_object_lock_is_governance_for_that_many_days(
+def test_object_lock_follows_the_replay_window(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN replay_window_days = 400 WHEN planned THEN the bucket is created with Object Lock, its
@@ -245,7 +245,7 @@ def test_given_a_replay_window_when_planned_then_object_lock_is_governance_for_t
     assert lifecycle["rule"][0]["expiration"][0]["days"] == RETENTION_DAYS >= REPLAY_WINDOW_DAYS
 
 
-def test_given_the_landing_key_when_planned_then_only_the_pipeline_roles_use_it_and_only_through_s3(
+def test_landing_key_for_pipeline_roles_via_s3(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN the landing bucket's own key WHEN planned THEN its policy names only the extract, load and
@@ -266,7 +266,7 @@ def test_given_the_landing_key_when_planned_then_only_the_pipeline_roles_use_it_
     assert set(writers["Principal"]["AWS"]) == {*WRITERS, BREAK_GLASS}
 
 
-def test_given_no_organisation_trail_when_planned_then_the_module_records_the_buckets_data_events(
+def test_module_trail_records_bucket_data_events(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN no organization_trail_arn WHEN planned THEN a trail records every read and write of the
@@ -285,7 +285,7 @@ def test_given_no_organisation_trail_when_planned_then_the_module_records_the_bu
 # --------------------------------------------------------------------------------------------
 # Item 6: the network
 # --------------------------------------------------------------------------------------------
-def test_given_the_vpc_when_planned_then_every_endpoint_policy_allows_only_this_accounts_resources(
+def test_endpoint_policies_allow_only_own_account(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN the VPC with an Exchange account WHEN planned THEN each endpoint's policy allows requests to
@@ -301,7 +301,7 @@ def test_given_the_vpc_when_planned_then_every_endpoint_policy_allows_only_this_
         assert statement["Effect"] == "Allow" and set(statement["Condition"]) == {"StringEquals"}
 
 
-def test_given_the_vpc_when_planned_then_the_dns_firewall_allows_quickbase_and_this_regions_aws_only(
+def test_dns_firewall_allows_quickbase_and_region(
     plan: dict[str, Any],
 ) -> None:
     """GIVEN quickbase_domains WHEN planned THEN the VPC's DNS Firewall allows exactly those names outside

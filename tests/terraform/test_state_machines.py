@@ -105,6 +105,7 @@ def test_module_passes_exactly_the_contract_variables(name: str) -> None:
 @pytest.mark.parametrize("name", ["ingest", "load"])
 def test_passed_functions_come_from_variables_or_module_lambdas(name: str) -> None:
     """GIVEN each *_function_arn / *_function_timeout_seconds the module passes
+    WHEN its templatefile expression is read
     THEN it is a declared variable or the output of a Lambda of the module."""
     variables, modules = declared_variables(), declared_lambda_modules()
     assert modules, "the orchestrator module deploys no function through ../lambda_function"
@@ -152,6 +153,8 @@ def test_every_lambda_task_times_out_with_its_function(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["ingest", "load"])
 def test_lambda_tasks_retry_transient_errors_with_jitter(name: str) -> None:
+    """GIVEN each rendered state machine WHEN its Lambda tasks are read
+    THEN each retries TransientError and the Lambda service errors, with full jitter."""
     doc, _ = rendered(name)
     for state_name, state in iter_states(doc):
         if state["Type"] != "Task" or task_function(state) is None:
@@ -204,7 +207,8 @@ def test_failures_alert_then_fail(name: str) -> None:
 
 
 def test_ingest_extracts_both_sources_in_one_parallel_state() -> None:
-    """GIVEN the ingest definition THEN one Parallel state holds the two pipelines' extracts, one per branch."""
+    """GIVEN the ingest definition WHEN rendered
+    THEN one Parallel state holds the two pipelines' extracts, one per branch."""
     doc, values = rendered("ingest")
     parallel = [s for _, s in iter_states(doc) if s["Type"] == "Parallel"]
     assert len(parallel) == 1
@@ -240,6 +244,8 @@ def test_render_fails_on_a_variable_templatefile_is_not_given() -> None:
 
 
 def test_templates_exist_for_every_state_machine_the_module_renders() -> None:
+    """GIVEN the templatefile calls of the module WHEN their names are listed
+    THEN each has an .asl.json template."""
     for name in templatefile_calls():
         assert (STATE_MACHINES / f"{name}.asl.json").is_file()
 

@@ -18,7 +18,7 @@ from tests.warehouse.kit import (
 )
 
 
-def test_given_three_versions_when_refreshed_then_only_the_latest_version_with_its_firm_is_shown(db):
+def test_only_the_latest_version_is_shown(db):
     """GIVEN a document with versions 1..3 (the firm renamed in v3) WHEN refreshed THEN one row, version 3's firm."""
     with db.cursor() as cur:
         add_case(cur, "D1", 1, firm="Old Firm")
@@ -43,7 +43,7 @@ def test_given_firm_with_trailing_whitespace_when_refreshed_then_right_stripped_
     ]
 
 
-def test_given_client_templates_in_any_case_when_refreshed_then_their_demands_are_excluded(db):
+def test_client_template_demands_are_excluded(db):
     """GIVEN templates named 'Client Intake', 'CLIENT level', 'Standard'
         WHEN refreshed THEN only the Standard demand stays."""
     with db.cursor() as cur:
@@ -57,7 +57,7 @@ def test_given_client_templates_in_any_case_when_refreshed_then_their_demands_ar
     assert rows(db, "SELECT document_id, template_name FROM curated.demands_uploaded") == [("D3", "Standard demand")]
 
 
-def test_given_template_renamed_in_latest_version_when_refreshed_then_the_latest_name_decides(db):
+def test_latest_template_name_decides(db):
     """GIVEN T1 v1 'Standard' and v2 'Client copy', T2 v1 'Client', v2 'Firm'
         WHEN refreshed THEN only T2's demand stays."""
     with db.cursor() as cur:
@@ -71,7 +71,7 @@ def test_given_template_renamed_in_latest_version_when_refreshed_then_the_latest
     assert rows(db, "SELECT document_id FROM curated.demands_uploaded") == [("D2",)]
 
 
-def test_given_unknown_or_missing_template_when_refreshed_then_unknown_excluded_missing_kept(db):
+def test_unknown_template_excluded_missing_kept(db):
     """GIVEN a demand with an unknown template id, one with none and one with ''
         WHEN refreshed THEN the unknown one is gone."""
     with db.cursor() as cur:
@@ -85,7 +85,7 @@ def test_given_unknown_or_missing_template_when_refreshed_then_unknown_excluded_
     ]
 
 
-def test_given_demand_without_upload_time_or_metadata_when_refreshed_then_it_is_not_uploaded(db):
+def test_demand_without_upload_time_is_not_uploaded(db):
     """GIVEN a document without upload time and one without metadata
         WHEN refreshed THEN neither is in demands_uploaded."""
     with db.cursor() as cur:
@@ -96,7 +96,7 @@ def test_given_demand_without_upload_time_or_metadata_when_refreshed_then_it_is_
     assert rows(db, "SELECT document_id FROM curated.demands_uploaded") == [("D-ok",)]
 
 
-def test_given_archived_demands_when_refreshed_then_reason_and_comment_come_from_latest_audit(db):
+def test_archive_reason_comes_from_latest_audit(db):
     """GIVEN two DemandArchived audits for D1, none for D2, a payload without comments for D3
     WHEN refreshed THEN D1 shows the latest audit's reason/comment, D2 and D3's missing values are ''."""
     with db.cursor() as cur:
@@ -125,7 +125,7 @@ def test_given_archived_client_template_demand_when_refreshed_then_not_in_archiv
     assert rows(db, "SELECT document_id FROM curated.demands_archived") == [("D2",)]
 
 
-def test_given_verifyplus_rows_when_refreshed_then_typed_with_billable_flag_and_days_to_close(db):
+def test_verifyplus_rows_typed_with_billable_flag(db):
     """GIVEN requests (plain, duplicate, excluded, null flags, override close)
         WHEN refreshed THEN flags and days are derived."""
     with db.cursor() as cur:
@@ -145,7 +145,7 @@ def test_given_verifyplus_rows_when_refreshed_then_typed_with_billable_flag_and_
     ]
 
 
-def test_given_curated_views_when_listed_then_every_one_has_a_unique_index_for_concurrent_refresh(db):
+def test_curated_views_have_unique_indexes(db):
     """GIVEN the migrated warehouse WHEN the materialized views are listed THEN each has a unique, non-partial index."""
     missing = rows(db, """
         SELECT c.oid::regclass::text FROM pg_class c
@@ -155,7 +155,7 @@ def test_given_curated_views_when_listed_then_every_one_has_a_unique_index_for_c
     assert missing == []
 
 
-def test_given_the_deidentified_views_then_each_has_an_indexed_billing_month_in_the_business_time_zone(db):
+def test_deidentified_views_index_billing_month(db):
     """GIVEN a demand uploaded at 23:30 on 31 October 2025 in New York (already November in UTC) and a Verify+
     request created at the same instant WHEN analysts filter the de-identified views on billing_month = '2025-10'
     THEN both are in October whatever the session time zone (shown by their keyed hashes, HMAC-SHA256 of the

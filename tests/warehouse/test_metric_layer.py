@@ -57,7 +57,7 @@ def analyst(db, db_dsn) -> Iterator[psycopg2.extensions.connection]:
 
 # ------------------------------------------------------------------------------------ data freshness
 
-def test_given_a_new_warehouse_when_freshness_is_read_then_every_source_view_and_the_quality_run_say_never(db):
+def test_new_warehouse_freshness_says_never(db):
     """GIVEN a migrated warehouse nothing was loaded into
     WHEN analytics.data_freshness is read
     THEN both sources say 'never loaded', every curated/analytics materialized view 'never refreshed',
@@ -73,7 +73,7 @@ def test_given_a_new_warehouse_when_freshness_is_read_then_every_source_view_and
     assert got[("quality", "quality_checks")]["checked_at"] is None
 
 
-def test_given_loads_refreshes_and_checks_when_freshness_is_read_then_it_shows_the_latest_in_business_days(db):
+def test_freshness_shows_latest_in_business_days(db):
     """GIVEN a demand snapshot extracted at 22:00 New York on 1 November (03:00 UTC on the 2nd), a failed
     load after it, a Verify+ snapshot extracted at 06:00 New York on 2 November, two refreshes of a view
     and a quality run with one failed error and one warning
@@ -110,8 +110,7 @@ def test_given_loads_refreshes_and_checks_when_freshness_is_read_then_it_shows_t
     assert q["failed_checks"] == "invoice_amounts:2026-10, row_count_change:raw.cases"
 
 
-def test_given_an_analyst_login_when_it_reads_freshness_then_it_sees_the_rows_and_is_still_refused_on_ops(
-        db, analyst):
+def test_analyst_reads_freshness_but_not_ops(db, analyst):
     """GIVEN a loaded source and an analyst login granted by `itc access grant`
     WHEN the analyst reads analytics.data_freshness, then ops.load_runs
     THEN the freshness rows come back (the view reads ops with its owner's rights), and ops itself is
@@ -126,7 +125,7 @@ def test_given_an_analyst_login_when_it_reads_freshness_then_it_sees_the_rows_an
         read(analyst, "SELECT * FROM ops.load_runs")
 
 
-def test_given_views_refreshed_by_hand_when_freshness_is_read_then_they_say_refreshed_not_recorded(db):
+def test_hand_refresh_says_refreshed_not_recorded(db):
     """GIVEN the views refreshed directly (no ops.view_refreshes record), one billable request
     WHEN analytics.data_freshness is read
     THEN each view says 'refreshed (not recorded)' with no refresh time."""
@@ -145,8 +144,7 @@ def refresh(conn) -> None:
     refresh_views(conn)
 
 
-def test_given_two_firms_when_the_sla_is_read_then_the_company_median_is_the_true_median_not_the_mean_of_medians(
-        db):
+def test_company_sla_median_is_the_true_median(db):
     """GIVEN in October 2026 firm A's billable requests closing in 2 and 8 days, firm B's in 9 and 21, plus a
     duplicate (1 day), an excluded (1 day) and an open request
     WHEN analytics.verifyplus_sla is read
@@ -175,7 +173,7 @@ def test_given_two_firms_when_the_sla_is_read_then_the_company_median_is_the_tru
         (0, 0, None, None)]
 
 
-def test_given_a_month_without_demands_when_growth_is_read_then_it_is_zero_and_growth_is_measured_across_it(db):
+def test_empty_month_has_zero_growth_across_it(db):
     """GIVEN 3 demands uploaded in August 2026, none in September, 2 in October (one at 23:30 New York on 31
     October, which is November in UTC)
     WHEN analytics.monthly_growth is read for demands_uploaded
@@ -193,7 +191,7 @@ def test_given_a_month_without_demands_when_growth_is_read_then_it_is_zero_and_g
                    ("2026-10", 2, 0, 2, None), ("2026-11", 0, 2, -2, Decimal("-100.0"))]
 
 
-def test_given_a_closed_month_and_a_late_demand_when_revenue_is_read_then_both_views_add_up_to_the_invoice_lines(db):
+def test_revenue_views_add_up_to_invoice_lines(db):
     """GIVEN the demo prices, 2 demands uploaded in August 2026 (closed), then a third August demand arriving
     late, no usage in September, one billable Verify+ request in October
     WHEN revenue is read
@@ -233,7 +231,7 @@ def test_given_a_closed_month_and_a_late_demand_when_revenue_is_read_then_both_v
                       ("2026-10", Decimal("40.00"), Decimal("60.0"))]
 
 
-def test_given_spellings_and_a_billing_account_when_firms_are_read_then_each_firm_has_one_key_and_all_its_names(db):
+def test_each_firm_has_one_key_and_all_names(db):
     """GIVEN demands from 'Acme Law' and Verify+ requests from 'ACME  law' (case and spacing differ), 'Baker
     Legal' mapped to account baker ('Baker Legal LLP') in both sources, and a Verify+ firm with only a
     duplicate request
@@ -263,7 +261,7 @@ def test_given_spellings_and_a_billing_account_when_firms_are_read_then_each_fir
                     "ORDER BY 1") == [("baker",), ("name:acme law",)]
 
 
-def test_given_the_calendar_when_months_are_read_then_they_run_from_service_start_to_now_in_the_business_zone(db):
+def test_calendar_runs_from_service_start_to_now(db):
     """GIVEN service start 2026-01, August 2026 closed, both sources loaded from snapshots extracted on
     1 September 2026 at 06:00 New York
     WHEN analytics.months is read
@@ -362,7 +360,7 @@ def check_analysts_doc_answers(answers: dict[str, list[tuple]]) -> None:
     assert revenue == [("2026-08", Decimal("50.00")), ("2026-09", Decimal("40.00")), ("2026-10", Decimal("175.00"))]
 
 
-def test_given_the_analysts_doc_when_each_query_runs_as_an_analyst_then_it_answers_from_the_metric_views(db, analyst):
+def test_analyst_doc_queries_use_the_metric_views(db, analyst):
     """GIVEN Acme Law (demands in August and October, Verify+ requests at 21:00 New York on 30 September, on
     15 October and twice at 22:00 New York on 31 October, plus a duplicate) and Baker Legal billed on account
     baker, the demo prices

@@ -48,8 +48,10 @@ def _templates_with_bad(n: int, bad: int) -> list[Any]:
 
 # ------------------------------------------------------------------------------------------- deletes
 
-def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_refused_and_nothing_changes(
-        db: Any, s3: Any) -> None:
+def test_big_delete_is_refused_and_changes_nothing(db: Any, s3: Any) -> None:
+    """GIVEN a snapshot deleting over 5 percent of a table
+    WHEN loaded
+    THEN it is refused and nothing changes."""
     _load(db, s3, "r1", templates(40))
     before = _state(db)
 
@@ -64,8 +66,10 @@ def test_given_a_snapshot_deleting_over_5_percent_of_a_table_when_loaded_then_re
     assert _last_failure(db) == [("refused", f"LoadRefusedError: {message}", None)]
 
 
-def test_given_the_delete_share_setting_when_a_snapshot_deletes_under_or_over_it_then_it_moves_the_threshold(
-        db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_share_setting_moves_the_threshold(db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN the delete share setting
+    WHEN a snapshot deletes under or over it
+    THEN it moves the threshold."""
     _load(db, s3, "r1", templates(40))
     # 2 of 40 = 5.0%: not over the default limit
     assert _load(db, s3, "r2", templates(38)).tables["templates"].deleted == 2
@@ -78,8 +82,10 @@ def test_given_the_delete_share_setting_when_a_snapshot_deletes_under_or_over_it
 
 # ------------------------------------------------------------------------------------------- rejects
 
-def test_given_a_snapshot_with_over_1_percent_rejects_when_loaded_then_refused_with_reasons_and_nothing_changes(
-        db: Any, s3: Any) -> None:
+def test_many_rejects_are_refused_with_reasons(db: Any, s3: Any) -> None:
+    """GIVEN a snapshot with over 1 percent rejects
+    WHEN loaded
+    THEN it is refused with reasons and nothing changes."""
     _load(db, s3, "r1", templates(100))
     before = _state(db)
 
@@ -93,8 +99,10 @@ def test_given_a_snapshot_with_over_1_percent_rejects_when_loaded_then_refused_w
     assert _state(db) == before  # the refused load's rejects went with it
 
 
-def test_given_the_reject_share_setting_when_a_snapshot_rejects_under_or_over_it_then_it_moves_the_threshold(
-        db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reject_share_setting_moves_the_threshold(db: Any, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN the reject share setting
+    WHEN a snapshot rejects under or over it
+    THEN it moves the threshold."""
     # 1 of 100 = 1.0%: not over the default limit
     assert _load(db, s3, "r1", _templates_with_bad(100, 1)).tables["templates"].rejected == 1
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0.05")  # 4 of 100: over the default, under this one
@@ -107,8 +115,10 @@ def test_given_the_reject_share_setting_when_a_snapshot_rejects_under_or_over_it
 
 # --------------------------------------------------------------------------------------------- empty
 
-def test_given_a_demand_snapshot_with_an_empty_table_when_loaded_then_refused_even_into_an_empty_warehouse(
-        db: Any, s3: Any) -> None:
+def test_empty_demand_table_is_refused_even_when_new(db: Any, s3: Any) -> None:
+    """GIVEN a demand snapshot with an empty table
+    WHEN loaded
+    THEN it is refused even into an empty warehouse."""
     with pytest.raises(LoadRefusedError) as refused:
         _load(db, s3, "r1", [])
 
@@ -120,9 +130,11 @@ def test_given_a_demand_snapshot_with_an_empty_table_when_loaded_then_refused_ev
     assert rows(db, "SELECT status FROM ops.load_runs") == [("refused",)]
 
 
-def test_given_a_verifyplus_snapshot_with_an_empty_table_into_an_empty_warehouse_when_loaded_then_it_loads(
-        db: Any, s3: Any) -> None:
-    """(Verify+ refuses an empty report at extract unless ITC_QB_ALLOW_EMPTY; over loaded rows the delete
+def test_empty_verifyplus_into_empty_warehouse_loads(db: Any, s3: Any) -> None:
+    """GIVEN a Verify+ snapshot with an empty table and an empty warehouse
+    WHEN it is loaded
+    THEN it loads.
+    (Verify+ refuses an empty report at extract unless ITC_QB_ALLOW_EMPTY; over loaded rows the delete
     guard refuses it.)"""
     ref = land(s3, "r1", {"templates": [], "documents_audit": audits(2)}, source="verifyplus")
     assert load_snapshot(db, s3, ref, SPECS, source="verifyplus").status == "loaded"
@@ -130,8 +142,10 @@ def test_given_a_verifyplus_snapshot_with_an_empty_table_into_an_empty_warehouse
 
 # ------------------------------------------------------------------------------------------ ordering
 
-def test_given_a_snapshot_not_newer_than_the_last_load_when_loaded_then_refused_before_reading_it(
-        db: Any, s3: Any) -> None:
+def test_older_snapshot_is_refused_before_reading(db: Any, s3: Any) -> None:
+    """GIVEN a snapshot not newer than the last load
+    WHEN loaded
+    THEN it is refused before reading it."""
     newer = land(s3, "r2", {"templates": templates(3), "documents_audit": audits(2)},
                  extracted_at=EXTRACTED_AT + timedelta(days=2))
     first = load_snapshot(db, s3, newer, SPECS, source="demand")
@@ -154,8 +168,10 @@ def test_given_a_snapshot_not_newer_than_the_last_load_when_loaded_then_refused_
 
 # --------------------------------------------------------------------------------------------- force
 
-def test_given_force_with_a_reason_when_a_guarded_snapshot_is_loaded_then_it_loads_and_who_and_why_are_recorded(
-        db: Any, s3: Any) -> None:
+def test_forced_load_records_who_and_why(db: Any, s3: Any) -> None:
+    """GIVEN a force with a reason
+    WHEN a guarded snapshot is loaded
+    THEN it loads and who and why are recorded."""
     _load(db, s3, "r1", templates(10))
 
     result = load_snapshot(db, s3, land(s3, "r2", {"templates": templates(2), "documents_audit": audits(2)}), SPECS,
@@ -167,8 +183,10 @@ def test_given_force_with_a_reason_when_a_guarded_snapshot_is_loaded_then_it_loa
         ("r2", "succeeded", "ops@example.com", "restoring the last good snapshot after a bad load")]
 
 
-def test_given_a_bad_snapshot_forced_in_when_the_good_manifest_is_replayed_with_force_then_it_is_reloaded(
-        db: Any, s3: Any) -> None:
+def test_forced_replay_of_good_manifest_reloads_it(db: Any, s3: Any) -> None:
+    """GIVEN a bad snapshot forced in
+    WHEN the good manifest is replayed with force
+    THEN it is reloaded."""
     good = land(s3, "good", {"templates": templates(10), "documents_audit": audits(3)})
     load_snapshot(db, s3, good, SPECS, source="demand")
     contents = ("SELECT template_id, version, template_name, default_demand_config FROM raw.templates ORDER BY 1",
@@ -190,8 +208,11 @@ def test_given_a_bad_snapshot_forced_in_when_the_good_manifest_is_replayed_with_
 
 # ------------------------------------------------------------------------------------------ the lock
 
-def test_given_another_load_holding_the_source_lock_when_the_wait_runs_out_then_transient_error_and_a_failed_row(
+def test_lock_wait_timeout_is_transient_and_recorded(
         db: Any, db_dsn: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN another load holding the source lock
+    WHEN the wait runs out
+    THEN a transient error and a failed row."""
     holder = psycopg2.connect(db_dsn)
     try:
         with holder.cursor() as cur:  # what a running demand load holds
@@ -258,7 +279,10 @@ def test_given_a_force_without_an_approval_when_the_event_is_read_then_bad_event
     assert str(bad.value) == f"demand_pipeline: bad event: {problem}"
 
 
-def test_given_force_on_an_extract_or_on_two_manifests_when_the_event_is_read_then_bad_event() -> None:
+def test_force_on_extract_or_two_manifests_is_bad_event() -> None:
+    """GIVEN force on an extract or on two manifests
+    WHEN the event is read
+    THEN it is a bad event."""
     force = {"approval": {"approver": "ops"}}
     with pytest.raises(BadEventError, match=r"'force' applies to a load of one manifest, not to mode 'extract'"):
         parse_event({"mode": "extract", "force": force}, service="demand_pipeline", modes=["extract", "load"],
@@ -269,7 +293,7 @@ def test_given_force_on_an_extract_or_on_two_manifests_when_the_event_is_read_th
         parse_event(two, service="demand_pipeline", modes=["extract", "load"], settings=[], object_mode="load")
 
 
-def test_given_a_force_with_an_approval_when_the_event_is_read_then_the_invocation_carries_it_unverified() -> None:
+def test_force_approval_is_carried_unverified() -> None:
     """GIVEN a load event with ``force: {"approval": {...}}`` WHEN read THEN the invocation carries the approval
     as given (the load verifies it); an event without force has none."""
     approval = {"approver": "ops", "reason": "restore r1"}

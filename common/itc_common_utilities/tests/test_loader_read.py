@@ -38,8 +38,10 @@ def _corrupt(s3: Any, key: str, how: str, manifest_key: str) -> None:
     ("not_json", SnapshotFileError, "line 1 is not JSON"),
     ("changed", ManifestMismatchError, "(sha256 differs|bytes)"),
 ])
-def test_given_a_corrupt_file_when_loaded_then_the_load_fails_naming_it_and_nothing_changes(
-        db: Any, s3: Any, how: str, error: type[Exception], words: str) -> None:
+def test_corrupt_file_fails_naming_it(db: Any, s3: Any, how: str, error: type[Exception], words: str) -> None:
+    """GIVEN a corrupt file
+    WHEN loaded
+    THEN the load fails naming it and nothing changes."""
     first = load_snapshot(db, s3, land(s3, "r1", {"templates": templates(3), "documents_audit": audits(2)}),
                           SPECS, source="demand")
     before = table_digest(db, "raw.templates", "template_id")
@@ -58,7 +60,10 @@ def test_given_a_corrupt_file_when_loaded_then_the_load_fails_naming_it_and_noth
     assert rows(db, "SELECT count(*) FROM ops.rejected_records") == [(0,)]
 
 
-def test_given_a_manifest_with_a_wrong_count_when_loaded_then_it_fails_and_changes_nothing(db: Any, s3: Any) -> None:
+def test_wrong_manifest_count_fails_and_changes_nothing(db: Any, s3: Any) -> None:
+    """GIVEN a manifest with a wrong count
+    WHEN loaded
+    THEN it fails and changes nothing."""
     ref = land(s3, "r1", {"templates": templates(3), "documents_audit": audits(2)})
     manifest = Manifest.from_bytes(s3.get_object(Bucket=BUCKET, Key=ref.key)["Body"].read())
     files = tuple(f if f.table != "templates" else f.__class__(f.table, f.key, 4, f.bytes, f.sha256)
@@ -71,8 +76,10 @@ def test_given_a_manifest_with_a_wrong_count_when_loaded_then_it_fails_and_chang
     assert rows(db, "SELECT count(*) FROM raw.templates") == [(0,)]
 
 
-def test_given_a_manifest_of_another_source_or_with_a_missing_table_when_loaded_then_it_is_refused(
-        db: Any, s3: Any) -> None:
+def test_foreign_or_incomplete_manifest_is_refused(db: Any, s3: Any) -> None:
+    """GIVEN a manifest of another source or with a missing table
+    WHEN loaded
+    THEN it is refused."""
     ref = land(s3, "r1", {"templates": templates(1)}, source="verifyplus")
     with pytest.raises(ManifestError, match="not 'demand'"):
         load_snapshot(db, s3, ref, SPECS, source="demand")

@@ -12,8 +12,10 @@ from itc_common_utilities.loader import load_snapshot
 
 
 @pytest.mark.timeout(120)
-def test_given_two_build_processes_when_loaded_then_rows_and_rejects_equal_the_in_process_load(
-        db_dsn: str, s3: Any) -> None:
+def test_two_workers_load_like_one_process(db_dsn: str, s3: Any) -> None:
+    """GIVEN two build processes
+    WHEN loaded
+    THEN rows and rejects equal the in-process load."""
     recs: list[Any] = templates(2500)
     for rec in recs:
         rec["config"] = {"pad": "x" * 3000}  # batches of MBs: bigger than any pipe buffer

@@ -23,6 +23,7 @@ def rejected(value: object, field: str = "createdTs", window: TimeWindow = WINDO
 
 
 def test_the_fixture_constants_agree() -> None:
+    """GIVEN the fixture's epoch seconds S WHEN read as a UTC instant THEN it is LATE_OCTOBER_NY."""
     assert datetime.fromtimestamp(S, UTC) == LATE_OCTOBER_NY
 
 
@@ -47,7 +48,10 @@ def test_given_empty_values_when_read_then_none() -> None:
 
 
 def test_the_threshold_separates_the_units_with_no_plausible_overlap() -> None:
-    """1e11 seconds is the year 5138, 1e11 milliseconds is 1973-03-03: both far outside any window."""
+    """GIVEN the seconds/milliseconds threshold MS_THRESHOLD (1e11)
+    WHEN a value just under it and one at it are built
+    THEN the first is read as seconds (year 5138) and the second as milliseconds (1973-03-03), both rejected:
+    far outside any window."""
     assert datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=MS_THRESHOLD) > datetime(5138, 1, 1, tzinfo=UTC)
     assert datetime.fromtimestamp(MS_THRESHOLD / 1000, UTC).date() == date(1973, 3, 3)
     assert rejected(MS_THRESHOLD - 1).detail.startswith("createdTs read as epoch seconds = 5138-")

@@ -84,7 +84,10 @@ def test_given_a_document_in_any_shape_when_built_then_the_case_row_has_clean_na
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_given_metadata_in_any_shape_when_built_then_first_received_and_last_archived_are_taken(shape: str) -> None:
+def test_metadata_gives_first_received_and_last_archived(shape: str) -> None:
+    """GIVEN metadata in any shape
+    WHEN built
+    THEN first received and last archived are taken."""
     row = dict(zip(METADATA_COLUMNS, build_metadata(SHAPES[shape](METADATA)), strict=True))
     assert row["document_id"] == "doc-1"
     assert row["uploaded_at"] == ms(OCT31_2330_NY_MS)
@@ -105,15 +108,20 @@ def test_given_a_template_in_any_shape_when_built_then_config_is_plain_json(shap
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_given_an_audit_record_in_any_shape_when_built_then_reason_and_comments_come_from_the_payload(
-        shape: str) -> None:
+def test_audit_reason_and_comments_come_from_payload(shape: str) -> None:
+    """GIVEN an audit record in any shape
+    WHEN built
+    THEN reason and comments come from the payload."""
     row = dict(zip(AUDIT_COLUMNS, build_audit(SHAPES[shape](AUDIT)), strict=True))
     assert row == {"audit_record_id": "au-1", "document_id": "doc-1",
                    "created_at": datetime(2025, 11, 2, 10, tzinfo=UTC), "action_type": "DemandArchived",
                    "archive_reason": "Settled", "archive_comments": "paid in full"}
 
 
-def test_given_an_audit_record_without_payload_when_built_then_reason_and_comments_are_null() -> None:
+def test_audit_without_payload_has_null_reason() -> None:
+    """GIVEN an audit record without payload
+    WHEN built
+    THEN reason and comments are null."""
     row = build_audit({"auditRecordId": "a", "documentId": "d", "actionType": "DemandArchived"})
     assert row[4:] == (None, None)
 
@@ -160,8 +168,10 @@ def test_given_a_whole_record_as_json_text_or_dynamo_map_when_built_then_it_is_r
     (build_audit, {"auditRecordId": "a"}, "missing_key", "documentId"),
     (build_audit, [1, 2], "bad_type", None),
 ])
-def test_given_a_malformed_record_when_built_then_it_is_rejected_with_a_reason_and_field(
-        builder: Any, record: Any, reason: str, field: str | None) -> None:
+def test_malformed_record_is_rejected_with_reason(builder: Any, record: Any, reason: str, field: str | None) -> None:
+    """GIVEN a malformed record
+    WHEN built
+    THEN it is rejected with a reason and field."""
     with pytest.raises(RecordRejected) as info:
         builder(record)
     assert (info.value.reason_code, info.value.field) == (reason, field)
@@ -173,7 +183,10 @@ def test_given_quotes_and_sql_looking_text_when_built_then_they_are_kept_verbati
     assert row[4] == nasty
 
 
-def test_given_dynamo_typed_values_when_unwrapped_then_numbers_sets_and_nulls_become_plain() -> None:
+def test_dynamo_typed_values_become_plain() -> None:
+    """GIVEN DynamoDB-typed values
+    WHEN unwrapped
+    THEN numbers, sets and nulls become plain."""
     assert plain({"N": "12"}) == 12
     assert plain({"N": "1.5"}) == 1.5
     assert plain({"NULL": True}) is None
@@ -187,7 +200,10 @@ def test_given_iso_timestamps_with_a_zone_when_built_then_they_are_utc() -> None
             2025, 11, 1, 3, 30, tzinfo=UTC)
 
 
-def test_given_iso_text_without_a_zone_when_built_then_it_is_read_as_utc_and_a_bare_date_is_rejected() -> None:
+def test_zoneless_iso_is_utc_and_bare_date_rejected() -> None:
+    """GIVEN ISO text without a zone
+    WHEN built
+    THEN it is read as UTC and a bare date is rejected."""
     assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})[2] == datetime(
         2025, 11, 1, 3, 30, tzinfo=UTC)
     with pytest.raises(RecordRejected) as info:

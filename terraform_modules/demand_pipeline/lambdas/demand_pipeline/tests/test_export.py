@@ -81,7 +81,7 @@ def load(dsn: str, manifest_key: str, monkeypatch: pytest.MonkeyPatch) -> dict[s
     return result
 
 
-def test_given_tables_in_export_mode_when_extracting_then_the_snapshot_loads_the_same_rows_as_a_scan(
+def test_export_mode_loads_the_same_rows_as_a_scan(
         pitr: dict[str, Any], fill, db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN the Exchange tables with PITR, three of them in export mode (a run mixes modes)
     WHEN one extract scans all four (run r1) and another exports three and scans templates (run r2)
@@ -124,7 +124,7 @@ def write_incremental_export(s3: Any, prefix: str, changes: list[dict[str, Any]]
                 "ExportToTime": datetime(2026, 12, 2, 5, 0, tzinfo=UTC)}}
 
 
-def test_given_a_full_export_when_an_update_an_insert_and_a_delete_follow_then_the_merged_incremental_is_the_full_state(
+def test_merged_incremental_equals_the_full_state(
         pitr: dict[str, Any], fill, db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN a landed full export of documents-metadata (run r1, export state recorded)
     WHEN d0 is updated, d9 inserted and d1 deleted, and the next run (a day later) takes an incremental export
@@ -174,7 +174,7 @@ def test_given_a_full_export_when_an_update_an_insert_and_a_delete_follow_then_t
                                                              "demand/run=r2/documents_metadata.jsonl.gz")
 
 
-def test_given_an_export_that_fails_when_polled_then_the_run_fails_with_dynamodbs_reason_and_lands_nothing(
+def test_failed_export_fails_the_run_with_its_reason(
         pitr: dict[str, Any], fill, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN an export DynamoDB reports FAILED (moto: the bucket does not exist)
     WHEN the state machine's poll step runs THEN ExportFailedError (terminal) names the table and DynamoDB's
@@ -209,8 +209,10 @@ def test_given_a_table_without_pitr_when_its_export_starts_then_the_error_says_w
     (None, "FULL_EXPORT"), (timedelta(minutes=10), "FULL_EXPORT"), (timedelta(hours=23), "INCREMENTAL_EXPORT"),
     (timedelta(hours=24, minutes=30), "INCREMENTAL_EXPORT"), (timedelta(hours=26), "FULL_EXPORT"),
 ])
-def test_given_the_previous_export_when_planning_then_the_window_rules_pick_full_or_incremental(
-        since: timedelta | None, expected: str) -> None:
+def test_window_rules_pick_full_or_incremental(since: timedelta | None, expected: str) -> None:
+    """GIVEN the previous export
+    WHEN planning
+    THEN the window rules pick full or incremental."""
     now = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
     previous = None if since is None else {"export_to": (now - since).isoformat(), "snapshot_key": "k", "sha256": "s"}
     plan = ddb_export.plan_export(previous, now)
@@ -244,7 +246,7 @@ def converted_peak(aws: dict[str, Any], items: int) -> tuple[int, int]:
     return peak, size
 
 
-def test_given_a_large_export_when_converted_then_memory_does_not_grow_with_the_export(aws: dict[str, Any]) -> None:
+def test_large_export_converts_in_flat_memory(aws: dict[str, Any]) -> None:
     """GIVEN full exports of 20,000 and 80,000 items (11 MB and 43 MB of DynamoDB JSON) WHEN converted
     THEN the conversion's peak Python memory does not grow with the export: items are streamed, never held
     (the peak is the reader's and writer's fixed buffers)."""
@@ -260,8 +262,10 @@ def test_given_a_large_export_when_converted_then_memory_does_not_grow_with_the_
     ('{"documentz": "export"}', "unknown table(s) documentz"),
     ('{"documents": "fast"}', "the mode of documents must be scan or export"),
 ])
-def test_given_a_bad_extract_mode_when_settings_load_then_the_error_names_the_variable(
-        monkeypatch: pytest.MonkeyPatch, value: str, message: str) -> None:
+def test_bad_extract_mode_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: str, message: str) -> None:
+    """GIVEN a bad extract mode
+    WHEN settings load
+    THEN the error names the variable."""
     monkeypatch.setenv("ITC_LANDING_BUCKET", BUCKET)
     monkeypatch.setenv("ITC_EXTRACT_MODE", value)
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):

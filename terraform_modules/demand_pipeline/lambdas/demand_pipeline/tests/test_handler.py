@@ -53,8 +53,7 @@ def test_given_exchange_tables_when_extract_runs_then_four_files_and_a_manifest_
     assert records[0]["payload"]["archiveReason"] == "Settled"
 
 
-def test_given_a_landed_run_when_extract_runs_again_with_its_run_id_then_it_is_refused_and_nothing_changes(
-        aws: dict[str, Any], fill) -> None:
+def test_rerun_of_landed_run_id_is_refused(aws: dict[str, Any], fill) -> None:
     """GIVEN a snapshot landed under a run id WHEN an extract into the same run id runs (a replayed
     state machine input) THEN it is refused before anything is written: snapshots are immutable."""
     fill()
@@ -71,8 +70,11 @@ def test_given_a_landed_run_when_extract_runs_again_with_its_run_id_then_it_is_r
 
 @pytest.mark.parametrize("event_file", ["s3_object_created.json", "eventbridge_object_created.json",
                                         "step_functions_load.json", "direct_load.json"])
-def test_given_a_landed_snapshot_when_any_load_event_arrives_then_raw_tables_hold_the_source_rows(
+def test_any_load_event_fills_raw_tables(
         aws: dict[str, Any], fill, db_dsn: str, monkeypatch: pytest.MonkeyPatch, event_file: str) -> None:
+    """GIVEN a landed snapshot
+    WHEN any load event arrives
+    THEN raw tables hold the source rows."""
     fill()
     main.handler({"mode": "extract", "run_id": RUN_ID})
     monkeypatch.setenv("ITC_DATABASE_URL", db_dsn)
@@ -107,8 +109,7 @@ def test_given_an_event_for_a_data_file_when_handled_then_it_is_ignored(
     ({"mode": "extract", "overrides": {"bucket": "x"}}, "'overrides' names unknown setting(s) bucket (known: "),
     ({"mode": "extract", "overrides": {"scan_segments": "many"}}, "'overrides.scan_segments'='many' is not valid"),
 ])
-def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_wrong(
-        aws: dict[str, Any], bad: Any, message: str) -> None:
+def test_bad_event_error_names_the_problem(aws: dict[str, Any], bad: Any, message: str) -> None:
     """GIVEN an event the handler cannot read WHEN handled
     THEN BadEventError (a TerminalError: never retried) says ``demand_pipeline: bad event: <what was wrong>``."""
     with pytest.raises(BadEventError) as error:
@@ -117,7 +118,7 @@ def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_
     assert isinstance(error.value, TerminalError)
 
 
-def test_given_tuning_overrides_in_the_event_when_extracting_then_they_win_and_nothing_else_may(
+def test_event_tuning_overrides_win_and_nothing_else(
         aws: dict[str, Any], fill, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN ITC_SCAN_SEGMENTS=1 in the environment
     WHEN the extract event carries the tuning overrides {"scan_segments": "2", "scan_page_limit": "5"}
@@ -135,15 +136,19 @@ def test_given_tuning_overrides_in_the_event_when_extracting_then_they_win_and_n
                                                                       "landing_bucket": BUCKET}})
 
 
-def test_given_no_landing_bucket_when_handled_then_the_settings_error_names_the_variable(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_landing_bucket_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN no landing bucket
+    WHEN handled
+    THEN the settings error names the variable."""
     monkeypatch.delenv("ITC_LANDING_BUCKET", raising=False)
     with pytest.raises(SettingsError, match="ITC_LANDING_BUCKET"):
         main.handler({"mode": "extract", "run_id": "r1"})
 
 
-def test_given_a_role_arn_when_extracting_then_the_exchange_client_uses_assumed_credentials(
-        aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_role_arn_gives_assumed_credentials(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a role ARN
+    WHEN extracting
+    THEN the Exchange client uses assumed credentials."""
     monkeypatch.setenv("ITC_EXCHANGE_ROLE_ARN", "arn:aws:iam::123456789012:role/exchange-read")
     monkeypatch.setenv("ITC_EXCHANGE_EXTERNAL_ID", "ext-1")
     settings = DemandSettings(landing_bucket=BUCKET, exchange_role_arn="arn:aws:iam::123456789012:role/exchange-read",

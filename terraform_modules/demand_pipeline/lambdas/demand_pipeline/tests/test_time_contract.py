@@ -32,8 +32,7 @@ def metadata(**changes: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("created", [S, S * 1000, str(S), str(S * 1000), "2026-10-31T23:30:00-04:00"])
-def test_given_2330_new_york_on_october_31_in_any_unit_and_shape_when_built_then_it_is_0330_utc_november_1(
-        shape: str, created: Any) -> None:
+def test_late_october_31_new_york_is_november_1_utc(shape: str, created: Any) -> None:
     """GIVEN a demand uploaded 2026-10-31 23:30 New York, as epoch seconds, milliseconds or ISO, in every record
     shape WHEN built THEN every time column holds 2026-11-01T03:30Z (the warehouse bills it in October)."""
     case = dict(zip(CASE_COLUMNS, build_case(SHAPES[shape](
@@ -46,7 +45,7 @@ def test_given_2330_new_york_on_october_31_in_any_unit_and_shape_when_built_then
     assert case["created_at"] == meta["uploaded_at"] == meta["archived_at"] == audit["created_at"] == LATE_OCTOBER_NY
 
 
-def test_given_one_history_mixing_seconds_milliseconds_and_iso_when_built_then_each_value_is_read_by_its_own_form(
+def test_mixed_time_units_are_each_read_by_their_form(
         ) -> None:
     """GIVEN a status history whose entries use seconds, milliseconds, numeric text, DynamoDB N and ISO
     WHEN built THEN first received and last archived are picked across the forms."""

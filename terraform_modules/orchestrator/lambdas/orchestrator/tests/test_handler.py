@@ -38,8 +38,7 @@ def environ(monkeypatch: pytest.MonkeyPatch):
     return set_env
 
 
-def test_given_an_empty_database_when_migrate_then_refresh_then_every_script_applied_and_views_refreshed(
-        environ, empty_db_dsn):
+def test_migrate_then_refresh_an_empty_database(environ, empty_db_dsn):
     """GIVEN an empty database and ITC_BUSINESS_TZ=America/Chicago WHEN mode migrate runs twice, then refresh
     THEN every script is applied once, the time zone is stored, and every view is refreshed."""
     environ(ITC_DATABASE_URL=empty_db_dsn, ITC_BUSINESS_TZ="America/Chicago")
@@ -92,7 +91,7 @@ def test_given_overrides_when_quality_runs_then_they_win_over_the_environment(en
     ({"mode": "refresh", "overrides": "freshness_hours=1"},
      "orchestrator: bad event: 'overrides' must be a JSON object of settings (got str)"),
 ])
-def test_given_a_bad_event_when_invoked_then_the_bad_event_error_names_what_was_wrong(environ, event, message):
+def test_bad_event_error_names_the_problem(environ, event, message):
     """GIVEN an event with a bad or missing mode, or bad overrides WHEN invoked
     THEN a BadEventError (a TerminalError: never retried) names the problem, before any connection."""
     environ(ITC_DATABASE_URL="postgresql://x@127.0.0.1:1/x")
@@ -115,7 +114,7 @@ def test_given_a_bad_setting_when_invoked_then_a_settings_error_names_the_variab
         handler({"mode": "refresh"})
 
 
-def test_given_no_packaged_scripts_when_resolving_then_the_repository_scripts_are_used(tmp_path):
+def test_repository_scripts_used_when_none_packaged(tmp_path):
     """GIVEN no sql_scripts beside the package
     WHEN resolving THEN the repository folder is found; a bad override errors."""
     assert scripts_dir() == REPO_SCRIPTS

@@ -44,7 +44,7 @@ def _good_warehouse(db, *, priced=True):
     refresh_all(db)
 
 
-def test_given_a_consistent_warehouse_when_checked_then_every_check_passes_and_is_stored(db, capsys):
+def test_consistent_warehouse_passes_every_check(db, capsys):
     """GIVEN fresh loads whose counts match raw, refreshed views WHEN checked
     THEN all pass, results are in ops.quality_results and EMF metric lines are printed."""
     _good_warehouse(db)
@@ -65,7 +65,7 @@ def test_given_a_consistent_warehouse_when_checked_then_every_check_passes_and_i
     assert set(freshness) == {"demand", "verifyplus"}
 
 
-def test_given_a_stale_source_and_raw_count_mismatch_when_checked_then_it_raises_naming_the_checks(db):
+def test_stale_source_and_count_mismatch_fail_by_name(db):
     """GIVEN Verify+ last loaded 50 h ago, and raw.cases holding a row the last demand load did not give
     WHEN checked THEN QualityCheckError names freshness [verifyplus] and manifest_counts [demand.documents],
     and the failures are stored."""
@@ -85,7 +85,7 @@ def test_given_a_stale_source_and_raw_count_mismatch_when_checked_then_it_raises
     assert failed == [("freshness", "verifyplus"), ("manifest_counts", "demand.documents")]
 
 
-def test_given_analytics_not_refreshed_after_curated_when_checked_then_summary_totals_fail(db):
+def test_stale_analytics_fail_summary_totals(db):
     """GIVEN a new upload refreshed into curated but not into analytics WHEN checked without raising
     THEN summary_totals [demands_uploaded] fails and the summary says so."""
     _good_warehouse(db)
@@ -109,7 +109,7 @@ def _freeze_a_line_with_a_wrong_amount(db):
     db.commit()
 
 
-def test_given_a_closed_line_with_a_wrong_amount_when_checked_then_invoice_amounts_fail(db):
+def test_wrong_closed_line_amount_fails_invoice_amounts(db):
     """GIVEN a frozen invoice line whose amount is not quantity x price WHEN checked THEN invoice_amounts fails."""
     _good_warehouse(db)
     _freeze_a_line_with_a_wrong_amount(db)
@@ -119,7 +119,7 @@ def test_given_a_closed_line_with_a_wrong_amount_when_checked_then_invoice_amoun
     assert detail == "1 line(s) whose amount is not quantity x unit price"
 
 
-def test_given_views_never_refreshed_and_no_loads_when_checked_then_told_what_is_missing(db):
+def test_empty_warehouse_check_says_what_is_missing(db):
     """GIVEN a fresh warehouse
     WHEN checked THEN views_populated and freshness fail with 'never been refreshed' / 'no succeeded load'."""
     with pytest.raises(QualityCheckError, match="has never been refreshed") as caught:
@@ -128,7 +128,7 @@ def test_given_views_never_refreshed_and_no_loads_when_checked_then_told_what_is
         (r.detail or "").startswith("demand: no succeeded load yet") for r in caught.value.results)
 
 
-def test_given_a_different_configured_time_zone_when_checked_then_business_time_zone_fails(db):
+def test_other_time_zone_fails_business_time_zone(db):
     """GIVEN ITC_BUSINESS_TZ=America/Chicago but the warehouse on New York
     WHEN checked THEN the check says to migrate."""
     _good_warehouse(db)
@@ -141,8 +141,7 @@ def _detail(db, check, subject):
                 (check, subject))
 
 
-def test_given_exchange_seconds_read_as_milliseconds_when_checked_then_the_1970_usage_fails_naming_month_product_count(
-        db):
+def test_1970_usage_fails_naming_month_and_product(db):
     """GIVEN the issue-10 case: Exchange times in epoch seconds read as milliseconds, so 3 uploads (2 archived)
     land in January 1970 - priced or not, they would be invoiced
     WHEN checked THEN usage_months fails (error) once per product, naming 1970-01, the product and the count,
@@ -204,8 +203,7 @@ def test_given_usage_after_the_current_month_when_checked_then_usage_months_fail
                         f"{now.strftime('%Y-%m')} (America/New_York): check the source timestamps")]
 
 
-def test_given_a_row_count_swing_since_the_previous_load_when_checked_then_a_warning_is_recorded_and_the_run_passes(
-        db, capsys):
+def test_row_count_swing_warns_and_passes(db, capsys):
     """GIVEN the previous demand load gave raw.cases 10 rows and the latest 2 (-80 %), threshold 0.2
     WHEN checked with raise_on_failure THEN nothing is raised, the run passes, the warning is in the summary and
     in ops.quality_results (level warning) with a message naming the table, both loads and the setting;
@@ -231,7 +229,7 @@ def test_given_a_row_count_swing_since_the_previous_load_when_checked_then_a_war
     assert all("QualityCheckFailures" not in e for e in emf if e.get("Check") == "row_count_change")
 
 
-def test_given_no_prices_when_checked_then_each_open_month_with_usage_fails_naming_its_products(db):
+def test_unpriced_open_month_fails_naming_products(db):
     """GIVEN a migrated warehouse (no prices) with usage in March and April 2025
     WHEN checked THEN open_month_prices fails (error) for each month naming its unpriced products,
     and invoice_amounts, which reports no negative count any more, passes."""
@@ -250,7 +248,7 @@ def test_given_no_prices_when_checked_then_each_open_month_with_usage_fails_nami
     assert observed["wrong_price"] == 0 and observed["wrong_amount"] == 0
 
 
-def test_given_unpriced_lines_and_a_wrong_amount_when_checked_then_the_invoice_message_counts_are_positive(db):
+def test_invoice_check_message_counts_are_positive(db):
     """GIVEN no prices (4 unpriced open lines) and one frozen line whose amount is wrong
     WHEN checked THEN invoice_amounts says '1 line(s) whose amount is not quantity x unit price' and nothing
     else (it used to add '-4 open line(s) not at the price in force')."""

@@ -46,14 +46,20 @@ def test_given_the_field_catalogue_then_every_column_is_the_snake_case_of_its_la
     assert COLUMNS[-1] == "extra_fields"
 
 
-def test_given_raw_verifyplus_in_postgresql_then_the_builder_columns_are_exactly_its_data_columns(db):
+def test_builder_columns_match_raw_verifyplus(db):
+    """GIVEN raw Verify+ tables in PostgreSQL
+    WHEN the builder's columns are compared with them
+    THEN they are exactly its data columns."""
     with db.cursor() as cur:
         cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
                     "AND table_name = 'verifyplus' AND column_name NOT LIKE '\\_%' ORDER BY ordinal_position")
         assert tuple(r[0] for r in cur.fetchall()) == COLUMNS
 
 
-def test_given_a_typical_record_when_built_then_values_are_typed_and_empty_text_is_null():
+def test_typical_record_is_typed_and_empty_text_null():
+    """GIVEN a typical record
+    WHEN built
+    THEN values are typed and empty text is null."""
     row = _row(_record())
     assert row["request_id"] == 123456
     assert row["request_created_datetime"] == datetime(2026, 10, 31, 23, 30, tzinfo=UTC)
@@ -114,7 +120,10 @@ def _rejected(**changes: Any) -> RecordRejected:
     ("Claim Set Up Assignee", {"name": "A\x00"}, "nul_byte"),
     ("Coverage", "x" * (MAX_TEXT_CHARS + 1), "too_long"),
 ])
-def test_given_a_malformed_value_when_built_then_the_record_is_rejected_with_reason_and_field(label, value, reason):
+def test_malformed_value_is_rejected_with_reason(label, value, reason):
+    """GIVEN a malformed value
+    WHEN built
+    THEN the record is rejected with reason and field."""
     rej = _rejected(**{label: value})
     assert rej.reason_code == reason
     assert rej.field == label
@@ -136,7 +145,10 @@ def test_given_hostile_text_when_built_then_it_is_kept_verbatim():
     assert row["reporting_insured"] == "NULL"
 
 
-def test_given_a_label_the_warehouse_does_not_know_when_built_then_it_lands_in_extra_fields():
+def test_unknown_label_lands_in_extra_fields():
+    """GIVEN a label the warehouse does not know
+    WHEN built
+    THEN it lands in extra fields."""
     record = _record()
     record["Verify Priority"] = "High"
     record["Escalation Count"] = 3
@@ -164,8 +176,7 @@ WINDOW = TimeWindow.default(now=datetime(2026, 12, 1, 12, 0, tzinfo=UTC))  # 201
     ("Request Created Datetime", "2026-12-02T08:00:01-04:00", "2026-12-02T12:00:01Z"),
     ("Verify Close Datetime", "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z"),
 ])
-def test_given_a_datetime_outside_the_window_when_built_then_implausible_with_the_window_in_the_message(
-        label, value, shown):
+def test_datetime_outside_window_is_implausible(label, value, shown):
     """GIVEN a Verify+ datetime before 2015 or after now + 1 day WHEN built THEN implausible_timestamp (not billed)."""
     with pytest.raises(RecordRejected) as info:
         build_row(_record(**{label: value}), WINDOW)
@@ -180,7 +191,7 @@ def test_given_a_datetime_at_the_window_end_when_built_then_it_is_kept():
     assert row["request_created_datetime"] == datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
-def test_given_dates_of_loss_years_back_then_they_are_kept_and_a_future_one_is_rejected_without_showing_it():
+def test_old_loss_dates_kept_and_future_one_rejected():
     """GIVEN a date of loss in 2012 (plausible) and one after the window's end WHEN built THEN the first loads,
     the second is implausible_timestamp with a message that does not show the date (a date of loss is PHI)."""
     row = dict(zip(COLUMNS, build_row(_record(**{"Date of Loss": "2012-03-04"}), WINDOW), strict=True))

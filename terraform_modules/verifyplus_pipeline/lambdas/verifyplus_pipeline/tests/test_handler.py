@@ -62,8 +62,7 @@ def _count(dsn: str, sql: str) -> Any:
     return value
 
 
-def test_given_the_step_functions_input_when_extracting_then_the_snapshot_and_manifest_land(
-        stack, monkeypatch, capsys):
+def test_step_functions_input_lands_snapshot(stack, monkeypatch, capsys):
     """GIVEN the ingest state machine's input and the token held in Secrets Manager (by ARN)
     WHEN the handler runs THEN the report is read in pages of 500, the data file and the manifest
     land, the token never shows in the logs, and a second run into the same run id is refused."""
@@ -118,7 +117,7 @@ def test_given_a_token_in_the_environment_outside_local_runs_then_settings_refus
     ({"mode": "extract", "overrides": {"qb_realm": "r", "token": "x"}}, "'overrides' names unknown setting(s) token"),
     ({"mode": "extract", "overrides": {"qb_page_size": "0"}}, "'overrides.qb_page_size'='0' is not valid"),
 ])
-def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_wrong(stack, bad, message):
+def test_bad_event_error_names_the_problem(stack, bad, message):
     """GIVEN an event the handler cannot read WHEN handled
     THEN BadEventError (a TerminalError: never retried) says ``verifyplus_pipeline: bad event: <what was wrong>``."""
     with pytest.raises(BadEventError) as error:
@@ -127,7 +126,7 @@ def test_given_a_bad_event_when_handled_then_the_bad_event_error_names_what_was_
     assert isinstance(error.value, TerminalError)
 
 
-def test_given_tuning_overrides_in_the_event_when_extracting_then_they_win_over_the_environment(stack, monkeypatch):
+def test_event_tuning_overrides_win(stack, monkeypatch):
     """GIVEN ITC_QB_PAGE_SIZE=500 in the environment
     WHEN the extract event carries the tuning overrides {"qb_page_size": "300", "qb_timeout_s": "20"}
     THEN they win: the report is read in pages of 300; AND an event overriding ``env`` (which would allow the
