@@ -17,7 +17,7 @@ from itc_common_utilities.dsn import InsecureDsnError, is_local, require_verifie
 from scripts.itc import cli
 from scripts.itc.env import check_database_targets
 from scripts.stack.service_logins import SERVICE_LOGINS, ServiceLoginError, set_service_passwords
-from tests.test_itc_cli import REPO, assert_one_line_error, itc
+from tests.cli.test_itc_cli import REPO, assert_one_line_error, itc
 
 REMOTE = "postgresql://itcadmin:s3cret-pw@warehouse.example.invalid:5432/itc"
 # one run of each command, with the arguments it needs to get past argument parsing

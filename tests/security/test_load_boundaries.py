@@ -31,7 +31,7 @@ from itc_common_utilities.signature import (
     ManifestSignatureError,
 )
 from scripts.synthetic.exchange import ExchangeConfig, write_snapshot
-from tests.test_demand_snapshot_failures import snapshot_state
+from tests.load.test_demand_snapshot_failures import snapshot_state
 
 BUCKET = "itc-boundary-landing"
 LATER = "2026-11-26T05:00:00+00:00"  # a day after the first snapshot: past the ordering guard

@@ -33,7 +33,7 @@ from itc_common_utilities.signature import (
     signed_message,
 )
 from scripts.synthetic.exchange import ExchangeConfig, write_snapshot
-from tests.test_demand_snapshot_failures import snapshot_state
+from tests.load.test_demand_snapshot_failures import snapshot_state
 
 BUCKET = "itc-signed-landing"
 LATER = "2026-11-26T05:00:00+00:00"  # a day after the good snapshot: past the ordering guard

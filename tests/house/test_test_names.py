@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MAX_NAME = 80
 SKIPPED_DIRS = {".git", ".venv", ".local", "dist", "build", "node_modules", ".terraform", "__pycache__"}
 

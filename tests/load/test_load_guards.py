@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 DEMANDS = 150
 SEED = 11
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REASON = "restore the last good snapshot: the Exchange scan of bad lost demands"
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from orchestrator.refresh import refresh_views
 from scripts.itc import invoice, statement
-from tests.test_dashboard_browser import chromium, find_chromium
-from tests.test_itc_cli import itc
+from tests.cli.test_itc_cli import itc
+from tests.reports.test_dashboard_browser import chromium, find_chromium
 from tests.warehouse.kit import add_demand, add_demo_prices, add_request, ny, read
 
 # a customer-typed firm name: a formula for spreadsheets, markup and quotes for the page

@@ -10,7 +10,7 @@ import psycopg2
 
 from scripts.itc import data_dictionary
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "docs" / "data-dictionary.md"
 
 

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def source_roots(repo: Path) -> list[tuple[Path, Path]]:

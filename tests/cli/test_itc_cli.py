@@ -13,7 +13,7 @@ import pytest
 
 from tests.warehouse.kit import refresh_all
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -227,7 +227,7 @@ def test_stale_invoice_is_rewritten_after_load(
     import csv
 
     from scripts.itc import commands
-    from tests.test_invoice_csv import seed_october
+    from tests.reports.test_invoice_csv import seed_october
 
     seed_october(db)
     (tmp_path / "invoice-2026-10.csv").write_text("billing_month,amount\n2026-10,5055.00\n")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 SYSTEM_PACKAGES = "scripts/build/system_packages.sh"
 MODES = ("venv", "test")  # each mode's list includes the ones before it

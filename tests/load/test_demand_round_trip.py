@@ -162,7 +162,7 @@ def test_concurrent_loads_both_land(aws: dict[str, Any], db_dsn: str, monkeypatc
     once THEN all finish: the Verify+ one loads beside them, the demand ones queue on their source's lock
     (c-1 then c-2 both load, or c-2 first and c-1 is refused by the ordering guard); raw holds c-2."""
     # this test is about locks: the two seeds' snapshots differ by a quarter of their rows, which the
-    # delete guard would refuse when c-2 follows c-1 (tests/test_load_guards.py covers the guards)
+    # delete guard would refuse when c-2 follows c-1 (tests/load/test_load_guards.py covers the guards)
     monkeypatch.setenv("ITC_MAX_DELETE_SHARE", "1")
     refs = [_snapshot(aws, "c-1", 1), _snapshot(aws, "c-2", 2)]
     vp_spec = TableSpec("requests", "raw.verifyplus", ("request_id", "firm_name"), ("request_id",),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.itc.errors import EXIT_CODES, EXIT_USAGE
-from tests.test_itc_cli import itc
+from tests.cli.test_itc_cli import itc
 
 
 def assert_usage_error(args: tuple[str, ...], *expected: str) -> None:
