@@ -79,6 +79,9 @@ def cmd_stack(args: argparse.Namespace) -> int:
     if args.action == "up":
         state = local_stack.up(simulator=local_stack.simulator_available())
         _print_stack(state)
+        restored = demo.restore_sources(state) if local_stack.SourceSeed.load() else None
+        if restored:
+            console.print(restored, highlight=False)
         console.print("\n# point any shell at the stack:")
         for name, value in local_stack.stack_env(state).items():
             console.print(f"export {name}={value}", highlight=False, soft_wrap=True)

@@ -97,6 +97,15 @@ def draft_month(conn: psycopg2.extensions.connection, now: datetime | None = Non
     return complete if complete in open_months else (open_months[-1] if open_months else None)
 
 
+def has_lines(conn: psycopg2.extensions.connection, month: str) -> bool:
+    """Whether ``month`` has any invoice line (open or closed)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM analytics.invoice_lines WHERE billing_month = %s)", (month,))
+        found = bool(cur.fetchone()[0])
+    conn.rollback()
+    return found
+
+
 def write_invoice(conn: psycopg2.extensions.connection, month: str, output_dir: Path) -> Path:
     columns, rows = invoice_rows(conn, month)
     if not rows:

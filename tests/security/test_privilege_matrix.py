@@ -4,7 +4,7 @@ through ops.refresh_materialized_view), CREATE in every schema, TEMPORARY tables
 for real: each login connects with its own password over TCP, each attempt runs in a SAVEPOINT that
 is rolled back. Every allowed act must succeed, every forbidden act must fail with a permission
 error (SQLSTATE 42501). The expected matrix below is written from the policy, independently of the
-SQL that grants it. The checked matrix is written to .local/security/privilege_matrix.txt and printed.
+SQL that grants it. The checked matrix is written to the test's temporary folder and printed.
 """
 
 from __future__ import annotations
@@ -22,11 +22,8 @@ from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import PHI_COLUMNS
 from orchestrator.refresh import view_order
 from scripts.itc import access
-from scripts.paths import LOCAL, SQL_SCRIPTS
+from scripts.paths import SQL_SCRIPTS
 from scripts.stack import service_logins
-
-REPORT_DIR = LOCAL / "security"
-
 
 # ------------------------------------------------------------------ fixtures: the warehouse and its logins
 
@@ -263,7 +260,7 @@ def matches(want: str, got: str) -> bool:
     return got == want or (want == "refused" and got != "ok")
 
 
-def test_privilege_matrix_every_login_every_object_every_act(role_logins, secured_warehouse, capsys):
+def test_privilege_matrix_every_login_every_object_every_act(role_logins, secured_warehouse, capsys, tmp_path):
     """GIVEN a warehouse built by the migrations, with one login per role (and an analyst holding phi_reader)
     WHEN each login tries every act on every object, schema and the database
     THEN exactly the acts of the policy succeed, and every other one fails with a permission error."""
@@ -327,8 +324,7 @@ def test_privilege_matrix_every_login_every_object_every_act(role_logins, secure
             conn.close()
 
     report = render(objects, results, creates, extras, len(mismatches))
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "privilege_matrix.txt").write_text(report, encoding="utf-8")
+    (tmp_path / "privilege_matrix.txt").write_text(report, encoding="utf-8")
     with capsys.disabled():
         print("\n" + report)
     assert not mismatches, "privilege matrix differs from the policy:\n" + "\n".join(mismatches)
