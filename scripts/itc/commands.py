@@ -253,9 +253,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[dim]using the local stack for: {', '.join(sorted(filled))}[/]")
     moto = state.services.get("moto") if state else None
     if moto and os.environ.get("AWS_ENDPOINT_URL") == moto.url and "demand" in _sources(args.source):
-        from scripts.itc import demo
+        from scripts.itc.exchange_seed import restore_sources
 
-        restored = demo.restore_sources(state)
+        restored = restore_sources(state)
         if restored:
             console.print(restored, highlight=False)
     report = run_job(_sources(args.source), args.run_id or jobs.new_run_id())

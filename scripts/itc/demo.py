@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,62 +40,23 @@ from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
 from scripts.itc import commands, dashboard, demo_check, invoice, jobs
 from scripts.itc.env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
-from scripts.itc.errors import ItcError, MissingPieceError
+from scripts.itc.exchange_seed import (  # noqa: F401 - re-exported: the demo's seeding, for tests and the CLI
+    MONTHS,
+    START_MONTH,
+    SeededExchange,
+    exchange_config,
+    restore_sources,
+    seed_exchange,
+)
 from scripts.stack import local_stack
 from scripts.stack.demo_prices import seed_demo_prices
 from scripts.stack.service_logins import set_service_passwords
-
-START_MONTH = "2026-08"
-MONTHS = 3
 
 
 def ensure_bucket(s3: Any, bucket: str) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
-
-
-@dataclass(frozen=True)
-class SeededExchange:
-    """What the demo put in the Exchange tables, and what the invoices must therefore say."""
-
-    written: dict[str, int]                        # items per snapshot table
-    expected_uploaded: dict[tuple[str, str], int]  # (month, firm) -> billable uploads
-    expected_archived: dict[tuple[str, str], int]  # (month, firm) -> billable archives
-
-
-def exchange_config(demands: int, seed: int) -> Any:
-    from scripts.synthetic.exchange import ExchangeConfig
-
-    year, month = (int(p) for p in START_MONTH.split("-"))
-    return ExchangeConfig(demands=demands, seed=seed, months=MONTHS, first_month=date(year, month, 1))
-
-
-def seed_exchange(demands: int, seed: int) -> SeededExchange:
-    """Rebuild the ``exchange-{ITC_EXCHANGE_ENV}-*`` tables in the emulator from the synthetic generator."""
-    import boto3
-
-    try:
-        from scripts.synthetic import exchange as synthetic_exchange
-    except ModuleNotFoundError as exc:
-        if exc.name == "scripts.synthetic.exchange":
-            raise MissingPieceError("the synthetic Exchange generator (scripts/synthetic/exchange.py) is not in "
-                                    "this checkout: the demo cannot seed demands") from None
-        raise
-    env = os.environ["ITC_EXCHANGE_ENV"]
-    dynamodb = boto3.client("dynamodb")
-    prefix = f"exchange-{env}-"
-    for name in dynamodb.list_tables().get("TableNames", []):  # a re-run starts from the seed again
-        if name.startswith(prefix):
-            dynamodb.delete_table(TableName=name)
-    config = exchange_config(demands, seed)
-    written = synthetic_exchange.fill_dynamodb(config, dynamodb, env=env)
-    expected = synthetic_exchange.expected_counts(config)
-    return SeededExchange(
-        written=dict(written),
-        expected_uploaded={k: v.uploaded for k, v in expected.items() if v.uploaded},
-        expected_archived={k: v.archived for k, v in expected.items() if v.archived},
-    )
 
 
 def prepare_warehouse(dsn: str) -> tuple[list[str], int]:
@@ -153,41 +112,6 @@ def clear_reports(folder: Path) -> list[Path]:
                 path.unlink()
             removed.append(path)
     return removed
-
-
-def restore_sources(state: local_stack.StackState) -> str | None:
-    """The local stack's Exchange tables, when its moto lost them (a restart): filled again from the
-    recorded seed; returns what was done (None when nothing was missing). With no record, a one-line
-    error says what to run. The landing bucket and manifest key come back with `itc stack up`."""
-    import boto3
-
-    moto = state.services.get("moto")
-    if moto is None:
-        return None
-    local_stack.ensure_local_keys(moto.url)
-    local_stack.ensure_local_bucket(moto.url)
-    dynamodb = boto3.client("dynamodb", endpoint_url=moto.url, region_name=local_stack.LOCAL_REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - moto's
-    prefix = f"exchange-{local_stack.LOCAL_EXCHANGE_ENV}-"
-    if any(name.startswith(prefix) for name in dynamodb.list_tables().get("TableNames", [])):
-        return None
-    recorded = local_stack.SourceSeed.load()
-    if recorded is None:
-        raise ItcError("the local stack's Exchange tables are empty (moto keeps no state across a restart): "
-                       "run `itc demo` to seed them")
-    environment = local_stack.stack_env(state)
-    saved = {name: os.environ.get(name) for name in environment}
-    os.environ.update(environment)
-    try:
-        seed_exchange(recorded.demands, recorded.seed)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    return (f"the local stack's Exchange tables were empty (moto restarted): refilled with the demo's "
-            f"{recorded.demands:,} demands (seed {recorded.seed})")
 
 
 def run(args: argparse.Namespace) -> int:

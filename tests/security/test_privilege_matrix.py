@@ -125,6 +125,10 @@ LIMITED_DATA_SET = {"analytics.billable_unit_events", "analytics.billable_units"
 FINANCE_WRITES = {"ref.price_list": {"INSERT", "UPDATE"}, "ref.billing_accounts": {"INSERT", "UPDATE"},
                   "ref.billing_account_names": {"INSERT", "UPDATE", "DELETE"}}
 
+# what the field quarantine notes and the list of fields that decide a bill: the refresher (quality
+# checks) and finance read them
+FIELD_QUARANTINE = ("ops.quarantined_fields", "ops.billing_critical_fields")
+
 
 @dataclass(frozen=True)
 class Obj:
@@ -159,14 +163,14 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
     if role in SOURCE_LOADER_TABLES:
         if obj.qualified in SOURCE_LOADER_TABLES[role]:
             allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
-        elif obj.qualified in ("ops.load_runs", "ops.rejected_records"):  # no UPDATE: ops.finish_load_run
-            allowed = {"SELECT", "INSERT"}
+        elif obj.qualified in ("ops.load_runs", "ops.rejected_records", "ops.quarantined_fields"):
+            allowed = {"SELECT", "INSERT"}  # no UPDATE: ops.finish_load_run
         elif obj.qualified == "ops.latest_loads":  # the ordering guard
             allowed = {"SELECT"}
     elif role == "itc_refresher":
         if obj.schema in ("raw", "curated", "curated_deid", "analytics", "ref"):
             allowed = {"SELECT"}
-        if obj.qualified in ("ops.load_runs", "ops.latest_loads", "ops.rejected_records"):
+        if obj.qualified in ("ops.load_runs", "ops.latest_loads", "ops.rejected_records", *FIELD_QUARANTINE):
             allowed = {"SELECT"}
         if obj.qualified in ("ops.quality_results", "ops.view_refreshes"):
             allowed = {"SELECT", "INSERT"}
@@ -178,7 +182,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
         if role == "analyst+phi_reader" and obj.schema in ("raw", "curated"):
             allowed = {"SELECT", "PHI"}
     elif role == "finance":
-        if obj.schema in ("analytics", "ref") or obj.qualified == "ops.finance_audit":
+        if obj.schema in ("analytics", "ref") or obj.qualified in ("ops.finance_audit", *FIELD_QUARANTINE):
             allowed = {"SELECT", *FINANCE_WRITES.get(obj.qualified, set())}
     return "ok" if action in allowed else "denied"
 
