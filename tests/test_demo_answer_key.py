@@ -26,7 +26,7 @@ def simulator_data(verifyplus_dataset: VerifyPlusDataset) -> local_stack.Simulat
                                      months=config.months, firms=config.firms)
 
 
-def test_given_a_planted_difference_when_the_demo_checks_then_it_fails_naming_the_cell(
+def test_planted_difference_fails_the_demo_check_naming_the_cells(
         stack_env: dict[str, str], stack_db: psycopg2.extensions.connection,
         simulator_data: local_stack.SimulatorData, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN the demo's run over 120 demands and 60 Verify+ requests, whose lines match the answer key

@@ -64,7 +64,7 @@ def itc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
                           "COLUMNS": "200"}, capture_output=True, text=True, timeout=300, check=False)
 
 
-def test_given_the_billing_critical_catalogue_then_the_warehouse_holds_the_same_list(db) -> None:
+def test_billing_critical_catalogue_equals_the_warehouse_list(db) -> None:
     """GIVEN a migrated warehouse WHEN ops.billing_critical_fields is read THEN it is exactly
     itc_common_utilities.billing.CRITICAL_FIELDS (table, column, source field)."""
     rows = _query(db, "SELECT table_schema || '.' || table_name, column_name, source_field "
@@ -72,7 +72,7 @@ def test_given_the_billing_critical_catalogue_then_the_warehouse_holds_the_same_
     assert sorted(rows) == sorted((f.table, f.column, f.source_field) for f in CRITICAL_FIELDS)
 
 
-def test_given_typos_in_descriptive_fields_when_loaded_then_every_unit_bills_as_the_answer_key_says(
+def test_typos_in_descriptive_fields_still_bill_every_unit_of_the_answer_key(
         stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, verifyplus_dataset: VerifyPlusDataset,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN 120 synthetic demands whose Exchange items carry typos in fields that decide no bill (a number
@@ -118,7 +118,7 @@ def test_given_typos_in_descriptive_fields_when_loaded_then_every_unit_bills_as_
                   (metadata[2]["documentId"],)) == [(None, True)]
 
 
-def test_given_a_typo_in_a_billing_critical_field_then_it_is_a_unit_at_risk_and_blocks_the_close(
+def test_billing_critical_typo_is_a_unit_at_risk_and_blocks_the_close(
         stack_env: dict[str, str], stack_db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN 120 synthetic demands, one whose upload time is unreadable ("yesterday", billing-critical) and
     one whose DocumentArchived entry has an unreadable time WHEN `itc run` loads them THEN the first record

@@ -160,7 +160,7 @@ def rows_from(base_url: str, realm_host: str) -> tuple[QuickbaseReport, list[dic
 
 
 @pytest.mark.parametrize("realm_host", ["a.quickbase.example", "b.quickbase.example"])
-def test_given_documented_quickbase_answers_when_read_then_each_value_lands_in_its_column(
+def test_documented_answers_land_each_value_in_its_column(
         quickbase: str, realm_host: str) -> None:
     """GIVEN a Verify+ report answered in Quickbase's documented shapes (realm ids, ms timestamps, a user
     object, built-in fields the report adds), in two realms with other ids and field order
@@ -190,7 +190,7 @@ def test_given_documented_quickbase_answers_when_read_then_each_value_lands_in_i
     assert json.loads(first["extra_fields"]) == {"Record ID#": 48213, "Date Modified": "2026-10-20T21:14:03.250Z"}
 
 
-def test_given_two_realms_with_other_ids_and_order_when_read_then_the_rows_are_identical(quickbase: str) -> None:
+def test_two_realms_with_other_ids_and_order_give_the_same_rows(quickbase: str) -> None:
     """GIVEN the same report in two realms whose field ids and report field order differ
     WHEN both are read THEN the built rows are the same, column for column (the extra fields' JSON in the
     report's own order, the same object)."""

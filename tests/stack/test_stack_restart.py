@@ -42,7 +42,7 @@ def _exchange_tables(url: str) -> list[str]:
     return sorted(t for t in dynamodb.list_tables()["TableNames"] if t.startswith("exchange-local-"))
 
 
-def test_given_a_seeded_stack_when_moto_restarts_then_bucket_and_exchange_tables_come_back(
+def test_moto_restart_brings_back_the_bucket_and_the_exchange_tables(
         own_stack: local_stack.StackState) -> None:
     """GIVEN the stack's moto with the demo's 40 demands recorded and seeded WHEN `itc stack down` and
     `itc stack up` restart it (moto keeps no state) THEN the landing bucket exists again and the Exchange
@@ -72,7 +72,7 @@ def test_given_a_seeded_stack_when_moto_restarts_then_bucket_and_exchange_tables
     assert demo.restore_sources(state) is None, "tables present: nothing to restore"
 
 
-def test_given_no_demo_record_when_the_exchange_tables_are_missing_then_one_line_says_what_to_run(
+def test_missing_exchange_tables_without_a_record_say_what_to_run(
         own_stack: local_stack.StackState) -> None:
     """GIVEN a stack whose moto has no Exchange tables and no demo ever recorded a seed WHEN `itc run` checks
     the stand-ins THEN it stops with one line naming the cause and the command to run."""
@@ -82,7 +82,7 @@ def test_given_no_demo_record_when_the_exchange_tables_are_missing_then_one_line
                                  "restart): run `itc demo` to seed them")
 
 
-def test_given_reports_of_an_old_demo_when_fresh_clears_them_then_only_itcs_own_files_go(tmp_path: Path) -> None:
+def test_fresh_clears_only_the_reports_itc_made(tmp_path: Path) -> None:
     """GIVEN a reports folder with a dashboard, invoice and detail CSVs, a statements folder and a user's own
     notes WHEN `itc demo --fresh` clears the reports THEN the four made by itc are removed, the notes kept."""
     for name in ("dashboard.html", "invoice-2026-09.csv", "invoice-2026-09-detail.csv", "notes.txt"):
@@ -97,7 +97,7 @@ def test_given_reports_of_an_old_demo_when_fresh_clears_them_then_only_itcs_own_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-def test_given_an_old_invoice_of_an_empty_month_when_reports_are_rewritten_then_the_run_does_not_fail(
+def test_old_invoice_of_an_empty_month_never_fails_the_run(
         db: psycopg2.extensions.connection, tmp_path: Path) -> None:
     """GIVEN October 2026 with usage and an invoice-2026-07.csv left on disk from an earlier dataset
     (July has no lines now) WHEN `itc run` rewrites the reports THEN no failure is recorded (the run exits

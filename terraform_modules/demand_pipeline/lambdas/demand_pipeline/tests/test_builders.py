@@ -173,7 +173,7 @@ def _cost(builder: Any, record: Any, *args: Any) -> RecordRejected | list[FieldN
     (build_audit, {"auditRecordId": "a"}, "missing_key", "documentId"),
     (build_audit, [1, 2], "bad_type", None),
 ])
-def test_given_a_malformed_value_when_built_then_a_critical_one_rejects_and_another_is_nulled(
+def test_bad_value_rejects_when_billing_critical_else_is_nulled(
         builder: Any, record: Any, reason: str, field: str | None) -> None:
     """GIVEN a record with one malformed value WHEN built THEN a bad value in a billing-critical field (keys,
     versions, the upload time, the firm, the template id: itc_common_utilities.billing) rejects the record
@@ -212,7 +212,7 @@ def test_given_iso_timestamps_with_a_zone_when_built_then_they_are_utc() -> None
             2025, 11, 1, 3, 30, tzinfo=UTC)
 
 
-def test_given_iso_text_without_a_zone_when_built_then_it_is_read_as_utc_and_a_bare_date_is_nulled() -> None:
+def test_zoneless_iso_is_utc_and_a_bare_audit_date_is_nulled() -> None:
     """GIVEN ISO text without a zone, and a bare date, as an audit record's time (which decides no bill)
     WHEN built THEN the first is read as UTC, the second stored as NULL and noted bad_timestamp."""
     assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})[2] == datetime(

@@ -13,7 +13,7 @@ _REJECT = ("INSERT INTO ops.rejected_records (load_id, source, table_name, sourc
            "'bad_timestamp', 'createdTs', 'createdTs: not a time')")
 
 
-def test_given_a_field_nulled_in_2_percent_of_records_when_checked_then_a_warning_names_it(db) -> None:
+def test_field_nulled_in_2_percent_of_records_warns_naming_it(db) -> None:
     """GIVEN a demand load of 100 metadata records, 2 of which lost their documentType (2 %) and 1 an archive
     entry (1 %), 1 of 200 document versions its createdTs (0.5 %), and one metadata record rejected
     WHEN the quality checks run THEN they warn that documentType is nulled in more than 1 % (and

@@ -135,7 +135,7 @@ def _problem(label: str, value: Any, window: TimeWindow | None = None) -> Record
     ("Claim Set Up Assignee", {"name": "A\x00"}, "nul_byte"),
     ("Coverage", "x" * (MAX_TEXT_CHARS + 1), "too_long"),
 ])
-def test_given_a_malformed_value_when_built_then_a_critical_one_rejects_and_another_is_nulled(label, value, reason):
+def test_bad_value_rejects_when_billing_critical_else_is_nulled(label, value, reason):
     """GIVEN one malformed value WHEN the record is built THEN, in a billing-critical field (the key, created
     time, firm, duplicate/exclusion flags) the record is rejected; in any other field the column is NULL and
     one note is made; either way with the reason and the field, never the value, in the detail."""
@@ -207,7 +207,7 @@ def test_given_a_datetime_at_the_window_end_when_built_then_it_is_kept():
     assert row["request_created_datetime"] == datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
-def test_given_dates_of_loss_years_back_then_they_are_kept_and_a_future_one_is_nulled_without_showing_it():
+def test_old_dates_of_loss_kept_and_a_future_one_nulled_unshown():
     """GIVEN a date of loss in 2012 (plausible) and one after the window's end WHEN built THEN the first loads,
     the second is stored as NULL and noted implausible_timestamp with a message that does not show the date
     (a date of loss is PHI); the record loads."""
