@@ -3,19 +3,60 @@
 The session starts the embedded PostgreSQL (``scripts/stack/local_pg.py``), or uses ``ITC_DATABASE_URL``
 when set (it must allow CREATE DATABASE), migrates a template database once, and gives each test
 that asks for ``db_dsn`` its own fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped after.
+
+The suite leaves a user's things alone: before anything is imported, ``ITC_REPORTS_DIR`` and
+``ITC_LOG_DIR`` point at a temporary folder (so ``itc`` run by a test writes its reports and Lambda log
+there, not in ``reports/`` or ``.local/logs/``), and :func:`users_things_unchanged` fingerprints the
+checkout's ``reports/``, the demo's warehouse and the local stack's landing bucket when the session
+starts and fails the session when they differ at its end (``scripts/stack/user_state.py``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
-import psycopg2
-import pytest
+_SESSION_OUTPUT = tempfile.mkdtemp(prefix="itc-test-output-")
+os.environ["ITC_REPORTS_DIR"] = os.path.join(_SESSION_OUTPUT, "reports")
+os.environ["ITC_LOG_DIR"] = os.path.join(_SESSION_OUTPUT, "logs")
 
-from scripts.stack import local_pg
-from scripts.stack.service_logins import set_service_passwords
-from scripts.stack.testdb import create_database, drop_database
+import psycopg2  # noqa: E402 - after the output folders are set, so scripts.paths sees them
+import pytest  # noqa: E402
+
+from scripts.paths import CHECKOUT_REPORTS  # noqa: E402
+from scripts.stack import local_pg, local_stack, user_state  # noqa: E402
+from scripts.stack.service_logins import set_service_passwords  # noqa: E402
+from scripts.stack.testdb import create_database, drop_database  # noqa: E402
+
+
+def _users_things() -> user_state.Fingerprint:
+    """The checkout's reports, the demo's warehouse (when it exists) and the running stack's landing bucket."""
+    found = user_state.reports(CHECKOUT_REPORTS)
+    if os.environ.get("ITC_ADMIN_DATABASE_URL") or os.environ.get("ITC_DATABASE_URL") \
+            or (local_pg.cluster().data / "PG_VERSION").exists():
+        found |= user_state.warehouse(local_pg.admin_dsn())
+    stack = local_stack.running_state()
+    if stack and "moto" in stack.services:
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=stack.services["moto"].url, region_name=local_stack.LOCAL_REGION,
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        found |= user_state.bucket(s3, local_stack.LOCAL_BUCKET)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def users_things_unchanged() -> Iterator[None]:
+    """The session fails when it changed the checkout's reports/, the demo's warehouse or landing bucket."""
+    before = _users_things()
+    yield
+    changed = user_state.differences(before, _users_things())
+    shutil.rmtree(_SESSION_OUTPUT, ignore_errors=True)
+    if changed:
+        pytest.fail("the tests changed a user's reports, warehouse or landing bucket:\n" + "\n".join(changed[:40]),
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

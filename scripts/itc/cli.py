@@ -3,7 +3,7 @@
     python -m scripts.itc demo [--demands N] [--seed S] [--month YYYY-MM]   # the whole job, local stack
     python -m scripts.itc run [--source demand|verifyplus|all]   # extract + load what is new, rewrite the reports
     python -m scripts.itc status                                 # loads, freshness, refresh, rejects, quality
-    python -m scripts.itc invoice --month YYYY-MM [--close]      # reports/invoice-YYYY-MM.csv
+    python -m scripts.itc invoice --month YYYY-MM [--close [--accept-risk REASON]]  # reports/invoice-YYYY-MM.csv
     python -m scripts.itc replay s3://bucket/demand/run=.../_manifest.json [--force --approval FILE]
     python -m scripts.itc approve-force --manifest s3://bucket/.../_manifest.json --reason "..." [--out FILE]
     python -m scripts.itc stack up|down|status                   # the local stand-ins
@@ -79,6 +79,9 @@ def cmd_stack(args: argparse.Namespace) -> int:
     if args.action == "up":
         state = local_stack.up(simulator=local_stack.simulator_available())
         _print_stack(state)
+        restored = demo.restore_sources(state) if local_stack.SourceSeed.load() else None
+        if restored:
+            console.print(restored, highlight=False)
         console.print("\n# point any shell at the stack:")
         for name, value in local_stack.stack_env(state).items():
             console.print(f"export {name}={value}", highlight=False, soft_wrap=True)
@@ -172,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--close", action="store_true", help="close the month: later changes become adjustments")
     p.add_argument("--closed-by", default=os.environ.get("ITC_CLOSED_BY") or getpass.getuser(),
                    help="who closes the month (default: ITC_CLOSED_BY or the OS user)")
+    p.add_argument("--accept-risk", default=None, metavar="REASON",
+                   help="with --close: close although units are at risk (analytics.units_at_risk); the reason and "
+                        "their count go to the finance audit")
     p.add_argument("--detail", action="store_true", help="also write invoice-YYYY-MM-detail.csv (one line per "
                    "unit) and statements-YYYY-MM/ (a printable statement page per firm)")
     p.add_argument("--output-dir", default=str(REPORTS))

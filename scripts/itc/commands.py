@@ -32,6 +32,7 @@ from scripts.itc.env import (
 )
 from scripts.itc.errors import ItcError, MissingPieceError, expected_errors, first_line
 from scripts.itc.jobs import ManifestObject
+from scripts.paths import REPO
 from scripts.stack import local_stack
 
 
@@ -203,7 +204,7 @@ def print_summary(conn: psycopg2.extensions.connection, report: RunReport, *, mo
     if report.timings:
         console.print("[dim]timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()) + "[/]",
                       highlight=False)
-    console.print(f"[dim]Lambda logs: {jobs.LAMBDA_LOG.relative_to(REPORTS.parent)}[/]")
+    console.print(f"[dim]Lambda logs: {_shown(jobs.LAMBDA_LOG)}[/]")
 
 
 TOP_FIRMS_QUERY = """
@@ -216,6 +217,11 @@ FROM d FULL OUTER JOIN v ON v.firm = d.firm
 ORDER BY coalesce(d.up, 0) + coalesce(d.arch, 0) + coalesce(v.vp, 0) DESC, firm
 LIMIT %s
 """
+
+
+def _shown(path: Path) -> str:
+    """A path as the user should read it: relative to the checkout when inside it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def _print_top_firms(conn: psycopg2.extensions.connection, limit: int = 5) -> None:
@@ -241,9 +247,17 @@ def _sources(choice: str) -> tuple[str, ...]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    filled = apply_stack_defaults(local_stack.running_state())
+    state = local_stack.running_state()
+    filled = apply_stack_defaults(state)
     if filled:
         console.print(f"[dim]using the local stack for: {', '.join(sorted(filled))}[/]")
+    moto = state.services.get("moto") if state else None
+    if moto and os.environ.get("AWS_ENDPOINT_URL") == moto.url and "demand" in _sources(args.source):
+        from scripts.itc.exchange_seed import restore_sources
+
+        restored = restore_sources(state)
+        if restored:
+            console.print(restored, highlight=False)
     report = run_job(_sources(args.source), args.run_id or jobs.new_run_id())
     reports_dir = Path(getattr(args, "reports_dir", None) or REPORTS)
     with warehouse() as conn:
@@ -252,6 +266,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                       dashboard_path=written.dashboard)
         for path in written.rewritten:
             console.print(f"invoice rewritten: [bold]{path}[/]", highlight=False)
+        for path in written.removed:
+            console.print(f"invoice removed: {path} (the warehouse has no lines for its month any more)",
+                          highlight=False)
     return 1 if report.failures or report.quality_failures else 0
 
 
@@ -261,6 +278,7 @@ class WrittenReports:
     month: str | None = None          # the current draft invoice's month
     invoice: Path | None = None       # its CSV
     rewritten: list[Path] = field(default_factory=list)  # other invoice CSVs already on disk, rewritten
+    removed: list[Path] = field(default_factory=list)    # invoice CSVs of months that have no lines any more
 
 
 INVOICE_FILE = re.compile(r"^invoice-(\d{4}-\d{2})\.csv$")
@@ -269,7 +287,9 @@ INVOICE_FILE = re.compile(r"^invoice-(\d{4}-\d{2})\.csv$")
 def write_reports(conn: psycopg2.extensions.connection, output_dir: Path, report: RunReport) -> WrittenReports:
     """After the loads: write the dashboard and the current draft invoice's CSV again, and every invoice CSV
     already in ``output_dir`` (so no report on disk lags the warehouse, each stamped with its as-of time and
-    draft/final). A failure is recorded in the run's report (the command then exits 1), never hidden."""
+    draft/final). An invoice CSV of a month that has no lines any more (the warehouse was started over) is
+    removed, not kept showing data the warehouse no longer has, and never fails the run. A failure is
+    recorded in the run's report (the command then exits 1), never hidden."""
     from scripts.itc import dashboard
 
     written = WrittenReports()
@@ -292,7 +312,10 @@ def write_reports(conn: psycopg2.extensions.connection, output_dir: Path, report
                                   lambda: invoice.write_invoice(conn, written.month, output_dir))
     on_disk = sorted(m.group(1) for p in output_dir.glob("invoice-*.csv") if (m := INVOICE_FILE.match(p.name)))
     for month in on_disk:
-        if month != written.month:
+        if month != written.month and not invoice.has_lines(conn, month):
+            (output_dir / f"invoice-{month}.csv").unlink(missing_ok=True)
+            written.removed.append(output_dir / f"invoice-{month}.csv")
+        elif month != written.month:
             path = attempt(f"invoice {month}", lambda m=month: invoice.write_invoice(conn, m, output_dir))
             written.rewritten += [path] if path else []
     return written

@@ -106,6 +106,7 @@ class DashboardData:
     fresh: freshness.Freshness = field(default_factory=freshness.Freshness)
     loads: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> loaded, rejected (latest load)
     rejected: list[tuple[str, str, int]] = field(default_factory=list)  # source, reason, count
+    units_at_risk: int = 0  # billable units the latest loads could not bill (analytics.units_at_risk)
     quality: list[tuple[str, str, bool, str | None, str]] = field(default_factory=list)  # ..., level
     missing: list[str] = field(default_factory=list)  # relations not in this database
 
@@ -208,6 +209,9 @@ def collect(conn: psycopg2.extensions.connection) -> DashboardData:
         data.loads = {s: (int(n or 0), int(r or 0)) for s, n, r in cur.fetchall()}
         cur.execute(REJECTED_QUERY)
         data.rejected = [(s, r, int(n)) for s, r, n in cur.fetchall()]
+        if _readable(cur, "analytics.units_at_risk", data):
+            cur.execute("SELECT count(*) FROM analytics.units_at_risk")
+            data.units_at_risk = int(cur.fetchone()[0])
         cur.execute(QUALITY_QUERY)
         data.quality = [(c, s, bool(p), d, level) for c, s, p, d, level in cur.fetchall()]
     conn.rollback()
@@ -269,6 +273,8 @@ def render(data: DashboardData) -> str:
         kpi("firms-total", "Sending firms (demands)", len(by_firm), period=span),
         kpi("rejected-total", "Rejected records", data.rejected_total, fmt_int(data.rejected_total),
             period="the latest load of each source"),
+        kpi("units-at-risk", "Units at risk (not billed)", data.units_at_risk, fmt_int(data.units_at_risk),
+            period="analytics.units_at_risk"),
         kpi("data-as-of", "Data as of", data.fresh.as_of_text(), fmt_time(data.fresh.data_as_of),
             period="the latest snapshot extracted", text=True),
         kpi("last-refresh", "Last refresh", data.fresh.refreshed_at.isoformat() if data.fresh.refreshed_at else

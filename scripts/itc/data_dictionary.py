@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg2.extensions
 
+from itc_common_utilities.billing import CRITICAL_FIELDS
 from itc_common_utilities.phi import PHI_COLUMNS
 
 SCHEMAS = ("analytics", "curated", "ref", "compat")
@@ -148,6 +149,21 @@ def _schema_order(name: str) -> tuple[int, str]:
     return (order.get(name, 2), name)
 
 
+def billing_critical_section() -> list[str]:
+    """The billing-critical fields (:mod:`itc_common_utilities.billing`): a bad value there rejects the record;
+    anywhere else it is stored as NULL and noted in ops.quarantined_fields."""
+    out = ["## Billing-critical fields", "",
+           "The source fields that decide a bill (`common/itc_common_utilities/itc_common_utilities/billing.py`, "
+           "the same list as `ops.billing_critical_fields`). A malformed or implausible value in one of them "
+           "rejects the record, and its units show in `analytics.units_at_risk`; a bad value in any other field "
+           "is stored as NULL and noted in `ops.quarantined_fields`, and the record is billed. A bad entry of a "
+           "document's status history is dropped from the billed history; a dropped `DocumentArchived` entry is "
+           "a unit at risk, the upload stays billed.", "",
+           "| raw table | column | source field | why it decides a bill |", "|---|---|---|---|"]
+    out += [f"| `{f.table}` | `{f.column}` | `{f.source_field}` | {f.reason} |" for f in CRITICAL_FIELDS]
+    return [*out, ""]
+
+
 def render(conn: psycopg2.extensions.connection) -> str:
     info = fetch(conn)
     relations = sorted(info["relations"], key=lambda r: (_schema_order(r[0]), r[1]))
@@ -160,6 +176,7 @@ def render(conn: psycopg2.extensions.connection) -> str:
         "",
         CONNECTING,
         MONTHS,
+        *billing_critical_section(),
         "## Contents",
         "",
     ]

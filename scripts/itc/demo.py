@@ -7,12 +7,18 @@
 3. ingest (both extracts), then the load state machine once per new manifest (load → refresh →
    quality), then refresh and quality;
 4. write ``reports/invoice-YYYY-MM.csv`` (latest complete month with data, or ``--month``) and
-   ``reports/dashboard.html``; print the summary.
+   ``reports/dashboard.html``; print the summary;
+5. check the invoice lines and the unit ledger against the generators' answer key
+   (:mod:`scripts.itc.demo_check`): a difference prints the differing cells and the demo exits 1.
 
 Re-running is safe: the Exchange tables are rebuilt from the seed and a new snapshot of the same data
 loads as a daily snapshot does; closed months are never rewritten. Another ``--demands``/``--seed``
 replaces most demands, which the load guards refuse (as they would in production): ``--fresh``
-empties the local warehouse database and landing bucket first.
+empties the local warehouse database and landing bucket first, and removes the reports a demo or run
+wrote in ``reports/`` (the dashboard, invoice CSVs, statements) so none outlives its data.
+What was seeded is recorded (:class:`scripts.stack.local_stack.SourceSeed`): moto keeps no state, so
+after ``itc stack down`` / ``itc stack up`` the Exchange tables are filled again from that record
+(:func:`restore_sources`) and the simulator serves the same report.
 The stack keeps running afterwards (``itc status``, ``itc invoice`` ...) until ``itc stack down``
 (or ``--stop``).
 """
@@ -22,74 +28,35 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg2
+import psycopg2.extensions
+from rich.markup import escape
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.migrations import apply_migrations
-from scripts.itc import commands, dashboard, invoice, jobs
+from scripts.itc import commands, dashboard, demo_check, invoice, jobs
 from scripts.itc.env import REPORTS, SQL_SCRIPTS, console, s3_client, warehouse
-from scripts.itc.errors import MissingPieceError
+from scripts.itc.exchange_seed import (  # noqa: F401 - re-exported: the demo's seeding, for tests and the CLI
+    MONTHS,
+    START_MONTH,
+    SeededExchange,
+    exchange_config,
+    restore_sources,
+    seed_exchange,
+)
 from scripts.stack import local_stack
 from scripts.stack.demo_prices import seed_demo_prices
 from scripts.stack.service_logins import set_service_passwords
-
-START_MONTH = "2026-08"
-MONTHS = 3
 
 
 def ensure_bucket(s3: Any, bucket: str) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
-
-
-@dataclass(frozen=True)
-class SeededExchange:
-    """What the demo put in the Exchange tables, and what the invoices must therefore say."""
-
-    written: dict[str, int]                        # items per snapshot table
-    expected_uploaded: dict[tuple[str, str], int]  # (month, firm) -> billable uploads
-    expected_archived: dict[tuple[str, str], int]  # (month, firm) -> billable archives
-
-
-def exchange_config(demands: int, seed: int) -> Any:
-    from scripts.synthetic.exchange import ExchangeConfig
-
-    year, month = (int(p) for p in START_MONTH.split("-"))
-    return ExchangeConfig(demands=demands, seed=seed, months=MONTHS, first_month=date(year, month, 1))
-
-
-def seed_exchange(demands: int, seed: int) -> SeededExchange:
-    """Rebuild the ``exchange-{ITC_EXCHANGE_ENV}-*`` tables in the emulator from the synthetic generator."""
-    import boto3
-
-    try:
-        from scripts.synthetic import exchange as synthetic_exchange
-    except ModuleNotFoundError as exc:
-        if exc.name == "scripts.synthetic.exchange":
-            raise MissingPieceError("the synthetic Exchange generator (scripts/synthetic/exchange.py) is not in "
-                                    "this checkout: the demo cannot seed demands") from None
-        raise
-    env = os.environ["ITC_EXCHANGE_ENV"]
-    dynamodb = boto3.client("dynamodb")
-    prefix = f"exchange-{env}-"
-    for name in dynamodb.list_tables().get("TableNames", []):  # a re-run starts from the seed again
-        if name.startswith(prefix):
-            dynamodb.delete_table(TableName=name)
-    config = exchange_config(demands, seed)
-    written = synthetic_exchange.fill_dynamodb(config, dynamodb, env=env)
-    expected = synthetic_exchange.expected_counts(config)
-    return SeededExchange(
-        written=dict(written),
-        expected_uploaded={k: v.uploaded for k, v in expected.items() if v.uploaded},
-        expected_archived={k: v.archived for k, v in expected.items() if v.archived},
-    )
 
 
 def prepare_warehouse(dsn: str) -> tuple[list[str], int]:
@@ -128,13 +95,33 @@ def start_fresh(admin_dsn: str, s3: Any, bucket: str) -> None:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
 
 
+MADE_REPORTS = ("dashboard.html", "invoice-*.csv", "statements-*")
+
+
+def clear_reports(folder: Path) -> list[Path]:
+    """Remove the reports `itc` writes (dashboard, invoice and detail CSVs, statement folders) from
+    ``folder`` (``itc demo --fresh``: a report of the old data would outlive it); returns what was removed."""
+    import shutil
+
+    removed = []
+    for pattern in MADE_REPORTS:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
 def run(args: argparse.Namespace) -> int:
     commands._quiet_lambda_logs()
     verifyplus = args.verifyplus if args.verifyplus is not None else max(args.demands // 2, 1)
     console.rule("[bold]ITC demo[/]: Exchange demands + Verify+ requests → warehouse → invoice")
+    simulator_data = local_stack.SimulatorData(records=verifyplus, seed=args.seed, start_month=START_MONTH,
+                                               months=MONTHS)
     with console.status("starting the local stack (PostgreSQL, moto, Quickbase simulator)…"):
-        state = local_stack.up(simulator_data=local_stack.SimulatorData(
-            records=verifyplus, seed=args.seed, start_month=START_MONTH, months=MONTHS))
+        state = local_stack.up(simulator_data=simulator_data)
     # the demo is local by definition: the stack wins over whatever the shell points at
     os.environ.update(local_stack.stack_env(state))
     console.print(f"stack: postgres :{state.database_url.rsplit(':', 1)[-1].split('/')[0]}, "
@@ -142,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "fresh", False):
         start_fresh(os.environ["ITC_ADMIN_DATABASE_URL"], s3_client(), os.environ["ITC_LANDING_BUCKET"])
-        console.print("warehouse and landing bucket emptied (--fresh)")
+        removed = clear_reports(REPORTS)
+        console.print("warehouse and landing bucket emptied (--fresh)"
+                      + (f"; {len(removed)} old report(s) removed from {_rel(REPORTS)}" if removed else ""),
+                      highlight=False)
     applied, priced = prepare_warehouse(os.environ["ITC_DATABASE_URL"])
     set_service_passwords(os.environ["ITC_ADMIN_DATABASE_URL"])
     console.print(f"warehouse: {len(applied)} SQL script(s) applied" if applied else "warehouse: up to date")
@@ -153,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with console.status(f"seeding {args.demands:,} synthetic demands into the Exchange tables (moto)…"):
         seeded = seed_exchange(args.demands, args.seed)
+    local_stack.SourceSeed(args.demands, args.seed, simulator_data).save()
     seed_s = time.perf_counter() - started
     console.print(f"sources: {args.demands:,} demands in moto "
                   f"({', '.join(f'{k} {v:,}' for k, v in seeded.written.items())}); "
@@ -168,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         dashboard_path = dashboard.write(conn, REPORTS / "dashboard.html")
         commands.print_summary(conn, report, month=month, invoice_path=_rel(invoice_path),
                                    dashboard_path=_rel(dashboard_path))
+        checked = check_answer_key(conn, seeded, simulator_data)
     if any("refusing to" in failure for failure in report.failures):
         console.print("[yellow]the warehouse holds another demo dataset and the load guards refused to replace "
                       "it: `itc demo --fresh …` starts over with an empty warehouse[/]")
@@ -177,7 +169,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.print("[dim]the local stack keeps running: `itc status`, `itc invoice --month …`, "
                       "`itc stack down`[/]")
-    return 1 if report.failures or report.quality_failures else 0
+    return 1 if report.failures or report.quality_failures or not checked else 0
+
+
+def answer_key(seeded: SeededExchange, simulator_data: local_stack.SimulatorData) -> Any:
+    """The units the generators say each firm must be billed, per service month and product."""
+    from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
+
+    dataset = VerifyPlusDataset(SyntheticConfig(
+        records=simulator_data.records, seed=simulator_data.seed, firms=simulator_data.firms,
+        months=simulator_data.months, start_month=simulator_data.start_month))
+    return (demo_check.demand_answer_key(seeded.expected_uploaded, seeded.expected_archived)
+            + demo_check.verifyplus_answer_key(dataset))
+
+
+def check_answer_key(conn: psycopg2.extensions.connection, seeded: SeededExchange,
+                     simulator_data: local_stack.SimulatorData, shown: int = 20) -> bool:
+    """Compare the invoice lines and the unit ledger with the answer key; print the verdict and, when they
+    differ, the first ``shown`` differing cells. True when every cell matches."""
+    key = answer_key(seeded, simulator_data)
+    found = demo_check.differences(conn, key)
+    if not found:
+        console.print(f"[green]answer key matched[/]: invoice lines and unit ledger equal the generators' "
+                      f"{sum(key.values()):,} units in {len(key)} cells (month, firm, product)")
+        return True
+    console.print(f"[bold red]answer key differs[/] in {len(found)} cell(s) (month | firm | product):",
+                  highlight=False)
+    for difference in found[:shown]:
+        console.print("  " + escape(difference.line()), highlight=False)
+    if len(found) > shown:
+        console.print(f"  … and {len(found) - shown} more", highlight=False)
+    return False
 
 
 def _rel(path: Path | None) -> Path | None:

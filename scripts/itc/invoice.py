@@ -16,7 +16,7 @@ import psycopg2.extensions
 from rich.table import Table
 
 from itc_common_utilities.timestamps import iso_z
-from scripts.itc import freshness, jobs
+from scripts.itc import freshness, jobs, units_at_risk
 from scripts.itc.env import apply_stack_defaults, console, warehouse
 from scripts.itc.errors import ItcError, MissingPieceError
 from scripts.stack import local_stack
@@ -95,6 +95,15 @@ def draft_month(conn: psycopg2.extensions.connection, now: datetime | None = Non
     conn.rollback()
     complete = latest_complete_month(conn, now)
     return complete if complete in open_months else (open_months[-1] if open_months else None)
+
+
+def has_lines(conn: psycopg2.extensions.connection, month: str) -> bool:
+    """Whether ``month`` has any invoice line (open or closed)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM analytics.invoice_lines WHERE billing_month = %s)", (month,))
+        found = bool(cur.fetchone()[0])
+    conn.rollback()
+    return found
 
 
 def write_invoice(conn: psycopg2.extensions.connection, month: str, output_dir: Path) -> Path:
@@ -177,8 +186,10 @@ def stamped_with_totals(columns: list[str], rows: list[tuple[Any, ...]],
 def cmd_invoice(args: argparse.Namespace) -> int:
     apply_stack_defaults(local_stack.running_state())
     with warehouse() as conn:
+        if getattr(args, "accept_risk", None) is not None and not args.close:
+            raise ItcError("--accept-risk goes with --close")
         if args.close:
-            close_month(conn, args.month, args.closed_by)
+            close_month(conn, args.month, args.closed_by, accept_risk=getattr(args, "accept_risk", None))
         written = [write_invoice(conn, args.month, Path(args.output_dir))]
         if args.detail:  # the units behind the lines, and a statement page per firm
             from scripts.itc import statement
@@ -189,14 +200,24 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return 0
 
 
-def close_month(conn: psycopg2.extensions.connection, month: str, closed_by: str) -> None:
-    """Freeze ``month``'s invoice lines (analytics.close_month); later changes become adjustment lines."""
+def close_month(conn: psycopg2.extensions.connection, month: str, closed_by: str, *,
+                accept_risk: str | None = None) -> None:
+    """Freeze ``month``'s invoice lines (analytics.close_month); later changes become adjustment lines.
+    Refused while units of the month are at risk (analytics.units_at_risk), unless ``accept_risk`` gives
+    the reason finance accepts them (recorded in the finance audit with their count, same transaction)."""
     with conn.cursor() as cur:
         cur.execute("SELECT to_regprocedure('analytics.close_month(text, text)') IS NOT NULL")
         if not cur.fetchone()[0]:
             conn.rollback()
             raise MissingPieceError("the month-close function analytics.close_month(text, text) is not in this "
                                     "warehouse (run `itc migrate`)")
+        conn.rollback()
+        try:
+            accepted = units_at_risk.check_close(conn, month, accept_risk)
+        except psycopg2.Error as exc:
+            conn.rollback()
+            raise ItcError((exc.diag.message_primary or str(exc)).strip().removeprefix("accept_units_at_risk: ")
+                           ) from None
         try:
             cur.execute("SELECT analytics.close_month(%s, %s)", (month, closed_by))
         except psycopg2.Error as exc:
@@ -206,3 +227,6 @@ def close_month(conn: psycopg2.extensions.connection, month: str, closed_by: str
         lines = cur.fetchone()[0]
     conn.commit()
     console.print(f"closed {month} ({lines} line(s) frozen, closed by {closed_by})", highlight=False)
+    if accept_risk is not None:
+        console.print(f"accepted {accepted} unit(s) at risk: {accept_risk.strip()} (recorded in ops.finance_audit)",
+                      highlight=False)

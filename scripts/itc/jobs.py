@@ -30,7 +30,7 @@ import psycopg2.extensions
 from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES
 from itc_common_utilities.signature import LOCAL_MAC_KEY_ALIASES, MAC_KEY_ENV
 from scripts.itc.errors import ItcError, MissingPieceError, first_line
-from scripts.paths import LOCAL
+from scripts.paths import LOG_DIR
 from scripts.stack.service_logins import local_login_dsn
 
 HANDLERS = {
@@ -41,7 +41,7 @@ HANDLERS = {
 }
 
 
-LAMBDA_LOG = LOCAL / "logs" / "lambdas.log"
+LAMBDA_LOG = LOG_DIR / "lambdas.log"
 
 
 @contextmanager

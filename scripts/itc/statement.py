@@ -62,6 +62,8 @@ WHERE l.billing_month = %(month)s
 ORDER BY l.billing_account_id NULLS LAST, l.firm_name, l.service_month DESC, l.product, l.line_type
 """
 CLOSED_QUERY = "SELECT closed_at, closed_by FROM analytics.closed_months WHERE billing_month = %s"
+AT_RISK_QUERY = ("SELECT firm_name, count(*) FROM analytics.units_at_risk "
+                 "WHERE service_month IS NULL OR service_month = %s GROUP BY firm_name")
 
 LINE_KINDS = {"usage": "usage", "adjustment": "quantity change", "price_adjustment": "price change"}
 SYMBOLS = {"USD": "$"}
@@ -123,10 +125,16 @@ class StatementSet:
     closed_by: str | None
     as_of: str
     statements: list[Statement]
+    # units at risk of this month or of no readable month (analytics.units_at_risk), by firm (None: unreadable)
+    at_risk: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         return "FINAL" if self.closed_at else "DRAFT"
+
+    def at_risk_for(self, statement: Statement) -> int:
+        """Units at risk that may belong on ``statement``: of its firm names, or of no readable firm."""
+        return self.at_risk.get(None, 0) + sum(self.at_risk.get(name, 0) for name in statement.names)
 
 
 def slug(name: str, account_id: str | None) -> str:
@@ -157,6 +165,11 @@ def collect(conn: psycopg2.extensions.connection, month: str, business_tz: str) 
         closed_at, closed_by = cur.fetchone() or (None, None)
         cur.execute(LINES_QUERY, {"month": month})
         rows = cur.fetchall()
+        at_risk: dict[str | None, int] = {}
+        cur.execute("SELECT to_regclass('analytics.units_at_risk') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute(AT_RISK_QUERY, (month,))
+            at_risk = {firm: int(n) for firm, n in cur.fetchall()}
     conn.rollback()
     statements: dict[tuple[str, str], Statement] = {}
     for firm, account, service_month, product, line_type, qty, price, currency, amount, added, removed in rows:
@@ -165,7 +178,7 @@ def collect(conn: psycopg2.extensions.connection, month: str, business_tz: str) 
         statement.lines.append(Line(firm, service_month, product, line_type, int(qty), price, currency.strip(),
                                     amount, int(added), int(removed)))
     ordered = sorted(statements.values(), key=lambda s: (s.name.casefold(), s.name, s.account_id or ""))
-    return StatementSet(month, datetime.now(UTC), closed_at, closed_by, as_of, ordered)
+    return StatementSet(month, datetime.now(UTC), closed_at, closed_by, as_of, ordered, at_risk)
 
 
 # ------------------------------------------------------------------------------------ rendering
@@ -293,6 +306,11 @@ def render_statement(statements: StatementSet, statement: Statement) -> str:
                      empty=f"No usage in {month}."),
            *_section("Adjustments to earlier months", statement.adjustments, adjustment=True,
                      section="adjustments", empty="No adjustments to earlier months.")]
+    at_risk = statements.at_risk_for(statement)
+    out.append(f'<p class="{"warn" if at_risk else "ok"}" id="units-at-risk" data-value="{at_risk}">'
+               + (f"{at_risk:,} billable unit(s) of this month, of this firm or of no readable firm, could not be "
+                  "billed by the latest loads and are not on this statement (analytics.units_at_risk)."
+                  if at_risk else "No units at risk: every unit the latest loads read is billed.") + "</p>")
     if statement.unpriced:
         out.append(f'<p class="warn" id="unpriced">{statement.unpriced} line(s) have no price in force: '
                    "the total leaves them out.</p>")

@@ -14,10 +14,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from itc_common_utilities.loader.reject_reasons import reason_in_words
-from scripts.itc import freshness, invoice
+from scripts.itc import freshness, invoice, units_at_risk
 from scripts.itc.commands import _n
-from scripts.itc.env import REPORTS, SQL_SCRIPTS, apply_stack_defaults, console, warehouse
+from scripts.itc.env import SQL_SCRIPTS, apply_stack_defaults, console, warehouse
 from scripts.itc.errors import ItcError
+from scripts.paths import REPO
 from scripts.stack import local_stack
 
 STATUS_LOADS = """
@@ -54,7 +55,9 @@ def cmd_status(_: argparse.Namespace) -> int:
                     "WHERE check_run_id = (SELECT check_run_id FROM ops.quality_results "
                     "ORDER BY checked_at DESC, result_id DESC LIMIT 1) ORDER BY passed, level, check_name, subject")
         checks = cur.fetchall()
-    console.print(f"warehouse: {migrations} migrations applied; scripts in {SQL_SCRIPTS.relative_to(REPORTS.parent)}")
+        at_risk = units_at_risk.count(conn)
+        risky = units_at_risk.rows(conn, limit=10) if at_risk else []
+    console.print(f"warehouse: {migrations} migrations applied; scripts in {SQL_SCRIPTS.relative_to(REPO)}")
     table = Table(title="Loads", title_justify="left")
     for col in ("source", "last load", "age", "run id", "loaded", "rejected", "deleted", "failed since",
                 "rejected (all time)"):
@@ -69,6 +72,7 @@ def cmd_status(_: argparse.Namespace) -> int:
                   f"({len(refreshes)} view(s))")
     console.print(fresh.line(), highlight=False)
     _print_rejected(rejected_by_reason)
+    _print_units_at_risk(at_risk, risky)
     failed_checks = [c for c in checks if not c[2] and c[5] == "error"]  # a failed warning does not fail the run
     warned = len([c for c in checks if not c[2]]) - len(failed_checks)
     if not checks:
@@ -102,6 +106,25 @@ def _print_rejected(rows: list[tuple[str, str, int]]) -> None:
     for source, code, n in rows:
         table.add_row(source, f"{n:,}", escape(reason_in_words(code)))
     console.print(table)
+
+
+def _print_units_at_risk(total: int, shown: list[dict[str, object]]) -> None:
+    """The billable units the latest loads could not bill (analytics.units_at_risk), the first few listed."""
+    if not total:
+        console.print("units at risk (analytics.units_at_risk): none")
+        return
+    table = Table(title=f"Units at risk: {total:,} billable unit(s) the latest loads could not bill "
+                        "(analytics.units_at_risk; a month closes over them only with --accept-risk)",
+                  title_justify="left")
+    for col in ("source", "unit", "record", "why", "field", "firm", "month"):
+        table.add_column(col)
+    for row in shown:
+        table.add_row(*(escape(str(row[k] or "–")) for k in ("source", "product", "record_key")),
+                      escape(reason_in_words(str(row["reason_code"]))),
+                      *(escape(str(row[k] or "–")) for k in ("field_name", "firm_name", "service_month")))
+    console.print(table)
+    if total > len(shown):
+        console.print(f"  … and {total - len(shown):,} more", highlight=False)
 
 
 def _analyst_status(fresh: freshness.Freshness) -> int:

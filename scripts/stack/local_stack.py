@@ -35,6 +35,7 @@ from scripts.stack.service_logins import set_service_passwords
 
 STACK_DIR = LOCAL / "stack"
 STATE_FILE = STACK_DIR / "state.json"
+SOURCES_FILE = STACK_DIR / "sources.json"  # what the demo seeded the stand-ins with; kept by `stack down`
 HOST = "127.0.0.1"
 DEFAULT_MOTO_PORT = 54330
 DEFAULT_QB_PORT = 54331
@@ -187,9 +188,48 @@ def simulator_argv(port: int, data: SimulatorData) -> list[str]:
             "--start-month", data.start_month, "--months", str(data.months), "--firms", str(data.firms)]
 
 
+@dataclass(frozen=True)
+class SourceSeed:
+    """What the stand-ins' sources were filled with (``itc demo``): moto keeps no state and the simulator
+    generates its report at start, so a restarted stack is filled again from this record."""
+
+    demands: int
+    seed: int
+    simulator: SimulatorData
+
+    def save(self) -> None:
+        STACK_DIR.mkdir(parents=True, exist_ok=True)
+        SOURCES_FILE.write_text(json.dumps({"demands": self.demands, "seed": self.seed,
+                                            "simulator": asdict(self.simulator)}, indent=2))
+
+    @classmethod
+    def load(cls) -> SourceSeed | None:
+        """The recorded seed, or None when no demo ever seeded this checkout's stack (or the record is unreadable)."""
+        try:
+            body = json.loads(SOURCES_FILE.read_text())
+            return cls(demands=int(body["demands"]), seed=int(body["seed"]),
+                       simulator=SimulatorData(**body["simulator"]))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+
+def ensure_local_bucket(moto_url: str) -> str:
+    """The landing bucket in the moto server at ``moto_url``: created when missing (moto forgets it when it
+    restarts, and `itc run` would then fail with NoSuchBucket); returns its name."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name=LOCAL_REGION, aws_access_key_id="testing",
+                      aws_secret_access_key="testing")  # noqa: S106 - moto's fixed local credentials
+    if LOCAL_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=LOCAL_BUCKET)
+    return LOCAL_BUCKET
+
+
 def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
        simulator_data: SimulatorData | None = None) -> StackState:
-    """Start (or reuse) the stack's services; idempotent. Returns the recorded state."""
+    """Start (or reuse) the stack's services; idempotent. Returns the recorded state. A restarted moto gets
+    the landing bucket and the manifest key back; a simulator started without ``simulator_data`` serves
+    what the last demo recorded (:class:`SourceSeed`), else the default dataset."""
     state = StackState.load()
     if database:
         from scripts.stack import local_pg
@@ -204,6 +244,7 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
         _ensure(state, "moto", moto_port(),
                 [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(moto_port())])
         ensure_local_keys(state.services["moto"].url)
+        ensure_local_bucket(state.services["moto"].url)
     if simulator:
         if not simulator_available():
             raise StackError("the Quickbase simulator (scripts/stack/quickbase_simulator.py) is not in this checkout")
@@ -211,7 +252,9 @@ def up(*, database: bool = True, moto: bool = True, simulator: bool = True,
         if simulator_data is None and known and pid_alive(known.pid) and port_open(known.port):
             pass  # keep whatever data the running simulator serves
         else:
-            _ensure(state, "quickbase", qb_port(), simulator_argv(qb_port(), simulator_data or SimulatorData()))
+            recorded = SourceSeed.load()
+            data = simulator_data or (recorded.simulator if recorded else SimulatorData())
+            _ensure(state, "quickbase", qb_port(), simulator_argv(qb_port(), data))
     return state
 
 

@@ -262,7 +262,8 @@ def expected_counts(config: ExchangeConfig, *, tz: ZoneInfo = BUSINESS_TZ) -> di
     """Billable uploaded/archived demands per (month ``YYYY-MM`` in ``tz``, firm), by the business rules.
 
     Latest version's firm name, right-stripped; client-level templates and unknown template ids are
-    excluded; demands without a template are kept; malformed demands are excluded; a demand counts as
+    excluded; demands without a template are kept; malformed demands are excluded when the defect hits a
+    field that decides the bill (:attr:`Demand.rejected`), kept otherwise; a demand counts as
     uploaded in its upload month and as archived in the month of its LAST ``DocumentArchived`` entry.
     """
     excluded = client_template_ids(config)
@@ -274,7 +275,7 @@ def expected_counts(config: ExchangeConfig, *, tz: ZoneInfo = BUSINESS_TZ) -> di
         return datetime.fromtimestamp(ms / 1000, UTC).astimezone(tz).strftime("%Y-%m")
 
     for d in iter_demands(config):
-        if d.malformed is not None:
+        if d.rejected:
             continue
         if d.template_id is not None and (d.template_id in excluded or d.template_id not in known):
             continue

@@ -19,6 +19,14 @@ _FIRM_WORDS = ("Injury Law", "& Associates", "Trial Lawyers", "Legal Group", "La
 _NASTY_FIRMS = ("O'Brien & Sons \"LLP\"", "Robert'); DROP TABLE raw.cases;--", "Tab\tand\\backslash Law")
 _DEFECTS = ("missing_key", "bad_type", "bad_timestamp", "nul_byte", "too_long")
 _DEFECT_WEIGHTS = (0.3, 0.25, 0.25, 0.18, 0.02)
+# (malformed table, defect) whose corrupted field decides the bill (scripts/synthetic/exchange.py, _corrupt):
+# in a document version the key or the firm name (sendingFirm, firmName); in the metadata the key or the
+# upload time (createdTs). The other defects hit a document's creation time (documents, bad_timestamp) or
+# the metadata's deliverable flag / document type: the record loads with that field NULL.
+REJECTING_DEFECTS: frozenset[tuple[str, str]] = frozenset({
+    ("documents", "missing_key"), ("documents", "bad_type"), ("documents", "nul_byte"), ("documents", "too_long"),
+    ("metadata", "missing_key"), ("metadata", "bad_timestamp"),
+})
 TIME_UNITS = ("s", "ms", "mixed")
 
 
@@ -78,6 +86,12 @@ class Demand:
     @property
     def archived_at_ms(self) -> int | None:
         return max(self.archived_ms) if self.archived_ms else None
+
+    @property
+    def rejected(self) -> bool:
+        """Whether the defect hits a field that decides the bill, so the load must reject the record (and
+        the demand is not billed); a defect elsewhere only costs that field (stored as NULL)."""
+        return self.malformed is not None and (self.malformed, self.defect or "bad_type") in REJECTING_DEFECTS
 
 
 # ------------------------------------------------------------------------------------ the model

@@ -54,6 +54,10 @@ HOSTILE_STRINGS: tuple[str, ...] = (
     "long " + "lorem ipsum dolor sit amet " * 150,
 )
 
+# the report fields that decide a bill, as a reader of the business rules lists them (not the pipeline's
+# list): a malformed value there costs the request; anywhere else only that field (stored as NULL)
+BILLING_LABELS: frozenset[str] = frozenset({
+    "Request ID", "Request Created Datetime", "Firm Name", "Duplicate Request", "Exclude From Reporting"})
 MALFORMED_KINDS: tuple[str, ...] = (
     "bad_request_id", "missing_key", "bad_currency", "bad_date", "bad_timestamp", "bad_number", "bad_type",
     "nul_byte", "too_long",
@@ -110,8 +114,9 @@ class RecordTruth:
     month: str  # YYYY-MM in America/New_York
     duplicate: bool
     excluded: bool
-    reject_reason: str | None = None  # the reason code the loader must give, when malformed
+    reject_reason: str | None = None  # the reason code the loader must give, when a billing-critical field is bad
     hostile_labels: tuple[str, ...] = field(default_factory=tuple)
+    quarantined: tuple[str, str] | None = None  # (label, reason): a bad value the load stores as NULL, record kept
 
     @property
     def billable(self) -> bool:
@@ -272,47 +277,52 @@ class VerifyPlusDataset:
                 record["Claim Set Up Assignee"]["name"] = "Zoë \"Z\" O'Hara 🙂"
                 hostile.append("Claim Set Up Assignee")
         reason = None
+        quarantined = None
         if rng.random() < cfg.malformed_share:
             reason = rng.choice(MALFORMED_KINDS)
-            self._break(rng, record, reason)
+            broken = self._break(rng, record, reason)
             if reason in ("bad_request_id", "missing_key"):
                 request_id = None  # type: ignore[assignment]
+            if broken not in BILLING_LABELS:  # a field that decides no bill: stored as NULL, the request billed
+                quarantined, reason = (broken, reason), None
         local = created.astimezone(BUSINESS_TZ)
         truth = RecordTruth(index=index, request_id=request_id, firm=firm, created_utc=created,
                             month=f"{local.year:04d}-{local.month:02d}", duplicate=duplicate, excluded=excluded,
-                            reject_reason=reason, hostile_labels=tuple(hostile))
+                            reject_reason=reason, hostile_labels=tuple(hostile), quarantined=quarantined)
         return record, truth
 
     @staticmethod
-    def _break(rng: random.Random, record: dict[str, Any], reason: str) -> None:
-        """Make one field of ``record`` malformed in the way ``reason`` names."""
+    def _break(rng: random.Random, record: dict[str, Any], reason: str) -> str:
+        """Make one field of ``record`` malformed in the way ``reason`` names; returns its label."""
         if reason == "bad_request_id":
-            record["Request ID"] = rng.choice((f"VP-{record['Request ID']}", record["Request ID"] + 0.5, "12a45"))
+            label, value = "Request ID", rng.choice((f"VP-{record['Request ID']}", record["Request ID"] + 0.5, "12a45"))
         elif reason == "missing_key":
-            record["Request ID"] = rng.choice(("", None))
+            label, value = "Request ID", rng.choice(("", None))
         elif reason == "bad_currency":
-            record[rng.choice(("BI Per Person Limit", "PD Limit", "UM Per Occurrence Limit"))] = rng.choice(
-                ("$25,0O0.00", "N/A", "twenty thousand", "$1.2.3"))
+            value = rng.choice(("$25,0O0.00", "N/A", "twenty thousand", "$1.2.3"))  # drawn first, as ever
+            label = rng.choice(("BI Per Person Limit", "PD Limit", "UM Per Occurrence Limit"))
         elif reason == "bad_date":
-            record[rng.choice(("Date of Loss", "Claim Set Up Start Date"))] = rng.choice(
-                ("2026-02-30", "10/31/2026", "2026-13-01", "not a date"))
+            value = rng.choice(("2026-02-30", "10/31/2026", "2026-13-01", "not a date"))
+            label = rng.choice(("Date of Loss", "Claim Set Up Start Date"))
         elif reason == "bad_timestamp":
-            record[rng.choice(("Request Created Datetime", "Verify Start Datetime"))] = rng.choice(
-                ("2026-10-31 25:99", "yesterday", "2026-10-31T12:00:00"))  # the last has no zone
+            value = rng.choice(("2026-10-31 25:99", "yesterday", "2026-10-31T12:00:00"))  # the last has no zone
+            label = rng.choice(("Request Created Datetime", "Verify Start Datetime"))
         elif reason == "bad_number":
-            record[rng.choice(("Number of Claimants", "Number of Attempts"))] = rng.choice(("three", 2.5, "1e400x"))
+            value = rng.choice(("three", 2.5, "1e400x"))
+            label = rng.choice(("Number of Claimants", "Number of Attempts"))
         elif reason == "bad_type":
-            choice = rng.random()
-            if choice < 0.5:
-                record["Duplicate Request"] = rng.choice(("yes", 1))
+            if rng.random() < 0.5:
+                label, value = "Duplicate Request", rng.choice(("yes", 1))
             else:
-                record["Firm Name"] = {"name": record["Firm Name"]}
+                label, value = "Firm Name", {"name": record["Firm Name"]}
         elif reason == "nul_byte":
-            record["Client Names"] = "Ann\x00Lee"
+            label, value = "Client Names", "Ann\x00Lee"
         elif reason == "too_long":
-            record["Duplicate/Exclusion Comments"] = "x" * (MAX_TEXT_CHARS + 1)
+            label, value = "Duplicate/Exclusion Comments", "x" * (MAX_TEXT_CHARS + 1)
         else:  # pragma: no cover - MALFORMED_KINDS and this function go together
             raise ValueError(reason)
+        record[label] = value
+        return label
 
     # ----------------------------------------------------------------------------- answer key
     def _answers(self) -> tuple[dict[tuple[str, str], int], dict[str, int], int]:
@@ -338,6 +348,11 @@ class VerifyPlusDataset:
     def expected_rejections(self) -> dict[str, int]:
         """How many records the load must reject, by reason code."""
         return dict(self._answers()[1])
+
+    def expected_quarantined(self) -> dict[str, int]:
+        """How many values the load must store as NULL (the record kept), by reason code."""
+        found: Counter[str] = Counter(t.quarantined[1] for t in self.truths() if t.quarantined)
+        return dict(found)
 
     def expected_loaded(self) -> int:
         """How many records the load must accept into raw.verifyplus."""

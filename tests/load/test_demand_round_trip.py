@@ -92,11 +92,14 @@ def test_round_trip_counts_equal_source_counts(
     for table, counts in loaded["tables"].items():
         assert counts["records"] == counts["loaded"] + counts["rejected"]
         assert query(db_dsn, f"SELECT count(*) FROM {RAW[table]}")[0][0] == counts["loaded"]
-    malformed = [d for d in iter_demands(config) if d.malformed]
-    bad_doc_records = sum(len(d.versions) for d in malformed if d.malformed == "documents")
-    bad_meta = sum(1 for d in malformed if d.malformed == "metadata")
+    # only a defect in a field that decides the bill rejects the record; any other is quarantined
+    rejected = [d for d in iter_demands(config) if d.rejected]
+    kept = [d for d in iter_demands(config) if d.malformed and not d.rejected]
+    bad_doc_records = sum(len(d.versions) for d in rejected if d.malformed == "documents")
+    bad_meta = sum(1 for d in rejected if d.malformed == "metadata")
     assert loaded["tables"]["documents"]["rejected"] == bad_doc_records
     assert loaded["tables"]["documents_metadata"]["rejected"] == bad_meta
+    assert kept and loaded["quarantined"] == sum(len(d.versions) if d.malformed == "documents" else 1 for d in kept)
     assert query(db_dsn, "SELECT count(*) FROM raw.audit WHERE action_type <> 'DemandArchived'") == [(0,)]
     assert query(db_dsn, "SELECT count(*) FROM raw.audit WHERE archive_reason IS NOT NULL")[0][0] > 0
 
@@ -133,11 +136,11 @@ def test_malformed_records_quarantined_without_phi(
 
     [result] = main.handler({"bucket": BUCKET, "key": manifest.key})["loads"]
 
-    good = [d for d in iter_demands(config) if not d.malformed]
+    good = [d for d in iter_demands(config) if not d.rejected]
     assert query(db_dsn, "SELECT count(*) FROM raw.metadata")[0][0] == sum(
-        1 for d in iter_demands(config) if d.malformed != "metadata")
+        1 for d in iter_demands(config) if not (d.rejected and d.malformed == "metadata"))
     assert query(db_dsn, "SELECT count(DISTINCT document_id) FROM raw.cases")[0][0] == sum(
-        1 for d in iter_demands(config) if d.malformed != "documents")
+        1 for d in iter_demands(config) if not (d.rejected and d.malformed == "documents"))
     assert len(good) < config.demands
     reasons = dict(query(db_dsn, "SELECT reason_code, count(*) FROM ops.rejected_records GROUP BY 1"))
     assert set(reasons) >= {"missing_key", "bad_type", "bad_timestamp", "nul_byte"}
@@ -325,7 +328,8 @@ def test_late_october_31_uploads_bill_in_october(
     seconds and in epoch milliseconds, one at 00:00 on 1 November, and three with implausible times (1730412 s
     = 1970, a negative one, one two days ahead) WHEN loaded and refreshed THEN the late ones are billed in
     October, the midnight one in November, and the implausible ones are rejected as implausible_timestamp with
-    a message naming the field, the reading and the window - never billed."""
+    a message naming the field, the reading and the window - never billed. The same times on a document
+    version (whose creation time decides no bill) are stored as NULL and noted, the version kept."""
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")  # this snapshot is mostly edge cases on purpose
     created = {
         "s-2200": int(_at(22, 0).timestamp()),
@@ -354,8 +358,11 @@ def test_late_october_31_uploads_bill_in_october(
     assert _summary(db_dsn) == {("2026-10", "Boundary Law"): (4, 2), ("2026-11", "Boundary Law"): (1, 0)}
     rejected = query(db_dsn, "SELECT table_name, record_key, reason_code, field_name, offending_value, detail "
                              "FROM ops.rejected_records ORDER BY table_name, line_number")
-    assert [(r[0], r[2], r[3]) for r in rejected] == [("documents", "implausible_timestamp", "createdTs")] * 3 + [
-        ("documents_metadata", "implausible_timestamp", "createdTs")] * 3
+    assert [(r[0], r[2], r[3]) for r in rejected] == [("documents_metadata", "implausible_timestamp", "createdTs")] * 3
+    noted = query(db_dsn, "SELECT table_name, record_key, reason_code, field_name FROM ops.quarantined_fields "
+                          "ORDER BY line_number")
+    assert noted == [("documents", f"{doc}/1", "implausible_timestamp", "createdTs")
+                     for doc in ("bad-1970", "bad-negative", "bad-future")]
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     window = f"is outside the plausible window 2015-01-01T00:00:00Z .. {tomorrow:%Y-%m-%d}T"
     details = {r[4]: r[5] for r in rejected}

@@ -118,7 +118,8 @@ def land(s3: Any, tables: dict[str, list[bytes]]) -> ObjectRef:
 
 
 def loaded(dsn: str) -> dict[str, Any]:
-    """Every raw row (its load id and load time aside) and every reject, as a user would query them."""
+    """Every raw row (its load id and load time aside), every reject and every quarantined field, as a user
+    would query them."""
     conn = psycopg2.connect(dsn)
     out: dict[str, Any] = {}
     with conn.cursor() as cur:
@@ -128,6 +129,9 @@ def loaded(dsn: str) -> dict[str, Any]:
         cur.execute("SELECT table_name, line_number, reason_code, field_name, detail, offending_value, record_key "
                     "FROM ops.rejected_records ORDER BY table_name, line_number, reason_code")
         out["rejects"] = cur.fetchall()
+        cur.execute("SELECT table_name, line_number, reason_code, field_name, detail, offending_value, record_key, "
+                    "unit_at_risk FROM ops.quarantined_fields ORDER BY table_name, line_number, field_name")
+        out["quarantined"] = cur.fetchall()
     conn.close()
     return out
 
@@ -152,9 +156,10 @@ def test_fast_path_equals_builders_on_hostile_data(
         drop_database(pg_server_dsn, name)
     (fast_result, fast_rows), (slow_result, slow_rows) = results["1"], results["0"]
     assert fast_result["status"] == slow_result["status"] == "loaded"
-    for key in ("records", "loaded", "rejected"):
+    for key in ("records", "loaded", "rejected", "quarantined"):
         assert fast_result[key] == slow_result[key]
     assert fast_rows == slow_rows
+    assert fast_rows["quarantined"], "the hostile snapshot holds values the load stores as NULL and notes"
     reasons = {r[2] for r in fast_rows["rejects"]}
     assert {"missing_key", "bad_type", "nul_byte", "too_long", "implausible_timestamp", "bad_timestamp",
             "duplicate_key"} <= reasons

@@ -159,9 +159,19 @@ def test_hostile_verifyplus_text_is_verbatim_or_quarantined(
     check_cases(db, cases)
 
 
+def quarantined_keys(conn: Any) -> set[str]:
+    """Record keys with a value stored as NULL and noted (ops.quarantined_fields)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT record_key FROM ops.quarantined_fields")
+        return {r[0] for r in cur.fetchall()}
+
+
 def check_cases(conn: Any, cases: list[tuple[str, str, str, str, str]]) -> None:
+    """Each hostile value is stored verbatim, or (NUL, over-long) its record is rejected when the field decides
+    a bill, or the value is stored as NULL and noted in ops.quarantined_fields when it does not."""
     wrong = []
     verbatim = rejected = 0
+    noted = quarantined_keys(conn)
     for key, raw_table, column, payload, label in cases:
         stored, reason = outcome(conn, raw_table, key, column)
         if reason is not None:
@@ -170,16 +180,19 @@ def check_cases(conn: Any, cases: list[tuple[str, str, str, str, str]]) -> None:
                 wrong.append(f"{label}: both stored and rejected")
         elif stored is not None and payload in stored:
             verbatim += 1
+        elif stored is None and any(k == key or k.startswith(f"{key}/") for k in noted):
+            rejected += 1  # quarantined: the value NULL, the record loaded and the value noted
         else:
             shown = None if stored is None else stored[:60]
-            wrong.append(f"{label} [{key}]: neither stored verbatim nor rejected (stored {shown!r})")
+            wrong.append(f"{label} [{key}]: neither stored verbatim, quarantined nor rejected (stored {shown!r})")
     conn.rollback()
     assert_all_tables_survive(conn)
     assert wrong == [], "\n".join(wrong)
     # the ordinary hostile strings (quotes, SQL, emoji, RTL marks) are data, not errors
     assert verbatim >= len(cases) * 3 // 6
     with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT reason_code FROM ops.rejected_records")
+        cur.execute("SELECT DISTINCT reason_code FROM ops.rejected_records UNION "
+                    "SELECT DISTINCT reason_code FROM ops.quarantined_fields")
         assert {r[0] for r in cur.fetchall()} <= {"nul_byte", "too_long"}
     conn.rollback()
 
@@ -187,12 +200,13 @@ def check_cases(conn: Any, cases: list[tuple[str, str, str, str, str]]) -> None:
 CLAIMANT = "Zebulon Quixote-Marchbanks"
 
 
-def test_malformed_claim_info_leaves_no_phi_in_rejects_or_logs(
+def test_malformed_claim_info_leaves_no_phi_in_notes_or_logs(
         s3, db, monkeypatch, capsys):
     """GIVEN documents whose ``claimInfo`` is malformed and carries a claimant name (as text, as a list,
-    and a claimant whose name is an object) WHEN the real demand load runs THEN each record is rejected
-    with a reason naming the field and the problem, the name appears nowhere in ops.rejected_records nor
-    in anything the load wrote to stdout/stderr (its logs), and the value is shown as its type and length."""
+    and a claimant whose name is an object) WHEN the real demand load runs THEN each record loads with the
+    malformed value stored as NULL (claimInfo decides no bill) and one ops.quarantined_fields row naming the
+    field and the problem; the name appears nowhere in ops.quarantined_fields nor in anything the load
+    wrote to stdout/stderr (its logs), and the value is shown as its type and length."""
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "1")
     malformed = {
         "as-text": f"Claimant: {CLAIMANT}, claim CL-9",
@@ -210,16 +224,16 @@ def test_malformed_claim_info_leaves_no_phi_in_rejects_or_logs(
 
     result = load_demand(db, s3, ref).to_dict()
 
-    assert (result["status"], result["rejected"]) == ("loaded", 3)
+    assert (result["status"], result["rejected"], result["quarantined"]) == ("loaded", 0, 3)
     with db.cursor() as cur:
-        cur.execute("SELECT record_key, reason_code, field_name, offending_value, detail FROM ops.rejected_records "
+        cur.execute("SELECT record_key, reason_code, field_name, offending_value, detail FROM ops.quarantined_fields "
                     "ORDER BY record_key")
         assert cur.fetchall() == [
             ("as-list/1", "bad_type", "claimInfo", "array, 2 items", "claimInfo must be an object, got list"),
             ("as-text/1", "bad_type", "claimInfo", "string, 48 chars", "claimInfo must be an object, got str"),
             ("name-object/1", "bad_type", "claimant", "object, 1 keys", "claimant must be text, got dict"),
         ]
-        cur.execute("SELECT count(*) FROM ops.rejected_records r WHERE row_to_json(r)::text ILIKE %s",
+        cur.execute("SELECT count(*) FROM ops.quarantined_fields r WHERE row_to_json(r)::text ILIKE %s",
                     (f"%{CLAIMANT.split()[1]}%",))
         assert cur.fetchone()[0] == 0
     db.rollback()

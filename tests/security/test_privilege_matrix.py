@@ -4,7 +4,7 @@ through ops.refresh_materialized_view), CREATE in every schema, TEMPORARY tables
 for real: each login connects with its own password over TCP, each attempt runs in a SAVEPOINT that
 is rolled back. Every allowed act must succeed, every forbidden act must fail with a permission
 error (SQLSTATE 42501). The expected matrix below is written from the policy, independently of the
-SQL that grants it. The checked matrix is written to .local/security/privilege_matrix.txt and printed.
+SQL that grants it. The checked matrix is written to the test's temporary folder and printed.
 """
 
 from __future__ import annotations
@@ -22,11 +22,8 @@ from itc_common_utilities.migrations import apply_migrations
 from itc_common_utilities.phi import PHI_COLUMNS
 from orchestrator.refresh import view_order
 from scripts.itc import access
-from scripts.paths import LOCAL, SQL_SCRIPTS
+from scripts.paths import SQL_SCRIPTS
 from scripts.stack import service_logins
-
-REPORT_DIR = LOCAL / "security"
-
 
 # ------------------------------------------------------------------ fixtures: the warehouse and its logins
 
@@ -128,6 +125,10 @@ LIMITED_DATA_SET = {"analytics.billable_unit_events", "analytics.billable_units"
 FINANCE_WRITES = {"ref.price_list": {"INSERT", "UPDATE"}, "ref.billing_accounts": {"INSERT", "UPDATE"},
                   "ref.billing_account_names": {"INSERT", "UPDATE", "DELETE"}}
 
+# what the field quarantine notes and the list of fields that decide a bill: the refresher (quality
+# checks) and finance read them
+FIELD_QUARANTINE = ("ops.quarantined_fields", "ops.billing_critical_fields")
+
 
 @dataclass(frozen=True)
 class Obj:
@@ -162,14 +163,14 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
     if role in SOURCE_LOADER_TABLES:
         if obj.qualified in SOURCE_LOADER_TABLES[role]:
             allowed = {"SELECT", "PHI", "INSERT", "UPDATE", "DELETE"}
-        elif obj.qualified in ("ops.load_runs", "ops.rejected_records"):  # no UPDATE: ops.finish_load_run
-            allowed = {"SELECT", "INSERT"}
+        elif obj.qualified in ("ops.load_runs", "ops.rejected_records", "ops.quarantined_fields"):
+            allowed = {"SELECT", "INSERT"}  # no UPDATE: ops.finish_load_run
         elif obj.qualified == "ops.latest_loads":  # the ordering guard
             allowed = {"SELECT"}
     elif role == "itc_refresher":
         if obj.schema in ("raw", "curated", "curated_deid", "analytics", "ref"):
             allowed = {"SELECT"}
-        if obj.qualified in ("ops.load_runs", "ops.latest_loads", "ops.rejected_records"):
+        if obj.qualified in ("ops.load_runs", "ops.latest_loads", "ops.rejected_records", *FIELD_QUARANTINE):
             allowed = {"SELECT"}
         if obj.qualified in ("ops.quality_results", "ops.view_refreshes"):
             allowed = {"SELECT", "INSERT"}
@@ -181,7 +182,7 @@ def expected(role: str, obj: Obj, action: str) -> str | None:
         if role == "analyst+phi_reader" and obj.schema in ("raw", "curated"):
             allowed = {"SELECT", "PHI"}
     elif role == "finance":
-        if obj.schema in ("analytics", "ref") or obj.qualified == "ops.finance_audit":
+        if obj.schema in ("analytics", "ref") or obj.qualified in ("ops.finance_audit", *FIELD_QUARANTINE):
             allowed = {"SELECT", *FINANCE_WRITES.get(obj.qualified, set())}
     return "ok" if action in allowed else "denied"
 
@@ -273,7 +274,7 @@ def matches(want: str, got: str) -> bool:
     return got == want or (want == "refused" and got in REFUSALS)
 
 
-def test_privilege_matrix_every_login_every_object_every_act(role_logins, secured_warehouse, capsys):
+def test_privilege_matrix_every_login_every_object_every_act(role_logins, secured_warehouse, capsys, tmp_path):
     """GIVEN a warehouse built by the migrations, with one login per role (and an analyst holding phi_reader)
     WHEN each login tries every act on every object, schema and the database
     THEN exactly the acts of the policy succeed, and every other one fails with a permission error."""
@@ -337,8 +338,7 @@ def test_privilege_matrix_every_login_every_object_every_act(role_logins, secure
             conn.close()
 
     report = render(objects, results, creates, extras, len(mismatches))
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "privilege_matrix.txt").write_text(report, encoding="utf-8")
+    (tmp_path / "privilege_matrix.txt").write_text(report, encoding="utf-8")
     with capsys.disabled():
         print("\n" + report)
     assert not mismatches, "privilege matrix differs from the policy:\n" + "\n".join(mismatches)

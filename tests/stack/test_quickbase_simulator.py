@@ -130,7 +130,9 @@ def test_given_the_generator_then_it_has_every_documented_shape():
     assert any(isinstance(r["Claim Set Up Assignee"], dict) for r in records)
     assert any(t.duplicate for t in truths) and any(t.excluded for t in truths)
     assert any(t.hostile_labels for t in truths)
-    assert set(ds.expected_rejections()) >= {"bad_request_id", "bad_currency", "bad_date", "bad_timestamp"}
+    # a bad key, created time, firm or flag costs the request; a bad descriptive value only its field
+    assert set(ds.expected_rejections()) >= {"bad_request_id", "missing_key"}
+    assert set(ds.expected_quarantined()) >= {"bad_currency", "bad_date", "bad_number"}
     # month boundaries in New York: some requests are on the 1st in UTC but the previous month in New York
     assert any(t.created_utc.day == 1 and t.month != t.created_utc.strftime("%Y-%m") for t in truths)
     billable = ds.expected_billable()

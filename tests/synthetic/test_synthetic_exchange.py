@@ -100,8 +100,9 @@ def test_given_expected_counts_then_they_follow_the_business_rules() -> None:
     expected = expected_counts(CONFIG)
     excluded = client_template_ids(CONFIG)
     known = {t["templateId"] for t in template_rows(CONFIG)}
-    eligible = [d for d in iter_demands(CONFIG) if not d.malformed
+    eligible = [d for d in iter_demands(CONFIG) if not d.rejected
                 and (d.template_id is None or (d.template_id in known and d.template_id not in excluded))]
+    assert any(d.malformed and not d.rejected for d in iter_demands(CONFIG)), "a descriptive defect is billed"
     assert sum(c.uploaded for c in expected.values()) == len(eligible)
     assert sum(c.archived for c in expected.values()) == sum(1 for d in eligible if d.archived_ms)
     assert all(firm == firm.rstrip() for _, firm in expected)

@@ -27,7 +27,8 @@ def test_two_workers_load_like_one_process(db_dsn: str, s3: Any) -> None:
     for workers in (1, 2):
         conn = psycopg2.connect(db_dsn)
         with conn.cursor() as cur:
-            cur.execute("TRUNCATE raw.templates, raw.audit, ops.rejected_records, ops.load_runs")
+            cur.execute("TRUNCATE raw.templates, raw.audit, ops.rejected_records, ops.quarantined_fields, "
+                        "ops.load_runs")
         conn.commit()
         result = load_snapshot(conn, s3, ref, SPECS, source="demand", workers=workers)
         digests.append((result.tables["templates"].to_dict() | {"read_ms": 0, "apply_ms": 0},

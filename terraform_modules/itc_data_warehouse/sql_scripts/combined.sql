@@ -3610,6 +3610,263 @@ GRANT EXECUTE ON FUNCTION ref.business_time_zone() TO compat_read_only;
 ALTER DEFAULT PRIVILEGES FOR ROLE itc_migrator IN SCHEMA compat GRANT SELECT ON TABLES TO compat_read_only;
 INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('71_create_compat_roles.sql', '2e6431b93f573b4489d96308b466edd459f2bdc626d846fec75d70ca18ab6fe7');
 
+-- ==== 80_create_billing_critical_fields.sql ====
+-- The billing-critical fields inside the warehouse: the same list as
+-- common/itc_common_utilities/itc_common_utilities/billing.py (CRITICAL_FIELDS), which a test keeps equal.
+-- A bad value in one of these source fields rejects the record (ops.rejected_records: its units are at
+-- risk, analytics.units_at_risk); a bad value in any other field is stored as NULL and noted in
+-- ops.quarantined_fields, and the record loads. A new billing-critical field: add it to billing.py and,
+-- in a new script, to this table.
+CREATE TABLE ops.billing_critical_fields (
+    table_schema text NOT NULL,
+    table_name   text NOT NULL,
+    column_name  text NOT NULL,
+    source_field text NOT NULL,
+    reason       text NOT NULL,
+    PRIMARY KEY (table_schema, table_name, column_name)
+);
+COMMENT ON TABLE ops.billing_critical_fields IS 'Billing-critical fields: the raw columns (and the source fields that fill them) that decide a bill; same list as itc_common_utilities.billing. A bad value there rejects the record; elsewhere it is stored as NULL and noted in ops.quarantined_fields. No PHI.';
+COMMENT ON COLUMN ops.billing_critical_fields.table_schema IS 'Schema of the raw table (raw). Not PHI.';
+COMMENT ON COLUMN ops.billing_critical_fields.table_name IS 'The raw table. Not PHI.';
+COMMENT ON COLUMN ops.billing_critical_fields.column_name IS 'The billing-critical column. Not PHI.';
+COMMENT ON COLUMN ops.billing_critical_fields.source_field IS 'The source field that fills it (Exchange field name, or Quickbase label). Not PHI.';
+COMMENT ON COLUMN ops.billing_critical_fields.reason IS 'Why a bill depends on it. Not PHI.';
+
+INSERT INTO ops.billing_critical_fields (table_schema, table_name, column_name, source_field, reason) VALUES
+    ('raw', 'cases', 'document_id', 'documentId', 'the demand''s key: its units are counted per document'),
+    ('raw', 'cases', 'version', 'version', 'the latest version''s firm bills the demand'),
+    ('raw', 'cases', 'customer_id', 'customerId', 'maps the demand to its billing account'),
+    ('raw', 'cases', 'sending_firm_name', 'firmName', 'the firm billed (sendingFirm.firmName)'),
+    ('raw', 'metadata', 'document_id', 'documentId', 'the demand''s key'),
+    ('raw', 'metadata', 'uploaded_at', 'createdTs', 'the upload time: the uploaded unit and its month'),
+    ('raw', 'metadata', 'demand_template_id', 'demandTemplateId', 'client-level templates are not billed'),
+    ('raw', 'metadata', 'archived_at', 'documentStatusHistory', 'the DocumentArchived entries: the archived unit and its month'),
+    ('raw', 'templates', 'template_id', 'templateId', 'the template''s key'),
+    ('raw', 'templates', 'version', 'version', 'the latest version''s name decides'),
+    ('raw', 'templates', 'template_name', 'templateName', 'a name containing ''client'' excludes the template''s demands'),
+    ('raw', 'audit', 'audit_record_id', 'auditRecordId', 'the audit record''s key'),
+    ('raw', 'audit', 'document_id', 'documentId', 'the demand the archive belongs to'),
+    ('raw', 'verifyplus', 'request_id', 'Request ID', 'the request''s key'),
+    ('raw', 'verifyplus', 'request_created_datetime', 'Request Created Datetime', 'the billed month'),
+    ('raw', 'verifyplus', 'firm_name', 'Firm Name', 'the firm billed'),
+    ('raw', 'verifyplus', 'duplicate_request', 'Duplicate Request', 'duplicates are not billed'),
+    ('raw', 'verifyplus', 'exclude_from_reporting', 'Exclude From Reporting', 'excluded requests are not billed');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('80_create_billing_critical_fields.sql', '5c920b8031e8ec51569e2f440f46039ad686677fb5ab5dead71d54fe20d06fda');
+
+-- ==== 81_create_ops_quarantined_fields_table.sql ====
+-- Field-level quarantine (itc_common_utilities.loader.quarantine): a malformed or implausible value in a
+-- field that is not billing-critical (ops.billing_critical_fields) is stored as NULL and noted here, one
+-- row per value, and the record loads; a bad entry of a document's status history is dropped from the
+-- billed history and noted here too. unit_at_risk names the billable unit a lost value decided (a
+-- dropped DocumentArchived entry: demand_archived), which analytics.units_at_risk lists. The value is
+-- redacted exactly as in ops.rejected_records (only allow-listed non-PHI fields keep it).
+CREATE TABLE ops.quarantined_fields (
+    quarantined_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    load_id           bigint      NOT NULL REFERENCES ops.load_runs (load_id),
+    source            text        NOT NULL,
+    table_name        text        NOT NULL,
+    source_key        text        NOT NULL,
+    source_version_id text,
+    line_number       bigint      NOT NULL,
+    record_key        text,
+    reason_code       text        NOT NULL,
+    field_name        text,
+    offending_value   text,
+    detail            text,
+    unit_at_risk      text        CHECK (unit_at_risk IN ('demand_uploaded', 'demand_archived', 'verifyplus_request')),
+    quarantined_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX quarantined_fields_load_idx ON ops.quarantined_fields (load_id);
+CREATE INDEX quarantined_fields_field_idx ON ops.quarantined_fields (source, table_name, field_name);
+COMMENT ON TABLE ops.quarantined_fields IS 'Values stored as NULL (or status-history entries dropped) because they were malformed or implausible in a field that decides no bill; the record loaded. One row per value, redacted as in ops.rejected_records. No PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.quarantined_id IS 'Row identifier. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.load_id IS 'The load that stored the value as NULL (ops.load_runs). Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.source IS 'demand or verifyplus. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.table_name IS 'Snapshot table (documents, documents-metadata, templates, documents-audit, verifyplus). Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.source_key IS 'S3 key of the snapshot file. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.source_version_id IS 'S3 object version of the snapshot file. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.line_number IS 'Line of the record in the file (1-based). Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.record_key IS 'The record''s natural key (document id/version, request id...). Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.reason_code IS 'Why the value was not kept: bad_type, too_long, nul_byte, bad_timestamp, implausible_timestamp, bad_date, bad_number, bad_currency. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.field_name IS 'The source field (Exchange field name or Quickbase label). Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.offending_value IS 'The value, only for allow-listed non-PHI fields (ids, times, flags, counts); otherwise its JSON type and length. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.detail IS 'What was wrong, naming the field, never the value. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.unit_at_risk IS 'The billable unit the lost value decided (demand_archived for a dropped DocumentArchived entry), else null. Not PHI.';
+COMMENT ON COLUMN ops.quarantined_fields.quarantined_at IS 'When the row was written. Not PHI.';
+
+-- the per-source loader logins fill it with COPY (their own source and load runs only, as for
+-- ops.rejected_records: the same trigger function)
+CREATE TRIGGER quarantined_fields_own_source BEFORE INSERT ON ops.quarantined_fields
+    FOR EACH ROW EXECUTE FUNCTION ops.rejected_records_own_source();
+
+-- Grants on the quarantine that the security baseline does not know: called by the baseline's last
+-- step (ops.apply_loader_login_grants, replaced below to call it), so every re-run of the baseline keeps them.
+CREATE PROCEDURE ops.apply_quarantine_grants()
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $proc$
+BEGIN
+    GRANT SELECT, INSERT ON ops.quarantined_fields TO itc_loader_demand, itc_loader_verifyplus;
+    GRANT SELECT ON ops.quarantined_fields, ops.billing_critical_fields TO itc_refresher, itc_finance;
+    IF to_regprocedure('analytics.accept_units_at_risk(text, text)') IS NOT NULL THEN
+        REVOKE ALL ON FUNCTION analytics.accept_units_at_risk(text, text) FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION analytics.accept_units_at_risk(text, text) TO itc_finance;
+    END IF;
+END
+$proc$;
+REVOKE ALL ON PROCEDURE ops.apply_quarantine_grants() FROM PUBLIC;
+COMMENT ON PROCEDURE ops.apply_quarantine_grants() IS
+    'Grants of the field quarantine: loaders insert into ops.quarantined_fields, the refresher and finance read it and ops.billing_critical_fields, finance accepts units at risk. Called by ops.apply_loader_login_grants().';
+
+-- as in 50_create_per_source_loader_logins.sql, plus the quarantine's grants at the end
+CREATE OR REPLACE PROCEDURE ops.apply_loader_login_grants()
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $proc$
+DECLARE
+    logins constant text := 'itc_loader_demand, itc_loader_verifyplus';
+    schema_name text;
+BEGIN
+    -- start from nothing in the ITC schemas
+    FOREACH schema_name IN ARRAY ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'] LOOP
+        IF to_regnamespace(schema_name) IS NOT NULL THEN
+            EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %s', schema_name, logins);
+            EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %s', schema_name, logins);
+            EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %s', schema_name, logins);
+            EXECUTE format('REVOKE ALL ON ALL ROUTINES IN SCHEMA %I FROM %s', schema_name, logins);
+        END IF;
+    END LOOP;
+
+    GRANT USAGE ON SCHEMA raw, ops TO itc_loader_demand, itc_loader_verifyplus;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON raw.cases, raw.metadata, raw.templates, raw.audit TO itc_loader_demand;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON raw.verifyplus TO itc_loader_verifyplus;
+    GRANT SELECT, INSERT ON ops.load_runs, ops.rejected_records TO itc_loader_demand, itc_loader_verifyplus;
+    GRANT SELECT ON ops.latest_loads TO itc_loader_demand, itc_loader_verifyplus;
+    GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)
+        TO itc_loader_demand, itc_loader_verifyplus;
+    -- the rejected-records trigger runs as the loader and asks which source it loads
+    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus;
+    GRANT EXECUTE ON FUNCTION ops.analyze_loaded_table(text) TO itc_loader_demand, itc_loader_verifyplus;
+
+    BEGIN
+        EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE NOTICE 'database-level privileges of % left unchanged: % is not the database owner', logins, current_user;
+    END;
+
+    -- the field quarantine's grants (ops.apply_quarantine_grants, above)
+    CALL ops.apply_quarantine_grants();
+END
+$proc$;
+COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
+    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows (ops.quarantined_fields included), TEMPORARY; then ops.apply_quarantine_grants(). Called by ops.apply_security_baseline(). Idempotent.';
+
+CALL ops.apply_loader_login_grants();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('81_create_ops_quarantined_fields_table.sql', '278002bf43dc1b63513fef2a48fbb4bfb416209f0451f2b9f4ca6ef4b983f3a8');
+
+-- ==== 82_create_analytics_units_at_risk_view.sql ====
+-- analytics.units_at_risk: every billable unit that could not be billed from the latest load of each
+-- source (ops.latest_loads): the records the load rejected (ops.rejected_records: a bad value in a
+-- billing-critical field, ops.billing_critical_fields) and the DocumentArchived entries dropped from a
+-- status history (ops.quarantined_fields.unit_at_risk). Firm and month are shown where the warehouse can
+-- read them (a demand's latest firm name and upload month from the rows that did load). The quality
+-- checks report the count as a warning; `itc invoice --close` refuses a month while any unit of that
+-- month (or of no readable month) is at risk, unless finance accepts them (analytics.accept_units_at_risk).
+-- Readable by finance and analysts (analytics_read_only). No PHI: ids, reasons, firm names and months.
+CREATE VIEW analytics.units_at_risk AS
+WITH latest AS (
+    SELECT source, load_id FROM ops.latest_loads
+),
+at_risk AS (
+    SELECT r.source, 'rejected_record'::text AS kind,
+           CASE r.table_name WHEN 'documents' THEN 'demand_uploaded' WHEN 'documents_metadata' THEN 'demand_uploaded'
+                             WHEN 'requests' THEN 'verifyplus_request' END AS product,
+           r.table_name, r.record_key, r.reason_code, r.field_name, r.detail, r.load_id, r.line_number
+    FROM ops.rejected_records AS r JOIN latest AS l ON l.load_id = r.load_id
+    UNION ALL
+    SELECT q.source, 'dropped_history_entry', q.unit_at_risk, q.table_name, q.record_key, q.reason_code, q.field_name,
+           q.detail, q.load_id, q.line_number
+    FROM ops.quarantined_fields AS q JOIN latest AS l ON l.load_id = q.load_id
+    WHERE q.unit_at_risk IS NOT NULL
+),
+latest_case AS (
+    SELECT DISTINCT ON (c.document_id) c.document_id,
+           nullif(regexp_replace(c.sending_firm_name, '\s+$', ''), '') AS firm_name
+    FROM raw.cases AS c
+    WHERE c.document_id IN (SELECT split_part(a.record_key, '/', 1) FROM at_risk AS a WHERE a.source = 'demand')
+    ORDER BY c.document_id, c.version DESC
+)
+SELECT a.source,
+       a.kind,
+       a.product,
+       a.table_name,
+       a.record_key,
+       a.reason_code,
+       a.field_name,
+       a.detail,
+       c.firm_name,
+       CASE WHEN a.product = 'demand_uploaded' AND a.table_name = 'documents' THEN ref.billing_month(m.uploaded_at) END
+           AS service_month,
+       a.load_id,
+       a.line_number
+FROM at_risk AS a
+LEFT JOIN latest_case AS c ON a.source = 'demand' AND c.document_id = split_part(a.record_key, '/', 1)
+LEFT JOIN raw.metadata AS m ON a.source = 'demand' AND m.document_id = split_part(a.record_key, '/', 1);
+
+COMMENT ON VIEW analytics.units_at_risk IS 'Billable units that could not be billed, from the latest load of each source: records rejected for a bad billing-critical value, and DocumentArchived entries dropped from a status history. Firm and month where readable. A month does not close over them unless finance accepts them (analytics.accept_units_at_risk). No PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.source IS 'demand or verifyplus. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.kind IS 'rejected_record (ops.rejected_records) or dropped_history_entry (a status-history entry dropped, ops.quarantined_fields). Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.product IS 'The unit at risk: demand_uploaded, demand_archived or verifyplus_request; null when the record decides units indirectly (a template, an audit record). Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.table_name IS 'Snapshot table of the record. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.record_key IS 'The record''s natural key (document id[/version], request id, template id/version); null when unreadable. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.reason_code IS 'Why it could not be billed (the reject or quarantine reason). Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.field_name IS 'The field whose value was bad. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.detail IS 'What was wrong, naming the field, never the value. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.firm_name IS 'The firm, where the warehouse can read it (a demand''s latest firm name, right-stripped); else null. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.service_month IS 'The month the unit would bill, where readable (the upload month of a demand whose document record was rejected); else null. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.load_id IS 'The load (ops.load_runs) that could not bill it. Not PHI.';
+COMMENT ON COLUMN analytics.units_at_risk.line_number IS 'Line of the record in its snapshot file. Not PHI.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('82_create_analytics_units_at_risk_view.sql', '27f4978a3cbe6ac929e40a7614d9d221156aa37dd8dc7c224e0eb682a75f014e');
+
+-- ==== 83_create_analytics_accept_units_at_risk_function.sql ====
+-- Closing a month over units at risk (analytics.units_at_risk) takes a recorded acceptance:
+-- `itc invoice --close --accept-risk "<reason>"` calls analytics.accept_units_at_risk(month, reason)
+-- before analytics.close_month, in the same transaction. The acceptance is an 'accept_risk' event of
+-- the finance audit trail (ops.finance_audit), with the login (set by the database), the reason and the
+-- count of the month's units at risk (its month, or no readable month). No PHI.
+ALTER TABLE ops.finance_audit DROP CONSTRAINT finance_audit_action_check;
+ALTER TABLE ops.finance_audit ADD CONSTRAINT finance_audit_action_check
+    CHECK (action IN ('insert', 'update', 'delete', 'close', 'accept_risk'));
+COMMENT ON COLUMN ops.finance_audit.action IS 'insert, update, delete, close (a month closed by analytics.close_month), or accept_risk (finance accepted a month''s units at risk before closing it). Not PHI.';
+
+CREATE FUNCTION analytics.accept_units_at_risk(p_month text, p_reason text) RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF p_month IS NULL OR p_month !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
+        RAISE EXCEPTION 'accept_units_at_risk: month % is not YYYY-MM', coalesce(quote_literal(p_month), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'accept_units_at_risk: say why the units at risk of % are accepted (the reason is empty)', p_month
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT count(*) INTO n FROM analytics.units_at_risk WHERE service_month IS NULL OR service_month = p_month;
+    INSERT INTO ops.finance_audit (action, object, object_key, new_row)
+    VALUES ('accept_risk', 'analytics.units_at_risk', p_month,
+            jsonb_build_object('billing_month', p_month, 'units_at_risk', n, 'reason', btrim(p_reason)));
+    RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION analytics.accept_units_at_risk(text, text) IS
+    'Finance accepts the units at risk of a month (analytics.units_at_risk: of that month or of no readable month) before closing it: records an accept_risk event in ops.finance_audit with the reason and the count; returns the count. Executed by itc_finance.';
+CALL ops.apply_quarantine_grants();
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('83_create_analytics_accept_units_at_risk_function.sql', 'a4bc48e21bcb84acaf10a6d11950db18020511070b84a427669c40770e6e1aca');
+
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
     IF to_regprocedure('ops.apply_security_baseline()') IS NOT NULL THEN

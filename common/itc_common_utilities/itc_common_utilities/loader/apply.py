@@ -64,7 +64,8 @@ def apply_file(cur: psycopg2.extensions.cursor, staged: StagedFile, load_id: int
     loaded, rejected = _reconcile(cur, spec, plan, load_id, staged.expected)
     if plan.mode is ApplyMode.DIRECT:  # written straight into the empty raw table: one row per loaded record
         rows = written = loaded
-    return TableCounts(records=staged.expected.records, loaded=loaded, rejected=rejected, rows=rows,
+    return TableCounts(records=staged.expected.records, loaded=loaded, rejected=rejected,
+                       quarantined=staged.rejects.quarantined, rows=rows,
                        written=written, unchanged=rows - written, deleted=deleted, rows_before=rows_before,
                        read_ms=staged.read_ms, apply_ms=int((time.perf_counter() - t0) * 1000))
 

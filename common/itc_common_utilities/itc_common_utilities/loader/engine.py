@@ -196,7 +196,7 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
                                            cur, load_id, name))
     finally:
         for table in staged:
-            table.rejects.spool.close()
+            table.rejects.close()
     if refusals and force is None:
         raise refusal(refusals)
     if refusals:

@@ -90,7 +90,7 @@ def copy_file(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec
             raise
         verify_file(expected, records=reader.records, bytes_=reader.bytes, sha256=reader.sha256)
     except BaseException:
-        rejects.spool.close()
+        rejects.close()
         raise
     return rejects
 

@@ -21,6 +21,7 @@ import orjson
 from itc_common_utilities.db import NulByteError, encode_copy_row, encode_copy_value
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.loader.fastrow import fast_enabled
+from itc_common_utilities.loader.quarantine import collecting
 from itc_common_utilities.loader.rejects import Rejects, safe_record_key
 from itc_common_utilities.loader.spec import RecordRejected, TableSpec
 from itc_common_utilities.s3 import SnapshotFileError
@@ -96,32 +97,45 @@ def copy_text(spec: TableSpec, batches: Iterable[tuple[int, Sequence[bytes]]], r
             gc.enable()
 
 
+def _built_row_text(spec: TableSpec, built: Any, number: int, key_idx: Sequence[int], suffix: str | None) -> str:
+    """The COPY text of what the builder gave (several lines for a ``many`` spec); RecordRejected for an
+    empty key or a NUL byte."""
+    if spec.many:
+        return "".join([_row_text(spec, row, number, key_idx, suffix) for row in built])
+    ok = len(built) == len(spec.columns)
+    if ok:
+        for i in key_idx:
+            key = built[i]
+            if key is None or key == "":
+                ok = False
+    if not ok:
+        return _row_text(spec, built, number, key_idx, suffix)
+    try:
+        text = encode_copy_row(built)
+    except NulByteError:
+        return _row_text(spec, built, number, key_idx, suffix)
+    return f"{number}\t{text}" if suffix is None else text[:-1] + suffix
+
+
 def _built_text(spec: TableSpec, number: int, line: bytes, rejects: Rejects, suffix: str | None, *,
                 name: str) -> str | None:
     """The builder's path for one line: its COPY text (several lines for a ``many`` spec), or None when
-    the record was rejected (added to ``rejects``)."""
+    the record was rejected (added to ``rejects``). Fields the builder quarantined (stored as NULL,
+    :mod:`~itc_common_utilities.loader.quarantine`) go to ``rejects`` too, when the record loads."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise SnapshotFileError(f"{name}: line {number} is not JSON ({exc})") from None
     key_idx = spec.key_indexes
     try:
-        built = spec.build(record)
-        if spec.many:
-            return "".join([_row_text(spec, row, number, key_idx, suffix) for row in built])  # type: ignore[union-attr]
-        ok = len(built) == len(spec.columns)
-        if ok:
-            for i in key_idx:
-                key = built[i]
-                if key is None or key == "":
-                    ok = False
-        if not ok:
-            return _row_text(spec, built, number, key_idx, suffix)
-        try:
-            text = encode_copy_row(built)
-        except NulByteError:
-            return _row_text(spec, built, number, key_idx, suffix)
-        return f"{number}\t{text}" if suffix is None else text[:-1] + suffix
+        with collecting() as notes:
+            built = spec.build(record)
+            if spec.many:
+                built = list(built)  # type: ignore[arg-type]
+        text = _built_row_text(spec, built, number, key_idx, suffix)
+        if notes:  # values stored as NULL in a record that loads: ops.quarantined_fields
+            rejects.quarantine(number, notes, safe_record_key(spec, record))
+        return text
     except RecordRejected as rej:
         rejects.add(number, rej.reason_code, field_name=rej.field, value=rej.value, detail=rej.detail,
                     record_key=rej.record_key if rej.record_key is not None else safe_record_key(spec, record))

@@ -107,6 +107,7 @@ class TablePlan:
 class TableCounts:
     records: int = 0       # lines in the file (= the manifest's count)
     loaded: int = 0        # records whose rows reached the raw table
+    quarantined: int = 0   # values of loaded records stored as NULL (ops.quarantined_fields)
     rejected: int = 0      # records quarantined in ops.rejected_records
     rows: int = 0          # raw rows the loaded records gave (= loaded for one-row builders)
     written: int = 0       # raw rows inserted or changed
@@ -140,6 +141,7 @@ class LoadResult:
     records = _total("records")
     loaded = _total("loaded")
     rejected = _total("rejected")
+    quarantined = _total("quarantined")
     deleted = _total("deleted")
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,6 +150,7 @@ class LoadResult:
             "status": self.status, "source": self.source, "run_id": self.run_id,
             "manifest_key": self.manifest_key, "manifest_sha256": self.manifest_sha256,
             "load_id": self.load_id, "records": self.records, "loaded": self.loaded,
-            "rejected": self.rejected, "deleted": self.deleted, "duration_ms": self.duration_ms,
+            "rejected": self.rejected, "quarantined": self.quarantined, "deleted": self.deleted,
+            "duration_ms": self.duration_ms,
             "tables": {name: counts.to_dict() for name, counts in self.tables.items()},
         }

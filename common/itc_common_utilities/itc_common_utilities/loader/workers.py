@@ -51,7 +51,7 @@ def _worker_main(spec: TableSpec, suffix: str | None, name: str, conn: Any) -> N
         except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it as terminal
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
             continue
-        conn.send(("ok", text, rejects.items))
+        conn.send(("ok", text, rejects.items, rejects.notes))
     conn.close()
 
 
@@ -84,7 +84,7 @@ def parallel_copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: RejectSp
             raise SnapshotFileError(reply[1])
         if reply[0] != "ok":
             raise TerminalError(f"{spec.snapshot_table}: a build process failed: {reply[1]}")
-        rejects.add_redacted(reply[2])
+        rejects.add_redacted(reply[2], reply[3])
         return reply[1]
 
     try:

@@ -1,6 +1,7 @@
 """Data quality checks run after each load and refresh; results go to ``ops.quality_results``.
 
-The checks themselves are in :mod:`orchestrator.quality_checks` (their list and levels are there).
+The checks themselves are in :mod:`orchestrator.quality_checks` (their list and levels are there), and
+those of the field quarantine and the units at risk in :mod:`orchestrator.quality_units`.
 Levels (``ops.quality_results.level``): a failed ``error`` fails the run; a failed ``warning`` is
 stored and shown by ``itc status`` but the run still passes. :func:`run_quality_checks` stores every
 result (committed), emits CloudWatch embedded-metric lines (namespace ``ITC``: ``QualityCheckFailures``
@@ -38,6 +39,7 @@ from orchestrator.quality_checks import (
     check_usage_months,
     check_views_populated,
 )
+from orchestrator.quality_units import check_quarantined_share, check_units_at_risk
 
 
 class QualityCheckError(TerminalError):
@@ -95,6 +97,8 @@ def run_quality_checks(
                 results += check_freshness(cur, sources, freshness_hours)
                 results += check_manifest_counts(cur, sources)
                 results += check_row_count_changes(cur, sources)
+                results += check_quarantined_share(cur, sources)
+                results += check_units_at_risk(cur)
                 if all(r.passed for r in populated):  # the view checks cannot read an unpopulated view
                     results += check_curated_keys(cur)
                     results += check_summary_totals(cur)

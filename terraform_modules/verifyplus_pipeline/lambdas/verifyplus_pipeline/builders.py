@@ -19,6 +19,10 @@ nul_byte          text holding a NUL byte (PostgreSQL cannot store it)
 too_long          text longer than :data:`MAX_TEXT_CHARS`
 ================  ======================================================================
 
+Only a bad value in a billing-critical field (:mod:`itc_common_utilities.billing`) rejects the record
+with these reasons; in any other field the value is stored as NULL and noted with the same reason
+(``ops.quarantined_fields``), and the record loads.
+
 Conversions: ``""``/null → NULL for every kind; currency text/number → ``Decimal`` (2 places);
 checkbox → bool; dates → ``date``; datetimes → aware ``datetime`` (``timestamptz``); user → JSON.
 Text is stored verbatim (no trimming, no normalisation). A label the warehouse does not know goes
@@ -38,7 +42,9 @@ from typing import Any
 
 import orjson
 
+from itc_common_utilities.billing import is_billing_critical
 from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.loader.quarantine import kept, note
 from itc_common_utilities.timestamps import DEFAULT_WINDOW, TimeWindow
 from verifyplus_pipeline.fields import EXTRA_FIELDS_COLUMN, FIELD_BY_LABEL, KEY_LABEL, REPORT_FIELDS
 
@@ -245,9 +251,10 @@ _PARSERS: dict[str, Callable[..., Any]] = {
     "checkbox": parse_checkbox, "int": _int, "numeric": _numeric, "user": parse_user,
 }
 _TIMED = frozenset({"datetime", "date"})  # parsers that take the plausible window as well
-# (label, parser, timed) for every field but the key, in column order: resolved once, not per record
-_PLAN: tuple[tuple[str, Callable[..., Any], bool], ...] = tuple(
-    (f.label, _PARSERS[f.kind], f.kind in _TIMED) for f in REPORT_FIELDS[1:])
+_TABLE = "raw.verifyplus"
+# (label, parser, timed, critical) for every field but the key, in column order: resolved once, not per record
+_PLAN: tuple[tuple[str, Callable[..., Any], bool, bool], ...] = tuple(
+    (f.label, _PARSERS[f.kind], f.kind in _TIMED, is_billing_critical(_TABLE, f.label)) for f in REPORT_FIELDS[1:])
 
 
 def record_key(record: Any) -> str | None:
@@ -262,22 +269,31 @@ def record_key(record: Any) -> str | None:
 def build_row(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
     """One snapshot record → one ``raw.verifyplus`` row in :data:`COLUMNS` order (pure; may reject).
 
+    A bad value in a billing-critical field (Request ID, Request Created Datetime, Firm Name, Duplicate
+    Request, Exclude From Reporting: :mod:`itc_common_utilities.billing`) rejects the record; a bad value in
+    any other field (the extra fields included) is stored as NULL (``{}`` for the extra fields) and noted
+    (:func:`~itc_common_utilities.loader.quarantine.note`), and the record loads.
+
     ``window``: the plausible times (the load's, built from its settings; see
     :func:`verifyplus_pipeline.load.load_verifyplus`)."""
     if not isinstance(record, Mapping):
         raise RecordRejected("bad_type", detail=f"record is a JSON {type(record).__name__}, expected an object")
     row: list[Any] = [parse_request_id(record.get(KEY_LABEL))]
     get = record.get
-    for label, parse, timed in _PLAN:
+    for label, parse, timed, critical in _PLAN:
         value = get(label)
         if value is None or value == "":
             row.append(None)
         elif parse is parse_text and type(value) is str and len(value) <= MAX_TEXT_CHARS and "\x00" not in value:
             row.append(value)  # the common case, verbatim
-        elif timed:
-            row.append(parse(label, value, window))
         else:
-            row.append(parse(label, value))
+            try:
+                row.append(parse(label, value, window) if timed else parse(label, value))
+            except RecordRejected as rejected:
+                if critical:
+                    raise
+                note(rejected, label)
+                row.append(None)
     extra = {label: value for label, value in record.items() if label not in FIELD_BY_LABEL}
-    row.append(to_json(EXTRA_FIELDS_COLUMN, extra) if extra else "{}")
+    row.append((kept(_TABLE, EXTRA_FIELDS_COLUMN, to_json, EXTRA_FIELDS_COLUMN, extra) or "{}") if extra else "{}")
     return tuple(row)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from demand_pipeline.builders.values import DEFAULT_WINDOW, MAX_ID_CHARS, ident, obj, record_object, text, timestamp
+from itc_common_utilities.loader.quarantine import kept
 from itc_common_utilities.timestamps import TimeWindow
 
 AUDIT_COLUMNS: tuple[str, ...] = (
@@ -13,18 +14,21 @@ AUDIT_COLUMNS: tuple[str, ...] = (
 )
 AUDIT_KEY: tuple[str, ...] = ("audit_record_id",)
 _EMPTY: dict[str, Any] = {}
+_T = "raw.audit"
 
 
 def build_audit(record: Any, window: TimeWindow = DEFAULT_WINDOW) -> tuple[Any, ...]:
+    """One audit record -> one ``raw.audit`` row; only its keys are billing-critical, any other bad value is
+    stored as NULL and noted."""
     rec = record_object(record)
-    payload = obj(rec.get("payload"), "payload") or _EMPTY
+    payload = kept(_T, "payload", obj, rec.get("payload"), "payload") or _EMPTY
     return (
         ident(rec.get("auditRecordId"), "auditRecordId", required=True),
         ident(rec.get("documentId"), "documentId", required=True),
-        timestamp(rec.get("createdTs"), "createdTs", window),
-        text(rec.get("actionType"), "actionType", limit=MAX_ID_CHARS),
-        text(payload.get("archiveReason"), "archiveReason"),
-        text(payload.get("archiveComments"), "archiveComments"),
+        kept(_T, "createdTs", timestamp, rec.get("createdTs"), "createdTs", window),
+        kept(_T, "actionType", text, rec.get("actionType"), "actionType", limit=MAX_ID_CHARS),
+        kept(_T, "archiveReason", text, payload.get("archiveReason"), "archiveReason"),
+        kept(_T, "archiveComments", text, payload.get("archiveComments"), "archiveComments"),
     )
 
 

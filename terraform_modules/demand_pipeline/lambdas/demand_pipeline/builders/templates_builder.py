@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from demand_pipeline.builders.values import ident, integer, json_document, record_object, text
+from itc_common_utilities.loader.quarantine import kept
 
 TEMPLATE_COLUMNS: tuple[str, ...] = ("template_id", "version", "template_name", "default_demand_config")
 TEMPLATE_KEY: tuple[str, ...] = ("template_id", "version")
@@ -16,7 +17,8 @@ def build_template(record: Any) -> tuple[Any, ...]:
         ident(rec.get("templateId"), "templateId", required=True),
         integer(rec.get("version"), "version", required=True),
         text(rec.get("templateName"), "templateName"),
-        json_document(rec.get("defaultDemandConfig"), "defaultDemandConfig"),
+        kept("raw.templates", "defaultDemandConfig", json_document, rec.get("defaultDemandConfig"),
+             "defaultDemandConfig"),
     )
 
 

@@ -19,7 +19,9 @@ from demand_pipeline.builders import (
 )
 from demand_pipeline.builders.values import MAX_TEXT_CHARS, plain
 from demand_pipeline.tests.shapes import SHAPES
+from itc_common_utilities.billing import HISTORY_FIELDS, is_billing_critical
 from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.loader.quarantine import FieldNote, collecting
 
 OCT31_2330_NY_MS = 1761967800000  # 2025-10-31T23:30:00-04:00 = 2025-11-01T03:30:00Z
 
@@ -139,6 +141,17 @@ def test_given_a_whole_record_as_json_text_or_dynamo_map_when_built_then_it_is_r
     assert build_template({"M": {"templateId": {"S": "t"}, "version": {"N": "1"}}})[:2] == ("t", 1)
 
 
+def _cost(builder: Any, record: Any, *args: Any) -> RecordRejected | list[FieldNote]:
+    """What a bad value costs: the record (RecordRejected) or, for a field that decides no bill, the field
+    (the notes of the values stored as NULL)."""
+    try:
+        with collecting() as notes:
+            builder(record, *args)
+    except RecordRejected as rejected:
+        return rejected
+    return notes
+
+
 @pytest.mark.parametrize(("builder", "record", "reason", "field"), [
     (build_case, {"version": 1}, "missing_key", "documentId"),
     (build_case, {"documentId": "d"}, "missing_key", "version"),
@@ -168,13 +181,23 @@ def test_given_a_whole_record_as_json_text_or_dynamo_map_when_built_then_it_is_r
     (build_audit, {"auditRecordId": "a"}, "missing_key", "documentId"),
     (build_audit, [1, 2], "bad_type", None),
 ])
-def test_malformed_record_is_rejected_with_reason(builder: Any, record: Any, reason: str, field: str | None) -> None:
-    """GIVEN a malformed record
-    WHEN built
-    THEN it is rejected with a reason and field."""
-    with pytest.raises(RecordRejected) as info:
-        builder(record)
-    assert (info.value.reason_code, info.value.field) == (reason, field)
+def test_bad_value_rejects_when_billing_critical_else_is_nulled(
+        builder: Any, record: Any, reason: str, field: str | None) -> None:
+    """GIVEN a record with one malformed value WHEN built THEN a bad value in a billing-critical field (keys,
+    versions, the upload time, the firm, the template id: itc_common_utilities.billing) rejects the record
+    with its reason and field; a bad value anywhere else is stored as NULL and noted with them (a bad
+    status-history entry is dropped, a possible archive marked as a unit at risk)."""
+    cost = _cost(builder, record)
+    table = {build_case: "raw.cases", build_metadata: "raw.metadata", build_template: "raw.templates",
+             build_audit: "raw.audit"}[builder]
+    if field is None or (is_billing_critical(table, field) and field not in HISTORY_FIELDS):
+        assert isinstance(cost, RecordRejected), f"{field}: a billing-critical value must reject the record"
+        assert (cost.reason_code, cost.field) == (reason, field)
+    else:
+        assert isinstance(cost, list), f"{field}: a value that decides no bill must not reject the record"
+        assert [(n.reason, n.field) for n in cost] == [(reason, field)]
+        history = field.startswith("documentStatusHistory")
+        assert cost[0].unit_at_risk == ("demand_archived" if history else None)
 
 
 def test_given_quotes_and_sql_looking_text_when_built_then_they_are_kept_verbatim() -> None:
@@ -200,13 +223,12 @@ def test_given_iso_timestamps_with_a_zone_when_built_then_they_are_utc() -> None
             2025, 11, 1, 3, 30, tzinfo=UTC)
 
 
-def test_zoneless_iso_is_utc_and_bare_date_rejected() -> None:
-    """GIVEN ISO text without a zone
-    WHEN built
-    THEN it is read as UTC and a bare date is rejected."""
+def test_zoneless_iso_is_utc_and_a_bare_audit_date_is_nulled() -> None:
+    """GIVEN ISO text without a zone, and a bare date, as an audit record's time (which decides no bill)
+    WHEN built THEN the first is read as UTC, the second stored as NULL and noted bad_timestamp."""
     assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01T03:30:00"})[2] == datetime(
         2025, 11, 1, 3, 30, tzinfo=UTC)
-    with pytest.raises(RecordRejected) as info:
-        build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01"})
-    assert info.value.reason_code == "bad_timestamp"
-    assert "is a date without a time" in info.value.detail
+    with collecting() as notes:
+        assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": "2025-11-01"})[2] is None
+    assert [n.reason for n in notes] == ["bad_timestamp"]
+    assert "is a date without a time" in notes[0].detail

@@ -17,6 +17,7 @@ from demand_pipeline.builders import (
 )
 from demand_pipeline.tests.shapes import SHAPES
 from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.loader.quarantine import collecting
 from itc_common_utilities.timestamps import TimeWindow
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -70,24 +71,38 @@ def test_mixed_time_units_are_each_read_by_their_form(
     ("documentStatusHistory.timestamp", metadata(documentStatusHistory=[
         {"documentStatus": "DocumentArchived", "timestamp": int((NOW + timedelta(days=2)).timestamp())}])),
 ])
-def test_given_an_implausible_time_when_built_then_the_record_is_rejected_not_billed(
-        field: str, record: dict[str, Any]) -> None:
-    """GIVEN a 1970, negative, microsecond or beyond-now+1-day time WHEN built THEN implausible_timestamp."""
-    with pytest.raises(RecordRejected) as info:
-        build_metadata(record, WINDOW)
-    assert (info.value.reason_code, info.value.field) == ("implausible_timestamp", field)
-    assert info.value.detail.endswith("is outside the plausible window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
+def test_given_an_implausible_time_when_built_then_it_is_not_billed(field: str, record: dict[str, Any]) -> None:
+    """GIVEN a 1970, negative, microsecond or beyond-now+1-day time WHEN built THEN implausible_timestamp: an
+    upload time rejects the record; an archive entry is dropped from the history and noted as a unit at
+    risk, the record (and its upload) kept."""
+    with collecting() as notes:
+        try:
+            row = dict(zip(METADATA_COLUMNS, build_metadata(record, WINDOW), strict=True))
+        except RecordRejected as rejected:
+            problem: Any = rejected
+            assert field == "createdTs", "only the upload time rejects the record"
+            assert (rejected.reason_code, rejected.field) == ("implausible_timestamp", field)
+        else:
+            (problem,) = notes
+            assert (problem.reason, problem.field, problem.unit_at_risk) == (
+                "implausible_timestamp", field, "demand_archived")
+            assert row["archived_at"] is None and row["status_history"] == []
+    assert problem.detail.endswith("is outside the plausible window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
 
 
 def test_given_1730412_seconds_when_built_then_the_message_says_how_it_was_read() -> None:
-    with pytest.raises(RecordRejected) as info:
+    """GIVEN a document version created at 1730412 (1970 as seconds) WHEN built THEN the time (which decides
+    no bill) is stored as NULL and the note says how it was read."""
+    with collecting() as notes:
         build_case({"documentId": "d", "version": 1, "createdTs": 1730412}, WINDOW)
-    assert info.value.detail == ("createdTs read as epoch seconds = 1970-01-21T00:40:12Z is outside the plausible "
-                                 "window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
-    assert info.value.value == 1730412
+    (note,) = notes
+    assert note.detail == ("createdTs read as epoch seconds = 1970-01-21T00:40:12Z is outside the plausible "
+                           "window 2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
+    assert note.value == 1730412
 
 
-def test_given_no_window_when_built_then_the_default_window_still_rejects_1970() -> None:
-    with pytest.raises(RecordRejected) as info:
-        build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": 1730412})
-    assert info.value.reason_code == "implausible_timestamp"
+def test_given_no_window_when_built_then_the_default_window_still_refuses_1970() -> None:
+    """GIVEN no window WHEN an audit time of 1970 is built THEN the default window refuses it (noted)."""
+    with collecting() as notes:
+        assert build_audit({"auditRecordId": "a", "documentId": "d", "createdTs": 1730412})[2] is None
+    assert [n.reason for n in notes] == ["implausible_timestamp"]

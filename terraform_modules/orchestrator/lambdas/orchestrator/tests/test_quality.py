@@ -52,14 +52,15 @@ def test_consistent_warehouse_passes_every_check(db, capsys):
     assert summary["passed"] is True, summary["failed"]
     checks = {r["check"] for r in summary["results"]}
     assert checks == {"views_populated", "freshness", "manifest_counts", "curated_key_unique", "summary_totals",
-                      "usage_months", "open_month_prices", "invoice_amounts", "business_time_zone", "phi_grants"}
+                      "usage_months", "open_month_prices", "invoice_amounts", "business_time_zone", "phi_grants",
+                      "quarantined_share", "units_at_risk"}
     assert summary["warnings"] == []
     stored = rows(db, "SELECT count(*), bool_and(passed) FROM ops.quality_results WHERE check_run_id = %s",
                   (summary["check_run_id"],))
     assert stored == [(summary["checks"], True)]
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     names = {m["Name"] for e in emf for d in e["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
-    assert names == {"QualityCheckFailures", "DataFreshnessHours"}
+    assert names == {"QualityCheckFailures", "QualityCheckWarnings", "DataFreshnessHours"}
     assert all(e["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ITC" for e in emf)
     freshness = {e["Source"]: e["DataFreshnessHours"] for e in emf if "DataFreshnessHours" in e}
     assert set(freshness) == {"demand", "verifyplus"}
@@ -225,7 +226,7 @@ def test_row_count_swing_warns_and_passes(db, capsys):
     assert _detail(db, "row_count_change", "demand.documents_metadata") == [("warning", True, None)]
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     warnings = {e["Check"]: e["QualityCheckWarnings"] for e in emf if "QualityCheckWarnings" in e}
-    assert warnings == {"row_count_change": [1.0]}
+    assert warnings == {"row_count_change": [1.0], "quarantined_share": [0.0], "units_at_risk": [0.0]}
     assert all("QualityCheckFailures" not in e for e in emf if e.get("Check") == "row_count_change")
 
 

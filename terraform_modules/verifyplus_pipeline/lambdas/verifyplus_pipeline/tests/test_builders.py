@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from itc_common_utilities.billing import is_billing_critical
 from itc_common_utilities.loader import RecordRejected
+from itc_common_utilities.loader.quarantine import FieldNote, collecting
 from itc_common_utilities.timestamps import TimeWindow
 from verifyplus_pipeline.builders import COLUMNS, MAX_TEXT_CHARS, build_row, record_key
 from verifyplus_pipeline.fields import REPORT_FIELDS, snake_case
@@ -33,6 +35,9 @@ def _record(**changes: Any) -> dict[str, Any]:
     })
     record.update({k.replace("_", " "): v for k, v in changes.items()})
     return record
+
+
+CRITICAL_LABELS = {"Request ID", "Request Created Datetime", "Firm Name", "Duplicate Request", "Exclude From Reporting"}
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +95,22 @@ def _rejected(**changes: Any) -> RecordRejected:
     return info.value
 
 
+def _problem(label: str, value: Any, window: TimeWindow | None = None) -> RecordRejected | FieldNote:
+    """What a bad value costs: the record (RecordRejected) for a billing-critical field, else the field
+    (the row loads with the column NULL, and one note says why)."""
+    extra = (window,) if window else ()
+    if is_billing_critical("raw.verifyplus", label):
+        with pytest.raises(RecordRejected) as info:
+            build_row(_record(**{label: value}), *extra)
+        return info.value
+    with collecting() as notes:
+        row = dict(zip(COLUMNS, build_row(_record(**{label: value}), *extra), strict=True))
+    column = next(f.column for f in REPORT_FIELDS if f.label == label)
+    assert row[column] is None, f"{label}: a quarantined value is stored as NULL"
+    assert len(notes) == 1
+    return notes[0]
+
+
 @pytest.mark.parametrize("label, value, reason", [
     ("Request ID", None, "missing_key"),
     ("Request ID", "", "missing_key"),
@@ -120,16 +141,17 @@ def _rejected(**changes: Any) -> RecordRejected:
     ("Claim Set Up Assignee", {"name": "A\x00"}, "nul_byte"),
     ("Coverage", "x" * (MAX_TEXT_CHARS + 1), "too_long"),
 ])
-def test_malformed_value_is_rejected_with_reason(label, value, reason):
-    """GIVEN a malformed value
-    WHEN built
-    THEN the record is rejected with reason and field."""
-    rej = _rejected(**{label: value})
-    assert rej.reason_code == reason
-    assert rej.field == label
-    assert label in rej.detail
+def test_bad_value_rejects_when_billing_critical_else_is_nulled(label, value, reason):
+    """GIVEN one malformed value WHEN the record is built THEN, in a billing-critical field (the key, created
+    time, firm, duplicate/exclusion flags) the record is rejected; in any other field the column is NULL and
+    one note is made; either way with the reason and the field, never the value, in the detail."""
+    problem = _problem(label, value)
+    assert isinstance(problem, RecordRejected) == (label in CRITICAL_LABELS)
+    assert (problem.reason_code if isinstance(problem, RecordRejected) else problem.reason) == reason
+    assert problem.field == label
+    assert label in problem.detail
     if isinstance(value, str) and len(value) < 50 and value:
-        assert value not in rej.detail  # the value goes in .value (redacted when PHI), never in the text
+        assert value not in problem.detail  # the value goes in .value (redacted when PHI), never in the text
 
 
 def test_given_a_record_that_is_not_an_object_when_built_then_bad_type():
@@ -177,12 +199,14 @@ WINDOW = TimeWindow.default(now=datetime(2026, 12, 1, 12, 0, tzinfo=UTC))  # 201
     ("Verify Close Datetime", "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z"),
 ])
 def test_datetime_outside_window_is_implausible(label, value, shown):
-    """GIVEN a Verify+ datetime before 2015 or after now + 1 day WHEN built THEN implausible_timestamp (not billed)."""
-    with pytest.raises(RecordRejected) as info:
-        build_row(_record(**{label: value}), WINDOW)
-    assert (info.value.reason_code, info.value.field, info.value.value) == ("implausible_timestamp", label, value)
-    assert info.value.detail == (f"{label} read as ISO 8601 = {shown} is outside the plausible window "
-                                 "2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
+    """GIVEN a Verify+ datetime before 2015 or after now + 1 day WHEN built THEN implausible_timestamp: the
+    created time rejects the record (not billed), another datetime is stored as NULL and noted."""
+    problem = _problem(label, value, WINDOW)
+    reason = problem.reason_code if isinstance(problem, RecordRejected) else problem.reason
+    assert (reason, problem.field, problem.value) == ("implausible_timestamp", label, value)
+    assert isinstance(problem, RecordRejected) == (label == "Request Created Datetime")
+    assert problem.detail == (f"{label} read as ISO 8601 = {shown} is outside the plausible window "
+                              "2015-01-01T00:00:00Z .. 2026-12-02T12:00:00Z")
 
 
 def test_given_a_datetime_at_the_window_end_when_built_then_it_is_kept():
@@ -191,14 +215,14 @@ def test_given_a_datetime_at_the_window_end_when_built_then_it_is_kept():
     assert row["request_created_datetime"] == datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
-def test_old_loss_dates_kept_and_future_one_rejected():
+def test_old_dates_of_loss_kept_and_a_future_one_nulled_unshown():
     """GIVEN a date of loss in 2012 (plausible) and one after the window's end WHEN built THEN the first loads,
-    the second is implausible_timestamp with a message that does not show the date (a date of loss is PHI)."""
+    the second is stored as NULL and noted implausible_timestamp with a message that does not show the date
+    (a date of loss is PHI); the record loads."""
     row = dict(zip(COLUMNS, build_row(_record(**{"Date of Loss": "2012-03-04"}), WINDOW), strict=True))
     assert row["date_of_loss"] == date(2012, 3, 4)
-    with pytest.raises(RecordRejected) as info:
-        build_row(_record(**{"Date of Loss": "2026-12-25"}), WINDOW)
-    assert info.value.reason_code == "implausible_timestamp"
-    assert info.value.detail == ("Date of Loss: the date is after the window's end 2026-12-02 "
-                                 "(plausible dates: 1900-01-01 .. 2026-12-02)")
-    assert "12-25" not in info.value.detail
+    problem = _problem("Date of Loss", "2026-12-25", WINDOW)
+    assert isinstance(problem, FieldNote) and problem.reason == "implausible_timestamp"
+    assert problem.detail == ("Date of Loss: the date is after the window's end 2026-12-02 "
+                              "(plausible dates: 1900-01-01 .. 2026-12-02)")
+    assert "12-25" not in problem.detail
