@@ -26,6 +26,7 @@ COMMANDS = {
     "replay": ("s3://itc-landing/demand/run=x/_manifest.json",), "stack": ("status",),
     "docs": ("--output", "/nonexistent/dd.md"), "dashboard": ("--output", "/nonexistent/d.html"),
     "access": ("list",),
+    "approve-force": ("--manifest", "s3://itc-landing/demand/run=x/_manifest.json", "--reason", "restore"),
 }
 
 
@@ -33,7 +34,7 @@ def test_the_parametrized_commands_are_every_itc_command():
     """GIVEN `itc --help` WHEN its command list is read THEN it is exactly the commands tested below."""
     result = subprocess.run([sys.executable, "-m", "scripts.itc", "--help"], cwd=REPO, capture_output=True,
                             text=True, check=True)
-    listed = set(re.findall(r"^ {4}([a-z]+)\b", result.stdout, flags=re.MULTILINE))
+    listed = set(re.findall(r"^ {4}([a-z][a-z-]*)\b", result.stdout, flags=re.MULTILINE))
     assert listed == set(COMMANDS)
 
 
