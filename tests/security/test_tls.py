@@ -46,9 +46,10 @@ class TlsServer:
 
 
 @pytest.fixture(scope="module")
-def tls_server() -> Iterator[TlsServer]:
-    """The TLS-only cluster with a migrated warehouse; itc_loader_demand has its local password."""
-    c = local_pg.start("debian", tls=True)
+def tls_server(tls_cluster: local_pg.Cluster) -> Iterator[TlsServer]:
+    """A migrated warehouse of this module's own on the TLS-only cluster (tests/security/conftest.py);
+    itc_loader_demand has its local password."""
+    c = tls_cluster
     dbname = f"itc_tls_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(c.dsn("postgres"))
     admin.autocommit = True
@@ -67,7 +68,6 @@ def tls_server() -> Iterator[TlsServer]:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         admin.close()
-        local_pg.stop("debian", tls=True)
 
 
 def test_given_tls_only_server_when_login_without_tls_then_refused(tls_server):

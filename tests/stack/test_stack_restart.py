@@ -102,7 +102,7 @@ def test_old_invoice_of_an_empty_month_never_fails_the_run(
     """GIVEN October 2026 with usage and an invoice-2026-07.csv left on disk from an earlier dataset
     (July has no lines now) WHEN `itc run` rewrites the reports THEN no failure is recorded (the run exits
     0), October's invoice is written and July's stale file is removed and named."""
-    from tests.test_invoice_csv import seed_october
+    from tests.reports.test_invoice_csv import seed_october
 
     seed_october(db)
     (tmp_path / "invoice-2026-07.csv").write_text("billing_month,amount\n2026-07,805.00\n")

@@ -8,7 +8,7 @@ Beside the PHI catalogue (:mod:`itc_common_utilities.phi`), and read the same wa
   here rejects the record (``ops.rejected_records``), as every bad value used to;
 - the warehouse holds the same list in ``ops.billing_critical_fields`` (80_create_billing_critical_fields.sql),
   and the data dictionary marks those columns "billing-critical";
-- ``tests/warehouse/test_field_quarantine.py`` fails when this list and ``ops.billing_critical_fields``
+- ``tests/load/test_field_quarantine.py`` fails when this list and ``ops.billing_critical_fields``
   disagree.
 
 One entry per raw column: the source field (the snapshot record's name, or the Quickbase label) that
