@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
 import hashlib
 import json
 import os
@@ -65,12 +64,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: scripts/build/package_lambdas.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from scripts.build import rds_ca as rds_ca_module
+from scripts.build.bytecode import LAMBDA_PYTHON, find_python, with_bytecode
 
 REPO = Path(__file__).resolve().parents[2]
 COMMON_PACKAGE = REPO / "common" / "itc_common_utilities" / "itc_common_utilities"
 SQL_SCRIPTS = REPO / "terraform_modules" / "itc_data_warehouse" / "sql_scripts"
 REQUIREMENTS_NAME = "requirements.lock.txt"
-LAMBDA_PYTHON = "3.12"
 RDS_CA_PATH_IN_LAYER = "python/rds-ca/global-bundle.pem"
 
 # Wheels the layer may use. The python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34), so
@@ -150,69 +149,6 @@ def _tree(root: Path, prefix: str, *, skip_dirs: set[str], skip_names: set[str])
             if filename in skip_names or path.suffix in EXCLUDED_SUFFIXES:
                 continue
             yield path, f"{prefix}{path.relative_to(root).as_posix()}"
-
-
-# --------------------------------------------------------------------------- bytecode
-
-_COMPILE = """
-import json, os, py_compile, sys
-workdir, root = sys.argv[1:3]
-out = []
-for source, name in json.load(sys.stdin):
-    folder, _, filename = name.rpartition("/")
-    pyc = f"{folder}/__pycache__/{filename[:-3]}.{sys.implementation.cache_tag}.pyc"
-    try:  # a file that does not compile (a vendored Python 2 example) ships without, as pip would leave it
-        py_compile.compile(source, os.path.join(workdir, pyc), f"{root}/{name}", doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        out.append(pyc)
-    except py_compile.PyCompileError:
-        pass
-print(json.dumps(out))
-"""
-
-
-@functools.cache
-def find_python(version: str = LAMBDA_PYTHON) -> Path | None:
-    """A CPython of minor ``version`` on this machine (this one first, then PATH, /usr, pyenv), or None."""
-    candidates = [sys.executable] if f"{sys.version_info[0]}.{sys.version_info[1]}" == version else []
-    candidates += [shutil.which(f"python{version}"), f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
-    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted((str(p) for p in Path(pyenv_root).glob(f"versions/{version}*/bin/python{version}")),
-                         reverse=True)  # fmt: skip
-    for candidate in candidates:
-        if not candidate or not Path(candidate).exists():
-            continue
-        probe = subprocess.run([candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True, check=False)  # fmt: skip
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return Path(candidate)
-    return None
-
-
-def bytecode_entries(
-    entries: list[tuple[Path, str]], workdir: Path, *, python: Path, deployed_root: str
-) -> list[tuple[Path, str]]:
-    """Compile every ``.py`` entry with ``python`` (unchecked-hash pycs naming the deployed path under
-    ``deployed_root``); return the ``__pycache__`` entries to add."""
-    jobs = [(str(source), name) for source, name in entries if name.endswith(".py")]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SOURCE_DATE_EPOCH": "315532800"}
-    done = subprocess.run([str(python), "-I", "-c", _COMPILE, str(workdir), deployed_root], input=json.dumps(jobs),
-                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"compiling the bytecode with {python} failed:\n{done.stderr[-2000:]}")
-    return [(workdir / name, name) for name in json.loads(done.stdout.strip().splitlines()[-1])]
-
-
-def with_bytecode(entries: list[tuple[Path, str]], workdir: Path, *, version: str | None, deployed_root: str
-                  ) -> list[tuple[Path, str]]:  # fmt: skip
-    """``entries`` plus their bytecode compiled by a CPython ``version`` (None: no bytecode; none found: a note)."""
-    python = find_python(version) if version else None
-    if python is None:
-        if version:
-            print(f"note: no python{version} here: the zips ship no bytecode (cold imports compile every module)",
-                  file=sys.stderr)  # fmt: skip
-        return entries
-    return entries + bytecode_entries(entries, workdir, python=python, deployed_root=deployed_root)
 
 
 # --------------------------------------------------------------------------- code zip

@@ -90,7 +90,8 @@ def render(module: Path) -> str:
     inputs = list(_blocks(module, "variable"))
     for name, block in inputs:
         kind = _cell(_text(block.get("type", "any")))
-        lines.append(f"| `{name}` | `{kind}` | {_cell(_default(block))} | {_cell(_text(block.get('description', '')))} |")
+        description = _cell(_text(block.get("description", "")))
+        lines.append(f"| `{name}` | `{kind}` | {_cell(_default(block))} | {description} |")
     if not inputs:
         lines.append("| — | | | none |")
     lines += ["", "## Outputs", "", "| name | description |", "|---|---|"]
