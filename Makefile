@@ -46,7 +46,7 @@ migrate: venv ## apply the numbered SQL scripts to ITC_DATABASE_URL (default: th
 combined-sql: venv ## regenerate terraform_modules/itc_data_warehouse/sql_scripts/combined.sql
 	@$(PY) terraform_modules/itc_data_warehouse/sql_scripts/combine_sql_files.py
 
-docs: venv ## regenerate docs/data-dictionary.md from the warehouse's comments
+docs: venv ## regenerate docs/data-dictionary.md from the SQL scripts (a fresh throw-away database)
 	@$(PY) -m scripts.itc docs
 
 demo: venv ## the main job end to end on the embedded stack; writes reports/

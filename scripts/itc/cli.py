@@ -105,12 +105,29 @@ def _print_stack(state: local_stack.StackState) -> None:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    """The data dictionary of the repository's SQL scripts: rendered from a throw-away database migrated
+    from them on the embedded server (dropped afterwards), so a developer database that is behind or
+    ahead of the scripts cannot drop or add objects; ``--from-warehouse`` renders the configured
+    warehouse instead (a deployed one, to see what it really holds)."""
     from scripts.itc import data_dictionary
+    from scripts.stack import testdb
 
-    apply_stack_defaults(local_stack.running_state())
-    os.environ.setdefault("ITC_DATABASE_URL", database_url())
-    with warehouse() as conn:
-        text = data_dictionary.render(conn)
+    if args.from_warehouse:
+        apply_stack_defaults(local_stack.running_state())
+        os.environ.setdefault("ITC_DATABASE_URL", database_url())
+        with warehouse() as conn:
+            text = data_dictionary.render(conn)
+    else:
+        server = database_url()
+        name, dsn = testdb.create_database(server, migrate=True)
+        try:
+            conn = psycopg2.connect(dsn)
+            try:
+                text = data_dictionary.render(conn)
+            finally:
+                conn.close()
+        finally:
+            testdb.drop_database(server, name)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
@@ -196,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["up", "down", "status"])
     p.set_defaults(func=cmd_stack)
 
-    p = sub.add_parser("docs", help="write the data dictionary from the database's comments")
+    p = sub.add_parser("docs", help="write the data dictionary from the SQL scripts' comments (a fresh database)")
     p.add_argument("--output", default=str(DATA_DICTIONARY))
+    p.add_argument("--from-warehouse", action="store_true",
+                   help="render the configured warehouse (ITC_DATABASE_URL …) instead of a fresh migrated database")
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("dashboard", help="write the KPI dashboard page")

@@ -4,6 +4,9 @@ and must match what a freshly migrated database says."""
 from __future__ import annotations
 
 import difflib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg2
@@ -26,7 +29,7 @@ def test_regenerated_dictionary_equals_the_committed_file(
         diff = "".join(list(difflib.unified_diff(committed.splitlines(True), generated.splitlines(True),
                                                  "committed", "generated", n=1))[:60])
         raise AssertionError(
-            "docs/data-dictionary.md is stale: regenerate it with `python -m scripts.itc docs` (after `make migrate`)"
+            "docs/data-dictionary.md is stale: regenerate it with `make docs`"
             f" and commit it.\n{diff}")
 
 
@@ -56,3 +59,28 @@ def test_given_a_comment_that_denies_phi_when_classified_then_it_is_not_phi() ->
     assert data_dictionary.is_phi("reporting_claim_number", "Claim number (PHI).")
     assert data_dictionary.is_phi("claimant_name", None)
     assert not data_dictionary.is_phi("firm_name", "Requesting law firm.")
+
+
+def test_itc_docs_renders_the_scripts_not_a_stale_developer_database(
+    db: psycopg2.extensions.connection, db_dsn: str, tmp_path: Path,
+) -> None:
+    """GIVEN a developer database behind the scripts (a view dropped from it)
+    WHEN `itc docs` runs against it, then `itc docs --from-warehouse`
+    THEN the first writes the committed dictionary (from a throw-away database it drops again) and only the
+    second shows the developer database, without the view."""
+    with db.cursor() as cur:
+        cur.execute("DROP VIEW analytics.units_at_risk")
+        cur.execute("SELECT count(*) FROM pg_database")
+        databases = cur.fetchone()[0]
+    db.commit()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ITC_")}, "ITC_DATABASE_URL": db_dsn}
+    for flag, name in (((), "scripts.md"), (("--from-warehouse",), "warehouse.md")):
+        subprocess.run([sys.executable, "-m", "scripts.itc", "docs", "--output", str(tmp_path / name), *flag],
+                       cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
+    assert (tmp_path / "scripts.md").read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8")
+    assert "- [`analytics.units_at_risk`]" not in (tmp_path / "warehouse.md").read_text(encoding="utf-8")
+    assert "- [`analytics.units_at_risk`]" in COMMITTED.read_text(encoding="utf-8")
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_database")
+        assert cur.fetchone()[0] == databases, "the throw-away database is dropped"
+    db.rollback()

@@ -125,7 +125,8 @@ def test_billing_critical_typo_is_a_unit_at_risk_and_blocks_the_close(
     is rejected and the dropped archive entry noted, both listed in analytics.units_at_risk with the firm;
     the second demand's upload is still billed; `itc status`, the dashboard and the statement pages show
     the two units; `itc invoice --close` refuses the month naming the units at risk, and closes it with
-    --accept-risk, the finance audit recording the reason and the count."""
+    --accept-risk, the finance audit recording the reason and the count; analytics.close_month called
+    directly (psql) refuses too, even after an acceptance committed in an earlier transaction."""
     demo.seed_exchange(DEMANDS, SEED)
     metadata = _items("documents-metadata")
     rejected, archived = metadata[0], next(m for m in metadata[1:] if "DocumentArchived" in str(
@@ -178,13 +179,26 @@ def test_billing_critical_typo_is_a_unit_at_risk_and_blocks_the_close(
     assert ("refusing to close 2026-09: 2 billable unit(s) of 2026-09 or of no readable month are at risk") in said
     assert '--accept-risk "<reason>"' in said
     assert _query(stack_db, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
+    close = "SELECT analytics.close_month('2026-09', 'someone with psql')"
+    gate = "close_month: 2 billable unit.s. of month 2026-09 or of no readable month are at risk"
+    with stack_db.cursor() as cur, pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState, match=gate):
+        cur.execute(close)
+    stack_db.rollback()
+    with stack_db.cursor() as cur:
+        cur.execute("SELECT analytics.accept_units_at_risk('2026-09', 'accepted yesterday')")
+    stack_db.commit()
+    with stack_db.cursor() as cur, pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState, match=gate):
+        cur.execute(close)
+    stack_db.rollback()
+    assert _query(stack_db, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
 
     accepted = itc("invoice", "--month", "2026-09", "--close", "--accept-risk", "source fix is on its way",
                    "--output-dir", os.environ["ITC_REPORTS_DIR"], env=stack_env)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "accepted 2 unit(s) at risk: source fix is on its way" in " ".join(accepted.stdout.split())
     assert _query(stack_db, "SELECT billing_month FROM analytics.closed_months") == [("2026-09",)]
-    audit = _query(stack_db, "SELECT action, object, object_key, new_row FROM ops.finance_audit "
-                             "WHERE action = 'accept_risk'")
-    assert audit == [("accept_risk", "analytics.units_at_risk", "2026-09",
-                      {"billing_month": "2026-09", "units_at_risk": 2, "reason": "source fix is on its way"})]
+    audit = _query(stack_db, "SELECT action, object, object_key, new_row - 'transaction' FROM ops.finance_audit "
+                             "WHERE action = 'accept_risk' ORDER BY event_id")
+    assert audit == [("accept_risk", "analytics.units_at_risk", "2026-09", {
+        "billing_month": "2026-09", "units_at_risk": 2, "reason": reason})
+        for reason in ("accepted yesterday", "source fix is on its way")]

@@ -1,7 +1,10 @@
 -- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): analytics.close_month(month,
 -- closed_by) freezes a month's open units (analytics.invoice_units: usage + pending adjustments) into
 -- analytics.closed_billable_units and their sums into analytics.closed_invoice_lines, and records the
--- month in analytics.closed_months; closing twice is an error. No PHI.
+-- month in analytics.closed_months; closing twice is an error. A month with billable units at risk
+-- (analytics.units_at_risk: of that month or of no readable month) closes only in the transaction in
+-- which finance accepted them (analytics.accept_units_at_risk): the gate is here, not only in `itc`,
+-- so a finance login with psql cannot leave units out unrecorded. No PHI.
 
 -- SECURITY DEFINER: finance (itc_finance) closes months without any write privilege on the closed
 -- tables; the function records the caller's login itself.
@@ -17,6 +20,7 @@ DECLARE
     n_units     bigint;
     n_lines     integer;
     total       numeric(14,2);
+    at_risk     bigint;
 BEGIN
     IF p_month IS NULL OR p_month !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
         RAISE EXCEPTION 'close_month: month % is not YYYY-MM', coalesce(quote_literal(p_month), 'NULL')
@@ -41,6 +45,17 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM pg_class WHERE oid = 'analytics.billable_unit_events'::regclass AND NOT relispopulated) THEN
         RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    -- the view and the acceptance are defined later (units at risk); PL/pgSQL resolves them when run
+    SELECT count(*) INTO at_risk FROM analytics.units_at_risk WHERE service_month IS NULL OR service_month = p_month;
+    IF at_risk > 0 AND NOT EXISTS (
+        SELECT 1 FROM ops.finance_audit
+        WHERE action = 'accept_risk' AND object_key = p_month
+          AND new_row ->> 'transaction' = txid_current()::text
+          AND (new_row ->> 'units_at_risk')::bigint >= at_risk) THEN
+        RAISE EXCEPTION 'close_month: % billable unit(s) of month % or of no readable month are at risk (analytics.units_at_risk); fix the source and load again, or accept them first in the same transaction (analytics.accept_units_at_risk)',
+            at_risk, p_month
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     CREATE TEMPORARY TABLE close_month_units ON COMMIT DROP AS
@@ -80,4 +95,4 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION analytics.close_month(text, text) FROM PUBLIC;
-COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, units at risk not accepted in the same transaction (analytics.accept_units_at_risk), products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';

@@ -1591,7 +1591,10 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('28_create_analytic
 -- Invoicing (docs/adr/0006-unit-ledger-and-billing-accounts.md): analytics.close_month(month,
 -- closed_by) freezes a month's open units (analytics.invoice_units: usage + pending adjustments) into
 -- analytics.closed_billable_units and their sums into analytics.closed_invoice_lines, and records the
--- month in analytics.closed_months; closing twice is an error. No PHI.
+-- month in analytics.closed_months; closing twice is an error. A month with billable units at risk
+-- (analytics.units_at_risk: of that month or of no readable month) closes only in the transaction in
+-- which finance accepted them (analytics.accept_units_at_risk): the gate is here, not only in `itc`,
+-- so a finance login with psql cannot leave units out unrecorded. No PHI.
 
 -- SECURITY DEFINER: finance (itc_finance) closes months without any write privilege on the closed
 -- tables; the function records the caller's login itself.
@@ -1607,6 +1610,7 @@ DECLARE
     n_units     bigint;
     n_lines     integer;
     total       numeric(14,2);
+    at_risk     bigint;
 BEGIN
     IF p_month IS NULL OR p_month !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
         RAISE EXCEPTION 'close_month: month % is not YYYY-MM', coalesce(quote_literal(p_month), 'NULL')
@@ -1631,6 +1635,17 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM pg_class WHERE oid = 'analytics.billable_unit_events'::regclass AND NOT relispopulated) THEN
         RAISE EXCEPTION 'close_month: the analytics views have never been refreshed; run the refresh first'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    -- the view and the acceptance are defined later (units at risk); PL/pgSQL resolves them when run
+    SELECT count(*) INTO at_risk FROM analytics.units_at_risk WHERE service_month IS NULL OR service_month = p_month;
+    IF at_risk > 0 AND NOT EXISTS (
+        SELECT 1 FROM ops.finance_audit
+        WHERE action = 'accept_risk' AND object_key = p_month
+          AND new_row ->> 'transaction' = txid_current()::text
+          AND (new_row ->> 'units_at_risk')::bigint >= at_risk) THEN
+        RAISE EXCEPTION 'close_month: % billable unit(s) of month % or of no readable month are at risk (analytics.units_at_risk); fix the source and load again, or accept them first in the same transaction (analytics.accept_units_at_risk)',
+            at_risk, p_month
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     CREATE TEMPORARY TABLE close_month_units ON COMMIT DROP AS
@@ -1670,8 +1685,8 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION analytics.close_month(text, text) FROM PUBLIC;
-COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('29_create_analytics_close_month_function.sql', 'def8ff47b57ded6103d2e2efa8586ae7a0ecc42bcdb0a904674da04acb2be57c');
+COMMENT ON FUNCTION analytics.close_month(text, text) IS 'Close an invoice month (YYYY-MM) that has ended: freezes its open units (usage + pending adjustments) into analytics.closed_billable_units and their sums into analytics.closed_invoice_lines; returns the number of lines. Errors: bad month, month not ended, views never refreshed, units at risk not accepted in the same transaction (analytics.accept_units_at_risk), products with usage but no price in force (all named), month already closed. Refresh the views first so the units are current. EXECUTE: the owner and itc_finance.';
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('29_create_analytics_close_month_function.sql', '64fbb51c01a8611e2039ade8b72614d5ec71d55e6f81588bef8d76dd110d453c');
 
 -- ==== 30_create_roles.sql ====
 -- Roles of the warehouse (docs/design.md §6, docs/access.md). Roles are cluster-wide, so each is created
@@ -3833,7 +3848,8 @@ INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('82_create_analytic
 -- `itc invoice --close --accept-risk "<reason>"` calls analytics.accept_units_at_risk(month, reason)
 -- before analytics.close_month, in the same transaction. The acceptance is an 'accept_risk' event of
 -- the finance audit trail (ops.finance_audit), with the login (set by the database), the reason and the
--- count of the month's units at risk (its month, or no readable month). No PHI.
+-- count of the month's units at risk (its month, or no readable month), and the transaction: close_month
+-- accepts only an acceptance made in its own transaction, covering at least the units at risk it sees. No PHI.
 ALTER TABLE ops.finance_audit DROP CONSTRAINT finance_audit_action_check;
 ALTER TABLE ops.finance_audit ADD CONSTRAINT finance_audit_action_check
     CHECK (action IN ('insert', 'update', 'delete', 'close', 'accept_risk'));
@@ -3858,14 +3874,15 @@ BEGIN
     SELECT count(*) INTO n FROM analytics.units_at_risk WHERE service_month IS NULL OR service_month = p_month;
     INSERT INTO ops.finance_audit (action, object, object_key, new_row)
     VALUES ('accept_risk', 'analytics.units_at_risk', p_month,
-            jsonb_build_object('billing_month', p_month, 'units_at_risk', n, 'reason', btrim(p_reason)));
+            jsonb_build_object('billing_month', p_month, 'units_at_risk', n, 'reason', btrim(p_reason),
+                               'transaction', txid_current()::text));
     RETURN n;
 END;
 $$;
 COMMENT ON FUNCTION analytics.accept_units_at_risk(text, text) IS
-    'Finance accepts the units at risk of a month (analytics.units_at_risk: of that month or of no readable month) before closing it: records an accept_risk event in ops.finance_audit with the reason and the count; returns the count. Executed by itc_finance.';
+    'Finance accepts the units at risk of a month (analytics.units_at_risk: of that month or of no readable month) before closing it: records an accept_risk event in ops.finance_audit with the reason, the count and the transaction (close_month, in the same transaction, then closes the month); returns the count. Executed by itc_finance.';
 CALL ops.apply_quarantine_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('83_create_analytics_accept_units_at_risk_function.sql', 'a4bc48e21bcb84acaf10a6d11950db18020511070b84a427669c40770e6e1aca');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('83_create_analytics_accept_units_at_risk_function.sql', '3d540072b47ac8b2f4288051f63af98f14b71403bf6bf9fdfa928d4971cfaed8');
 
 -- ==== security baseline (ownership, grants), as the runner does after applying ====
 DO $baseline$ BEGIN
