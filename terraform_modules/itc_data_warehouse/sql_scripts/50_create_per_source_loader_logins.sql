@@ -182,10 +182,15 @@ BEGIN
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE NOTICE 'database-level privileges of % left unchanged: % is not the database owner', logins, current_user;
     END;
+
+    -- the field quarantine's grants, once its script has defined them (81_create_ops_quarantined_fields_table.sql)
+    IF to_regprocedure('ops.apply_quarantine_grants()') IS NOT NULL THEN
+        CALL ops.apply_quarantine_grants();
+    END IF;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_loader_login_grants() FROM PUBLIC;
 COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
-    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows, TEMPORARY. Called by ops.apply_security_baseline(). Idempotent.';
+    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows (ops.quarantined_fields included), TEMPORARY; then ops.apply_quarantine_grants() once it exists. Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();

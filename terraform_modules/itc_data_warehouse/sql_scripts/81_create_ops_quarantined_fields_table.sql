@@ -44,7 +44,7 @@ CREATE TRIGGER quarantined_fields_own_source BEFORE INSERT ON ops.quarantined_fi
     FOR EACH ROW EXECUTE FUNCTION ops.rejected_records_own_source();
 
 -- Grants on the quarantine that the security baseline does not know: called by the baseline's last
--- step (ops.apply_loader_login_grants, replaced below to call it), so every re-run of the baseline keeps them.
+-- step (ops.apply_loader_login_grants calls it once it exists), so every re-run of the baseline keeps them.
 CREATE PROCEDURE ops.apply_quarantine_grants()
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -61,48 +61,5 @@ $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_quarantine_grants() FROM PUBLIC;
 COMMENT ON PROCEDURE ops.apply_quarantine_grants() IS
     'Grants of the field quarantine: loaders insert into ops.quarantined_fields, the refresher and finance read it and ops.billing_critical_fields, finance accepts units at risk. Called by ops.apply_loader_login_grants().';
-
--- as in 50_create_per_source_loader_logins.sql, plus the quarantine's grants at the end
-CREATE OR REPLACE PROCEDURE ops.apply_loader_login_grants()
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $proc$
-DECLARE
-    logins constant text := 'itc_loader_demand, itc_loader_verifyplus';
-    schema_name text;
-BEGIN
-    -- start from nothing in the ITC schemas
-    FOREACH schema_name IN ARRAY ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'] LOOP
-        IF to_regnamespace(schema_name) IS NOT NULL THEN
-            EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %s', schema_name, logins);
-            EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %s', schema_name, logins);
-            EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %s', schema_name, logins);
-            EXECUTE format('REVOKE ALL ON ALL ROUTINES IN SCHEMA %I FROM %s', schema_name, logins);
-        END IF;
-    END LOOP;
-
-    GRANT USAGE ON SCHEMA raw, ops TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT SELECT, INSERT, UPDATE, DELETE ON raw.cases, raw.metadata, raw.templates, raw.audit TO itc_loader_demand;
-    GRANT SELECT, INSERT, UPDATE, DELETE ON raw.verifyplus TO itc_loader_verifyplus;
-    GRANT SELECT, INSERT ON ops.load_runs, ops.rejected_records TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT SELECT ON ops.latest_loads TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)
-        TO itc_loader_demand, itc_loader_verifyplus;
-    -- the rejected-records trigger runs as the loader and asks which source it loads
-    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT EXECUTE ON FUNCTION ops.analyze_loaded_table(text) TO itc_loader_demand, itc_loader_verifyplus;
-
-    BEGIN
-        EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);
-    EXCEPTION WHEN insufficient_privilege THEN
-        RAISE NOTICE 'database-level privileges of % left unchanged: % is not the database owner', logins, current_user;
-    END;
-
-    -- the field quarantine's grants (ops.apply_quarantine_grants, above)
-    CALL ops.apply_quarantine_grants();
-END
-$proc$;
-COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
-    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows (ops.quarantined_fields included), TEMPORARY; then ops.apply_quarantine_grants(). Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();

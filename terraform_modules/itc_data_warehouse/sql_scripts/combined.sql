@@ -2908,14 +2908,19 @@ BEGIN
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE NOTICE 'database-level privileges of % left unchanged: % is not the database owner', logins, current_user;
     END;
+
+    -- the field quarantine's grants, once its script has defined them (81_create_ops_quarantined_fields_table.sql)
+    IF to_regprocedure('ops.apply_quarantine_grants()') IS NOT NULL THEN
+        CALL ops.apply_quarantine_grants();
+    END IF;
 END
 $proc$;
 REVOKE ALL ON PROCEDURE ops.apply_loader_login_grants() FROM PUBLIC;
 COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
-    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows, TEMPORARY. Called by ops.apply_security_baseline(). Idempotent.';
+    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows (ops.quarantined_fields included), TEMPORARY; then ops.apply_quarantine_grants() once it exists. Called by ops.apply_security_baseline(). Idempotent.';
 
 CALL ops.apply_loader_login_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', 'd76cc58db18739d4b96ad6f9e3d6ec992603c0eae3b5b8cc6bbc0a7ac3460bf2');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('50_create_per_source_loader_logins.sql', '2c63859cee8a2e92cc82060458b0bd758536f07c2b470e68cbd2247573defe23');
 
 -- ==== 51_create_analytics_months_view.sql ====
 -- The analysts' metric layer (docs/analysts.md): the figures analysts ask for, defined ONCE in SQL,
@@ -3715,7 +3720,7 @@ CREATE TRIGGER quarantined_fields_own_source BEFORE INSERT ON ops.quarantined_fi
     FOR EACH ROW EXECUTE FUNCTION ops.rejected_records_own_source();
 
 -- Grants on the quarantine that the security baseline does not know: called by the baseline's last
--- step (ops.apply_loader_login_grants, replaced below to call it), so every re-run of the baseline keeps them.
+-- step (ops.apply_loader_login_grants calls it once it exists), so every re-run of the baseline keeps them.
 CREATE PROCEDURE ops.apply_quarantine_grants()
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3733,51 +3738,8 @@ REVOKE ALL ON PROCEDURE ops.apply_quarantine_grants() FROM PUBLIC;
 COMMENT ON PROCEDURE ops.apply_quarantine_grants() IS
     'Grants of the field quarantine: loaders insert into ops.quarantined_fields, the refresher and finance read it and ops.billing_critical_fields, finance accepts units at risk. Called by ops.apply_loader_login_grants().';
 
--- as in 50_create_per_source_loader_logins.sql, plus the quarantine's grants at the end
-CREATE OR REPLACE PROCEDURE ops.apply_loader_login_grants()
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $proc$
-DECLARE
-    logins constant text := 'itc_loader_demand, itc_loader_verifyplus';
-    schema_name text;
-BEGIN
-    -- start from nothing in the ITC schemas
-    FOREACH schema_name IN ARRAY ARRAY['raw', 'curated', 'curated_deid', 'analytics', 'ref', 'ops'] LOOP
-        IF to_regnamespace(schema_name) IS NOT NULL THEN
-            EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %s', schema_name, logins);
-            EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %s', schema_name, logins);
-            EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %s', schema_name, logins);
-            EXECUTE format('REVOKE ALL ON ALL ROUTINES IN SCHEMA %I FROM %s', schema_name, logins);
-        END IF;
-    END LOOP;
-
-    GRANT USAGE ON SCHEMA raw, ops TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT SELECT, INSERT, UPDATE, DELETE ON raw.cases, raw.metadata, raw.templates, raw.audit TO itc_loader_demand;
-    GRANT SELECT, INSERT, UPDATE, DELETE ON raw.verifyplus TO itc_loader_verifyplus;
-    GRANT SELECT, INSERT ON ops.load_runs, ops.rejected_records TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT SELECT ON ops.latest_loads TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT EXECUTE ON FUNCTION ops.finish_load_run(bigint, text, bigint, bigint, bigint, bigint, jsonb)
-        TO itc_loader_demand, itc_loader_verifyplus;
-    -- the rejected-records trigger runs as the loader and asks which source it loads
-    GRANT EXECUTE ON FUNCTION ops.loader_source(name) TO itc_loader_demand, itc_loader_verifyplus;
-    GRANT EXECUTE ON FUNCTION ops.analyze_loaded_table(text) TO itc_loader_demand, itc_loader_verifyplus;
-
-    BEGIN
-        EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %s', current_database(), logins);
-    EXCEPTION WHEN insufficient_privilege THEN
-        RAISE NOTICE 'database-level privileges of % left unchanged: % is not the database owner', logins, current_user;
-    END;
-
-    -- the field quarantine's grants (ops.apply_quarantine_grants, above)
-    CALL ops.apply_quarantine_grants();
-END
-$proc$;
-COMMENT ON PROCEDURE ops.apply_loader_login_grants() IS
-    'Re-apply the grants of the per-source loader logins (itc_loader_demand, itc_loader_verifyplus): their own raw tables, their ops rows (ops.quarantined_fields included), TEMPORARY; then ops.apply_quarantine_grants(). Called by ops.apply_security_baseline(). Idempotent.';
-
 CALL ops.apply_loader_login_grants();
-INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('81_create_ops_quarantined_fields_table.sql', '278002bf43dc1b63513fef2a48fbb4bfb416209f0451f2b9f4ca6ef4b983f3a8');
+INSERT INTO ops.schema_migrations (filename, sha256) VALUES ('81_create_ops_quarantined_fields_table.sql', '971c2ae93495e1c158975b1899b665956b34be544522dae32bf89b5a3c2b5e77');
 
 -- ==== 82_create_analytics_units_at_risk_view.sql ====
 -- analytics.units_at_risk: every billable unit that could not be billed from the latest load of each
