@@ -240,11 +240,19 @@ details summary{cursor:pointer;color:#2563eb}
 
 
 def render(data: DashboardData) -> str:
-    now = data.generated_at
+    """The dashboard page: header, headline tiles, the demand and the Verify+ sections, the health panel."""
     months = data.months()
-    by_firm = data.demands_by_firm()
-    span = data.span()
-    out: list[str] = [
+    out = [*_header(data), *_headline(data, months)]
+    out.extend(dashboard_months.render(months, data.closed))
+    out.extend(_demand_sections(data, months))
+    out.extend(_verifyplus_sections(data, months))
+    out.extend(_health(data))
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _header(data: DashboardData) -> list[str]:
+    out = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         "<title>ITC — KPI dashboard</title>", f"<style>{CSS}</style></head><body>",
@@ -252,15 +260,19 @@ def render(data: DashboardData) -> str:
         f'<div class="sub">Invoice Transactions Collector · data as of <span id="data-as-of" '
         f'data-value="{esc(data.fresh.as_of_text())}">{esc(fmt_time(data.fresh.data_as_of))}</span> (the latest '
         f"snapshot extracted from the sources) · views refreshed {esc(fmt_time(data.fresh.refreshed_at))} · "
-        f'generated <span id="generated-at">{fmt_time(now)}</span> · months are billing months: calendar months '
-        f"in the business time zone ({esc(BUSINESS_TZ)})</div>",
+        f'generated <span id="generated-at">{fmt_time(data.generated_at)}</span> · months are billing months: '
+        f"calendar months in the business time zone ({esc(BUSINESS_TZ)})</div>",
     ]
     if data.fresh.views_behind:
         out.append('<div class="panel warn" id="views-behind">A load finished after the last refresh: the figures '
                    "below do not show it yet.</div>")
-    out.append('<section class="kpis" id="headline">')
-    out.extend(_month_tiles(months, data.closed))
-    within = data.share_within_target
+    return out
+
+
+def _headline(data: DashboardData, months: list[Month]) -> list[str]:
+    """The headline tiles: the latest month's, then the totals of the span, rejects, units at risk, freshness."""
+    span, within = data.span(), data.share_within_target
+    out = ['<section class="kpis" id="headline">', *_month_tiles(months, data.closed)]
     out += [
         kpi("demands-uploaded-total", "Demands uploaded", data.total("uploaded"), fmt_int(data.total("uploaded")),
             period=span),
@@ -270,7 +282,7 @@ def render(data: DashboardData) -> str:
             fmt_int(data.total("billable")), period=span),
         kpi("verifyplus-within-target", "Verify+ closed within SLA target", "" if within is None else within,
             "–" if within is None else f"{within:.1%}", period=span),
-        kpi("firms-total", "Sending firms (demands)", len(by_firm), period=span),
+        kpi("firms-total", "Sending firms (demands)", len(data.demands_by_firm()), period=span),
         kpi("rejected-total", "Rejected records", data.rejected_total, fmt_int(data.rejected_total),
             period="the latest load of each source"),
         kpi("units-at-risk", "Units at risk (not billed)", data.units_at_risk, fmt_int(data.units_at_risk),
@@ -284,9 +296,13 @@ def render(data: DashboardData) -> str:
     if data.missing:
         out.append('<div class="panel bad" id="missing">Not in this warehouse yet: '
                    + ", ".join(esc(m) for m in data.missing) + "</div>")
+    return out
 
-    out.extend(dashboard_months.render(months, data.closed))
-    out.append(f"<h2>Demands per month ({esc(span)})</h2>")
+
+def _demand_sections(data: DashboardData, months: list[Month]) -> list[str]:
+    """Demands per month and per firm (charts), and per month and firm (table)."""
+    span, by_firm = data.span(), data.demands_by_firm()
+    out = [f"<h2>Demands per month ({esc(span)})</h2>"]
     out.append('<div class="panel">' + grouped_bar_chart(
         "chart-demands-month", "Demands uploaded and archived per month", [m.month for m in months],
         {"uploaded": [m.uploaded for m in months], "archived": [m.archived for m in months]},
@@ -306,8 +322,13 @@ def render(data: DashboardData) -> str:
                    f"{cell(up, fmt_int(up), metric='uploaded', month=month, firm=firm)}"
                    f"{cell(arch, fmt_int(arch), metric='archived', month=month, firm=firm)}</tr>")
     out.append("</tbody></table></details>")
+    return out
 
-    out.append(f"<h2>Verify+ billable requests per month ({esc(span)})</h2>")
+
+def _verifyplus_sections(data: DashboardData, months: list[Month]) -> list[str]:
+    """Verify+ billable requests and time to close per month (charts), and per month and firm (table)."""
+    span = data.span()
+    out = [f"<h2>Verify+ billable requests per month ({esc(span)})</h2>"]
     out.append('<div class="panel">' + grouped_bar_chart(
         "chart-verifyplus-month", "Verify+ billable requests per month", [m.month for m in months],
         {"billable": [m.billable for m in months]}, label_attr="data-month") + "</div>")
@@ -327,9 +348,7 @@ def render(data: DashboardData) -> str:
                    + cell("" if median is None else median, "–" if median is None else f"{median:g}",
                           metric="median-days-to-close", month=month, firm=firm) + "</tr>")
     out.append("</tbody></table></details>")
-    out.extend(_health(data))
-    out.append("</body></html>")
-    return "\n".join(out)
+    return out
 
 
 def _month_tiles(months: list[Month], closed: set[str]) -> list[str]:

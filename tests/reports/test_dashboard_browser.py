@@ -145,7 +145,8 @@ def seed_warehouse(conn: psycopg2.extensions.connection) -> None:
                     "('q1', 'summary_totals', '', false, 'off by one', 'error'), "
                     "('q1', 'row_count_change', 'raw.cases', false, 'went from 10 rows to 2', 'warning')")
     refresh_all(conn)
-    with conn, conn.cursor() as cur:  # September's invoice is final, October's a draft
+    with conn, conn.cursor() as cur:  # September's invoice is final (its rejects accepted), October's a draft
+        cur.execute("SELECT analytics.accept_units_at_risk('2026-09', 'the test rejects these')")
         cur.execute("SELECT analytics.close_month('2026-09', 'finance test')")
 
 
