@@ -161,11 +161,18 @@ def cmd_access(args: argparse.Namespace) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
 
 
-def main(argv: list[str] | None = None) -> int:
-
+def build_parser() -> argparse.ArgumentParser:
+    """The `itc` command line: the job's commands, the invoice's, then the tools'."""
     parser = argparse.ArgumentParser(prog="itc", description="ITC — Invoice Transactions Collector", epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_job_commands(sub)
+    _add_invoice_commands(sub)
+    _add_tool_commands(sub)
+    return parser
 
+
+def _add_job_commands(sub: argparse._SubParsersAction) -> None:
+    """migrate, demo, run, status."""
     sub.add_parser("migrate", help="apply the numbered SQL scripts").set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("demo", help="start the local stack and run the whole job end to end")
@@ -187,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="last loads, freshness, last refresh, rejects, quality").set_defaults(
         func=status.cmd_status)
 
+
+def _add_invoice_commands(sub: argparse._SubParsersAction) -> None:
+    """invoice, replay, approve-force."""
     p = sub.add_parser("invoice", help="write reports/invoice-YYYY-MM.csv (and close the month)")
     p.add_argument("--month", type=parse_month, required=True)
     p.add_argument("--close", action="store_true", help="close the month: later changes become adjustments")
@@ -209,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=commands.cmd_replay)
     approve.add_parser(sub)
 
+
+def _add_tool_commands(sub: argparse._SubParsersAction) -> None:
+    """stack, docs, dashboard, access."""
     p = sub.add_parser("stack", help="start/stop the local stand-ins (PostgreSQL, moto, Quickbase simulator)")
     p.add_argument("action", choices=["up", "down", "status"])
     p.set_defaults(func=cmd_stack)
@@ -229,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
                    "revoke USER --revoked-by … --reason … | list | review")
     p.set_defaults(func=cmd_access)
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default: the process's) and run the command; the exit code."""
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["access"]:  # everything after `access` belongs to the access CLI, --help included
         return run_command(argparse.Namespace(func=cmd_access, access_args=argv[1:]))

@@ -59,6 +59,23 @@ def _query(conn: psycopg2.extensions.connection, sql: str, params: tuple[Any, ..
     return rows
 
 
+def _assert_psql_cannot_close_over_units_at_risk(conn: psycopg2.extensions.connection) -> None:
+    """analytics.close_month itself refuses 2026-09 (2 units at risk), also after an acceptance that was
+    committed in an earlier transaction; nothing is closed."""
+    close = "SELECT analytics.close_month('2026-09', 'someone with psql')"
+    gate = "close_month: 2 billable unit.s. of month 2026-09 or of no readable month are at risk"
+    with conn.cursor() as cur, pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState, match=gate):
+        cur.execute(close)
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("SELECT analytics.accept_units_at_risk('2026-09', 'accepted yesterday')")
+    conn.commit()
+    with conn.cursor() as cur, pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState, match=gate):
+        cur.execute(close)
+    conn.rollback()
+    assert _query(conn, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
+
+
 def itc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scripts.itc", *args], cwd=REPO, env={**os.environ, **env,
                           "COLUMNS": "200"}, capture_output=True, text=True, timeout=300, check=False)
@@ -179,18 +196,7 @@ def test_billing_critical_typo_is_a_unit_at_risk_and_blocks_the_close(
     assert ("refusing to close 2026-09: 2 billable unit(s) of 2026-09 or of no readable month are at risk") in said
     assert '--accept-risk "<reason>"' in said
     assert _query(stack_db, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
-    close = "SELECT analytics.close_month('2026-09', 'someone with psql')"
-    gate = "close_month: 2 billable unit.s. of month 2026-09 or of no readable month are at risk"
-    with stack_db.cursor() as cur, pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState, match=gate):
-        cur.execute(close)
-    stack_db.rollback()
-    with stack_db.cursor() as cur:
-        cur.execute("SELECT analytics.accept_units_at_risk('2026-09', 'accepted yesterday')")
-    stack_db.commit()
-    with stack_db.cursor() as cur, pytest.raises(psycopg2.errors.ObjectNotInPrerequisiteState, match=gate):
-        cur.execute(close)
-    stack_db.rollback()
-    assert _query(stack_db, "SELECT count(*) FROM analytics.closed_months") == [(0,)]
+    _assert_psql_cannot_close_over_units_at_risk(stack_db)
 
     accepted = itc("invoice", "--month", "2026-09", "--close", "--accept-risk", "source fix is on its way",
                    "--output-dir", os.environ["ITC_REPORTS_DIR"], env=stack_env)
