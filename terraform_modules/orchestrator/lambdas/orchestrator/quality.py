@@ -86,28 +86,54 @@ def run_quality_checks(
     """
     log = logger or setup_logger("orchestrator")
     run_id = check_run_id or uuid.uuid4().hex
-    sources = tuple(sources)
+    results = _run_and_store(conn, run_id, tuple(sources), freshness_hours, expected_time_zone)
+    failed = [r for r in results if r.failed_error]
+    warnings = [r for r in results if r.failed_warning]
+    if emit_metrics:
+        _emit_metrics(results, metrics_namespace, getattr(log, "service", "orchestrator"))
+    for r in failed:
+        log.error("quality check failed", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
+    for r in warnings:
+        log.warning("quality warning", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
+    log.info("quality checks finished", extra={"check_run_id": run_id, "checks": len(results), "failed": len(failed),
+                                               "warnings": len(warnings)})
+    if failed and raise_on_failure:
+        shown = "; ".join(f"{r.check} [{r.subject}]: {r.detail}" for r in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        raise QualityCheckError(f"{len(failed)} quality check(s) failed: {shown}{more}", results, run_id)
+    return {
+        "check_run_id": run_id,
+        "passed": not failed,
+        "checks": len(results),
+        "failed": [f"{r.check}:{r.subject}" for r in failed],
+        "warnings": [f"{r.check}:{r.subject}" for r in warnings],
+        "results": [asdict(r) for r in results],
+    }
+
+
+def _checks(cur: Any, sources: tuple[str, ...], freshness_hours: float,
+            expected_time_zone: str | None) -> list[CheckResult]:
+    """Every check's results, in order; the view checks only when the views are populated."""
+    populated = check_views_populated(cur)
+    results = [*populated, *check_freshness(cur, sources, freshness_hours), *check_manifest_counts(cur, sources),
+               *check_row_count_changes(cur, sources), *check_quarantined_share(cur, sources),
+               *check_units_at_risk(cur)]
+    if all(r.passed for r in populated):  # the view checks cannot read an unpopulated view
+        results += [*check_curated_keys(cur), *check_summary_totals(cur), *check_usage_months(cur),
+                    *check_open_month_prices(cur), *check_invoice_amounts(cur)]
+    if expected_time_zone:
+        results += check_business_time_zone(cur, expected_time_zone)
+    return results + check_phi_grants(cur)
+
+
+def _run_and_store(conn: psycopg2.extensions.connection, run_id: str, sources: tuple[str, ...],
+                   freshness_hours: float, expected_time_zone: str | None) -> list[CheckResult]:
+    """Run the checks and store their results in ops.quality_results in one committed transaction."""
     conn.autocommit = False
-    results: list[CheckResult] = []
     try:
         with conn.cursor() as cur:
             with translate_errors("running the quality checks"):
-                populated = check_views_populated(cur)
-                results += populated
-                results += check_freshness(cur, sources, freshness_hours)
-                results += check_manifest_counts(cur, sources)
-                results += check_row_count_changes(cur, sources)
-                results += check_quarantined_share(cur, sources)
-                results += check_units_at_risk(cur)
-                if all(r.passed for r in populated):  # the view checks cannot read an unpopulated view
-                    results += check_curated_keys(cur)
-                    results += check_summary_totals(cur)
-                    results += check_usage_months(cur)
-                    results += check_open_month_prices(cur)
-                    results += check_invoice_amounts(cur)
-                if expected_time_zone:
-                    results += check_business_time_zone(cur, expected_time_zone)
-                results += check_phi_grants(cur)
+                results = _checks(cur, sources, freshness_hours, expected_time_zone)
             with translate_errors("storing the quality results"):
                 for r in results:
                     cur.execute(
@@ -121,26 +147,4 @@ def run_quality_checks(
         if not conn.closed:
             conn.rollback()
         raise
-    failed = [r for r in results if r.failed_error]
-    warnings = [r for r in results if r.failed_warning]
-    if emit_metrics:
-        _emit_metrics(results, metrics_namespace, getattr(log, "service", "orchestrator"))
-    summary = {
-        "check_run_id": run_id,
-        "passed": not failed,
-        "checks": len(results),
-        "failed": [f"{r.check}:{r.subject}" for r in failed],
-        "warnings": [f"{r.check}:{r.subject}" for r in warnings],
-        "results": [asdict(r) for r in results],
-    }
-    for r in failed:
-        log.error("quality check failed", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
-    for r in warnings:
-        log.warning("quality warning", extra={"check": r.check, "subject": r.subject, "detail": r.detail})
-    log.info("quality checks finished", extra={"check_run_id": run_id, "checks": len(results), "failed": len(failed),
-                                               "warnings": len(warnings)})
-    if failed and raise_on_failure:
-        shown = "; ".join(f"{r.check} [{r.subject}]: {r.detail}" for r in failed[:5])
-        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
-        raise QualityCheckError(f"{len(failed)} quality check(s) failed: {shown}{more}", results, run_id)
-    return summary
+    return results
