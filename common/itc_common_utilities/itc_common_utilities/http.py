@@ -110,15 +110,6 @@ def request_json(
     """Send the request with retries and return the decoded JSON body (at most ``max_body_bytes``,
     named ``limit_name`` in the error)."""
     what = _describe(method, url)
-    fallback = wait_random_exponential(multiplier=backoff_s, max=max_wait_s)
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _RetryableResponse):
-            asked = retry_after_seconds(exc.response)
-            if asked is not None:
-                return min(asked, max_wait_s)
-        return fallback(state)
 
     def attempt() -> tuple[requests.Response, Any]:
         response = session.request(method, url, timeout=timeout, stream=max_body_bytes is not None, **kwargs)
@@ -136,7 +127,7 @@ def request_json(
         retry=retry_if_exception(
             lambda e: isinstance(e, _RetryableResponse | requests.Timeout | requests.ConnectionError)
         ),
-        wait=wait,
+        wait=_retry_wait(backoff_s, max_wait_s),
         stop=stop_after_attempt(max_attempts) | stop_after_delay(max_total_s),
         sleep=sleep,
         reraise=True,
@@ -162,6 +153,22 @@ def request_json(
         raise HttpError(f"{what} answered HTTP {response.status_code}: {_short_reason(response)}",
                         response.status_code)
     return body
+
+
+def _retry_wait(backoff_s: float, max_wait_s: float) -> Callable[[RetryCallState], float]:
+    """How long to wait before the next attempt: the server's Retry-After (capped at ``max_wait_s``) when a
+    retryable answer gives one, else a random exponential backoff."""
+    fallback = wait_random_exponential(multiplier=backoff_s, max=max_wait_s)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableResponse):
+            asked = retry_after_seconds(exc.response)
+            if asked is not None:
+                return min(asked, max_wait_s)
+        return fallback(state)
+
+    return wait
 
 
 def _short_reason(response: requests.Response) -> str:
