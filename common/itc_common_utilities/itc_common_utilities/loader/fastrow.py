@@ -12,11 +12,14 @@ tests load hostile snapshots both ways and compare the raw rows and the rejects.
 
 This module holds what every fast function needs: :func:`fast_function` (decode, row, then the COPY
 text, escaping only when the JSON line had an escape), :class:`Fallback`, :data:`FALLBACK_ERRORS`,
-:func:`nested` (a nested object that arrived as JSON text), :func:`fast_enabled`.
+:func:`nested` (a nested object that arrived as JSON text), :func:`fast_enabled`, and
+:func:`compiled_or`: a table's compiled row builder (a C extension, ADR 0012) in front of its Python fast
+path, or the Python fast path alone when the extension cannot be imported (logged once per module).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -97,3 +100,37 @@ def fast_function(plain: Form, typed: Form | None = None, *, writes_json: bool =
         return "\t".join(values)  # type: ignore[arg-type]
 
     return fast
+
+
+_compiled = {"enabled": True}
+_missing: set[str] = set()  # compiled modules that could not be imported (logged once each)
+
+
+def use_compiled(enabled: bool) -> bool:
+    """Whether fast functions built from now on put the compiled row builders in front (default True);
+    the previous choice. For the bench and tests that measure or compare the Python fast path alone."""
+    previous = _compiled["enabled"]
+    _compiled["enabled"] = enabled
+    return previous
+
+
+def compiled_or(module: str, name: str, python_fast: Callable[[bytes], str | None], *args: Any,
+                ) -> Callable[[bytes], str | None]:
+    """``module.name(python_fast, *args)``: a compiled fast function that hands the lines it does not take
+    to ``python_fast``; ``python_fast`` itself when compiled builders are off (:func:`use_compiled`) or the
+    module cannot be imported (not built for this interpreter or CPU): that is logged once per module, as
+    a warning naming the module and the import error (no record data), and the load goes on."""
+    if not _compiled["enabled"]:
+        return python_fast
+    try:
+        factory = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        if module not in _missing:
+            _missing.add(module)
+            from itc_common_utilities.logger.logger_setup import setup_logger
+
+            setup_logger("itc_loader").warning(
+                f"compiled row builder {module} not loaded; using the Python fast path",
+                extra={"module": module, "error": f"{type(exc).__name__}: {exc}"})
+        return python_fast
+    return factory(python_fast, *args)

@@ -27,7 +27,7 @@ from msgspec import Struct
 
 from demand_pipeline.builders import fast_typed as typed
 from demand_pipeline.builders.fast_types import Code, Ident, Int32, Text, Time, full_name, milestones
-from itc_common_utilities.loader.fastrow import Fallback, fast_function, nested
+from itc_common_utilities.loader.fastrow import Fallback, compiled_or, fast_function, nested
 from itc_common_utilities.timestamps import EPOCH, TimeWindow, source_time
 
 
@@ -190,8 +190,18 @@ def _flag(value: Any) -> str | None:
     raise Fallback
 
 
+COMPILED_CASES = "demand_rows"  # the compiled row builder of raw.cases (builders/demand_rows.pyx, ADR 0012)
+
+
 def case_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
-    """documents → ``raw.cases`` (the columns of :func:`~.case_builder.build_case`)."""
+    """documents → ``raw.cases`` (the columns of :func:`~.case_builder.build_case`): the compiled row builder
+    (``demand_rows.CaseRows``) in front of :func:`case_fast_python` when it is built for this interpreter."""
+    return compiled_or(COMPILED_CASES, "CaseRows", case_fast_python(window), window.lo_s, window.hi_s,
+                       window.lo_ms, window.hi_ms)
+
+
+def case_fast_python(window: TimeWindow) -> Callable[[bytes], str | None]:
+    """documents → ``raw.cases`` in Python (msgspec structs): the compiled builder's fallback and reference."""
     iso = time_reader(window)
 
     def row(d: Document) -> tuple[str | None, ...]:
