@@ -27,6 +27,7 @@ venv: $(STAMP) ## create .venv with every development and test dependency, and t
 	  printf '%s\n' $(IMPORT_ROOTS) > $$purelib/itc-repo.pth
 	@printf '%s\n' '#!$(CURDIR)/$(PY)' '"""The itc command (python -m scripts.itc): written by make venv."""' \
 	  'import sys' 'from scripts.itc.cli import main' 'sys.exit(main())' > $(VENV)/bin/itc && chmod +x $(VENV)/bin/itc
+	@$(PY) -m scripts.build.compiled venv
 
 db-up: venv ## start the embedded PostgreSQL 16 (under .local/) and print its DSN
 	@$(PY) -m scripts.stack.local_pg start
@@ -54,6 +55,7 @@ demo: venv ## the main job end to end on the embedded stack; writes reports/
 
 test: venv ## run every test (real PostgreSQL, moto, the Quickbase simulator); installs Chromium/PostgreSQL if missing
 	@PYTHON=$(PYTHON) bash scripts/build/system_packages.sh test
+	@$(PY) -m scripts.build.compiled venv --require
 	@$(PY) -m pytest -q
 
 lint: venv ## ruff over all Python; zizmor and actionlint over .github/workflows (pinned, in .local/)
@@ -79,7 +81,8 @@ tf-apply-local: venv ## build the zips with a stand-in CA, apply terraform/itc-b
 rehearse: venv ## a day of the deployed form: apply itc-beta to moto, run the applied state machines on the applied zips (python3.12, read-only /var/task + /opt), invoice = answer key, destroy (scripts/build/rehearse.py)
 	@$(PY) -m scripts.build.rehearse
 
-package: venv ## build the Lambda zips into dist/ (arm64, python3.12); deployment: ITC_DEPLOYMENT_BUILD=1 ITC_RDS_CA_BUNDLE=<global-bundle.pem>
+package: venv ## build the Lambda zips into dist/ (arm64, python3.12; the demand layer's compiled row builder cross-built); deployment: ITC_DEPLOYMENT_BUILD=1 ITC_RDS_CA_BUNDLE=<global-bundle.pem>
+	@PYTHON=$(PYTHON) bash scripts/build/system_packages.sh package
 	@$(PY) scripts/build/package_lambdas.py
 
 lock: ## re-lock every Lambda's poetry.lock and export its hash-pinned requirements.lock.txt

@@ -76,12 +76,12 @@ def host_machine() -> str:
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
 
 
-def _interpreter_paths(python: Path) -> tuple[Path, str]:
-    out = subprocess.run([str(python), "-c", "import sysconfig, json; print(json.dumps([sysconfig.get_paths()"
-                          "['include'], sysconfig.get_config_var('EXT_SUFFIX')]))"],
+def _interpreter_paths(python: Path) -> tuple[Path, str, str]:
+    out = subprocess.run([str(python), "-c", "import sysconfig, json, platform; print(json.dumps([sysconfig."
+                          "get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX'), platform.python_version()]))"],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-    include, suffix = json.loads(out)
-    return Path(include), suffix
+    include, suffix, version = json.loads(out)
+    return Path(include), suffix, version
 
 
 def target_for(machine: str | None = None, python_version: str | None = None) -> Target:
@@ -98,11 +98,14 @@ def target_for(machine: str | None = None, python_version: str | None = None) ->
     if python is None:
         raise BuildError(f"no python{python_version} on this machine (PATH, /usr, pyenv): its headers build "
                          "the extension")
-    include, suffix = _interpreter_paths(python)
-    if machine != host_machine():
+    include, suffix, version = _interpreter_paths(python)
+    cross = machine != host_machine()
+    if cross:
         suffix = suffix.replace(host_machine(), machine)
-    cc = "gcc" if machine == host_machine() else CROSS_CC[machine]
-    return Target(machine, python_version, include, suffix, cc, f"python{python_version} at {python}")
+    cc = CROSS_CC[machine] if cross else "gcc"
+    origin = f"CPython {version}'s headers on this {host_machine()} machine" + (
+        f" (pyconfig.h type sizes checked against {machine})" if cross else "")
+    return Target(machine, python_version, include, suffix, cc, origin)
 
 
 def _run(cmd: list[str], *, cwd: Path | None = None) -> str:

@@ -17,12 +17,18 @@ For each Lambda it writes into ``dist/``:
   the build (exit 2, nothing built). A deployment build (``--deployment`` or
   ``ITC_DEPLOYMENT_BUILD=1``) refuses to start without a bundle: a deployed Lambda connects with
   ``sslmode=verify-full`` and needs it. A local build only warns.
+  The demand Lambda's layer also carries its compiled row builder, ``python/demand_rows.cpython-312-
+  <cpu>-linux-gnu.so`` (scripts/build/compiled.py: cross-built for aarch64 with Debian's
+  ``aarch64-linux-gnu-gcc`` against python3.12's headers, ELF and glibc versions checked; ADR 0012). A
+  local build that cannot build it says so and ships the layer without it (the Lambda then logs once and
+  uses the Python fast path); a deployment build stops (exit 2).
 * ``manifest.json``: size, sha256 and base64 sha256 (Terraform's ``filebase64sha256``) of every
   zip, the inputs it was built from, and ``rds_ca_bundle``: ``{"kind": "aws-rds-global" |
   "rehearsal-stand-in" | "none", "sha256", "certificates": [{"subject", "issuer", "not_after"}]}``
   for this build, and ``{"kind", "sha256"}`` on each layer's entry (a partial build keeps the other
-  layers' records). Terraform reads the layer's record and refuses a kind its
-  ``allowed_rds_ca_kinds`` does not list (only ``aws-rds-global`` by default).
+  layers' records), and ``compiled`` on a layer's entry: each extension's file, CPU, sha256, highest glibc
+  symbol version, compiler and where its Python headers came from. Terraform reads the layer's record
+  and refuses a kind its ``allowed_rds_ca_kinds`` does not list (only ``aws-rds-global`` by default).
 
 Precompiled bytecode: every ``.py`` of both zips ships with its ``__pycache__/<name>.cpython-312.pyc``,
 compiled by a CPython of the target's minor version (bytecode is CPU-independent, not version-independent;
@@ -63,6 +69,7 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: scripts/build/package_lambdas.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from scripts.build import compiled as compiled_module
 from scripts.build import rds_ca as rds_ca_module
 from scripts.build.bytecode import LAMBDA_PYTHON, find_python, with_bytecode
 
@@ -84,7 +91,7 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Files of a Lambda package folder that are not runtime code.
 EXCLUDED_DIRS = {"tests", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "sql_scripts"}
 EXCLUDED_NAMES = {"pyproject.toml", "poetry.lock", REQUIREMENTS_NAME, "conftest.py", "README.md", ".DS_Store"}
-EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".md"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".md", ".pyx"}  # .pyx: compiled into the layer (scripts/build/compiled.py)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class LambdaSpec:
     name: str
     package_dir: Path
     extra_files: tuple[tuple[Path, str], ...] = ()
+    compiled: tuple[str, ...] = ()  # C extensions (scripts/build/compiled.py) its layer carries
 
     @property
     def requirements(self) -> Path:
@@ -107,7 +115,8 @@ def _sql_scripts() -> tuple[tuple[Path, str], ...]:
 def lambdas() -> dict[str, LambdaSpec]:
     base = REPO / "terraform_modules"
     return {
-        "demand_pipeline": LambdaSpec("demand_pipeline", base / "demand_pipeline/lambdas/demand_pipeline"),
+        "demand_pipeline": LambdaSpec("demand_pipeline", base / "demand_pipeline/lambdas/demand_pipeline",
+                                      compiled=("demand_rows",)),
         "verifyplus_pipeline": LambdaSpec(
             "verifyplus_pipeline", base / "verifyplus_pipeline/lambdas/verifyplus_pipeline"
         ),
@@ -219,8 +228,32 @@ def _scrub_site(site: Path) -> None:
         record.write_bytes(newline.join(kept))
 
 
+def compiled_entries(spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, required: bool,
+                     records: list[dict[str, object]]) -> list[tuple[Path, str]]:
+    """The layer's compiled extensions at ``python/``, each recorded in ``records``; one that cannot be
+    built stops a ``required`` (deployment) build and is otherwise left out with a note."""
+    entries: list[tuple[Path, str]] = []
+    for module in spec.compiled:
+        try:
+            target = compiled_module.target_for(arch, python_version)
+            built = compiled_module.build(module, target, workdir / "compiled")
+        except compiled_module.BuildError as exc:
+            if required:
+                raise
+            print(f"note: {spec.name}'s layer ships without its compiled row builder {module} ({exc}); the "
+                  "Lambda logs that once and uses the Python fast path", file=sys.stderr)
+            continue
+        compiler = subprocess.run([target.cc, "-dumpfullversion"], capture_output=True, text=True,
+                                  check=False).stdout.strip()
+        records.append({**compiled_module.describe_object(built, module), "path": f"python/{built.name}",
+                        "compiler": f"{target.cc} {compiler}", "python_headers": target.headers_from})
+        entries.append((built, f"python/{built.name}"))
+    return entries
+
+
 def layer_entries(
-    spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None
+    spec: LambdaSpec, workdir: Path, *, arch: str, python_version: str, rds_ca_bundle: Path | None,
+    compiled_required: bool = False, compiled_records: list[dict[str, object]] | None = None,
 ) -> list[tuple[Path, str]]:
     if not spec.requirements.is_file():
         raise FileNotFoundError(f"{spec.requirements.relative_to(REPO)} is missing: "
@@ -236,6 +269,9 @@ def layer_entries(
     )
     if rds_ca_bundle is not None:
         entries.append((rds_ca_bundle, RDS_CA_PATH_IN_LAYER))
+    entries.extend(compiled_entries(spec, workdir, arch=arch, python_version=python_version,
+                                    required=compiled_required,
+                                    records=compiled_records if compiled_records is not None else []))
     return entries
 
 
@@ -247,11 +283,15 @@ def build_layer_zip(
     python_version: str = LAMBDA_PYTHON,
     rds_ca_bundle: Path | None = None,
     bytecode: bool = True,
+    compiled_required: bool = False,
+    compiled_records: list[dict[str, object]] | None = None,
 ) -> Path:
-    """The layer zip, with its bytecode for CPython ``python_version`` unless told not to."""
+    """The layer zip, with its bytecode for CPython ``python_version`` unless told not to; its compiled
+    extensions are described in ``compiled_records``."""
     target = dist / f"{spec.name}-layer.zip"
     with tempfile.TemporaryDirectory(prefix=f"itc-layer-{spec.name}-") as tmp:
-        entries = layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle)
+        entries = layer_entries(spec, Path(tmp), arch=arch, python_version=python_version, rds_ca_bundle=rds_ca_bundle,
+                                compiled_required=compiled_required, compiled_records=compiled_records)
         write_zip(with_bytecode(entries, Path(tmp) / "pyc", version=python_version if bytecode else None,
                                 deployed_root="/opt"), target)
     return target
@@ -355,21 +395,30 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     built: list[dict[str, object]] = []
-    layers_by_requirements: dict[str, Path] = {}
+    layers_by_requirements: dict[tuple[str, tuple[str, ...]], tuple[Path, list[dict[str, object]]]] = {}
     for name in args.names or list(specs):
         spec = specs[name]
         zips = [] if args.layer_only else [build_code_zip(spec, dist, bytecode=python_version)]
-        layer_key = _sha256_file(spec.requirements)
+        layer_key = (_sha256_file(spec.requirements), spec.compiled)
         if layer_key in layers_by_requirements:  # same pins → same bytes: reuse, do not reinstall
             zips.append(dist / f"{spec.name}-layer.zip")
-            shutil.copyfile(layers_by_requirements[layer_key], zips[-1])
+            shutil.copyfile(layers_by_requirements[layer_key][0], zips[-1])
+            compiled_records = layers_by_requirements[layer_key][1]
         else:
-            zips.append(build_layer_zip(spec, dist, arch=arch, python_version=python_version, rds_ca_bundle=rds_ca))
-            layers_by_requirements[layer_key] = zips[-1]
+            compiled_records = []
+            try:
+                zips.append(build_layer_zip(spec, dist, arch=arch, python_version=python_version, rds_ca_bundle=rds_ca,
+                                            compiled_required=args.deployment, compiled_records=compiled_records))
+            except compiled_module.BuildError as exc:
+                print(f"error: a deployment build ships {spec.name}'s compiled row builder: {exc}", file=sys.stderr)
+                return 2
+            layers_by_requirements[layer_key] = (zips[-1], compiled_records)
         for path in zips:
             entry = {"lambda": name, "kind": "layer" if path.name.endswith("-layer.zip") else "code", **describe(path)}
             if entry["kind"] == "layer":
                 entry["rds_ca_bundle"] = {"kind": bundle_record["kind"], "sha256": bundle_record["sha256"]}
+                if spec.compiled:
+                    entry["compiled"] = compiled_records
             built.append(entry)
             shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
             sizes = f"{human_size(entry['bytes']):>10} zipped {human_size(entry['unzipped_bytes']):>10} unzipped"

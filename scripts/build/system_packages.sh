@@ -5,7 +5,10 @@
 #   bash scripts/build/system_packages.sh venv        # Python's venv/ensurepip (Debian's python3-venv)
 #   bash scripts/build/system_packages.sh test        # + Chromium (dashboard browser test),
 #                                                     #   PostgreSQL, pgAudit and openssl (the TLS and
-#                                                     #   PHI-audit tests' engine)
+#                                                     #   PHI-audit tests' engine), a C compiler and
+#                                                     #   Python's headers (the compiled row builder)
+#   bash scripts/build/system_packages.sh package     # + Debian's aarch64 cross compiler (the compiled row
+#                                                     #   builder in the demand Lambda's layer)
 #   bash scripts/build/system_packages.sh list [MODE] # print every package MODE (default test) may
 #                                                     #   install, one per line; installs nothing
 #
@@ -22,9 +25,9 @@ if [ "$mode" = list ]; then
   mode="${2:-test}"
 fi
 case "$mode" in
-  venv | test) ;;
+  venv | test | package) ;;
   *)
-    echo "error: unknown mode '$mode' (venv, test, or list [venv|test])" >&2
+    echo "error: unknown mode '$mode' (venv, test, package, or list [venv|test|package])" >&2
     exit 2
     ;;
 esac
@@ -44,7 +47,10 @@ pgaudit="$(pgaudit_package)"
 if [ "$action" = list ]; then
   echo python3-venv
   if [ "$mode" = test ]; then
-    printf '%s\n' chromium postgresql "$pgaudit" openssl
+    printf '%s\n' chromium postgresql "$pgaudit" openssl gcc python3-dev
+  fi
+  if [ "$mode" = package ]; then
+    printf '%s\n' gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   fi
   exit 0
 fi
@@ -60,6 +66,14 @@ if [ "$mode" = test ]; then
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
   compgen -G '/usr/lib/postgresql/*/lib/pgaudit.so' >/dev/null || need+=("$pgaudit")
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  command -v gcc >/dev/null 2>&1 || need+=(gcc)
+  "$python" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    2>/dev/null || need+=(python3-dev)
+fi
+if [ "$mode" = package ]; then
+  command -v gcc >/dev/null 2>&1 || need+=(gcc)
+  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
+  [ -e /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
 fi
 [ "${#need[@]}" -eq 0 ] && exit 0
 
