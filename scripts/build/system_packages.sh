@@ -5,8 +5,9 @@
 #   bash scripts/build/system_packages.sh venv        # Python's venv/ensurepip (Debian's python3-venv)
 #   bash scripts/build/system_packages.sh test        # + Chromium (dashboard browser test),
 #                                                     #   PostgreSQL, pgAudit and openssl (the TLS and
-#                                                     #   PHI-audit tests' engine), a C compiler and
-#                                                     #   Python's headers (the compiled row builder)
+#                                                     #   PHI-audit tests' engine), a C compiler,
+#                                                     #   Python's headers and the aarch64 cross
+#                                                     #   compiler (the compiled row builder)
 #   bash scripts/build/system_packages.sh package     # + Debian's aarch64 cross compiler (the compiled row
 #                                                     #   builder in the demand Lambda's layer)
 #   bash scripts/build/system_packages.sh list [MODE] # print every package MODE (default test) may
@@ -47,7 +48,7 @@ pgaudit="$(pgaudit_package)"
 if [ "$action" = list ]; then
   echo python3-venv
   if [ "$mode" = test ]; then
-    printf '%s\n' chromium postgresql "$pgaudit" openssl gcc python3-dev
+    printf '%s\n' chromium postgresql "$pgaudit" openssl gcc python3-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   fi
   if [ "$mode" = package ]; then
     printf '%s\n' gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross
@@ -70,8 +71,8 @@ if [ "$mode" = test ]; then
   "$python" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
     2>/dev/null || need+=(python3-dev)
 fi
-if [ "$mode" = package ]; then
-  command -v gcc >/dev/null 2>&1 || need+=(gcc)
+if [ "$mode" = test ] || [ "$mode" = package ]; then  # the tests check the aarch64 build too
+  command -v gcc >/dev/null 2>&1 || [[ " ${need[*]} " == *" gcc "* ]] || need+=(gcc)
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
   [ -e /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
 fi

@@ -191,7 +191,8 @@ def test_given_a_workflow_with_each_defect_then_each_is_reported_naming_it() -> 
            "does not exist" in found  # fmt: skip
     (test_step,) = [p for p in found if p.startswith("broken.yml job test step 4")
                     and "make test needs `scripts/build/system_packages.sh test`" in p]
-    assert test_step.endswith("nor installs chromium, gcc, postgresql-N-pgaudit, python3-dev, python3-venv")  # not openssl, postgresql
+    assert test_step.endswith("nor installs chromium, gcc, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, "
+                              "postgresql-N-pgaudit, python3-dev, python3-venv")  # not openssl, postgresql
     assert any("job package step 1" in p and "runs without sudo" in p for p in found)
     assert any("python -m scripts.build.no_such_module: no such module" in p for p in found)
 

@@ -1,6 +1,8 @@
-"""The load's fast path (compiled decoding, loader/fastrow.py + demand_pipeline/builders/fast*.py) against the
-builders it shortcuts: on a hostile snapshot both load the same raw rows and the same rejects with the same
-reasons, fields, details and values; line by line the fast path gives the builder's COPY row or steps aside.
+"""The load's fast paths against the builders they shortcut: the compiled row builder of raw.cases
+(builders/demand_rows.pyx, ADR 0012), the Python fast path (loader/fastrow.py + demand_pipeline/builders/
+fast*.py, ADR 0007) and the builders alone. On a hostile snapshot all three load the same raw rows and the
+same rejects with the same reasons, fields, details and values; line by line each fast path gives the
+builder's COPY row or steps aside.
 
 Real PostgreSQL (two fresh migrated databases), moto S3, the real demand load.
 """
@@ -15,10 +17,11 @@ import orjson
 import psycopg2
 import pytest
 
+from demand_pipeline.builders.fast import case_fast, case_fast_python
 from demand_pipeline.load import demand_specs, load
 from itc_common_utilities.db import encode_copy_row
 from itc_common_utilities.loader import RecordRejected
-from itc_common_utilities.loader.fastrow import FAST_ENV
+from itc_common_utilities.loader.fastrow import FAST_ENV, use_compiled
 from itc_common_utilities.manifest import Manifest, data_key
 from itc_common_utilities.s3 import JsonlGzS3Writer, ObjectRef, write_manifest
 from itc_common_utilities.timestamps import TimeWindow
@@ -136,29 +139,48 @@ def loaded(dsn: str) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.timeout(300)
-def test_fast_path_equals_builders_on_hostile_data(
+def compiled_cases() -> Any:
+    """The compiled row builder of raw.cases, as the load picks it; fails (never skips) when it is not built."""
+    fast = case_fast(WINDOW)
+    assert type(fast).__name__ == "CaseRows", ("the compiled row builder is not built for this interpreter: "
+                                               "run `make venv` (scripts/build/compiled.py)")
+    return fast
+
+
+PATHS = {"compiled": ("1", True), "python": ("1", False), "builders": ("0", True)}  # ITC_LOAD_FAST, compiled
+
+
+@pytest.mark.timeout(400)
+def test_all_three_paths_load_the_same_hostile_data(
         s3: Any, db_dsn: str, pg_server_dsn: str, template_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN a hostile snapshot
-    WHEN loaded fast and by the builders
-    THEN rows and rejects are identical."""
+    WHEN loaded by the compiled builder, the Python fast path and the builders alone
+    THEN rows, rejects and quarantined fields are identical."""
+    compiled_cases()
     ref = land(s3, hostile_lines())
-    name, other_dsn = create_database(pg_server_dsn, template_db)
+    others = [create_database(pg_server_dsn, template_db) for _ in range(2)]
+    results = {}
     try:
-        results = {}
-        for dsn, fast in ((db_dsn, "1"), (other_dsn, "0")):
+        for (path, (fast, with_compiled)), dsn in zip(PATHS.items(), [db_dsn] + [o[1] for o in others], strict=True):
             monkeypatch.setenv(FAST_ENV, fast)
-            conn = psycopg2.connect(dsn)
-            result = load(conn, s3, ref, window=WINDOW)
-            conn.close()
-            results[fast] = (result.to_dict(), loaded(dsn))
+            previous = use_compiled(with_compiled)
+            try:
+                conn = psycopg2.connect(dsn)
+                result = load(conn, s3, ref, window=WINDOW)
+                conn.close()
+            finally:
+                use_compiled(previous)
+            results[path] = (result.to_dict(), loaded(dsn))
     finally:
-        drop_database(pg_server_dsn, name)
-    (fast_result, fast_rows), (slow_result, slow_rows) = results["1"], results["0"]
-    assert fast_result["status"] == slow_result["status"] == "loaded"
-    for key in ("records", "loaded", "rejected", "quarantined"):
-        assert fast_result[key] == slow_result[key]
-    assert fast_rows == slow_rows
+        for name, _ in others:
+            drop_database(pg_server_dsn, name)
+    (fast_result, fast_rows) = results["compiled"]
+    for path in ("python", "builders"):
+        other_result, other_rows = results[path]
+        assert fast_result["status"] == other_result["status"] == "loaded"
+        for key in ("records", "loaded", "rejected", "quarantined"):
+            assert fast_result[key] == other_result[key], (path, key)
+        assert fast_rows == other_rows, path
     assert fast_rows["quarantined"], "the hostile snapshot holds values the load stores as NULL and notes"
     reasons = {r[2] for r in fast_rows["rejects"]}
     assert {"missing_key", "bad_type", "nul_byte", "too_long", "implausible_timestamp", "bad_timestamp",
@@ -170,15 +192,75 @@ def test_fast_path_equals_builders_on_hostile_data(
     assert cases["h14"]["case_manager_names"] == "A, B"
 
 
-def test_fast_path_matches_or_steps_aside_per_line() -> None:
+def test_compiled_row_is_python_row_or_steps_aside_per_line() -> None:
+    """GIVEN each line of the hostile documents
+    WHEN the compiled builder reads it alone
+    THEN it gives the Python fast path's row or steps aside, and takes nearly every line."""
+    compiled, python = compiled_cases(), case_fast_python(WINDOW)
+    lines = hostile_lines()["documents"] + COMPILED_EDGES
+    taken = 0
+    for line in lines:
+        row = compiled.row(line)
+        if row is None:
+            continue
+        taken += 1
+        assert row == python(line), line[:200]
+    assert taken >= 0.9 * len(lines), (taken, len(lines))
+    assert compiled(HOSTILE["documents"][4]) is None  # a NUL: handed on, and the builder rejects it
+
+
+# Lines aimed at the compiled builder's own reading (escapes, numbers, whitespace, wrappers): each must give
+# the Python fast path's row or step aside
+COMPILED_EDGES: list[bytes] = [
+    b' {"documentId" : "e1" , "version" : 0 , "createdTs" : null , "sendingFirm" : null }\r',
+    b'{"documentId":-0,"version":-2147483648,"customerId":-12}',
+    b'{"documentId":"e3","version":1,"sendingFirm":{"firmName":"a\\\\b\\/c\\u0041\\t\\r\\n\\b\\f"}}',
+    b'{"documentId":"e4","version":1,"sendingFirm":{"primaryContact":{"firstName":"\\t Al \\u000b",'
+    b'"lastName":"\\u001f"}}}',
+    b'{"documentId":"e5","version":1,"sendingFirm":{"caseManagers":[]}}',
+    b'{"documentId":"e6","version":1,"sendingFirm":{"caseManagers":[{"firstName":"A"},{"lastName":"A"},null]}}',
+    b'{"documentId":"e7","version":1,"sendingFirm":{"caseManagers":""}}',
+    b'{"documentId":"e8","version":1,"sendingFirm":"{\\"firmName\\": \\"T\\\\\\\\x\\\\\\"y\\"}"}',
+    b'{"documentId":"e9","version":1,"claimInfo":"\\t"}',
+    b'{"documentId":"e10","version":1,"createdTs":1788000000999}',
+    b'{"documentId":"e11","version":1,"createdTs":1788000000000}',
+    b'{"documentId":"e12","version":01}',
+    b'{"documentId":"e13","version":1,"extra":[1,{"a":[true,false,null]},"\\u00e9"]}',
+    b'{"documentId":"e14","version":1}  x',
+    b'{"documentId":{"S":"e15"},"version":{"N":"+7"},"customerId":{"N":"-0"},"createdTs":{"N":"1788000000"}}',
+    b'{"documentId":{"S":"e16"},"version":{"N":"1"},"sendingFirm":{"M":{}},"claimInfo":null}',
+    b'{"documentId":{"S":"e17"},"version":{"N":"1"},"sendingFirm":{"M":{"caseManagers":{"L":[]}}}}',
+    b'{"documentId":{"S":"e18"},"version":{"N":"1"},"sendingFirm":{"M":{"firmName":{"S":null}}}}',
+    b'{"documentId":{"S":"e19"},"version":{"N":"1"},"claimInfo":{"M":{"claimant":{"M":{}}}}}',
+    b'{"documentId":{"S":"e20","X":1},"version":{"N":"1"}}',
+    b'{"documentId":{"S":"e21"},"version":{"N":"1"},"sendingFirm":{"M":{"attorney":{"M":{"firstName":{"S":"B"}},'
+    b'"L":[]}}}}',
+    b'{"documentId":"e22","version":1,"sendingFirm":{"firmName":"caf\\u00e9"}}',
+    b'{"documentId":"\xc3\xa9","version":1}',
+    b'{"documentId":"e24","version":1,"sendingFirm":{"firmName":"' + b"y" * 100_000 + b'"}}',
+    b'{"documentId":"' + b"k" * 1024 + b'","version":1}',
+    b'{"documentId":"e26","version":1,"sendingFirm":{"firmName":"' + b"y" * 100_001 + b'"}}',
+    b'{"documentId":"' + b"k" * 1025 + b'","version":1}',
+    b'{"documentId":"e28","version":1,"caseManagementMetadata":{"clientId":123456789012345678}}',
+    b'{"documentId":"e29","version":1,"caseManagementMetadata":{"clientId":1234567890123456789}}',
+]
+
+
+@pytest.mark.parametrize("with_compiled", [True, False], ids=["compiled", "python"])
+def test_fast_path_matches_or_steps_aside_per_line(with_compiled: bool) -> None:
     """GIVEN each hostile line
-    WHEN the fast path reads it
+    WHEN the fast path (compiled in front, or Python alone) reads it
     THEN it gives the builders' row or steps aside."""
     tables = hostile_lines()
-    for spec in demand_specs(WINDOW):
+    previous = use_compiled(with_compiled)
+    try:
+        specs = demand_specs(WINDOW)
+    finally:
+        use_compiled(previous)
+    for spec in specs:
         if spec.fast is None:
             continue
-        lines = tables[spec.snapshot_table]
+        lines = tables[spec.snapshot_table] + (COMPILED_EDGES if spec.snapshot_table == "documents" else [])
         taken = 0
         for line in lines:
             fast = spec.fast(line)

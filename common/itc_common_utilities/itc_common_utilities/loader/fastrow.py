@@ -131,6 +131,6 @@ def compiled_or(module: str, name: str, python_fast: Callable[[bytes], str | Non
 
             setup_logger("itc_loader").warning(
                 f"compiled row builder {module} not loaded; using the Python fast path",
-                extra={"module": module, "error": f"{type(exc).__name__}: {exc}"})
+                extra={"compiled_module": module, "error": f"{type(exc).__name__}: {exc}"})
         return python_fast
     return factory(python_fast, *args)
