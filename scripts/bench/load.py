@@ -6,7 +6,9 @@ One run prints, side by side:
   or ``--demands``) from local files through the real ``load_snapshot`` code path (a file-backed S3
   stand-in serves ``get_object``) into the embedded PostgreSQL: rows/s and the peak RSS of the
   loading process (a child process, so the figure is its own; psutil samples it, and the child's
-  ``ru_maxrss`` is printed beside);
+  ``ru_maxrss`` is printed beside). Three ways, side by side: the default (the compiled row builder of
+  ``raw.cases`` in front of the Python fast path, ADR 0012), the Python fast path alone, the builders
+  alone (``ITC_LOAD_FAST=0``), with the share of documents lines the compiled builder took;
 - the database's limit: a server-side ``COPY raw.<table> FROM '<file>'`` of exactly the rows our
   load wrote, pre-rendered to COPY text files, into equally empty tables;
 - our replay of the same snapshot (the idempotent no-op).
@@ -38,7 +40,7 @@ from scripts.paths import REPO
 RUN_ID = "bench"
 RAW = {"documents": "raw.cases", "documents_metadata": "raw.metadata", "templates": "raw.templates",
        "documents_audit": "raw.audit"}
-TARGET_RATIO = 0.7
+TARGET_RATIO = 0.8  # the compiled row builder's target (ADR 0012)
 TARGET_RSS_MB = 300
 TARGET_REPLAY = 0.05
 
@@ -121,15 +123,18 @@ def sign_manifest(root: Path, run_id: str) -> None:
     path.write_bytes(ManifestMac.from_environment().sign(Manifest.from_bytes(path.read_bytes())))
 
 
-def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
-    """Run in a child process: one load_snapshot, then print its summary and own peak RSS as JSON."""
+def child_load(dsn: str, root: str, run_id: str, workers: str, *, python_fast: bool = False) -> None:
+    """Run in a child process: one load_snapshot, then print its summary and own peak RSS as JSON.
+    ``python_fast``: without the compiled row builders (the Python fast path alone)."""
     import logging
 
     import psycopg2
 
     from demand_pipeline.load import load
+    from itc_common_utilities.loader.fastrow import use_compiled
     from itc_common_utilities.s3 import ObjectRef
 
+    use_compiled(not python_fast)
     logging.getLogger().setLevel(logging.WARNING)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # the snapshot's one fixed malformed template is a large share of the few templates: the bench measures
@@ -149,11 +154,13 @@ def child_load(dsn: str, root: str, run_id: str, workers: str) -> None:
 
 
 def run_child(dsn: str, root: Path, run_id: str = RUN_ID, workers: int = 1,
-              env: dict[str, str] | None = None) -> dict[str, Any]:
-    """One ITC load in a child process (``env``: extra environment variables for it, e.g. an engine variant);
-    peak RSS = the child plus its build processes, sampled by psutil."""
+              env: dict[str, str] | None = None, *, python_fast: bool = False) -> dict[str, Any]:
+    """One ITC load in a child process (``env``: extra environment variables for it, e.g. an engine variant;
+    ``python_fast``: the Python fast path without the compiled row builders); peak RSS = the child plus its
+    build processes, sampled by psutil."""
     code, out, err, peak = watch([sys.executable, "-m", "scripts.bench.load", "--child-load", dsn, str(root), run_id,
-                                  str(workers)], env={**os.environ, **(env or {})})
+                                  str(workers), *(["--child-python-fast"] if python_fast else [])],
+                                 env={**os.environ, **(env or {})})
     if code != 0:
         raise RuntimeError(f"the load child failed ({code}):\n{err[-4000:]}")
     data = json.loads(out.strip().splitlines()[-1])
@@ -205,9 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("ITC_BENCH_WORKERS", "2")),
                         help="build processes for the second measured load (default 2: the machine's 2 cores)")
     parser.add_argument("--child-load", nargs=4, metavar=("DSN", "ROOT", "RUN_ID", "WORKERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-python-fast", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_load:
-        child_load(*args.child_load)
+        child_load(*args.child_load, python_fast=args.child_python_fast)
         return 0
 
     from scripts.bench import dlt_peer
@@ -238,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     builders_dsn = fresh_database(server_dsn, "itc_bench_builders")
     builders = run_child(builders_dsn, root, env={"ITC_LOAD_FAST": "0"})
     same = first_digest == raw_digest(builders_dsn)
+    # the Python fast path alone (no compiled row builder): its speed, and the same rows? (docs/adr/0012)
+    python_dsn = fresh_database(server_dsn, "itc_bench_python_fast")
+    python_fast = run_child(python_dsn, root, python_fast=True)
+    same_python = first_digest == raw_digest(python_dsn)
+    compiled_share = guarded("compiled share", documents_compiled_share, root, manifest)
 
     folder = Path(tempfile.mkdtemp(prefix="itc-bench-copy-"))
     folder.chmod(0o755)
@@ -267,6 +280,18 @@ def main(argv: list[str] | None = None) -> int:
               f"{parallel['psutil_peak_mb']:,.0f} MB (sum over the process tree; shared pages counted per process)")
     print(f"  {'server-side COPY (rows/s)':<38}{copy_rps:>22,.0f}   (the database's own limit)")
     print(f"  {'ratio ours (1 process) / server COPY':<38}{ours_rps / copy_rps:>22.2f}   ≥ {TARGET_RATIO}")
+    print()
+    print(f"  {'one process, same snapshot, side by side':<44}{'rows/s':>12}{'× COPY':>9}{'wall s':>9}")
+    for label, run in (("compiled row builder (default)", first), ("Python fast path (no compiled builder)",
+                                                                   python_fast), ("builders only (ITC_LOAD_FAST=0)",
+                                                                                  builders)):
+        print(f"  {label:<44}{rows / run['seconds']:>12,.0f}{rows / run['seconds'] / copy_rps:>9.2f}"
+              f"{run['seconds']:>9.1f}")
+    print(f"  {'server-side COPY':<44}{copy_rps:>12,.0f}{1:>9.2f}{copy_seconds:>9.1f}")
+    share_text = f"{compiled_share:.1%}" if isinstance(compiled_share, float) else f"NOT MEASURED ({compiled_share})"
+    print(f"  documents lines the compiled builder took (the rest: Python fast path, builder): {share_text}")
+    print(f"  load average (1, 5, 15 min) at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print()
     print(f"  {'our load wall time (s)':<38}{first['seconds']:>22,.1f}")
     print(f"  {'server COPY wall time (s)':<38}{copy_seconds:>22,.1f}")
     print(f"  {'peak RSS of the load (MB)':<38}{peak_mb:>22,.0f}   ≤ {TARGET_RSS_MB}  "
@@ -290,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{t['read_ms'] / 1000:>9.1f}{t['apply_ms'] / 1000:>9.1f}")
     print(f"  rows loaded {rows:,} = rows server-COPYed {copy_rows:,}: {rows == copy_rows}", flush=True)
     print(f"  fast path and builders only (ITC_LOAD_FAST=0) loaded the same raw rows and rejects: {same}", flush=True)
+    print(f"  compiled and Python fast path loaded the same raw rows and rejects: {same_python}", flush=True)
     peers = [("ITC, in-process", rows, first["seconds"], peak_mb, None),
+             ("ITC, in-process, Python fast path (no compiled builder)", rows, python_fast["seconds"],
+              max(python_fast["psutil_peak_mb"], python_fast["ru_maxrss_mb"]), None),
              ("ITC, in-process, builders only (ITC_LOAD_FAST=0)", rows, builders["seconds"],
               max(builders["psutil_peak_mb"], builders["ru_maxrss_mb"]), None)]
     if parallel is not None:
@@ -314,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         "load_rows_per_s": round(ours_rps), "server_copy_rows_per_s": round(copy_rps),
         "ratio_to_server_copy": round(ours_rps / copy_rps, 3),
         "builders_only_rows_per_s": round(rows / builders["seconds"]), "fast_and_builders_same_rows": same,
+        "compiled_rows_per_s": round(ours_rps), "python_fast_rows_per_s": round(rows / python_fast["seconds"]),
+        "compiled_and_python_same_rows": same_python,
+        "load_average": [round(v, 2) for v in os.getloadavg()],
         "peak_rss_mb": round(peak_mb, 1), "replay_seconds": round(replay["seconds"], 3),
         "reload_seconds": round(reload["seconds"], 2),
     }
@@ -321,12 +352,34 @@ def main(argv: list[str] | None = None) -> int:
         figures["parallel_rows_per_s"] = round(rows / parallel["seconds"])
     if isinstance(refresh, dict):
         figures["refresh_seconds"] = round(refresh["seconds"], 2)
+    if isinstance(compiled_share, float):
+        figures["documents_compiled_share"] = round(compiled_share, 4)
     if isinstance(dlt, dict) and dlt["subset"]["ok"]:
         figures["dlt_subset_rows_per_s"] = round(dlt["subset"]["records"] / dlt["subset"]["seconds"])
     path = results.record("load", figures, {"demands": args.demands, "seed": args.seed, "workers": args.workers,
                                             "dlt_demands": dlt_demands})
     print(f"  figures written to {path}", flush=True)
     return 0
+
+
+def documents_compiled_share(root: Path, manifest: Any) -> float:
+    """The share of the snapshot's documents lines the compiled row builder takes itself (the rest go on to
+    the Python fast path, then the builder)."""
+    import gzip
+
+    from demand_pipeline.builders.fast import case_fast
+    from itc_common_utilities.timestamps import load_time_window
+
+    fast = case_fast(load_time_window())
+    if not hasattr(fast, "row"):
+        raise RuntimeError("the compiled row builder is not built for this interpreter (make venv)")
+    file = next(f for f in manifest.files if f.table == "documents")
+    taken = total = 0
+    with gzip.open(root / file.key, "rb") as lines:
+        for line in lines:
+            total += 1
+            taken += fast.row(line.rstrip(b"\n")) is not None
+    return taken / total
 
 
 def dlt_on(server_dsn: str, ours_dsn: str, root: Path, manifest: Any, *, demands: int, args: Any) -> Any:
