@@ -76,15 +76,15 @@ def test_host_layer_builder_gives_python_row_under_lambda_python(
     THEN the compiled builder is the one in use and gives the Python fast path's row."""
     python, version = lambda_python
     assert version == package_lambdas.LAMBDA_PYTHON, "python3.12 (the rehearsal's runtime) is needed here"
-    task, opt = lambda_runtime.unpack_lambda_layout(built["demand_pipeline"]["code"],
-                                                    built["demand_pipeline"]["host_layer"], tmp_path)
+    task, layer = lambda_runtime.unpack_lambda_layout(built["demand_pipeline"]["code"],
+                                                      built["demand_pipeline"]["host_layer"], tmp_path)
     probe = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]];"
              "from demand_pipeline.builders.fast import case_fast, case_fast_python;"
              "from itc_common_utilities.timestamps import TimeWindow;"
              "w = TimeWindow.default(); line = sys.stdin.buffer.read();"
              "fast = case_fast(w); print(type(fast).__name__, fast(line) == case_fast_python(w)(line));"
              "print(fast(line))")
-    result = subprocess.run([str(python), "-I", "-S", "-B", "-c", probe, str(task), str(opt / "python")],
+    result = subprocess.run([str(python), "-I", "-S", "-B", "-c", probe, str(task), str(layer)],
                             input=LINE, capture_output=True, env={"PATH": os.environ.get("PATH", "/usr/bin")},
                             check=False)  # fmt: skip
 
