@@ -5,6 +5,7 @@ A deployed Lambda connects to RDS with sslmode=verify-full and reads the bundle 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.build import package_lambdas, rds_ca
+from scripts.build import compiled, package_lambdas, rds_ca
 
 LAMBDA = "orchestrator"
 BUNDLE_TEXT = "-----BEGIN CERTIFICATE-----\nTEST RDS CA (not a real certificate)\n-----END CERTIFICATE-----\n"
@@ -73,3 +74,45 @@ def test_given_a_deployment_build_with_the_bundle_then_layer_and_manifest_carry_
     assert manifest["deployment"] is True
     assert manifest["rds_ca_bundle"]["kind"] == "aws-rds-global"
     assert manifest["rds_ca_bundle"]["sha256"] == package_lambdas._sha256_file(bundle)
+
+
+def test_deployment_build_records_the_demand_layers_aarch64_row_builder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rds_like_certificate: Callable[..., bytes]
+) -> None:
+    """GIVEN a deployment build of the demand Lambda's layer
+    WHEN it finishes
+    THEN its manifest entry records the compiled row builder: aarch64, within glibc 2.34, the zip's own file."""
+    monkeypatch.setattr(rds_ca, "PINNED_SHA256_FILE", tmp_path / "rds_ca_bundle.sha256")
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_bytes(rds_like_certificate())
+    dist = tmp_path / "dist"
+
+    assert package_lambdas.main(["--deployment", "--lambda", "demand_pipeline", "--layer-only", "--rds-ca-bundle",
+                                 str(bundle), "--dist", str(dist)]) == 0  # fmt: skip
+
+    entry = json.loads((dist / "manifest.json").read_text())["zips"][0]
+    [record] = entry["compiled"]
+    assert (record["module"], record["machine"], record["path"]) == (
+        "demand_rows", "aarch64", "python/demand_rows.cpython-312-aarch64-linux-gnu.so")
+    assert tuple(int(p) for p in record["glibc_max"].split(".")) <= (2, 34)
+    with zipfile.ZipFile(dist / "demand_pipeline-layer.zip") as layer:
+        assert hashlib.sha256(layer.read(record["path"])).hexdigest() == record["sha256"]
+
+
+def test_deployment_build_without_the_cross_compiler_stops_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rds_like_certificate: Callable[..., bytes],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """GIVEN a machine whose aarch64 compiler is missing (its name changed to one that is not installed)
+    WHEN a deployment build of the demand layer runs
+    THEN it stops with exit 2, naming the compiler."""
+    monkeypatch.setattr(rds_ca, "PINNED_SHA256_FILE", tmp_path / "rds_ca_bundle.sha256")
+    monkeypatch.setitem(compiled.CROSS_CC, "aarch64", "aarch64-itc-missing-gcc")
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_bytes(rds_like_certificate())
+
+    code = package_lambdas.main(["--deployment", "--lambda", "demand_pipeline", "--layer-only", "--rds-ca-bundle",
+                                 str(bundle), "--dist", str(tmp_path / "dist")])  # fmt: skip
+
+    assert code == 2
+    assert "aarch64-itc-missing-gcc is not installed" in capsys.readouterr().err
