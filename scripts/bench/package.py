@@ -14,6 +14,10 @@ cannot be loaded on an x86_64 host, so the timed layer is the *host* build of th
 * ``no pyc``: the same zips without their ``__pycache__`` (as they were before they shipped bytecode):
   every module is compiled at import.
 
+Then the cold start as a ratio (:mod:`scripts.bench.cold_start`): per handler, the CPU time of the
+import, of its third-party dependencies alone (and of botocore, psycopg2, Powertools, requests each
+alone), and ITC's own share of it, (handler - dependencies) / handler: target ≤ 20 %.
+
 Figures, not assertions: a benchmark never fails on a time.
 """
 
@@ -26,7 +30,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from scripts.bench import results
+from scripts.bench import cold_start, results
 from scripts.build import package_lambdas as pl
 from scripts.build.lambda_runtime import import_handler, lambda_python_or_host, make_writable, unpack_lambda_layout
 
@@ -75,10 +79,18 @@ def _cold_imports(python: Path, code: Path, layer: Path, module: str, runs: int,
             make_writable(Path(tmp))
 
 
+def _ratios(python: Path, dist: Path, host_dist: Path, runs: int) -> dict[str, dict]:
+    """:func:`scripts.bench.cold_start.measure` of every handler, by handler module."""
+    return {module: cold_start.measure(python, dist / f"{name}.zip", host_dist / f"{name}-layer.zip", module, runs)
+            for name, module in HANDLERS.items()}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Package sizes and cold handler import times.")
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per handler (default 5)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the zips first")
+    parser.add_argument("--ratio-only", action="store_true",
+                        help="print only the cold start ratio table and record nothing (a quick look)")
     args = parser.parse_args(argv)
 
     python, version = lambda_python_or_host()
@@ -88,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         pl.main(["--platform", "host", "--python-version", version, "--layer-only", "--dist", str(host_dist)])
     else:
         _ensure_zips(dist, host_dist, version)
+    if args.ratio_only:
+        print("\n".join(cold_start.table(_ratios(python, dist, host_dist, args.runs), runs=args.runs,
+                                          python=version)))
+        return 0
 
     sizes_by_zip: dict[str, int] = {}
     imports: dict[str, dict[str, int]] = {}
@@ -117,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(r['import_ms'] for r in old):10.0f} {shipped[0]['modules']:8d}")  # fmt: skip
         imports[module] = {"shipped_pyc_ms": round(median), "no_pyc_ms": round(statistics.median(
             r["import_ms"] for r in old)), "modules": shipped[0]["modules"]}
-    results.record("package", {"cold_import_median_ms": imports, "zip_bytes": sizes_by_zip},
+    ratios = _ratios(python, dist, host_dist, args.runs)
+    print("\n".join(cold_start.table(ratios, runs=args.runs, python=version)))
+    shares = {f"cold_start_{module.split('.')[0]}": figures for module, figures in ratios.items()}
+    results.record("package", {"cold_import_median_ms": imports, "zip_bytes": sizes_by_zip, **shares},
                    {"runs": args.runs, "python": version})
     return 0
 
