@@ -1,11 +1,17 @@
 """Cold start as a ratio: how much of a handler's cold import is ITC's own (``make bench`` prints it via package.py).
 
-A handler's cold import loads three kinds of modules: the repository's own (``itc_common_utilities`` and the
+What is timed is a function's cold start as far as imports go: ``<lambda>.main`` plus, for a handler whose
+``run_<mode>`` functions import their mode's code at their first call (docs/adr/0017), the modules that
+mode imports there (:func:`mode_imports` reads them from main.py), since each deployed function is pinned to
+one mode (``ITC_FUNCTION_MODE``). One row per handler and mode; a handler importing everything at cold
+start (the orchestrator) has one row for all its modes.
+
+A cold import loads three kinds of modules: the repository's own (``itc_common_utilities`` and the
 Lambda packages, :data:`OWN_PACKAGES`), its third-party dependencies from the layer (botocore, psycopg2,
 Powertools, requests, ...) and the standard library modules either of them needs. For each handler, from
 its built zips unpacked read-only as on Lambda (the same layout and flags as the ``shipped pyc`` figure):
 
-1. **handler** (b): a fresh interpreter imports ``<lambda>.main``;
+1. **handler** (b): a fresh interpreter imports ``<lambda>.main`` (and its mode's modules);
 2. **dependencies** (a): a fresh interpreter imports, in the same order, exactly the third-party modules
    that import loaded (every module whose file is in the layer and not under an own package), and
    nothing of ITC's. The standard library they pull in comes with them; the run checks that it loaded
@@ -27,6 +33,7 @@ Figures, never assertions: a benchmark never fails on a time.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -59,8 +66,9 @@ task, layer, own = sys.argv[1], sys.argv[2], set(sys.argv[3].split(","))
 modules = json.loads(sys.argv[4])
 sys.path[:0] = [task, layer]
 wall, cpu = time.perf_counter(), time.process_time()
-for name in modules:
-    __import__(name)
+for entry in modules:  # "package.module" or "package:name,name" (a from-import: submodules included)
+    name, _, names = entry.partition(":")
+    __import__(name, fromlist=names.split(",") if names else ())
 cpu, wall = (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
 def kind(name, module):
     path = getattr(module, "__file__", None) or ""
@@ -90,6 +98,29 @@ def probe(python: Path, task: Path, layer: Path, modules: Sequence[str]) -> dict
     return out
 
 
+def mode_imports(main_py: Path) -> dict[str, list[str]]:
+    """Per mode, what a handler's ``run_<mode>`` function imports in its body, with what the module's other
+    functions it calls import (transitively), in source order: ``"module"`` for ``import module``,
+    ``"module:name,name"`` for ``from module import name, name``. Empty: the handler has no such function."""
+    tree = ast.parse(main_py.read_text(encoding="utf-8"))
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+    def reached(name: str, seen: set[str]) -> list[str]:
+        seen.add(name)
+        modules: list[str] = []
+        for node in ast.walk(functions[name]):
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.append(f"{node.module}:{','.join(alias.name for alias in node.names)}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions \
+                    and node.func.id not in seen:
+                modules += reached(node.func.id, seen)
+        return list(dict.fromkeys(modules))
+
+    return {name[len("run_"):]: reached(name, set()) for name in functions if name.startswith("run_")}
+
+
 def third_party(loaded: Iterable[Sequence[str]]) -> list[str]:
     """The layer's modules that are not ITC's, in the order the import loaded them."""
     return [name for name, kind in loaded if kind == "layer"]
@@ -105,22 +136,31 @@ def groups_of(dependencies: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
-def measure(python: Path, code_zip: Path, layer_zip: Path, module: str, runs: int) -> dict[str, Any]:
-    """The figures of one handler (see the module docstring), from its zips unpacked read-only."""
+def measure(python: Path, code_zip: Path, layer_zip: Path, module: str, runs: int) -> dict[str, dict[str, Any]]:
+    """The figures of one handler (see the module docstring), from its zips unpacked read-only: one entry per
+    row, ``"<module> [<mode>]"`` (``[every mode]`` when the handler imports everything at cold start)."""
+    out: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="itc-bench-coldstart-") as tmp:
         task, layer = unpack_lambda_layout(code_zip, layer_zip, Path(tmp), bytecode=True, read_only=True)
         try:
-            first = probe(python, task, layer, [module])
-            dependencies = third_party(first["loaded"])
-            groups = groups_of(dependencies)
-            samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for _ in range(runs):
-                samples["handler"].append(probe(python, task, layer, [module]))
-                samples["dependencies"].append(probe(python, task, layer, dependencies))
-                for group, members in groups.items():
-                    samples[group].append(probe(python, task, layer, members))
+            modes = mode_imports(task / Path(*module.split(".")).with_suffix(".py")) or {"every mode": []}
+            for mode, imported in modes.items():
+                out[f"{module} [{mode}]"] = _measure_one(python, task, layer, [module, *imported], runs)
         finally:
             make_writable(Path(tmp))
+    return out
+
+
+def _measure_one(python: Path, task: Path, layer: Path, modules: list[str], runs: int) -> dict[str, Any]:
+    first = probe(python, task, layer, modules)
+    dependencies = third_party(first["loaded"])
+    groups = groups_of(dependencies)
+    samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for _ in range(runs):
+        samples["handler"].append(probe(python, task, layer, modules))
+        samples["dependencies"].append(probe(python, task, layer, dependencies))
+        for group, members in groups.items():
+            samples[group].append(probe(python, task, layer, members))
     cpu = {name: statistics.median(s["cpu_ms"] for s in runs_) for name, runs_ in samples.items()}
     alone = set(third_party(samples["dependencies"][0]["loaded"]))
     own_self: dict[str, list[int]] = defaultdict(list)
@@ -149,16 +189,17 @@ def table(figures: dict[str, dict[str, Any]], *, runs: int, python: str) -> list
     """The printed table, one line per handler (then the slowest own modules of each)."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     groups = list(DEPENDENCY_GROUPS)
+    width = max(28, *map(len, figures))
     lines = [
         f"\ncold start as a ratio: CPU ms of a fresh import from the built zips (read-only, shipped pyc), "
         f"python {python}, median of {runs} runs, load average {load}",
-        f"{'handler':26} {'handler':>8} {'deps':>6} {'ITC':>5} {'ITC share':>10} {'target':>8}       "
+        f"{'handler [mode]':{width}} {'handler':>8} {'deps':>6} {'ITC':>5} {'ITC share':>10} {'target':>8}       "
         + " ".join(f"{g:>10}" for g in groups) + f" {'wall ms':>8}",
     ]  # fmt: skip
     for module, f in figures.items():
         met = "MET" if f["itc_share_pct"] <= 100 * TARGET_SHARE else "MISSED"
         alone = " ".join(f"{f[g + '_cpu_ms']:10.0f}" if g + "_cpu_ms" in f else f"{'-':>10}" for g in groups)
-        lines.append(f"{module:26} {f['handler_cpu_ms']:8.0f} {f['dependencies_cpu_ms']:6.0f} "
+        lines.append(f"{module:{width}} {f['handler_cpu_ms']:8.0f} {f['dependencies_cpu_ms']:6.0f} "
                      f"{f['itc_cpu_ms']:5.0f} {f['itc_share_pct']:9.0f} % {'≤ 20 %':>8} {met:>6} {alone} "
                      f"{f['handler_wall_ms']:8.0f}")  # fmt: skip
     lines.append("deps = the handler's third-party modules imported alone; ITC = handler - deps (own modules + the "

@@ -81,8 +81,9 @@ def _cold_imports(python: Path, code: Path, layer: Path, module: str, runs: int,
 
 def _ratios(python: Path, dist: Path, host_dist: Path, runs: int) -> dict[str, dict]:
     """:func:`scripts.bench.cold_start.measure` of every handler, by handler module."""
-    return {module: cold_start.measure(python, dist / f"{name}.zip", host_dist / f"{name}-layer.zip", module, runs)
-            for name, module in HANDLERS.items()}  # fmt: skip
+    return {row: figures for name, module in HANDLERS.items()
+            for row, figures in cold_start.measure(python, dist / f"{name}.zip", host_dist / f"{name}-layer.zip",
+                                                   module, runs).items()}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             r["import_ms"] for r in old)), "modules": shipped[0]["modules"]}
     ratios = _ratios(python, dist, host_dist, args.runs)
     print("\n".join(cold_start.table(ratios, runs=args.runs, python=version)))
-    shares = {f"cold_start_{module.split('.')[0]}": figures for module, figures in ratios.items()}
+    shares = {f"cold_start_{row.split('.')[0]}_{row.split('[')[1].rstrip(']').replace(' ', '_')}": figures
+              for row, figures in ratios.items()}  # fmt: skip
     results.record("package", {"cold_import_median_ms": imports, "zip_bytes": sizes_by_zip, **shares},
                    {"runs": args.runs, "python": version})
     return 0

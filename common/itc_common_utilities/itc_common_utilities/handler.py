@@ -46,17 +46,17 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itc_common_utilities import aws
-from itc_common_utilities.db import connect
 from itc_common_utilities.errors import TerminalError, redact_for_alert
-from itc_common_utilities.loader.approval import ForceRequest
-from itc_common_utilities.loader.guards import forcing
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
 from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings, tunable_fields
+
+if TYPE_CHECKING:
+    from itc_common_utilities.loader.approval import ForceRequest
 
 __all__ = [
     "FUNCTION_MODE_VARIABLE", "BadEventError", "Invocation", "deployed_mode",
@@ -160,6 +160,8 @@ def _force(service: str, mode: str, event: Mapping[str, Any], objects: tuple[Obj
         raise BadEventError(service, f"'force' applies to a load of one manifest, not to mode {mode!r}")
     if len(objects) != 1:
         raise BadEventError(service, f"'force' applies to one manifest; the event names {len(objects)} objects")
+    from itc_common_utilities.loader.approval import ForceRequest  # a forced load only: not at cold start
+
     try:
         return ForceRequest.from_event(event["force"])
     except ValueError as exc:
@@ -221,6 +223,9 @@ def load_manifests(invocation: Invocation, *, source: str, logger: Any,
     connection (``itc-<source>-load``), the snapshot's run id as the log correlation id, with the event's
     ``force`` (:func:`~itc_common_utilities.loader.guards.forcing`). Any other key is listed as ignored.
     Returns :func:`load_result`."""
+    from itc_common_utilities.db import connect  # the load's only: an extract function never loads psycopg2 for it
+    from itc_common_utilities.loader.guards import forcing
+
     db_settings = load_settings(DatabaseSettings)
     s3 = aws.client("s3")
     results: list[Mapping[str, Any]] = []

@@ -14,15 +14,16 @@ The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
 
 Returns ``{"mode": "extract", ...}`` or ``{"mode": "load", "loads": [...]}``. A bad event raises
 ``BadEventError``; errors a retry can fix are raised as ``TransientError``.
+
+Each mode's code is imported by its function at its first call, not at cold start
+(docs/adr/0017-mode-code-imported-by-its-mode.md): the load function never loads the extract and export
+code, and the extract function loads the load's code only as far as the extract needs it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from demand_pipeline import extract_run
-from demand_pipeline.extract import assume_exchange_session
-from demand_pipeline.load import SOURCE, load
 from demand_pipeline.settings import DemandSettings, load_demand_settings
 from itc_common_utilities import aws
 from itc_common_utilities.handler import Invocation, handle, load_manifests
@@ -35,6 +36,8 @@ logger = setup_logger(SERVICE)
 
 def exchange_client(settings: DemandSettings) -> Any:
     """DynamoDB client for the Exchange tables (in the Exchange account when a role is configured)."""
+    from demand_pipeline.extract import assume_exchange_session
+
     kwargs: dict[str, Any] = {}
     if settings.exchange_region:
         kwargs["region_name"] = settings.exchange_region
@@ -45,6 +48,8 @@ def exchange_client(settings: DemandSettings) -> Any:
 
 
 def run_extract(invocation: Invocation) -> dict[str, Any]:
+    from demand_pipeline import extract_run
+
     run_id = invocation.snapshot_run_id()
     settings = load_demand_settings(invocation.overrides)
     set_run_id(logger, run_id)
@@ -75,6 +80,8 @@ def _event_object(invocation: Invocation, name: str) -> dict[str, Any]:
 
 
 def run_load(invocation: Invocation) -> dict[str, Any]:
+    from demand_pipeline.load import SOURCE, load
+
     return load_manifests(invocation, source=SOURCE, logger=logger,
                           load_one=lambda conn, s3, ref: load(conn, s3, ref, logger=logger).to_dict())
 

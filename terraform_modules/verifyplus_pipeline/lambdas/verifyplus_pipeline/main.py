@@ -10,7 +10,10 @@ The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
   is ignored (and said so in its entry of ``loads``).
 - ``"overrides"``: ``{"<ExtractSettings field>": value}``, winning over the environment.
 
-The handler only builds settings and clients; the work is in :mod:`extract` / :mod:`load`.
+The handler only builds settings and clients; the work is in :mod:`extract` / :mod:`load`, each imported by
+its mode's function at its first call, not at cold start (docs/adr/0017-mode-code-imported-by-its-mode.md): the
+extract function never loads the loader or psycopg2, the load function never loads requests or the Quickbase
+client.
 Returns ``{"mode": "extract", ...}`` or ``{"mode": "load", "loads": [...]}``. A bad event raises
 ``BadEventError``; errors a retry can fix surface as ``TransientError`` (Step Functions retries those),
 others as ``TerminalError`` / ``SettingsError`` / ``ManifestError``.
@@ -25,9 +28,6 @@ from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
 from itc_common_utilities.settings import load_settings
 from itc_common_utilities.signature import ManifestMac
-from verifyplus_pipeline.extract import extract_report
-from verifyplus_pipeline.load import SOURCE, load_verifyplus
-from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session, resolve_token
 from verifyplus_pipeline.settings import ExtractSettings
 
 SERVICE = "verifyplus_pipeline"
@@ -35,6 +35,9 @@ logger = setup_logger(SERVICE)
 
 
 def run_extract(invocation: Invocation) -> dict[str, Any]:
+    from verifyplus_pipeline.extract import extract_report
+    from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session, resolve_token
+
     run_id = invocation.snapshot_run_id()
     settings = load_settings(ExtractSettings, invocation.overrides)
     set_run_id(logger, run_id)
@@ -50,6 +53,8 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
 
 
 def run_load(invocation: Invocation) -> dict[str, Any]:
+    from verifyplus_pipeline.load import SOURCE, load_verifyplus
+
     return load_manifests(invocation, source=SOURCE, logger=logger,
                           load_one=lambda conn, s3, ref: load_verifyplus(conn, s3, ref, log=logger))
 
