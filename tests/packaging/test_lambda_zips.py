@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.bench import cold_start
 from scripts.build import lambda_runtime, package_lambdas
 
 LAMBDAS = list(package_lambdas.lambdas())
@@ -55,6 +56,25 @@ def test_handler_imports_with_only_task_and_layer_on_path(
     assert result["handler_params"][:2] == ["event", "context"] or len(result["handler_params"]) == 2
     assert result["site_packages_files"] == [], "the handler imported something from outside the zips"
     assert not any("site-packages" in p for p in result["sys_path"])
+
+
+@pytest.mark.parametrize("name", LAMBDAS)
+def test_each_modes_code_imports_from_the_zips_alone(
+    name: str, built: dict[str, dict[str, Path]], lambda_python: tuple[Path, str], tmp_path: Path
+) -> None:
+    """GIVEN a built code zip unpacked like Lambda, and what each ``run_<mode>`` of its handler imports at its
+    first call (docs/adr/0017: not at cold start, so importing the handler alone does not prove it)
+    WHEN a fresh interpreter (-I -S) with only the task and layer folders imports the handler and that mode's code
+    THEN it imports, with its mode's modules loaded from the zips."""
+    python, _ = lambda_python
+    task, layer = lambda_runtime.unpack_lambda_layout(built[name]["code"], built[name]["host_layer"], tmp_path)
+    modes = cold_start.mode_imports(task / name / "main.py") or {"every mode": []}
+
+    for mode, imported in modes.items():
+        result = cold_start.probe(python, task, layer, [f"{name}.main", *imported])  # raises when an import fails
+        wanted = {entry.partition(":")[0] for entry in imported}
+        own = {module for module, kind in result["loaded"] if kind == "own"}
+        assert wanted <= own, f"{name} [{mode}]: {sorted(wanted - own)} not loaded from the zips"
 
 
 @pytest.mark.parametrize("name", LAMBDAS)

@@ -14,11 +14,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import psycopg2
-import psycopg2.errorcodes
 
 from itc_common_utilities.logger.logger_setup import redact_text
 
@@ -46,9 +44,9 @@ class TerminalError(Exception):
 # SQLSTATE classes/codes a retry can fix.
 _TRANSIENT_CLASSES = {"08", "53", "57"}  # connection exception, insufficient resources, operator intervention
 _TRANSIENT_CODES = {
-    psycopg2.errorcodes.SERIALIZATION_FAILURE,
-    psycopg2.errorcodes.DEADLOCK_DETECTED,
-    psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
+    "40001",  # psycopg2.errorcodes.SERIALIZATION_FAILURE
+    "40P01",  # DEADLOCK_DETECTED
+    "55P03",  # LOCK_NOT_AVAILABLE
 }
 # libpq reports connection-time failures without a SQLSTATE; these ones no retry can fix.
 _TERMINAL_CONNECT_TEXT = (
@@ -57,11 +55,19 @@ _TERMINAL_CONNECT_TEXT = (
 )
 
 
+def _psycopg2_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a psycopg2 error. psycopg2 is not imported here: a process that never loaded it (an
+    extract function, which has no database) cannot have one, and its cold start skips the driver."""
+    psycopg2 = sys.modules.get("psycopg2")
+    return psycopg2 is not None and isinstance(exc, psycopg2.Error)
+
+
 def classify_error(exc: BaseException) -> type[TransientError] | type[TerminalError]:
     """Whether ``exc`` (a psycopg2 error or anything else) is worth a retry."""
     if isinstance(exc, TransientError | TerminalError):
         return type(exc)
-    if isinstance(exc, psycopg2.Error):
+    if _psycopg2_error(exc):
+        psycopg2 = sys.modules["psycopg2"]
         code = exc.pgcode or ""
         if code in _TRANSIENT_CODES or code[:2] in _TRANSIENT_CLASSES:
             return TransientError
@@ -82,7 +88,7 @@ def safe_error_text(exc: BaseException) -> str:
     lines quote the offending row), with quoted literals masked ("invalid input syntax for type
     integer: \"…\""), since a value in a data error may be PHI.
     """
-    if isinstance(exc, psycopg2.Error):
+    if _psycopg2_error(exc):
         diag = getattr(exc, "diag", None)
         primary = (diag.message_primary if diag is not None else None) or (str(exc).strip().splitlines() or [""])[0]
         text = f"{type(exc).__name__} (SQLSTATE {exc.pgcode or 'none'}): {_QUOTED.sub('«value»', primary)}"
@@ -98,7 +104,9 @@ def translate_errors(action: str) -> Iterator[None]:
         yield
     except (TransientError, TerminalError):
         raise
-    except psycopg2.Error as exc:
+    except Exception as exc:
+        if not _psycopg2_error(exc):
+            raise
         raise classify_error(exc)(f"{action} failed: {safe_error_text(exc)}") from exc
 
 
@@ -128,7 +136,7 @@ def redact_for_alert(exc: Exception) -> Exception:
     retries on the class name and the alert shows it): the same object when its message is its args,
     else a :func:`classify_error` error of that reason. The handler raises this instead of ``exc``."""
     reason = alert_reason(exc)
-    if type(exc).__str__ is BaseException.__str__ and not isinstance(exc, psycopg2.Error):
+    if type(exc).__str__ is BaseException.__str__ and not _psycopg2_error(exc):
         exc.args = (reason,)
         return exc
     return classify_error(exc)(f"{type(exc).__name__}: {reason}")

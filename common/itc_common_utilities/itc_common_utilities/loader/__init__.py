@@ -62,12 +62,38 @@ One module per job: :mod:`.spec` (specs, results, the plan), :mod:`.read` (manif
 a file into COPY), :mod:`.render` (records → COPY text), :mod:`.rejects`, :mod:`.workers` (the
 forked parallel build), :mod:`.apply` (plan, insert/upsert/delete, reconcile), :mod:`.guards` (the
 load guards, the bounded lock wait, force), :mod:`.engine` (:func:`load_snapshot`).
+
+The names below are imported from their module on first use (PEP 562), not when the package is: a builder
+that needs only :class:`RecordRejected` (the demand extract reuses the builders' value helpers) does not load
+the engine, psycopg2's COPY path or ``multiprocessing`` at cold start (docs/adr/0017).
 """
 
-from itc_common_utilities.loader.engine import load_snapshot
-from itc_common_utilities.loader.guards import Force, LoadRefusedError
-from itc_common_utilities.loader.spec import ApplyMode, LoadResult, RecordRejected, TableCounts, TableSpec
-from itc_common_utilities.loader.workers import load_workers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from itc_common_utilities.loader.engine import load_snapshot
+    from itc_common_utilities.loader.guards import Force, LoadRefusedError
+    from itc_common_utilities.loader.spec import ApplyMode, LoadResult, RecordRejected, TableCounts, TableSpec
+    from itc_common_utilities.loader.workers import load_workers
+
+_MODULE_OF = {
+    "load_snapshot": "engine", "Force": "guards", "LoadRefusedError": "guards", "ApplyMode": "spec",
+    "LoadResult": "spec", "RecordRejected": "spec", "TableCounts": "spec", "TableSpec": "spec",
+    "load_workers": "workers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApplyMode",

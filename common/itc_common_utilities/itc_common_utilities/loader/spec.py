@@ -12,9 +12,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from psycopg2 import sql
+if TYPE_CHECKING:
+    from psycopg2 import sql
 
 LINE = "_line"  # the staging table's line-number column
 
@@ -68,11 +69,15 @@ class TableSpec:
     @property
     def raw(self) -> sql.Identifier:
         """The raw table as a schema-qualified SQL identifier."""
+        from psycopg2 import sql  # at use: the builders import this module, the demand extract imports them
+
         return sql.Identifier(*self.raw_table.split("."))
 
 
 def column_list(names: Iterable[str], prefix: str | None = None) -> sql.Composable:
     """``"a", "b"`` (or ``"t"."a", "t"."b"`` with a prefix) for SQL built with :mod:`psycopg2.sql`."""
+    from psycopg2 import sql
+
     if prefix is None:
         return sql.SQL(", ").join(map(sql.Identifier, names))
     return sql.SQL(", ").join(sql.Identifier(prefix, n) for n in names)

@@ -8,7 +8,6 @@ of one vCPU) everything stays in the loading process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
@@ -66,6 +65,8 @@ def parallel_copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: RejectSp
     result was gathered, so neither side can block writing to a full pipe the other is not reading
     (a deadlock with larger windows), and memory stays bounded.
     """
+    import multiprocessing  # workers > 1 only: the default in-process load never loads it (docs/adr/0017)
+
     ctx = multiprocessing.get_context("fork")
     pipes: list[Any] = []
     procs: list[Any] = []
