@@ -8,6 +8,9 @@ Python 3.12 process (``-I -S``: no site-packages, no user site, no PYTHON* varia
 cannot be loaded on an x86_64 host, so the timed layer is the *host* build of the same
 ``requirements.lock.txt`` (``dist/host/``), with the same bytecode. Two figures per handler:
 
+The handler module is imported alone (a function's init phase): each mode's code is imported by its
+``run_<mode>`` at the first call (docs/adr/0017), and is timed with the handler in the ratio below.
+
 * ``shipped pyc``: the zips as deployed, with their precompiled ``__pycache__`` (unchecked-hash
   pycs, valid whatever the unzipped mtimes), read-only folders and ``-B`` (``sys.dont_write_bytecode``),
   as on Lambda, whose ``/opt`` and ``/var/task`` are read-only: target ≤ 200 ms;
@@ -89,6 +92,8 @@ def _ratios(python: Path, dist: Path, host_dist: Path, runs: int) -> dict[str, d
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Package sizes and cold handler import times.")
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per handler (default 5)")
+    parser.add_argument("--ratio-runs", type=int, default=9,
+                        help="fresh processes per figure of the cold start ratio (default 9)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the zips first")
     parser.add_argument("--ratio-only", action="store_true",
                         help="print only the cold start ratio table and record nothing (a quick look)")
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _ensure_zips(dist, host_dist, version)
     if args.ratio_only:
-        print("\n".join(cold_start.table(_ratios(python, dist, host_dist, args.runs), runs=args.runs,
+        print("\n".join(cold_start.table(_ratios(python, dist, host_dist, args.ratio_runs), runs=args.ratio_runs,
                                           python=version)))
         return 0
 
@@ -134,13 +139,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(r['import_ms'] for r in old):10.0f} {shipped[0]['modules']:8d}")  # fmt: skip
         imports[module] = {"shipped_pyc_ms": round(median), "no_pyc_ms": round(statistics.median(
             r["import_ms"] for r in old)), "modules": shipped[0]["modules"]}
-    ratios = _ratios(python, dist, host_dist, args.runs)
-    print("\n".join(cold_start.table(ratios, runs=args.runs, python=version)))
+    ratios = _ratios(python, dist, host_dist, args.ratio_runs)
+    print("\n".join(cold_start.table(ratios, runs=args.ratio_runs, python=version)))
     shares = {f"cold_start_{row.split('.')[0]}_{row.split('[')[1].rstrip(']').replace(' ', '_')}":
               {k: v for k, v in figures.items() if not isinstance(v, dict)}  # the slowest modules: printed only
               for row, figures in ratios.items()}  # fmt: skip
     results.record("package", {"cold_import_median_ms": imports, "zip_bytes": sizes_by_zip, **shares},
-                   {"runs": args.runs, "python": version})
+                   {"runs": args.runs, "ratio_runs": args.ratio_runs, "python": version})
     return 0
 
 
