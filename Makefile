@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # import roots: repository (scripts), the shared package, and each module's lambdas/ folder
 IMPORT_ROOTS := $(CURDIR) $(CURDIR)/common/itc_common_utilities $(wildcard $(CURDIR)/terraform_modules/*/lambdas)
 
-.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql docs demo test lint fmt tf-fmt tf-docs tf-check tf-apply-local rehearse package lock bench clean
+.PHONY: help venv db-up db-down stack-up stack-down migrate combined-sql env-table docs demo test lint fmt tf-fmt tf-docs tf-check tf-apply-local rehearse package lock bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ migrate: venv ## apply the numbered SQL scripts to ITC_DATABASE_URL (default: th
 combined-sql: venv ## regenerate terraform_modules/itc_data_warehouse/sql_scripts/combined.sql
 	@$(PY) terraform_modules/itc_data_warehouse/sql_scripts/combine_sql_files.py
 
+env-table: venv ## regenerate the environment-variable table of docs/CONTRACTS.md from the settings dataclasses
+	@$(PY) scripts/build/env_table.py --write
+
 docs: venv ## regenerate docs/data-dictionary.md from the SQL scripts (a fresh throw-away database)
 	@$(PY) -m scripts.itc docs
 
@@ -58,8 +61,9 @@ test: venv ## run every test (real PostgreSQL, moto, the Quickbase simulator); i
 	@$(PY) -m scripts.build.compiled venv --require
 	@$(PY) -m pytest -q
 
-lint: venv ## ruff over all Python; zizmor and actionlint over .github/workflows (pinned, in .local/)
+lint: venv ## ruff over all Python; the env table of docs/CONTRACTS.md is fresh; zizmor and actionlint over .github/workflows
 	@$(VENV)/bin/ruff check .
+	@$(PY) scripts/build/env_table.py --check
 	@PYTHON=$(PYTHON) bash scripts/build/workflow_lint.sh
 
 fmt: venv ## format Python with ruff and Terraform with terraform fmt

@@ -111,3 +111,31 @@ def manifest_mac_key_id(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(MAC_KEY_ENV, LOCAL_MAC_KEY_ALIASES["demand"])
     monkeypatch.setenv(APPROVAL_KEY_ENV, LOCAL_APPROVAL_KEY_ALIAS)
     return LOCAL_MAC_KEY_ALIASES["demand"]
+
+
+@pytest.fixture
+def moto_config() -> dict | None:
+    """The ``config`` of :func:`moto`'s ``mock_aws`` (None: moto's defaults); a folder's conftest overrides it
+    (tests/terraform: Step Functions that execute, Lambda without Docker)."""
+    return None
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch, moto_config: dict | None) -> Iterator[None]:
+    """The one in-process moto of the tests (every AWS API, ``mock_aws``): test credentials, region us-east-1,
+    no ``AWS_ENDPOINT_URL`` (a running local stack is never reached), and the local KMS keys (manifest MACs,
+    force approvals) the autouse :func:`manifest_mac_key_id` names. Fixtures that need AWS resources build
+    them on it (tests/conftest.py ``moto_s3``, the demand pipeline's ``aws``); a test on real HTTP uses the
+    moto server of tests/conftest.py ``moto_url`` instead."""
+    import boto3
+    from moto import mock_aws
+
+    from itc_common_utilities.signature import ensure_local_keys
+
+    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws(config=moto_config) if moto_config else mock_aws():
+        ensure_local_keys(boto3.client("kms"))
+        yield

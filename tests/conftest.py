@@ -8,31 +8,23 @@ from typing import Any
 import boto3
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from itc_common_utilities.migrations import apply_migrations
-from itc_common_utilities.signature import ensure_local_keys
 from scripts.paths import SQL_SCRIPTS
 from scripts.stack.demo_prices import seed_demo_prices
 
 
 @pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
-    """In-process moto for every AWS API of the test (test credentials, no ``AWS_ENDPOINT_URL``);
-    gives ``with_bucket(name)``: an S3 client, with bucket ``name`` created."""
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        ensure_local_keys(boto3.client("kms"))
+def moto_s3(moto: None) -> Callable[[str], Any]:
+    """The in-process moto (the repository's conftest.py ``moto``); gives ``with_bucket(name)``: an S3 client,
+    with bucket ``name`` created."""
 
-        def with_bucket(bucket: str) -> Any:
-            client = boto3.client("s3")
-            client.create_bucket(Bucket=bucket)
-            return client
+    def with_bucket(bucket: str) -> Any:
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=bucket)
+        return client
 
-        yield with_bucket
+    return with_bucket
 
 
 @pytest.fixture

@@ -41,7 +41,6 @@ from scripts.itc.charts import (
     line_chart,
 )
 from scripts.itc.dashboard_months import Month, fmt_change, fmt_money, month_name, period
-from scripts.itc.invoice import BUSINESS_TZ
 
 TOP_FIRMS = 10
 
@@ -109,6 +108,7 @@ class DashboardData:
     units_at_risk: int = 0  # billable units the latest loads could not bill (analytics.units_at_risk)
     quality: list[tuple[str, str, bool, str | None, str]] = field(default_factory=list)  # ..., level
     missing: list[str] = field(default_factory=list)  # relations not in this database
+    business_tz: str = ""  # the warehouse's (ref.business_time_zone())
 
     def months(self) -> list[Month]:
         """The months shown (up to 12, none skipped) with their figures."""
@@ -204,7 +204,8 @@ def collect(conn: psycopg2.extensions.connection) -> DashboardData:
             except psycopg2.errors.ObjectNotInPrerequisiteState:  # a view underneath was never refreshed
                 cur.execute("ROLLBACK TO SAVEPOINT money")
                 data.missing.append("analytics.invoice_lines (a view underneath never refreshed)")
-        data.fresh = freshness.read_with(cur, BUSINESS_TZ)
+        data.business_tz = freshness.business_time_zone(cur)
+        data.fresh = freshness.read_with(cur, data.business_tz)
         cur.execute(LOADS_QUERY)
         data.loads = {s: (int(n or 0), int(r or 0)) for s, n, r in cur.fetchall()}
         cur.execute(REJECTED_QUERY)
@@ -261,7 +262,7 @@ def _header(data: DashboardData) -> list[str]:
         f'data-value="{esc(data.fresh.as_of_text())}">{esc(fmt_time(data.fresh.data_as_of))}</span> (the latest '
         f"snapshot extracted from the sources) · views refreshed {esc(fmt_time(data.fresh.refreshed_at))} · "
         f'generated <span id="generated-at">{fmt_time(data.generated_at)}</span> · months are billing months: '
-        f"calendar months in the business time zone ({esc(BUSINESS_TZ)})</div>",
+        f"calendar months in the business time zone ({esc(data.business_tz)})</div>",
     ]
     if data.fresh.views_behind:
         out.append('<div class="panel warn" id="views-behind">A load finished after the last refresh: the figures '

@@ -5,6 +5,10 @@ Read from ``analytics.data_freshness`` (readable by analysts) when the warehouse
 Every report prints it: the invoice CSV (``data_as_of``, ``invoice_status``), ``itc invoice``, the
 dashboard and ``itc status``.
 
+The business time zone (billing months, the last complete day) is the warehouse's own,
+``ref.business_time_zone()`` (:func:`business_time_zone`): the command never guesses it from its own
+environment, so a report and the views it reads always agree on which month a time falls in.
+
 The data's as-of time is the extraction time of the latest snapshot loaded (what the sources said
 then); the views show it once refreshed after that load, which :attr:`Freshness.views_behind` tells.
 """
@@ -20,6 +24,25 @@ import psycopg2.extensions
 
 from itc_common_utilities.manifest import SOURCES
 from itc_common_utilities.timestamps import iso_z
+
+BUSINESS_TZ_QUERY = "SELECT ref.business_time_zone()"
+
+
+def business_time_zone(cur: psycopg2.extensions.cursor) -> str:
+    """The warehouse's business time zone (``ref.settings`` ``business_time_zone``, which the orchestrator's
+    migrate writes from ``ITC_BUSINESS_TZ``; ``America/New_York`` when unset), read in the caller's
+    transaction. A warehouse without the function (never migrated) is an error naming the fix."""
+    cur.execute("SAVEPOINT business_tz")
+    try:
+        cur.execute(BUSINESS_TZ_QUERY)
+    except psycopg2.errors.UndefinedFunction:
+        cur.execute("ROLLBACK TO SAVEPOINT business_tz")
+        from scripts.itc.errors import ItcError
+
+        raise ItcError("this warehouse has no ref.business_time_zone(): run `itc migrate` (or `itc demo`)") from None
+    zone = cur.fetchone()[0]
+    cur.execute("RELEASE SAVEPOINT business_tz")
+    return zone
 
 
 @dataclass(frozen=True)

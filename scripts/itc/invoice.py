@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,7 +20,12 @@ from scripts.itc.env import apply_stack_defaults, console, warehouse
 from scripts.itc.errors import ItcError, MissingPieceError
 from scripts.stack import local_stack
 
-BUSINESS_TZ = os.environ.get("ITC_BUSINESS_TZ", "America/New_York")
+
+def business_tz(conn: psycopg2.extensions.connection) -> str:
+    """The warehouse's business time zone (:func:`scripts.itc.freshness.business_time_zone`), read in the
+    connection's current transaction."""
+    with conn.cursor() as cur:
+        return freshness.business_time_zone(cur)
 
 
 INVOICE_COLUMNS_QUERY = """
@@ -76,7 +80,7 @@ def print_invoice(conn: psycopg2.extensions.connection, month: str) -> None:
 
 def latest_complete_month(conn: psycopg2.extensions.connection, now: datetime | None = None) -> str | None:
     """The latest month before the current business month that has invoice lines (else the latest with any)."""
-    current = (now or datetime.now(UTC)).astimezone(ZoneInfo(BUSINESS_TZ)).strftime("%Y-%m")
+    current = (now or datetime.now(UTC)).astimezone(ZoneInfo(business_tz(conn))).strftime("%Y-%m")
     with conn.cursor() as cur:
         cur.execute("SELECT max(billing_month) FILTER (WHERE billing_month < %s), max(billing_month) "
                     "FROM analytics.invoice_lines", (current,))
@@ -136,7 +140,8 @@ class InvoiceStamp:
 
 
 def invoice_stamp(conn: psycopg2.extensions.connection, month: str) -> InvoiceStamp:
-    return InvoiceStamp(freshness.month_status(conn, month), freshness.read(conn, BUSINESS_TZ))
+    zone = business_tz(conn)
+    return InvoiceStamp(freshness.month_status(conn, month), freshness.read(conn, zone))
 
 
 LINE_TYPES = ("usage", "adjustment", "price_adjustment")  # what the view holds; the CSV adds these two:
@@ -193,7 +198,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         written = [write_invoice(conn, args.month, Path(args.output_dir))]
         if args.detail:  # the units behind the lines, and a statement page per firm
             from scripts.itc import statement
-            written += statement.write_all(conn, args.month, Path(args.output_dir), BUSINESS_TZ)
+            written += statement.write_all(conn, args.month, Path(args.output_dir), business_tz(conn))
         print_invoice(conn, args.month)
     for path in written:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -42,9 +42,9 @@ def cmd_status(_: argparse.Namespace) -> int:
             raise ItcError("this database has no ITC warehouse yet: run `itc migrate` (or `itc demo`)") from None
         except psycopg2.errors.InsufficientPrivilege:  # an analyst: no ops, but analytics.data_freshness
             conn.rollback()
-            return _analyst_status(freshness.read(conn, invoice.BUSINESS_TZ))
+            return _analyst_status(freshness.read(conn, invoice.business_tz(conn)))
         migrations = cur.fetchone()[0]
-        fresh = freshness.read_with(cur, invoice.BUSINESS_TZ)
+        fresh = freshness.read_with(cur, freshness.business_time_zone(cur))
         cur.execute(REJECTED_BY_REASON)
         rejected_by_reason = cur.fetchall()
         cur.execute(STATUS_LOADS)

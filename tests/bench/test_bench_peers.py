@@ -12,15 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from demand_pipeline.load import load
 from itc_common_utilities.manifest import Manifest, manifest_key
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.signature import ManifestMac, ensure_local_keys
+from itc_common_utilities.signature import ManifestMac
 from scripts.bench import dlt_child, dlt_peer
 from scripts.bench.load import FileS3, guarded
 from scripts.bench.views import refresh_all_views
@@ -31,24 +29,19 @@ RUN = "bench-test"
 
 
 @pytest.fixture
-def loaded(db_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Any]]:
+def loaded(moto: None, db_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Any]]:
     """A 300-demand snapshot with malformed records in tmp_path, loaded by ITC into the test database."""
-    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_MAX_REJECT_SHARE": "0.2"}.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        ensure_local_keys(boto3.client("kms"))
-        manifest = write_snapshot(ExchangeConfig(demands=300, seed=3, malformed_share=0.05, big_string_chars=2_000),
-                                  run_id=RUN, directory=tmp_path)
-        path = tmp_path / manifest_key("demand", RUN)
-        path.write_bytes(ManifestMac.from_environment().sign(Manifest.from_bytes(path.read_bytes())))
-        conn = psycopg2.connect(db_dsn)
-        try:
-            load(conn, FileS3(tmp_path), ObjectRef("bench", manifest_key("demand", RUN)))
-        finally:
-            conn.close()
-        yield tmp_path, manifest
+    monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0.2")
+    manifest = write_snapshot(ExchangeConfig(demands=300, seed=3, malformed_share=0.05, big_string_chars=2_000),
+                              run_id=RUN, directory=tmp_path)
+    path = tmp_path / manifest_key("demand", RUN)
+    path.write_bytes(ManifestMac.from_environment().sign(Manifest.from_bytes(path.read_bytes())))
+    conn = psycopg2.connect(db_dsn)
+    try:
+        load(conn, FileS3(tmp_path), ObjectRef("bench", manifest_key("demand", RUN)))
+    finally:
+        conn.close()
+    yield tmp_path, manifest
 
 
 def _rejects(dsn: str) -> dict[str, list[int]]:

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from demand_pipeline import main
 from demand_pipeline.load import load
 from itc_common_utilities.loader import TableSpec, load_snapshot
 from itc_common_utilities.phi import may_store_value
 from itc_common_utilities.s3 import ObjectRef
-from itc_common_utilities.signature import ensure_local_keys
 from scripts.synthetic.exchange import (
     ExchangeConfig,
     expected_counts,
@@ -40,18 +37,14 @@ ORDER = {"raw.cases": "document_id, version", "raw.metadata": "document_id", "ra
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, Any]]:
-    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_LANDING_BUCKET": BUCKET, "ITC_EXCHANGE_ENV": "rt",
-                       "ITC_DATABASE_URL": db_dsn, "ITC_SCAN_SEGMENTS": "3", "ITC_SCAN_PAGE_LIMIT": "100"}.items():
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> dict[str, Any]:
+    for var, value in {"ITC_LANDING_BUCKET": BUCKET, "ITC_EXCHANGE_ENV": "rt", "ITC_DATABASE_URL": db_dsn,
+                       "ITC_SCAN_SEGMENTS": "3", "ITC_SCAN_PAGE_LIMIT": "100"}.items():
         monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        ensure_local_keys(boto3.client("kms"))
-        yield {"s3": s3, "ddb": boto3.client("dynamodb")}
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    return {"s3": s3, "ddb": boto3.client("dynamodb")}
 
 
 def query(dsn: str, sql: str) -> list[tuple[Any, ...]]:

@@ -180,10 +180,10 @@ def test_billing_critical_typo_is_a_unit_at_risk_and_blocks_the_close(
     assert f"demand │ demand_archived │ {archived['documentId']} │" in status
     page = dashboard.write(stack_db, tmp_path / "dashboard.html").read_text()
     assert 'data-kpi="units-at-risk" data-value="2"' in page
-    statements = statement.collect(stack_db, "2026-09", invoice.BUSINESS_TZ)
+    statements = statement.collect(stack_db, "2026-09", invoice.business_tz(stack_db))
     firm_a, firm_b = firms[rejected["documentId"]], firms[archived["documentId"]]
     assert statements.at_risk == ({firm_a: 2} if firm_a == firm_b else {firm_a: 1, firm_b: 1})
-    index = statement.write_statements(stack_db, "2026-09", tmp_path, invoice.BUSINESS_TZ)
+    index = statement.write_statements(stack_db, "2026-09", tmp_path, invoice.business_tz(stack_db))
     for each in statements.statements:
         page = (index.parent / f"{statement.slug(each.name, each.account_id)}.html").read_text()
         shown = sum(1 for firm in (firm_a, firm_b) if firm in each.names)

@@ -126,7 +126,8 @@ def test_each_statement_total_is_its_invoice_lines_sum(
     a renamed firm mapped to billing account zeta WHEN the statements are written THEN there is one page
     per account or unmapped firm, each total is the sum of its invoice lines, and the repricing shows as a
     credit at the old price and a bill at the new one under the adjustments."""
-    index = statement.write_statements(closed_then_changed, "2026-10", tmp_path, invoice.BUSINESS_TZ)
+    index = statement.write_statements(closed_then_changed, "2026-10", tmp_path,
+                                       invoice.business_tz(closed_then_changed))
     sums = read(closed_then_changed, "SELECT firm_name, billing_account_id, sum(amount) FROM analytics.invoice_lines "
                                      "WHERE billing_month = '2026-10' GROUP BY 1, 2")
     assert len(sums) == 3
@@ -200,7 +201,7 @@ def test_hostile_firm_name_statement_renders_as_text(
     FINAL (closed) or DRAFT (open), the data's as-of time, a total equal to the firm's invoice lines' sum,
     and prints to a non-empty PDF; the index links every firm's page."""
     binary = find_chromium()
-    index = statement.write_statements(closed_then_changed, month, tmp_path, invoice.BUSINESS_TZ)
+    index = statement.write_statements(closed_then_changed, month, tmp_path, invoice.business_tz(closed_then_changed))
     page = index.parent / f"{statement.slug(HOSTILE, None)}.html"
     assert page.exists(), sorted(p.name for p in index.parent.iterdir())
     dumped = chromium(binary, tmp_path, "--dump-dom", page.as_uri())

@@ -15,11 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from demand_pipeline import main as demand_main
 from itc_common_utilities.handler import BadEventError
-from itc_common_utilities.signature import ensure_local_keys
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 from verifyplus_pipeline import main as verifyplus_main
@@ -29,20 +27,14 @@ TOKEN = "sm-held-token-9c1e"  # a test token held in the moto secret
 
 
 @pytest.fixture
-def quickbase(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def quickbase(moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto (S3, Secrets Manager, KMS), the configured Quickbase simulator and an attacker's one; the Verify+
     extract's environment points at the configured one."""
-    for name in ("ITC_QB_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ITC_QB_TOKEN", raising=False)
     dataset = VerifyPlusDataset(SyntheticConfig(records=50, seed=3))
-    with mock_aws(), QuickbaseSimulator(dataset, token=TOKEN) as configured, \
-            QuickbaseSimulator(dataset, token=TOKEN) as attacker:
+    with QuickbaseSimulator(dataset, token=TOKEN) as configured, QuickbaseSimulator(dataset, token=TOKEN) as attacker:
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        ensure_local_keys(boto3.client("kms"))
         arn = boto3.client("secretsmanager").create_secret(
             Name="itc/quickbase", SecretString=json.dumps({"token": TOKEN}))["ARN"]
         env = {"ITC_ENV": "local", "ITC_LANDING_BUCKET": BUCKET, "ITC_QB_BASE_URL": configured.base_url,

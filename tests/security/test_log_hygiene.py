@@ -15,7 +15,6 @@ import importlib
 import json
 import re
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,6 @@ from scripts.synthetic.verifyplus import SyntheticConfig, VerifyPlusDataset
 
 DSN_WITH_PASSWORD = re.compile(r"postgres(?:ql)?://[^:/@\s]+:[^@\s]+@")
 DEMANDS, REQUESTS, SEED = 80, 50, 5
-
-
-@pytest.fixture
-def moto_url() -> Iterator[str]:
-    with local_stack.threaded_moto() as url:
-        yield url
 
 
 def module_handler(component: str) -> Any:

@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from demand_pipeline.load import DEMAND_SPECS
 from itc_common_utilities.loader import RecordRejected
@@ -109,13 +108,8 @@ def test_given_expected_counts_then_they_follow_the_business_rules() -> None:
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.client("dynamodb")
+def dynamodb(moto: None) -> Any:
+    return boto3.client("dynamodb")
 
 
 def test_given_a_dynamodb_when_filled_then_each_table_holds_the_generated_items(dynamodb: Any) -> None:

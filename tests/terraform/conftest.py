@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,48 +221,49 @@ class LambdaScript:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """moto with executing Step Functions, the five functions (scripted), an alert topic and a queue
+def moto_config() -> dict[str, Any]:
+    """The shared ``moto`` fixture (the repository's conftest.py) with Step Functions that execute their
+    definitions and Lambda without Docker (its invocations are scripted by :class:`LambdaScript`)."""
+    return {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@pytest.fixture
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """On the shared moto (executing Step Functions): the five functions (scripted), an alert topic and a queue
     subscribed to it, and both state machines rendered from the module's templatefile variables."""
-    from moto import mock_aws
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     script = LambdaScript()
 
     def scripted_invoke(self, function_name, qualifier, body, headers, response_headers):
         return script.invoke(function_name, body, response_headers)
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", scripted_invoke)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="itc-test", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow",
-                           "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                           "Action": "sts:AssumeRole"}],
-        }))["Role"]["Arn"]
-        awslambda = boto3.client("lambda", region_name=REGION)
-        arns = {}
-        for name in FUNCTIONS:
-            package = "orchestrator" if name == "orchestrator" else f"{name.split('_')[0]}_pipeline"
-            arns[name] = awslambda.create_function(
-                FunctionName=name, Runtime="python3.12", Role=role, Handler=f"{package}.main.handler",
-                Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-            )["FunctionArn"]
-        sns = boto3.client("sns", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        topic = sns.create_topic(Name="itc-alerts")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="itc-alerts-inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        machines = {}
-        for name in ("ingest", "load"):
-            definition = rendered_definition(name, template_values(name, arns, topic))
-            machines[name] = sfn.create_state_machine(name=f"itc-{name}", definition=definition,
-                                                      roleArn=role)["stateMachineArn"]
-        yield {"sfn": sfn, "sqs": sqs, "queue_url": queue_url, "machines": machines, "script": script}
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName="itc-test", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow",
+                       "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                       "Action": "sts:AssumeRole"}],
+    }))["Role"]["Arn"]
+    awslambda = boto3.client("lambda", region_name=REGION)
+    arns = {}
+    for name in FUNCTIONS:
+        package = "orchestrator" if name == "orchestrator" else f"{name.split('_')[0]}_pipeline"
+        arns[name] = awslambda.create_function(
+            FunctionName=name, Runtime="python3.12", Role=role, Handler=f"{package}.main.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        )["FunctionArn"]
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic = sns.create_topic(Name="itc-alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="itc-alerts-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machines = {}
+    for name in ("ingest", "load"):
+        definition = rendered_definition(name, template_values(name, arns, topic))
+        machines[name] = sfn.create_state_machine(name=f"itc-{name}", definition=definition,
+                                                  roleArn=role)["stateMachineArn"]
+    return {"sfn": sfn, "sqs": sqs, "queue_url": queue_url, "machines": machines, "script": script}

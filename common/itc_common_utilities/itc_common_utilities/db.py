@@ -14,7 +14,6 @@ Error messages never contain the DSN or password. Driver errors surface as the t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,9 +25,9 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from itc_common_utilities.errors import TerminalError, translate_errors
-from itc_common_utilities.settings import DatabaseSettings, SettingsError, parse_positive_int
+from itc_common_utilities.settings import DatabaseSettings, read_setting
 
-CONNECT_TIMEOUT_ENV = "ITC_DB_CONNECT_TIMEOUT_S"
+CONNECT_TIMEOUT_ENV = "ITC_DB_CONNECT_TIMEOUT_S"  # DatabaseSettings.connect_timeout_s
 DEFAULT_CONNECT_TIMEOUT_S = 10
 
 
@@ -53,11 +52,7 @@ def connect_timeout_s(settings: DatabaseSettings | None = None) -> int:
     (default 10 s), so an unreachable database fails the step in seconds instead of hanging it."""
     if settings is not None:
         return settings.connect_timeout_s
-    text = os.environ.get(CONNECT_TIMEOUT_ENV) or str(DEFAULT_CONNECT_TIMEOUT_S)
-    try:
-        return parse_positive_int(text)
-    except ValueError as exc:
-        raise SettingsError(f"{CONNECT_TIMEOUT_ENV}={text!r} is not valid: {exc}") from None
+    return read_setting(DatabaseSettings, "connect_timeout_s")  # a bare DSN: this one field of the class
 
 
 def connect(

@@ -17,11 +17,10 @@ Messages name the DSN's host and where the DSN came from, never its user or pass
 from __future__ import annotations
 
 import ipaddress
-import os
 
 import psycopg2.extensions
 
-from itc_common_utilities.settings import SettingsError
+from itc_common_utilities.settings import LibpqEnvironment, SettingsError, load_settings
 
 LOCAL_NAMES = ("localhost",)
 VERIFIED = "verify-full"
@@ -42,8 +41,8 @@ def dsn_hosts(dsn: str) -> list[str]:
     """The host names of ``dsn``: its ``host``, else its ``hostaddr`` (TCP to that address), else ``PGHOST`` /
     ``PGHOSTADDR``; ``[""]`` (a Unix socket) when none is set."""
     params = _params(dsn)
-    host = (params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST")
-            or os.environ.get("PGHOSTADDR") or "")
+    libpq = load_settings(LibpqEnvironment)
+    host = params.get("host") or params.get("hostaddr") or libpq.host or libpq.hostaddr or ""
     return [h.strip() for h in host.split(",")] if host else [""]
 
 
@@ -70,7 +69,7 @@ def remote_host(dsn: str) -> str | None:
 
 def effective_sslmode(dsn: str, override: str | None = None) -> str:
     """The sslmode libpq will use for ``dsn``: ``override``, else the DSN's, else ``PGSSLMODE``, else prefer."""
-    return override or _params(dsn).get("sslmode") or os.environ.get("PGSSLMODE") or "prefer"
+    return override or _params(dsn).get("sslmode") or load_settings(LibpqEnvironment).sslmode or "prefer"
 
 
 def transport_refusal(dsn: str, *, source: str, sslmode: str | None = None) -> str | None:

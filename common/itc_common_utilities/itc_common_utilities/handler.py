@@ -42,7 +42,6 @@ that message, and only it, in the SNS alert (never the Cause text or its stack t
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,7 +52,13 @@ from itc_common_utilities.errors import TerminalError, redact_for_alert
 from itc_common_utilities.logger.logger_setup import set_run_id
 from itc_common_utilities.manifest import MANIFEST_NAME, ManifestError, validate_run_id
 from itc_common_utilities.s3 import ObjectRef, parse_object_event
-from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings, tunable_fields
+from itc_common_utilities.settings import (
+    DatabaseSettings,
+    FunctionSettings,
+    SettingsError,
+    load_settings,
+    tunable_fields,
+)
 
 if TYPE_CHECKING:
     from itc_common_utilities.loader.approval import ForceRequest
@@ -65,7 +70,7 @@ __all__ = [
 ]
 
 
-FUNCTION_MODE_VARIABLE = "ITC_FUNCTION_MODE"
+FUNCTION_MODE_VARIABLE = "ITC_FUNCTION_MODE"  # FunctionSettings.mode
 
 
 class BadEventError(TerminalError):
@@ -115,7 +120,7 @@ class Invocation:
 def deployed_mode(service: str, modes: Iterable[str], environ: Mapping[str, str] | None = None) -> str | None:
     """The one mode this function is deployed for (``ITC_FUNCTION_MODE``), or None when it runs every mode
     (local tooling, tests). A value that is not one of ``modes`` is a :class:`SettingsError` naming it."""
-    value = (os.environ if environ is None else environ).get(FUNCTION_MODE_VARIABLE, "").strip()
+    value = load_settings(FunctionSettings, None, environ).mode
     if not value:
         return None
     modes = tuple(modes)

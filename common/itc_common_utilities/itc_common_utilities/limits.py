@@ -27,9 +27,13 @@ DECOMPRESSED_FLOOR_BYTES = 64 * MIB  # a small file may always decompress this f
 class SnapshotLimits:
     """The limits a load applies while reading a snapshot (see the module doc)."""
 
-    max_line_bytes: int = env_field("ITC_MAX_LINE_BYTES", default=32 * MIB, parse=parse_positive_int)
-    max_decompression_ratio: int = env_field("ITC_MAX_DECOMPRESSION_RATIO", default=100, parse=parse_positive_int)
-    max_manifest_bytes: int = env_field("ITC_MAX_MANIFEST_BYTES", default=MIB, parse=parse_positive_int)
+    max_line_bytes: int = env_field("ITC_MAX_LINE_BYTES", default=32 * MIB, parse=parse_positive_int,
+                                    doc="snapshot input limit: the longest JSON Lines record (bytes)")
+    max_decompression_ratio: int = env_field(
+        "ITC_MAX_DECOMPRESSION_RATIO", default=100, parse=parse_positive_int,
+        doc="snapshot input limit: how many times its compressed size a file may decompress to")
+    max_manifest_bytes: int = env_field("ITC_MAX_MANIFEST_BYTES", default=MIB, parse=parse_positive_int,
+                                        doc="snapshot input limit: the largest `_manifest.json` (bytes)")
 
     def max_decompressed_bytes(self, compressed_bytes: int) -> int:
         """How far a file of ``compressed_bytes`` may decompress."""

@@ -63,7 +63,11 @@ class ManifestSignatureError(TerminalError):
 
 @dataclass(frozen=True)
 class ManifestMacSettings:
-    key_id: str = env_field(MAC_KEY_ENV)
+    key_id: str = env_field(
+        MAC_KEY_ENV,
+        doc="the KMS HMAC key (id, ARN or alias) of this source that signs (extract) and verifies (load) its "
+            "`_manifest.json`; one key per source (see Landing: signed manifests). Locally "
+            "`alias/itc-local-manifest-mac-<source>` (moto)")
 
 
 def signed_message(body: dict[str, Any]) -> bytes:

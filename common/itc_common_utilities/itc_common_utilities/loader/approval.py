@@ -39,7 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from itc_common_utilities.errors import TerminalError, TransientError
 from itc_common_utilities.loader.guards import MAX_CLOCK_SKEW, REASON_LIMIT, Force
-from itc_common_utilities.settings import SettingsError, env_field, load_settings
+from itc_common_utilities.settings import env_field, load_settings
 from itc_common_utilities.signature import (  # noqa: F401 - LOCAL_APPROVAL_KEY_ALIAS: the local key's alias
     LOCAL_APPROVAL_KEY_ALIAS,
     MAC_ALGORITHM,
@@ -64,7 +64,10 @@ class ForceApprovalError(TerminalError):
 
 @dataclass(frozen=True)
 class ForceApprovalSettings:
-    key_id: str = env_field(APPROVAL_KEY_ENV)
+    key_id: str | None = env_field(
+        APPROVAL_KEY_ENV, default=None,
+        doc="the KMS HMAC key of force approvals (`itc approve-force` signs, the load verifies); unset: every "
+            "forced load is refused. Locally `alias/itc-local-force-approval` (moto)")
 
 
 @dataclass(frozen=True)
@@ -151,11 +154,10 @@ def verify_force(request: ForceRequest, loaded: Any, *, kms: Any = None, key_id:
         raise ForceApprovalError(f"{where}: refusing the forced load: the approval is unsigned or its signature is "
                                  f"malformed. {refused}")
     if key_id is None:
-        try:
-            key_id = load_settings(ForceApprovalSettings).key_id
-        except SettingsError:
+        key_id = load_settings(ForceApprovalSettings).key_id
+        if key_id is None:
             raise ForceApprovalError(f"{where}: refusing the forced load: {APPROVAL_KEY_ENV} is not set, so no "
-                                     f"approval can be verified (forced loads are off). Nothing was loaded.") from None
+                                     f"approval can be verified (forced loads are off). Nothing was loaded.")
     if kms is None:
         from itc_common_utilities import aws
 

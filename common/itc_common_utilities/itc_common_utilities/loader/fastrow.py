@@ -20,7 +20,6 @@ path, or the Python fast path alone when the extension cannot be imported (logge
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,8 +27,9 @@ from typing import Any
 import msgspec
 
 from itc_common_utilities.loader.spec import RecordRejected
+from itc_common_utilities.settings import LoaderSettings, load_settings
 
-FAST_ENV = "ITC_LOAD_FAST"
+FAST_ENV = "ITC_LOAD_FAST"  # LoaderSettings.fast
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPECIAL = re.compile("[\t\n\r\\\\]").search
@@ -43,8 +43,9 @@ FALLBACK_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, RecordRejected,
 
 
 def fast_enabled() -> bool:
-    """``ITC_LOAD_FAST`` (default on; ``0``/``false``/``no``/``off`` = every record through its builder)."""
-    return os.environ.get(FAST_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    """``ITC_LOAD_FAST`` (default on; ``0``/``false``/``no``/``off`` = every record through its builder), a field
+    of :class:`~itc_common_utilities.settings.LoaderSettings`."""
+    return load_settings(LoaderSettings).fast
 
 
 def nested(value: Any, decode: Callable[[str], Any]) -> Any:

@@ -8,7 +8,6 @@ of one vCPU) everything stays in the loading process.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -18,20 +17,15 @@ from itc_common_utilities.loader.rejects import RejectList, RejectSpool
 from itc_common_utilities.loader.render import copy_text
 from itc_common_utilities.loader.spec import TableSpec
 from itc_common_utilities.s3 import JsonlGzReader, SnapshotFileError
+from itc_common_utilities.settings import LoaderSettings, load_settings
 
 BATCH_LINES = 1000
 
 
 def load_workers() -> int:
-    """Build processes per load: ``ITC_LOAD_WORKERS`` (default 1 = in-process)."""
-    text = os.environ.get("ITC_LOAD_WORKERS", "1").strip() or "1"
-    try:
-        value = int(text)
-    except ValueError:
-        raise TerminalError(f"ITC_LOAD_WORKERS={text!r} is not a whole number") from None
-    if not 1 <= value <= 16:
-        raise TerminalError(f"ITC_LOAD_WORKERS={value} must be between 1 and 16")
-    return value
+    """Build processes per load: ``ITC_LOAD_WORKERS`` (default 1 = in-process), a field of
+    :class:`~itc_common_utilities.settings.LoaderSettings`; a bad value is a ``SettingsError`` naming it."""
+    return load_settings(LoaderSettings).workers
 
 
 def _worker_main(spec: TableSpec, suffix: str | None, name: str, conn: Any) -> None:

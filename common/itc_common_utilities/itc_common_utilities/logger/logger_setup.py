@@ -10,12 +10,13 @@ leak a credential. Record payloads (PHI) must never be logged at all: log counts
 from __future__ import annotations
 
 import logging
-import os
 import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from itc_common_utilities.settings import LoggingSettings, load_settings
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(r"pass(word|wd)?|token|authorization|dsn|secret|credential|api[_-]?key", re.I)
@@ -56,9 +57,10 @@ def setup_logger(name: str, *, run_id: str | None = None, level: str | None = No
     Calling it again with the same name returns a logger sharing the same handler, so modules can
     call ``setup_logger("demand_pipeline")`` at import time and the handler can later set the run id.
     """
+    settings = load_settings(LoggingSettings)
     logger = Logger(
-        service=os.environ.get("POWERTOOLS_SERVICE_NAME", name),
-        level=level or os.environ.get("LOG_LEVEL", "INFO"),
+        service=settings.service or name,
+        level=level or settings.level,
         logger_formatter=_RedactingFormatter(),
         child=False,
     )

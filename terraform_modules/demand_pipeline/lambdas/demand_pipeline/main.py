@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from demand_pipeline.settings import DemandSettings, load_demand_settings
+from demand_pipeline import settings as settings_module
+from demand_pipeline.settings import DemandSettings
 from itc_common_utilities import aws
 from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
@@ -51,7 +52,7 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     from demand_pipeline import extract_run
 
     run_id = invocation.snapshot_run_id()
-    settings = load_demand_settings(invocation.overrides)
+    settings = settings_module.load(invocation.overrides)
     set_run_id(logger, run_id)
     step = invocation.event.get("step")
     if step is not None and step not in extract_run.STEPS:

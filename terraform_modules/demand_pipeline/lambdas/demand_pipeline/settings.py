@@ -1,4 +1,10 @@
-"""Settings of the demand pipeline Lambda (argument → environment → default), validated at cold start."""
+"""Settings of the demand pipeline Lambda (argument → environment → default), validated at cold start.
+
+:func:`load` is the one way the handler gets them (:class:`Settings`, the extract's; an event's ``overrides``
+may set its tunable fields). A load reads the settings every load shares from ``itc_common_utilities``
+(the connection, the guards, the limits, the time window, the keys); :data:`SETTINGS_CLASSES` lists, per
+mode, every settings class the function reads (the generated env table of docs/CONTRACTS.md).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from itc_common_utilities.settings import SettingsError, env_field, load_settings, parse_positive_int
+from itc_common_utilities.limits import SnapshotLimits
+from itc_common_utilities.loader.approval import ForceApprovalSettings
+from itc_common_utilities.settings import (
+    DatabaseSettings,
+    FunctionSettings,
+    LoaderSettings,
+    LoadGuardSettings,
+    LoggingSettings,
+    SettingsError,
+    TimeWindowSettings,
+    env_field,
+    load_settings,
+    parse_positive_int,
+)
+from itc_common_utilities.signature import ManifestMacSettings
 
 SNAPSHOT_TABLES: tuple[str, ...] = ("documents", "documents_metadata", "templates", "documents_audit")
 _TABLE_SUFFIX = {
@@ -50,18 +70,32 @@ class DemandSettings:
     """The demand Lambda's settings; an event's ``overrides`` may set only the scan's tuning (segments, page
     size): the bucket, the Exchange tables and role, the keys come from configuration only."""
 
-    landing_bucket: str = env_field("ITC_LANDING_BUCKET")
-    env: str = env_field("ITC_ENV", default="local")
-    exchange_env: str | None = env_field("ITC_EXCHANGE_ENV", default=None)
-    exchange_region: str | None = env_field("ITC_EXCHANGE_REGION", default=None)
-    exchange_role_arn: str | None = env_field("ITC_EXCHANGE_ROLE_ARN", default=None)
-    exchange_external_id: str | None = env_field("ITC_EXCHANGE_EXTERNAL_ID", default=None, secret=True)
-    scan_segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int, tunable=True)
-    scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int, tunable=True)
+    landing_bucket: str = env_field("ITC_LANDING_BUCKET", doc="landing bucket name")
+    env: str = env_field("ITC_ENV", default="local", doc="environment name (`beta`, `prod`, `local`)")
+    exchange_env: str | None = env_field(
+        "ITC_EXCHANGE_ENV", default=None,
+        doc="Exchange env (default `ITC_ENV`): the tables are `exchange-{env}-documents`, `-documents-metadata`, "
+            "`-templates`, `-documents-audit`")
+    exchange_region: str | None = env_field("ITC_EXCHANGE_REGION", default=None,
+                                            doc="region of the Exchange tables")
+    exchange_role_arn: str | None = env_field("ITC_EXCHANGE_ROLE_ARN", default=None,
+                                              doc="cross-account role of the Exchange account (optional)")
+    exchange_external_id: str | None = env_field("ITC_EXCHANGE_EXTERNAL_ID", default=None, secret=True,
+                                                 doc="external id of that role (optional)")
+    scan_segments: int = env_field("ITC_SCAN_SEGMENTS", default=4, parse=parse_positive_int, tunable=True,
+                                   doc="parallel scan: segments per table (at most 64)")
+    scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int, tunable=True,
+                                     doc="parallel scan: items per page (at most 10000)")
     extract_modes: dict[str, str] = field(default_factory=dict, metadata={
-        "env": "ITC_EXTRACT_MODE", "parse": parse_extract_modes, "secret": False, "required": False})
-    landing_bucket_owner: str | None = env_field("ITC_LANDING_BUCKET_OWNER", default=None)
-    landing_kms_key_arn: str | None = env_field("ITC_LANDING_KMS_KEY_ARN", default=None)
+        "env": "ITC_EXTRACT_MODE", "parse": parse_extract_modes, "secret": False, "required": False,
+        "tunable": False, "doc": "per Exchange table `scan` (default) or `export` (DynamoDB "
+        "ExportTableToPointInTime): one word for every table, or JSON `{\"documents\": \"export\"}` (unnamed "
+        "tables scan); demand_pipeline README \"Extract by DynamoDB export\""})
+    landing_bucket_owner: str | None = env_field(
+        "ITC_LANDING_BUCKET_OWNER", default=None,
+        doc="export mode: the export's `S3BucketOwner` (default: the caller's account)")
+    landing_kms_key_arn: str | None = env_field("ITC_LANDING_KMS_KEY_ARN", default=None,
+                                                doc="export mode: the export's SSE-KMS key (the landing key)")
 
     def __post_init__(self) -> None:
         try:  # an override skips the parser: normalise (every table named) and check it here
@@ -87,6 +121,18 @@ class DemandSettings:
         return {t: name for t, name in self.table_names().items() if self.extract_modes[t] == mode}
 
 
-def load_demand_settings(overrides: Mapping[str, Any] | None = None) -> DemandSettings:
+Settings = DemandSettings  # the name every Lambda's settings module gives its own
+
+_LOAD = (DatabaseSettings, LoadGuardSettings, LoaderSettings, SnapshotLimits, TimeWindowSettings,
+         ManifestMacSettings, ForceApprovalSettings)
+_ALWAYS = (FunctionSettings, LoggingSettings)
+# mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated from them)
+SETTINGS_CLASSES: dict[str, tuple[type, ...]] = {
+    "extract": (DemandSettings, ManifestMacSettings, *_ALWAYS),
+    "load": (*_LOAD, *_ALWAYS),
+}
+
+
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> DemandSettings:
     """The settings; ``overrides`` (field name → value, the event's ``overrides``) win over the environment."""
-    return load_settings(DemandSettings, overrides)
+    return load_settings(DemandSettings, overrides, environ)

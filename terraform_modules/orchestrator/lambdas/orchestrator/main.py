@@ -23,6 +23,7 @@ from typing import Any
 from itc_common_utilities.db import connect
 from itc_common_utilities.handler import Invocation, handle
 from itc_common_utilities.logger.logger_setup import setup_logger
+from itc_common_utilities.metrics import namespace
 from orchestrator import settings as settings_module
 from orchestrator.migrate import migrate
 from orchestrator.quality import run_quality_checks
@@ -38,15 +39,16 @@ def run(invocation: Invocation) -> dict[str, Any]:
     if invocation.mode == "migrate" and "overrides" in invocation.event:
         raise invocation.bad("mode 'migrate' takes no 'overrides': it applies the scripts and settings of "
                              "its configuration only")
-    settings, db = settings_module.load(invocation.overrides)
-    conn = connect(db, application_name="itc-orchestrator")
+    loaded = settings_module.load(invocation.overrides)
+    settings = loaded.orchestrator
+    conn = connect(loaded.database, application_name="itc-orchestrator")
     try:
         if invocation.mode == "refresh":
             result = refresh_views(conn, logger)
         elif invocation.mode == "quality":
             result = run_quality_checks(
                 conn, sources=settings.quality_sources, freshness_hours=settings.freshness_hours,
-                expected_time_zone=settings.business_tz, metrics_namespace=settings.metrics_namespace,
+                expected_time_zone=settings.business_tz, metrics_namespace=namespace(),
                 check_run_id=invocation.event.get("run_id"), logger=logger,
             )
             result = {k: v for k, v in result.items() if k != "results"}  # keep the Step Functions payload small

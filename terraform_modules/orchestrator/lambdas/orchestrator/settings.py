@@ -1,4 +1,10 @@
-"""The orchestrator's settings: argument → environment variable → default, validated at cold start."""
+"""The orchestrator's settings: argument → environment variable → default, validated at cold start.
+
+:func:`load` is the one way the handler gets them: a :class:`Settings` holding the orchestrator's own
+(:class:`OrchestratorSettings`, whose tunable fields an event's ``overrides`` may set) and the warehouse
+connection's (:class:`~itc_common_utilities.settings.DatabaseSettings`). :data:`SETTINGS_CLASSES` lists every
+settings class the function reads (the generated env table of docs/CONTRACTS.md).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 
 from itc_common_utilities.settings import (
     DatabaseSettings,
+    FunctionSettings,
+    LoggingSettings,
     SettingsError,
     env_field,
     load_settings,
@@ -41,25 +49,42 @@ class OrchestratorSettings:
     """What the orchestrator needs besides the database connection. An event's ``overrides`` may narrow
     ``quality_sources`` (a quality run of one source) and nothing else; mode ``migrate`` takes none."""
 
-    env: str = env_field("ITC_ENV", default="local")
-    # billing time zone; when set, `migrate` writes it to ref.settings and `quality` checks they agree
-    business_tz: str | None = env_field("ITC_BUSINESS_TZ", default=None, parse=parse_time_zone)
-    # a source whose last succeeded load is older than this fails the freshness check
-    freshness_hours: float = env_field("ITC_FRESHNESS_HOURS", default=30.0, parse=parse_positive_float)
-    # sources the freshness / manifest-count checks cover
+    env: str = env_field("ITC_ENV", default="local", doc="environment name (`beta`, `prod`, `local`)")
+    business_tz: str | None = env_field(
+        "ITC_BUSINESS_TZ", default=None, parse=parse_time_zone,
+        doc="billing time zone (IANA name); when set, `migrate` writes it to `ref.settings` and `quality` checks "
+            "they agree. The warehouse's `ref.business_time_zone()` is the one every reader uses (default "
+            "`America/New_York`)")
+    freshness_hours: float = env_field(
+        "ITC_FRESHNESS_HOURS", default=30.0, parse=parse_positive_float,
+        doc="a source whose last succeeded load is older than this many hours fails the freshness check")
     quality_sources: tuple[str, ...] = env_field(
-        "ITC_QUALITY_SOURCES", default=KNOWN_SOURCES, parse=parse_sources, tunable=True
-    )
-    # migration scripts folder; default: orchestrator/sql_scripts in the zip, else the repository's
-    sql_scripts_dir: str | None = env_field("ITC_SQL_SCRIPTS_DIR", default=None)
-    metrics_namespace: str = env_field("ITC_METRICS_NAMESPACE", default="ITC")
+        "ITC_QUALITY_SOURCES", default=KNOWN_SOURCES, parse=parse_sources, tunable=True,
+        doc="the sources (`demand,verifyplus`) the freshness and manifest-count checks cover")
+    sql_scripts_dir: str | None = env_field(
+        "ITC_SQL_SCRIPTS_DIR", default=None,
+        doc="folder of the migration scripts (default: `orchestrator/sql_scripts` in the zip, else the "
+            "repository's)")
 
 
-def load(
-    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> tuple[OrchestratorSettings, DatabaseSettings]:
-    """Both settings objects; a missing or malformed variable raises SettingsError naming it."""
-    return load_settings(OrchestratorSettings, overrides, environ), load_settings(DatabaseSettings, None, environ)
+@dataclass(frozen=True)
+class Settings:
+    """Everything the orchestrator reads: its own settings and the warehouse connection's."""
+
+    orchestrator: OrchestratorSettings
+    database: DatabaseSettings
 
 
-__all__ = ["KNOWN_SOURCES", "OrchestratorSettings", "SettingsError", "load"]
+# mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated from them)
+SETTINGS_CLASSES: dict[str, tuple[type, ...]] = dict.fromkeys(
+    ("refresh", "quality", "migrate"), (OrchestratorSettings, DatabaseSettings, FunctionSettings, LoggingSettings))
+
+
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """The orchestrator's settings (``overrides``: the event's, by field name, win over the environment);
+    a missing or malformed variable raises SettingsError naming it."""
+    return Settings(load_settings(OrchestratorSettings, overrides, environ),
+                    load_settings(DatabaseSettings, None, environ))
+
+
+__all__ = ["KNOWN_SOURCES", "SETTINGS_CLASSES", "OrchestratorSettings", "Settings", "SettingsError", "load"]

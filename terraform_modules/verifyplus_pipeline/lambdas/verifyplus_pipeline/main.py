@@ -26,8 +26,8 @@ from typing import Any
 from itc_common_utilities import aws
 from itc_common_utilities.handler import Invocation, handle, load_manifests
 from itc_common_utilities.logger.logger_setup import set_run_id, setup_logger
-from itc_common_utilities.settings import load_settings
 from itc_common_utilities.signature import ManifestMac
+from verifyplus_pipeline import settings as settings_module
 from verifyplus_pipeline.settings import ExtractSettings
 
 SERVICE = "verifyplus_pipeline"
@@ -39,7 +39,7 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     from verifyplus_pipeline.quickbase import QuickbaseReport, build_quickbase_session, resolve_token
 
     run_id = invocation.snapshot_run_id()
-    settings = load_settings(ExtractSettings, invocation.overrides)
+    settings = settings_module.load(invocation.overrides)
     set_run_id(logger, run_id)
     mac = ManifestMac.from_environment()  # before the read: a missing key fails now, not after it
     secrets = aws.client("secretsmanager") if settings.qb_token_secret_arn else None

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from demand_pipeline.tests.shapes import dynamo_item
-from itc_common_utilities.signature import ensure_local_keys
 
 BUCKET = "itc-local-landing"  # the bucket the sample events name
 KEYS = {
@@ -22,27 +20,24 @@ KEYS = {
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """moto: the four (empty) ``exchange-test-*`` tables and the versioned landing bucket; the handler's environment."""
-    for var, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "ITC_LANDING_BUCKET": BUCKET,
-                       "ITC_EXCHANGE_ENV": "test", "ITC_SCAN_SEGMENTS": "3", "ITC_SCAN_PAGE_LIMIT": "2"}.items():
+def aws(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """On the in-process moto (the repository's conftest.py ``moto``): the four (empty) ``exchange-test-*``
+    tables and the versioned landing bucket; the handler's environment."""
+    for var, value in {"ITC_LANDING_BUCKET": BUCKET, "ITC_EXCHANGE_ENV": "test", "ITC_SCAN_SEGMENTS": "3",
+                       "ITC_SCAN_PAGE_LIMIT": "2"}.items():
         monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        ddb = boto3.client("dynamodb")
-        for table, keys in KEYS.items():
-            ddb.create_table(
-                TableName=f"exchange-test-{table}",
-                KeySchema=[{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"} for i, (k, _) in
-                           enumerate(keys)],
-                AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in keys],
-                BillingMode="PAY_PER_REQUEST")
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})  # as in AWS
-        ensure_local_keys(boto3.client("kms"))
-        yield {"ddb": ddb, "s3": s3}
+    ddb = boto3.client("dynamodb")
+    for table, keys in KEYS.items():
+        ddb.create_table(
+            TableName=f"exchange-test-{table}",
+            KeySchema=[{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"} for i, (k, _) in
+                       enumerate(keys)],
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in keys],
+            BillingMode="PAY_PER_REQUEST")
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})  # as in AWS
+    return {"ddb": ddb, "s3": s3}
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import pytest
 
 from demand_pipeline import export as ddb_export
 from demand_pipeline import extract_run, main
-from demand_pipeline.settings import load_demand_settings
+from demand_pipeline.settings import load as load_demand_settings
 from demand_pipeline.tests.conftest import BUCKET
 from itc_common_utilities.handler import BadEventError
 from itc_common_utilities.manifest import Manifest

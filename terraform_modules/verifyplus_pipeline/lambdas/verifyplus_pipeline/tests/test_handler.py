@@ -12,12 +12,10 @@ from typing import Any
 import boto3
 import psycopg2
 import pytest
-from moto import mock_aws
 
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.handler import BadEventError
 from itc_common_utilities.settings import SettingsError
-from itc_common_utilities.signature import ensure_local_keys
 from scripts.stack.quickbase_simulator import QuickbaseSimulator
 from scripts.synthetic.verifyplus import VerifyPlusDataset
 from verifyplus_pipeline.main import handler
@@ -32,17 +30,13 @@ def event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, Any]]:
+def stack(moto: None, monkeypatch: pytest.MonkeyPatch, db_dsn: str) -> Iterator[dict[str, Any]]:
     """moto S3 + Secrets Manager, the simulator, and the handler's environment as in AWS (token by ARN)."""
-    for name in ("ITC_QB_TOKEN", "AWS_ENDPOINT_URL", "ITC_DB_HOST"):
+    for name in ("ITC_QB_TOKEN", "ITC_DB_HOST"):
         monkeypatch.delenv(name, raising=False)
-    with mock_aws(), QuickbaseSimulator(VerifyPlusDataset(records=1_200, seed=17), token=TOKEN) as sim:
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with QuickbaseSimulator(VerifyPlusDataset(records=1_200, seed=17), token=TOKEN) as sim:
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        ensure_local_keys(boto3.client("kms"))
         arn = boto3.client("secretsmanager").create_secret(
             Name="itc/quickbase", SecretString=json.dumps({"token": TOKEN}))["ARN"]
         env = {"ITC_ENV": "beta", "ITC_LANDING_BUCKET": BUCKET, "ITC_QB_BASE_URL": sim.base_url,
