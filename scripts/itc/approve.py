@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 import botocore.exceptions
 
 from itc_common_utilities.limits import snapshot_limits
-from itc_common_utilities.loader.approval import APPROVAL_KEY_ENV, MAX_TTL, issue_approval
+from itc_common_utilities.loader.approval import APPROVAL_KEY_ENV, MAX_TTL, ForceApprovalSettings, issue_approval
 from itc_common_utilities.manifest import MANIFEST_NAME, SOURCES, sha256_hex
+from itc_common_utilities.settings import load_settings
 from scripts.itc.env import apply_stack_defaults, s3_client
 from scripts.itc.errors import ItcError
 from scripts.stack import local_stack
@@ -88,7 +89,7 @@ def cmd_approve_force(args: argparse.Namespace) -> int:
     if not (args.reason or "").strip():
         raise ItcError("--reason \"why\" is required: it is recorded in ops.load_runs with the approver")
     apply_stack_defaults(local_stack.running_state())
-    key_id = os.environ.get(APPROVAL_KEY_ENV)
+    key_id = load_settings(ForceApprovalSettings).key_id  # the loads' own setting
     if not key_id:
         raise ItcError(f"{APPROVAL_KEY_ENV} is not set: the KMS key that signs force approvals")
     import boto3

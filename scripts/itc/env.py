@@ -16,7 +16,7 @@ from rich.console import Console
 
 from itc_common_utilities.db import connect
 from itc_common_utilities.dsn import require_verified_tls
-from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings
+from itc_common_utilities.settings import DatabaseSettings, SettingsError, load_settings, read_setting
 from scripts.paths import DATA_DICTIONARY, REPORTS, SQL_SCRIPTS  # noqa: F401 - re-exported
 from scripts.stack import local_stack
 
@@ -40,22 +40,20 @@ def apply_stack_defaults(state: local_stack.StackState | None) -> list[str]:
     return filled
 
 
-# the environment variables a command may connect with (docs/CONTRACTS.md)
-DSN_VARIABLES = ("ITC_ADMIN_DATABASE_URL", "ITC_DATABASE_URL")
-
-
 def check_database_targets() -> None:
     """Refuse (InsecureDsnError, naming the variable and the host) a warehouse connection of the environment
     that reaches a server not on this machine without ``sslmode=verify-full``: the DSN variables, and
     ``ITC_DB_HOST`` (``ITC_DB_SSLMODE``, default verify-full, which also overrides a DSN's own sslmode in
-    :func:`itc_common_utilities.db.connect`). Every ``itc`` command runs it first (cli.run_command)."""
-    override = os.environ.get("ITC_DB_SSLMODE") or None
-    for name in DSN_VARIABLES:
-        dsn = os.environ.get(name)
+    :func:`itc_common_utilities.db.connect`). Every ``itc`` command runs it first (cli.run_command). The
+    Lambdas' variables are read through their settings class (:class:`DatabaseSettings`, one field each)."""
+    override = read_setting(DatabaseSettings, "sslmode")
+    dsns = {"ITC_ADMIN_DATABASE_URL": os.environ.get("ITC_ADMIN_DATABASE_URL"),  # a tool's own variable
+            "ITC_DATABASE_URL": read_setting(DatabaseSettings, "database_url")}
+    for name, dsn in dsns.items():
         if dsn:
             require_verified_tls(dsn, source=name, sslmode=override if name == "ITC_DATABASE_URL" else None)
-    host = os.environ.get("ITC_DB_HOST")
-    if host and not os.environ.get("ITC_DATABASE_URL"):
+    host = read_setting(DatabaseSettings, "host")
+    if host and not dsns["ITC_DATABASE_URL"]:
         require_verified_tls(psycopg2.extensions.make_dsn(host=host), source="ITC_DB_HOST",
                              sslmode=override or "verify-full")
 

@@ -88,7 +88,7 @@ def test_each_lambda_loads_its_settings_one_way(name: str, monkeypatch: pytest.M
     assert isinstance(settings, module.Settings)
     own = settings.orchestrator if name == "orchestrator" else settings
     assert getattr(own, override[0]) == override[1]
-    assert set(module.SETTINGS_CLASSES) == {"demand_pipeline": {"extract", "load"},
+    assert set(module.settings_classes()) == {"demand_pipeline": {"extract", "load"},
                                             "verifyplus_pipeline": {"extract", "load"},
                                             "orchestrator": {"refresh", "quality", "migrate"}}[name]
 

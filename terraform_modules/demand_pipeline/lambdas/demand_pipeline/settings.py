@@ -2,7 +2,7 @@
 
 :func:`load` is the one way the handler gets them (:class:`Settings`, the extract's; an event's ``overrides``
 may set its tunable fields). A load reads the settings every load shares from ``itc_common_utilities``
-(the connection, the guards, the limits, the time window, the keys); :data:`SETTINGS_CLASSES` lists, per
+(the connection, the guards, the limits, the time window, the keys); :func:`settings_classes` lists, per
 mode, every settings class the function reads (the generated env table of docs/CONTRACTS.md).
 """
 
@@ -13,21 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from itc_common_utilities.limits import SnapshotLimits
-from itc_common_utilities.loader.approval import ForceApprovalSettings
 from itc_common_utilities.settings import (
-    DatabaseSettings,
-    FunctionSettings,
-    LoaderSettings,
-    LoadGuardSettings,
-    LoggingSettings,
     SettingsError,
-    TimeWindowSettings,
     env_field,
     load_settings,
     parse_positive_int,
 )
-from itc_common_utilities.signature import ManifestMacSettings
 
 SNAPSHOT_TABLES: tuple[str, ...] = ("documents", "documents_metadata", "templates", "documents_audit")
 _TABLE_SUFFIX = {
@@ -123,14 +114,25 @@ class DemandSettings:
 
 Settings = DemandSettings  # the name every Lambda's settings module gives its own
 
-_LOAD = (DatabaseSettings, LoadGuardSettings, LoaderSettings, SnapshotLimits, TimeWindowSettings,
-         ManifestMacSettings, ForceApprovalSettings)
-_ALWAYS = (FunctionSettings, LoggingSettings)
-# mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated from them)
-SETTINGS_CLASSES: dict[str, tuple[type, ...]] = {
-    "extract": (DemandSettings, ManifestMacSettings, *_ALWAYS),
-    "load": (*_LOAD, *_ALWAYS),
-}
+def settings_classes() -> dict[str, tuple[type, ...]]:
+    """Mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated
+    from them). The load's classes are imported here, not at module level: the extract does not load them."""
+    from itc_common_utilities.limits import SnapshotLimits
+    from itc_common_utilities.loader.approval import ForceApprovalSettings
+    from itc_common_utilities.settings import (
+        DatabaseSettings,
+        FunctionSettings,
+        LoaderSettings,
+        LoadGuardSettings,
+        LoggingSettings,
+        TimeWindowSettings,
+    )
+    from itc_common_utilities.signature import ManifestMacSettings
+
+    always = (FunctionSettings, LoggingSettings)
+    return {"extract": (DemandSettings, ManifestMacSettings, *always),
+            "load": (DatabaseSettings, LoadGuardSettings, LoaderSettings, SnapshotLimits, TimeWindowSettings,
+                     ManifestMacSettings, ForceApprovalSettings, *always)}
 
 
 def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> DemandSettings:

@@ -2,7 +2,7 @@
 
 :func:`load` is the one way the handler gets them: a :class:`Settings` holding the orchestrator's own
 (:class:`OrchestratorSettings`, whose tunable fields an event's ``overrides`` may set) and the warehouse
-connection's (:class:`~itc_common_utilities.settings.DatabaseSettings`). :data:`SETTINGS_CLASSES` lists every
+connection's (:class:`~itc_common_utilities.settings.DatabaseSettings`). :func:`settings_classes` lists every
 settings class the function reads (the generated env table of docs/CONTRACTS.md).
 """
 
@@ -75,9 +75,11 @@ class Settings:
     database: DatabaseSettings
 
 
-# mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated from them)
-SETTINGS_CLASSES: dict[str, tuple[type, ...]] = dict.fromkeys(
-    ("refresh", "quality", "migrate"), (OrchestratorSettings, DatabaseSettings, FunctionSettings, LoggingSettings))
+def settings_classes() -> dict[str, tuple[type, ...]]:
+    """Mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated
+    from them)."""
+    return dict.fromkeys(("refresh", "quality", "migrate"),
+                         (OrchestratorSettings, DatabaseSettings, FunctionSettings, LoggingSettings))
 
 
 def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,4 +89,4 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
                     load_settings(DatabaseSettings, None, environ))
 
 
-__all__ = ["KNOWN_SOURCES", "SETTINGS_CLASSES", "OrchestratorSettings", "Settings", "SettingsError", "load"]
+__all__ = ["KNOWN_SOURCES", "OrchestratorSettings", "Settings", "SettingsError", "load", "settings_classes"]

@@ -8,7 +8,7 @@ token comes from Secrets Manager by ARN (``ITC_QB_TOKEN_SECRET_ARN``); ``ITC_QB_
 token itself and is accepted only when ``ITC_ENV`` is a local environment.
 
 :func:`load` is the one way the handler gets them (:class:`Settings` = :class:`ExtractSettings`);
-:data:`SETTINGS_CLASSES` lists, per mode, every settings class the function reads (the generated env table
+:func:`settings_classes` lists, per mode, every settings class the function reads (the generated env table
 of docs/CONTRACTS.md).
 """
 
@@ -18,23 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from itc_common_utilities.limits import SnapshotLimits
-from itc_common_utilities.loader.approval import ForceApprovalSettings
 from itc_common_utilities.settings import (
-    DatabaseSettings,
-    FunctionSettings,
-    LoaderSettings,
-    LoadGuardSettings,
-    LoggingSettings,
     SettingsError,
-    TimeWindowSettings,
     env_field,
     load_settings,
     parse_bool,
     parse_positive_float,
     parse_positive_int,
 )
-from itc_common_utilities.signature import ManifestMacSettings
 
 LOCAL_ENVS = frozenset({"local", "test", "dev"})
 USER_AGENT = "itc-verifyplus-pipeline/0.1 (ITC Invoice Transactions Collector)"
@@ -89,14 +80,25 @@ class ExtractSettings:
 
 Settings = ExtractSettings  # the name every Lambda's settings module gives its own
 
-_LOAD = (DatabaseSettings, LoadGuardSettings, LoaderSettings, SnapshotLimits, TimeWindowSettings,
-         ManifestMacSettings, ForceApprovalSettings)
-_ALWAYS = (FunctionSettings, LoggingSettings)
-# mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated from them)
-SETTINGS_CLASSES: dict[str, tuple[type, ...]] = {
-    "extract": (ExtractSettings, ManifestMacSettings, *_ALWAYS),
-    "load": (*_LOAD, *_ALWAYS),
-}
+def settings_classes() -> dict[str, tuple[type, ...]]:
+    """Mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated
+    from them). The load's classes are imported here, not at module level: the extract does not load them."""
+    from itc_common_utilities.limits import SnapshotLimits
+    from itc_common_utilities.loader.approval import ForceApprovalSettings
+    from itc_common_utilities.settings import (
+        DatabaseSettings,
+        FunctionSettings,
+        LoaderSettings,
+        LoadGuardSettings,
+        LoggingSettings,
+        TimeWindowSettings,
+    )
+    from itc_common_utilities.signature import ManifestMacSettings
+
+    always = (FunctionSettings, LoggingSettings)
+    return {"extract": (ExtractSettings, ManifestMacSettings, *always),
+            "load": (DatabaseSettings, LoadGuardSettings, LoaderSettings, SnapshotLimits, TimeWindowSettings,
+                     ManifestMacSettings, ForceApprovalSettings, *always)}
 
 
 def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> ExtractSettings:
