@@ -35,7 +35,7 @@ def business_time_zone(cur: psycopg2.extensions.cursor) -> str:
     cur.execute("SAVEPOINT business_tz")
     try:
         cur.execute(BUSINESS_TZ_QUERY)
-    except psycopg2.errors.UndefinedFunction:
+    except (psycopg2.errors.UndefinedFunction, psycopg2.errors.InvalidSchemaName):  # never migrated
         cur.execute("ROLLBACK TO SAVEPOINT business_tz")
         from scripts.itc.errors import ItcError
 
