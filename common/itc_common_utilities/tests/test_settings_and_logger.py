@@ -111,3 +111,50 @@ def test_metric_is_one_emf_line_naming_namespace_and_dimensions(capsys, monkeypa
     assert directive["Metrics"][0]["Name"] == "RecordsRejected"
     assert record["RecordsRejected"] == [3.0] or record["RecordsRejected"] == 3.0
     assert record["Source"] == "demand" and record["service"] == "demand_pipeline"
+
+
+def test_loader_settings_name_a_bad_worker_count(monkeypatch):
+    """GIVEN ITC_LOAD_WORKERS unset, empty, 3, 'two' and 17 WHEN the load reads its worker count
+    THEN 1, 1 and 3, then a SettingsError naming the variable, its value and the rule."""
+    from itc_common_utilities.loader.workers import load_workers
+
+    monkeypatch.delenv("ITC_LOAD_WORKERS", raising=False)
+    assert load_workers() == 1
+    for text, expected in (("", 1), ("3", 3)):
+        monkeypatch.setenv("ITC_LOAD_WORKERS", text)
+        assert load_workers() == expected
+    for text, problem in (("two", "expected a whole number"), ("17", "must be between 1 and 16")):
+        monkeypatch.setenv("ITC_LOAD_WORKERS", text)
+        with pytest.raises(SettingsError, match=rf"ITC_LOAD_WORKERS='{text}' is not valid: {problem}"):
+            load_workers()
+
+
+def test_read_setting_reads_one_field_without_the_rest():
+    """GIVEN no database variable at all (a whole DatabaseSettings would be refused)
+    WHEN one field is read with read_setting (the connect timeout of a bare DSN)
+    THEN its default or its parsed variable comes back; a bad value or an unknown field is a SettingsError."""
+    from itc_common_utilities.settings import read_setting
+
+    with pytest.raises(SettingsError, match="set ITC_DATABASE_URL"):
+        load_settings(DatabaseSettings, {}, {})
+    assert read_setting(DatabaseSettings, "connect_timeout_s", {}) == 10
+    assert read_setting(DatabaseSettings, "connect_timeout_s", {"ITC_DB_CONNECT_TIMEOUT_S": "3"}) == 3
+    with pytest.raises(SettingsError, match=r"ITC_DB_CONNECT_TIMEOUT_S='0' is not valid"):
+        read_setting(DatabaseSettings, "connect_timeout_s", {"ITC_DB_CONNECT_TIMEOUT_S": "0"})
+    with pytest.raises(SettingsError, match="DatabaseSettings has no setting 'timeout'"):
+        read_setting(DatabaseSettings, "timeout", {})
+
+
+def test_metric_namespace_falls_back_to_powertools_then_itc(capsys, monkeypatch):
+    """GIVEN POWERTOOLS_METRICS_NAMESPACE=Other and no ITC_METRICS_NAMESPACE, then both set
+    WHEN a metric is emitted each time
+    THEN the first goes to Other, the second to ITC_METRICS_NAMESPACE's (one rule, LoggingSettings)."""
+    from itc_common_utilities import metrics
+
+    monkeypatch.delenv("ITC_METRICS_NAMESPACE", raising=False)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Other")
+    metrics.emit("RecordsLoaded", 1, {"Source": "demand"})
+    monkeypatch.setenv("ITC_METRICS_NAMESPACE", "ITC-beta")
+    metrics.emit("RecordsLoaded", 1, {"Source": "demand"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()[-2:]]
+    assert [line["_aws"]["CloudWatchMetrics"][0]["Namespace"] for line in lines] == ["Other", "ITC-beta"]
