@@ -137,7 +137,7 @@ def test_given_data_error_quoting_a_value_when_translated_then_the_value_is_mask
     assert "casting failed: InvalidTextRepresentation (SQLSTATE 22P02)" in str(err.value)
 
 
-def test_credentials_come_from_secrets_manager(db_dsn, monkeypatch):
+def test_credentials_come_from_secrets_manager(db_dsn, moto):
     """GIVEN a login whose password is only in Secrets Manager (moto) WHEN connecting by host + secret ARN
     THEN the connection is made as that login, and a secret without a password gives a clear error."""
     import json
@@ -145,7 +145,6 @@ def test_credentials_come_from_secrets_manager(db_dsn, monkeypatch):
     from urllib.parse import urlsplit
 
     import boto3
-    from moto import mock_aws
 
     role, password = f"itc_secret_test_{pysecrets.token_hex(4)}", pysecrets.token_urlsafe(16)
     admin = psycopg2.connect(db_dsn)
@@ -153,25 +152,23 @@ def test_credentials_come_from_secrets_manager(db_dsn, monkeypatch):
     with admin.cursor() as cur:
         cur.execute(f"CREATE ROLE {role} LOGIN PASSWORD %s", (password,))
     parts = urlsplit(db_dsn)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     try:
-        with mock_aws():
-            sm = boto3.client("secretsmanager", region_name="us-east-1")
-            good = json.dumps({"username": role, "password": password})
-            arn = sm.create_secret(Name="itc/db", SecretString=good)["ARN"]
-            bad = sm.create_secret(Name="itc/bad", SecretString=json.dumps({"username": role}))["ARN"]
-            settings = load_settings(DatabaseSettings, {}, {
-                "ITC_DB_HOST": parts.hostname, "ITC_DB_PORT": str(parts.port), "ITC_DB_NAME": parts.path.lstrip("/"),
-                "ITC_DB_SECRET_ARN": arn, "ITC_DB_SSLMODE": "disable"})
-            conn = connect(settings)
-            with conn.cursor() as cur:
-                cur.execute("SELECT current_user")
-                assert cur.fetchone()[0] == role
-            conn.close()
-            bad_settings = load_settings(DatabaseSettings, {"secret_arn": bad}, {
-                "ITC_DB_HOST": parts.hostname, "ITC_DB_PORT": str(parts.port), "ITC_DB_SSLMODE": "disable"})
-            with pytest.raises(TerminalError, match="not a JSON object with 'username' and 'password'"):
-                connect(bad_settings)
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        good = json.dumps({"username": role, "password": password})
+        arn = sm.create_secret(Name="itc/db", SecretString=good)["ARN"]
+        bad = sm.create_secret(Name="itc/bad", SecretString=json.dumps({"username": role}))["ARN"]
+        settings = load_settings(DatabaseSettings, {}, {
+            "ITC_DB_HOST": parts.hostname, "ITC_DB_PORT": str(parts.port), "ITC_DB_NAME": parts.path.lstrip("/"),
+            "ITC_DB_SECRET_ARN": arn, "ITC_DB_SSLMODE": "disable"})
+        conn = connect(settings)
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_user")
+            assert cur.fetchone()[0] == role
+        conn.close()
+        bad_settings = load_settings(DatabaseSettings, {"secret_arn": bad}, {
+            "ITC_DB_HOST": parts.hostname, "ITC_DB_PORT": str(parts.port), "ITC_DB_SSLMODE": "disable"})
+        with pytest.raises(TerminalError, match="not a JSON object with 'username' and 'password'"):
+            connect(bad_settings)
     finally:
         with admin.cursor() as cur:
             cur.execute(f"DROP ROLE {role}")
