@@ -18,9 +18,10 @@ How a line is read:
 2. Each value becomes its COPY text by the builder's own rule, not a restatement of it:
 
    - text: verbatim, ``""``/null → NULL (the length limit is in the type; a NUL is caught below);
-   - currency, counts, numbers, dates: the builder's own parser, **memoised** per value (:class:`_Memo`):
-     a report repeats a few hundred limits, counts and days, so each distinct value is parsed once per
-     load and then costs one dict lookup; a value the parser refuses is remembered as refused;
+   - currency, counts, numbers, dates: the builder's own parser, **memoised** per value and type
+     (:class:`_Memo`): a report repeats a few hundred limits, counts and days, so each distinct value is
+     parsed once per load and then costs one dict lookup; a value the parser refuses is remembered as
+     refused;
    - datetimes (nearly every one distinct): :class:`_Times`, the forms Quickbase sends checked piece by
      piece and written from the value, anything else through the builder's own steps;
    - checkboxes: ``true``/``false``; the user object: orjson, as :func:`~verifyplus_pipeline.builders.to_json`.
@@ -30,15 +31,12 @@ How a line is read:
    the window, extra fields orjson cannot write or longer than the builder allows, a line that is not
    JSON (the builder's path fails the load with its own error).
 
-The row is assembled with C-level helpers (``astuple``, ``map`` over the memo dicts, one ``itemgetter``
-that puts the values in column order): per record the Python work is a few dozen bytecodes per kind, not
-per field. COPY escaping follows :mod:`~itc_common_utilities.loader.fastrow`: a line with no backslash cannot give a
+COPY escaping follows :mod:`~itc_common_utilities.loader.fastrow`: a line with no backslash cannot give a
 value a tab, line end or backslash; otherwise the values are searched and escaped with the shared encoder.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -82,44 +80,27 @@ _REFUSED = object()
 
 
 class _Memo:
-    """The COPY text of the builder's ``parse(value)`` ("" for NULL) per distinct value, or :data:`_REFUSED`
-    when the parser refuses the value: :attr:`texts` is read directly by the row (``map(texts.get, …)``, this
-    runs for every value), :meth:`fill` parses a value not in it yet.
+    """The COPY text of ``parse(value)`` ("" for NULL) per distinct value, one dict per type (``2`` and
+    ``2.0`` are parsed apart), or :data:`_REFUSED` when the builder's parser refuses the value.
+    :meth:`text` fills it; the row reads the dicts directly (this runs for every value)."""
 
-    One dict holds text, whole numbers and floats, so a float equal to a whole number finds the whole
-    number's entry: ``same_for_equal`` says the parser writes equal numbers alike (currency: ``2`` and
-    ``2.0`` are both ``2.00``; counts: both ``2``), except zero for currency (``-0.0`` is ``-0.00``), which
-    ``keep`` leaves out. A kind whose parser writes them apart (numbers: ``2`` and ``2.0``) keeps one dict
-    per type instead (:attr:`by_type`)."""
-
-    def __init__(self, parse: Callable[[Any], Any], render: Callable[[Any], str], *,
-                 keep: Callable[[Any], bool] = lambda _v: True) -> None:
-        self.parse, self.render, self.keep = parse, render, keep
-        self.texts: dict[Any, Any] = {None: ""}
+    def __init__(self, parse: Callable[[Any], Any], render: Callable[[Any], str]) -> None:
+        self.parse, self.render = parse, render
         self.by_type: dict[type, dict[Any, Any]] = {str: {}, int: {}, float: {}}
 
-    def fill(self, value: Any, texts: dict[Any, Any] | None = None) -> Any:
-        """Parse ``value`` and remember the result in ``texts`` (default :attr:`texts`)."""
+    def text(self, value: Any) -> Any:
+        """Parse ``value`` (not yet in the memo) and remember the result."""
         try:
             parsed = self.parse(value)
             found: Any = "" if parsed is None else self.render(parsed)
         except RecordRejected:
             found = _REFUSED
-        if self.keep(value):
-            texts = self.texts if texts is None else texts
-            if len(texts) >= _MEMO_MAX:
-                texts.clear()
-                texts[None] = ""
-            texts[value] = found
+        if value != 0 or type(value) is not float:  # 0.0 == -0.0, which the parsers write apart
+            cache = self.by_type[type(value)]
+            if len(cache) >= _MEMO_MAX:
+                cache.clear()
+            cache[value] = found
         return found
-
-
-def _not_a_zero_number(value: Any) -> bool:
-    return type(value) is str or value != 0
-
-
-def _not_a_zero_float(value: Any) -> bool:
-    return type(value) is not float or value != 0  # 0.0 == -0.0, which the parser writes apart
 
 
 class _Times:
@@ -144,7 +125,6 @@ class _Times:
         self.zones: dict[str, str] = {}  # the text after the seconds (and milliseconds) → isoformat's zone
 
     def text(self, value: str) -> str:
-        """The ISO text for a datetime ``value`` (not empty), or :class:`Fallback`."""
         if (value[:10] in self.days and value[10:11] == "T" and value[11:16] in self.minutes
                 and value[16:17] == ":" and value[17:19] in self.seconds):
             if value[19:20] != ".":
@@ -181,83 +161,57 @@ class _Times:
 def requests_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
     """``fast(line)``: the COPY text (no line end) of the ``raw.verifyplus`` row the builder gives for the
     snapshot line, or None when the builder must read it (see the module docstring)."""
-    kinds = [f.kind for f in REPORT_FIELDS]
-    memos = {  # kinds whose values repeat; one lookup per value (see _Memo for which numbers share an entry)
-        "currency": _Memo(lambda v: parse_currency("", v), str, keep=_not_a_zero_number),
+    memos = {
+        "currency": _Memo(lambda v: parse_currency("", v), str),
         "int": _Memo(lambda v: parse_number("", v, whole=True), str),
+        "numeric": _Memo(lambda v: parse_number("", v, whole=False), str),
         "date": _Memo(lambda v: parse_date("", v, window), lambda d: d.isoformat()),
     }
-    numbers = _Memo(lambda v: parse_number("", v, whole=False), str, keep=_not_a_zero_float)
-    groups = [(kind, [i for i, k in enumerate(kinds) if k == kind and i > 0]) for kind in (*memos, "datetime",
-                                                                                          "checkbox", "numeric")]
+    kinds = [f.kind for f in REPORT_FIELDS]
+    memo_at = tuple((i, memos[k].by_type, memos[k].text) for i, k in enumerate(kinds) if k in memos and i > 0)
+    datetime_at = tuple(i for i, k in enumerate(kinds) if k == "datetime")
+    checkbox_at = tuple(i for i, k in enumerate(kinds) if k == "checkbox")
     (user_at,) = (i for i, k in enumerate(kinds) if k == "user")
-    # a row is assembled as [*struct values, key, user, extra, *each group's texts] then put in column order
-    at = len(kinds)
-    order = list(range(at))
-    order[0], order[user_at] = at, at + 1
-    order.append(at + 2)
-    slot = at + 3
-    for _kind, places in groups:
-        for i in places:
-            order[i] = slot
-            slot += 1
-    permute = operator.itemgetter(*order)
-    c_get, i_get, d_get, t_get, f_get, n_get = (operator.itemgetter(*places) for _kind, places in groups)
-    currency, counts, dates = memos["currency"], memos["int"], memos["date"]
-    c_texts, i_texts, d_texts = currency.texts.get, counts.texts.get, dates.texts.get
-    n_by_type = numbers.by_type
     time_text = _Times(window).text
     astuple = msgspec.structs.astuple
     decode = msgspec.json.Decoder(Request).decode
     decode_open = msgspec.json.Decoder(OpenRequest).decode
-    flags = {True: "t", False: "f", None: "", "": ""}.get  # other text: the builder rejects it
+    flags = {True: "t", False: "f", None: "", "": ""}
     key_max, refused, special = 2**63, _REFUSED, _SPECIAL
 
-    def memo_texts(memo: _Memo, found: list[Any], values: tuple[Any, ...]) -> list[Any]:
-        """``found`` with each value not in the memo yet parsed; :class:`Fallback` if one is refused."""
-        for j, text in enumerate(found):
-            if text is None:
-                found[j] = memo.fill(values[j])
-        if refused in found:
-            raise Fallback
-        return found
-
-    def number_text(value: Any) -> Any:
-        if value is None:
-            return ""
-        texts = n_by_type[type(value)]
-        found = texts.get(value)
-        if found is None:
-            found = numbers.fill(value, texts)
-        if found is refused:
-            raise Fallback
-        return found
-
-    def row(request: Any, extra: str) -> tuple[Any, ...]:
+    def row(request: Any, extra: str) -> list[Any]:
         """The row's COPY values; "" and None both stand for NULL (text "" is NULL for the builder too)."""
-        values = astuple(request)
+        values: list[Any] = list(astuple(request))
         key = values[0]
         if type(key) is not int or key <= 0 or key >= key_max:
             raise Fallback  # absent, text, or out of range: the builder decides (missing_key, bad_request_id)
-        user = values[user_at]
-        if user is not None and user != "":
-            user = orjson.dumps(user).decode()
-            if len(user) > _JSON_LIMIT:
+        values[0] = str(key)
+        for i, by_type, parse in memo_at:
+            value = values[i]
+            if value is not None:
+                found = by_type[type(value)].get(value)
+                if found is None:
+                    found = parse(value)
+                if found is refused:
+                    raise Fallback
+                values[i] = found
+        for i in datetime_at:
+            value = values[i]
+            if value:
+                values[i] = time_text(value)
+        for i in checkbox_at:
+            flag = flags.get(values[i])  # True, False, None, ""; other text: the builder rejects it
+            if flag is None:
                 raise Fallback
-        found_c, found_i, found_d = (list(map(c_texts, c_get(values))), list(map(i_texts, i_get(values))),
-                                     list(map(d_texts, d_get(values))))
-        if None in found_c or refused in found_c:
-            found_c = memo_texts(currency, found_c, c_get(values))
-        if None in found_i or refused in found_i:
-            found_i = memo_texts(counts, found_i, i_get(values))
-        if None in found_d or refused in found_d:
-            found_d = memo_texts(dates, found_d, d_get(values))
-        found_f = list(map(flags, f_get(values)))
-        if None in found_f:
-            raise Fallback
-        return permute([*values, str(key), user, extra, *found_c, *found_i, *found_d,
-                        *[time_text(v) if v else "" for v in t_get(values)], *found_f,
-                        *[number_text(v) for v in n_get(values)]])
+            values[i] = flag
+        value = values[user_at]
+        if value is not None and value != "":
+            text = orjson.dumps(value).decode()
+            if len(text) > _JSON_LIMIT:
+                raise Fallback
+            values[user_at] = text
+        values.append(extra)
+        return values
 
     def extra_fields(line: bytes) -> str:
         record = orjson.loads(line)
