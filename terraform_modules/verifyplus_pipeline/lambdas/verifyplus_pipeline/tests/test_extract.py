@@ -1,4 +1,4 @@
-"""Repairs extract applies to values UTF-8 JSON Lines cannot hold."""
+"""What the extract does to each record: repairs for values UTF-8 JSON Lines cannot hold, label mapping."""
 
 from __future__ import annotations
 
