@@ -10,8 +10,9 @@ accepts, with the builder's row; ``tests/load/test_verifyplus_fast_path.py`` pro
 How a line is read:
 
 1. The line is decoded by msgspec into :class:`Request`, a ``Struct`` with one attribute per report field
-   (named by its Quickbase label) whose types are the forms Quickbase sends for that kind: text up to the
-   builder's length limit, whole numbers within 64 bits, floats, text, booleans, a user object of text.
+   (its column; its JSON name the Quickbase label) whose types are the forms Quickbase sends for that
+   kind: text up to the builder's length limit, whole numbers within 64 bits, floats, text, booleans, a
+   user object of text.
    An unknown label makes that decode fail (``forbid_unknown_fields``); the line is then decoded again,
    by :class:`OpenRequest` (the same fields, unknown labels ignored) and by orjson for the labels the
    warehouse has no column for (``extra_fields``, in the record's order, as the builder writes them).
