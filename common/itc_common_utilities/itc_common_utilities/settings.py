@@ -327,7 +327,8 @@ class LoaderSettings:
                              doc="worker processes building rows in parallel (1 = in the loading process, the "
                                  "right choice in a Lambda; at most 16)")
     fast: bool = env_field("ITC_LOAD_FAST", default=True, parse=parse_fast,
-                           doc="the compiled fast path of the demand tables (`0` = every record through its "
+                           doc="the fast paths: the demand tables' (compiled row builder in front, "
+                               "docs/adr/0012) and Verify+'s (default on; `0` = every record through its "
                                "builder; docs/adr/0007)")
 
 

@@ -240,10 +240,9 @@ def _page_parts(body: Any, what: str) -> tuple[list[Any], int, int]:
 def _to_labels(row: Any, by_id: dict[str, str], what: str) -> dict[str, Any]:
     if not isinstance(row, dict):
         raise TerminalError(f"Quickbase {what}: a record is not a JSON object")
-    record: dict[str, Any] = {}
-    for fid, cell in row.items():
-        label = by_id.get(fid)
-        if label is None:
-            raise TerminalError(f"Quickbase {what}: a record holds field id {fid}, which the report does not list")
-        record[label] = cell.get("value") if isinstance(cell, dict) else cell
-    return record
+    try:  # one comprehension: this runs for every record of the report
+        return {by_id[fid]: cell.get("value") if isinstance(cell, dict) else cell for fid, cell in row.items()}
+    except KeyError:
+        fid = next(f for f in row if f not in by_id)
+        raise TerminalError(f"Quickbase {what}: a record holds field id {fid}, which the report does not "
+                            "list") from None
