@@ -23,7 +23,7 @@ from itc_common_utilities.db import encode_copy_row
 from itc_common_utilities.loader import RecordRejected
 from itc_common_utilities.loader.fastrow import FAST_ENV, use_compiled
 from itc_common_utilities.manifest import Manifest, data_key
-from itc_common_utilities.s3 import JsonlGzS3Writer, ObjectRef, write_manifest
+from itc_common_utilities.s3 import JsonlGzS3Writer, ObjectRef, SnapshotFileError, write_manifest
 from itc_common_utilities.timestamps import TimeWindow
 from scripts.stack.testdb import create_database, drop_database
 from scripts.synthetic.exchange import ExchangeConfig, iter_records
@@ -274,3 +274,27 @@ def test_fast_path_matches_or_steps_aside_per_line(with_compiled: bool) -> None:
             assert fast == built, line[:200]
         # the common forms (plain, JSON text, DynamoDB-typed) all take the fast path
         assert taken >= 0.9 * len(lines), (spec.snapshot_table, taken, len(lines))
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("bad", [b"Caf\xe9 Latin-1", b"\xed\xa0\x80", b"\xc3("], ids=["latin1", "surrogate", "cut"])
+def test_a_line_not_utf8_fails_the_load_naming_it_on_every_path(
+        s3: Any, db_dsn: str, monkeypatch: pytest.MonkeyPatch, path: str, bad: bytes) -> None:
+    """GIVEN a snapshot whose documents file holds one line that is not UTF-8 (a landed file the extract
+    cannot have written: a corrupt file)
+    WHEN loaded by each path
+    THEN the load fails naming the file and the line, as for a line that is not JSON, and loads nothing."""
+    fast, with_compiled = PATHS[path]
+    lines = [b'{"documentId":"u1","version":1,"createdTs":1788000000}',
+             b'{"documentId":"u2","version":1,"sendingFirm":{"firmName":"' + bad + b'"}}']
+    ref = land(s3, {"documents": lines, **{table: [] for table in RAW if table != "documents"}})
+    monkeypatch.setenv(FAST_ENV, fast)
+    previous = use_compiled(with_compiled)
+    conn = psycopg2.connect(db_dsn)
+    try:
+        with pytest.raises(SnapshotFileError, match=r"documents.jsonl.gz: line 2 is not JSON"):
+            load(conn, s3, ref, window=WINDOW)
+    finally:
+        use_compiled(previous)
+        conn.close()
+    assert loaded(db_dsn)["raw.cases"] == []

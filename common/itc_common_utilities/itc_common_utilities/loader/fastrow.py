@@ -39,7 +39,8 @@ class Fallback(Exception):
     """Raised inside a fast function: this record is not in the common form; the builder reads it."""
 
 
-FALLBACK_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, RecordRejected, Fallback)
+# UnicodeDecodeError: a line that is not UTF-8 (msgspec raises it, not DecodeError): the builder rejects it
+FALLBACK_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecordRejected, Fallback)
 
 
 def fast_enabled() -> bool:
@@ -56,7 +57,7 @@ def nested(value: Any, decode: Callable[[str], Any]) -> Any:
         return None
     try:
         return decode(text)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         raise Fallback from None
 
 
