@@ -479,12 +479,13 @@ cdef Py_ssize_t stripped(char* s, Py_ssize_t n, char** out) noexcept nogil:
     return z - a
 
 
-cdef class CaseRows:
-    """``rows(line)``: the COPY text of the documents record in ``line`` (bytes), as
-    ``case_fast(window)`` gives it; a line this path does not take goes to ``fallback(line)``.
-
-    ``row(line)``: the compiled path alone (None where it gives up). ``compiled`` / ``handed_on``: how
-    many lines each way, for the bench."""
+cdef class Rows:
+    """The machinery every compiled row builder shares: the node table, the output and scratch buffers, the
+    time and identifier writers and the readers of nested JSON text and DynamoDB wrappers. ``rows(line)``:
+    the COPY text of the record in ``line`` (bytes), as the table's Python fast path gives it; a line this
+    path does not take goes to ``fallback(line)``. ``row(line)``: the compiled path alone (None where it
+    gives up). ``compiled`` / ``handed_on``: how many lines each way, for the bench. A table's subclass
+    implements ``build``."""
 
     cdef object fallback
     cdef int64_t lo_s, hi_s, lo_ms, hi_ms
@@ -511,7 +512,7 @@ cdef class CaseRows:
         free(self.arena)
 
     cdef int reserve(self, Py_ssize_t n) except -1:
-        cdef Py_ssize_t need = 4 * n + 4096
+        cdef Py_ssize_t need = 8 * n + 4096  # a history written as JSON may grow past 4 × its line
         if need > self.out.cap:
             free(self.out.p)
             free(self.arena)
@@ -544,32 +545,17 @@ cdef class CaseRows:
             return None
         return PyUnicode_DecodeASCII(self.out.p, self.out.n, NULL)
 
-    # ------------------------------------------------------------------------------------- the row
-
     cdef int build(self, const char* b, Py_ssize_t n) noexcept:
-        cdef Parser p
-        cdef int top, k
-        cdef int f[8]
-        cdef const char* names[8]
-        names[:] = [b"documentId", b"version", b"customerId", b"createdTs", b"sendingFirm", b"claimInfo",
-                    b"recipientCarrier", b"caseManagementMetadata"]
-        p.nodes = self.nodes
-        p.count = 0
-        if memmem(b, n, b"\\u0000", 6) != NULL:
-            return BAIL  # as the Python path: a NUL, the builder names the field
-        top = parse_document(&p, b, n)
-        if top < 0 or fields(self.nodes, top, names, 8, f) < 0:
-            return BAIL
-        if f[0] == NONE:
-            return BAIL
-        if self.nodes[f[0]].kind == K_OBJ:
-            return self.typed(&p, f)
-        return self.plain(&p, f)
+        """The row of the record in ``b[:n]`` written to ``self.out``; 0, or BAIL (the table's subclass)."""
+        return BAIL
 
     cdef int put_time(self, int64_t v) noexcept:
-        """``time_reader``'s text for an epoch int in the window (seconds, else milliseconds); BAIL outside."""
+        return self.time_to(&self.out, v)
+
+    cdef int time_to(self, Buf* o, int64_t v) noexcept:
+        """``time_reader``'s text for an epoch int in the window (seconds, else milliseconds) written to ``o``;
+        BAIL outside."""
         cdef int64_t secs, ms = 0, days, rem, z, era, doe, yoe, y, doy, mp, d, m
-        cdef Buf* o = &self.out
         if self.lo_s <= v <= self.hi_s:
             secs = v
         elif self.lo_ms <= v <= self.hi_ms:
@@ -647,6 +633,145 @@ cdef class CaseRows:
             return NONE
         obj = parse_document(p, text, n)
         return obj
+
+    cdef int plain_object(self, Parser* p, int idx, const char** names, int count, int* out) noexcept:
+        """A plain nested object (``_object``): its fields into ``out`` (all NONE when absent, null or blank
+        JSON text); BAIL for another type, or an object with none of its fields (maybe a wrapper)."""
+        cdef int k, obj
+        if nullish(self.nodes, idx):
+            for k in range(count):
+                out[k] = NONE
+            return 0
+        if self.nodes[idx].kind == K_STR:
+            obj = self.nested(p, idx)
+            if obj == NONE:
+                for k in range(count):
+                    out[k] = NONE
+                return 0
+            if obj < 0:
+                return BAIL
+            idx = obj
+        if self.nodes[idx].kind != K_OBJ or fields(self.nodes, idx, names, count, out) < 0:
+            return BAIL
+        for k in range(count):
+            if not nullish(self.nodes, out[k]):
+                return 0
+        return BAIL
+
+    cdef int scalar(self, int idx, int64_t* ival, int* text) noexcept:
+        """``_scalar`` of an ``{"S": ...}`` / ``{"N": ...}`` wrapper: 0 = None, 1 = integer in ``ival``,
+        2 = text (node in ``text``); BAIL for anything else (a fraction, two types, {}, another member)."""
+        cdef int m
+        cdef int sn[2]
+        cdef const char* names[2]
+        cdef Node* nd
+        cdef Py_ssize_t i, digits = 0
+        cdef int64_t v = 0
+        cdef bint neg = False
+        names[0] = b"S"
+        names[1] = b"N"
+        if nullish(self.nodes, idx):
+            return 0
+        if self.nodes[idx].kind != K_OBJ or fields(self.nodes, idx, names, 2, sn) < 0:
+            return BAIL
+        m = self.nodes[idx].child
+        while m >= 0:  # forbid_unknown_fields
+            if not (self.nodes[m].ke - self.nodes[m].ks == 1
+                    and (self.nodes[m].base[self.nodes[m].ks] == c'S' or self.nodes[m].base[self.nodes[m].ks] == c'N')):
+                return BAIL
+            m = self.nodes[m].next
+        if nullish(self.nodes, sn[1]):
+            if nullish(self.nodes, sn[0]):
+                return BAIL  # {}: not a wrapper
+            nd = &self.nodes[sn[0]]
+            if nd.kind != K_STR or str_chars(nd) > MAX_ID:
+                return BAIL
+            text[0] = sn[0]
+            return 2
+        if not nullish(self.nodes, sn[0]):
+            return BAIL  # two types
+        nd = &self.nodes[sn[1]]
+        if nd.kind != K_STR or nd.esc:
+            return BAIL
+        i = nd.s
+        if i < nd.e and (nd.base[i] == c'-' or nd.base[i] == c'+'):
+            neg = nd.base[i] == c'-'
+            i += 1
+        while i < nd.e:
+            if not (c'0' <= nd.base[i] <= c'9') or digits == 18:
+                return BAIL  # a fraction, an exponent, or over 18 digits: the Python path
+            v = v * 10 + (nd.base[i] - c'0')
+            digits += 1
+            i += 1
+        if digits == 0:
+            return BAIL
+        ival[0] = -v if neg else v
+        return 1
+
+    cdef int put_typed_ident(self, int idx, bint key) noexcept:
+        cdef int64_t v
+        cdef int t, r = self.scalar(idx, &v, &t)
+        if r < 0:
+            return BAIL
+        if r == 1:
+            put_int(&self.out, v)
+            return 0
+        if r == 0 or self.nodes[t].e == self.nodes[t].s:
+            if key:
+                return BAIL
+            put_null(&self.out)
+            return 0
+        return put_text(&self.out, self.nodes, t, MAX_ID)
+
+    cdef int put_wrapped(self, int idx, const char* kind, Py_ssize_t limit) noexcept:
+        """``_s`` of an ``{"S": text}`` wrapper (text required, ``limit`` characters); null → NULL."""
+        cdef int w
+        if nullish(self.nodes, idx):
+            put_null(&self.out)
+            return 0
+        if self.nodes[idx].kind != K_OBJ or only(self.nodes, idx, kind, &w) < 0 or w == NONE:
+            return BAIL
+        if self.nodes[w].kind != K_STR:
+            return BAIL
+        return put_text(&self.out, self.nodes, w, limit)
+
+    cdef int typed_object(self, int idx, const char** names, int count, int* out) noexcept:
+        """An ``{"M": {...}}`` wrapper's fields (all NONE when null)."""
+        cdef int k, w
+        if nullish(self.nodes, idx):
+            for k in range(count):
+                out[k] = NONE
+            return 0
+        if self.nodes[idx].kind != K_OBJ or only(self.nodes, idx, b"M", &w) < 0 or nullish(self.nodes, w):
+            return BAIL
+        if self.nodes[w].kind != K_OBJ:
+            return BAIL
+        return fields(self.nodes, w, names, count, out)
+
+
+cdef class CaseRows(Rows):
+    """``rows(line)``: the COPY text of the documents record in ``line`` (bytes), as
+    ``case_fast(window)`` gives it; a line this path does not take goes to ``fallback(line)``."""
+
+    cdef int build(self, const char* b, Py_ssize_t n) noexcept:
+        cdef Parser p
+        cdef int top, k
+        cdef int f[8]
+        cdef const char* names[8]
+        names[:] = [b"documentId", b"version", b"customerId", b"createdTs", b"sendingFirm", b"claimInfo",
+                    b"recipientCarrier", b"caseManagementMetadata"]
+        p.nodes = self.nodes
+        p.count = 0
+        if memmem(b, n, b"\\u0000", 6) != NULL:
+            return BAIL  # as the Python path: a NUL, the builder names the field
+        top = parse_document(&p, b, n)
+        if top < 0 or fields(self.nodes, top, names, 8, f) < 0:
+            return BAIL
+        if f[0] == NONE:
+            return BAIL
+        if self.nodes[f[0]].kind == K_OBJ:
+            return self.typed(&p, f)
+        return self.plain(&p, f)
 
     cdef int person_name(self, int idx, bint typed_form, char** out, Py_ssize_t* out_n) noexcept:
         """``_name``: 1 with the name at ``out``, 0 for None, BAIL."""
@@ -760,31 +885,6 @@ cdef class CaseRows:
             put_copy(&self.out, seen_s[k], seen_n[k])
         return 0
 
-    # ---------------------------------------------------------------------------------- plain JSON
-
-    cdef int plain_object(self, Parser* p, int idx, const char** names, int count, int* out) noexcept:
-        """A plain nested object (``_object``): its fields into ``out`` (all NONE when absent, null or blank
-        JSON text); BAIL for another type, or an object with none of its fields (maybe a wrapper)."""
-        cdef int k, obj
-        if nullish(self.nodes, idx):
-            for k in range(count):
-                out[k] = NONE
-            return 0
-        if self.nodes[idx].kind == K_STR:
-            obj = self.nested(p, idx)
-            if obj == NONE:
-                for k in range(count):
-                    out[k] = NONE
-                return 0
-            if obj < 0:
-                return BAIL
-            idx = obj
-        if self.nodes[idx].kind != K_OBJ or fields(self.nodes, idx, names, count, out) < 0:
-            return BAIL
-        for k in range(count):
-            if not nullish(self.nodes, out[k]):
-                return 0
-        return BAIL
 
     cdef int plain(self, Parser* p, int* f) noexcept:
         cdef Buf* o = &self.out
@@ -857,98 +957,6 @@ cdef class CaseRows:
                 m = self.nodes[m].next
         return self.put_managers(idx, False)
 
-    # ------------------------------------------------------------------------------ DynamoDB typing
-
-    cdef int scalar(self, int idx, int64_t* ival, int* text) noexcept:
-        """``_scalar`` of an ``{"S": ...}`` / ``{"N": ...}`` wrapper: 0 = None, 1 = integer in ``ival``,
-        2 = text (node in ``text``); BAIL for anything else (a fraction, two types, {}, another member)."""
-        cdef int m
-        cdef int sn[2]
-        cdef const char* names[2]
-        cdef Node* nd
-        cdef Py_ssize_t i, digits = 0
-        cdef int64_t v = 0
-        cdef bint neg = False
-        names[0] = b"S"
-        names[1] = b"N"
-        if nullish(self.nodes, idx):
-            return 0
-        if self.nodes[idx].kind != K_OBJ or fields(self.nodes, idx, names, 2, sn) < 0:
-            return BAIL
-        m = self.nodes[idx].child
-        while m >= 0:  # forbid_unknown_fields
-            if not (self.nodes[m].ke - self.nodes[m].ks == 1
-                    and (self.nodes[m].base[self.nodes[m].ks] == c'S' or self.nodes[m].base[self.nodes[m].ks] == c'N')):
-                return BAIL
-            m = self.nodes[m].next
-        if nullish(self.nodes, sn[1]):
-            if nullish(self.nodes, sn[0]):
-                return BAIL  # {}: not a wrapper
-            nd = &self.nodes[sn[0]]
-            if nd.kind != K_STR or str_chars(nd) > MAX_ID:
-                return BAIL
-            text[0] = sn[0]
-            return 2
-        if not nullish(self.nodes, sn[0]):
-            return BAIL  # two types
-        nd = &self.nodes[sn[1]]
-        if nd.kind != K_STR or nd.esc:
-            return BAIL
-        i = nd.s
-        if i < nd.e and (nd.base[i] == c'-' or nd.base[i] == c'+'):
-            neg = nd.base[i] == c'-'
-            i += 1
-        while i < nd.e:
-            if not (c'0' <= nd.base[i] <= c'9') or digits == 18:
-                return BAIL  # a fraction, an exponent, or over 18 digits: the Python path
-            v = v * 10 + (nd.base[i] - c'0')
-            digits += 1
-            i += 1
-        if digits == 0:
-            return BAIL
-        ival[0] = -v if neg else v
-        return 1
-
-    cdef int put_typed_ident(self, int idx, bint key) noexcept:
-        cdef int64_t v
-        cdef int t, r = self.scalar(idx, &v, &t)
-        if r < 0:
-            return BAIL
-        if r == 1:
-            put_int(&self.out, v)
-            return 0
-        if r == 0 or self.nodes[t].e == self.nodes[t].s:
-            if key:
-                return BAIL
-            put_null(&self.out)
-            return 0
-        return put_text(&self.out, self.nodes, t, MAX_ID)
-
-    cdef int put_wrapped(self, int idx, const char* kind, Py_ssize_t limit) noexcept:
-        """``_s`` of an ``{"S": text}`` wrapper (text required, ``limit`` characters); null → NULL."""
-        cdef int w
-        if nullish(self.nodes, idx):
-            put_null(&self.out)
-            return 0
-        if self.nodes[idx].kind != K_OBJ or only(self.nodes, idx, kind, &w) < 0 or w == NONE:
-            return BAIL
-        if self.nodes[w].kind != K_STR:
-            return BAIL
-        return put_text(&self.out, self.nodes, w, limit)
-
-    cdef int typed_object(self, int idx, const char** names, int count, int* out) noexcept:
-        """An ``{"M": {...}}`` wrapper's fields (all NONE when null)."""
-        cdef int k, w
-        if nullish(self.nodes, idx):
-            for k in range(count):
-                out[k] = NONE
-            return 0
-        if self.nodes[idx].kind != K_OBJ or only(self.nodes, idx, b"M", &w) < 0 or nullish(self.nodes, w):
-            return BAIL
-        if self.nodes[w].kind != K_OBJ:
-            return BAIL
-        return fields(self.nodes, w, names, count, out)
-
     cdef int typed(self, Parser* p, int* f) noexcept:
         cdef Buf* o = &self.out
         cdef int64_t v
@@ -1002,5 +1010,340 @@ cdef class CaseRows:
                 or self.put_typed_ident(meta[2], False) < 0 or put(o, b"\t", 1)
                 or self.put_typed_ident(meta[3], False) < 0 or put(o, b"\t", 1)
                 or self.put_wrapped(meta[4], b"S", MAX_TEXT) < 0):
+            return BAIL
+        return 0
+
+
+cdef int json_text(Buf* o, Node* nd) noexcept nogil:
+    """A K_STR's decoded text written as the JSON string body orjson writes (``"`` and ``\\`` escaped); BAIL for
+    a control byte or DEL (orjson's escapes for those are not restated here)."""
+    cdef Py_ssize_t i = nd.s
+    cdef int c
+    while i < nd.e:
+        c = <unsigned char>nd.base[i]
+        if c == c'\\':
+            if nd.base[i + 1] == c'u':
+                c = unicode_escape(nd.base + i, 6)
+                i += 6
+            else:
+                c = simple_escape(<unsigned char>nd.base[i + 1])
+                i += 2
+        else:
+            i += 1
+        if c < 0x20 or c == 0x7f:
+            return BAIL
+        if c == c'"' or c == c'\\':
+            o.p[o.n] = c'\\'
+            o.n += 1
+        o.p[o.n] = <char>c
+        o.n += 1
+    return 0
+
+
+cdef class MetadataRows(Rows):
+    """``rows(line)``: the COPY text of the documents-metadata record in ``line`` (bytes), as
+    ``metadata_fast(window)`` gives it (the columns of :func:`~.metadata_builder.build_metadata`); a line this
+    path does not take goes to ``fallback(line)``. A status-history entry is taken only in the common form
+    (an object with a status of at most 1024 characters, or none, and an epoch time inside the window, or
+    none): any entry the builder might drop or note makes the whole line go to the fallback."""
+
+    cdef int build(self, const char* b, Py_ssize_t n) noexcept:
+        cdef Parser p
+        cdef int top, arr, r
+        cdef bint typed_form
+        cdef int f[6]
+        cdef const char* names[6]
+        cdef Buf h
+        cdef Buf* o = &self.out
+        cdef int64_t rv = 0, av = 0
+        cdef int has_r = 0, has_a = 0, has_history = 0
+        names[:] = [b"documentId", b"documentType", b"createdTs", b"demandIsDeliverable", b"demandTemplateId",
+                    b"documentStatusHistory"]
+        p.nodes = self.nodes
+        p.count = 0
+        if memmem(b, n, b"\\u0000", 6) != NULL:
+            return BAIL  # as the Python path: a NUL, the builder names the field
+        top = parse_document(&p, b, n)
+        if top < 0 or fields(self.nodes, top, names, 6, f) < 0 or f[0] == NONE:
+            return BAIL
+        typed_form = self.nodes[f[0]].kind == K_OBJ
+        arr = self.history_list(&p, f[5], typed_form)
+        if arr == BAIL:
+            return BAIL
+        if arr != NONE and self.nodes[arr].child >= 0:
+            h.p = self.arena + self.arena_n
+            h.n = 0
+            if self.history(&h, arr, typed_form, &rv, &has_r, &av, &has_a) < 0:
+                return BAIL
+            self.arena_n += h.n
+            has_history = 1
+        # documentId, documentType, createdTs
+        if typed_form:
+            if (self.put_typed_ident(f[0], True) < 0 or put(o, b"\t", 1)
+                    or self.put_wrapped(f[1], b"S", MAX_ID) < 0 or put(o, b"\t", 1)
+                    or self.put_typed_time(f[2]) < 0):
+                return BAIL
+        elif (self.put_ident(f[0], True) < 0 or put(o, b"\t", 1)
+                or put_text(o, self.nodes, f[1], MAX_ID) < 0 or put(o, b"\t", 1)
+                or self.put_plain_time(f[2]) < 0):
+            return BAIL
+        put(o, b"\t", 1)
+        # demandIsDeliverable, demandTemplateId
+        r = self.typed_flag(f[3]) if typed_form else self.plain_flag(f[3])
+        if r < 0:
+            return BAIL
+        put(o, b"\t", 1)
+        if (self.put_typed_ident(f[4], False) if typed_form else self.put_ident(f[4], False)) < 0:
+            return BAIL
+        put(o, b"\t", 1)
+        # received_at, archived_at, status_history
+        if has_r:
+            self.put_time(rv)
+        else:
+            put_null(o)
+        put(o, b"\t", 1)
+        if has_a:
+            self.put_time(av)
+        else:
+            put_null(o)
+        put(o, b"\t", 1)
+        if has_history:
+            put_copy(o, h.p, h.n)
+        else:
+            put_null(o)
+        return 0
+
+    cdef int put_plain_time(self, int idx) noexcept:
+        if nullish(self.nodes, idx):
+            put_null(&self.out)
+            return 0
+        if self.nodes[idx].kind != K_INT:
+            return BAIL  # a float or a time as text: the Python path
+        return self.put_time(self.nodes[idx].ival)
+
+    cdef int put_typed_time(self, int idx) noexcept:
+        cdef int64_t v
+        cdef int t, r = self.scalar(idx, &v, &t)
+        if r == 0:
+            put_null(&self.out)
+            return 0
+        if r != 1:
+            return BAIL  # a time as text: the Python path
+        return self.put_time(v)
+
+    cdef int plain_flag(self, int idx) noexcept:
+        """``_flag``: true/false, or the text "true"/"false" in any case with spaces around; BAIL otherwise."""
+        cdef Node* nd
+        cdef char* s
+        cdef char* w
+        cdef Py_ssize_t n, k
+        cdef char c
+        if nullish(self.nodes, idx):
+            put_null(&self.out)
+            return 0
+        nd = &self.nodes[idx]
+        if nd.kind == K_BOOL:
+            put(&self.out, b"t" if nd.ival else b"f", 1)
+            return 0
+        if nd.kind != K_STR or str_chars(nd) > 64:
+            return BAIL
+        s = self.arena + self.arena_n
+        n = stripped(s, decode(nd, s), &w)
+        if n != 4 and n != 5:
+            return BAIL
+        for k in range(n):
+            c = w[k]
+            if c'A' <= c <= c'Z':
+                w[k] = c + 32
+        if n == 4 and memcmp(w, b"true", 4) == 0:
+            put(&self.out, b"t", 1)
+            return 0
+        if n == 5 and memcmp(w, b"false", 5) == 0:
+            put(&self.out, b"f", 1)
+            return 0
+        return BAIL
+
+    cdef int typed_flag(self, int idx) noexcept:
+        """A ``{"BOOL": true|false}`` wrapper; null → NULL."""
+        cdef int w
+        if nullish(self.nodes, idx):
+            put_null(&self.out)
+            return 0
+        if self.nodes[idx].kind != K_OBJ or only(self.nodes, idx, b"BOOL", &w) < 0 or w == NONE:
+            return BAIL
+        if self.nodes[w].kind != K_BOOL:
+            return BAIL
+        put(&self.out, b"t" if self.nodes[w].ival else b"f", 1)
+        return 0
+
+    cdef int history_list(self, Parser* p, int idx, bint typed_form) noexcept:
+        """The history's list node; NONE when absent, null or blank JSON text; BAIL for another shape."""
+        cdef int w, arr
+        cdef Node* nd
+        cdef char* text
+        cdef Py_ssize_t n, a = 0
+        if nullish(self.nodes, idx):
+            return NONE
+        if typed_form:
+            if self.nodes[idx].kind != K_OBJ or only(self.nodes, idx, b"L", &w) < 0 or w == NONE:
+                return BAIL
+            return w if self.nodes[w].kind == K_ARR else BAIL
+        if self.nodes[idx].kind == K_ARR:
+            return idx
+        if self.nodes[idx].kind != K_STR:
+            return BAIL
+        nd = &self.nodes[idx]  # a list given as JSON text
+        text = self.arena + self.arena_n
+        n = decode(nd, text)
+        self.arena_n += n
+        while a < n and is_ws(text[a]):
+            a += 1
+        if a == n:
+            return NONE
+        p.b = text
+        p.i = 0
+        p.n = n
+        skip_ws(p)
+        arr = parse_value(p, 0)
+        if arr < 0 or self.nodes[arr].kind != K_ARR:
+            return BAIL
+        skip_ws(p)
+        return arr if p.i == p.n else BAIL
+
+    cdef int history(self, Buf* h, int arr, bint typed_form, int64_t* rv, int* has_r, int64_t* av,
+                     int* has_a) noexcept:
+        """The status history as the JSON the Python path writes (``orjson.dumps`` of
+        ``[{"documentStatus", "timestamp"}]``), written to ``h``, with the first DocumentReceived and the last
+        DocumentArchived time (the first of equal times); BAIL for any entry not in the common form."""
+        cdef int m, w, st, ts, t, r
+        cdef int sf[2]
+        cdef const char* names[2]
+        cdef Node* nd
+        cdef int64_t v, us, r_us = 0, a_us = 0
+        cdef Py_ssize_t start, slen = 0
+        cdef bint first = True, has_ts
+        names[0] = b"documentStatus"
+        names[1] = b"timestamp"
+        put(h, b"[", 1)
+        m = self.nodes[arr].child
+        while m >= 0:
+            nd = &self.nodes[m]
+            if nd.kind == K_NULL:
+                if typed_form:
+                    return BAIL  # a null in a typed list: not an {"M": ...}
+                m = nd.next
+                continue  # skipped, as the builder does
+            if nd.kind != K_OBJ:
+                return BAIL  # an entry as text, or not an object: the Python path, then the builder
+            w = m
+            if typed_form and (only(self.nodes, m, b"M", &w) < 0 or nullish(self.nodes, w)
+                               or self.nodes[w].kind != K_OBJ):
+                return BAIL
+            if fields(self.nodes, w, names, 2, sf) < 0:
+                return BAIL
+            st, ts = sf[0], sf[1]
+            if not typed_form and nullish(self.nodes, st) and nullish(self.nodes, ts):
+                return BAIL  # absent both, or a DynamoDB wrapper: the builder decides
+            if typed_form and not nullish(self.nodes, st):
+                if self.nodes[st].kind != K_OBJ or only(self.nodes, st, b"S", &st) < 0 or st == NONE:
+                    return BAIL
+            has_ts = False
+            if typed_form:
+                r = self.scalar(ts, &v, &t)
+                if r < 0 or r == 2:
+                    return BAIL  # a time as text: the Python path
+                has_ts = r == 1
+            elif not nullish(self.nodes, ts):
+                if self.nodes[ts].kind != K_INT:
+                    return BAIL
+                v = self.nodes[ts].ival
+                has_ts = True
+            if not first:
+                put(h, b",", 1)
+            first = False
+            put(h, b'{"documentStatus":', 18)
+            start = slen = 0
+            if nullish(self.nodes, st):
+                put(h, b"null", 4)
+            else:
+                if self.nodes[st].kind != K_STR or str_chars(&self.nodes[st]) > MAX_ID:
+                    return BAIL
+                put(h, b'"', 1)
+                start = h.n
+                if json_text(h, &self.nodes[st]) < 0:
+                    return BAIL
+                slen = h.n - start  # the JSON body: equal to a status name only if the decoded text is
+                put(h, b'"', 1)
+            put(h, b',"timestamp":', 13)
+            if has_ts:
+                put(h, b'"', 1)
+                if self.time_to(h, v) < 0:
+                    return BAIL  # outside the window: the builder's reader decides (and notes it)
+                put(h, b'"', 1)
+                us = v * 1000000 if self.lo_s <= v <= self.hi_s else v * 1000
+                if slen == 16 and memcmp(h.p + start, b"DocumentReceived", 16) == 0:
+                    if not has_r[0] or us < r_us:
+                        has_r[0], rv[0], r_us = 1, v, us
+                elif slen == 16 and memcmp(h.p + start, b"DocumentArchived", 16) == 0:
+                    if not has_a[0] or a_us < us:
+                        has_a[0], av[0], a_us = 1, v, us
+            else:
+                put(h, b"null", 4)
+            put(h, b"}", 1)
+            m = self.nodes[m].next
+        put(h, b"]", 1)
+        return 0
+
+
+cdef class AuditRows(Rows):
+    """``rows(line)``: the COPY text of the documents-audit record in ``line`` (bytes), as
+    ``audit_fast(window)`` gives it (the columns of :func:`~.audit_builder.build_audit`); a line this path
+    does not take goes to ``fallback(line)``."""
+
+    cdef int build(self, const char* b, Py_ssize_t n) noexcept:
+        cdef Parser p
+        cdef int top, t, r
+        cdef int64_t v
+        cdef int f[5]
+        cdef int pl[2]
+        cdef const char* names[5]
+        cdef const char* payload_names[2]
+        cdef Buf* o = &self.out
+        names[:] = [b"auditRecordId", b"documentId", b"createdTs", b"actionType", b"payload"]
+        payload_names[0] = b"archiveReason"
+        payload_names[1] = b"archiveComments"
+        p.nodes = self.nodes
+        p.count = 0
+        if memmem(b, n, b"\\u0000", 6) != NULL:
+            return BAIL  # as the Python path: a NUL, the builder names the field
+        top = parse_document(&p, b, n)
+        if top < 0 or fields(self.nodes, top, names, 5, f) < 0 or f[0] == NONE:
+            return BAIL
+        if self.nodes[f[0]].kind == K_OBJ:  # DynamoDB typing
+            if (self.typed_object(f[4], payload_names, 2, pl) < 0
+                    or self.put_typed_ident(f[0], True) < 0 or put(o, b"\t", 1)
+                    or self.put_typed_ident(f[1], True) < 0 or put(o, b"\t", 1)):
+                return BAIL
+            r = self.scalar(f[2], &v, &t)
+            if r == 0:
+                put_null(o)
+            elif r != 1 or self.put_time(v) < 0:
+                return BAIL  # a time as text, or outside the window: the Python path
+            if (put(o, b"\t", 1) or self.put_wrapped(f[3], b"S", MAX_ID) < 0 or put(o, b"\t", 1)
+                    or self.put_wrapped(pl[0], b"S", MAX_TEXT) < 0 or put(o, b"\t", 1)
+                    or self.put_wrapped(pl[1], b"S", MAX_TEXT) < 0):
+                return BAIL
+            return 0
+        if (self.plain_object(&p, f[4], payload_names, 2, pl) < 0
+                or self.put_ident(f[0], True) < 0 or put(o, b"\t", 1)
+                or self.put_ident(f[1], True) < 0 or put(o, b"\t", 1)):
+            return BAIL
+        if nullish(self.nodes, f[2]):
+            put_null(o)
+        elif self.nodes[f[2]].kind != K_INT or self.put_time(self.nodes[f[2]].ival) < 0:
+            return BAIL
+        if (put(o, b"\t", 1) or put_text(o, self.nodes, f[3], MAX_ID) < 0 or put(o, b"\t", 1)
+                or put_text(o, self.nodes, pl[0], MAX_TEXT) < 0 or put(o, b"\t", 1)
+                or put_text(o, self.nodes, pl[1], MAX_TEXT) < 0):
             return BAIL
         return 0
