@@ -306,6 +306,21 @@ METADATA_EDGES: list[bytes] = [
     b'{"documentId":"me18","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1788000000.5}]}',
     b'{"documentId":"me19","documentStatusHistory":[{"documentStatus":"DocumentReceived",'
     b'"timestamp":"2026-09-01T00:00:00Z"}]}',
+    b'{"documentId":"me19b","createdTs":"2026-09-01T00:00:00.123456+05:30","documentStatusHistory":['
+    b'{"documentStatus":"DocumentReceived","timestamp":"2026-09-01T00:00:00-04:00"},{"documentStatus":'
+    b'"DocumentReceived","timestamp":"2026-09-01T04:00:00.000Z"},{"documentStatus":"DocumentArchived","timestamp":'
+    b'"2026-08-31T23:59:59.999999-23:59"},{"documentStatus":"DocumentArchived","timestamp":""}]}',
+    b'{"documentId":"me19l","createdTs":"2026-09-01T00:00:00.5Z"}',
+    b'{"documentId":"me19c","createdTs":"2026-09-01 00:00:00Z"}',
+    b'{"documentId":"me19d","createdTs":"2026-09-01T00:00:00"}',
+    b'{"documentId":"me19e","createdTs":"2026-09-01T24:00:00Z"}',
+    b'{"documentId":"me19f","createdTs":" 2026-09-01T00:00:00Z"}',
+    b'{"documentId":"me19g","createdTs":"2028-02-29T23:59:59.999999-23:59"}',
+    b'{"documentId":"me19h","createdTs":"2026-13-01T00:00:00Z"}',
+    b'{"documentId":"me19i","createdTs":"2026-09-01T00:00:00+0400"}',
+    b'{"documentId":"me19j","createdTs":"1788000000"}',
+    b'{"documentId":{"S":"me19k"},"createdTs":{"S":"2026-09-01T00:00:00Z"},"documentStatusHistory":{"L":[{"M":'
+    b'{"documentStatus":{"S":"DocumentArchived"},"timestamp":{"S":"2026-09-01T00:00:00.250+01:00"}}}]}}',
     b'{"documentId":"me20","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1788000000,'
     b'"documentStatus":"DocumentArchived"}]}',
     b'{"documentId":"me21","documentStatusHistory":["DocumentReceived"]}',
@@ -384,10 +399,14 @@ def test_compiled_metadata_hands_on_every_history_the_builder_notes() -> None:
     WHEN the compiled builder reads them
     THEN it takes none of them itself: the line goes on to the Python fast path and the builder."""
     compiled = compiled_for("documents_metadata")
-    for line in (METADATA_EDGES[16], METADATA_EDGES[18], METADATA_EDGES[15], METADATA_EDGES[20], METADATA_EDGES[5],
-                 HOSTILE["documents_metadata"][-1]):
+    noted = [b'{"timestamp":1}', b'{"timestamp":"yesterday"}', b'{"timestamp":"2026-02-30T00:00:00Z"}',
+             b'{"timestamp":"1999-01-01T00:00:00Z"}', b'{"documentStatus":"A\\u0000"}', b'"DocumentReceived"',
+             b'{}', b'{"documentStatus":5}', b'{"timestamp":true}']
+    for entry in noted:
+        line = b'{"documentId":"n","documentStatusHistory":[' + R + b"," + entry + b"]}"
         assert compiled.row(line) is None, line
-    assert compiled.row(METADATA_EDGES[0]) is not None
+    assert compiled.row(HOSTILE["documents_metadata"][-1]) is None
+    assert compiled.row(b'{"documentId":"n","documentStatusHistory":[' + R + b"]}") is not None
 
 
 @pytest.mark.parametrize("with_compiled", [True, False], ids=["compiled", "python"])

@@ -40,6 +40,9 @@ cdef enum:
     NONE = -1              # a field absent (or JSON null, where the reader says so)
     BAIL = -2              # not this path's record: the fallback reads it
 
+cdef int64_t T_NONE = -1   # a time: absent, null or empty text
+cdef int64_t T_BAIL = -2   # a time this path does not read
+
 cdef int64_t INT32_LO = -2147483648
 cdef int64_t INT32_HI = 2147483647
 
@@ -479,6 +482,48 @@ cdef Py_ssize_t stripped(char* s, Py_ssize_t n, char** out) noexcept nogil:
     return z - a
 
 
+cdef int write_us(Buf* o, int64_t us) noexcept nogil:
+    """``datetime.isoformat`` of a UTC time given as microseconds since the epoch (0 or more): the fraction
+    as six digits when there is one, then ``+00:00``; BAIL outside the years 1000..9999."""
+    cdef int64_t secs = us // 1000000, frac = us % 1000000, days, rem, z, era, doe, yoe, y, doy, mp, d, m
+    cdef int k
+    days = secs // 86400
+    rem = secs % 86400
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    if m <= 2:
+        y += 1
+    if y < 1000 or y > 9999:
+        return BAIL
+    put2(o, <int>(y // 100))
+    put2(o, <int>(y % 100))
+    put(o, b"-", 1)
+    put2(o, <int>m)
+    put(o, b"-", 1)
+    put2(o, <int>d)
+    put(o, b"T", 1)
+    put2(o, <int>(rem // 3600))
+    put(o, b":", 1)
+    put2(o, <int>(rem // 60 % 60))
+    put(o, b":", 1)
+    put2(o, <int>(rem % 60))
+    if frac:
+        put(o, b".", 1)
+        for k in range(5, -1, -1):
+            o.p[o.n + k] = <char>(c'0' + frac % 10)
+            frac //= 10
+        o.n += 6
+    put(o, b"+00:00", 6)
+    return 0
+
+
 cdef class Rows:
     """The machinery every compiled row builder shares: the node table, the output and scratch buffers, the
     time and identifier writers and the readers of nested JSON text and DynamoDB wrappers. ``rows(line)``:
@@ -555,49 +600,118 @@ cdef class Rows:
     cdef int time_to(self, Buf* o, int64_t v) noexcept:
         """``time_reader``'s text for an epoch int in the window (seconds, else milliseconds) written to ``o``;
         BAIL outside."""
-        cdef int64_t secs, ms = 0, days, rem, z, era, doe, yoe, y, doy, mp, d, m
-        if self.lo_s <= v <= self.hi_s:
-            secs = v
-        elif self.lo_ms <= v <= self.hi_ms:
-            secs = v // 1000
-            ms = v % 1000
-        else:
+        cdef int64_t us = self.epoch_us(v)
+        if us < 0:
             return BAIL  # the builder's reader decides (and names the field)
-        days = secs // 86400
-        rem = secs % 86400
-        z = days + 719468
-        era = z // 146097
-        doe = z - era * 146097
-        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-        y = yoe + era * 400
-        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-        mp = (5 * doy + 2) // 153
-        d = doy - (153 * mp + 2) // 5 + 1
-        m = mp + 3 if mp < 10 else mp - 9
-        if m <= 2:
-            y += 1
-        if y < 1000 or y > 9999:
+        return write_us(o, us)
+
+    cdef int64_t epoch_us(self, int64_t v) noexcept:
+        """An epoch int in the window (seconds, else milliseconds) as microseconds; T_BAIL outside."""
+        if self.lo_s <= v <= self.hi_s:
+            return v * 1000000 if v >= 0 else T_BAIL
+        if self.lo_ms <= v <= self.hi_ms:
+            return v * 1000 if v >= 0 else T_BAIL
+        return T_BAIL
+
+    cdef int64_t iso_us(self, Node* nd) noexcept:
+        """Zoned ISO 8601 text in its common shape (``YYYY-MM-DDTHH:MM:SS``, optionally ``.fff`` or
+        ``.ffffff``, then ``Z`` or ``±HH:MM``), inside the window, as UTC microseconds; T_NONE for empty text;
+        T_BAIL for any other text (an escape, spaces, another shape, a time the window may refuse)."""
+        cdef const char* t = nd.base + nd.s
+        cdef Py_ssize_t n = nd.e - nd.s, k, digits = 0, z = 19
+        cdef int64_t y, mo, d, hh, mi, ss, frac = 0, off = 0, hh_off, mi_off, days, era, yoe, doy, secs
+        cdef int dim
+        if nd.esc:
+            return T_BAIL
+        if n == 0:
+            return T_NONE
+        if n < 20 or t[4] != c'-' or t[7] != c'-' or t[10] != c'T' or t[13] != c':' or t[16] != c':':
+            return T_BAIL
+        for k in (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18):
+            if not c'0' <= t[k] <= c'9':
+                return T_BAIL
+        y = (t[0] - c'0') * 1000 + (t[1] - c'0') * 100 + (t[2] - c'0') * 10 + (t[3] - c'0')
+        mo = (t[5] - c'0') * 10 + (t[6] - c'0')
+        d = (t[8] - c'0') * 10 + (t[9] - c'0')
+        hh = (t[11] - c'0') * 10 + (t[12] - c'0')
+        mi = (t[14] - c'0') * 10 + (t[15] - c'0')
+        ss = (t[17] - c'0') * 10 + (t[18] - c'0')
+        if t[z] == c'.':
+            z += 1
+            while z < n and c'0' <= t[z] <= c'9':
+                frac = frac * 10 + (t[z] - c'0')
+                digits += 1
+                z += 1
+            if digits == 3:
+                frac *= 1000
+            elif digits != 6:
+                return T_BAIL
+        if z == n - 1 and t[z] == c'Z':
+            off = 0
+        elif z == n - 6 and (t[z] == c'+' or t[z] == c'-') and t[z + 3] == c':':
+            for k in (1, 2, 4, 5):
+                if not c'0' <= t[z + k] <= c'9':
+                    return T_BAIL
+            hh_off = (t[z + 1] - c'0') * 10 + (t[z + 2] - c'0')
+            mi_off = (t[z + 4] - c'0') * 10 + (t[z + 5] - c'0')
+            if hh_off > 23 or mi_off > 59:
+                return T_BAIL
+            off = hh_off * 3600 + mi_off * 60
+            if t[z] == c'-':
+                off = -off
+        else:
+            return T_BAIL
+        if y < 1000 or mo < 1 or mo > 12 or hh > 23 or mi > 59 or ss > 59:
+            return T_BAIL
+        dim = 31
+        if mo == 4 or mo == 6 or mo == 9 or mo == 11:
+            dim = 30
+        elif mo == 2:
+            dim = 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+        if d < 1 or d > dim:
+            return T_BAIL
+        if mo <= 2:
+            y -= 1
+        era = y // 400
+        yoe = y - era * 400
+        doy = (153 * (mo - 3 if mo > 2 else mo + 9) + 2) // 5 + d - 1
+        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+        secs = days * 86400 + hh * 3600 + mi * 60 + ss - off
+        if not self.lo_s <= secs <= self.hi_s or secs < 0 or (secs == self.hi_s and frac):
+            return T_BAIL  # near or outside the window: the builder's reader decides
+        return secs * 1000000 + frac
+
+    cdef int64_t node_us(self, int idx, bint typed_form) noexcept:
+        """A source time (plain: an int or text; typed: ``{"N": ...}`` or ``{"S": ...}``) as UTC microseconds;
+        T_NONE for null, absent or empty text; T_BAIL for anything the Python path or the builder must read."""
+        cdef int64_t v
+        cdef int t, r
+        if typed_form:
+            r = self.scalar(idx, &v, &t)
+            if r == 0:
+                return T_NONE
+            if r == 1:
+                return self.epoch_us(v)
+            if r == 2:
+                return self.iso_us(&self.nodes[t])
+            return T_BAIL
+        if nullish(self.nodes, idx):
+            return T_NONE
+        if self.nodes[idx].kind == K_INT:
+            return self.epoch_us(self.nodes[idx].ival)
+        if self.nodes[idx].kind == K_STR:
+            return self.iso_us(&self.nodes[idx])
+        return T_BAIL  # a float, a flag, an object: the Python path
+
+    cdef int put_time_node(self, int idx, bint typed_form) noexcept:
+        """The ISO text ``time_reader`` writes for a source time, or NULL; BAIL."""
+        cdef int64_t us = self.node_us(idx, typed_form)
+        if us == T_BAIL:
             return BAIL
-        put2(o, <int>(y // 100))
-        put2(o, <int>(y % 100))
-        put(o, b"-", 1)
-        put2(o, <int>m)
-        put(o, b"-", 1)
-        put2(o, <int>d)
-        put(o, b"T", 1)
-        put2(o, <int>(rem // 3600))
-        put(o, b":", 1)
-        put2(o, <int>(rem // 60 % 60))
-        put(o, b":", 1)
-        put2(o, <int>(rem % 60))
-        if ms:
-            put(o, b".", 1)
-            o.p[o.n] = <char>(c'0' + ms // 100)
-            o.n += 1
-            put2(o, <int>(ms % 100))
-            put(o, b"000", 3)
-        put(o, b"+00:00", 6)
-        return 0
+        if us == T_NONE:
+            put_null(&self.out)
+            return 0
+        return write_us(&self.out, us)
 
     cdef int put_ident(self, int idx, bint key) noexcept:
         """A plain identifier (text ≤ 1024 or int64): empty text and null are NULL, or BAIL for a key."""
@@ -919,9 +1033,7 @@ cdef class CaseRows(Rows):
         if self.put_ident(f[2], False) < 0:
             return BAIL
         put(o, b"\t", 1)
-        if nullish(self.nodes, f[3]):
-            put_null(o)
-        elif self.nodes[f[3]].kind != K_INT or self.put_time(self.nodes[f[3]].ival) < 0:
+        if self.put_time_node(f[3], False) < 0:
             return BAIL
         put(o, b"\t", 1)
         if (put_text(o, self.nodes, firm[0], MAX_TEXT) < 0 or put(o, b"\t", 1) or self.put_name(firm[1], False) < 0
@@ -990,11 +1102,8 @@ cdef class CaseRows(Rows):
         if self.put_typed_ident(f[2], False) < 0:
             return BAIL
         put(o, b"\t", 1)
-        r = self.scalar(f[3], &v, &t)
-        if r == 0:
-            put_null(o)
-        elif r != 1 or self.put_time(v) < 0:
-            return BAIL  # a time as text: the Python path
+        if self.put_time_node(f[3], True) < 0:
+            return BAIL
         put(o, b"\t", 1)
         if (self.put_wrapped(firm[0], b"S", MAX_TEXT) < 0 or put(o, b"\t", 1)
                 or self.put_name(firm[1], True) < 0 or put(o, b"\t", 1)
@@ -1081,11 +1190,11 @@ cdef class MetadataRows(Rows):
         if typed_form:
             if (self.put_typed_ident(f[0], True) < 0 or put(o, b"\t", 1)
                     or self.put_wrapped(f[1], b"S", MAX_ID) < 0 or put(o, b"\t", 1)
-                    or self.put_typed_time(f[2]) < 0):
+                    or self.put_time_node(f[2], True) < 0):
                 return BAIL
         elif (self.put_ident(f[0], True) < 0 or put(o, b"\t", 1)
                 or put_text(o, self.nodes, f[1], MAX_ID) < 0 or put(o, b"\t", 1)
-                or self.put_plain_time(f[2]) < 0):
+                or self.put_time_node(f[2], False) < 0):
             return BAIL
         put(o, b"\t", 1)
         # demandIsDeliverable, demandTemplateId
@@ -1098,12 +1207,12 @@ cdef class MetadataRows(Rows):
         put(o, b"\t", 1)
         # received_at, archived_at, status_history
         if has_r:
-            self.put_time(rv)
+            write_us(o, rv)
         else:
             put_null(o)
         put(o, b"\t", 1)
         if has_a:
-            self.put_time(av)
+            write_us(o, av)
         else:
             put_null(o)
         put(o, b"\t", 1)
@@ -1112,24 +1221,6 @@ cdef class MetadataRows(Rows):
         else:
             put_null(o)
         return 0
-
-    cdef int put_plain_time(self, int idx) noexcept:
-        if nullish(self.nodes, idx):
-            put_null(&self.out)
-            return 0
-        if self.nodes[idx].kind != K_INT:
-            return BAIL  # a float or a time as text: the Python path
-        return self.put_time(self.nodes[idx].ival)
-
-    cdef int put_typed_time(self, int idx) noexcept:
-        cdef int64_t v
-        cdef int t, r = self.scalar(idx, &v, &t)
-        if r == 0:
-            put_null(&self.out)
-            return 0
-        if r != 1:
-            return BAIL  # a time as text: the Python path
-        return self.put_time(v)
 
     cdef int plain_flag(self, int idx) noexcept:
         """``_flag``: true/false, or the text "true"/"false" in any case with spaces around; BAIL otherwise."""
@@ -1219,9 +1310,9 @@ cdef class MetadataRows(Rows):
         cdef int sf[2]
         cdef const char* names[2]
         cdef Node* nd
-        cdef int64_t v, us, r_us = 0, a_us = 0
+        cdef int64_t us
         cdef Py_ssize_t start, slen = 0
-        cdef bint first = True, has_ts
+        cdef bint first = True
         names[0] = b"documentStatus"
         names[1] = b"timestamp"
         put(h, b"[", 1)
@@ -1247,17 +1338,9 @@ cdef class MetadataRows(Rows):
             if typed_form and not nullish(self.nodes, st):
                 if self.nodes[st].kind != K_OBJ or only(self.nodes, st, b"S", &st) < 0 or st == NONE:
                     return BAIL
-            has_ts = False
-            if typed_form:
-                r = self.scalar(ts, &v, &t)
-                if r < 0 or r == 2:
-                    return BAIL  # a time as text: the Python path
-                has_ts = r == 1
-            elif not nullish(self.nodes, ts):
-                if self.nodes[ts].kind != K_INT:
-                    return BAIL
-                v = self.nodes[ts].ival
-                has_ts = True
+            us = self.node_us(ts, typed_form)
+            if us == T_BAIL:
+                return BAIL  # outside the window, not a time, an unusual form: the builder decides (and notes)
             if not first:
                 put(h, b",", 1)
             first = False
@@ -1275,18 +1358,17 @@ cdef class MetadataRows(Rows):
                 slen = h.n - start  # the JSON body: equal to a status name only if the decoded text is
                 put(h, b'"', 1)
             put(h, b',"timestamp":', 13)
-            if has_ts:
+            if us != T_NONE:
                 put(h, b'"', 1)
-                if self.time_to(h, v) < 0:
-                    return BAIL  # outside the window: the builder's reader decides (and notes it)
+                if write_us(h, us) < 0:
+                    return BAIL
                 put(h, b'"', 1)
-                us = v * 1000000 if self.lo_s <= v <= self.hi_s else v * 1000
                 if slen == 16 and memcmp(h.p + start, b"DocumentReceived", 16) == 0:
-                    if not has_r[0] or us < r_us:
-                        has_r[0], rv[0], r_us = 1, v, us
+                    if not has_r[0] or us < rv[0]:
+                        has_r[0], rv[0] = 1, us
                 elif slen == 16 and memcmp(h.p + start, b"DocumentArchived", 16) == 0:
-                    if not has_a[0] or a_us < us:
-                        has_a[0], av[0], a_us = 1, v, us
+                    if not has_a[0] or av[0] < us:
+                        has_a[0], av[0] = 1, us
             else:
                 put(h, b"null", 4)
             put(h, b"}", 1)
@@ -1324,11 +1406,8 @@ cdef class AuditRows(Rows):
                     or self.put_typed_ident(f[0], True) < 0 or put(o, b"\t", 1)
                     or self.put_typed_ident(f[1], True) < 0 or put(o, b"\t", 1)):
                 return BAIL
-            r = self.scalar(f[2], &v, &t)
-            if r == 0:
-                put_null(o)
-            elif r != 1 or self.put_time(v) < 0:
-                return BAIL  # a time as text, or outside the window: the Python path
+            if self.put_time_node(f[2], True) < 0:
+                return BAIL  # outside the window, or an unusual form: the Python path
             if (put(o, b"\t", 1) or self.put_wrapped(f[3], b"S", MAX_ID) < 0 or put(o, b"\t", 1)
                     or self.put_wrapped(pl[0], b"S", MAX_TEXT) < 0 or put(o, b"\t", 1)
                     or self.put_wrapped(pl[1], b"S", MAX_TEXT) < 0):
@@ -1338,9 +1417,7 @@ cdef class AuditRows(Rows):
                 or self.put_ident(f[0], True) < 0 or put(o, b"\t", 1)
                 or self.put_ident(f[1], True) < 0 or put(o, b"\t", 1)):
             return BAIL
-        if nullish(self.nodes, f[2]):
-            put_null(o)
-        elif self.nodes[f[2]].kind != K_INT or self.put_time(self.nodes[f[2]].ival) < 0:
+        if self.put_time_node(f[2], False) < 0:
             return BAIL
         if (put(o, b"\t", 1) or put_text(o, self.nodes, f[3], MAX_ID) < 0 or put(o, b"\t", 1)
                 or put_text(o, self.nodes, pl[0], MAX_TEXT) < 0 or put(o, b"\t", 1)
