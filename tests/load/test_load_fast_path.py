@@ -220,8 +220,10 @@ def test_all_three_paths_load_the_same_hostile_data(
     assert metadata["m7"]["status_history"] == [{"documentStatus": 'Doc"Quoted"', "timestamp": at}]
     assert metadata["m9"]["received_at"] == at                                    # the first of equal times
     assert metadata["m9"]["archived_at"] == "2026-08-29T10:40:01.5+00:00"       # the latest, in milliseconds
-    held = {(r[0], r[6], r[3]) for r in fast_rows["quarantined"]}
-    assert ("raw.metadata", "m10", "documentStatusHistory") in held      # a bad entry time: noted by the builder
+    held = {(r[0], r[6]): r for r in fast_rows["quarantined"]}
+    assert held["documents_metadata", "m10"][2] == "implausible_timestamp"    # an entry out of window: noted
+    assert held["documents_metadata", "m10"][7] == "demand_archived"          # a billed unit at risk
+    assert metadata["m10"]["received_at"] == at and metadata["m10"]["archived_at"] is None
     audit = {row["audit_record_id"]: row for row in fast_rows["raw.audit"]}
     assert audit["a1"]["archive_reason"] == "r\tx" and audit["a4"]["archive_comments"] == "x\\y\nz"
 
