@@ -1,19 +1,25 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The compiled row builder of ``raw.cases`` (documents): one JSON Lines record → its COPY row text, in C.
+"""The compiled row builders of ``raw.cases`` (documents), ``raw.metadata`` (documents-metadata) and
+``raw.audit`` (documents-audit): one JSON Lines record → its COPY row text, in C.
 
 Built by ``scripts/build/compiled.py`` (``make venv`` for this interpreter, ``make package`` for the
 Lambda's python3.12 on aarch64); selected by :func:`itc_common_utilities.loader.fastrow.compiled_or`, which
 falls back to the Python fast path (:mod:`.fast`) when this module cannot be imported. ADR 0012.
 
-:class:`CaseRows` parses the line once into a table of nodes (spans into the line, no Python objects),
-reads the documents' fields in either form the Python fast path takes (plain JSON with nested objects
-as objects or as JSON text, and whole-record DynamoDB typing), and writes the 18 columns of
-:func:`~.case_builder.build_case` straight into a C buffer. It accepts a strict subset of what the Python
-fast path accepts, with the same row text; for anything else its ``row`` gives None and the call goes on
-to ``fallback`` (the Python fast path, then the builder): a non-ASCII byte, a string escape other than
-``\\"``, ``\\/`` and ``\\\\``, a float, an integer over 18 digits, a duplicate key, a time given as text or
-outside the window, a person or list given as JSON text, any value whose type or length the Python fast
-path would refuse or hand to the builder. So every reject still comes from the builder.
+:class:`Rows` parses the line once into a table of nodes (spans into the line, no Python objects) and
+holds what the tables share (identifiers, times, nested JSON text, DynamoDB wrappers, the output buffer);
+:class:`CaseRows`, :class:`MetadataRows` and :class:`AuditRows` read their table's fields in either form
+the Python fast path takes (plain JSON with nested objects as objects or as JSON text, and whole-record
+DynamoDB typing) and write the columns of :func:`~.case_builder.build_case`,
+:func:`~.metadata_builder.build_metadata` (the status history as the JSON ``orjson`` writes, with its
+received and archived milestones) and :func:`~.audit_builder.build_audit` straight into a C buffer. Each
+accepts a strict subset of what the Python fast path accepts, with the same row text; for anything else
+its ``row`` gives None and the call goes on to ``fallback`` (the Python fast path, then the builder): a
+non-ASCII byte, a ``\\u`` escape outside ASCII or a NUL, a float, an integer over 18 digits, a duplicate
+key, a time outside the window or given as text other than zoned ISO 8601 in its common shape, a person
+or list given as JSON text, a status-history entry the builder might drop or note, any value whose type
+or length the Python fast path would refuse or hand to the builder. So every reject and every quarantined
+field still comes from the builder.
 """
 
 from libc.stdint cimport int64_t
