@@ -350,6 +350,8 @@ METADATA_EDGES: list[bytes] = [
     b'{"documentId":{"S":"me39"},"documentStatusHistory":{"L":[]},"demandTemplateId":{"S":""}}',
     b'{"documentId":{"S":"me40"},"documentStatusHistory":{"L":[{"M":{"documentStatus":{"NULL":true}}}]}}',
     b'{"documentId":{"S":"me41"},"documentType":{"S":"x","N":"1"}}',
+    b'{"documentId":{"S":"me42"},"documentStatusHistory":{"L":[{"M":{"documentStatus":{"S":null}}}]}}',
+    b'{"documentId":{"S":"me43"},"documentStatusHistory":{"L":[{"M":{"documentStatus":{},"timestamp":null}}]}}',
     b'{"documentId":{"N":"99999999999999999999"}}',
 ]
 AUDIT_EDGES: list[bytes] = [

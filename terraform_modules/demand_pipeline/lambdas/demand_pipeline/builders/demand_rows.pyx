@@ -1342,8 +1342,9 @@ cdef class MetadataRows(Rows):
             if not typed_form and nullish(self.nodes, st) and nullish(self.nodes, ts):
                 return BAIL  # absent both, or a DynamoDB wrapper: the builder decides
             if typed_form and not nullish(self.nodes, st):
-                if self.nodes[st].kind != K_OBJ or only(self.nodes, st, b"S", &st) < 0 or st == NONE:
-                    return BAIL
+                if (self.nodes[st].kind != K_OBJ or only(self.nodes, st, b"S", &st) < 0
+                        or nullish(self.nodes, st)):
+                    return BAIL  # {"S": null} or {}: not a status wrapper
             us = self.node_us(ts, typed_form)
             if us == T_BAIL:
                 return BAIL  # outside the window, not a time, an unusual form: the builder decides (and notes)
