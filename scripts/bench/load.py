@@ -6,9 +6,10 @@ One run prints, side by side:
   or ``--demands``) from local files through the real ``load_snapshot`` code path (a file-backed S3
   stand-in serves ``get_object``) into the embedded PostgreSQL: rows/s and the peak RSS of the
   loading process (a child process, so the figure is its own; psutil samples it, and the child's
-  ``ru_maxrss`` is printed beside). Three ways, side by side: the default (the compiled row builder of
-  ``raw.cases`` in front of the Python fast path, ADR 0012), the Python fast path alone, the builders
-  alone (``ITC_LOAD_FAST=0``), with the share of documents lines the compiled builder took;
+  ``ru_maxrss`` is printed beside). Three ways, side by side: the default (the compiled row builders of
+  ``raw.cases``, ``raw.metadata`` and ``raw.audit`` in front of the Python fast path, ADR 0012), the Python
+  fast path alone, the builders alone (``ITC_LOAD_FAST=0``), with the share of each table's lines its
+  compiled builder took;
 - the database's limit: a server-side ``COPY raw.<table> FROM '<file>'`` of exactly the rows our
   load wrote, pre-rendered to COPY text files, into equally empty tables;
 - our replay of the same snapshot (the idempotent no-op).
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     python_dsn = fresh_database(server_dsn, "itc_bench_python_fast")
     python_fast = run_child(python_dsn, root, python_fast=True)
     same_python = first_digest == raw_digest(python_dsn)
-    compiled_share = guarded("compiled share", documents_compiled_share, root, manifest)
+    compiled_share = guarded("compiled share", compiled_shares, root, manifest)
 
     folder = Path(tempfile.mkdtemp(prefix="itc-bench-copy-"))
     folder.chmod(0o755)
@@ -288,8 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<44}{rows / run['seconds']:>12,.0f}{rows / run['seconds'] / copy_rps:>9.2f}"
               f"{run['seconds']:>9.1f}")
     print(f"  {'server-side COPY':<44}{copy_rps:>12,.0f}{1:>9.2f}{copy_seconds:>9.1f}")
-    share_text = f"{compiled_share:.1%}" if isinstance(compiled_share, float) else f"NOT MEASURED ({compiled_share})"
-    print(f"  documents lines the compiled builder took (the rest: Python fast path, builder): {share_text}")
+    share_text = (", ".join(f"{table} {share:.1%}" for table, share in compiled_share.items())
+                  if isinstance(compiled_share, dict) else f"NOT MEASURED ({compiled_share})")
+    print(f"  lines the compiled builders took (the rest: Python fast path, builder): {share_text}")
     print(f"  load average (1, 5, 15 min) at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print()
     print(f"  {'our load wall time (s)':<38}{first['seconds']:>22,.1f}")
@@ -352,8 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["parallel_rows_per_s"] = round(rows / parallel["seconds"])
     if isinstance(refresh, dict):
         figures["refresh_seconds"] = round(refresh["seconds"], 2)
-    if isinstance(compiled_share, float):
-        figures["documents_compiled_share"] = round(compiled_share, 4)
+    if isinstance(compiled_share, dict):
+        for table, share in compiled_share.items():
+            figures[f"{table}_compiled_share"] = round(share, 4)
     if isinstance(dlt, dict) and dlt["subset"]["ok"]:
         figures["dlt_subset_rows_per_s"] = round(dlt["subset"]["records"] / dlt["subset"]["seconds"])
     path = results.record("load", figures, {"demands": args.demands, "seed": args.seed, "workers": args.workers,
@@ -362,24 +365,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def documents_compiled_share(root: Path, manifest: Any) -> float:
-    """The share of the snapshot's documents lines the compiled row builder takes itself (the rest go on to
-    the Python fast path, then the builder)."""
+def compiled_shares(root: Path, manifest: Any) -> dict[str, float]:
+    """The share of the snapshot's lines each compiled row builder takes itself (documents, documents_metadata,
+    documents_audit; the rest go on to the Python fast path, then the builder)."""
     import gzip
 
-    from demand_pipeline.builders.fast import case_fast
+    from demand_pipeline.builders.fast import audit_fast, case_fast, metadata_fast
     from itc_common_utilities.timestamps import load_time_window
 
-    fast = case_fast(load_time_window())
-    if not hasattr(fast, "row"):
-        raise RuntimeError("the compiled row builder is not built for this interpreter (make venv)")
-    file = next(f for f in manifest.files if f.table == "documents")
-    taken = total = 0
-    with gzip.open(root / file.key, "rb") as lines:
-        for line in lines:
-            total += 1
-            taken += fast.row(line.rstrip(b"\n")) is not None
-    return taken / total
+    window = load_time_window()
+    shares = {}
+    for table, make in (("documents", case_fast), ("documents_metadata", metadata_fast),
+                        ("documents_audit", audit_fast)):
+        fast = make(window)
+        if not hasattr(fast, "row"):
+            raise RuntimeError("the compiled row builders are not built for this interpreter (make venv)")
+        file = next(f for f in manifest.files if f.table == table)
+        taken = total = 0
+        with gzip.open(root / file.key, "rb") as lines:
+            for line in lines:
+                total += 1
+                taken += fast.row(line.rstrip(b"\n")) is not None
+        shares[table] = taken / total if total else 1.0
+    return shares
 
 
 def dlt_on(server_dsn: str, ours_dsn: str, root: Path, manifest: Any, *, demands: int, args: Any) -> Any:

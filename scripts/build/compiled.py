@@ -1,7 +1,7 @@
 """The compiled row builders (C extensions written in Cython): built for this interpreter, or for a Lambda layer.
 
 One extension today, ``demand_rows`` (``terraform_modules/demand_pipeline/lambdas/demand_pipeline/builders/
-demand_rows.pyx``: the documents → ``raw.cases`` row builder, ADR 0012). It is a top-level module, so that
+demand_rows.pyx``: the row builders of ``raw.cases``, ``raw.metadata`` and ``raw.audit``, ADR 0012). It is a top-level module, so that
 the demand Lambda's layer can carry it at ``python/demand_rows.cpython-312-aarch64-linux-gnu.so`` (the
 ``demand_pipeline`` package itself lives in the code zip at ``/var/task``), and locally it is installed
 into the venv's site-packages.
@@ -164,8 +164,10 @@ def build(module: str, target: Target, out_dir: Path) -> Path:
         _run([target.cc, *CFLAGS, "-I", str(target.include), "-o", str(built), source.name], cwd=work)
         check_shared_object(built, module, target.machine)
         final = out_dir / built.name
-        shutil.copyfile(built, final)
-        final.chmod(0o755)
+        staged = out_dir / f".{built.name}.tmp"
+        shutil.copyfile(built, staged)
+        staged.chmod(0o755)
+        staged.replace(final)  # a new file, not the old one overwritten: a process that loaded it keeps its copy
     return final
 
 

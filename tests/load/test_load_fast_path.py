@@ -1,8 +1,8 @@
-"""The load's fast paths against the builders they shortcut: the compiled row builder of raw.cases
-(builders/demand_rows.pyx, ADR 0012), the Python fast path (loader/fastrow.py + demand_pipeline/builders/
-fast*.py, ADR 0007) and the builders alone. On a hostile snapshot all three load the same raw rows and the
-same rejects with the same reasons, fields, details and values; line by line each fast path gives the
-builder's COPY row or steps aside.
+"""The load's fast paths against the builders they shortcut: the compiled row builders of raw.cases,
+raw.metadata and raw.audit (builders/demand_rows.pyx, ADR 0012), the Python fast path (loader/fastrow.py +
+demand_pipeline/builders/fast*.py, ADR 0007) and the builders alone. On a hostile snapshot all three load the
+same raw rows and the same rejects with the same reasons, fields, details and values; line by line each fast
+path gives the builder's COPY row or steps aside.
 
 Real PostgreSQL (two fresh migrated databases), moto S3, the real demand load.
 """
@@ -17,7 +17,14 @@ import orjson
 import psycopg2
 import pytest
 
-from demand_pipeline.builders.fast import case_fast, case_fast_python
+from demand_pipeline.builders.fast import (
+    audit_fast,
+    audit_fast_python,
+    case_fast,
+    case_fast_python,
+    metadata_fast,
+    metadata_fast_python,
+)
 from demand_pipeline.load import demand_specs, load
 from itc_common_utilities.db import encode_copy_row
 from itc_common_utilities.loader import RecordRejected
@@ -78,11 +85,17 @@ HOSTILE: dict[str, list[bytes]] = {
         b'{"documentId":{"S":"m6"},"demandIsDeliverable":{"S":"true"},"demandTemplateId":{"S":""}}',
         b'{"documentId":"m7","documentStatusHistory":[{"documentStatus":"Doc\\"Quoted\\"","timestamp":1788000000}]}',
         b'{"documentId":"m8","demandTemplateId":0,"documentStatusHistory":"null"}',
+        b'{"documentId":"m9","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1788000000000},'
+        b'{"documentStatus":"DocumentArchived","timestamp":1788000001500},{"documentStatus":"DocumentReceived",'
+        b'"timestamp":1788000000},{"documentStatus":"DocumentArchived","timestamp":1788000001}]}',
+        b'{"documentId":"m10","documentStatusHistory":[{"documentStatus":"DocumentArchived","timestamp":5},'
+        b'{"documentStatus":"DocumentReceived","timestamp":1788000000}]}',                  # an entry out of window
     ],
     "documents_audit": [
         b'{"auditRecordId":"a1","documentId":"d1","payload":"{\\"archiveReason\\": \\"r\\\\tx\\"}"}',
         b'{"auditRecordId":"a2","documentId":7,"payload":{}}',
         b'{"auditRecordId":{"S":"a3"},"documentId":{"S":"d3"},"payload":{"M":{}}}',
+        b'{"auditRecordId":"a4","documentId":"d4","createdTs":1788000000,"payload":{"archiveComments":"x\\\\y\\nz"}}',
     ],
 }
 
@@ -141,9 +154,20 @@ def loaded(dsn: str) -> dict[str, Any]:
 
 def compiled_cases() -> Any:
     """The compiled row builder of raw.cases, as the load picks it; fails (never skips) when it is not built."""
-    fast = case_fast(WINDOW)
-    assert type(fast).__name__ == "CaseRows", ("the compiled row builder is not built for this interpreter: "
-                                               "run `make venv` (scripts/build/compiled.py)")
+    return compiled_for("documents")
+
+
+# snapshot table -> (the fast function the load picks, the Python fast path alone, the compiled class)
+FAST = {"documents": (case_fast, case_fast_python, "CaseRows"),
+        "documents_metadata": (metadata_fast, metadata_fast_python, "MetadataRows"),
+        "documents_audit": (audit_fast, audit_fast_python, "AuditRows")}
+
+
+def compiled_for(table: str) -> Any:
+    """A table's compiled row builder, as the load picks it; fails (never skips) when it is not built."""
+    fast = FAST[table][0](WINDOW)
+    assert type(fast).__name__ == FAST[table][2], ("the compiled row builder is not built for this interpreter: "
+                                                   "run `make venv` (scripts/build/compiled.py)")
     return fast
 
 
@@ -156,7 +180,8 @@ def test_all_three_paths_load_the_same_hostile_data(
     """GIVEN a hostile snapshot
     WHEN loaded by the compiled builder, the Python fast path and the builders alone
     THEN rows, rejects and quarantined fields are identical."""
-    compiled_cases()
+    for table in FAST:
+        compiled_for(table)
     ref = land(s3, hostile_lines())
     others = [create_database(pg_server_dsn, template_db) for _ in range(2)]
     results = {}
@@ -190,6 +215,17 @@ def test_all_three_paths_load_the_same_hostile_data(
     assert cases["h10"]["sending_firm_name"] == "Tab\there\\ and\nline"        # escapes survive COPY
     assert cases["h11b"]["version"] == 1 and "h11" not in cases                # the last duplicate key wins
     assert cases["h14"]["case_manager_names"] == "A, B"
+    metadata = {row["document_id"]: row for row in fast_rows["raw.metadata"]}
+    at = "2026-08-29T10:40:00+00:00"  # 1788000000
+    assert metadata["m7"]["status_history"] == [{"documentStatus": 'Doc"Quoted"', "timestamp": at}]
+    assert metadata["m9"]["received_at"] == at                                    # the first of equal times
+    assert metadata["m9"]["archived_at"] == "2026-08-29T10:40:01.5+00:00"       # the latest, in milliseconds
+    held = {(r[0], r[6]): r for r in fast_rows["quarantined"]}
+    assert held["documents_metadata", "m10"][2] == "implausible_timestamp"    # an entry out of window: noted
+    assert held["documents_metadata", "m10"][7] == "demand_archived"          # a billed unit at risk
+    assert metadata["m10"]["received_at"] == at and metadata["m10"]["archived_at"] is None
+    audit = {row["audit_record_id"]: row for row in fast_rows["raw.audit"]}
+    assert audit["a1"]["archive_reason"] == "r\tx" and audit["a4"]["archive_comments"] == "x\\y\nz"
 
 
 def test_compiled_row_is_python_row_or_steps_aside_per_line() -> None:
@@ -246,6 +282,137 @@ COMPILED_EDGES: list[bytes] = [
 ]
 
 
+R = b'{"documentStatus":"DocumentReceived","timestamp":1788000000}'
+# Lines aimed at the compiled metadata and audit builders: each must give the Python fast path's row or step aside
+METADATA_EDGES: list[bytes] = [
+    b'{"documentId":"me1","documentType":"Demand","createdTs":1788000000,"demandIsDeliverable":true,'
+    b'"demandTemplateId":"t1","documentStatusHistory":[' + R + b']}',
+    b'{"documentId":"me2","demandIsDeliverable":"\\tFalse \\n","demandTemplateId":12,"documentStatusHistory":[]}',
+    b'{"documentId":"me3","demandIsDeliverable":"yes"}',
+    b'{"documentId":"me4","demandIsDeliverable":1}',
+    b'{"documentId":"me5","documentStatusHistory":[null]}',
+    b'{"documentId":"me6","documentStatusHistory":[null,{}]}',
+    b'{"documentId":"me7","documentStatusHistory":"  "}',
+    b'{"documentId":"me8","documentStatusHistory":"[]"}',
+    b'{"documentId":"me9","documentStatusHistory":" [ {\\"documentStatus\\": \\"DocumentArchived\\", '
+    b'\\"timestamp\\": 1788000000123} ] "}',
+    b'{"documentId":"me10","documentStatusHistory":[{"documentStatus":"DocumentArchived"}]}',
+    b'{"documentId":"me11","documentStatusHistory":[{"timestamp":1788000000},{"documentStatus":null,'
+    b'"timestamp":1788000000999}]}',
+    b'{"documentId":"me12","documentStatusHistory":[{"documentStatus":"A\\\\B\\"C\\/D","timestamp":1788000000}]}',
+    b'{"documentId":"me13","documentStatusHistory":[{"documentStatus":"Tab\\there","timestamp":1788000000}]}',
+    b'{"documentId":"me14","documentStatusHistory":[{"documentStatus":"caf\\u00e9","timestamp":1788000000}]}',
+    b'{"documentId":"me15","documentStatusHistory":[{"documentStatus":"caf\xc3\xa9","timestamp":1788000000}]}',
+    b'{"documentId":"me16","documentStatusHistory":[{"documentStatus":"A\\u0000","timestamp":1788000000}]}',
+    b'{"documentId":"me17","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1}]}',
+    b'{"documentId":"me18","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1788000000.5}]}',
+    b'{"documentId":"me19","documentStatusHistory":[{"documentStatus":"DocumentReceived",'
+    b'"timestamp":"2026-09-01T00:00:00Z"}]}',
+    b'{"documentId":"me19b","createdTs":"2026-09-01T00:00:00.123456+05:30","documentStatusHistory":['
+    b'{"documentStatus":"DocumentReceived","timestamp":"2026-09-01T00:00:00-04:00"},{"documentStatus":'
+    b'"DocumentReceived","timestamp":"2026-09-01T04:00:00.000Z"},{"documentStatus":"DocumentArchived","timestamp":'
+    b'"2026-08-31T23:59:59.999999-23:59"},{"documentStatus":"DocumentArchived","timestamp":""}]}',
+    b'{"documentId":"me19l","createdTs":"2026-09-01T00:00:00.5Z"}',
+    b'{"documentId":"me19c","createdTs":"2026-09-01 00:00:00Z"}',
+    b'{"documentId":"me19d","createdTs":"2026-09-01T00:00:00"}',
+    b'{"documentId":"me19e","createdTs":"2026-09-01T24:00:00Z"}',
+    b'{"documentId":"me19f","createdTs":" 2026-09-01T00:00:00Z"}',
+    b'{"documentId":"me19g","createdTs":"2028-02-29T23:59:59.999999-23:59"}',
+    b'{"documentId":"me19h","createdTs":"2026-13-01T00:00:00Z"}',
+    b'{"documentId":"me19i","createdTs":"2026-09-01T00:00:00+0400"}',
+    b'{"documentId":"me19j","createdTs":"1788000000"}',
+    b'{"documentId":{"S":"me19k"},"createdTs":{"S":"2026-09-01T00:00:00Z"},"documentStatusHistory":{"L":[{"M":'
+    b'{"documentStatus":{"S":"DocumentArchived"},"timestamp":{"S":"2026-09-01T00:00:00.250+01:00"}}}]}}',
+    b'{"documentId":"me20","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1788000000,'
+    b'"documentStatus":"DocumentArchived"}]}',
+    b'{"documentId":"me21","documentStatusHistory":["DocumentReceived"]}',
+    b'{"documentId":"me22","documentStatusHistory":[{"documentStatus":"DocumentReceived","timestamp":1788000000,'
+    b'"note":{"a":[1,2]}},{"documentStatus":"DocumentArchived","timestamp":1788000000000},'
+    b'{"documentStatus":"DocumentArchived","timestamp":1787999999}]}',
+    b'{"documentId":"me23","documentStatusHistory":[{"documentStatus":"' + b"s" * 1024 + b'","timestamp":1788000000}]}',
+    b'{"documentId":"me24","documentStatusHistory":[{"documentStatus":"' + b"s" * 1025 + b'","timestamp":1788000000}]}',
+    b'{"documentId":"me25","demandTemplateId":9223372036854775807}',
+    b'{"documentId":"me26","demandTemplateId":18446744073709551616}',
+    b'{"documentId":"me27","documentId":"me27b"}',
+    b'{"documentType":"Demand"}',
+    b'{"documentId":"","documentType":"Demand"}',
+    b'{"documentId":"me30","createdTs":-1}',
+    b'{"documentId":"me31","createdTs":1788000000.25,"documentType":null,"demandTemplateId":""}',
+    b'{"documentId":"me32","documentStatusHistory":{"documentStatus":"DocumentReceived"}}',
+    b'{"documentId":"me33","documentStatusHistory":[' + b",".join([R] * 300) + b']}',
+    b'{"documentId":{"S":"me34"},"documentType":{"S":"Demand"},"createdTs":{"N":"1788000000"},'
+    b'"demandIsDeliverable":{"BOOL":false},"demandTemplateId":{"N":"42"},"documentStatusHistory":{"L":[{"M":'
+    b'{"documentStatus":{"S":"DocumentReceived"},"timestamp":{"N":"1788000000500"}}},{"M":{}}]}}',
+    b'{"documentId":{"S":"me35"},"documentStatusHistory":{"L":[null]}}',
+    b'{"documentId":{"S":"me36"},"documentStatusHistory":{"L":[{"M":{"timestamp":{"S":"2026-09-01T00:00:00Z"}}}]}}',
+    b'{"documentId":{"S":"me37"},"documentStatusHistory":{"L":[{"M":{"timestamp":{"N":"1.5"}}}]}}',
+    b'{"documentId":{"S":"me38"},"demandIsDeliverable":{"BOOL":"true"}}',
+    b'{"documentId":{"S":"me39"},"documentStatusHistory":{"L":[]},"demandTemplateId":{"S":""}}',
+    b'{"documentId":{"S":"me40"},"documentStatusHistory":{"L":[{"M":{"documentStatus":{"NULL":true}}}]}}',
+    b'{"documentId":{"S":"me41"},"documentType":{"S":"x","N":"1"}}',
+    b'{"documentId":{"S":"me42"},"documentStatusHistory":{"L":[{"M":{"documentStatus":{"S":null}}}]}}',
+    b'{"documentId":{"S":"me43"},"documentStatusHistory":{"L":[{"M":{"documentStatus":{},"timestamp":null}}]}}',
+    b'{"documentId":{"N":"99999999999999999999"}}',
+]
+AUDIT_EDGES: list[bytes] = [
+    b'{"auditRecordId":"ae1","documentId":"d","createdTs":1788000000,"actionType":"DemandArchived",'
+    b'"payload":{"archiveReason":"r","archiveComments":null}}',
+    b'{"auditRecordId":"ae2","documentId":"d","payload":null}',
+    b'{"auditRecordId":"ae3","documentId":"d","payload":"  "}',
+    b'{"auditRecordId":"ae4","documentId":"d","payload":"{\\"archiveComments\\": \\"a\\\\\\\\b\\"}"}',
+    b'{"auditRecordId":"ae5","documentId":"d","payload":"[1]"}',
+    b'{"auditRecordId":"ae6","documentId":"d","payload":{"archiveReason":"caf\\u00e9"}}',
+    b'{"auditRecordId":"ae7","documentId":"d","payload":{"archiveReason":"a\\u0000"}}',
+    b'{"auditRecordId":"ae8","documentId":"d","createdTs":1788000000777}',
+    b'{"auditRecordId":"ae9","documentId":"d","createdTs":99}',
+    b'{"auditRecordId":"ae10","documentId":"d","createdTs":1.5}',
+    b'{"auditRecordId":"ae11"}',
+    b'{"auditRecordId":"ae12","documentId":""}',
+    b'{"auditRecordId":"ae13","documentId":-9,"actionType":"' + b"x" * 1025 + b'"}',
+    b'{"auditRecordId":"ae14","documentId":"d","auditRecordId":"ae14b"}',
+    b'{"auditRecordId":"ae15","documentId":"d","payload":{"archiveComments":"' + b"y" * 100_001 + b'"}}',
+    b'{"auditRecordId":{"S":"ae16"},"documentId":{"N":"16"},"createdTs":{"N":"1788000000"},'
+    b'"actionType":{"S":"DemandArchived"},"payload":{"M":{"archiveReason":{"S":"r\\tx"}}}}',
+    b'{"auditRecordId":{"S":"ae17"},"documentId":{"S":"d"},"payload":{"M":{"archiveReason":"plain"}}}',
+    b'{"auditRecordId":{"S":"ae18"},"documentId":"d"}',
+    b'{"auditRecordId":{"S":"ae19"},"documentId":{"S":"d"},"createdTs":{"S":"1788000000"}}',
+]
+EDGES = {"documents": COMPILED_EDGES, "documents_metadata": METADATA_EDGES, "documents_audit": AUDIT_EDGES}
+
+
+@pytest.mark.parametrize("table", ["documents_metadata", "documents_audit"])
+def test_compiled_meta_audit_row_is_python_row_or_steps_aside(table: str) -> None:
+    """GIVEN each hostile line and each edge line of the metadata or audit snapshot
+    WHEN the table's compiled builder reads it alone
+    THEN it gives the Python fast path's row or steps aside, and takes most lines."""
+    compiled, python = compiled_for(table), FAST[table][1](WINDOW)
+    hostile = hostile_lines()[table]
+    taken = 0
+    for line in hostile + EDGES[table]:
+        row = compiled.row(line)
+        if row is None:
+            continue
+        taken += line in hostile
+        assert row == python(line), line[:200]
+    assert taken >= 0.8 * len(hostile), (taken, len(hostile))
+
+
+def test_compiled_metadata_hands_on_every_history_the_builder_notes() -> None:
+    """GIVEN metadata lines whose status history holds an entry the builder drops and notes (a time outside the
+    window, a time as text, a NUL, a status as text, an empty entry)
+    WHEN the compiled builder reads them
+    THEN it takes none of them itself: the line goes on to the Python fast path and the builder."""
+    compiled = compiled_for("documents_metadata")
+    noted = [b'{"timestamp":1}', b'{"timestamp":"yesterday"}', b'{"timestamp":"2026-02-30T00:00:00Z"}',
+             b'{"timestamp":"1999-01-01T00:00:00Z"}', b'{"documentStatus":"A\\u0000"}', b'"DocumentReceived"',
+             b'{}', b'{"documentStatus":5}', b'{"timestamp":true}']
+    for entry in noted:
+        line = b'{"documentId":"n","documentStatusHistory":[' + R + b"," + entry + b"]}"
+        assert compiled.row(line) is None, line
+    assert compiled.row(HOSTILE["documents_metadata"][-1]) is None
+    assert compiled.row(b'{"documentId":"n","documentStatusHistory":[' + R + b"]}") is not None
+
+
 @pytest.mark.parametrize("with_compiled", [True, False], ids=["compiled", "python"])
 def test_fast_path_matches_or_steps_aside_per_line(with_compiled: bool) -> None:
     """GIVEN each hostile line
@@ -260,7 +427,7 @@ def test_fast_path_matches_or_steps_aside_per_line(with_compiled: bool) -> None:
     for spec in specs:
         if spec.fast is None:
             continue
-        lines = tables[spec.snapshot_table] + (COMPILED_EDGES if spec.snapshot_table == "documents" else [])
+        lines = tables[spec.snapshot_table] + EDGES.get(spec.snapshot_table, [])
         taken = 0
         for line in lines:
             fast = spec.fast(line)

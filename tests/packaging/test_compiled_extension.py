@@ -73,7 +73,8 @@ def test_host_layer_builder_gives_python_row_under_lambda_python(
         built: dict[str, dict[str, Path]], lambda_python: tuple[Path, str], tmp_path: Path) -> None:
     """GIVEN the demand code zip and host layer unpacked like Lambda
     WHEN python3.12 (task, layer and stdlib only) reads a documents line
-    THEN the compiled builder is the one in use and gives the Python fast path's row."""
+    THEN the compiled builders are the ones in use (documents, metadata, audit) and give the Python fast path's
+    row."""
     python, version = lambda_python
     assert version == package_lambdas.LAMBDA_PYTHON, "python3.12 (the rehearsal's runtime) is needed here"
     task, layer = lambda_runtime.unpack_lambda_layout(built["demand_pipeline"]["code"],
@@ -82,6 +83,8 @@ def test_host_layer_builder_gives_python_row_under_lambda_python(
              "from demand_pipeline.builders.fast import case_fast, case_fast_python;"
              "from itc_common_utilities.timestamps import TimeWindow;"
              "w = TimeWindow.default(); line = sys.stdin.buffer.read();"
+             "from demand_pipeline.builders.fast import metadata_fast, audit_fast;"
+             "print(type(metadata_fast(w)).__name__, type(audit_fast(w)).__name__);"
              "fast = case_fast(w); print(type(fast).__name__, fast(line) == case_fast_python(w)(line));"
              "print(fast(line))")
     result = subprocess.run([str(python), "-I", "-S", "-B", "-c", probe, str(task), str(layer)],
@@ -89,7 +92,8 @@ def test_host_layer_builder_gives_python_row_under_lambda_python(
                             check=False)  # fmt: skip
 
     assert result.returncode == 0, result.stderr.decode()
-    kind, row = result.stdout.decode().splitlines()[-2:]
+    others, kind, row = result.stdout.decode().splitlines()[-3:]
+    assert others == "MetadataRows AuditRows"
     assert kind == "CaseRows True"
     assert row.split("\t")[:8] == ["doc-1", "3", "\\N", "2026-08-29T10:40:00+00:00", 'Firm "A"', "\\N", "\\N",
                                    "Ann Park"]

@@ -190,7 +190,7 @@ def _flag(value: Any) -> str | None:
     raise Fallback
 
 
-COMPILED_CASES = "demand_rows"  # the compiled row builder of raw.cases (builders/demand_rows.pyx, ADR 0012)
+COMPILED_CASES = "demand_rows"  # the compiled row builders of the demand tables (demand_rows.pyx, ADR 0012)
 
 
 def case_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
@@ -241,7 +241,14 @@ def case_fast_python(window: TimeWindow) -> Callable[[bytes], str | None]:
 
 
 def metadata_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
-    """documents-metadata → ``raw.metadata`` (the columns of :func:`~.metadata_builder.build_metadata`)."""
+    """documents-metadata → ``raw.metadata`` (the columns of :func:`~.metadata_builder.build_metadata`): the
+    compiled row builder (``demand_rows.MetadataRows``) in front of :func:`metadata_fast_python` when built."""
+    return compiled_or(COMPILED_CASES, "MetadataRows", metadata_fast_python(window), window.lo_s, window.hi_s,
+                       window.lo_ms, window.hi_ms)
+
+
+def metadata_fast_python(window: TimeWindow) -> Callable[[bytes], str | None]:
+    """documents-metadata → ``raw.metadata`` in Python: the compiled builder's fallback and reference."""
     iso = time_reader(window)
     field = "documentStatusHistory.timestamp"
 
@@ -271,7 +278,14 @@ def metadata_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
 
 
 def audit_fast(window: TimeWindow) -> Callable[[bytes], str | None]:
-    """documents-audit → ``raw.audit`` (the columns of :func:`~.audit_builder.build_audit`)."""
+    """documents-audit → ``raw.audit`` (the columns of :func:`~.audit_builder.build_audit`): the compiled
+    row builder (``demand_rows.AuditRows``) in front of :func:`audit_fast_python` when built."""
+    return compiled_or(COMPILED_CASES, "AuditRows", audit_fast_python(window), window.lo_s, window.hi_s,
+                       window.lo_ms, window.hi_ms)
+
+
+def audit_fast_python(window: TimeWindow) -> Callable[[bytes], str | None]:
+    """documents-audit → ``raw.audit`` in Python: the compiled builder's fallback and reference."""
     iso = time_reader(window)
 
     def row(a: Audit) -> tuple[str | None, ...]:
