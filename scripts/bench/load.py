@@ -240,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     replay = run_child(ours_dsn, root)
     parallel = None
     if args.workers > 1:
-        parallel = run_child(fresh_database(server_dsn, "itc_bench_parallel"), root, workers=args.workers)
+        parallel_dsn = fresh_database(server_dsn, "itc_bench_parallel")
+        parallel = run_child(parallel_dsn, root, workers=args.workers)
+        parallel["same"] = first_digest == raw_digest(parallel_dsn)
     reload = run_child(ours_dsn, root, reload_snapshot(root, manifest))
     rows = sum(t["rows"] for t in first["result"]["tables"].values())
     # the same load with every record through its builder (docs/adr/0007): its speed, and the same rows?
@@ -320,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  rows loaded {rows:,} = rows server-COPYed {copy_rows:,}: {rows == copy_rows}", flush=True)
     print(f"  fast path and builders only (ITC_LOAD_FAST=0) loaded the same raw rows and rejects: {same}", flush=True)
     print(f"  compiled and Python fast path loaded the same raw rows and rejects: {same_python}", flush=True)
+    if parallel is not None:
+        print(f"  {args.workers} workers and 1 worker loaded the same raw rows and rejects: {parallel['same']}",
+              flush=True)
     peers = [("ITC, in-process", rows, first["seconds"], peak_mb, None),
              ("ITC, in-process, Python fast path (no compiled builder)", rows, python_fast["seconds"],
               max(python_fast["psutil_peak_mb"], python_fast["ru_maxrss_mb"]), None),

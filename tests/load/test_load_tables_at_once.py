@@ -33,8 +33,10 @@ RUN_COLUMNS = ("source, run_id, manifest_key, manifest_sha256, status, records, 
 
 @pytest.fixture
 def s3(moto_s3: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The landing bucket in moto; the snapshots reject far past a normal day's share on purpose."""
+    """The landing bucket in moto; the snapshots reject, and the later one deletes, far past a normal day's
+    share on purpose (the guards are tested in test_load_guards.py)."""
     monkeypatch.setenv("ITC_MAX_REJECT_SHARE", "0.5")
+    monkeypatch.setenv("ITC_MAX_DELETE_SHARE", "1.0")
     return moto_s3(BUCKET)
 
 
