@@ -59,10 +59,11 @@ render) is the bottleneck; ``workers`` / ``ITC_LOAD_WORKERS`` > 1 spreads it ove
 where spare cores exist: the tables of a snapshot staged at once, a table per process, still COPYed
 and applied in the one transaction (docs/adr/0015-tables-staged-at-once.md), or one table's lines.
 
-One module per job: :mod:`.spec` (specs, results, the plan), :mod:`.read` (manifest checks, streaming
-a file into COPY), :mod:`.render` (records → COPY text), :mod:`.rejects`, :mod:`.workers` (the
-forked parallel build of one table), :mod:`.parallel` (the tables staged at once), :mod:`.apply` (plan, insert/upsert/delete, reconcile), :mod:`.guards` (the
-load guards, the bounded lock wait, force), :mod:`.engine` (:func:`load_snapshot`).
+One module per job: :mod:`.spec` (specs, results, the plan), :mod:`.read` (manifest checks, streaming a
+file into COPY), :mod:`.render` (records → COPY text), :mod:`.rejects`, :mod:`.workers` (the forked
+parallel build of one table), :mod:`.parallel` (the tables staged at once), :mod:`.apply` (plan,
+insert/upsert/delete, reconcile), :mod:`.guards` (the load guards, the bounded lock wait, force),
+:mod:`.engine` (:func:`load_snapshot`).
 
 The names below are imported from their module on first use (PEP 562), not when the package is: a builder
 that needs only :class:`RecordRejected` (the demand extract reuses the builders' value helpers) does not load
