@@ -42,13 +42,16 @@ def s3(moto_s3: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def snapshot_lines(demands: int, seed: int) -> dict[str, list[bytes]]:
     """A generated snapshot in every form (typed, JSON text, malformed, mixed time units), with one documents
-    record repeated at the end (a duplicate natural key: the direct COPY's fallback to staging)."""
+    record repeated at the end (a duplicate natural key: the direct COPY's fallback to staging) and templates
+    with long non-ASCII names (multi-byte characters across the COPY's read blocks)."""
     config = ExchangeConfig(demands=demands, seed=seed, dynamo_share=0.3, json_string_share=0.3,
                             malformed_share=0.05, big_string_chars=60_000, time_unit="mixed")
     tables: dict[str, list[bytes]] = {t: [] for t in RAW}
     for table, record in iter_records(config):
         tables[table].append(orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS))
     tables["documents"].append(tables["documents"][0])
+    tables["templates"] += [orjson.dumps({"templateId": f"modèle-{seed}-{i}", "version": 1,
+                                          "templateName": f"Modèle n° {i} — " + "é€😀" * 1500}) for i in range(300)]
     return tables
 
 

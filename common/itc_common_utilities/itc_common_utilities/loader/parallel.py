@@ -38,14 +38,14 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
+from psycopg2 import sql
 
-from itc_common_utilities.db import copy_lines
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.limits import SnapshotLimits, snapshot_limits
 from itc_common_utilities.loader.apply import StagedFile, create_staging
 from itc_common_utilities.loader.rejects import RejectList, RejectSpool
 from itc_common_utilities.loader.render import copy_text, direct_suffix
-from itc_common_utilities.loader.spec import LINE, ApplyMode, TablePlan, TableSpec
+from itc_common_utilities.loader.spec import LINE, ApplyMode, TablePlan, TableSpec, column_list
 from itc_common_utilities.manifest import ManifestFile, verify_file
 from itc_common_utilities.s3 import JsonlGzReader, LoadedManifest, SnapshotFileError
 
@@ -184,20 +184,11 @@ def _copy_table(cur: psycopg2.extensions.cursor, pool: _BuildPool, table: _Table
         cur.execute("SAVEPOINT itc_direct")
     else:
         target, columns = plan.staging, (LINE, *spec.columns)
-    raised: list[BaseException] = []
-
-    def chunks() -> Iterator[str]:
-        # psycopg2 turns an exception inside the COPY source into QueryCanceled; keep the real one
-        try:
-            yield from pool.follow(table)
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            raised.append(exc)
-            raise
-
+    stream = _SpoolStream(pool.follow(table))
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, column_list(columns))
+    raised = stream.raised
     try:
-        copy_lines(cur, target, columns, chunks())
+        cur.copy_expert(statement.as_string(cur), stream, size=READ_BYTES)
     except psycopg2.errors.UniqueViolation:
         if plan.mode is not ApplyMode.DIRECT or raised:
             raise
@@ -214,6 +205,25 @@ def _copy_table(cur: psycopg2.extensions.cursor, pool: _BuildPool, table: _Table
     verify_file(table.expected, records=records, bytes_=bytes_, sha256=sha256)
     rejects.add_redacted(items, notes)
     return plan
+
+
+class _SpoolStream:
+    """A ``read()``-able file over the chunks of :meth:`_BuildPool.follow`, for ``copy_expert`` (bytes as the
+    build wrote them: no decoding in this process). psycopg2 turns an exception inside the COPY source into
+    QueryCanceled; the real one is kept in ``raised``."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.raised: list[BaseException] = []
+
+    def read(self, _size: int = -1) -> bytes:
+        try:
+            return next(self.chunks, b"")
+        except BaseException as exc:
+            self.raised.append(exc)
+            raise
+
+    readline = read
 
 
 class _BuildPool:
@@ -257,8 +267,9 @@ class _BuildPool:
             self.busy[worker] = table
             self.pipes[worker].send(self.next_task - 1)
 
-    def follow(self, table: _Table) -> Iterator[str]:
-        """The table's COPY text as its build process writes it, until the build ends (raises its error)."""
+    def follow(self, table: _Table) -> Iterator[bytes]:
+        """The table's COPY text (UTF-8) as its build process writes it, until the build ends (raises its
+        error, or another table's)."""
         fd = table.spool.fileno()
         pos = 0
         while True:
@@ -267,7 +278,7 @@ class _BuildPool:
             if pos < table.written:
                 data = os.pread(fd, min(READ_BYTES, table.written - pos), pos)
                 pos += len(data)
-                yield data.decode("utf-8")
+                yield data
             elif table.done is not None:
                 return
             else:
