@@ -20,8 +20,8 @@ Everything written to the database goes through the load's transaction, so the a
 and the run record stay exactly as they were, and a table that fails to stage (a corrupt gzip, a
 line that is not JSON, a file that differs from the manifest) fails the load before anything is
 applied: the transaction rolls back and the run is recorded ``failed`` with the error, which names
-the file. Nothing outlives a crash: the temporary files are unlinked from the start and the build
-processes die with their parent (daemonic, killed when the load fails).
+the file. Nothing outlives a crash: the temporary files are unlinked from the start, the build
+processes are killed when the load fails, and one whose parent is gone fails at its next report.
 """
 
 from __future__ import annotations
