@@ -360,7 +360,6 @@ def main(argv: list[str] | None = None) -> int:
     if parallel is not None:
         figures["parallel_rows_per_s"] = round(rows / parallel["seconds"])
         figures["parallel_ratio_to_server_copy"] = round(rows / parallel["seconds"] / copy_rps, 3)
-    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
     if isinstance(refresh, dict):
         figures["refresh_seconds"] = round(refresh["seconds"], 2)
     if isinstance(compiled_share, float):
