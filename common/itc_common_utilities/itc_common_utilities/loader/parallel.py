@@ -43,6 +43,7 @@ from psycopg2 import sql
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.limits import SnapshotLimits, snapshot_limits
 from itc_common_utilities.loader.apply import StagedFile, create_staging
+from itc_common_utilities.loader.read import copy_file
 from itc_common_utilities.loader.rejects import RejectList, RejectSpool
 from itc_common_utilities.loader.render import copy_text, direct_suffix
 from itc_common_utilities.loader.spec import LINE, ApplyMode, TablePlan, TableSpec, column_list
@@ -95,8 +96,6 @@ def stage_tables(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
     ``DIRECT`` table whose file repeats a natural key is staged again in this process, as the
     table-after-table read does (:func:`~itc_common_utilities.loader.read.copy_file_direct`).
     """
-    from itc_common_utilities.loader.read import copy_file  # the one fallback, in-process
-
     limits = limits or snapshot_limits()
     bucket = loaded_manifest.ref.bucket
     tables: list[_Table] = []
