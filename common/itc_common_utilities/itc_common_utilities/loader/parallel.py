@@ -26,8 +26,6 @@ processes are killed when the load fails, and one whose parent is gone fails at 
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
 import os
 import tempfile
 import time
@@ -243,6 +241,8 @@ class _BuildPool:
         self.busy: dict[int, _Table] = {}  # pipe index -> the table it builds
 
     def __enter__(self) -> _BuildPool:
+        import multiprocessing  # workers > 1 only: the default in-process load never loads it (docs/adr/0017)
+
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.size):
             parent, child = ctx.Pipe(duplex=True)
@@ -288,6 +288,8 @@ class _BuildPool:
         whichever table it is in: the load fails as soon as any table cannot be staged."""
         if not self.busy:
             raise TerminalError("the load waits for a table no build process is building")
+        import multiprocessing.connection
+
         ready = multiprocessing.connection.wait([self.pipes[w] for w in self.busy])
         for pipe in ready:
             worker = self.pipes.index(pipe)
