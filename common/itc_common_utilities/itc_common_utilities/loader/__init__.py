@@ -56,12 +56,14 @@ it is redacted when the field is PHI). Each spec has its own raw table.
 Memory stays flat: rows stream through COPY in 1 MiB chunks and rejects spool to a temporary file;
 duplicate keys are found by the database, not by a Python set. The Python side (parse, build,
 render) is the bottleneck; ``workers`` / ``ITC_LOAD_WORKERS`` > 1 spreads it over forked processes
-where spare cores exist.
+where spare cores exist: the tables of a snapshot staged at once, a table per process, still COPYed
+and applied in the one transaction (docs/adr/0015-tables-staged-at-once.md), or one table's lines.
 
-One module per job: :mod:`.spec` (specs, results, the plan), :mod:`.read` (manifest checks, streaming
-a file into COPY), :mod:`.render` (records → COPY text), :mod:`.rejects`, :mod:`.workers` (the
-forked parallel build), :mod:`.apply` (plan, insert/upsert/delete, reconcile), :mod:`.guards` (the
-load guards, the bounded lock wait, force), :mod:`.engine` (:func:`load_snapshot`).
+One module per job: :mod:`.spec` (specs, results, the plan), :mod:`.read` (manifest checks, streaming a
+file into COPY), :mod:`.render` (records → COPY text), :mod:`.rejects`, :mod:`.workers` (the forked
+parallel build of one table), :mod:`.parallel` (the tables staged at once), :mod:`.apply` (plan,
+insert/upsert/delete, reconcile), :mod:`.guards` (the load guards, the bounded lock wait, force),
+:mod:`.engine` (:func:`load_snapshot`).
 
 The names below are imported from their module on first use (PEP 562), not when the package is: a builder
 that needs only :class:`RecordRejected` (the demand extract reuses the builders' value helpers) does not load

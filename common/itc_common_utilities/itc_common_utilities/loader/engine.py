@@ -2,7 +2,8 @@
 
 One call: read the manifest; skip it if it already loaded; otherwise, in ONE transaction holding the
 source's advisory lock, plan each table (:func:`~itc_common_utilities.loader.apply.plan_table`),
-read every file into its COPY target, then apply, reconcile and record each table, and commit. On
+read every file into its COPY target (table after table, or with build processes all tables at once:
+:mod:`~itc_common_utilities.loader.parallel`), then apply, reconcile and record each table, and commit. On
 failure: roll back, record a ``failed`` load in a short transaction of its own, re-raise as the
 error taxonomy says (:mod:`itc_common_utilities.errors`).
 """
@@ -34,6 +35,7 @@ from itc_common_utilities.loader.guards import (
     table_refusals,
     wait_for_lock,
 )
+from itc_common_utilities.loader.parallel import stage_tables
 from itc_common_utilities.loader.read import check_specs, copy_file, copy_file_direct
 from itc_common_utilities.loader.spec import ApplyMode, LoadResult, TableCounts, TablePlan, TableSpec
 from itc_common_utilities.loader.workers import load_workers
@@ -78,14 +80,16 @@ def load_snapshot(conn: psycopg2.extensions.connection, s3_client: Any, ref: Obj
                   mac: ManifestMac | None = None) -> LoadResult:
     """Load the snapshot whose manifest is ``ref`` into the raw tables of ``specs`` (see the package doc).
 
-    ``workers`` (default ``ITC_LOAD_WORKERS``, else 1) > 1 spreads parse/build/render over that many
-    forked processes: worth it only with as many spare cores (not in a 512 MB Lambda, which has a
-    fraction of one vCPU). ``guards``: the load guards' limits (default :class:`LoadGuardSettings` from
-    the environment). ``force`` (default: the load event's, :func:`~.guards.forcing`) skips the guards
-    and reloads a manifest that was loaded already (:mod:`.guards`); a :class:`~.approval.ForceRequest`
-    (an event's) is verified first (:func:`~.approval.verify_force`) and refused unless its approval is
-    valid for this manifest. A manifest dated later than now + ``MAX_CLOCK_SKEW`` is refused. ``mac``: the
-    key that verifies the manifest's signature before anything else (default: ``ITC_MANIFEST_MAC_KEY_ID``,
+    ``workers`` (default ``ITC_LOAD_WORKERS``, else 1) > 1 forks that many build processes: with several
+    tables they stage the tables at once, a table each (:mod:`~.parallel`); a single table's lines are
+    spread over them (:mod:`~.workers`). Worth it only with as many spare cores (not in a 512 MB Lambda,
+    which has a fraction of one vCPU). ``guards``: the load guards' limits (default
+    :class:`LoadGuardSettings` from the environment). ``force`` (default: the load event's,
+    :func:`~.guards.forcing`) skips the guards and reloads a manifest that was loaded already
+    (:mod:`.guards`); a :class:`~.approval.ForceRequest` (an event's) is verified first
+    (:func:`~.approval.verify_force`) and refused unless its approval is valid for this manifest. A
+    manifest dated later than now + ``MAX_CLOCK_SKEW`` is refused. ``mac``: the key that verifies the
+    manifest's signature before anything else (default: ``ITC_MANIFEST_MAC_KEY_ID``,
     :mod:`itc_common_utilities.signature`); an unsigned or altered manifest is refused, forced or not.
     """
     workers = workers or load_workers()
@@ -184,9 +188,15 @@ def _load_locked(cur: psycopg2.extensions.cursor, s3_client: Any, loaded_manifes
     staged: list[StagedFile] = []
     tables: dict[str, TableCounts] = {}
     try:
-        for index, spec in enumerate(specs):
-            staged.append(_read_file(cur, s3_client, loaded_manifest, spec, plan_table(cur, spec, index),
-                                     load_id=load_id, source=source, log=log, context=context, workers=workers))
+        if workers > 1 and len(specs) > 1:  # the tables at once, a build process each (loader/parallel.py)
+            plans = [plan_table(cur, spec, index) for index, spec in enumerate(specs)]
+            staged = stage_tables(cur, s3_client, loaded_manifest, specs, plans, load_id=load_id, source=source,
+                                  workers=workers, log=log, context=context)
+        else:
+            for index, spec in enumerate(specs):
+                staged.append(_read_file(cur, s3_client, loaded_manifest, spec, plan_table(cur, spec, index),
+                                         load_id=load_id, source=source, log=log, context=context,
+                                         workers=workers))
         # 2. apply each table, reconcile; 3. the guards
         refusals: list[str] = []
         for table in staged:
