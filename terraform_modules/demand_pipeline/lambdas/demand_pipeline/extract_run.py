@@ -116,7 +116,7 @@ def start(ctx: ExtractContext, *, now: datetime | None = None) -> dict[str, Any]
 
 def scan(ctx: ExtractContext, segment: dict[str, Any]) -> dict[str, Any]:
     """One part of one scan-mode table (an item of the start step's ``segments``) into its part file. The table's
-    DynamoDB name comes from the settings, never from the event."""
+    DynamoDB name comes from the settings, never from the event; a run that already has its manifest is refused."""
     scanned = ctx.settings.tables_in_mode("scan")
     table = segment.get("table")
     if table not in scanned:
@@ -126,6 +126,7 @@ def scan(ctx: ExtractContext, segment: dict[str, Any]) -> dict[str, Any]:
             0 <= numbers["part"] < numbers["parts"] <= MAX_PARTS_PER_TABLE and 1 <= numbers["threads"] <= 64):
         raise TerminalError(f"segment {numbers} is not a part: expected 0 <= part < parts <= {MAX_PARTS_PER_TABLE} "
                             "and 1 <= threads <= 64")
+    refuse_existing_snapshot(ctx.s3, ctx.bucket, SOURCE, ctx.run_id)  # never a part into a landed snapshot
     written = scan_part(ctx.dynamodb, ctx.s3, bucket=ctx.bucket, run_id=ctx.run_id, table=table,
                         dynamo_table=scanned[table], part=numbers["part"], parts=numbers["parts"],
                         threads=numbers["threads"], page_limit=ctx.settings.scan_page_limit, logger=ctx.logger)

@@ -17,6 +17,7 @@ from demand_pipeline.extract import item_line, part_items, plan_parts, scan_part
 from demand_pipeline.extract_run import ExtractContext, PartsError
 from demand_pipeline.settings import load_demand_settings
 from demand_pipeline.tests.conftest import BUCKET
+from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.logger.logger_setup import setup_logger
 from itc_common_utilities.manifest import Manifest, ManifestError, part_key
 from itc_common_utilities.signature import ManifestMac
@@ -153,10 +154,22 @@ def test_finish_refuses_a_failed_iteration(aws: dict[str, Any], fill) -> None:
 def test_a_scan_call_for_a_table_not_in_scan_mode_is_refused(aws: dict[str, Any]) -> None:
     """GIVEN documents in export mode WHEN a scan call names documents, or a part past its count THEN refused."""
     ctx = context(aws, "r-bad", extract_modes={"documents": "export"})
-    with pytest.raises(Exception, match="'documents' is not a scan-mode table"):
+    with pytest.raises(TerminalError, match="'documents' is not a scan-mode table"):
         extract_run.scan(ctx, {"table": "documents", "part": 0, "parts": 2, "threads": 1})
-    with pytest.raises(Exception, match="is not a part"):
+    with pytest.raises(TerminalError, match="is not a part"):
         extract_run.scan(ctx, {"table": "templates", "part": 2, "parts": 2, "threads": 1})
+
+
+def test_a_scan_call_for_a_landed_run_is_refused(aws: dict[str, Any], fill) -> None:
+    """GIVEN a run whose manifest is written WHEN a scan call names that run THEN it is refused and no part file is
+    added to the landed snapshot's folder."""
+    fill(n_docs=2)
+    ctx = context(aws, "r-landed")
+    extract_run.start(ctx)
+
+    with pytest.raises(TerminalError, match=r"run=r-landed/_manifest.json already exists: snapshots are immutable"):
+        extract_run.scan(ctx, {"table": "templates", "part": 0, "parts": 2, "threads": 1})
+    assert "Contents" not in aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="demand/run=r-landed/templates/")
 
 
 def test_manifest_refuses_parts_missing_or_out_of_order() -> None:
