@@ -15,7 +15,7 @@ import pytest
 from demand_pipeline import extract_run, main
 from demand_pipeline.extract import item_line, part_items, plan_parts, scan_part, scan_table
 from demand_pipeline.extract_run import ExtractContext, PartsError
-from demand_pipeline.settings import load_demand_settings
+from demand_pipeline.settings import load as load_demand_settings
 from demand_pipeline.tests.conftest import BUCKET
 from itc_common_utilities.errors import TerminalError
 from itc_common_utilities.logger.logger_setup import setup_logger
