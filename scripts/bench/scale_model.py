@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +82,11 @@ FIXED: dict[str, tuple[float, str, str]] = {
     "s3_usd_per_gb_month": (0.023, "$/GB-month", "aws price, S3 Standard"),
     "export_minutes": (30, "min", "assumed: export wall time (AWS publishes none; the poll allows 4 h)"),
     "rds_gp3_mb_per_s": (125, "MB/s", "aws: gp3 baseline below 400 GiB (500 MB/s from 400 GiB)"),
+    # the segmented scan (docs/adr/0013-segmented-scan-extract.md)
+    "scan_part_items": (1_000_000, "items", "this repo: ITC_SCAN_PART_ITEMS default (items per part)"),
+    "scan_max_parts_per_table": (100, "parts", "this repo: demand_pipeline.extract.MAX_PARTS_PER_TABLE"),
+    "scan_max_concurrency": (10, "parts", "this repo: orchestrator demand_scan_max_concurrency default"),
+    "sfn_transitions_per_part": (6, "transitions", "assumed: a child execution's start, task, end and the Map's"),
 }
 
 
@@ -153,6 +159,38 @@ def scan_extract_s(size: Size, memory_mb: float) -> float:
     """The scan Lambda: one consumer thread does every item's item_line + gzip + upload (CPU-bound); the
     DynamoDB side (segments x 1 MB pages) is assumed to keep up with it (not measured)."""
     return size.total_records / one_thread_rate(1e6 / v("scan_item_us"), memory_mb)
+
+
+def scan_plan(size: Size) -> dict[str, int]:
+    """Parts per table as demand_pipeline.extract.plan_parts plans them (by item count)."""
+    return {t: max(1, min(int(v("scan_max_parts_per_table")), math.ceil(n / v("scan_part_items"))))
+            for t, n in size.records().items()}
+
+
+def scan_part_s(size: Size, memory_mb: float, plan: dict[str, int] | None = None) -> float:
+    """The longest part: each part is one Lambda's one consumer thread over its share of one table."""
+    plan = plan or scan_plan(size)
+    rate = one_thread_rate(1e6 / v("scan_item_us"), memory_mb)
+    return max(n / plan[t] / rate for t, n in size.records().items())
+
+
+def segmented_scan_s(size: Size, memory_mb: float, concurrency: float) -> float:
+    """Wall time of the Distributed Map: waves of ``concurrency`` parts, each wave as long as the longest part
+    (an upper bound: DynamoDB is assumed to serve ``concurrency`` scanners at once, not measured)."""
+    plan = scan_plan(size)
+    return math.ceil(sum(plan.values()) / concurrency) * scan_part_s(size, memory_mb, plan)
+
+
+def segmented_scan_usd(size: Size, memory_mb: float) -> float:
+    """The scan's reads and Lambda seconds are those of one scan; the Map adds its transitions."""
+    transitions = sum(scan_plan(size).values()) * v("sfn_transitions_per_part")
+    return scan_usd(size, memory_mb) + transitions / 1000 * v("sfn_usd_per_1000_transitions")
+
+
+def segmented_max_demands(parts_per_table: float, memory_mb: float) -> float:
+    """Demands at which the largest table's parts (``parts_per_table`` of it) reach the Lambda timeout."""
+    rate = one_thread_rate(1e6 / v("scan_item_us"), memory_mb)
+    return parts_per_table * v("lambda_timeout_s") * rate / max(Size(1).records().values())
 
 
 def export_convert_s(size: Size, memory_mb: float, table: str = "documents") -> float:
@@ -233,6 +271,11 @@ def fmt_s(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h{flag}"
 
 
+def fmt_h(seconds: float) -> str:
+    """A wall time not bound by one Lambda's timeout (a state machine's)."""
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
 def fmt_n(n: float) -> str:
     return f"{n / 1e6:,.2f} M" if n >= 1e6 else f"{n:,.0f}"
 
@@ -263,6 +306,15 @@ def render() -> str:
           fmt_s(export_convert_s(s, mem)), fmt_s(export_convert_s(s, big)), fmt_s(export_merge_s(s, mem)),
           usd(scan_usd(s, mem)), usd(export_full_usd(s, mem)), usd(export_incremental_usd(s, mem))]
          for s in sizes])]
+    concurrency = v("scan_max_concurrency")
+    out += ["", "### Segmented scan (Distributed Map over parts, docs/adr/0013-segmented-scan-extract.md; "
+            "✗ = a part over the Lambda's timeout)", table(
+        ["demands", "parts (documents / metadata / audit)", f"longest part, {mem:,.0f} MB",
+         f"wall, MaxConcurrency {concurrency:.0f}, {mem:,.0f} MB", f"wall, MaxConcurrency 50, {mem:,.0f} MB",
+         "segmented scan $ / run"],
+        [[fmt_n(s.demands), " / ".join(str(n) for n in scan_plan(s).values()), fmt_s(scan_part_s(s, mem)),
+          fmt_h(segmented_scan_s(s, mem, concurrency)), fmt_h(segmented_scan_s(s, mem, 50)),
+          usd(segmented_scan_usd(s, mem))] for s in [*sizes, Size(500_000_000)]])]
     out += ["", "### Load (first load, one manifest, one transaction)", table(
         ["demands", f"1 process, {mem:,.0f} MB", "1 process, 1,769 MB", f"6 workers, {big:,.0f} MB",
          "server COPY (1 stream)", "daily reload, server part", "refresh (measured rate)", "WAL GB",
@@ -274,6 +326,11 @@ def render() -> str:
     limits = [
         ["scan extract, 1,024 MB", max_demands_in_timeout(scan_extract_s(Size(1), mem))],
         ["scan extract, ≥ 1,769 MB (one consumer thread)", max_demands_in_timeout(scan_extract_s(Size(1), big))],
+        ["segmented scan, 1 part a table (one Lambda per table), 1,024 MB", segmented_max_demands(1, mem)],
+        ["segmented scan, default plan (ITC_SCAN_PART_ITEMS a part, up to 100 parts a table)",
+         v("scan_max_parts_per_table") * v("scan_part_items") / max(Size(1).records().values())],
+        [f"segmented scan, {v('scan_max_parts_per_table'):.0f} parts a table, each part within 15 min, 1,024 MB",
+         segmented_max_demands(v("scan_max_parts_per_table"), mem)],
         ["export convert (documents), 1,024 MB", max_demands_in_timeout(export_convert_s(Size(1), mem))],
         ["export convert (documents), ≥ 1,769 MB", max_demands_in_timeout(export_convert_s(Size(1), big))],
         ["incremental merge (documents), 1,024 MB", max_demands_in_timeout(export_merge_s(Size(1), mem))],

@@ -23,6 +23,7 @@ locals {
     ITC_EXCHANGE_EXTERNAL_ID = var.exchange_external_id
     ITC_SCAN_SEGMENTS        = tostring(var.scan_segments)
     ITC_SCAN_PAGE_LIMIT      = tostring(var.scan_page_limit)
+    ITC_SCAN_PART_ITEMS      = tostring(var.scan_part_items)
     ITC_EXTRACT_MODE         = length(local.export_tables) == 0 ? null : jsonencode(var.extract_modes)
     ITC_LANDING_BUCKET_OWNER = length(local.export_tables) == 0 ? null : local.account_id
     ITC_LANDING_KMS_KEY_ARN  = length(local.export_tables) == 0 ? null : var.landing.kms_key_arn

@@ -211,6 +211,17 @@ variable "scan_page_limit" {
   default     = 1000
 }
 
+variable "scan_part_items" {
+  description = "Items per part of the segmented scan (ITC_SCAN_PART_ITEMS): a scan-mode table with more items (DescribeTable ItemCount) is scanned in parts, one Lambda each, by the ingest state machine's Distributed Map (docs/adr/0013-segmented-scan-extract.md)."
+  type        = number
+  default     = 1000000
+
+  validation {
+    condition     = var.scan_part_items >= 1000 && floor(var.scan_part_items) == var.scan_part_items
+    error_message = "scan_part_items must be a whole number of at least 1000."
+  }
+}
+
 variable "extract_modes" {
   description = "How each Exchange table is extracted (ITC_EXTRACT_MODE): \"scan\" (a parallel scan in the Lambda, the default for every table not named) or \"export\" (DynamoDB ExportTableToPointInTime into the landing bucket's exports/ prefix; the table needs point-in-time recovery, see the pipeline README \"Extract by DynamoDB export\"). Keys: documents, documents_metadata, templates, documents_audit."
   type        = map(string)

@@ -4,10 +4,12 @@
 # (../landing_bucket); the orchestration key (var.kms_key_arn) comes from the environment.
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
 
   function_name         = "${var.name_prefix}-orchestrator"
   migrate_function_name = "${var.name_prefix}-migrate"

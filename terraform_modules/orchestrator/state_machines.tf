@@ -6,6 +6,7 @@ locals {
   ingest_template_vars = {
     demand_extract_function_arn                 = var.demand_extract_function_arn
     demand_extract_function_timeout_seconds     = var.demand_extract_function_timeout_seconds
+    demand_scan_max_concurrency                 = var.demand_scan_max_concurrency
     verifyplus_extract_function_arn             = var.verifyplus_extract_function_arn
     verifyplus_extract_function_timeout_seconds = var.verifyplus_extract_function_timeout_seconds
     alert_topic_arn                             = var.alert_topic_arn
@@ -33,7 +34,14 @@ locals {
     ingest = [var.demand_extract_function_arn, var.verifyplus_extract_function_arn]
     load   = [var.demand_load_function_arn, var.verifyplus_load_function_arn, module.orchestrator.function_arn]
   }
+
+  # The ingest machine's Distributed Map (ScanDemandParts) runs each part as a child execution of the
+  # machine itself: its role starts them (on its own ARN, built from the name to avoid a cycle) and
+  # describes or stops them (its own executions only). The load machine runs no Distributed Map.
+  state_machine_arns       = { for name in keys(local.state_machines) : name => "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name_prefix}-${name}" }
+  distributed_map_machines = ["ingest"]
 }
+
 
 resource "aws_cloudwatch_log_group" "state_machines" {
   for_each = local.state_machines
@@ -86,6 +94,28 @@ data "aws_iam_policy_document" "state_machines" {
     sid       = "InvokeOwnFunctions"
     actions   = ["lambda:InvokeFunction"]
     resources = concat(local.invoked_function_arns[each.key], [for a in local.invoked_function_arns[each.key] : "${a}:*"])
+  }
+
+  dynamic "statement" {
+    for_each = contains(local.distributed_map_machines, each.key) ? [each.key] : []
+
+    content {
+      sid       = "StartOwnMapRuns"
+      actions   = ["states:StartExecution"]
+      resources = [local.state_machine_arns[each.key]]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(local.distributed_map_machines, each.key) ? [each.key] : []
+
+    content {
+      sid     = "ManageOwnMapRunExecutions"
+      actions = ["states:DescribeExecution", "states:StopExecution"]
+      resources = [
+        "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name_prefix}-${each.key}/*",
+      ]
+    }
   }
 
   statement {

@@ -171,6 +171,17 @@ variable "demand_extract_function_timeout_seconds" {
   }
 }
 
+variable "demand_scan_max_concurrency" {
+  description = "How many parts of a segmented demand scan run at once: the MaxConcurrency of the ingest state machine's Distributed Map (ScanDemandParts), so the Exchange tables' read capacity and the account's Lambda concurrency bound it, not the number of parts."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.demand_scan_max_concurrency >= 1 && var.demand_scan_max_concurrency <= 1000 && floor(var.demand_scan_max_concurrency) == var.demand_scan_max_concurrency
+    error_message = "demand_scan_max_concurrency must be a whole number from 1 to 1000."
+  }
+}
+
 variable "demand_load_function_arn" {
   description = "ARN of the demand load Lambda (demand_pipeline's load_function_arn: the load state machine invokes it)."
   type        = string

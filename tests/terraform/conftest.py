@@ -165,6 +165,8 @@ def template_values(
             values[var] = (function_arns or {}).get(function, default)
         elif var.endswith("_function_timeout_seconds"):
             values[var] = DUMMY_TIMEOUTS[var.removesuffix("_function_timeout_seconds")]
+        elif var.endswith("_max_concurrency"):
+            values[var] = "3"
         elif var.endswith("_topic_arn"):
             values[var] = topic_arn or f"arn:aws:sns:{REGION}:123456789012:dummy-{var.removesuffix('_topic_arn')}"
         else:
@@ -196,7 +198,8 @@ def rendered_definition(name: str, values: dict[str, str]) -> str:
 # The state machines executed in moto's Step Functions interpreter
 # --------------------------------------------------------------------------------------------
 class LambdaScript:
-    """What each fake function answers, in order; records every invocation (function name, payload)."""
+    """What each fake function answers, in order (an answer may be a function of the payload); records every
+    invocation (function name, payload)."""
 
     def __init__(self) -> None:
         self.answers: dict[str, list[dict[str, Any]]] = {}
@@ -208,6 +211,8 @@ class LambdaScript:
         self.calls.append((name, payload))
         queue = self.answers.get(name, [])
         answer = queue.pop(0) if queue else {"result": {"ok": True, "function": name, "mode": payload.get("mode")}}
+        if callable(answer):  # an answer computed from the payload (calls in a Map come in any order)
+            answer = answer(payload)
         if "raw" in answer:  # a whole error output, as the Lambda runtime writes it (stackTrace and all)
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(answer["raw"]).encode()

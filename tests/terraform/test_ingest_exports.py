@@ -21,7 +21,7 @@ from tests.terraform.test_state_machines import alerts, execute
 EXPORT = {"table": "documents", "dynamodb_table": "exchange-beta-documents", "export_arn": "arn:export/1",
           "export_type": "FULL_EXPORT", "started_at": "2026-12-02T05:00:00+00:00"}
 START = {"mode": "extract", "step": "start", "source": "demand", "run_id": "r-x", "pending": True,
-         "extracted_at": "2026-12-02T05:00:00+00:00", "tables": {}, "files": [], "exports": [EXPORT]}
+         "extracted_at": "2026-12-02T05:00:00+00:00", "tables": {}, "files": [], "segments": [], "exports": [EXPORT]}
 CONVERTED = {"mode": "extract", "step": "convert", "table": "documents",
              "file": {"table": "documents", "key": "demand/run=r-x/documents.jsonl.gz", "records": 3, "bytes": 9,
                       "sha256": "0" * 64}, "state": {"table": "documents"}}

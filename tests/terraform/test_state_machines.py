@@ -43,7 +43,7 @@ SNS_PUBLISH = "arn:aws:states:::sns:publish"
 # load the load functions only.
 CONTRACT_VARS = {
     "ingest": {
-        "demand_extract_function_arn", "demand_extract_function_timeout_seconds",
+        "demand_extract_function_arn", "demand_extract_function_timeout_seconds", "demand_scan_max_concurrency",
         "verifyplus_extract_function_arn", "verifyplus_extract_function_timeout_seconds",
         "alert_topic_arn",
     },

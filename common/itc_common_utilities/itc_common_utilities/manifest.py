@@ -11,6 +11,13 @@ mismatch. The manifest's own sha256 identifies a snapshot for idempotent loads. 
 S3 version the extract wrote (the landing bucket is versioned): the load reads that version, so a file
 overwritten later cannot change what a replay loads. A file entry without it (an unversioned bucket:
 local runs and older manifests) is read as the current object, and its sha256 still refuses any change.
+
+A table scanned in parts (the segmented scan, docs/adr/0013-segmented-scan-extract.md) has one entry whose
+``parts`` list each part file in order: ``<table>/part-00000-of-00004.jsonl.gz`` ... ``part-00003-of-00004``.
+The entry's ``key`` is the parts' folder (``demand/run=.../documents/``), its ``records`` and ``bytes`` the sums
+of its parts', its ``sha256`` that of the parts' bytes read one after the other (a gzip stream of several
+members: exactly what the load reads). A part missing, extra, out of order or named for another count is
+refused here; a part whose bytes differ is refused by the load (:mod:`itc_common_utilities.parts`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ FORMAT_VERSION = 1
 SOURCES = ("demand", "verifyplus")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PART_DIGITS = 5  # part-00003-of-00008
+MAX_PARTS = 99_999
+_PART_NAME = re.compile(r"^part-(\d{5})-of-(\d{5})\.jsonl\.gz$")
 
 
 class ManifestError(ValueError):
@@ -38,6 +48,17 @@ class ManifestMismatchError(ManifestError):
 
 
 @dataclass(frozen=True)
+class ManifestPart:
+    """One part file of a table scanned in parts (its own size, hash, line count and S3 version)."""
+
+    key: str
+    records: int
+    bytes: int
+    sha256: str
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ManifestFile:
     table: str
     key: str
@@ -45,6 +66,7 @@ class ManifestFile:
     bytes: int
     sha256: str
     version_id: str | None = None  # the S3 object version written (None: an unversioned bucket)
+    parts: tuple[ManifestPart, ...] = ()  # a table scanned in parts: its part files in order (key: their folder)
 
 
 @dataclass(frozen=True)
@@ -57,8 +79,7 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         body = asdict(self)
-        body["files"] = [{k: v for k, v in asdict(f).items() if k != "version_id" or v is not None}
-                         for f in self.files]
+        body["files"] = [_file_body(f) for f in self.files]
         return json.dumps(body, indent=2, sort_keys=True).encode("utf-8")
 
     @property
@@ -108,25 +129,74 @@ class Manifest:
             where = f"manifest file #{i + 1}"
             if not isinstance(item, dict):
                 raise ManifestError(f"{where} is not an object")
+            table = need(item, "table", str, where)
+            parts = tuple(_read_part(need, part, f"{where} ({table}) part #{n + 1}")
+                          for n, part in enumerate(need(item, "parts", list, where) if "parts" in item else []))
             mf = ManifestFile(
-                table=need(item, "table", str, where),
+                table=table,
                 key=need(item, "key", str, where),
                 records=need(item, "records", int, where),
                 bytes=need(item, "bytes", int, where),
                 sha256=need(item, "sha256", str, where),
                 version_id=need(item, "version_id", str, where) if "version_id" in item else None,
+                parts=parts,
             )
-            if mf.records < 0 or mf.bytes < 0:
-                raise ManifestError(f"{where} ({mf.table}) has a negative count")
-            if not _SHA256.match(mf.sha256):
-                raise ManifestError(f"{where} ({mf.table}) sha256 is not 64 lowercase hex digits")
+            for entry, name in ((mf, f"{where} ({mf.table})"), *((p, f"{where} ({mf.table}) part {p.key!r}")
+                                                                 for p in parts)):
+                if entry.records < 0 or entry.bytes < 0:
+                    raise ManifestError(f"{name} has a negative count")
+                if not _SHA256.match(entry.sha256):
+                    raise ManifestError(f"{name} sha256 is not 64 lowercase hex digits")
             if not mf.key.startswith(snapshot_prefix(source, run_id)):
                 raise ManifestError(f"{where} ({mf.table}) key {mf.key!r} is outside the snapshot's folder")
+            if "parts" in item:
+                check_parts(mf, source, run_id, where=where)
             files.append(mf)
         tables = [f.table for f in files]
         if len(set(tables)) != len(tables):
             raise ManifestError("manifest lists a table twice")
         return cls(source=source, run_id=run_id, extracted_at=extracted_at, files=tuple(files))
+
+
+def _file_body(f: ManifestFile) -> dict[str, Any]:
+    body = {k: v for k, v in asdict(f).items() if (k != "version_id" or v is not None) and k != "parts"}
+    if f.parts:  # a file in one piece is written exactly as before parts existed
+        body["parts"] = [{k: v for k, v in asdict(p).items() if k != "version_id" or v is not None}
+                         for p in f.parts]
+    return body
+
+
+def _read_part(need: Any, item: Any, where: str) -> ManifestPart:
+    if not isinstance(item, dict):
+        raise ManifestError(f"{where} is not an object")
+    return ManifestPart(key=need(item, "key", str, where), records=need(item, "records", int, where),
+                        bytes=need(item, "bytes", int, where), sha256=need(item, "sha256", str, where),
+                        version_id=need(item, "version_id", str, where) if "version_id" in item else None)
+
+
+def check_parts(mf: ManifestFile, source: str, run_id: str, *, where: str = "manifest") -> None:
+    """Refuse a parts list that is not exactly ``part-00000-of-N`` ... ``part-(N-1)-of-N`` of the table's folder
+    (a part missing, extra, repeated or out of order), or whose sums differ from the table's entry."""
+    name = f"{where} ({mf.table})"
+    if not mf.parts:
+        raise ManifestError(f"{name} lists no parts")
+    if len(mf.parts) > MAX_PARTS:
+        raise ManifestError(f"{name} lists {len(mf.parts)} parts, more than {MAX_PARTS}")
+    if mf.key != parts_folder(source, run_id, mf.table):
+        raise ManifestError(f"{name}: a table in parts must have its parts' folder "
+                            f"{parts_folder(source, run_id, mf.table)!r} as key, not {mf.key!r}")
+    total = len(mf.parts)
+    for index, part in enumerate(mf.parts):
+        expected = part_key(source, run_id, mf.table, index, total)
+        if part.key != expected:
+            found = parse_part_key(part.key, parts_folder(source, run_id, mf.table))
+            why = ("a part of another count: parts missing or extra" if found and found[1] != total
+                   else "a part missing, repeated or out of order")
+            raise ManifestError(f"{name}: part #{index + 1} is {part.key!r}, expected {expected!r} ({why})")
+    if mf.records != sum(p.records for p in mf.parts) or mf.bytes != sum(p.bytes for p in mf.parts):
+        raise ManifestError(f"{name}: records or bytes differ from the sums of its {total} parts")
+    if mf.version_id is not None:
+        raise ManifestError(f"{name}: a table in parts has no version of its own (each part has one)")
 
 
 def validate_run_id(run_id: str) -> str:
@@ -147,6 +217,26 @@ def manifest_key(source: str, run_id: str) -> str:
 
 def data_key(source: str, run_id: str, table: str) -> str:
     return f"{snapshot_prefix(source, run_id)}{table}.jsonl.gz"
+
+
+def parts_folder(source: str, run_id: str, table: str) -> str:
+    """The folder of a table's part files (the key of its manifest entry)."""
+    return f"{snapshot_prefix(source, run_id)}{table}/"
+
+
+def part_key(source: str, run_id: str, table: str, index: int, total: int) -> str:
+    """``<source>/run=<run_id>/<table>/part-00003-of-00008.jsonl.gz`` (``index`` counts from 0)."""
+    if not 0 <= index < total <= MAX_PARTS:
+        raise ManifestError(f"part {index} of {total} is not a part number (0 <= part < parts <= {MAX_PARTS})")
+    return f"{parts_folder(source, run_id, table)}part-{index:0{PART_DIGITS}d}-of-{total:0{PART_DIGITS}d}.jsonl.gz"
+
+
+def parse_part_key(key: str, folder: str) -> tuple[int, int] | None:
+    """``(index, total)`` of a part file's key directly under ``folder``, or None for any other key."""
+    if not key.startswith(folder):
+        return None
+    m = _PART_NAME.match(key[len(folder):])
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def sha256_hex(data: bytes) -> str:

@@ -6,7 +6,8 @@
   renderer into the COPY target of its :class:`~itc_common_utilities.loader.spec.TablePlan` (the
   raw table in ``DIRECT`` mode, the TEMP staging table in ``STAGING`` mode), the very S3 version the
   manifest names (``version_id``, when it names one), then check the file
-  against the manifest (bytes, sha256, record count). :func:`copy_file_direct` runs it under a
+  against the manifest (bytes, sha256, record count). A table scanned in parts is read as one file, its parts
+  in order, each part checked as it ends (:mod:`itc_common_utilities.parts`). :func:`copy_file_direct` runs it under a
   savepoint for the ``DIRECT`` plan, which falls back to staging when the file repeats a key.
 """
 
@@ -25,6 +26,7 @@ from itc_common_utilities.loader.render import copy_text, direct_suffix
 from itc_common_utilities.loader.spec import LINE, ApplyMode, TablePlan, TableSpec
 from itc_common_utilities.loader.workers import parallel_copy_text
 from itc_common_utilities.manifest import ManifestError, ManifestFile, verify_file
+from itc_common_utilities.parts import open_snapshot_file
 from itc_common_utilities.s3 import JsonlGzReader, LoadedManifest
 
 
@@ -56,11 +58,10 @@ def copy_file(cur: psycopg2.extensions.cursor, s3_client: Any, bucket: str, spec
     ``limits`` (default: the environment's, :mod:`itc_common_utilities.limits`): a line longer than
     ``ITC_MAX_LINE_BYTES`` or a file decompressing past ``ITC_MAX_DECOMPRESSION_RATIO`` x its size is
     refused (:class:`~itc_common_utilities.s3.SnapshotFileError`) while it streams, and the load with it."""
-    version = {"VersionId": expected.version_id} if expected.version_id else {}  # the version the extract wrote
-    obj = s3_client.get_object(Bucket=bucket, Key=expected.key, **version)
-    reader = JsonlGzReader(obj["Body"], name=expected.key, limits=limits or snapshot_limits(),
-                           compressed_bytes=obj.get("ContentLength"))
-    rejects = RejectSpool(load_id, source, spec.snapshot_table, spec.raw_table, expected.key, obj.get("VersionId"))
+    opened = open_snapshot_file(s3_client, bucket, expected)  # a table in parts: its parts as one stream
+    reader = JsonlGzReader(opened.raw, name=expected.key, limits=limits or snapshot_limits(),
+                           compressed_bytes=opened.compressed_bytes)
+    rejects = RejectSpool(load_id, source, spec.snapshot_table, spec.raw_table, expected.key, opened.version_id)
     if plan.mode is ApplyMode.DIRECT:
         target, columns, suffix = spec.raw, (*spec.columns, "_load_id", "_source_key"), direct_suffix(
             load_id, expected.key)

@@ -9,11 +9,19 @@ shape. Values the source itself stores as JSON text stay text (the builders pars
 Throttling (``ProvisionedThroughputExceededException``, ``ThrottlingException``,
 ``RequestLimitExceeded``) is retried with exponential backoff and full jitter; when the retries run
 out the error is a :class:`TransientError` (Step Functions retries the run).
+
+Past one Lambda (docs/adr/0013-segmented-scan-extract.md): :func:`plan_parts` reads each table's size
+(DescribeTable) and splits a large table into parts; :func:`scan_part` scans one part (its own range of the
+table's parallel-scan segments) into its own part file ``<table>/part-00003-of-00008.jsonl.gz``, one Lambda call
+per part (the ingest state machine's Distributed Map). A part ``p`` of ``P`` scanned with ``k`` threads scans
+segments ``p*k`` .. ``p*k+k-1`` of ``TotalSegments = P*k``: the parts of a table cover every segment once, so
+their union is one full scan. One part (a small table) is exactly the scan in one Lambda.
 """
 
 from __future__ import annotations
 
 import base64
+import math
 import queue
 import random
 import threading
@@ -27,7 +35,7 @@ from botocore.exceptions import ClientError
 
 from demand_pipeline.builders.values import deep_plain
 from itc_common_utilities.errors import TerminalError, TransientError
-from itc_common_utilities.manifest import Manifest, ManifestFile, data_key, validate_run_id
+from itc_common_utilities.manifest import Manifest, ManifestFile, data_key, part_key, validate_run_id
 from itc_common_utilities.s3 import JsonlGzS3Writer, refuse_existing_snapshot, write_manifest
 from itc_common_utilities.signature import ManifestMac
 
@@ -36,6 +44,8 @@ THROTTLE_CODES = frozenset({
     "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
 })
 AUDIT_ACTION = "DemandArchived"
+MAX_PARTS_PER_TABLE = 100  # the Map's results (about 200 bytes a part) stay far below Step Functions' 256 KiB
+PART_SCAN_BYTES = 4 * 1024**3  # ... and at most about this much table (DescribeTable TableSizeBytes) per part
 _DONE = object()
 
 
@@ -87,8 +97,13 @@ def scan_page(client: Any, kwargs: dict[str, Any], *, max_attempts: int = 10,
 
 def scan_table(client: Any, table: str, *, segments: int, page_limit: int,
                filter_action: str | None = None, sleep: Callable[[float], None] = time.sleep,
-               ) -> Iterator[dict[str, Any]]:
-    """Every item of ``table`` (parallel scan), streamed through a bounded queue."""
+               first_segment: int = 0, total_segments: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every item of ``table`` (parallel scan), streamed through a bounded queue: ``segments`` threads scan
+    segments ``first_segment`` .. ``first_segment + segments - 1`` of ``total_segments`` (default ``segments``:
+    the whole table)."""
+    total = total_segments or segments
+    if not 0 <= first_segment or first_segment + segments > total:
+        raise ValueError(f"segments {first_segment}..{first_segment + segments - 1} are not within {total}")
     pages: queue.Queue[Any] = queue.Queue(maxsize=2 * segments)
     stop = threading.Event()
 
@@ -102,7 +117,7 @@ def scan_table(client: Any, table: str, *, segments: int, page_limit: int,
         return False
 
     def worker(segment: int) -> None:
-        kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": segments,
+        kwargs: dict[str, Any] = {"TableName": table, "Segment": first_segment + segment, "TotalSegments": total,
                                   "Limit": page_limit, "ConsistentRead": False}
         if filter_action is not None:
             kwargs["FilterExpression"] = "actionType = :action"
@@ -161,6 +176,55 @@ def scan_tables(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, tabl
                                               "rows": writer.records, "bytes": writer.bytes,
                                               "duration_ms": duration_ms})
     return files, tables
+
+
+def plan_parts(dynamodb: Any, table_names: dict[str, str], *, part_items: int,
+               part_bytes: int = PART_SCAN_BYTES) -> dict[str, int]:
+    """How many parts each table is scanned in: enough that no part holds more than ``part_items`` items or
+    ``part_bytes`` bytes by DescribeTable's ItemCount and TableSizeBytes (DynamoDB refreshes them about every
+    six hours: the margin in ``part_items`` covers the growth in between), at most ``MAX_PARTS_PER_TABLE``."""
+    plan = {}
+    for snapshot_table, dynamo_table in table_names.items():
+        try:
+            described = dynamodb.describe_table(TableName=dynamo_table)["Table"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in THROTTLE_CODES:
+                raise TransientError(f"DynamoDB: cannot describe {dynamo_table} now ({code})") from None
+            raise TerminalError(f"DynamoDB: cannot describe {dynamo_table}: {code or exc}") from None
+        items, size = int(described.get("ItemCount") or 0), int(described.get("TableSizeBytes") or 0)
+        plan[snapshot_table] = max(1, min(MAX_PARTS_PER_TABLE, max(math.ceil(items / part_items),
+                                                                    math.ceil(size / part_bytes))))
+    return plan
+
+
+def part_items(plan: dict[str, int], *, threads: int) -> list[dict[str, Any]]:
+    """The Map's items: one per part of each table (``threads``: the scan threads in each part's Lambda, so
+    every part of a table agrees on ``TotalSegments = parts * threads``)."""
+    return [{"table": table, "part": part, "parts": parts, "threads": threads}
+            for table, parts in plan.items() for part in range(parts)]
+
+
+def scan_part(dynamodb: Any, s3_client: Any, *, bucket: str, run_id: str, table: str, dynamo_table: str, part: int,
+              parts: int, threads: int, page_limit: int, logger: Any,
+              s3_extra_args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Scan part ``part`` of ``parts`` of one table (``threads`` segments of ``parts * threads``) into its own part
+    file; what was written (key, records, bytes, sha256, S3 version)."""
+    validate_run_id(run_id)
+    t0 = time.perf_counter()
+    key = part_key(SOURCE, run_id, table, part, parts)
+    action = AUDIT_ACTION if table == "documents_audit" else None
+    with JsonlGzS3Writer(s3_client, bucket, key, extra_args=s3_extra_args) as writer:
+        for item in scan_table(dynamodb, dynamo_table, segments=threads, page_limit=page_limit,
+                               filter_action=action, first_segment=part * threads, total_segments=parts * threads):
+            writer.write_line(item_line(item))
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    logger.info("part extracted", extra={"table": table, "dynamodb_table": dynamo_table, "part": part,
+                                         "parts": parts, "rows": writer.records, "bytes": writer.bytes,
+                                         "duration_ms": duration_ms})
+    return {"table": table, "part": part, "parts": parts, "key": key, "records": writer.records,
+            "bytes": writer.bytes, "sha256": writer.sha256, "version_id": writer.version_id,
+            "duration_ms": duration_ms}
 
 
 def finish_snapshot(s3_client: Any, *, bucket: str, run_id: str, extracted_at: str, files: list[ManifestFile],

@@ -4,8 +4,8 @@ The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
 
 - ``{"mode": "extract", "run_id": "..."}``: extract the Exchange tables into a landing snapshot (the run id
   defaults to the current UTC time), each table by a scan or by a DynamoDB export (``ITC_EXTRACT_MODE``). An
-  optional ``"step"`` (``start``, ``poll``, ``convert``, ``finish``: demand_pipeline.extract_run) runs one step
-  of the run, as the ingest state machine does; without it every step runs here.
+  optional ``"step"`` (``start``, ``scan``, ``poll``, ``convert``, ``finish``: demand_pipeline.extract_run) runs one
+  step of the run, as the ingest state machine does; without it every step runs here.
 - ``{"mode": "load", ...}`` with an S3 notification, an EventBridge "Object Created" event (as the load
   state machine passes it), an SQS message of either, or ``{"bucket", "key"}``: load each manifest's
   snapshot into raw. Without a ``mode`` such an object event means ``load``. A key that is not a demand
@@ -57,7 +57,7 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     step = invocation.event.get("step")
     if step is not None and step not in extract_run.STEPS:
         raise invocation.bad(f"'step' must be one of {', '.join(extract_run.STEPS)} (got {step!r})")
-    mac = None if step in ("poll", "convert") else ManifestMac.from_environment()  # before any work: fail now
+    mac = None if step in ("scan", "poll", "convert") else ManifestMac.from_environment()  # before any work: fail now
     owner = ""
     if step in (None, "start") and settings.tables_in_mode("export"):
         owner = settings.landing_bucket_owner or aws.client("sts").get_caller_identity()["Account"]
@@ -68,7 +68,13 @@ def run_extract(invocation: Invocation) -> dict[str, Any]:
     if step == "start":
         return extract_run.start(ctx)
     if step == "finish":
-        return extract_run.finish(ctx, _event_object(invocation, "start"), invocation.event.get("converted") or [])
+        scanned = invocation.event.get("scanned")
+        if scanned is not None and not isinstance(scanned, list):
+            raise invocation.bad("step 'finish' needs 'scanned' as a list: the segment Map's results")
+        return extract_run.finish(ctx, _event_object(invocation, "start"), invocation.event.get("converted") or [],
+                                  scanned)
+    if step == "scan":
+        return extract_run.scan(ctx, _event_object(invocation, "segment"))
     export = _event_object(invocation, "export")
     return extract_run.poll(ctx, export) if step == "poll" else extract_run.convert(ctx, export)
 

@@ -77,6 +77,10 @@ class DemandSettings:
                                    doc="parallel scan: segments per table (at most 64)")
     scan_page_limit: int = env_field("ITC_SCAN_PAGE_LIMIT", default=500, parse=parse_positive_int, tunable=True,
                                      doc="parallel scan: items per page (at most 10000)")
+    scan_part_items: int = env_field(
+        "ITC_SCAN_PART_ITEMS", default=1_000_000, parse=parse_positive_int, tunable=True,
+        doc="scan in parts: items per part (DescribeTable ItemCount); a table with more is scanned by several "
+            "Lambdas, the ingest state machine's Distributed Map (docs/adr/0013-segmented-scan-extract.md)")
     extract_modes: dict[str, str] = field(default_factory=dict, metadata={
         "env": "ITC_EXTRACT_MODE", "parse": parse_extract_modes, "secret": False, "required": False,
         "tunable": False, "doc": "per Exchange table `scan` (default) or `export` (DynamoDB "

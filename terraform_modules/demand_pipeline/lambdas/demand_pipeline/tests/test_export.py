@@ -284,7 +284,7 @@ def test_given_extract_modes_when_settings_load_then_unnamed_tables_scan(monkeyp
 
 
 @pytest.mark.parametrize(("bad", "message"), [
-    ({"mode": "extract", "run_id": "r1", "step": "rewind"}, "'step' must be one of start, poll, convert, finish"),
+    ({"mode": "extract", "run_id": "r1", "step": "rewind"}, "'step' must be one of start, scan, poll, convert, finish"),
     ({"mode": "extract", "run_id": "r1", "step": "poll"}, "step 'poll' needs 'export': the start step's output"),
 ])
 def test_given_a_bad_step_when_extracting_then_the_bad_event_error_says_so(
