@@ -374,3 +374,4 @@ class LibpqEnvironment:
                                      doc="libpq's default host address, when neither the DSN nor `PGHOST` names one")
     sslmode: str | None = env_field("PGSSLMODE", default=None,
                                     doc="libpq's default sslmode, when neither `ITC_DB_SSLMODE` nor the DSN sets one")
+

@@ -118,25 +118,13 @@ class DemandSettings:
 
 Settings = DemandSettings  # the name every Lambda's settings module gives its own
 
-def settings_classes() -> dict[str, tuple[type, ...]]:
-    """Mode -> every settings class the function reads in it (the env table of docs/CONTRACTS.md is generated
-    from them). The load's classes are imported here, not at module level: the extract does not load them."""
-    from itc_common_utilities.limits import SnapshotLimits
-    from itc_common_utilities.loader.approval import ForceApprovalSettings
-    from itc_common_utilities.settings import (
-        DatabaseSettings,
-        FunctionSettings,
-        LoaderSettings,
-        LoadGuardSettings,
-        LoggingSettings,
-        TimeWindowSettings,
-    )
-    from itc_common_utilities.signature import ManifestMacSettings
 
-    always = (FunctionSettings, LoggingSettings)
-    return {"extract": (DemandSettings, ManifestMacSettings, *always),
-            "load": (DatabaseSettings, LoadGuardSettings, LoaderSettings, SnapshotLimits, TimeWindowSettings,
-                     ManifestMacSettings, ForceApprovalSettings, *always)}
+def settings_classes() -> dict[str, tuple[type, ...]]:
+    """Mode -> every settings class the function reads in it (the load's classes imported here, not at module
+    level: the extract does not load them)."""
+    from itc_common_utilities.pipeline_settings import pipeline_settings_classes
+
+    return pipeline_settings_classes(DemandSettings)
 
 
 def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> DemandSettings:
