@@ -139,14 +139,14 @@ def test_given_terraforms_environment_then_every_variable_is_read_by_the_artefac
 
 
 def test_given_a_dependency_missing_from_the_layer_when_run_then_it_fails_naming_it(dist, setup, tmp_path):
-    """GIVEN the verifyplus layer without requests WHEN the extract runs THEN Runtime.ImportModuleError
-    names the missing module."""
+    """GIVEN the verifyplus layer without requests WHEN the extract runs THEN it fails naming the missing
+    module (the extract imports its code, and so requests, at its first call: docs/adr/0017)."""
     spec = lr.spec_from_dist("verifyplus_pipeline", dist, "verifyplus_pipeline.main.handler", VERIFYPLUS_EXTRACT_ENV,
                              layer_zip=layer_without(dist, "verifyplus_pipeline", "python/requests/", tmp_path))
     outcome = lr.run(spec, {"mode": "extract", "run_id": "r1"}, setup)
     assert outcome.error
-    assert outcome.outcome == ("Runtime.ImportModuleError: Unable to import module 'verifyplus_pipeline.main': "
-                               "No module named 'requests'")
+    assert outcome.outcome == ("MissingModuleError: verifyplus_pipeline cannot run mode extract: module requests is "
+                               "not in its package or layer (imported at the mode's first call)")
 
 
 def test_given_the_artefact_when_run_then_it_sees_only_the_lambda_layout_read_only(dist, setup, tmp_path):

@@ -82,6 +82,15 @@ class BadEventError(TerminalError):
         self.problem = problem
 
 
+class MissingModuleError(TerminalError):
+    """A mode's code cannot be imported from the deployed artefact (a mode imports its code at its first
+    call, docs/adr/0017): names the module, which is never PHI; no retry fixes it."""
+
+    def __init__(self, service: str, mode: str, module: str | None) -> None:
+        super().__init__(f"{service} cannot run mode {mode}: module {module or '(unnamed)'} is not in its package "
+                         "or layer (imported at the mode's first call)")
+
+
 def is_object_event(event: Mapping[str, Any]) -> bool:
     """Whether ``event`` names S3 objects (S3 notification, EventBridge, SQS, or ``{"bucket", "key"}``)."""
     detail = event.get("detail")
@@ -268,6 +277,9 @@ def handle(event: Any, context: Any, *, service: str, logger: Any, settings: Ite
                                  context=context, fixed_mode=deployed_mode(service, runs))
         set_run_id(logger, invocation.run_id)
         logger.info(f"{service} invoked", extra={"mode": invocation.mode})
-        return runs[invocation.mode](invocation)
+        try:
+            return runs[invocation.mode](invocation)
+        except ImportError as exc:
+            raise MissingModuleError(service, invocation.mode, exc.name) from None
     except Exception as exc:  # noqa: BLE001 - not swallowed: re-raised, same class, message redacted
         raise redact_for_alert(exc) from None
