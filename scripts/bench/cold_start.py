@@ -1,7 +1,7 @@
 """Cold start as a ratio: how much of a handler's cold import is ITC's own (``make bench`` prints it via package.py).
 
 What is timed is a function's cold start as far as imports go: ``<lambda>.main`` plus, for a handler whose
-``run_<mode>`` functions import their mode's code at their first call (docs/adr/0017), the modules that
+``run_<mode>`` functions import their mode's code at their first call (docs/adr/0016), the modules that
 mode imports there (:func:`mode_imports` reads them from main.py), since each deployed function is pinned to
 one mode (``ITC_FUNCTION_MODE``). One row per handler and mode; a handler importing everything at cold
 start (the orchestrator) has one row for all its modes.

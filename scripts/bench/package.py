@@ -9,7 +9,7 @@ cannot be loaded on an x86_64 host, so the timed layer is the *host* build of th
 ``requirements.lock.txt`` (``dist/host/``), with the same bytecode. Two figures per handler:
 
 The handler module is imported alone (a function's init phase): each mode's code is imported by its
-``run_<mode>`` at the first call (docs/adr/0017), and is timed with the handler in the ratio below.
+``run_<mode>`` at the first call (docs/adr/0016), and is timed with the handler in the ratio below.
 
 * ``shipped pyc``: the zips as deployed, with their precompiled ``__pycache__`` (unchecked-hash
   pycs, valid whatever the unzipped mtimes), read-only folders and ``-B`` (``sys.dont_write_bytecode``),

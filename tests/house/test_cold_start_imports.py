@@ -1,7 +1,7 @@
 """What a deployed function imports at its cold start: its handler and its own mode's code, nothing of the other.
 
 Each function is pinned to one mode (``ITC_FUNCTION_MODE``); the handlers import a mode's code in its
-``run_<mode>`` function (docs/adr/0017-mode-code-imported-by-its-mode.md). A fresh interpreter imports
+``run_<mode>`` function (docs/adr/0016-mode-code-imported-by-its-mode.md). A fresh interpreter imports
 ``<lambda>.main`` plus what one ``run_<mode>`` imports (read from main.py by the bench's own rule,
 :func:`scripts.bench.cold_start.mode_imports`) and the modules it loaded are checked: a property, never a
 time (the times are ``make bench``'s).

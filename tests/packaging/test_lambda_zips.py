@@ -63,7 +63,7 @@ def test_each_modes_code_imports_from_the_zips_alone(
     name: str, built: dict[str, dict[str, Path]], lambda_python: tuple[Path, str], tmp_path: Path
 ) -> None:
     """GIVEN a built code zip unpacked like Lambda, and what each ``run_<mode>`` of its handler imports at its
-    first call (docs/adr/0017: not at cold start, so importing the handler alone does not prove it)
+    first call (docs/adr/0016: not at cold start, so importing the handler alone does not prove it)
     WHEN a fresh interpreter (-I -S) with only the task and layer folders imports the handler and that mode's code
     THEN it imports, with its mode's modules loaded from the zips."""
     python, _ = lambda_python

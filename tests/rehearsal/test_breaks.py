@@ -140,7 +140,7 @@ def test_given_terraforms_environment_then_every_variable_is_read_by_the_artefac
 
 def test_given_a_dependency_missing_from_the_layer_when_run_then_it_fails_naming_it(dist, setup, tmp_path):
     """GIVEN the verifyplus layer without requests WHEN the extract runs THEN it fails naming the missing
-    module (the extract imports its code, and so requests, at its first call: docs/adr/0017)."""
+    module (the extract imports its code, and so requests, at its first call: docs/adr/0016)."""
     spec = lr.spec_from_dist("verifyplus_pipeline", dist, "verifyplus_pipeline.main.handler", VERIFYPLUS_EXTRACT_ENV,
                              layer_zip=layer_without(dist, "verifyplus_pipeline", "python/requests/", tmp_path))
     outcome = lr.run(spec, {"mode": "extract", "run_id": "r1"}, setup)

@@ -84,7 +84,7 @@ class BadEventError(TerminalError):
 
 class MissingModuleError(TerminalError):
     """A mode's code cannot be imported from the deployed artefact (a mode imports its code at its first
-    call, docs/adr/0017): names the module, which is never PHI; no retry fixes it."""
+    call, docs/adr/0016): names the module, which is never PHI; no retry fixes it."""
 
     def __init__(self, service: str, mode: str, module: str | None) -> None:
         super().__init__(f"{service} cannot run mode {mode}: module {module or '(unnamed)'} is not in its package "

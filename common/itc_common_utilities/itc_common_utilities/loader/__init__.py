@@ -67,7 +67,7 @@ insert/upsert/delete, reconcile), :mod:`.guards` (the load guards, the bounded l
 
 The names below are imported from their module on first use (PEP 562), not when the package is: a builder
 that needs only :class:`RecordRejected` (the demand extract reuses the builders' value helpers) does not load
-the engine, psycopg2's COPY path or ``multiprocessing`` at cold start (docs/adr/0017).
+the engine, psycopg2's COPY path or ``multiprocessing`` at cold start (docs/adr/0016).
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ class _BuildPool:
         self.busy: dict[int, _Table] = {}  # pipe index -> the table it builds
 
     def __enter__(self) -> _BuildPool:
-        import multiprocessing  # workers > 1 only: the default in-process load never loads it (docs/adr/0017)
+        import multiprocessing  # workers > 1 only: the default in-process load never loads it (docs/adr/0016)
 
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.size):

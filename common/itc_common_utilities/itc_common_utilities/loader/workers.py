@@ -59,7 +59,7 @@ def parallel_copy_text(spec: TableSpec, reader: JsonlGzReader, rejects: RejectSp
     result was gathered, so neither side can block writing to a full pipe the other is not reading
     (a deadlock with larger windows), and memory stays bounded.
     """
-    import multiprocessing  # workers > 1 only: the default in-process load never loads it (docs/adr/0017)
+    import multiprocessing  # workers > 1 only: the default in-process load never loads it (docs/adr/0016)
 
     ctx = multiprocessing.get_context("fork")
     pipes: list[Any] = []

@@ -16,7 +16,7 @@ Returns ``{"mode": "extract", ...}`` or ``{"mode": "load", "loads": [...]}``. A 
 ``BadEventError``; errors a retry can fix are raised as ``TransientError``.
 
 Each mode's code is imported by its function at its first call, not at cold start
-(docs/adr/0017-mode-code-imported-by-its-mode.md): the load function never loads the extract and export
+(docs/adr/0016-mode-code-imported-by-its-mode.md): the load function never loads the extract and export
 code, and the extract function loads the load's code only as far as the extract needs it.
 """
 

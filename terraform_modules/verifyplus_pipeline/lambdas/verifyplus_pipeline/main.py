@@ -11,7 +11,7 @@ The shape every ITC handler shares (:mod:`itc_common_utilities.handler`):
 - ``"overrides"``: ``{"<ExtractSettings field>": value}``, winning over the environment.
 
 The handler only builds settings and clients; the work is in :mod:`extract` / :mod:`load`, each imported by
-its mode's function at its first call, not at cold start (docs/adr/0017-mode-code-imported-by-its-mode.md): the
+its mode's function at its first call, not at cold start (docs/adr/0016-mode-code-imported-by-its-mode.md): the
 extract function never loads the loader or psycopg2, the load function never loads requests or the Quickbase
 client.
 Returns ``{"mode": "extract", ...}`` or ``{"mode": "load", "loads": [...]}``. A bad event raises
