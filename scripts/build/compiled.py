@@ -1,10 +1,10 @@
 """The compiled row builders (C extensions written in Cython): built for this interpreter, or for a Lambda layer.
 
 One extension today, ``demand_rows`` (``terraform_modules/demand_pipeline/lambdas/demand_pipeline/builders/
-demand_rows.pyx``: the row builders of ``raw.cases``, ``raw.metadata`` and ``raw.audit``, ADR 0012). It is a top-level module, so that
-the demand Lambda's layer can carry it at ``python/demand_rows.cpython-312-aarch64-linux-gnu.so`` (the
-``demand_pipeline`` package itself lives in the code zip at ``/var/task``), and locally it is installed
-into the venv's site-packages.
+demand_rows.pyx``: the row builders of ``raw.cases``, ``raw.metadata`` and ``raw.audit``, ADR 0012). It is
+a top-level module, so that the demand Lambda's layer can carry it at
+``python/demand_rows.cpython-312-aarch64-linux-gnu.so`` (the ``demand_pipeline`` package itself lives in the
+code zip at ``/var/task``), and locally it is installed into the venv's site-packages.
 
     python -m scripts.build.compiled venv [--require]   # build for this interpreter, into its site-packages
     python -m scripts.build.compiled check <file.so> --machine aarch64  # the checks a layer build runs
@@ -77,9 +77,9 @@ def host_machine() -> str:
 
 
 def _interpreter_paths(python: Path) -> tuple[Path, str, str]:
-    out = subprocess.run([str(python), "-c", "import sysconfig, json, platform; print(json.dumps([sysconfig."
-                          "get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX'), platform.python_version()]))"],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    probe = ("import sysconfig, json, platform; print(json.dumps([sysconfig.get_paths()['include'], "
+             "sysconfig.get_config_var('EXT_SUFFIX'), platform.python_version()]))")
+    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True).stdout
     include, suffix, version = json.loads(out)
     return Path(include), suffix, version
 

@@ -73,7 +73,7 @@ def _default_text(f: dataclasses.Field) -> str:
     if f.metadata.get("required"):
         return "required"
     value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-    if value is None or value == {} or value == "":
+    if value is None or value in ({}, ""):
         return ""
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
