@@ -52,7 +52,6 @@ and are never deployed.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import json
 import os
@@ -62,8 +61,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +70,7 @@ if __package__ in (None, ""):  # run as a script: scripts/build/package_lambdas.
 from scripts.build import compiled as compiled_module
 from scripts.build import rds_ca as rds_ca_module
 from scripts.build.bytecode import LAMBDA_PYTHON, find_python, with_bytecode
+from scripts.build.zips import describe, human_size, write_zip
 
 REPO = Path(__file__).resolve().parents[2]
 COMMON_PACKAGE = REPO / "common" / "itc_common_utilities" / "itc_common_utilities"
@@ -87,7 +86,6 @@ PLATFORMS = {
     "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
 }
 
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Files of a Lambda package folder that are not runtime code.
 EXCLUDED_DIRS = {"tests", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "sql_scripts"}
 EXCLUDED_NAMES = {"pyproject.toml", "poetry.lock", REQUIREMENTS_NAME, "conftest.py", "README.md", ".DS_Store"}
@@ -125,29 +123,6 @@ def lambdas() -> dict[str, LambdaSpec]:
 
 
 # --------------------------------------------------------------------------- deterministic zip
-
-
-def _mode(path: Path) -> int:
-    return 0o755 if path.suffix == ".so" or ".so." in path.name else 0o644
-
-
-def write_zip(entries: Iterable[tuple[Path, str]], target: Path) -> None:
-    """Write (source file, name in zip) pairs as a byte-for-byte reproducible zip."""
-    items = sorted(entries, key=lambda e: e[1])
-    names = [name for _, name in items]
-    if len(names) != len(set(names)):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"duplicate entries in {target.name}: {dupes[:5]}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for source, name in items:
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.create_system = 3  # unix, so external_attr carries the permission bits
-            info.external_attr = (0o100000 | _mode(source)) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, source.read_bytes(), compresslevel=9)
-    tmp.replace(target)
 
 
 def _tree(root: Path, prefix: str, *, skip_dirs: set[str], skip_names: set[str]) -> Iterator[tuple[Path, str]]:
@@ -295,29 +270,6 @@ def build_layer_zip(
         write_zip(with_bytecode(entries, Path(tmp) / "pyc", version=python_version if bytecode else None,
                                 deployed_root="/opt"), target)
     return target
-
-
-# --------------------------------------------------------------------------- reporting
-
-
-def describe(path: Path) -> dict[str, object]:
-    data = path.read_bytes()
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-    digest = hashlib.sha256(data).digest()
-    return {
-        "file": path.name,
-        "bytes": len(data),
-        "unzipped_bytes": sum(i.file_size for i in infos),
-        "entries": len(infos),
-        "sha256": digest.hex(),
-        "base64sha256": base64.b64encode(digest).decode(),
-    }
-
-
-def human_size(n: object) -> str:
-    size = float(n)  # type: ignore[arg-type]
-    return f"{size / 1e6:.2f} MB" if size >= 1e6 else f"{size / 1e3:.1f} kB"
 
 
 def _sha256_file(path: Path) -> str:
